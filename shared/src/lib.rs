@@ -1,0 +1,11 @@
+//! Code shared by the processes of this workspace.
+//!
+//! - [`models`]: the Azure Key Vault certificates wire models (serde names match the REST API).
+//! - [`crypto`]: key generation, certificates and CSRs, X.509 parsing, PKCS#12 and PEM, JWK.
+//! - [`b64`]: the base64 dialects Key Vault uses (standard padded out, lenient in).
+//! - [`clock`]: the one notion of "now", shiftable for tests.
+
+pub mod b64;
+pub mod clock;
+pub mod crypto;
+pub mod models;

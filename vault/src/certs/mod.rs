@@ -1,0 +1,597 @@
+//! The certificate service: every rule of the certificates API that changes or reads state
+//! (spec §4): create, get, list, update, policy, soft delete / recover / purge, the pending
+//! operation, the linked key and secret, contacts and issuers. Handlers in `http` call these
+//! methods and only translate to and from the wire.
+//!
+//! Each read-modify-write of a name holds that name's lock (`issuance::locks`) and ends in one
+//! atomic `Store::apply`, so nothing half-done is ever visible.
+
+pub mod issuers;
+pub mod policy;
+
+use crate::error::{Error, Result};
+use crate::issuance::{profile, Issuance, NEVER};
+use crate::store::{CertRecord, Change, Db, Deletion, ListScope, OperationRecord, VersionRecord};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use policy::{IssuerKind, ISSUER_UNKNOWN};
+use shared::clock::Clock;
+use shared::crypto::{self, PrivateKey};
+use shared::models::{
+    CertificateCreateParameters, CertificatePolicy, CertificateUpdateParameters, Contacts,
+    ContentType, ErrorDetail, OperationStatus,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::info;
+
+/// Soft-delete retention (spec §4.8: 90 days, `Recoverable+Purgeable`).
+pub const RECOVERABLE_DAYS: i64 = 90;
+const MAX_NAME_LEN: usize = 127;
+
+/// Tunables of the service, resolved from `Config`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long self-signed issuance waits before completing (lets clients exercise polling).
+    pub self_signed_delay: Duration,
+}
+
+pub struct Service {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    issuance: Arc<Issuance>,
+    settings: Settings,
+}
+
+/// The lowercased storage key of a name (names compare case-insensitively, spec §1.1).
+pub fn key_of(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// Names are `^[0-9a-zA-Z-]+$`, 1 to 127 characters (spec §1.1).
+pub fn validate_name(name: &str, what: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(format!(
+            "The {what} '{name}' is invalid: it must be 1 to {MAX_NAME_LEN} characters of \
+             0-9, a-z, A-Z and '-'."
+        )))
+    }
+}
+
+/// A fresh version id: 32 lowercase hex characters.
+pub fn new_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Internal("no randomness".into()))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Which linked object a key/secret request is for (their errors differ, spec §4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linked {
+    Key,
+    Secret,
+}
+
+impl Service {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, issuance: Arc<Issuance>, settings: Settings) -> Self {
+        Self {
+            db,
+            clock,
+            issuance,
+            settings,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.unix()
+    }
+
+    /// An active (not soft-deleted) certificate, or 404.
+    async fn active(&self, name: &str) -> Result<CertRecord> {
+        validate_name(name, "certificate name")?;
+        let key = key_of(name);
+        match self.db.run(move |s| s.cert(&key)).await? {
+            Some(c) if c.deleted.is_none() => Ok(c),
+            _ => Err(Error::cert_not_found(name)),
+        }
+    }
+
+    async fn deleted_record(&self, name: &str) -> Result<CertRecord> {
+        validate_name(name, "certificate name")?;
+        let key = key_of(name);
+        match self.db.run(move |s| s.cert(&key)).await? {
+            Some(c) if c.deleted.is_some() => Ok(c),
+            _ => Err(Error::deleted_not_found(name)),
+        }
+    }
+
+    async fn latest_of(&self, cert: &CertRecord) -> Result<VersionRecord> {
+        let key = cert.key.clone();
+        self.db
+            .run(move |s| s.latest_version(&key))
+            .await?
+            .ok_or_else(|| Error::cert_not_found(&cert.name))
+    }
+
+    /// `POST /certificates/{name}/create` (spec §4.1).
+    pub async fn create(
+        &self,
+        name: &str,
+        params: CertificateCreateParameters,
+    ) -> Result<(CertRecord, OperationRecord)> {
+        validate_name(name, "certificate name")?;
+        let key = key_of(name);
+        let given = params.policy.map(policy::complete).transpose()?;
+        let _guard = self.issuance.locks.lock(&key).await;
+        let k = key.clone();
+        let (existing, op) = self
+            .db
+            .run(move |s| Ok((s.cert(&k)?, s.operation(&k)?)))
+            .await?;
+        check_name_free(name, existing.as_ref(), op.as_ref())?;
+        let policy = match (given, &existing) {
+            (Some(p), _) => p,
+            (None, Some(c)) => c.policy.clone(),
+            (None, None) => {
+                return Err(Error::bad(
+                    "A policy is required to create a certificate for the first time.",
+                ))
+            }
+        };
+        let issuer_kind = policy::issuer_kind(&policy);
+        if let IssuerKind::Named(issuer) = &issuer_kind {
+            let ik = key_of(issuer);
+            if self.db.run(move |s| s.issuer(&ik)).await?.is_none() {
+                return Err(Error::bad(format!(
+                    "The issuer '{issuer}' named in the policy does not exist in this vault."
+                )));
+            }
+        }
+
+        let now = self.now();
+        let version = new_id()?;
+        let preserve = params.preserve_cert_order.unwrap_or(false);
+        let mut record = new_version(&key, &version, &policy, now, preserve);
+        record.enabled = params.attributes.and_then(|a| a.enabled).unwrap_or(true);
+        record.tags = params.tags;
+        let issuer = policy.issuer.clone().unwrap_or_default();
+        let mut op = OperationRecord {
+            key: key.clone(),
+            version,
+            request_id: new_id()?,
+            issuer_name: issuer.name.clone().unwrap_or_else(|| ISSUER_UNKNOWN.into()),
+            issuer_cty: issuer.cty.clone(),
+            cert_transparency: issuer.cert_transparency,
+            csr: None,
+            status: OperationStatus::InProgress,
+            status_details: None,
+            error: None,
+            cancellation_requested: false,
+            preserve_cert_order: preserve,
+            policy: policy.clone(),
+            created: now,
+            updated: now,
+            next_run_at: NEVER,
+        };
+        let mut private_key = None;
+        match &issuer_kind {
+            IssuerKind::SelfSigned => {
+                op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
+                op.next_run_at = now + self.settings.self_signed_delay.as_secs() as i64;
+            }
+            IssuerKind::Unknown => {
+                // The 202 must already carry the CSR: Python never polls Unknown (spec §5.1).
+                let spec = profile::key_spec(&policy)?;
+                let cert_profile = profile::cert_profile(&policy, self.clock.now());
+                let (pk, csr) = tokio::task::spawn_blocking(move || {
+                    let pk = PrivateKey::generate(spec)?;
+                    let csr = crypto::build_csr(&pk, &cert_profile)?;
+                    Ok::<_, crypto::CryptoError>((pk, csr))
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("key generation task: {e}")))?
+                .map_err(|e| Error::Internal(format!("key generation: {e}")))?;
+                private_key = Some(pk);
+                op.csr = Some(csr);
+                op.status_details = Some(
+                    "Pending certificate created. Please Perform Merge to complete the request."
+                        .into(),
+                );
+            }
+            IssuerKind::Named(issuer) => {
+                // Partner CA issuance needs provider adapters, which are not built yet: fail
+                // clearly instead of leaving clients polling forever.
+                let message = format!(
+                    "Issuer '{issuer}' uses a partner CA, and this vault has no provider endpoint \
+                     configured for it; the request was not sent to any CA."
+                );
+                op.status = OperationStatus::Failed;
+                op.status_details = Some(message.clone());
+                op.error = Some(ErrorDetail {
+                    code: "Certificate issuer error".into(),
+                    message,
+                    innererror: None,
+                });
+            }
+        }
+        let cert = CertRecord {
+            key: key.clone(),
+            name: existing
+                .as_ref()
+                .map_or_else(|| name.to_string(), |c| c.name.clone()),
+            policy,
+            policy_created: existing.as_ref().map_or(now, |c| c.policy_created),
+            policy_updated: now,
+            deleted: None,
+        };
+        let changes = vec![
+            Change::PutCert(cert.clone()),
+            Change::PutVersion {
+                version: record,
+                private_key,
+            },
+            Change::PutOperation(op.clone()),
+        ];
+        self.db.run(move |s| s.apply(changes)).await?;
+        info!(cert.name = %cert.name, op.request_id = %op.request_id, issuer = %op.issuer_name, "certificate operation created");
+        self.issuance.wake();
+        Ok((cert, op))
+    }
+
+    /// Latest version (newest completed, else the pending one).
+    pub async fn latest(&self, name: &str) -> Result<(CertRecord, VersionRecord)> {
+        let cert = self.active(name).await?;
+        let version = self.latest_of(&cert).await?;
+        Ok((cert, version))
+    }
+
+    pub async fn version(&self, name: &str, version: &str) -> Result<(CertRecord, VersionRecord)> {
+        let cert = self.active(name).await?;
+        let (k, v) = (cert.key.clone(), version.to_ascii_lowercase());
+        let record = self
+            .db
+            .run(move |s| s.version(&k, &v))
+            .await?
+            .ok_or_else(|| Error::version_not_found(name, version))?;
+        Ok((cert, record))
+    }
+
+    /// A version given as a path segment, where empty means latest (spec §1.2).
+    pub async fn version_or_latest(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<(CertRecord, VersionRecord)> {
+        match version.filter(|v| !v.is_empty()) {
+            Some(v) => self.version(name, v).await,
+            None => self.latest(name).await,
+        }
+    }
+
+    pub async fn list(
+        &self,
+        scope: ListScope,
+        include_pending: bool,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<(CertRecord, VersionRecord)>> {
+        Ok(self
+            .db
+            .run(move |s| s.list_certs(scope, include_pending, after.as_deref(), limit))
+            .await?)
+    }
+
+    pub async fn versions(
+        &self,
+        name: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(CertRecord, Vec<VersionRecord>)> {
+        let cert = self.active(name).await?;
+        let k = cert.key.clone();
+        let versions = self.db.run(move |s| s.versions(&k, offset, limit)).await?;
+        Ok((cert, versions))
+    }
+
+    /// `PATCH /certificates/{name}/{version}` (spec §4.6).
+    pub async fn update(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        params: CertificateUpdateParameters,
+    ) -> Result<(CertRecord, VersionRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let (mut cert, mut record) = self.version_or_latest(name, version).await?;
+        let now = self.now();
+        let mut changes = Vec::new();
+        if let Some(patch) = params.policy {
+            cert.policy = policy::merge(&cert.policy, patch)?;
+            cert.policy_updated = now;
+            changes.push(Change::PutCert(cert.clone()));
+        }
+        if let Some(enabled) = params.attributes.and_then(|a| a.enabled) {
+            record.enabled = enabled;
+        }
+        if let Some(tags) = params.tags {
+            record.tags = Some(tags);
+        }
+        record.updated = now;
+        changes.push(Change::PutVersion {
+            version: record.clone(),
+            private_key: None,
+        });
+        self.db.run(move |s| s.apply(changes)).await?;
+        Ok((cert, record))
+    }
+
+    pub async fn policy(&self, name: &str) -> Result<CertRecord> {
+        self.active(name).await
+    }
+
+    /// `PATCH /certificates/{name}/policy`: member-wise merge (spec §4.5).
+    pub async fn update_policy(&self, name: &str, patch: CertificatePolicy) -> Result<CertRecord> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let mut cert = self.active(name).await?;
+        cert.policy = policy::merge(&cert.policy, patch)?;
+        cert.policy_updated = self.now();
+        let change = Change::PutCert(cert.clone());
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        Ok(cert)
+    }
+
+    /// Soft delete (spec §4.8): all versions, key and secret become deleted; the pending
+    /// operation is dropped.
+    pub async fn delete(&self, name: &str) -> Result<(CertRecord, VersionRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let mut cert = self.active(name).await?;
+        let latest = self.latest_of(&cert).await?;
+        let now = self.now();
+        cert.deleted = Some(Deletion {
+            deleted_date: now,
+            scheduled_purge_date: now + RECOVERABLE_DAYS * 86_400,
+        });
+        let changes = vec![
+            Change::PutCert(cert.clone()),
+            Change::DeleteOperation {
+                key: cert.key.clone(),
+            },
+        ];
+        self.db.run(move |s| s.apply(changes)).await?;
+        info!(cert.name = %cert.name, "certificate soft-deleted");
+        Ok((cert, latest))
+    }
+
+    pub async fn deleted(&self, name: &str) -> Result<(CertRecord, VersionRecord)> {
+        let cert = self.deleted_record(name).await?;
+        let latest = self.latest_of(&cert).await?;
+        Ok((cert, latest))
+    }
+
+    pub async fn recover(&self, name: &str) -> Result<(CertRecord, VersionRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let mut cert = self.deleted_record(name).await?;
+        cert.deleted = None;
+        let latest = self.latest_of(&cert).await?;
+        let change = Change::PutCert(cert.clone());
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        info!(cert.name = %cert.name, "certificate recovered");
+        Ok((cert, latest))
+    }
+
+    pub async fn purge(&self, name: &str) -> Result<()> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let cert = self.deleted_record(name).await?;
+        let change = Change::PurgeCert { key: cert.key };
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        info!(cert.name = %name, "certificate purged");
+        Ok(())
+    }
+
+    pub async fn operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
+        let cert = self
+            .active(name)
+            .await
+            .map_err(|_| Error::pending_not_found())?;
+        let k = cert.key.clone();
+        let op = self
+            .db
+            .run(move |s| s.operation(&k))
+            .await?
+            .ok_or_else(Error::pending_not_found)?;
+        Ok((cert, op))
+    }
+
+    /// `PATCH …/pending {"cancellation_requested": true}` (spec §4.1): only while in progress.
+    /// Self-signed and Unknown operations have no CA to ask, so they flip to `cancelled` at once.
+    pub async fn cancel_operation(
+        &self,
+        name: &str,
+        cancellation_requested: bool,
+    ) -> Result<(CertRecord, OperationRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let (cert, mut op) = self.operation(name).await?;
+        if !cancellation_requested {
+            return Ok((cert, op));
+        }
+        if op.status != OperationStatus::InProgress {
+            return Err(Error::bad(format!(
+                "The operation cannot be cancelled because its status is {}; only an \
+                 operation that is inProgress can be cancelled.",
+                op.status
+            )));
+        }
+        op.cancellation_requested = true;
+        op.status = OperationStatus::Cancelled;
+        op.status_details = Some("The certificate request was cancelled.".into());
+        op.updated = self.now();
+        op.next_run_at = NEVER;
+        let change = Change::PutOperation(op.clone());
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        info!(cert.name = %cert.name, "certificate operation cancelled");
+        Ok((cert, op))
+    }
+
+    /// `DELETE …/pending`: vault stops tracking the operation; the pending version stays.
+    pub async fn delete_operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let (cert, op) = self.operation(name).await?;
+        let change = Change::DeleteOperation {
+            key: cert.key.clone(),
+        };
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        Ok((cert, op))
+    }
+
+    /// The linked key or secret of a version (spec §4.3): the version must be complete and,
+    /// for use, enabled.
+    pub async fn linked(
+        &self,
+        what: Linked,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<(CertRecord, VersionRecord, Option<PrivateKey>)> {
+        let not_found = || linked_not_found(what, name);
+        validate_name(
+            name,
+            if what == Linked::Key {
+                "key name"
+            } else {
+                "secret name"
+            },
+        )?;
+        let (cert, record) = self
+            .version_or_latest(name, version)
+            .await
+            .map_err(|_| not_found())?;
+        if !record.is_complete() {
+            return Err(not_found());
+        }
+        if !record.enabled {
+            let (kind, inner) = match what {
+                Linked::Key => ("key", "KeyDisabled"),
+                Linked::Secret => ("secret", "SecretDisabled"),
+            };
+            return Err(Error::Forbidden {
+                message: format!("Operation get is not allowed on a disabled {kind}."),
+                inner: Some(inner),
+            });
+        }
+        let (k, v) = (record.key.clone(), record.version.clone());
+        let private_key = self.db.run(move |s| s.private_key(&k, &v)).await?;
+        Ok((cert, record, private_key))
+    }
+
+    pub async fn contacts(&self) -> Result<Contacts> {
+        self.db
+            .run(|s| s.contacts())
+            .await?
+            .ok_or_else(contacts_not_found)
+    }
+
+    pub async fn set_contacts(&self, contacts: Contacts) -> Result<Contacts> {
+        let list = contacts
+            .contacts
+            .ok_or_else(|| Error::bad("The request must carry a 'contacts' list."))?;
+        for c in &list {
+            let email = c.email.as_deref().unwrap_or("");
+            if !email.contains('@') {
+                return Err(Error::bad(format!(
+                    "Each contact needs a valid email address; got '{email}'."
+                )));
+            }
+        }
+        let stored = Contacts {
+            id: None,
+            contacts: Some(list),
+        };
+        let change = Change::PutContacts(stored.clone());
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        Ok(stored)
+    }
+
+    pub async fn delete_contacts(&self) -> Result<Contacts> {
+        let existing = self.contacts().await?;
+        self.db
+            .run(|s| s.apply(vec![Change::DeleteContacts]))
+            .await?;
+        Ok(existing)
+    }
+}
+
+fn check_name_free(
+    name: &str,
+    existing: Option<&CertRecord>,
+    op: Option<&OperationRecord>,
+) -> Result<()> {
+    if existing.is_some_and(|c| c.deleted.is_some()) {
+        return Err(Error::deleted_but_recoverable(name));
+    }
+    if op.is_some_and(|o| o.status == OperationStatus::InProgress) {
+        return Err(Error::operation_in_progress());
+    }
+    Ok(())
+}
+
+/// A pending version record for a new operation.
+fn new_version(
+    key: &str,
+    version: &str,
+    policy: &CertificatePolicy,
+    now: i64,
+    preserve_cert_order: bool,
+) -> VersionRecord {
+    VersionRecord {
+        key: key.to_string(),
+        version: version.to_string(),
+        seq: 0,
+        created: now,
+        updated: now,
+        enabled: true,
+        nbf: None,
+        exp: None,
+        tags: None,
+        chain: Vec::new(),
+        content_type: policy
+            .secret_props
+            .as_ref()
+            .and_then(|s| s.content_type)
+            .unwrap_or(ContentType::Pkcs12),
+        exportable: profile::exportable(policy),
+        kty: profile::kty(policy).as_str().to_string(),
+        key_ops: profile::key_ops(policy),
+        preserve_cert_order,
+    }
+}
+
+fn linked_not_found(what: Linked, name: &str) -> Error {
+    match what {
+        Linked::Key => Error::NotFound {
+            code: "KeyNotFound",
+            message: format!("A key with (name/id) {name} was not found in this key vault."),
+        },
+        Linked::Secret => Error::NotFound {
+            code: "SecretNotFound",
+            message: format!("A secret with (name/id) {name} was not found in this key vault."),
+        },
+    }
+}
+
+fn contacts_not_found() -> Error {
+    Error::NotFound {
+        code: "ContactsNotFound",
+        message: "Contacts not found: no certificate contacts are set in this vault.".into(),
+    }
+}

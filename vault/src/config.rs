@@ -1,0 +1,151 @@
+//! Typed configuration, read once. [`Cli`] holds the flags (each with a `VAULT_*` environment
+//! equivalent) and becomes a [`Config`]; invalid values stop start-up with a clear message.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `serve` needs. Build with [`Config::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// Base of every id when set (else `https://` + the request's Host).
+    pub public_url: Option<url::Url>,
+    /// Extra names for the dev server certificate.
+    pub hostnames: Vec<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Wait before a self-signed operation completes (0: as fast as key generation allows).
+    pub self_signed_delay: Duration,
+    /// `Retry-After` advertised while an operation is in progress.
+    pub retry_after: Duration,
+    /// `VAULT_MASTER_KEY`: 32 bytes, hex or base64; else `master.key` in the data dir.
+    pub master_key: Option<String>,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            public_url: None,
+            hostnames: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
+            self_signed_delay: Duration::ZERO,
+            retry_after: Duration::from_secs(1),
+            master_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A local service that speaks the Azure Key Vault certificates REST API.
+#[derive(Debug, Parser)]
+#[command(name = "vault", version)]
+pub struct Cli {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "VAULT_LISTEN", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Where the database, master key and TLS material live.
+    #[arg(long, env = "VAULT_DATA_DIR", default_value = "data/vault")]
+    pub data_dir: PathBuf,
+    /// Base URL for ids in responses (default: https:// plus the request's Host header).
+    #[arg(long, env = "VAULT_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// Extra DNS name or IP for the dev server certificate (repeatable).
+    #[arg(long = "hostname", env = "VAULT_HOSTNAMES", value_delimiter = ',')]
+    pub hostnames: Vec<String>,
+    /// PEM certificate chain to serve instead of the dev certificate (needs --tls-key).
+    #[arg(long, env = "VAULT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "VAULT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Delay before self-signed issuance completes, e.g. 0, 500ms, 5s, 1m.
+    #[arg(long, env = "VAULT_SELF_SIGNED_DELAY", default_value = "0", value_parser = parse_duration)]
+    pub self_signed_delay: Duration,
+    /// Retry-After advertised to pollers while an operation is in progress, e.g. 1s, 250ms.
+    #[arg(long, env = "VAULT_RETRY_AFTER", default_value = "1s", value_parser = parse_duration)]
+    pub retry_after: Duration,
+    /// Log output format.
+    #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Cli {
+    pub fn config(&self) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            public_url: self.public_url.clone(),
+            hostnames: self.hostnames.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            self_signed_delay: self.self_signed_delay,
+            retry_after: self.retry_after,
+            // Read here, once, so nothing deeper touches the environment.
+            master_key: std::env::var("VAULT_MASTER_KEY")
+                .ok()
+                .filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// `0`, `250ms`, `5s`, `2m`, `1h`; a bare number means seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 5s or 2m"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("'{text}' has an unknown unit; use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("'{text}' is not a valid duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_documented_interface() {
+        let cli = Cli::try_parse_from(["vault"]).unwrap();
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:8443");
+        assert_eq!(cli.data_dir, PathBuf::from("data/vault"));
+        let cli =
+            Cli::try_parse_from(["vault", "--hostname", "a.test", "--hostname", "b.test"]).unwrap();
+        assert_eq!(cli.hostnames, vec!["a.test", "b.test"]);
+        assert!(Cli::try_parse_from(["vault", "--tls-cert", "x.pem"]).is_err());
+    }
+}

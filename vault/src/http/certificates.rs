@@ -1,0 +1,162 @@
+//! `/certificates` and `/certificates/{name}[/...]`: create, get (three URL forms, spec §1.2),
+//! list, versions, update, policy, delete.
+
+use super::extract::{Ctx, JsonBody};
+use super::paging::Page;
+use super::{reply, wire, AppState};
+use crate::error::Result;
+use crate::store::ListScope;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use shared::models::{
+    CertificateCreateParameters, CertificatePolicy, CertificateUpdateParameters, ListResult,
+};
+
+/// `POST /certificates/{name}/create` → 202 with the operation and `Retry-After`.
+pub async fn create(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(params): JsonBody<CertificateCreateParameters>,
+) -> Result<Response> {
+    let (cert, op) = app.service.create(&name, params).await?;
+    let mut resp = reply(
+        StatusCode::ACCEPTED,
+        &wire::operation(&ctx.base, &cert, &op),
+    );
+    super::pending::add_poll_headers(&app, &mut resp, &op);
+    let location = format!(
+        "{}/certificates/{}/pending?api-version={}&request_id={}",
+        ctx.base, cert.name, ctx.api_version, op.request_id
+    );
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+pub async fn get_latest(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let (cert, v) = app.service.latest(&name).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
+}
+
+pub async fn get_version(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response> {
+    let (cert, v) = app.service.version_or_latest(&name, Some(&version)).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
+}
+
+/// `GET /certificates`: names in order, each with its latest version (spec §7).
+pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
+    let page = Page::from_ctx(&ctx)?;
+    let mut rows = app
+        .service
+        .list(
+            ListScope::Active,
+            page.include_pending,
+            page.cursor.clone(),
+            page.max + 1,
+        )
+        .await?;
+    let more = rows.len() > page.max;
+    rows.truncate(page.max);
+    let cursor = more
+        .then(|| rows.last().map(|(c, _)| c.key.clone()))
+        .flatten();
+    let value = rows
+        .iter()
+        .map(|(c, v)| wire::item(&ctx.base, c, v, false))
+        .collect();
+    Ok(reply(
+        StatusCode::OK,
+        &ListResult {
+            value,
+            next_link: page.next_link(&ctx, cursor),
+        },
+    ))
+}
+
+/// `GET /certificates/{name}/versions`, oldest first.
+pub async fn versions(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let page = Page::from_ctx(&ctx)?;
+    let offset = page.offset()?;
+    let (cert, mut versions) = app.service.versions(&name, offset, page.max + 1).await?;
+    let more = versions.len() > page.max;
+    versions.truncate(page.max);
+    let cursor = more.then(|| (offset + page.max).to_string());
+    let value = versions
+        .iter()
+        .map(|v| wire::item(&ctx.base, &cert, v, true))
+        .collect();
+    Ok(reply(
+        StatusCode::OK,
+        &ListResult {
+            value,
+            next_link: page.next_link(&ctx, cursor),
+        },
+    ))
+}
+
+pub async fn update_latest(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(params): JsonBody<CertificateUpdateParameters>,
+) -> Result<Response> {
+    let (cert, v) = app.service.update(&name, None, params).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
+}
+
+pub async fn update_version(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path((name, version)): Path<(String, String)>,
+    JsonBody(params): JsonBody<CertificateUpdateParameters>,
+) -> Result<Response> {
+    let (cert, v) = app.service.update(&name, Some(&version), params).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
+}
+
+pub async fn get_policy(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let cert = app.service.policy(&name).await?;
+    Ok(reply(StatusCode::OK, &wire::policy(&ctx.base, &cert)))
+}
+
+pub async fn update_policy(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(patch): JsonBody<CertificatePolicy>,
+) -> Result<Response> {
+    let cert = app.service.update_policy(&name, patch).await?;
+    Ok(reply(StatusCode::OK, &wire::policy(&ctx.base, &cert)))
+}
+
+/// `DELETE /certificates/{name}` → the DeletedCertificateBundle of the latest version.
+pub async fn delete(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let (cert, v) = app.service.delete(&name).await?;
+    Ok(reply(
+        StatusCode::OK,
+        &wire::deleted_bundle(&ctx.base, &cert, &v),
+    ))
+}

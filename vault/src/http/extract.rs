@@ -1,0 +1,102 @@
+//! Request extractors: the per-request context the middleware prepared ([`Ctx`]), decoded
+//! query parameters, and [`JsonBody`], which turns every body problem into a Key Vault 400/413.
+
+use crate::error::Error;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use percent_encoding::percent_decode_str;
+use serde::de::DeserializeOwned;
+
+/// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`).
+#[derive(Debug, Clone, Default)]
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn parse(raw: &str) -> Self {
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        QueryParams(
+            raw.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, v)) => (decode(k), decode(v)),
+                    None => (decode(pair), String::new()),
+                })
+                .collect(),
+        )
+    }
+
+    /// The first value of a parameter; names compare case-insensitively.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the middleware learned about the request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// `https://host[:port]` (or `--public-url`): prefix of every id.
+    pub base: String,
+    /// The request path as received (for `nextLink`).
+    pub path: String,
+    pub query: QueryParams,
+    pub api_version: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| Error::Internal("request context missing".into()))
+    }
+}
+
+/// A JSON body. Empty bodies read as `{}` (some requests legitimately carry none); size, syntax
+/// and type problems become Key Vault errors naming what is wrong.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge {
+                    limit: super::BODY_LIMIT,
+                }
+            } else {
+                Error::bad(format!("The request body could not be read: {rejection}"))
+            }
+        })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(text)
+            .map(JsonBody)
+            .map_err(|e| Error::bad(format!("The request body is not valid: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_names_and_values_are_percent_decoded() {
+        let q = QueryParams::parse("api%2Dversion=7.5&%24skiptoken=ab%2Bc&maxresults=3&flag");
+        assert_eq!(q.get("api-version"), Some("7.5"));
+        assert_eq!(q.get("$skiptoken"), Some("ab+c"));
+        assert_eq!(q.get("MAXRESULTS"), Some("3"));
+        assert_eq!(q.get("flag"), Some(""));
+        assert_eq!(q.get("missing"), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! `/certificates/issuers[/{issuer}]` (spec §3.8, §4.7).
+
+use super::extract::{Ctx, JsonBody};
+use super::paging::Page;
+use super::{reply, wire, AppState};
+use crate::error::Result;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use shared::models::{IssuerBundle, ListResult};
+
+pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
+    let page = Page::from_ctx(&ctx)?;
+    let mut rows = app
+        .service
+        .issuers(page.cursor.clone(), page.max + 1)
+        .await?;
+    let more = rows.len() > page.max;
+    rows.truncate(page.max);
+    let cursor = more.then(|| rows.last().map(|r| r.key.clone())).flatten();
+    let value = rows
+        .iter()
+        .map(|r| wire::issuer_item(&ctx.base, r))
+        .collect();
+    Ok(reply(
+        StatusCode::OK,
+        &ListResult {
+            value,
+            next_link: page.next_link(&ctx, cursor),
+        },
+    ))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let r = app.service.issuer(&name).await?;
+    Ok(reply(StatusCode::OK, &wire::issuer(&ctx.base, &r)))
+}
+
+pub async fn set(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<IssuerBundle>,
+) -> Result<Response> {
+    let r = app.service.set_issuer(&name, body).await?;
+    Ok(reply(StatusCode::OK, &wire::issuer(&ctx.base, &r)))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<IssuerBundle>,
+) -> Result<Response> {
+    let r = app.service.update_issuer(&name, body).await?;
+    Ok(reply(StatusCode::OK, &wire::issuer(&ctx.base, &r)))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let r = app.service.delete_issuer(&name).await?;
+    Ok(reply(StatusCode::OK, &wire::issuer(&ctx.base, &r)))
+}

@@ -1,0 +1,180 @@
+//! Cross-cutting request handling, in this order (spec §6, §0, §1):
+//! 1. `/_admin/*` skips Key Vault rules.
+//! 2. Authentication first: no non-empty bearer token → 401 with the challenge, before any
+//!    other validation (first SDK requests arrive without a body).
+//! 3. Query parsing with percent-decoded names (`api%2Dversion`, `%24skiptoken`), then the
+//!    api-version allow-list.
+//! 4. The request context (base URL for ids, query) for handlers.
+//! 5. On the way out: any error response that is not Key Vault JSON (framework rejections) is
+//!    rewritten into it, and the common headers are added.
+
+use super::error::CHALLENGE_AUTHORITY;
+use super::extract::{Ctx, QueryParams};
+use super::AppState;
+use crate::error::Error;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Instant;
+
+/// Versions the SDKs send (spec §0). Anything else is a 400.
+pub const API_VERSIONS: &[&str] = &[
+    "7.0",
+    "7.1",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5",
+    "7.6",
+    "7.6-preview.1",
+    "7.6-preview.2",
+    "2025-07-01",
+    "2026-03-01-preview",
+    "2026-04-01",
+];
+const LATEST_API_VERSION: &str = "2026-04-01";
+
+pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let request_id = crate::certs::new_id().unwrap_or_default();
+
+    let mut response = if path.starts_with("/_admin/") || path == "/_admin" {
+        next.run(req).await
+    } else {
+        let base = base_url(&app, &req);
+        match admit(&req, &base) {
+            Err(resp) => resp,
+            Ok((query, api_version)) => {
+                req.extensions_mut().insert(Ctx {
+                    base,
+                    path: path.clone(),
+                    query,
+                    api_version,
+                });
+                normalise_errors(next.run(req).await).await
+            }
+        }
+    };
+
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-ms-request-id", v);
+    }
+    headers.insert(
+        "x-ms-keyvault-service-version",
+        HeaderValue::from_static(concat!("vault-emulator/", env!("CARGO_PKG_VERSION"))),
+    );
+    tracing::debug!(
+        http.method = %method,
+        http.path = %path,
+        http.status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Authentication, then query and api-version. Returns the parsed query or the response to send.
+#[allow(clippy::result_large_err)]
+fn admit(req: &Request, base: &str) -> Result<(QueryParams, String), Response> {
+    if !has_bearer(req) {
+        let mut resp = Error::Unauthorized.into_response();
+        let challenge =
+            format!("Bearer authorization=\"{CHALLENGE_AUTHORITY}\", resource=\"{base}\"");
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        return Err(resp);
+    }
+    let query = QueryParams::parse(req.uri().query().unwrap_or(""));
+    let api_version = match query.get("api-version") {
+        None | Some("") => {
+            return Err(Error::bad(
+                "The api-version query parameter is required; use a supported version such as 2025-07-01.",
+            )
+            .into_response())
+        }
+        Some(v) if API_VERSIONS.contains(&v) => v.to_string(),
+        Some(v) => {
+            return Err(Error::bad(format!(
+                "The specified version ({v}) is not recognized. Consider using the latest supported version ({LATEST_API_VERSION})."
+            ))
+            .into_response())
+        }
+    };
+    Ok((query, api_version))
+}
+
+fn has_bearer(req: &Request) -> bool {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mut parts = value.trim().splitn(2, ' ');
+    let scheme = parts.next().unwrap_or("");
+    let token = parts.next().unwrap_or("").trim();
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("pop"))
+        && !token.is_empty()
+}
+
+/// `https://` + the request's authority (spec §1.1), unless `--public-url` is set.
+fn base_url(app: &AppState, req: &Request) -> String {
+    if let Some(public) = &app.public_url {
+        return public.clone();
+    }
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "localhost".into());
+    format!("https://{authority}")
+}
+
+/// Framework-made error responses (bad path encoding, unsupported methods, body limits) get
+/// Key Vault's JSON shape too.
+async fn normalise_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let error = match parts.status {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge {
+            limit: super::BODY_LIMIT,
+        },
+        StatusCode::NOT_FOUND => Error::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
+        s if s.is_client_error() => Error::bad(if text.is_empty() {
+            "The request is invalid.".to_string()
+        } else {
+            text
+        }),
+        _ => Error::Internal(text),
+    };
+    let mut fixed = error.into_response();
+    *fixed.status_mut() = parts.status;
+    fixed
+}

@@ -1,0 +1,140 @@
+//! HTTP front end: the route table (one place), the shared [`AppState`], and the JSON reply
+//! helper. Cross-cutting behaviour (auth challenge, api-version, ids, headers) is in
+//! [`middleware`]; each resource has its own handler module; [`wire`] turns records into wire
+//! models; [`error`] renders errors.
+
+pub mod admin;
+pub mod certificates;
+pub mod contacts;
+pub mod deleted;
+pub mod error;
+pub mod extract;
+pub mod issuers;
+pub mod keys;
+pub mod middleware;
+pub mod paging;
+pub mod pending;
+pub mod secrets;
+pub mod wire;
+
+use crate::certs::Service;
+use crate::error::Error;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Request bodies larger than this are refused with 413 (a PFX or a chain fits easily).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Everything a handler may need. Shared as `Arc<App>`.
+pub struct App {
+    /// The certificate service: all state changes go through it.
+    pub service: Service,
+    /// `--public-url`: when set, ids use it instead of the request's Host.
+    pub public_url: Option<String>,
+    /// `Retry-After` sent while an operation is in progress (spec §2 notes, §5.2).
+    pub retry_after: Duration,
+    /// The dev CA certificate (PEM) served at `/_admin/ca.pem`.
+    pub ca_pem: String,
+    /// Set once start-up finished; `/_admin/health` answers 503 before.
+    pub ready: AtomicBool,
+}
+
+pub type AppState = Arc<App>;
+
+/// A JSON response with Key Vault's content type (`application/json; charset=utf-8`).
+pub fn reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => Error::Internal(format!("serialising a response: {e}")).into_response(),
+    }
+}
+
+/// The route table. Reserved words (`contacts`, `issuers`, `pending`, `policy`, ...) are static
+/// segments, which the router matches before the `{name}`/`{version}` parameters (spec §1.1).
+pub fn router(state: AppState) -> Router {
+    let kv = Router::new()
+        .route("/certificates", get(certificates::list))
+        .route(
+            "/certificates/contacts",
+            get(contacts::get)
+                .put(contacts::set)
+                .delete(contacts::delete),
+        )
+        .route("/certificates/issuers", get(issuers::list))
+        .route(
+            "/certificates/issuers/{issuer}",
+            get(issuers::get)
+                .put(issuers::set)
+                .patch(issuers::update)
+                .delete(issuers::delete),
+        )
+        .route(
+            "/certificates/{name}",
+            get(certificates::get_latest)
+                .patch(certificates::update_latest)
+                .delete(certificates::delete),
+        )
+        .route(
+            "/certificates/{name}/",
+            get(certificates::get_latest).patch(certificates::update_latest),
+        )
+        .route("/certificates/{name}/create", post(certificates::create))
+        .route("/certificates/{name}/versions", get(certificates::versions))
+        .route(
+            "/certificates/{name}/policy",
+            get(certificates::get_policy).patch(certificates::update_policy),
+        )
+        .route(
+            "/certificates/{name}/pending",
+            get(pending::get)
+                .patch(pending::cancel)
+                .delete(pending::delete),
+        )
+        .route(
+            "/certificates/{name}/{version}",
+            get(certificates::get_version).patch(certificates::update_version),
+        )
+        .route("/deletedcertificates", get(deleted::list))
+        .route(
+            "/deletedcertificates/{name}",
+            get(deleted::get).delete(deleted::purge),
+        )
+        .route(
+            "/deletedcertificates/{name}/recover",
+            post(deleted::recover),
+        )
+        .route("/keys/{name}", get(keys::get_latest))
+        .route("/keys/{name}/", get(keys::get_latest))
+        .route("/keys/{name}/{version}", get(keys::get_version))
+        .route("/keys/{name}/{version}/sign", post(keys::sign))
+        .route("/keys/{name}/{version}/verify", post(keys::verify))
+        .route("/secrets/{name}", get(secrets::get_latest))
+        .route("/secrets/{name}/", get(secrets::get_latest))
+        .route("/secrets/{name}/{version}", get(secrets::get_version));
+
+    Router::new()
+        .merge(kv)
+        .nest("/_admin", admin::router())
+        .fallback(|| async { Error::RouteNotFound })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::kv_request,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

@@ -1,0 +1,83 @@
+//! Paging (spec §7): `maxresults` 1..25 (default 25), an opaque URL-safe `$skiptoken`, and an
+//! absolute `nextLink` that carries `api-version`, `maxresults` and `includePending` through.
+
+use super::extract::Ctx;
+use crate::error::{Error, Result};
+
+pub const MAX_RESULTS: usize = 25;
+
+/// Paging parameters of a list request.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub max: usize,
+    /// Decoded `$skiptoken`: where the previous page ended.
+    pub cursor: Option<String>,
+    pub include_pending: bool,
+}
+
+impl Page {
+    pub fn from_ctx(ctx: &Ctx) -> Result<Self> {
+        let max = match ctx.query.get("maxresults") {
+            None | Some("") => MAX_RESULTS,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
+                _ => {
+                    return Err(Error::bad(format!(
+                        "maxresults must be an integer from 1 to {MAX_RESULTS}; got '{text}'."
+                    )))
+                }
+            },
+        };
+        let cursor = match ctx.query.get("$skiptoken") {
+            None | Some("") => None,
+            Some(token) => Some(
+                hex::decode(token)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| Error::bad("The $skiptoken is not valid."))?,
+            ),
+        };
+        let include_pending = match ctx.query.get("includePending") {
+            None | Some("") => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                return Err(Error::bad(format!(
+                    "includePending must be true or false; got '{v}'."
+                )))
+            }
+        };
+        Ok(Page {
+            max,
+            cursor,
+            include_pending,
+        })
+    }
+
+    /// A numeric offset cursor (used for version lists).
+    pub fn offset(&self) -> Result<usize> {
+        match &self.cursor {
+            None => Ok(0),
+            Some(c) => c
+                .parse()
+                .map_err(|_| Error::bad("The $skiptoken is not valid.")),
+        }
+    }
+
+    /// The absolute link to the page after `cursor`, or `None` on the last page.
+    pub fn next_link(&self, ctx: &Ctx, cursor: Option<String>) -> Option<String> {
+        let cursor = cursor?;
+        let mut link = format!(
+            "{}{}?api-version={}&$skiptoken={}&maxresults={}",
+            ctx.base,
+            ctx.path,
+            ctx.api_version,
+            hex::encode(cursor.as_bytes()),
+            self.max
+        );
+        if self.include_pending {
+            link.push_str("&includePending=true");
+        }
+        Some(link)
+    }
+}

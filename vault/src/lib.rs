@@ -1,0 +1,192 @@
+//! `vault`: a local service that speaks the Azure Key Vault certificates REST API well enough
+//! that the real Azure SDKs work against it unmodified.
+//!
+//! Layout (dependencies point down):
+//! - [`http`]: route table, middleware (auth challenge, api-version), handlers, wire mapping.
+//! - [`certs`]: the certificate service: every state change of the API.
+//! - [`issuance`]: pending operations and the background worker that completes them.
+//! - [`store`]: persistence (SQLite) and encryption at rest.
+//! - [`tls`], [`config`]: the listener's certificates and the typed configuration.
+//!
+//! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
+
+pub mod certs;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod issuance;
+pub mod store;
+pub mod tls;
+
+pub use config::Config;
+pub use error::Error;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use shared::clock::{Clock, OffsetClock};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn};
+
+/// How long in-flight requests and background tasks get once shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running vault.
+pub struct Handle {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// PEM of the CA clients should trust.
+    pub ca_pem: String,
+    /// Where that PEM lives on disk.
+    pub ca_path: PathBuf,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Handle {
+    /// `https://127.0.0.1:PORT` (or the bound address).
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// Resolves once the server stopped after its shutdown token was cancelled.
+    pub async fn stopped(self) {
+        let _ = self.done.await;
+    }
+}
+
+/// Starts vault on `listener` and returns once it is ready to serve. Cancelling `shutdown`
+/// stops accepting, lets in-flight requests finish (with a deadline) and stops the worker.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<Handle, Error> {
+    let addr = listener.local_addr()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        Error::Config(format!(
+            "cannot create data dir {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+
+    let sealer = store::seal::Sealer::load(&config.data_dir, config.master_key.as_deref())?;
+    let sqlite = store::SqliteStore::open(&config.data_dir, sealer)?;
+    let db = store::Db(Arc::new(sqlite));
+
+    let byo = match (&config.tls_cert, &config.tls_key) {
+        (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+        (None, None) => None,
+        _ => return Err(Error::Config("--tls-cert and --tls-key go together".into())),
+    };
+    let data_dir = config.data_dir.clone();
+    let hostnames = config.hostnames.clone();
+    let byo_owned = byo.map(|(c, k)| (c.to_path_buf(), k.to_path_buf()));
+    let tls = tokio::task::spawn_blocking(move || {
+        let byo = byo_owned.as_ref().map(|(c, k)| (c.as_path(), k.as_path()));
+        tls::setup(&data_dir, &hostnames, byo)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("tls setup task: {e}")))??;
+
+    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
+    let issuance = issuance::Issuance::new(db.clone(), clock.clone());
+    let service = certs::Service::new(
+        db,
+        clock,
+        issuance.clone(),
+        certs::Settings {
+            self_signed_delay: config.self_signed_delay,
+        },
+    );
+    let app = Arc::new(http::App {
+        service,
+        public_url: config
+            .public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_string()),
+        retry_after: config.retry_after,
+        ca_pem: tls.ca_pem.clone(),
+        ready: AtomicBool::new(false),
+    });
+    let router = http::router(app.clone());
+
+    let tracker = TaskTracker::new();
+    tracker.spawn(issuance.run(tracker.clone(), shutdown.clone()));
+
+    let acceptor = TlsAcceptor::from(tls.server_config.clone());
+    let accept_tracker = tracker.clone();
+    let token = shutdown.clone();
+    let done = tokio::spawn(async move {
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let builder = auto::Builder::new(TokioExecutor::new());
+        loop {
+            let (tcp, peer) = tokio::select! {
+                _ = token.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let service = TowerToHyperService::new(router.clone());
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            accept_tracker.spawn(async move {
+                let tls =
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => {
+                            debug!(%peer, error = %e, "tls handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            debug!(%peer, "tls handshake timed out");
+                            return;
+                        }
+                    };
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                if let Err(e) = watcher.watch(conn.into_owned()).await {
+                    debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+        }
+        info!("shutting down: no new connections; waiting for in-flight requests");
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            warn!("in-flight requests did not finish within the grace period");
+        }
+        accept_tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, accept_tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!("background tasks did not finish within the grace period");
+        }
+        info!("vault stopped");
+    });
+
+    app.ready.store(true, Ordering::Release);
+    Ok(Handle {
+        addr,
+        ca_pem: tls.ca_pem,
+        ca_path: tls.ca_path,
+        done,
+    })
+}

@@ -1,0 +1,203 @@
+//! Persistence: the [`Store`] trait, the records it keeps, and the SQLite implementation.
+//!
+//! The store is deliberately dumb: it reads records and applies batches of [`Change`]s
+//! atomically. The rules (conflicts, state transitions) live in `certs` and `issuance`, which
+//! serialise work per certificate name before they write. Every byte that reaches disk goes
+//! through here; private keys and secret values are sealed ([`seal`]) before they do.
+//!
+//! The trait is synchronous because SQLite is; callers run it on the blocking pool
+//! (see `certs::Service::store`).
+
+pub mod seal;
+pub mod sqlite;
+
+use shared::crypto::PrivateKey;
+use shared::models::{
+    CertificatePolicy, Contacts, ContentType, ErrorDetail, IssuerBundle, KeyOperation,
+    OperationStatus, Tags,
+};
+
+pub use sqlite::SqliteStore;
+
+/// Errors from the storage layer. Always a server-side fault, never the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("cannot unseal stored secret material: {0}")]
+    Seal(String),
+    #[error("i/o error on the data dir: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Name-level state: the shared policy and the soft-delete marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertRecord {
+    /// Lowercased name: the key (names compare case-insensitively, spec §1.1).
+    pub key: String,
+    /// The name as the user first created it; echoed in ids.
+    pub name: String,
+    /// The full policy with defaults filled in; `id` and `attributes` are not stored inside.
+    pub policy: CertificatePolicy,
+    pub policy_created: i64,
+    pub policy_updated: i64,
+    pub deleted: Option<Deletion>,
+}
+
+/// Soft-delete marker (spec §4.8).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Deletion {
+    pub deleted_date: i64,
+    pub scheduled_purge_date: i64,
+}
+
+/// One version of a certificate with its linked key and secret material.
+#[derive(Debug, Clone)]
+pub struct VersionRecord {
+    pub key: String,
+    pub version: String,
+    /// Monotonic order of creation across the store (rowid); newest has the largest.
+    pub seq: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+    pub tags: Option<Tags>,
+    /// DER of every certificate, leaf first. Empty while the version is pending.
+    pub chain: Vec<Vec<u8>>,
+    pub content_type: ContentType,
+    pub exportable: bool,
+    /// Wire `kty` of the linked key (RSA, RSA-HSM, EC, EC-HSM).
+    pub kty: String,
+    /// `key_ops` of the linked key, derived from the policy's key usage at issuance.
+    pub key_ops: Vec<KeyOperation>,
+    pub preserve_cert_order: bool,
+}
+
+impl VersionRecord {
+    /// A version is complete once it holds its certificate.
+    pub fn is_complete(&self) -> bool {
+        !self.chain.is_empty()
+    }
+
+    pub fn leaf(&self) -> Option<&[u8]> {
+        self.chain.first().map(Vec::as_slice)
+    }
+}
+
+/// The one pending operation of a name (spec §4.1): overwritten, never accumulated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationRecord {
+    pub key: String,
+    /// The version this operation produces.
+    pub version: String,
+    pub request_id: String,
+    pub issuer_name: String,
+    pub issuer_cty: Option<String>,
+    pub cert_transparency: Option<bool>,
+    pub csr: Option<Vec<u8>>,
+    pub status: OperationStatus,
+    pub status_details: Option<String>,
+    pub error: Option<ErrorDetail>,
+    pub cancellation_requested: bool,
+    pub preserve_cert_order: bool,
+    /// The policy this operation issues under (a later policy PATCH does not change it).
+    pub policy: CertificatePolicy,
+    pub created: i64,
+    pub updated: i64,
+    /// When the issuance worker should next look at this operation (unix s).
+    pub next_run_at: i64,
+}
+
+/// A stored issuer. `bundle.credentials.pwd` is kept (sealed at rest) but never echoed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerRecord {
+    pub key: String,
+    pub name: String,
+    pub bundle: IssuerBundle,
+}
+
+/// One write inside an atomic batch.
+#[derive(Debug, Clone)]
+pub enum Change {
+    PutCert(CertRecord),
+    /// Inserts or updates a version. `private_key: None` keeps the stored key, if any.
+    PutVersion {
+        version: VersionRecord,
+        private_key: Option<PrivateKey>,
+    },
+    PutOperation(OperationRecord),
+    DeleteOperation {
+        key: String,
+    },
+    /// Removes every trace of a name: versions, operation, policy, deletion marker.
+    PurgeCert {
+        key: String,
+    },
+    PutIssuer(IssuerRecord),
+    DeleteIssuer {
+        key: String,
+    },
+    PutContacts(Contacts),
+    DeleteContacts,
+}
+
+/// Which certificates a list walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    Active,
+    Deleted,
+}
+
+/// Persistence for everything vault knows.
+pub trait Store: Send + Sync + 'static {
+    fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>>;
+    fn version(&self, key: &str, version: &str) -> StoreResult<Option<VersionRecord>>;
+    /// Newest version holding a certificate, else the newest pending one.
+    /// The private key of a version (opened from its sealed form).
+    fn private_key(&self, key: &str, version: &str) -> StoreResult<Option<PrivateKey>>;
+    fn latest_version(&self, key: &str) -> StoreResult<Option<VersionRecord>>;
+    /// Versions of a name, oldest first, from `offset`.
+    fn versions(&self, key: &str, offset: usize, limit: usize) -> StoreResult<Vec<VersionRecord>>;
+    /// Names in key order after `after`, each with its latest version. Names without a
+    /// completed version are skipped unless `include_pending`.
+    fn list_certs(
+        &self,
+        scope: ListScope,
+        include_pending: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(CertRecord, VersionRecord)>>;
+    fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>>;
+    /// In-progress operations whose `next_run_at` has come, oldest first.
+    fn due_operations(&self, now: i64, limit: usize) -> StoreResult<Vec<OperationRecord>>;
+    /// The earliest `next_run_at` of any in-progress operation.
+    fn next_due(&self) -> StoreResult<Option<i64>>;
+    fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>>;
+    fn issuers(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssuerRecord>>;
+    fn contacts(&self) -> StoreResult<Option<Contacts>>;
+    /// Applies every change or none.
+    fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
+}
+
+/// A shared store handle. SQLite calls block, so [`Db::run`] moves them to the blocking pool.
+#[derive(Clone)]
+pub struct Db(pub std::sync::Arc<dyn Store>);
+
+impl Db {
+    pub async fn run<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&dyn Store) -> StoreResult<R> + Send + 'static,
+    {
+        let store = self.0.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("store task failed: {e}")))?
+    }
+}
