@@ -209,9 +209,15 @@ pub struct SubjectAlternativeNames {
 impl SubjectAlternativeNames {
     /// True when no list has an entry (an empty `sans` object means "unchanged" in a PATCH).
     pub fn is_empty(&self) -> bool {
-        [&self.emails, &self.dns_names, &self.upns, &self.uris, &self.ip_addresses]
-            .iter()
-            .all(|l| l.as_ref().is_none_or(|v| v.is_empty()))
+        [
+            &self.emails,
+            &self.dns_names,
+            &self.upns,
+            &self.uris,
+            &self.ip_addresses,
+        ]
+        .iter()
+        .all(|l| l.as_ref().is_none_or(|v| v.is_empty()))
     }
 }
 

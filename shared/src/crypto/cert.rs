@@ -9,8 +9,8 @@
 use super::dn::{parse_dn, DistinguishedName};
 use super::keys::spki_parts;
 use super::parse::{
-    parse_x509, Extensions, KEY_USAGE_BITS, OID_AKI, OID_BASIC_CONSTRAINTS, OID_EKU, OID_KEY_USAGE, OID_SAN, OID_SKI,
-    OID_UPN,
+    parse_x509, Extensions, KEY_USAGE_BITS, OID_AKI, OID_BASIC_CONSTRAINTS, OID_EKU, OID_KEY_USAGE,
+    OID_SAN, OID_SKI, OID_UPN,
 };
 use super::{csr, der, CryptoError, PrivateKey};
 use crate::models::{KeyUsage, SubjectAlternativeNames};
@@ -36,7 +36,8 @@ pub struct CertProfile {
 }
 
 fn extension(oid: &str, critical: bool, value: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let oid = der::oid_from_str(oid).ok_or_else(|| CryptoError::Internal(format!("bad OID constant {oid}")))?;
+    let oid = der::oid_from_str(oid)
+        .ok_or_else(|| CryptoError::Internal(format!("bad OID constant {oid}")))?;
     let value = der::octet_string(value);
     Ok(if critical {
         der::sequence(&[&oid, &der::boolean(true), &value])
@@ -55,7 +56,9 @@ fn san_value(sans: &SubjectAlternativeNames) -> Result<Option<Vec<u8>>, CryptoEr
     let mut names: Vec<Vec<u8>> = Vec::new();
     for dns in list(&sans.dns_names) {
         let d = dns.trim();
-        let ok = !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | '_'));
+        let ok = !d.is_empty()
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | '_'));
         if !ok {
             return Err(bad_name(format!("'{dns}' is not a valid DNS name.")));
         }
@@ -71,17 +74,24 @@ fn san_value(sans: &SubjectAlternativeNames) -> Result<Option<Vec<u8>>, CryptoEr
     for upn in list(&sans.upns) {
         let u = upn.trim();
         if u.is_empty() {
-            return Err(bad_name("A UPN in the subject alternative names is empty.".into()));
+            return Err(bad_name(
+                "A UPN in the subject alternative names is empty.".into(),
+            ));
         }
-        let oid = der::oid_from_str(OID_UPN).ok_or_else(|| CryptoError::Internal("bad UPN OID".into()))?;
-        let value = der::tlv(der::ctx_cons(0), &der::tlv(der::TAG_UTF8_STRING, u.as_bytes()));
+        let oid = der::oid_from_str(OID_UPN)
+            .ok_or_else(|| CryptoError::Internal("bad UPN OID".into()))?;
+        let value = der::tlv(
+            der::ctx_cons(0),
+            &der::tlv(der::TAG_UTF8_STRING, u.as_bytes()),
+        );
         names.push(der::cons(der::ctx_cons(0), &[&oid, &value]));
     }
     for uri in list(&sans.uris) {
         let u = uri.trim();
         let scheme_ok = u.split_once(':').is_some_and(|(s, _)| {
             s.starts_with(|c: char| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         });
         if !scheme_ok || !u.is_ascii() || u.contains(char::is_whitespace) {
             return Err(bad_name(format!("'{uri}' is not a valid absolute URI.")));
@@ -102,7 +112,9 @@ fn san_value(sans: &SubjectAlternativeNames) -> Result<Option<Vec<u8>>, CryptoEr
     if names.is_empty() {
         return Ok(None);
     }
-    Ok(Some(der::sequence(&names.iter().map(Vec::as_slice).collect::<Vec<_>>())))
+    Ok(Some(der::sequence(
+        &names.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    )))
 }
 
 fn eku_value(ekus: &[String]) -> Result<Vec<u8>, CryptoError> {
@@ -114,11 +126,17 @@ fn eku_value(ekus: &[String]) -> Result<Vec<u8>, CryptoError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(der::sequence(&oids.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+    Ok(der::sequence(
+        &oids.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+    ))
 }
 
 fn key_usage_value(kus: &[KeyUsage]) -> Vec<u8> {
-    let bits: Vec<usize> = KEY_USAGE_BITS.iter().filter(|(ku, _)| kus.contains(ku)).map(|(_, b)| *b).collect();
+    let bits: Vec<usize> = KEY_USAGE_BITS
+        .iter()
+        .filter(|(ku, _)| kus.contains(ku))
+        .map(|(_, b)| *b)
+        .collect();
     der::named_bits(&bits)
 }
 
@@ -126,13 +144,18 @@ fn key_usage_value(kus: &[KeyUsage]) -> Vec<u8> {
 pub(crate) fn profile_subject(profile: &CertProfile) -> Result<DistinguishedName, CryptoError> {
     let dn = parse_dn(&profile.subject)?;
     if dn.is_empty() && profile.sans.is_empty() {
-        return Err(bad_name("A subject or at least one subject alternative name is required.".into()));
+        return Err(bad_name(
+            "A subject or at least one subject alternative name is required.".into(),
+        ));
     }
     Ok(dn)
 }
 
 /// basicConstraints, KeyUsage, EKU and SAN extensions of a profile (certificates and CSRs).
-pub(crate) fn profile_extensions(profile: &CertProfile, subject_empty: bool) -> Result<Vec<Vec<u8>>, CryptoError> {
+pub(crate) fn profile_extensions(
+    profile: &CertProfile,
+    subject_empty: bool,
+) -> Result<Vec<Vec<u8>>, CryptoError> {
     let mut exts = Vec::new();
     let bc = if profile.is_ca {
         match profile.path_len {
@@ -144,7 +167,11 @@ pub(crate) fn profile_extensions(profile: &CertProfile, subject_empty: bool) -> 
     };
     exts.push(extension(OID_BASIC_CONSTRAINTS, profile.is_ca, &bc)?);
     if !profile.key_usage.is_empty() {
-        exts.push(extension(OID_KEY_USAGE, true, &key_usage_value(&profile.key_usage))?);
+        exts.push(extension(
+            OID_KEY_USAGE,
+            true,
+            &key_usage_value(&profile.key_usage),
+        )?);
     }
     if !profile.ekus.is_empty() {
         exts.push(extension(OID_EKU, false, &eku_value(&profile.ekus)?)?);
@@ -158,13 +185,17 @@ pub(crate) fn profile_extensions(profile: &CertProfile, subject_empty: bool) -> 
 
 /// RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey bits.
 fn key_id(spki: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let (_, _, bits) = spki_parts(spki).ok_or_else(|| CryptoError::InvalidKey("The public key is malformed.".into()))?;
-    Ok(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bits).as_ref().to_vec())
+    let (_, _, bits) = spki_parts(spki)
+        .ok_or_else(|| CryptoError::InvalidKey("The public key is malformed.".into()))?;
+    Ok(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bits)
+        .as_ref()
+        .to_vec())
 }
 
 fn random_serial() -> Result<Vec<u8>, CryptoError> {
     let mut serial = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut serial).map_err(|_| CryptoError::Internal("random generator failed".into()))?;
+    aws_lc_rs::rand::fill(&mut serial)
+        .map_err(|_| CryptoError::Internal("random generator failed".into()))?;
     serial[0] &= 0x7f;
     if serial[0] == 0 {
         serial[0] = 0x01;
@@ -184,7 +215,8 @@ impl<'a> Issuer<'a> {
     fn from_cert(key: &'a PrivateKey, cert_der: &[u8]) -> Result<Self, CryptoError> {
         let cert = parse_x509(cert_der)?;
         let tbs = &cert.tbs_certificate;
-        let exts = Extensions::read(tbs.extensions(), "issuer certificate").map_err(CryptoError::InvalidCertificate)?;
+        let exts = Extensions::read(tbs.extensions(), "issuer certificate")
+            .map_err(CryptoError::InvalidCertificate)?;
         if !exts.is_ca {
             return Err(CryptoError::InvalidCertificate(
                 "The issuer certificate is not a CA certificate (basicConstraints CA:true is missing).".into(),
@@ -193,36 +225,63 @@ impl<'a> Issuer<'a> {
         let cert_key = spki_parts(tbs.subject_pki.raw).map(|(_, _, bits)| bits);
         let our_key = spki_parts(key.spki_der()).map(|(_, _, bits)| bits);
         if cert_key.is_none() || cert_key != our_key {
-            return Err(CryptoError::InvalidKey("The issuer key does not match the issuer certificate.".into()));
+            return Err(CryptoError::InvalidKey(
+                "The issuer key does not match the issuer certificate.".into(),
+            ));
         }
         let key_id = match exts.ski {
             Some(ski) => ski,
             None => key_id(tbs.subject_pki.raw)?,
         };
-        Ok(Issuer { name_der: tbs.subject.as_raw().to_vec(), key_id, key })
+        Ok(Issuer {
+            name_der: tbs.subject.as_raw().to_vec(),
+            key_id,
+            key,
+        })
     }
 }
 
-fn build_certificate(subject_spki: &[u8], profile: &CertProfile, issuer: Option<Issuer<'_>>, self_key: &PrivateKey) -> Result<Vec<u8>, CryptoError> {
+fn build_certificate(
+    subject_spki: &[u8],
+    profile: &CertProfile,
+    issuer: Option<Issuer<'_>>,
+    self_key: &PrivateKey,
+) -> Result<Vec<u8>, CryptoError> {
     if profile.not_after <= profile.not_before {
-        return Err(CryptoError::InvalidCertificate("The certificate must end after it starts (not_after <= not_before).".into()));
+        return Err(CryptoError::InvalidCertificate(
+            "The certificate must end after it starts (not_after <= not_before).".into(),
+        ));
     }
     let subject = profile_subject(profile)?;
     let subject_der = subject.to_der()?;
     let subject_key_id = key_id(subject_spki)?;
     let issuer = match issuer {
         Some(i) => i,
-        None => Issuer { name_der: subject_der.clone(), key_id: subject_key_id.clone(), key: self_key },
+        None => Issuer {
+            name_der: subject_der.clone(),
+            key_id: subject_key_id.clone(),
+            key: self_key,
+        },
     };
     let mut exts = profile_extensions(profile, subject.is_empty())?;
-    exts.push(extension(OID_SKI, false, &der::octet_string(&subject_key_id))?);
+    exts.push(extension(
+        OID_SKI,
+        false,
+        &der::octet_string(&subject_key_id),
+    )?);
     let aki = der::sequence(&[&der::tlv(der::ctx_prim(0), &issuer.key_id)]);
     exts.push(extension(OID_AKI, false, &aki)?);
 
     let sig_alg = issuer.key.x509_signature_algorithm()?;
     let version = der::tlv(der::ctx_cons(0), &der::small_uint(2));
-    let validity = der::sequence(&[&der::time(profile.not_before), &der::time(profile.not_after)]);
-    let extensions = der::tlv(der::ctx_cons(3), &der::sequence(&exts.iter().map(Vec::as_slice).collect::<Vec<_>>()));
+    let validity = der::sequence(&[
+        &der::time(profile.not_before),
+        &der::time(profile.not_after),
+    ]);
+    let extensions = der::tlv(
+        der::ctx_cons(3),
+        &der::sequence(&exts.iter().map(Vec::as_slice).collect::<Vec<_>>()),
+    );
     let tbs = der::sequence(&[
         &version,
         &random_serial()?,
@@ -234,7 +293,11 @@ fn build_certificate(subject_spki: &[u8], profile: &CertProfile, issuer: Option<
         &extensions,
     ]);
     let signature = issuer.key.sign_x509(&tbs)?;
-    Ok(der::sequence(&[&tbs, &sig_alg, &der::bit_string(&signature)]))
+    Ok(der::sequence(&[
+        &tbs,
+        &sig_alg,
+        &der::bit_string(&signature),
+    ]))
 }
 
 /// A self-signed certificate for `key` (DER).
@@ -281,7 +344,10 @@ mod tests {
             emails: Some(vec!["admin@contoso.com".into()]),
             dns_names: Some(vec!["a.contoso.com".into(), "*.contoso.com".into()]),
             upns: Some(vec!["user@contoso.com".into()]),
-            uris: Some(vec!["https://contoso.com/id".into(), "spiffe://contoso/ns/app".into()]),
+            uris: Some(vec![
+                "https://contoso.com/id".into(),
+                "spiffe://contoso/ns/app".into(),
+            ]),
             ip_addresses: Some(vec!["10.1.2.3".into(), "2001:db8::1".into()]),
         }
     }
@@ -291,7 +357,11 @@ mod tests {
         let k = p256();
         let mut profile = leaf_profile("CN=a.example, O=Contoso, OU=IT, L=Redmond, ST=WA, C=US");
         profile.sans = all_sans();
-        profile.ekus = vec!["1.3.6.1.5.5.7.3.1".into(), "1.3.6.1.4.1.311.10.3.12".into(), "1.2.3.4.5".into()];
+        profile.ekus = vec![
+            "1.3.6.1.5.5.7.3.1".into(),
+            "1.3.6.1.4.1.311.10.3.12".into(),
+            "1.2.3.4.5".into(),
+        ];
         profile.key_usage = KEY_USAGE_BITS.iter().map(|(ku, _)| *ku).collect();
         let der_bytes = self_signed(&k, &profile).unwrap();
         let info = parse_certificate(&der_bytes).unwrap();
@@ -313,14 +383,18 @@ mod tests {
         let (_, x) = X509Certificate::from_der(&der_bytes).unwrap();
         assert_eq!(x.version().0, 2);
         x.verify_signature(None).unwrap();
-        assert!(x.basic_constraints().unwrap().unwrap().critical == false);
+        assert!(!x.basic_constraints().unwrap().unwrap().critical);
         assert!(x.key_usage().unwrap().unwrap().critical);
     }
 
     #[test]
     fn only_key_usages_given_are_set() {
         let mut profile = leaf_profile("CN=ku");
-        for kus in [vec![KeyUsage::DecipherOnly], vec![KeyUsage::CrlSign, KeyUsage::NonRepudiation], vec![]] {
+        for kus in [
+            vec![KeyUsage::DecipherOnly],
+            vec![KeyUsage::CrlSign, KeyUsage::NonRepudiation],
+            vec![],
+        ] {
             profile.key_usage = kus.clone();
             let info = parse_certificate(&self_signed(&p256(), &profile).unwrap()).unwrap();
             let mut want = kus.clone();
@@ -337,13 +411,19 @@ mod tests {
         let info = parse_certificate(&der_bytes).unwrap();
         assert_eq!(info.spki_der, rsa.spki_der());
         assert_eq!(info.key_spec, Some(KeySpec::Rsa { bits: 2048 }));
-        assert_eq!(crate::crypto::keys::jwk_from_spki(&info.spki_der).unwrap(), rsa.public_jwk());
+        assert_eq!(
+            crate::crypto::keys::jwk_from_spki(&info.spki_der).unwrap(),
+            rsa.public_jwk()
+        );
         let (_, x) = X509Certificate::from_der(&der_bytes).unwrap();
         x.verify_signature(None).unwrap();
         for curve in [CurveName::P384, CurveName::P521] {
             let k = key(KeySpec::Ec { curve });
             let der_bytes = self_signed(&k, &profile).unwrap();
-            assert_eq!(parse_certificate(&der_bytes).unwrap().key_spec, Some(KeySpec::Ec { curve }));
+            assert_eq!(
+                parse_certificate(&der_bytes).unwrap().key_spec,
+                Some(KeySpec::Ec { curve })
+            );
             verify_certificate_signature(&der_bytes, &der_bytes).unwrap();
         }
     }
@@ -351,7 +431,10 @@ mod tests {
     #[test]
     fn san_only_certificate_has_empty_subject_and_critical_san() {
         let mut profile = leaf_profile("");
-        profile.sans = SubjectAlternativeNames { dns_names: Some(vec!["only.example".into()]), ..Default::default() };
+        profile.sans = SubjectAlternativeNames {
+            dns_names: Some(vec!["only.example".into()]),
+            ..Default::default()
+        };
         let der_bytes = self_signed(&p256(), &profile).unwrap();
         let info = parse_certificate(&der_bytes).unwrap();
         assert_eq!(info.subject, "");
@@ -360,20 +443,46 @@ mod tests {
         let (_, x) = X509Certificate::from_der(&der_bytes).unwrap();
         assert!(x.subject_alternative_name().unwrap().unwrap().critical);
         profile.sans = SubjectAlternativeNames::default();
-        assert!(matches!(self_signed(&p256(), &profile), Err(CryptoError::InvalidName(_))));
+        assert!(matches!(
+            self_signed(&p256(), &profile),
+            Err(CryptoError::InvalidName(_))
+        ));
     }
 
     #[test]
     fn chain_root_intermediate_leaf_verifies() {
         let root_key = rsa2048();
-        let root = self_signed(&root_key, &ca_profile("CN=Test Root, O=Emulator", Some(1))).unwrap();
-        let inter_key = key(KeySpec::Ec { curve: CurveName::P384 });
-        let inter = issue_for_key(&inter_key, &ca_profile("CN=Test Intermediate, DC=contoso, DC=com", Some(0)), &root_key, &root).unwrap();
+        let root =
+            self_signed(&root_key, &ca_profile("CN=Test Root, O=Emulator", Some(1))).unwrap();
+        let inter_key = key(KeySpec::Ec {
+            curve: CurveName::P384,
+        });
+        let inter = issue_for_key(
+            &inter_key,
+            &ca_profile("CN=Test Intermediate, DC=contoso, DC=com", Some(0)),
+            &root_key,
+            &root,
+        )
+        .unwrap();
         let leaf_key = p256();
-        let leaf = issue_for_key(&leaf_key, &leaf_profile("CN=leaf.example"), &inter_key, &inter).unwrap();
-        let csr_key = key(KeySpec::Ec { curve: CurveName::P521 });
+        let leaf = issue_for_key(
+            &leaf_key,
+            &leaf_profile("CN=leaf.example"),
+            &inter_key,
+            &inter,
+        )
+        .unwrap();
+        let csr_key = key(KeySpec::Ec {
+            curve: CurveName::P521,
+        });
         let csr = build_csr(&csr_key, &leaf_profile("CN=ignored")).unwrap();
-        let from_csr = sign_csr(&csr, &leaf_profile("CN=from-csr.example"), &inter_key, &inter).unwrap();
+        let from_csr = sign_csr(
+            &csr,
+            &leaf_profile("CN=from-csr.example"),
+            &inter_key,
+            &inter,
+        )
+        .unwrap();
 
         let root_info = parse_certificate(&root).unwrap();
         let inter_info = parse_certificate(&inter).unwrap();
@@ -382,7 +491,10 @@ mod tests {
         assert!(root_info.is_ca && root_info.self_issued);
         assert!(inter_info.is_ca && !inter_info.self_issued);
         assert_eq!(inter_info.issuer, "CN=Test Root, O=Emulator");
-        assert_eq!(inter_info.subject, "CN=Test Intermediate, DC=contoso, DC=com");
+        assert_eq!(
+            inter_info.subject,
+            "CN=Test Intermediate, DC=contoso, DC=com"
+        );
         assert_eq!(leaf_info.issuer, inter_info.subject);
         assert!(!leaf_info.is_ca);
         assert_eq!(csr_info.subject, "CN=from-csr.example");
@@ -395,7 +507,14 @@ mod tests {
         assert!(verify_certificate_signature(&leaf, &root).is_err());
 
         // x509-parser's own verification (it supports RSA and P-256/P-384 issuers).
-        let parse = |d: &[u8]| X509Certificate::from_der(d).unwrap().1.public_key().raw.to_vec();
+        let parse = |d: &[u8]| {
+            X509Certificate::from_der(d)
+                .unwrap()
+                .1
+                .public_key()
+                .raw
+                .to_vec()
+        };
         let (_, x_inter) = X509Certificate::from_der(&inter).unwrap();
         let (_, x_root) = X509Certificate::from_der(&root).unwrap();
         x_inter.verify_signature(Some(x_root.public_key())).unwrap();
@@ -409,7 +528,9 @@ mod tests {
             .extensions()
             .iter()
             .find_map(|e| match e.parsed_extension() {
-                x509_parser::extensions::ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.clone(),
+                x509_parser::extensions::ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    a.key_identifier.clone()
+                }
                 _ => None,
             })
             .unwrap();
@@ -417,7 +538,9 @@ mod tests {
             .extensions()
             .iter()
             .find_map(|e| match e.parsed_extension() {
-                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(s) => Some(s.0.to_vec()),
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(s) => {
+                    Some(s.0.to_vec())
+                }
                 _ => None,
             })
             .unwrap();
@@ -429,9 +552,21 @@ mod tests {
     #[test]
     fn openssl_verifies_the_chain() {
         let root_key = rsa2048();
-        let root = self_signed(&root_key, &ca_profile("CN=OpenSSL Root, O=Emulator", Some(1))).unwrap();
-        let inter_key = key(KeySpec::Ec { curve: CurveName::P384 });
-        let inter = issue_for_key(&inter_key, &ca_profile("CN=OpenSSL Inter, OU=a, OU=b", Some(0)), &root_key, &root).unwrap();
+        let root = self_signed(
+            &root_key,
+            &ca_profile("CN=OpenSSL Root, O=Emulator", Some(1)),
+        )
+        .unwrap();
+        let inter_key = key(KeySpec::Ec {
+            curve: CurveName::P384,
+        });
+        let inter = issue_for_key(
+            &inter_key,
+            &ca_profile("CN=OpenSSL Inter, OU=a, OU=b", Some(0)),
+            &root_key,
+            &root,
+        )
+        .unwrap();
         let mut profile = leaf_profile("CN=leaf.example");
         profile.sans = all_sans();
         let leaf = issue_for_key(&p256(), &profile, &inter_key, &inter).unwrap();
@@ -442,17 +577,41 @@ mod tests {
             std::fs::write(&p, crate::crypto::pem_encode("CERTIFICATE", der)).unwrap();
             p.to_str().unwrap().to_string()
         };
-        let (r, i, l) = (write("root.pem", &root), write("inter.pem", &inter), write("leaf.pem", &leaf));
+        let (r, i, l) = (
+            write("root.pem", &root),
+            write("inter.pem", &inter),
+            write("leaf.pem", &leaf),
+        );
         let out = std::process::Command::new("openssl")
-            .args(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", &r, "-untrusted", &i, &l])
+            .args([
+                "verify",
+                "-x509_strict",
+                "-purpose",
+                "sslserver",
+                "-CAfile",
+                &r,
+                "-untrusted",
+                &i,
+                &l,
+            ])
             .output();
         if let Ok(out) = out {
-            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             eprintln!("openssl verify: {text}");
             assert!(out.status.success() && text.contains(": OK"), "{text}");
-            let text = std::process::Command::new("openssl").args(["x509", "-noout", "-text", "-in", &l]).output().unwrap();
+            let text = std::process::Command::new("openssl")
+                .args(["x509", "-noout", "-text", "-in", &l])
+                .output()
+                .unwrap();
             let text = String::from_utf8_lossy(&text.stdout);
-            assert!(text.contains("othername: UPN:user@contoso.com") || text.contains("UPN"), "{text}");
+            assert!(
+                text.contains("othername: UPN:user@contoso.com") || text.contains("UPN"),
+                "{text}"
+            );
             assert!(text.contains("IP Address:2001:DB8:0:0:0:0:0:1"), "{text}");
         }
         std::fs::remove_dir_all(&dir).ok();
@@ -463,12 +622,26 @@ mod tests {
         let root_key = p256();
         let root = self_signed(&root_key, &ca_profile("CN=Root", None)).unwrap();
         let leaf = self_signed(&root_key, &leaf_profile("CN=not a ca")).unwrap();
-        let other = key(KeySpec::Ec { curve: CurveName::P384 });
+        let other = key(KeySpec::Ec {
+            curve: CurveName::P384,
+        });
         let profile = leaf_profile("CN=x");
-        assert!(matches!(issue_for_key(&other, &profile, &other, &root), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(issue_for_key(&other, &profile, &root_key, &leaf), Err(CryptoError::InvalidCertificate(_))));
-        assert!(matches!(issue_for_key(&other, &profile, &root_key, b"junk"), Err(CryptoError::InvalidCertificate(_))));
-        assert!(matches!(sign_csr(b"junk", &profile, &root_key, &root), Err(CryptoError::InvalidCsr(_))));
+        assert!(matches!(
+            issue_for_key(&other, &profile, &other, &root),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            issue_for_key(&other, &profile, &root_key, &leaf),
+            Err(CryptoError::InvalidCertificate(_))
+        ));
+        assert!(matches!(
+            issue_for_key(&other, &profile, &root_key, b"junk"),
+            Err(CryptoError::InvalidCertificate(_))
+        ));
+        assert!(matches!(
+            sign_csr(b"junk", &profile, &root_key, &root),
+            Err(CryptoError::InvalidCsr(_))
+        ));
     }
 
     #[test]
@@ -477,24 +650,51 @@ mod tests {
         let base = leaf_profile("CN=x");
         let mut p = base.clone();
         p.ekus = vec!["serverAuth".into()];
-        assert!(matches!(self_signed(&k, &p), Err(CryptoError::InvalidName(_))));
+        assert!(matches!(
+            self_signed(&k, &p),
+            Err(CryptoError::InvalidName(_))
+        ));
         let mut p = base.clone();
         p.subject = "nonsense".into();
-        assert!(matches!(self_signed(&k, &p), Err(CryptoError::InvalidName(_))));
+        assert!(matches!(
+            self_signed(&k, &p),
+            Err(CryptoError::InvalidName(_))
+        ));
         for sans in [
-            SubjectAlternativeNames { dns_names: Some(vec!["bad name".into()]), ..Default::default() },
-            SubjectAlternativeNames { emails: Some(vec!["nobody".into()]), ..Default::default() },
-            SubjectAlternativeNames { uris: Some(vec!["no-scheme".into()]), ..Default::default() },
-            SubjectAlternativeNames { ip_addresses: Some(vec!["300.1.1.1".into()]), ..Default::default() },
-            SubjectAlternativeNames { upns: Some(vec![" ".into()]), ..Default::default() },
+            SubjectAlternativeNames {
+                dns_names: Some(vec!["bad name".into()]),
+                ..Default::default()
+            },
+            SubjectAlternativeNames {
+                emails: Some(vec!["nobody".into()]),
+                ..Default::default()
+            },
+            SubjectAlternativeNames {
+                uris: Some(vec!["no-scheme".into()]),
+                ..Default::default()
+            },
+            SubjectAlternativeNames {
+                ip_addresses: Some(vec!["300.1.1.1".into()]),
+                ..Default::default()
+            },
+            SubjectAlternativeNames {
+                upns: Some(vec![" ".into()]),
+                ..Default::default()
+            },
         ] {
             let mut p = base.clone();
             p.sans = sans.clone();
-            assert!(matches!(self_signed(&k, &p), Err(CryptoError::InvalidName(_))), "{sans:?}");
+            assert!(
+                matches!(self_signed(&k, &p), Err(CryptoError::InvalidName(_))),
+                "{sans:?}"
+            );
         }
         let mut p = base.clone();
         p.not_after = p.not_before;
-        assert!(matches!(self_signed(&k, &p), Err(CryptoError::InvalidCertificate(_))));
+        assert!(matches!(
+            self_signed(&k, &p),
+            Err(CryptoError::InvalidCertificate(_))
+        ));
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub struct CsrInfo {
 pub fn build_csr(key: &PrivateKey, profile: &CertProfile) -> Result<Vec<u8>, CryptoError> {
     let subject = profile_subject(profile)?;
     let exts = profile_extensions(profile, subject.is_empty())?;
-    let ext_req_oid =
-        der::oid_from_str(OID_EXTENSION_REQUEST).ok_or_else(|| CryptoError::Internal("bad OID constant".into()))?;
+    let ext_req_oid = der::oid_from_str(OID_EXTENSION_REQUEST)
+        .ok_or_else(|| CryptoError::Internal("bad OID constant".into()))?;
     let extensions = der::sequence(&exts.iter().map(Vec::as_slice).collect::<Vec<_>>());
     let attribute = der::sequence(&[&ext_req_oid, &der::set_of(vec![extensions])]);
     let info = der::sequence(&[
@@ -43,14 +43,21 @@ pub fn build_csr(key: &PrivateKey, profile: &CertProfile) -> Result<Vec<u8>, Cry
     ]);
     let sig_alg = key.x509_signature_algorithm()?;
     let signature = key.sign_x509(&info)?;
-    Ok(der::sequence(&[&info, &sig_alg, &der::bit_string(&signature)]))
+    Ok(der::sequence(&[
+        &info,
+        &sig_alg,
+        &der::bit_string(&signature),
+    ]))
 }
 
 fn parse_verified(der_bytes: &[u8]) -> Result<X509CertificationRequest<'_>, CryptoError> {
-    let (rest, csr) = X509CertificationRequest::from_der(der_bytes)
-        .map_err(|_| CryptoError::InvalidCsr("The CSR is not a valid DER-encoded PKCS#10 request.".into()))?;
+    let (rest, csr) = X509CertificationRequest::from_der(der_bytes).map_err(|_| {
+        CryptoError::InvalidCsr("The CSR is not a valid DER-encoded PKCS#10 request.".into())
+    })?;
     if !rest.is_empty() {
-        return Err(CryptoError::InvalidCsr("Unexpected data follows the CSR.".into()));
+        return Err(CryptoError::InvalidCsr(
+            "Unexpected data follows the CSR.".into(),
+        ));
     }
     let info = &csr.certification_request_info;
     verify_x509_signature(
@@ -61,15 +68,23 @@ fn parse_verified(der_bytes: &[u8]) -> Result<X509CertificationRequest<'_>, Cryp
         info.raw,
     )
     .map_err(|e| match e {
-        CryptoError::Unsupported(m) => CryptoError::InvalidCsr(format!("The CSR cannot be checked: {m}")),
-        _ => CryptoError::InvalidCsr("The CSR signature does not verify against its public key.".into()),
+        CryptoError::Unsupported(m) => {
+            CryptoError::InvalidCsr(format!("The CSR cannot be checked: {m}"))
+        }
+        _ => CryptoError::InvalidCsr(
+            "The CSR signature does not verify against its public key.".into(),
+        ),
     })?;
     Ok(csr)
 }
 
 /// The SubjectPublicKeyInfo of a request whose signature verifies.
 pub(crate) fn verified_csr_spki(der_bytes: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    Ok(parse_verified(der_bytes)?.certification_request_info.subject_pki.raw.to_vec())
+    Ok(parse_verified(der_bytes)?
+        .certification_request_info
+        .subject_pki
+        .raw
+        .to_vec())
 }
 
 /// Reads a DER PKCS#10 request and checks its signature.
@@ -84,7 +99,8 @@ pub fn parse_csr(der_bytes: &[u8]) -> Result<CsrInfo, CryptoError> {
     }
     let spki_der = info.subject_pki.raw.to_vec();
     Ok(CsrInfo {
-        subject: name_text(info.subject.as_raw(), "CSR subject").map_err(CryptoError::InvalidCsr)?,
+        subject: name_text(info.subject.as_raw(), "CSR subject")
+            .map_err(CryptoError::InvalidCsr)?,
         sans: exts.sans,
         key_spec: spki_key_spec(&spki_der),
         spki_der,
@@ -135,7 +151,11 @@ mod tests {
         assert_eq!(info.sans.dns_names.as_ref().unwrap().len(), 2);
         // OpenSSL, when installed, accepts it too.
         if let Ok(out) = openssl(&["req", "-verify", "-noout", "-inform", "DER"], &csr) {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -159,7 +179,9 @@ mod tests {
         let pos = csr.windows(6).position(|w| w == b"tamper").unwrap();
         let mut bad = csr.clone();
         bad[pos] = b'T';
-        assert!(matches!(parse_csr(&bad), Err(CryptoError::InvalidCsr(m)) if m.contains("signature")));
+        assert!(
+            matches!(parse_csr(&bad), Err(CryptoError::InvalidCsr(m)) if m.contains("signature"))
+        );
         for junk in [&b""[..], b"junk", &csr[..csr.len() - 1]] {
             assert!(matches!(parse_csr(junk), Err(CryptoError::InvalidCsr(_))));
         }

@@ -121,7 +121,10 @@ pub(crate) fn oid_from_str(text: &str) -> Option<Vec<u8>> {
         .trim()
         .split('.')
         .map(|a| {
-            if a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) || (a.len() > 1 && a.starts_with('0')) {
+            if a.is_empty()
+                || !a.bytes().all(|b| b.is_ascii_digit())
+                || (a.len() > 1 && a.starts_with('0'))
+            {
                 None
             } else {
                 a.parse::<u64>().ok()
@@ -201,7 +204,10 @@ pub(crate) fn time(t: OffsetDateTime) -> Vec<u8> {
     if (1950..2050).contains(&year) {
         tlv(TAG_UTC_TIME, format!("{:02}{rest}", year % 100).as_bytes())
     } else {
-        tlv(TAG_GENERALIZED_TIME, format!("{:04}{rest}", year.clamp(0, 9999)).as_bytes())
+        tlv(
+            TAG_GENERALIZED_TIME,
+            format!("{:04}{rest}", year.clamp(0, 9999)).as_bytes(),
+        )
     }
 }
 
@@ -254,7 +260,11 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.data = &data[end..];
-        Some(Element { tag, content: &data[header..end], raw: &data[..end] })
+        Some(Element {
+            tag,
+            content: &data[header..end],
+            raw: &data[..end],
+        })
     }
 
     /// Reads the next element and checks its tag.
@@ -277,12 +287,21 @@ mod tests {
 
     #[test]
     fn oid_round_trips() {
-        for text in ["1.3.6.1.5.5.7.3.1", "2.5.29.17", "1.3.6.1.4.1.311.20.2.3", "2.999.1", "0.9.2342.19200300.100.1.25"] {
+        for text in [
+            "1.3.6.1.5.5.7.3.1",
+            "2.5.29.17",
+            "1.3.6.1.4.1.311.20.2.3",
+            "2.999.1",
+            "0.9.2342.19200300.100.1.25",
+        ] {
             let enc = oid_from_str(text).unwrap();
             let el = single(&enc, TAG_OID).unwrap();
             assert_eq!(oid_to_string(el.content).unwrap(), text);
         }
-        assert_eq!(oid_from_str("2.5.29.17").unwrap(), vec![0x06, 0x03, 0x55, 0x1d, 0x11]);
+        assert_eq!(
+            oid_from_str("2.5.29.17").unwrap(),
+            vec![0x06, 0x03, 0x55, 0x1d, 0x11]
+        );
         for bad in ["", "1", "3.1", "1.40", "1.2.x", "1..2", "01.2"] {
             assert!(oid_from_str(bad).is_none(), "{bad}");
         }
@@ -297,7 +316,9 @@ mod tests {
         assert_eq!(uint(&[0x00, 0x80]), vec![0x02, 0x02, 0x00, 0x80]);
         assert_eq!(uint(&[]), vec![0x02, 0x01, 0x00]);
         assert_eq!(small_uint(5), vec![0x02, 0x01, 0x05]);
-        assert!(Reader::new(&[0x30, 0x85, 1, 1, 1, 1, 1]).next_element().is_none());
+        assert!(Reader::new(&[0x30, 0x85, 1, 1, 1, 1, 1])
+            .next_element()
+            .is_none());
         assert!(Reader::new(&[0x30, 0x05, 1]).next_element().is_none());
     }
 

@@ -27,12 +27,42 @@ struct AttrType {
 }
 
 const ATTR_TYPES: &[AttrType] = &[
-    AttrType { name: Some("CN"), aliases: &["CN", "COMMONNAME"], oid: "2.5.4.3", kind: StringKind::Utf8 },
-    AttrType { name: Some("O"), aliases: &["O", "ORGANIZATIONNAME"], oid: "2.5.4.10", kind: StringKind::Utf8 },
-    AttrType { name: Some("OU"), aliases: &["OU", "ORGANIZATIONALUNITNAME"], oid: "2.5.4.11", kind: StringKind::Utf8 },
-    AttrType { name: Some("L"), aliases: &["L", "LOCALITYNAME"], oid: "2.5.4.7", kind: StringKind::Utf8 },
-    AttrType { name: Some("ST"), aliases: &["ST", "S", "STATEORPROVINCENAME"], oid: "2.5.4.8", kind: StringKind::Utf8 },
-    AttrType { name: Some("C"), aliases: &["C", "COUNTRYNAME"], oid: "2.5.4.6", kind: StringKind::Printable },
+    AttrType {
+        name: Some("CN"),
+        aliases: &["CN", "COMMONNAME"],
+        oid: "2.5.4.3",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: Some("O"),
+        aliases: &["O", "ORGANIZATIONNAME"],
+        oid: "2.5.4.10",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: Some("OU"),
+        aliases: &["OU", "ORGANIZATIONALUNITNAME"],
+        oid: "2.5.4.11",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: Some("L"),
+        aliases: &["L", "LOCALITYNAME"],
+        oid: "2.5.4.7",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: Some("ST"),
+        aliases: &["ST", "S", "STATEORPROVINCENAME"],
+        oid: "2.5.4.8",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: Some("C"),
+        aliases: &["C", "COUNTRYNAME"],
+        oid: "2.5.4.6",
+        kind: StringKind::Printable,
+    },
     AttrType {
         name: Some("E"),
         aliases: &["E", "EMAIL", "EMAILADDRESS"],
@@ -45,14 +75,54 @@ const ATTR_TYPES: &[AttrType] = &[
         oid: "0.9.2342.19200300.100.1.25",
         kind: StringKind::Ia5,
     },
-    AttrType { name: Some("SERIALNUMBER"), aliases: &["SERIALNUMBER"], oid: "2.5.4.5", kind: StringKind::Printable },
-    AttrType { name: Some("STREET"), aliases: &["STREET", "STREETADDRESS"], oid: "2.5.4.9", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["T", "TITLE"], oid: "2.5.4.12", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["G", "GN", "GIVENNAME"], oid: "2.5.4.42", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["SN", "SURNAME"], oid: "2.5.4.4", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["I", "INITIALS"], oid: "2.5.4.43", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["POSTALCODE"], oid: "2.5.4.17", kind: StringKind::Utf8 },
-    AttrType { name: None, aliases: &["UID", "USERID"], oid: "0.9.2342.19200300.100.1.1", kind: StringKind::Utf8 },
+    AttrType {
+        name: Some("SERIALNUMBER"),
+        aliases: &["SERIALNUMBER"],
+        oid: "2.5.4.5",
+        kind: StringKind::Printable,
+    },
+    AttrType {
+        name: Some("STREET"),
+        aliases: &["STREET", "STREETADDRESS"],
+        oid: "2.5.4.9",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["T", "TITLE"],
+        oid: "2.5.4.12",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["G", "GN", "GIVENNAME"],
+        oid: "2.5.4.42",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["SN", "SURNAME"],
+        oid: "2.5.4.4",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["I", "INITIALS"],
+        oid: "2.5.4.43",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["POSTALCODE"],
+        oid: "2.5.4.17",
+        kind: StringKind::Utf8,
+    },
+    AttrType {
+        name: None,
+        aliases: &["UID", "USERID"],
+        oid: "0.9.2342.19200300.100.1.1",
+        kind: StringKind::Utf8,
+    },
 ];
 
 fn by_oid(oid: &str) -> Option<&'static AttrType> {
@@ -86,7 +156,11 @@ impl DistinguishedName {
 
     /// Values of every attribute with the given dotted OID, in order.
     pub fn values_of<'a>(&'a self, oid: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.rdns.iter().flatten().filter(move |a| a.oid == oid).map(|a| a.value.as_str())
+        self.rdns
+            .iter()
+            .flatten()
+            .filter(move |a| a.oid == oid)
+            .map(|a| a.value.as_str())
     }
 
     /// The DER `Name`.
@@ -95,19 +169,28 @@ impl DistinguishedName {
         for rdn in &self.rdns {
             let mut atvs = Vec::with_capacity(rdn.len());
             for attr in rdn {
-                let oid = der::oid_from_str(&attr.oid)
-                    .ok_or_else(|| CryptoError::InvalidName(format!("'{}' is not a valid attribute OID.", attr.oid)))?;
+                let oid = der::oid_from_str(&attr.oid).ok_or_else(|| {
+                    CryptoError::InvalidName(format!(
+                        "'{}' is not a valid attribute OID.",
+                        attr.oid
+                    ))
+                })?;
                 let kind = by_oid(&attr.oid).map_or(StringKind::Utf8, |t| t.kind);
                 let tag = match kind {
                     StringKind::Utf8 => der::TAG_UTF8_STRING,
                     StringKind::Printable => der::TAG_PRINTABLE_STRING,
                     StringKind::Ia5 => der::TAG_IA5_STRING,
                 };
-                atvs.push(der::sequence(&[&oid, &der::tlv(tag, attr.value.as_bytes())]));
+                atvs.push(der::sequence(&[
+                    &oid,
+                    &der::tlv(tag, attr.value.as_bytes()),
+                ]));
             }
             rdns.push(der::set_of(atvs));
         }
-        Ok(der::sequence(&rdns.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+        Ok(der::sequence(
+            &rdns.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+        ))
     }
 
     /// Reads a DER `Name`; `None` when malformed.
@@ -124,7 +207,10 @@ impl DistinguishedName {
                 let mut ar = der::Reader::new(atv.content);
                 let oid = der::oid_to_string(ar.expect(der::TAG_OID)?.content)?;
                 let value = ar.next_element()?;
-                rdn.push(DnAttribute { oid, value: decode_string(value) });
+                rdn.push(DnAttribute {
+                    oid,
+                    value: decode_string(value),
+                });
             }
             if rdn.is_empty() {
                 return None;
@@ -144,11 +230,15 @@ fn decode_string(el: der::Element<'_>) -> String {
         | der::TAG_VISIBLE_STRING
         | der::TAG_NUMERIC_STRING => std::str::from_utf8(el.content).ok().map(str::to_string),
         der::TAG_T61_STRING => Some(el.content.iter().map(|&b| char::from(b)).collect()),
-        der::TAG_BMP_STRING if el.content.len() % 2 == 0 => {
-            let units: Vec<u16> = el.content.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        der::TAG_BMP_STRING if el.content.len().is_multiple_of(2) => {
+            let units: Vec<u16> = el
+                .content
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16(&units).ok()
         }
-        der::TAG_UNIVERSAL_STRING if el.content.len() % 4 == 0 => el
+        der::TAG_UNIVERSAL_STRING if el.content.len().is_multiple_of(4) => el
             .content
             .chunks(4)
             .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
@@ -162,7 +252,12 @@ fn needs_quotes(value: &str) -> bool {
     value.is_empty()
         || value.starts_with(' ')
         || value.ends_with(' ')
-        || value.chars().any(|c| matches!(c, ',' | '+' | '=' | '"' | '\\' | '<' | '>' | '#' | ';' | '\n' | '\r'))
+        || value.chars().any(|c| {
+            matches!(
+                c,
+                ',' | '+' | '=' | '"' | '\\' | '<' | '>' | '#' | ';' | '\n' | '\r'
+            )
+        })
 }
 
 impl fmt::Display for DistinguishedName {
@@ -181,7 +276,11 @@ impl fmt::Display for DistinguishedName {
                 }
                 f.write_str("=")?;
                 if needs_quotes(&attr.value) {
-                    write!(f, "\"{}\"", attr.value.replace('\\', "\\\\").replace('"', "\"\""))?;
+                    write!(
+                        f,
+                        "\"{}\"",
+                        attr.value.replace('\\', "\\\\").replace('"', "\"\"")
+                    )?;
                 } else {
                     f.write_str(&attr.value)?;
                 }
@@ -203,7 +302,11 @@ fn bad(msg: impl Into<String>) -> CryptoError {
 /// empty name. Errors are [`CryptoError::InvalidName`].
 pub fn parse_dn(subject: &str) -> Result<DistinguishedName, CryptoError> {
     let chars: Vec<char> = subject.chars().collect();
-    let mut p = Parser { chars: &chars, pos: 0, text: subject };
+    let mut p = Parser {
+        chars: &chars,
+        pos: 0,
+        text: subject,
+    };
     let mut rdns = Vec::new();
     p.skip_ws();
     if p.at_end() {
@@ -226,7 +329,9 @@ pub fn parse_dn(subject: &str) -> Result<DistinguishedName, CryptoError> {
                 p.pos += 1;
                 p.skip_ws();
                 if p.at_end() {
-                    return Err(bad(format!("The subject '{subject}' ends with a separator.")));
+                    return Err(bad(format!(
+                        "The subject '{subject}' ends with a separator."
+                    )));
                 }
             }
             Some(c) => return Err(bad(format!("Unexpected '{c}' in the subject '{subject}'."))),
@@ -259,7 +364,10 @@ impl Parser<'_> {
     fn attribute(&mut self) -> Result<DnAttribute, CryptoError> {
         self.skip_ws();
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_') {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
@@ -284,7 +392,12 @@ impl Parser<'_> {
             let mut out = String::new();
             loop {
                 match self.peek() {
-                    None => return Err(bad(format!("Unterminated quoted value in the subject '{}'.", self.text))),
+                    None => {
+                        return Err(bad(format!(
+                            "Unterminated quoted value in the subject '{}'.",
+                            self.text
+                        )))
+                    }
                     Some('"') if self.chars.get(self.pos + 1) == Some(&'"') => {
                         out.push('"');
                         self.pos += 2;
@@ -307,7 +420,9 @@ impl Parser<'_> {
             return Ok(out);
         }
         if self.peek() == Some('#') {
-            return Err(bad("Hex-encoded ('#...') attribute values are not supported in a subject."));
+            return Err(bad(
+                "Hex-encoded ('#...') attribute values are not supported in a subject.",
+            ));
         }
         let mut out = String::new();
         let mut pending: Vec<u8> = Vec::new(); // bytes from \XX escapes
@@ -342,11 +457,20 @@ impl Parser<'_> {
                     }
                     trailing_ws = 0;
                 }
-                '"' => return Err(bad(format!("Unexpected '\"' inside a value in the subject '{}'.", self.text))),
+                '"' => {
+                    return Err(bad(format!(
+                        "Unexpected '\"' inside a value in the subject '{}'.",
+                        self.text
+                    )))
+                }
                 c => {
                     flush(&mut pending, &mut out)?;
                     out.push(c);
-                    trailing_ws = if c.is_whitespace() { trailing_ws + c.len_utf8() } else { 0 };
+                    trailing_ws = if c.is_whitespace() {
+                        trailing_ws + c.len_utf8()
+                    } else {
+                        0
+                    };
                     self.pos += 1;
                 }
             }
@@ -359,23 +483,32 @@ impl Parser<'_> {
 
 fn resolve_type(name: &str) -> Result<(String, StringKind), CryptoError> {
     let upper = name.to_ascii_uppercase();
-    if let Some(t) = ATTR_TYPES.iter().find(|t| t.aliases.contains(&upper.as_str())) {
+    if let Some(t) = ATTR_TYPES
+        .iter()
+        .find(|t| t.aliases.contains(&upper.as_str()))
+    {
         return Ok((t.oid.to_string(), t.kind));
     }
     let dotted = upper.strip_prefix("OID.").unwrap_or(&upper);
     if dotted.starts_with(|c: char| c.is_ascii_digit()) {
         if der::oid_from_str(dotted).is_none() {
-            return Err(bad(format!("'{name}' is not a valid attribute OID in the subject.")));
+            return Err(bad(format!(
+                "'{name}' is not a valid attribute OID in the subject."
+            )));
         }
         let kind = by_oid(dotted).map_or(StringKind::Utf8, |t| t.kind);
         return Ok((dotted.to_string(), kind));
     }
-    Err(bad(format!("Unknown attribute type '{name}' in the subject.")))
+    Err(bad(format!(
+        "Unknown attribute type '{name}' in the subject."
+    )))
 }
 
 fn check_value(name: &str, value: &str, kind: StringKind, oid: &str) -> Result<(), CryptoError> {
     if value.is_empty() {
-        return Err(bad(format!("The subject attribute '{name}' has an empty value.")));
+        return Err(bad(format!(
+            "The subject attribute '{name}' has an empty value."
+        )));
     }
     let ok = match kind {
         StringKind::Utf8 => true,
@@ -385,11 +518,19 @@ fn check_value(name: &str, value: &str, kind: StringKind, oid: &str) -> Result<(
             .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c)),
     };
     if !ok {
-        let allowed = if kind == StringKind::Ia5 { "ASCII" } else { "letters, digits, spaces and '()+,-./:=?" };
-        return Err(bad(format!("The value of '{name}' may only contain {allowed}.")));
+        let allowed = if kind == StringKind::Ia5 {
+            "ASCII"
+        } else {
+            "letters, digits, spaces and '()+,-./:=?"
+        };
+        return Err(bad(format!(
+            "The value of '{name}' may only contain {allowed}."
+        )));
     }
     if oid == "2.5.4.6" && !(value.len() == 2 && value.chars().all(|c| c.is_ascii_alphabetic())) {
-        return Err(bad(format!("'C={value}' must be a two-letter country code such as 'US'.")));
+        return Err(bad(format!(
+            "'C={value}' must be a two-letter country code such as 'US'."
+        )));
     }
     Ok(())
 }
@@ -424,14 +565,23 @@ mod tests {
     #[test]
     fn accepted_spellings_normalize() {
         assert_eq!(round_trip("cn = a ;o=b;  s=WA"), "CN=a, O=b, ST=WA");
-        assert_eq!(round_trip("emailAddress=a@b.c,Email=d@e.f"), "E=a@b.c, E=d@e.f");
+        assert_eq!(
+            round_trip("emailAddress=a@b.c,Email=d@e.f"),
+            "E=a@b.c, E=d@e.f"
+        );
         assert_eq!(round_trip("CN=a\\, b\\+c"), "CN=\"a, b+c\"");
         assert_eq!(round_trip("CN=caf\\C3\\A9"), "CN=café");
         assert_eq!(round_trip("OID.2.5.4.3=x, T=y"), "CN=x, 2.5.4.12=y");
         assert_eq!(round_trip("CN=\"a\\\"b\""), "CN=\"a\"\"b\"");
         assert_eq!(round_trip("  "), "");
         assert!(parse_dn("").unwrap().is_empty());
-        assert_eq!(parse_dn("DC=a, DC=b").unwrap().values_of("0.9.2342.19200300.100.1.25").count(), 2);
+        assert_eq!(
+            parse_dn("DC=a, DC=b")
+                .unwrap()
+                .values_of("0.9.2342.19200300.100.1.25")
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -464,14 +614,20 @@ mod tests {
             "CN=\\FF",
             "CN=a; junk",
         ] {
-            assert!(matches!(parse_dn(s), Err(CryptoError::InvalidName(_))), "{s}");
+            assert!(
+                matches!(parse_dn(s), Err(CryptoError::InvalidName(_))),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn foreign_string_types_decode() {
         // BMPString "Ab" and a non-string (INTEGER) value.
-        let atv1 = der::sequence(&[&der::oid_from_str("2.5.4.3").unwrap(), &der::tlv(der::TAG_BMP_STRING, &[0, b'A', 0, b'b'])]);
+        let atv1 = der::sequence(&[
+            &der::oid_from_str("2.5.4.3").unwrap(),
+            &der::tlv(der::TAG_BMP_STRING, &[0, b'A', 0, b'b']),
+        ]);
         let atv2 = der::sequence(&[&der::oid_from_str("2.5.4.10").unwrap(), &der::small_uint(5)]);
         let name = der::sequence(&[&der::set_of(vec![atv1]), &der::set_of(vec![atv2])]);
         let dn = DistinguishedName::from_der(&name).unwrap();

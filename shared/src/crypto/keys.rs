@@ -10,8 +10,8 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, RsaEncoding, RsaKeyPair, UnparsedPublicKey,
-    VerificationAlgorithm,
+    self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair as _, RsaEncoding, RsaKeyPair,
+    UnparsedPublicKey, VerificationAlgorithm,
 };
 use std::fmt;
 use zeroize::Zeroizing;
@@ -93,7 +93,9 @@ pub struct PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey").field("spec", &self.spec).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,41 +120,69 @@ impl PrivateKey {
                         )))
                     }
                 };
-                let kp = RsaKeyPair::generate(size).map_err(internal("RSA key generation failed"))?;
-                let pkcs8 = kp.as_der().map_err(internal("RSA key serialization failed"))?;
+                let kp =
+                    RsaKeyPair::generate(size).map_err(internal("RSA key generation failed"))?;
+                let pkcs8 = kp
+                    .as_der()
+                    .map_err(internal("RSA key serialization failed"))?;
                 Self::from_rsa(&kp, pkcs8.as_ref())
             }
             KeySpec::Ec { curve } => {
-                let kp = EcdsaKeyPair::generate(ecdsa_asn1(curve)?).map_err(internal("EC key generation failed"))?;
+                let kp = EcdsaKeyPair::generate(ecdsa_asn1(curve)?)
+                    .map_err(internal("EC key generation failed"))?;
                 Self::from_ec(&kp, curve)
             }
         }
     }
 
     fn from_rsa(kp: &RsaKeyPair, pkcs8: &[u8]) -> Result<Self, CryptoError> {
-        let spki = kp.public_key().as_der().map_err(internal("RSA public key serialization failed"))?;
+        let spki = kp
+            .public_key()
+            .as_der()
+            .map_err(internal("RSA public key serialization failed"))?;
         let bits = u32::try_from(kp.public_modulus_len() * 8)
             .map_err(|_| CryptoError::InvalidKey("The RSA key is too large.".into()))?;
-        Self::assemble(pkcs8.to_vec(), KeySpec::Rsa { bits }, spki.as_ref().to_vec())
+        Self::assemble(
+            pkcs8.to_vec(),
+            KeySpec::Rsa { bits },
+            spki.as_ref().to_vec(),
+        )
     }
 
     fn from_ec(kp: &EcdsaKeyPair, curve: CurveName) -> Result<Self, CryptoError> {
-        let pkcs8 = kp.to_pkcs8v1().map_err(internal("EC key serialization failed"))?;
-        let spki = kp.public_key().as_der().map_err(internal("EC public key serialization failed"))?;
-        Self::assemble(pkcs8.as_ref().to_vec(), KeySpec::Ec { curve }, spki.as_ref().to_vec())
+        let pkcs8 = kp
+            .to_pkcs8v1()
+            .map_err(internal("EC key serialization failed"))?;
+        let spki = kp
+            .public_key()
+            .as_der()
+            .map_err(internal("EC public key serialization failed"))?;
+        Self::assemble(
+            pkcs8.as_ref().to_vec(),
+            KeySpec::Ec { curve },
+            spki.as_ref().to_vec(),
+        )
     }
 
     fn assemble(pkcs8: Vec<u8>, spec: KeySpec, spki: Vec<u8>) -> Result<Self, CryptoError> {
         let pkcs8 = Zeroizing::new(pkcs8);
-        let jwk = jwk_from_spki(&spki).ok_or_else(|| CryptoError::Internal("could not derive the public JWK".into()))?;
-        Ok(PrivateKey { pkcs8, spec, spki, jwk })
+        let jwk = jwk_from_spki(&spki)
+            .ok_or_else(|| CryptoError::Internal("could not derive the public JWK".into()))?;
+        Ok(PrivateKey {
+            pkcs8,
+            spec,
+            spki,
+            jwk,
+        })
     }
 
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (RSA 2048..=8192 bits or EC P-256/384/521).
     /// The stored form is re-serialized by aws-lc-rs, so equal keys give equal bytes.
     pub fn from_pkcs8_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
         if let Ok(kp) = RsaKeyPair::from_pkcs8(der_bytes) {
-            let pkcs8 = kp.as_der().map_err(internal("RSA key serialization failed"))?;
+            let pkcs8 = kp
+                .as_der()
+                .map_err(internal("RSA key serialization failed"))?;
             return Self::from_rsa(&kp, pkcs8.as_ref());
         }
         for curve in [CurveName::P256, CurveName::P384, CurveName::P521] {
@@ -217,7 +247,11 @@ impl PrivateKey {
                 .map(Loaded::Rsa)
                 .map_err(|_| CryptoError::Internal("stored RSA key could not be loaded".into())),
             KeySpec::Ec { curve } => {
-                let alg = if fixed_ecdsa { ecdsa_fixed(curve)? } else { ecdsa_asn1(curve)? };
+                let alg = if fixed_ecdsa {
+                    ecdsa_fixed(curve)?
+                } else {
+                    ecdsa_asn1(curve)?
+                };
                 EcdsaKeyPair::from_pkcs8(alg, &self.pkcs8)
                     .map(Loaded::Ec)
                     .map_err(|_| CryptoError::Internal("stored EC key could not be loaded".into()))
@@ -228,7 +262,11 @@ impl PrivateKey {
     /// Key Vault `sign`: `digest` is already the SHA-256/384/512 hash that `alg` names.
     /// RS* are PKCS#1 v1.5, PS* are PSS with salt length = hash length, ES* are ECDSA with the
     /// JWS `r||s` output.
-    pub fn sign_digest(&self, alg: SignatureAlgorithm, digest_bytes: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn sign_digest(
+        &self,
+        alg: SignatureAlgorithm,
+        digest_bytes: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         check_alg_fits(alg, self.spec)?;
         let digest = import_digest(alg, digest_bytes)?;
         match self.load(true)? {
@@ -239,7 +277,9 @@ impl PrivateKey {
                 Ok(sig)
             }
             Loaded::Ec(kp) => {
-                let sig = kp.sign_digest(&digest).map_err(internal("ECDSA signing failed"))?;
+                let sig = kp
+                    .sign_digest(&digest)
+                    .map_err(internal("ECDSA signing failed"))?;
                 Ok(sig.as_ref().to_vec())
             }
         }
@@ -250,13 +290,26 @@ impl PrivateKey {
     pub(crate) fn x509_signature_algorithm(&self) -> Result<Vec<u8>, CryptoError> {
         let (oid, with_null) = match self.spec {
             KeySpec::Rsa { .. } => (OID_SHA256_WITH_RSA, true),
-            KeySpec::Ec { curve: CurveName::P256 } => (OID_ECDSA_SHA256, false),
-            KeySpec::Ec { curve: CurveName::P384 } => (OID_ECDSA_SHA384, false),
-            KeySpec::Ec { curve: CurveName::P521 } => (OID_ECDSA_SHA512, false),
-            KeySpec::Ec { curve: CurveName::P256K } => return Err(p256k_unsupported()),
+            KeySpec::Ec {
+                curve: CurveName::P256,
+            } => (OID_ECDSA_SHA256, false),
+            KeySpec::Ec {
+                curve: CurveName::P384,
+            } => (OID_ECDSA_SHA384, false),
+            KeySpec::Ec {
+                curve: CurveName::P521,
+            } => (OID_ECDSA_SHA512, false),
+            KeySpec::Ec {
+                curve: CurveName::P256K,
+            } => return Err(p256k_unsupported()),
         };
-        let oid = der::oid_from_str(oid).ok_or_else(|| CryptoError::Internal("bad OID constant".into()))?;
-        Ok(if with_null { der::sequence(&[&oid, &der::null()]) } else { der::sequence(&[&oid]) })
+        let oid = der::oid_from_str(oid)
+            .ok_or_else(|| CryptoError::Internal("bad OID constant".into()))?;
+        Ok(if with_null {
+            der::sequence(&[&oid, &der::null()])
+        } else {
+            der::sequence(&[&oid])
+        })
     }
 
     /// Signs `data` for an X.509 structure (see [`Self::x509_signature_algorithm`]); ECDSA
@@ -270,7 +323,11 @@ impl PrivateKey {
                     .map_err(internal("RSA signing failed"))?;
                 Ok(sig)
             }
-            Loaded::Ec(kp) => Ok(kp.sign(&rng, data).map_err(internal("ECDSA signing failed"))?.as_ref().to_vec()),
+            Loaded::Ec(kp) => Ok(kp
+                .sign(&rng, data)
+                .map_err(internal("ECDSA signing failed"))?
+                .as_ref()
+                .to_vec()),
         }
     }
 }
@@ -278,18 +335,24 @@ impl PrivateKey {
 /// Says why a PKCS#8 blob was refused, naming unsupported algorithms.
 fn explain_rejected_pkcs8(der_bytes: &[u8]) -> CryptoError {
     let Some((alg, param)) = pkcs8_algorithm(der_bytes) else {
-        return CryptoError::InvalidKey("The private key is not a valid unencrypted PKCS#8 key.".into());
+        return CryptoError::InvalidKey(
+            "The private key is not a valid unencrypted PKCS#8 key.".into(),
+        );
     };
     match (alg.as_str(), param.as_deref()) {
         (OID_EC_PUBLIC_KEY, Some(OID_SECP256K1)) => p256k_unsupported(),
-        (OID_EC_PUBLIC_KEY, Some(other)) => {
-            CryptoError::Unsupported(format!("The EC curve {other} is not supported; use P-256, P-384 or P-521."))
+        (OID_EC_PUBLIC_KEY, Some(other)) => CryptoError::Unsupported(format!(
+            "The EC curve {other} is not supported; use P-256, P-384 or P-521."
+        )),
+        (OID_RSA_ENCRYPTION, _) => CryptoError::InvalidKey(
+            "The RSA private key is invalid or its size is outside 2048 to 8192 bits.".into(),
+        ),
+        (OID_ED25519, _) => {
+            CryptoError::Unsupported("Ed25519 keys are not supported; use an RSA or EC key.".into())
         }
-        (OID_RSA_ENCRYPTION, _) => {
-            CryptoError::InvalidKey("The RSA private key is invalid or its size is outside 2048 to 8192 bits.".into())
-        }
-        (OID_ED25519, _) => CryptoError::Unsupported("Ed25519 keys are not supported; use an RSA or EC key.".into()),
-        (other, _) => CryptoError::Unsupported(format!("Private keys of algorithm {other} are not supported.")),
+        (other, _) => CryptoError::Unsupported(format!(
+            "Private keys of algorithm {other} are not supported."
+        )),
     }
 }
 
@@ -304,7 +367,10 @@ fn pkcs8_algorithm(der_bytes: &[u8]) -> Option<(String, Option<String>)> {
 fn algorithm_identifier(content: &[u8]) -> Option<(String, Option<String>)> {
     let mut r = der::Reader::new(content);
     let alg = der::oid_to_string(r.expect(der::TAG_OID)?.content)?;
-    let param = r.next_element().filter(|e| e.tag == der::TAG_OID).and_then(|e| der::oid_to_string(e.content));
+    let param = r
+        .next_element()
+        .filter(|e| e.tag == der::TAG_OID)
+        .and_then(|e| der::oid_to_string(e.content));
     Some((alg, param))
 }
 
@@ -352,7 +418,9 @@ pub(crate) fn spki_key_spec(spki: &[u8]) -> Option<KeySpec> {
             let bits = (n.len() as u32 - 1) * 8 + (8 - n[0].leading_zeros());
             Some(KeySpec::Rsa { bits })
         }
-        OID_EC_PUBLIC_KEY => Some(KeySpec::Ec { curve: curve_from_oid(param.as_deref()?)? }),
+        OID_EC_PUBLIC_KEY => Some(KeySpec::Ec {
+            curve: curve_from_oid(param.as_deref()?)?,
+        }),
         _ => None,
     }
 }
@@ -418,7 +486,9 @@ fn rsa_encoding(alg: SignatureAlgorithm) -> Result<&'static dyn RsaEncoding, Cry
         Ps384 => &signature::RSA_PSS_SHA384,
         Ps512 => &signature::RSA_PSS_SHA512,
         Es256 | Es384 | Es512 => {
-            return Err(CryptoError::InvalidKey(format!("The algorithm {alg} needs an EC key.")))
+            return Err(CryptoError::InvalidKey(format!(
+                "The algorithm {alg} needs an EC key."
+            )))
         }
     })
 }
@@ -444,7 +514,9 @@ fn check_alg_fits(alg: SignatureAlgorithm, spec: KeySpec) -> Result<(), CryptoEr
         None => "an RSA key".to_string(),
         Some(c) => format!("an EC {c} key"),
     };
-    Err(CryptoError::InvalidKey(format!("The algorithm {alg} needs {need}; this key is {spec}.")))
+    Err(CryptoError::InvalidKey(format!(
+        "The algorithm {alg} needs {need}; this key is {spec}."
+    )))
 }
 
 fn verification_algorithm(alg: SignatureAlgorithm) -> &'static dyn VerificationAlgorithm {
@@ -471,8 +543,9 @@ pub fn verify_digest(
     digest_bytes: &[u8],
     signature_bytes: &[u8],
 ) -> Result<bool, CryptoError> {
-    let spec = spki_key_spec(spki_der)
-        .ok_or_else(|| CryptoError::InvalidKey("The public key is not a valid RSA or EC key.".into()))?;
+    let spec = spki_key_spec(spki_der).ok_or_else(|| {
+        CryptoError::InvalidKey("The public key is not a valid RSA or EC key.".into())
+    })?;
     check_alg_fits(alg, spec)?;
     let digest = import_digest(alg, digest_bytes)?;
     let key = UnparsedPublicKey::new(verification_algorithm(alg), spki_der);
@@ -491,14 +564,24 @@ mod tests {
 
     #[test]
     fn ec_keys_generate_for_each_curve_with_fixed_size_jwk() {
-        for (curve, len) in [(CurveName::P256, 32), (CurveName::P384, 48), (CurveName::P521, 66)] {
+        for (curve, len) in [
+            (CurveName::P256, 32),
+            (CurveName::P384, 48),
+            (CurveName::P521, 66),
+        ] {
             let k = key(KeySpec::Ec { curve });
             assert_eq!(k.spec(), KeySpec::Ec { curve });
             let jwk = k.public_jwk();
             assert_eq!(jwk.kty, "EC");
             assert_eq!(jwk.crv, Some(curve));
-            assert_eq!(b64::decode_lenient(jwk.x.as_ref().unwrap()).unwrap().len(), len);
-            assert_eq!(b64::decode_lenient(jwk.y.as_ref().unwrap()).unwrap().len(), len);
+            assert_eq!(
+                b64::decode_lenient(jwk.x.as_ref().unwrap()).unwrap().len(),
+                len
+            );
+            assert_eq!(
+                b64::decode_lenient(jwk.y.as_ref().unwrap()).unwrap().len(),
+                len
+            );
             assert!(jwk.kid.is_none() && jwk.key_ops.is_empty() && jwk.n.is_none());
             assert_eq!(spki_key_spec(k.spki_der()), Some(k.spec()));
             // PKCS#8 round trip, DER and PEM.
@@ -516,9 +599,17 @@ mod tests {
         let jwk = k.public_jwk();
         assert_eq!(jwk.kty, "RSA");
         assert_eq!(jwk.e.as_deref(), Some("AQAB"));
-        assert_eq!(b64::decode_lenient(jwk.n.as_ref().unwrap()).unwrap().len(), 256);
+        assert_eq!(
+            b64::decode_lenient(jwk.n.as_ref().unwrap()).unwrap().len(),
+            256
+        );
         assert!(k.pkcs8_pem().starts_with("-----BEGIN PRIVATE KEY-----\n"));
-        assert_eq!(PrivateKey::from_pkcs8_der(k.pkcs8_der()).unwrap().spki_der(), k.spki_der());
+        assert_eq!(
+            PrivateKey::from_pkcs8_der(k.pkcs8_der())
+                .unwrap()
+                .spki_der(),
+            k.spki_der()
+        );
     }
 
     #[test]
@@ -527,7 +618,10 @@ mod tests {
             PrivateKey::generate(KeySpec::Ec { curve: CurveName::P256K }),
             Err(CryptoError::Unsupported(m)) if m.contains("P-256K")
         ));
-        assert!(matches!(PrivateKey::generate(KeySpec::Rsa { bits: 1024 }), Err(CryptoError::Unsupported(_))));
+        assert!(matches!(
+            PrivateKey::generate(KeySpec::Rsa { bits: 1024 }),
+            Err(CryptoError::Unsupported(_))
+        ));
     }
 
     #[test]
@@ -548,8 +642,18 @@ mod tests {
             (Ps256, rsa.clone()),
             (Ps512, rsa.clone()),
             (Es256, p256()),
-            (Es384, key(KeySpec::Ec { curve: CurveName::P384 })),
-            (Es512, key(KeySpec::Ec { curve: CurveName::P521 })),
+            (
+                Es384,
+                key(KeySpec::Ec {
+                    curve: CurveName::P384,
+                }),
+            ),
+            (
+                Es512,
+                key(KeySpec::Ec {
+                    curve: CurveName::P521,
+                }),
+            ),
         ];
         for (alg, k) in cases {
             let d = hash(alg, b"hello key vault");
@@ -561,11 +665,20 @@ mod tests {
             assert!(verify_digest(k.spki_der(), alg, &d, &sig).unwrap(), "{alg}");
             let mut tampered = d.clone();
             tampered[0] ^= 1;
-            assert!(!verify_digest(k.spki_der(), alg, &tampered, &sig).unwrap(), "{alg} tampered digest");
+            assert!(
+                !verify_digest(k.spki_der(), alg, &tampered, &sig).unwrap(),
+                "{alg} tampered digest"
+            );
             let mut bad_sig = sig.clone();
             bad_sig[5] ^= 1;
-            assert!(!verify_digest(k.spki_der(), alg, &d, &bad_sig).unwrap(), "{alg} tampered sig");
-            assert!(!verify_digest(k.spki_der(), alg, &d, &sig[1..]).unwrap(), "{alg} short sig");
+            assert!(
+                !verify_digest(k.spki_der(), alg, &d, &bad_sig).unwrap(),
+                "{alg} tampered sig"
+            );
+            assert!(
+                !verify_digest(k.spki_der(), alg, &d, &sig[1..]).unwrap(),
+                "{alg} short sig"
+            );
         }
     }
 
@@ -576,19 +689,30 @@ mod tests {
         let msg = b"message";
         let sig = k.sign_digest(Es256, &hash(Es256, msg)).unwrap();
         let (_, _, point) = spki_parts(k.spki_der()).unwrap();
-        UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).verify(msg, &sig).unwrap();
+        UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+            .verify(msg, &sig)
+            .unwrap();
         let rsa = rsa2048();
         let sig = rsa.sign_digest(Ps256, &hash(Ps256, msg)).unwrap();
-        UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, rsa.spki_der()).verify(msg, &sig).unwrap();
+        UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, rsa.spki_der())
+            .verify(msg, &sig)
+            .unwrap();
     }
 
     #[test]
     fn mismatched_algorithm_or_digest_is_an_error() {
         let ec = p256();
         let d = hash(Es256, b"x");
-        assert!(matches!(ec.sign_digest(Rs256, &d), Err(CryptoError::InvalidKey(m)) if m.contains("RSA")));
-        assert!(matches!(ec.sign_digest(Es384, &hash(Es384, b"x")), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(ec.sign_digest(Es256, &d[..20]), Err(CryptoError::Unsupported(m)) if m.contains("32 bytes")));
+        assert!(
+            matches!(ec.sign_digest(Rs256, &d), Err(CryptoError::InvalidKey(m)) if m.contains("RSA"))
+        );
+        assert!(matches!(
+            ec.sign_digest(Es384, &hash(Es384, b"x")),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(
+            matches!(ec.sign_digest(Es256, &d[..20]), Err(CryptoError::Unsupported(m)) if m.contains("32 bytes"))
+        );
         assert!(verify_digest(ec.spki_der(), Es256, &d[..31], &[0; 64]).is_err());
         assert!(verify_digest(b"junk", Es256, &d, &[0; 64]).is_err());
         assert!(verify_digest(ec.spki_der(), Ps256, &d, &[0; 64]).is_err());
@@ -596,17 +720,36 @@ mod tests {
 
     #[test]
     fn bad_key_inputs_are_errors() {
-        assert!(matches!(PrivateKey::from_pkcs8_der(b""), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(PrivateKey::from_pkcs8_der(&[0x30, 0x03, 0x02, 0x01, 0x00]), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(PrivateKey::from_pem("hello"), Err(CryptoError::InvalidKey(_))));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_der(b""),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_der(&[0x30, 0x03, 0x02, 0x01, 0x00]),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            PrivateKey::from_pem("hello"),
+            Err(CryptoError::InvalidKey(_))
+        ));
         let pkcs1 = pem::pem_encode("RSA PRIVATE KEY", &[0x30, 0x00]);
-        assert!(matches!(PrivateKey::from_pem(&pkcs1), Err(CryptoError::InvalidKey(m)) if m.contains("PKCS#8")));
+        assert!(
+            matches!(PrivateKey::from_pem(&pkcs1), Err(CryptoError::InvalidKey(m)) if m.contains("PKCS#8"))
+        );
         let sec1 = pem::pem_encode("EC PRIVATE KEY", &[0x30, 0x00]);
-        assert!(matches!(PrivateKey::from_pem(&sec1), Err(CryptoError::InvalidKey(m)) if m.contains("PKCS#8")));
+        assert!(
+            matches!(PrivateKey::from_pem(&sec1), Err(CryptoError::InvalidKey(m)) if m.contains("PKCS#8"))
+        );
         let enc = pem::pem_encode("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]);
-        assert!(matches!(PrivateKey::from_pem(&enc), Err(CryptoError::InvalidKey(m)) if m.contains("ncrypted")));
+        assert!(
+            matches!(PrivateKey::from_pem(&enc), Err(CryptoError::InvalidKey(m)) if m.contains("ncrypted"))
+        );
         // An Ed25519 PKCS#8 key (RFC 8410 example).
-        let ed = b64::decode_lenient("MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC").unwrap();
-        assert!(matches!(PrivateKey::from_pkcs8_der(&ed), Err(CryptoError::Unsupported(m)) if m.contains("Ed25519")));
+        let ed =
+            b64::decode_lenient("MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC")
+                .unwrap();
+        assert!(
+            matches!(PrivateKey::from_pkcs8_der(&ed), Err(CryptoError::Unsupported(m)) if m.contains("Ed25519"))
+        );
     }
 }

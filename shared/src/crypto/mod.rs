@@ -65,17 +65,26 @@ pub(crate) mod test_support {
         static P521: OnceLock<PrivateKey> = OnceLock::new();
         static RSA: OnceLock<PrivateKey> = OnceLock::new();
         let cell = match spec {
-            KeySpec::Ec { curve: CurveName::P256 } => &P256,
-            KeySpec::Ec { curve: CurveName::P384 } => &P384,
-            KeySpec::Ec { curve: CurveName::P521 } => &P521,
+            KeySpec::Ec {
+                curve: CurveName::P256,
+            } => &P256,
+            KeySpec::Ec {
+                curve: CurveName::P384,
+            } => &P384,
+            KeySpec::Ec {
+                curve: CurveName::P521,
+            } => &P521,
             KeySpec::Rsa { bits: 2048 } => &RSA,
             other => return PrivateKey::generate(other).unwrap(),
         };
-        cell.get_or_init(|| PrivateKey::generate(spec).unwrap()).clone()
+        cell.get_or_init(|| PrivateKey::generate(spec).unwrap())
+            .clone()
     }
 
     pub fn p256() -> PrivateKey {
-        key(KeySpec::Ec { curve: CurveName::P256 })
+        key(KeySpec::Ec {
+            curve: CurveName::P256,
+        })
     }
 
     pub fn rsa2048() -> PrivateKey {

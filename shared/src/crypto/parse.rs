@@ -82,18 +82,32 @@ impl Extensions {
             let bad = |name: &str| format!("The {what} has a malformed {name} extension.");
             match oid.as_str() {
                 OID_SAN => {
-                    let seq = der::single(ext.value, der::TAG_SEQUENCE).ok_or_else(|| bad("subjectAltName"))?;
+                    let seq = der::single(ext.value, der::TAG_SEQUENCE)
+                        .ok_or_else(|| bad("subjectAltName"))?;
                     let mut r = der::Reader::new(seq.content);
                     while !r.is_empty() {
                         let gn = r.next_element().ok_or_else(|| bad("subjectAltName"))?;
-                        let text = || String::from_utf8(gn.content.to_vec()).map_err(|_| bad("subjectAltName"));
+                        let text = || {
+                            String::from_utf8(gn.content.to_vec())
+                                .map_err(|_| bad("subjectAltName"))
+                        };
                         match gn.tag {
                             0x81 => emails.push(text()?),
                             0x82 => dns.push(text()?),
                             0x86 => uris.push(text()?),
                             0x87 => match gn.content.len() {
-                                4 => ips.push(Ipv4Addr::from(<[u8; 4]>::try_from(gn.content).unwrap_or_default()).to_string()),
-                                16 => ips.push(Ipv6Addr::from(<[u8; 16]>::try_from(gn.content).unwrap_or_default()).to_string()),
+                                4 => ips.push(
+                                    Ipv4Addr::from(
+                                        <[u8; 4]>::try_from(gn.content).unwrap_or_default(),
+                                    )
+                                    .to_string(),
+                                ),
+                                16 => ips.push(
+                                    Ipv6Addr::from(
+                                        <[u8; 16]>::try_from(gn.content).unwrap_or_default(),
+                                    )
+                                    .to_string(),
+                                ),
                                 _ => return Err(bad("subjectAltName")),
                             },
                             0xa0 => {
@@ -106,31 +120,45 @@ impl Extensions {
                     }
                 }
                 OID_EKU => {
-                    let seq = der::single(ext.value, der::TAG_SEQUENCE).ok_or_else(|| bad("extendedKeyUsage"))?;
+                    let seq = der::single(ext.value, der::TAG_SEQUENCE)
+                        .ok_or_else(|| bad("extendedKeyUsage"))?;
                     let mut r = der::Reader::new(seq.content);
                     while !r.is_empty() {
-                        let el = r.expect(der::TAG_OID).ok_or_else(|| bad("extendedKeyUsage"))?;
-                        out.ekus.push(der::oid_to_string(el.content).ok_or_else(|| bad("extendedKeyUsage"))?);
+                        let el = r
+                            .expect(der::TAG_OID)
+                            .ok_or_else(|| bad("extendedKeyUsage"))?;
+                        out.ekus.push(
+                            der::oid_to_string(el.content)
+                                .ok_or_else(|| bad("extendedKeyUsage"))?,
+                        );
                     }
                 }
                 OID_KEY_USAGE => {
-                    let bits = der::single(ext.value, der::TAG_BIT_STRING).ok_or_else(|| bad("keyUsage"))?;
+                    let bits = der::single(ext.value, der::TAG_BIT_STRING)
+                        .ok_or_else(|| bad("keyUsage"))?;
                     let bytes = bits.content.get(1..).ok_or_else(|| bad("keyUsage"))?;
                     out.key_usage = KEY_USAGE_BITS
                         .iter()
-                        .filter(|(_, bit)| bytes.get(bit / 8).is_some_and(|b| b & (0x80 >> (bit % 8)) != 0))
+                        .filter(|(_, bit)| {
+                            bytes
+                                .get(bit / 8)
+                                .is_some_and(|b| b & (0x80 >> (bit % 8)) != 0)
+                        })
                         .map(|(ku, _)| *ku)
                         .collect();
                 }
                 OID_BASIC_CONSTRAINTS => {
-                    let seq = der::single(ext.value, der::TAG_SEQUENCE).ok_or_else(|| bad("basicConstraints"))?;
+                    let seq = der::single(ext.value, der::TAG_SEQUENCE)
+                        .ok_or_else(|| bad("basicConstraints"))?;
                     let mut r = der::Reader::new(seq.content);
                     if let Some(first) = r.next_element() {
-                        out.is_ca = first.tag == der::TAG_BOOLEAN && first.content.first().is_some_and(|b| *b != 0);
+                        out.is_ca = first.tag == der::TAG_BOOLEAN
+                            && first.content.first().is_some_and(|b| *b != 0);
                     }
                 }
                 OID_SKI => {
-                    let os = der::single(ext.value, der::TAG_OCTET_STRING).ok_or_else(|| bad("subjectKeyIdentifier"))?;
+                    let os = der::single(ext.value, der::TAG_OCTET_STRING)
+                        .ok_or_else(|| bad("subjectKeyIdentifier"))?;
                     out.ski = Some(os.content.to_vec());
                 }
                 _ => {}
@@ -167,10 +195,15 @@ pub(crate) fn name_text(raw: &[u8], what: &str) -> Result<String, String> {
 }
 
 pub(crate) fn parse_x509(der_bytes: &[u8]) -> Result<X509Certificate<'_>, CryptoError> {
-    let (rest, cert) = X509Certificate::from_der(der_bytes)
-        .map_err(|_| CryptoError::InvalidCertificate("The certificate is not a valid DER-encoded X.509 certificate.".into()))?;
+    let (rest, cert) = X509Certificate::from_der(der_bytes).map_err(|_| {
+        CryptoError::InvalidCertificate(
+            "The certificate is not a valid DER-encoded X.509 certificate.".into(),
+        )
+    })?;
     if !rest.is_empty() {
-        return Err(CryptoError::InvalidCertificate("Unexpected data follows the certificate.".into()));
+        return Err(CryptoError::InvalidCertificate(
+            "Unexpected data follows the certificate.".into(),
+        ));
     }
     Ok(cert)
 }
@@ -184,7 +217,11 @@ pub fn parse_certificate(der_bytes: &[u8]) -> Result<CertInfo, CryptoError> {
     let issuer_raw = tbs.issuer.as_raw();
     let exts = Extensions::read(tbs.extensions(), "certificate").map_err(invalid)?;
     let serial = tbs.raw_serial();
-    let skip = serial.iter().take_while(|b| **b == 0).count().min(serial.len().saturating_sub(1));
+    let skip = serial
+        .iter()
+        .take_while(|b| **b == 0)
+        .count()
+        .min(serial.len().saturating_sub(1));
     let spki_der = tbs.subject_pki.raw.to_vec();
     Ok(CertInfo {
         subject: name_text(subject_raw, "certificate subject").map_err(invalid)?,
@@ -224,7 +261,11 @@ pub(crate) fn verify_x509_signature(
     signature_bytes: &[u8],
     signed_data: &[u8],
 ) -> Result<(), CryptoError> {
-    let unsupported = || CryptoError::Unsupported(format!("The signature algorithm {sig_alg_oid} is not supported."));
+    let unsupported = || {
+        CryptoError::Unsupported(format!(
+            "The signature algorithm {sig_alg_oid} is not supported."
+        ))
+    };
     let spec = spki_key_spec(signer_spki);
     let curve = match spec {
         Some(KeySpec::Ec { curve }) => Some(curve),
@@ -279,13 +320,62 @@ mod tests {
     fn x5t_is_27_chars_of_sha1() {
         let t = x5t(b"abc");
         assert_eq!(t.len(), 27);
-        assert_eq!(b64::decode_lenient(&t).unwrap(), hex::decode("a9993e364706816aba3e25717850c26c9cd0d89d").unwrap());
+        assert_eq!(
+            b64::decode_lenient(&t).unwrap(),
+            hex::decode("a9993e364706816aba3e25717850c26c9cd0d89d").unwrap()
+        );
+    }
+
+    #[test]
+    fn mangled_inputs_never_panic() {
+        use crate::crypto::test_support::{leaf_profile, p256};
+        use crate::crypto::{
+            build_csr, parse_csr, pem_blocks, pkcs12_build, pkcs12_parse, self_signed, PrivateKey,
+        };
+        let k = p256();
+        let mut profile = leaf_profile("CN=mangle, O=Contoso");
+        profile.sans.upns = Some(vec!["u@x".into()]);
+        profile.sans.ip_addresses = Some(vec!["::1".into()]);
+        let cert = self_signed(&k, &profile).unwrap();
+        let csr = build_csr(&k, &profile).unwrap();
+        let pfx = pkcs12_build(Some(&k), std::slice::from_ref(&cert)).unwrap();
+        let inputs = [cert.clone(), csr.clone(), k.pkcs8_der().to_vec()];
+        for input in &inputs {
+            for cut in 0..input.len() {
+                let _ = parse_certificate(&input[..cut]);
+                let _ = parse_csr(&input[..cut]);
+                let _ = PrivateKey::from_pkcs8_der(&input[..cut]);
+            }
+            for i in 0..input.len() {
+                let mut m = input.clone();
+                m[i] ^= 0x55;
+                let _ = parse_certificate(&m);
+                let _ = parse_csr(&m);
+                let _ = PrivateKey::from_pkcs8_der(&m);
+                let _ = verify_certificate_signature(&m, &cert);
+            }
+        }
+        for cut in (0..pfx.len()).step_by(7) {
+            let _ = pkcs12_parse(&pfx[..cut], "");
+        }
+        for i in (0..pfx.len()).step_by(5) {
+            let mut m = pfx.clone();
+            m[i] ^= 0x55;
+            let _ = pkcs12_parse(&m, "");
+        }
+        let pem = crate::crypto::pem_encode("CERTIFICATE", &cert);
+        for cut in 0..pem.len() {
+            let _ = pem_blocks(&pem[..cut]);
+        }
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bad in [&b""[..], b"junk", &[0x30, 0x82, 0xff, 0xff], &[0x30, 0x00]] {
-            assert!(matches!(parse_certificate(bad), Err(CryptoError::InvalidCertificate(_))));
+            assert!(matches!(
+                parse_certificate(bad),
+                Err(CryptoError::InvalidCertificate(_))
+            ));
         }
     }
 }

@@ -32,7 +32,9 @@ pub fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
     let mut rest = text;
     while let Some(start) = rest.find(BEGIN) {
         let after_begin = &rest[start + BEGIN.len()..];
-        let Some(label_end) = after_begin.find(DASHES) else { break };
+        let Some(label_end) = after_begin.find(DASHES) else {
+            break;
+        };
         let label = &after_begin[..label_end];
         if label.contains('\n') || label.contains('-') {
             rest = after_begin;
@@ -45,7 +47,11 @@ pub fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
             continue;
         };
         let body = &body_start[..body_end];
-        let b64_text: String = body.lines().filter(|l| !l.contains(':')).collect::<Vec<_>>().join("");
+        let b64_text: String = body
+            .lines()
+            .filter(|l| !l.contains(':'))
+            .collect::<Vec<_>>()
+            .join("");
         if let Ok(der) = b64::decode_lenient(&b64_text) {
             if !der.is_empty() {
                 out.push((label.trim().to_string(), der));
