@@ -396,6 +396,40 @@ pub struct CertificateCreateParameters {
     pub preserve_cert_order: Option<bool>,
 }
 
+/// Body of `POST /certificates/{name}/import` (§3.6, §4.4).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertificateImportParameters {
+    /// PEM text, base64 of PEM, or base64 of a PKCS#12 file.
+    pub value: String,
+    #[serde(default)]
+    pub pwd: Option<String>,
+    #[serde(default)]
+    pub policy: Option<CertificatePolicy>,
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
+    #[serde(default)]
+    pub tags: Option<Tags>,
+    #[serde(default, rename = "preserveCertOrder")]
+    pub preserve_cert_order: Option<bool>,
+}
+
+/// Body of `POST /certificates/{name}/pending/merge` (§3.6, §4.2).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertificateMergeParameters {
+    /// Base64 DER certificates (items that decode to PEM text are accepted too).
+    pub x5c: Vec<String>,
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
+    #[serde(default)]
+    pub tags: Option<Tags>,
+}
+
+/// `{"value": "<base64url>"}`: the backup result and the restore body (§4.8).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupBlob {
+    pub value: String,
+}
+
 /// Body of `PATCH /certificates/{name}/{version}` (§3.6).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct CertificateUpdateParameters {

@@ -268,7 +268,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next element and checks its tag.
-    pub fn expect(&mut self, tag: u8) -> Option<Element<'a>> {
+    pub fn next_tagged(&mut self, tag: u8) -> Option<Element<'a>> {
         let el = self.next_element()?;
         (el.tag == tag).then_some(el)
     }
@@ -277,7 +277,7 @@ impl<'a> Reader<'a> {
 /// The single element that makes up `data` (no trailing bytes).
 pub(crate) fn single(data: &[u8], tag: u8) -> Option<Element<'_>> {
     let mut r = Reader::new(data);
-    let el = r.expect(tag)?;
+    let el = r.next_tagged(tag)?;
     r.is_empty().then_some(el)
 }
 

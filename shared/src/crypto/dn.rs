@@ -199,13 +199,13 @@ impl DistinguishedName {
         let mut rdns = Vec::new();
         let mut r = der::Reader::new(seq.content);
         while !r.is_empty() {
-            let set = r.expect(der::TAG_SET)?;
+            let set = r.next_tagged(der::TAG_SET)?;
             let mut rdn = Vec::new();
             let mut sr = der::Reader::new(set.content);
             while !sr.is_empty() {
-                let atv = sr.expect(der::TAG_SEQUENCE)?;
+                let atv = sr.next_tagged(der::TAG_SEQUENCE)?;
                 let mut ar = der::Reader::new(atv.content);
-                let oid = der::oid_to_string(ar.expect(der::TAG_OID)?.content)?;
+                let oid = der::oid_to_string(ar.next_tagged(der::TAG_OID)?.content)?;
                 let value = ar.next_element()?;
                 rdn.push(DnAttribute {
                     oid,

@@ -360,13 +360,13 @@ fn explain_rejected_pkcs8(der_bytes: &[u8]) -> CryptoError {
 fn pkcs8_algorithm(der_bytes: &[u8]) -> Option<(String, Option<String>)> {
     let outer = der::single(der_bytes, der::TAG_SEQUENCE)?;
     let mut r = der::Reader::new(outer.content);
-    r.expect(der::TAG_INTEGER)?;
-    algorithm_identifier(r.expect(der::TAG_SEQUENCE)?.content)
+    r.next_tagged(der::TAG_INTEGER)?;
+    algorithm_identifier(r.next_tagged(der::TAG_SEQUENCE)?.content)
 }
 
 fn algorithm_identifier(content: &[u8]) -> Option<(String, Option<String>)> {
     let mut r = der::Reader::new(content);
-    let alg = der::oid_to_string(r.expect(der::TAG_OID)?.content)?;
+    let alg = der::oid_to_string(r.next_tagged(der::TAG_OID)?.content)?;
     let param = r
         .next_element()
         .filter(|e| e.tag == der::TAG_OID)
@@ -378,8 +378,8 @@ fn algorithm_identifier(content: &[u8]) -> Option<(String, Option<String>)> {
 pub(crate) fn spki_parts(spki: &[u8]) -> Option<(String, Option<String>, &[u8])> {
     let outer = der::single(spki, der::TAG_SEQUENCE)?;
     let mut r = der::Reader::new(outer.content);
-    let (alg, param) = algorithm_identifier(r.expect(der::TAG_SEQUENCE)?.content)?;
-    let bits = r.expect(der::TAG_BIT_STRING)?.content;
+    let (alg, param) = algorithm_identifier(r.next_tagged(der::TAG_SEQUENCE)?.content)?;
+    let bits = r.next_tagged(der::TAG_BIT_STRING)?.content;
     let (unused, key) = bits.split_first()?;
     if *unused != 0 || !r.is_empty() {
         return None;
@@ -391,8 +391,8 @@ pub(crate) fn spki_parts(spki: &[u8]) -> Option<(String, Option<String>, &[u8])>
 fn rsa_public_numbers(key: &[u8]) -> Option<(&[u8], &[u8])> {
     let seq = der::single(key, der::TAG_SEQUENCE)?;
     let mut r = der::Reader::new(seq.content);
-    let n = r.expect(der::TAG_INTEGER)?.content;
-    let e = r.expect(der::TAG_INTEGER)?.content;
+    let n = r.next_tagged(der::TAG_INTEGER)?.content;
+    let e = r.next_tagged(der::TAG_INTEGER)?.content;
     let trim = |v: &[u8]| -> usize { v.iter().take_while(|b| **b == 0).count() };
     let (n, e) = (&n[trim(n)..], &e[trim(e)..]);
     (!n.is_empty() && !e.is_empty()).then_some((n, e))

@@ -125,7 +125,7 @@ impl Extensions {
                     let mut r = der::Reader::new(seq.content);
                     while !r.is_empty() {
                         let el = r
-                            .expect(der::TAG_OID)
+                            .next_tagged(der::TAG_OID)
                             .ok_or_else(|| bad("extendedKeyUsage"))?;
                         out.ekus.push(
                             der::oid_to_string(el.content)
@@ -179,11 +179,11 @@ impl Extensions {
 /// The UPN of an otherName (`type-id` 1.3.6.1.4.1.311.20.2.3, `[0] EXPLICIT UTF8String`).
 fn read_upn(content: &[u8]) -> Option<String> {
     let mut r = der::Reader::new(content);
-    let oid = der::oid_to_string(r.expect(der::TAG_OID)?.content)?;
+    let oid = der::oid_to_string(r.next_tagged(der::TAG_OID)?.content)?;
     if oid != OID_UPN {
         return None;
     }
-    let explicit = r.expect(der::ctx_cons(0))?;
+    let explicit = r.next_tagged(der::ctx_cons(0))?;
     let inner = der::single(explicit.content, der::TAG_UTF8_STRING)?;
     String::from_utf8(inner.content.to_vec()).ok()
 }
@@ -247,9 +247,13 @@ pub fn x5t(der_bytes: &[u8]) -> String {
 /// The hash named by the parameters of RSASSA-PSS (`[0] hashAlgorithm`; SHA-1 by default).
 fn pss_hash(params: Option<&[u8]>) -> Option<String> {
     let mut r = der::Reader::new(params?);
-    let hash = r.expect(der::ctx_cons(0))?;
+    let hash = r.next_tagged(der::ctx_cons(0))?;
     let alg = der::single(hash.content, der::TAG_SEQUENCE)?;
-    der::oid_to_string(der::Reader::new(alg.content).expect(der::TAG_OID)?.content)
+    der::oid_to_string(
+        der::Reader::new(alg.content)
+            .next_tagged(der::TAG_OID)?
+            .content,
+    )
 }
 
 /// Verifies an X.509 signature (certificate or CSR) made by the key in `signer_spki`.

@@ -24,18 +24,18 @@ fn check_issuer_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The provider in canonical casing, or a 400 naming the accepted ones.
+/// The provider as stored: known partner providers in canonical casing, anything else as
+/// given (Azure treats it as free text at set time; the SDK tests use "Test"). Only a create
+/// through such an issuer finds out whether an adapter exists.
 fn canonical_provider(provider: &str) -> Result<String> {
-    provider
+    let provider = provider.trim();
+    if provider.is_empty() {
+        return Err(Error::bad("The issuer's provider must not be empty."));
+    }
+    Ok(provider
         .parse::<ProviderKind>()
         .map(|p| p.as_str().to_string())
-        .map_err(|_| {
-            let accepted: Vec<&str> = ProviderKind::ALL.iter().map(|p| p.as_str()).collect();
-            Error::bad(format!(
-                "Provider '{provider}' is not supported; use one of {}.",
-                accepted.join(", ")
-            ))
-        })
+        .unwrap_or_else(|_| provider.to_string()))
 }
 
 impl Service {

@@ -6,7 +6,11 @@
 //! Each read-modify-write of a name holds that name's lock (`issuance::locks`) and ends in one
 //! atomic `Store::apply`, so nothing half-done is ever visible.
 
+pub mod backup;
+pub mod chain;
+pub mod import;
 pub mod issuers;
+pub mod merge;
 pub mod policy;
 
 use crate::error::{Error, Result};
@@ -93,7 +97,7 @@ impl Service {
     }
 
     /// An active (not soft-deleted) certificate, or 404.
-    async fn active(&self, name: &str) -> Result<CertRecord> {
+    pub(crate) async fn active(&self, name: &str) -> Result<CertRecord> {
         validate_name(name, "certificate name")?;
         let key = key_of(name);
         match self.db.run(move |s| s.cert(&key)).await? {
@@ -111,7 +115,7 @@ impl Service {
         }
     }
 
-    async fn latest_of(&self, cert: &CertRecord) -> Result<VersionRecord> {
+    pub(crate) async fn latest_of(&self, cert: &CertRecord) -> Result<VersionRecord> {
         let key = cert.key.clone();
         self.db
             .run(move |s| s.latest_version(&key))
@@ -531,7 +535,7 @@ impl Service {
     }
 }
 
-fn check_name_free(
+pub(crate) fn check_name_free(
     name: &str,
     existing: Option<&CertRecord>,
     op: Option<&OperationRecord>,
@@ -546,7 +550,7 @@ fn check_name_free(
 }
 
 /// A pending version record for a new operation.
-fn new_version(
+pub(crate) fn new_version(
     key: &str,
     version: &str,
     policy: &CertificatePolicy,

@@ -10,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::models::{
-    CertificateCreateParameters, CertificatePolicy, CertificateUpdateParameters, ListResult,
+    BackupBlob, CertificateCreateParameters, CertificateImportParameters, CertificatePolicy,
+    CertificateUpdateParameters, ListResult,
 };
 
 /// `POST /certificates/{name}/create` → 202 with the operation and `Retry-After`.
@@ -159,4 +160,31 @@ pub async fn delete(
         StatusCode::OK,
         &wire::deleted_bundle(&ctx.base, &cert, &v),
     ))
+}
+
+/// `POST /certificates/{name}/import` → 200 with the new version (spec §4.4).
+pub async fn import(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(params): JsonBody<CertificateImportParameters>,
+) -> Result<Response> {
+    let (cert, v) = app.service.import(&name, params).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
+}
+
+/// `POST /certificates/{name}/backup` → `{"value": base64url}`.
+pub async fn backup(State(app): State<AppState>, Path(name): Path<String>) -> Result<Response> {
+    let value = app.service.backup(&name).await?;
+    Ok(reply(StatusCode::OK, &BackupBlob { value }))
+}
+
+/// `POST /certificates/restore` → 200 with the latest version.
+pub async fn restore(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    JsonBody(body): JsonBody<BackupBlob>,
+) -> Result<Response> {
+    let (cert, v) = app.service.restore(&body.value).await?;
+    Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }

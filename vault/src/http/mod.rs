@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(contacts::delete),
         )
         .route("/certificates/issuers", get(issuers::list))
+        .route("/certificates/restore", post(certificates::restore))
         .route(
             "/certificates/issuers/{issuer}",
             get(issuers::get)
@@ -93,6 +94,9 @@ pub fn router(state: AppState) -> Router {
             get(certificates::get_latest).patch(certificates::update_latest),
         )
         .route("/certificates/{name}/create", post(certificates::create))
+        .route("/certificates/{name}/import", post(certificates::import))
+        .route("/certificates/{name}/backup", post(certificates::backup))
+        .route("/certificates/{name}/pending/merge", post(pending::merge))
         .route("/certificates/{name}/versions", get(certificates::versions))
         .route(
             "/certificates/{name}/policy",

@@ -8,7 +8,9 @@ use crate::store::OperationRecord;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use shared::models::{CertificateOperationUpdateParameter, OperationStatus};
+use shared::models::{
+    CertificateMergeParameters, CertificateOperationUpdateParameter, OperationStatus,
+};
 
 /// While in progress, tell pollers when to come back: `Retry-After` (whole seconds, at least
 /// 1) for every SDK and `retry-after-ms` for the Rust one, which prefers it (spec §5.2).
@@ -63,5 +65,19 @@ pub async fn delete(
     Ok(reply(
         StatusCode::OK,
         &wire::operation(&ctx.base, &cert, &op),
+    ))
+}
+
+/// `POST /certificates/{name}/pending/merge` → 201 with the certificate (spec §4.2).
+pub async fn merge(
+    State(app): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody<CertificateMergeParameters>,
+) -> Result<Response> {
+    let (cert, v) = app.service.merge(&name, body).await?;
+    Ok(reply(
+        StatusCode::CREATED,
+        &wire::bundle(&ctx.base, &cert, &v),
     ))
 }

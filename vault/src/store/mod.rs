@@ -183,6 +183,12 @@ pub trait Store: Send + Sync + 'static {
     fn contacts(&self) -> StoreResult<Option<Contacts>>;
     /// Applies every change or none.
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
+    /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it
+    /// to its purpose.
+    fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Opens a blob sealed by [`Store::seal_blob`]; fails if it was altered or sealed with
+    /// another master key.
+    fn open_blob(&self, context: &str, sealed: &[u8]) -> StoreResult<Vec<u8>>;
 }
 
 /// A shared store handle. SQLite calls block, so [`Db::run`] moves them to the blocking pool.

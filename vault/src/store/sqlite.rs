@@ -557,4 +557,12 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>> {
+        self.sealer.seal(context, plain)
+    }
+
+    fn open_blob(&self, context: &str, sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        self.sealer.open(context, sealed)
+    }
 }

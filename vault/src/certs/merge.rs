@@ -1,0 +1,121 @@
+//! Merge (spec §4.2): complete a pending operation with a chain the user's own CA signed. The
+//! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
+//! to preserve the order.
+
+use super::chain;
+use super::{key_of, policy, Service};
+use crate::error::{Error, Result};
+use crate::store::{CertRecord, Change, VersionRecord};
+use shared::b64;
+use shared::crypto;
+use shared::models::{CertificateMergeParameters, OperationStatus};
+use tracing::info;
+
+const BAD_X5C: &str = "Property x5c has invalid value X5C must has at least one valid item";
+
+/// Each `x5c` item is base64 DER, or base64 of PEM text holding one or more certificates.
+fn decode_x5c(items: &[String]) -> Result<Vec<Vec<u8>>> {
+    if items.is_empty() {
+        return Err(Error::bad(BAD_X5C));
+    }
+    let mut ders = Vec::new();
+    for item in items {
+        let trimmed = item.trim();
+        let bytes = if trimmed.starts_with("-----BEGIN") {
+            trimmed.as_bytes().to_vec()
+        } else {
+            b64::decode_lenient(trimmed).map_err(|_| Error::bad(BAD_X5C))?
+        };
+        if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+            let text = String::from_utf8_lossy(&bytes);
+            let blocks: Vec<Vec<u8>> = crypto::pem_blocks(&text)
+                .into_iter()
+                .filter(|(label, _)| label == "CERTIFICATE")
+                .map(|(_, der)| der)
+                .collect();
+            if blocks.is_empty() {
+                return Err(Error::bad(BAD_X5C));
+            }
+            ders.extend(blocks);
+        } else {
+            ders.push(bytes);
+        }
+    }
+    Ok(ders)
+}
+
+impl Service {
+    /// `POST /certificates/{name}/pending/merge` → the completed version (201).
+    pub async fn merge(
+        &self,
+        name: &str,
+        params: CertificateMergeParameters,
+    ) -> Result<(CertRecord, VersionRecord)> {
+        super::validate_name(name, "certificate name")?;
+        let ders = decode_x5c(&params.x5c)?;
+        let certs = chain::parse_all(ders).map_err(|e| Error::bad(format!("{BAD_X5C}: {e}")))?;
+
+        let key = key_of(name);
+        let _guard = self.issuance.locks.lock(&key).await;
+        let (cert, mut op) = self.operation(name).await?;
+        if op.status == OperationStatus::Completed {
+            return Err(Error::pending_not_found());
+        }
+        if let policy::IssuerKind::Named(issuer) = policy::issuer_kind(&op.policy) {
+            if op.status == OperationStatus::InProgress {
+                return Err(Error::Forbidden {
+                    message: format!(
+                        "Merge is forbidden on pending object created with issuer : {issuer} while it is in progess."
+                    ),
+                    inner: None,
+                });
+            }
+        }
+        let (k, v) = (key.clone(), op.version.clone());
+        let (record, pending_key) = self
+            .db
+            .run(move |s| Ok((s.version(&k, &v)?, s.private_key(&k, &v)?)))
+            .await?;
+        let (Some(mut record), Some(pending_key)) = (record, pending_key) else {
+            return Err(Error::bad(
+                "The pending certificate has no key to merge with (its issuance never started).",
+            ));
+        };
+        let ordered = chain::order(certs, pending_key.spki_der(), op.preserve_cert_order)
+            .ok_or_else(|| {
+                Error::bad(
+                    "Public key from x509 certificate and key of this instance doesn't match",
+                )
+            })?;
+        let leaf = ordered
+            .iter()
+            .find(|c| c.info.spki_der == pending_key.spki_der())
+            .ok_or_else(|| Error::Internal("leaf vanished".into()))?;
+        let now = self.now();
+        record.nbf = Some(leaf.info.not_before);
+        record.exp = Some(leaf.info.not_after);
+        record.chain = ordered.into_iter().map(|c| c.der).collect();
+        record.updated = now;
+        if let Some(enabled) = params.attributes.and_then(|a| a.enabled) {
+            record.enabled = enabled;
+        }
+        if let Some(tags) = params.tags {
+            record.tags = Some(tags);
+        }
+        op.status = OperationStatus::Completed;
+        op.status_details = None;
+        op.error = None;
+        op.updated = now;
+        op.next_run_at = crate::issuance::NEVER;
+        let changes = vec![
+            Change::PutVersion {
+                version: record.clone(),
+                private_key: None,
+            },
+            Change::PutOperation(op),
+        ];
+        self.db.run(move |s| s.apply(changes)).await?;
+        info!(cert.name = %cert.name, version = %record.version, chain_len = record.chain.len(), "pending certificate merged");
+        Ok((cert, record))
+    }
+}
