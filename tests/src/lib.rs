@@ -831,6 +831,36 @@ pub fn verify_with_cert(cert_der: &[u8], alg: &str, message: &[u8], signature: &
         .is_ok()
 }
 
+/// Verifies `cert_der`'s signature with `issuer_der`'s public key (aws-lc-rs; unlike
+/// x509-parser's verifier this covers P-521 and ecdsa-with-SHA512).
+pub fn verify_cert_signed_by(cert_der: &[u8], issuer_der: &[u8]) -> Result<(), String> {
+    use aws_lc_rs::signature as sig;
+    let cert = parse_cert(cert_der);
+    let issuer = parse_cert(issuer_der);
+    let sig_oid = cert.signature_algorithm.algorithm.to_id_string();
+    let issuer_key = spki_key(issuer_der);
+    let curve = match &issuer_key {
+        SpkiKey::Ec { curve_oid, .. } => curve_oid.as_str(),
+        SpkiKey::Rsa { .. } => "rsa",
+    };
+    let alg: &dyn sig::VerificationAlgorithm = match (sig_oid.as_str(), curve) {
+        ("1.2.840.113549.1.1.11", "rsa") => &sig::RSA_PKCS1_2048_8192_SHA256,
+        ("1.2.840.113549.1.1.12", "rsa") => &sig::RSA_PKCS1_2048_8192_SHA384,
+        ("1.2.840.113549.1.1.13", "rsa") => &sig::RSA_PKCS1_2048_8192_SHA512,
+        ("1.2.840.10045.4.3.2", OID_P256) => &sig::ECDSA_P256_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", OID_P256) => &sig::ECDSA_P256_SHA384_ASN1,
+        ("1.2.840.10045.4.3.2", OID_P384) => &sig::ECDSA_P384_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", OID_P384) => &sig::ECDSA_P384_SHA384_ASN1,
+        ("1.2.840.10045.4.3.2", OID_P521) => &sig::ECDSA_P521_SHA256_ASN1,
+        ("1.2.840.10045.4.3.3", OID_P521) => &sig::ECDSA_P521_SHA384_ASN1,
+        ("1.2.840.10045.4.3.4", OID_P521) => &sig::ECDSA_P521_SHA512_ASN1,
+        (oid, key) => return Err(format!("unsupported signature {oid} with key {key}")),
+    };
+    sig::UnparsedPublicKey::new(alg, &issuer.public_key().subject_public_key.data)
+        .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+        .map_err(|_| format!("signature {sig_oid} does not verify"))
+}
+
 /// PEM blocks in order: `(label, der)`.
 pub fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
     let mut blocks = Vec::new();

@@ -108,7 +108,7 @@ async fn state_survives_an_in_process_restart() {
     let rsp = raw
         .put(
             "/certificates/issuers/kept-issuer",
-            &json!({ "provider": "Test", "credentials": { "account_id": "acct", "pwd": "hidden-pwd" },
+            &json!({ "provider": "DigiCert", "credentials": { "account_id": "acct", "pwd": "hidden-pwd" },
                      "org_details": { "id": "org", "admin_details": [ { "email": "a@contoso.com" } ] } }),
         )
         .await;
@@ -369,4 +369,41 @@ async fn private_keys_never_appear_in_plaintext_in_the_data_dir() {
     );
     vault.stop_server().await;
     scan("after shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_progress_operation_resumes_after_restart() {
+    // Design §4: pending operations live in the store, so a restart resumes them.
+    let vault = TestVault::start_with(|config| {
+        config.self_signed_delay = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let raw = vault.raw();
+    let rsp = raw
+        .post(
+            "/certificates/interrupted/create",
+            &json!({ "policy": self_signed_ec_policy_json("CN=interrupted") }),
+        )
+        .await;
+    assert_eq!(rsp.status, StatusCode::ACCEPTED, "{}", rsp.text);
+    assert_eq!(rsp.json()["status"], "inProgress");
+
+    let vault = vault.restart().await;
+    let raw = vault.raw();
+    let op = eventually(
+        DEADLINE,
+        "the interrupted operation to finish after restart",
+        || async {
+            let op = ok_json(&raw, "/certificates/interrupted/pending").await;
+            (op["status"] != "inProgress").then_some(op)
+        },
+    )
+    .await;
+    assert_eq!(op["status"], "completed", "{op}");
+    let bundle = ok_json(&raw, "/certificates/interrupted").await;
+    let cer = decode_b64_std_strict(bundle["cer"].as_str().expect("cer after resume"));
+    let secret = ok_json(&raw, "/secrets/interrupted").await;
+    let pfx = decode_b64_std_strict(secret["value"].as_str().unwrap());
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&pfx, "").unwrap();
+    assert!(private_key_matches_cert(archive.keys[0].key.as_der(), &cer));
 }

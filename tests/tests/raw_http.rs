@@ -706,9 +706,11 @@ async fn ids_are_built_from_the_host_header() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ids_follow_a_localhost_subdomain() {
-    // Design §4: the dev server certificate also covers *.localhost.
-    let vault = TestVault::start().await;
+async fn ids_follow_a_configured_hostname() {
+    // `*.localhost` in the dev certificate does not help rustls or OpenSSL clients (a wildcard
+    // needs two labels after it), so extra names go through `Config::hostnames` (`--hostname`).
+    let vault =
+        TestVault::start_with(|config| config.hostnames.push("myvault.localhost".into())).await;
     let base = format!("https://myvault.localhost:{}", vault.port());
     let raw = Raw::new(vault.http_for_host("myvault.localhost"), base.clone());
     let bundle = raw.create_ec_certificate("subdomain").await;
@@ -920,7 +922,7 @@ async fn paging_of_versions_deleted_and_issuers() {
         let rsp = raw
             .put(
                 &format!("/certificates/issuers/{name}"),
-                &json!({ "provider": "Test" }),
+                &json!({ "provider": "DigiCert" }),
             )
             .await;
         assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
@@ -1183,5 +1185,237 @@ async fn admin_routes_need_no_auth() {
     assert!(
         vault.ca_path().starts_with(vault.data_dir()),
         "CA lives in the data dir"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_url_overrides_the_host_header() {
+    let vault = TestVault::start_with(|config| {
+        config.public_url = Some("https://vault.example.test:9443".parse().unwrap());
+    })
+    .await;
+    let raw = vault.raw();
+    let bundle = raw.create_ec_certificate("public").await;
+    let version = version_of(bundle["id"].as_str().unwrap());
+    assert_eq!(
+        bundle["id"],
+        format!("https://vault.example.test:9443/certificates/public/{version}")
+    );
+    assert_eq!(
+        bundle["kid"],
+        format!("https://vault.example.test:9443/keys/public/{version}")
+    );
+    let op = raw.get("/certificates/public/pending").await.json();
+    assert_eq!(
+        op["target"],
+        "https://vault.example.test:9443/certificates/public"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http1_and_http2_clients_both_work() {
+    let vault = TestVault::start().await;
+    let certs = reqwest::Certificate::from_pem_bundle(vault.ca_pem().as_bytes()).unwrap();
+    let h1 = reqwest::Client::builder()
+        .tls_certs_only(certs)
+        .http1_only()
+        .build()
+        .unwrap();
+    let raw1 = Raw::new(h1, vault.base_url());
+    let bundle = raw1.create_ec_certificate("over-h1").await;
+    assert!(bundle["cer"].is_string());
+    let rsp = raw1
+        .client
+        .get(raw1.url("/certificates/over-h1"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rsp.version(), reqwest::Version::HTTP_11);
+    assert_eq!(rsp.status(), StatusCode::OK);
+
+    let rsp = vault
+        .http()
+        .get(vault.raw().url("/certificates/over-h1"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rsp.status(), StatusCode::OK);
+    assert_eq!(
+        rsp.version(),
+        reqwest::Version::HTTP_2,
+        "ALPN negotiates h2 with an h2-capable client"
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Client dialects seen on the wire (spec §11) and list/GET consistency (spec §3.4)
+// ------------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_dialects_from_other_sdks() {
+    let vault = TestVault::start().await;
+    let raw = vault.raw();
+    let base = vault.base_url();
+    let mut policy = self_signed_ec_policy_json("CN=dialects");
+    policy["x509_props"]["sans"] = json!({ "dns_names": ["a.example.com", "b.example.com"] });
+    let op = raw.create_and_wait("dialects", policy).await;
+    assert_eq!(op["status"], "completed");
+
+    // Python sends partial policies with empty objects: an empty `sans` means "unchanged".
+    let rsp = raw
+        .patch(
+            "/certificates/dialects/policy",
+            &json!({ "x509_props": { "sans": {}, "validity_months": 36 } }),
+        )
+        .await;
+    assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
+    let patched = rsp.json();
+    assert_eq!(patched["x509_props"]["validity_months"], 36);
+    assert_eq!(patched["x509_props"]["subject"], "CN=dialects");
+    let mut dns: Vec<String> = patched["x509_props"]["sans"]["dns_names"]
+        .as_array()
+        .unwrap_or_else(|| panic!("SANs kept after an empty `sans` patch: {patched}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    dns.sort();
+    assert_eq!(dns, ["a.example.com", "b.example.com"]);
+
+    // JS: PATCH /certificates/{name}/ with api%2Dversion.
+    let rsp = Raw::send_built(
+        raw.client
+            .patch(format!("{base}/certificates/dialects/?api%2Dversion=7.6"))
+            .bearer_auth("t")
+            .json(&json!({ "tags": { "from": "js" } })),
+    )
+    .await;
+    assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
+    assert_eq!(rsp.json()["tags"]["from"], "js");
+
+    // A password-less PFX imports with pwd absent, null or "".
+    let pfx = b64_std(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/rsa-chain-nopass.pfx"
+        ))
+        .unwrap(),
+    );
+    for (i, body) in [
+        json!({ "value": pfx }),
+        json!({ "value": pfx, "pwd": null }),
+        json!({ "value": pfx, "pwd": "" }),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let rsp = raw
+            .post(&format!("/certificates/nopass-{i}/import"), body)
+            .await;
+        assert_eq!(
+            rsp.status,
+            StatusCode::OK,
+            "import variant {i}: {}",
+            rsp.text
+        );
+        assert!(
+            rsp.json()["policy"].is_object(),
+            "import returns the policy"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_list_items_match_get_of_each_version() {
+    let vault = TestVault::start().await;
+    let raw = vault.raw();
+    for i in 0..3 {
+        let op = raw
+            .create_and_wait("consistent", self_signed_ec_policy_json("CN=consistent"))
+            .await;
+        assert_eq!(op["status"], "completed");
+        let rsp = raw
+            .patch(
+                "/certificates/consistent/",
+                &json!({ "tags": { "round": i.to_string() } }),
+            )
+            .await;
+        assert_eq!(rsp.status, StatusCode::OK);
+        assert_eq!(
+            rsp.content_type(),
+            "application/json;charset=utf-8",
+            "success responses too"
+        );
+    }
+    let list = raw.get("/certificates/consistent/versions").await.json();
+    let items = list["value"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for item in items {
+        let id = item["id"].as_str().unwrap();
+        let version = version_of(id);
+        let b = raw
+            .get(&format!("/certificates/consistent/{version}"))
+            .await
+            .json();
+        assert_eq!(b["id"], item["id"]);
+        assert_eq!(b["x5t"], item["x5t"], "{id}");
+        assert_eq!(b["tags"], item["tags"], "{id}");
+        for field in ["enabled", "nbf", "exp", "created", "updated"] {
+            assert_eq!(
+                b["attributes"][field], item["attributes"][field],
+                "{id}: attributes.{field}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn include_pending_is_carried_through_next_link() {
+    let vault = TestVault::start().await;
+    let raw = vault.raw();
+    for i in 0..3 {
+        let rsp = raw
+            .post(
+                &format!("/certificates/pend-{i}/create"),
+                &json!({ "policy": unknown_issuer_policy(&format!("CN=pend-{i}")) }),
+            )
+            .await;
+        assert_eq!(rsp.status, StatusCode::ACCEPTED, "{}", rsp.text);
+    }
+    raw.create_ec_certificate("complete").await;
+
+    let first = raw
+        .get("/certificates?includePending=true&maxresults=1")
+        .await
+        .json();
+    let next = first["nextLink"].as_str().expect("nextLink");
+    let query: HashMap<String, String> = url::Url::parse(next)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(
+        query.get("includePending").map(String::as_str),
+        Some("true"),
+        "{next}"
+    );
+    let (ids, _) = walk(
+        &raw,
+        "/certificates?includePending=true&maxresults=1",
+        |n| n.to_string(),
+    )
+    .await;
+    let mut names: Vec<&str> = ids
+        .iter()
+        .map(|id| id.rsplit('/').next().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["complete", "pend-0", "pend-1", "pend-2"]);
+    let (ids, _) = walk(&raw, "/certificates?maxresults=1", |n| n.to_string()).await;
+    assert_eq!(
+        ids.len(),
+        1,
+        "pending certificates are hidden without includePending"
     );
 }

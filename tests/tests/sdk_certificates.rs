@@ -129,7 +129,7 @@ fn assert_bundle(
 fn assert_self_signed(der: &[u8]) {
     let x509 = parse_cert(der);
     assert_eq!(x509.issuer().to_string(), x509.subject().to_string());
-    x509.verify_signature(None)
+    verify_cert_signed_by(der, der)
         .expect("self-signed certificate signature verifies with its own key");
 }
 
@@ -1016,7 +1016,7 @@ async fn issuers_set_get_list_update_delete() {
         .set_issuer(
             "my-issuer",
             SetIssuerParameters {
-                provider: Some("Test".into()),
+                provider: Some("GlobalSign".into()),
                 credentials: Some(IssuerCredentials {
                     account_id: Some("keyvaultuser".into()),
                     password: Some("sup3r-s3cret-pwd".into()),
@@ -1047,7 +1047,7 @@ async fn issuers_set_get_list_update_delete() {
         set.id.as_deref(),
         Some(format!("{base}/certificates/issuers/my-issuer").as_str())
     );
-    assert_eq!(set.provider.as_deref(), Some("Test"));
+    assert_eq!(set.provider.as_deref(), Some("GlobalSign"));
     let creds = set.credentials.as_ref().expect("credentials");
     assert_eq!(creds.account_id.as_deref(), Some("keyvaultuser"));
     assert_eq!(creds.password, None, "pwd is never echoed");
@@ -1060,7 +1060,7 @@ async fn issuers_set_get_list_update_delete() {
         .expect("get")
         .into_model()
         .unwrap();
-    assert_eq!(got.provider.as_deref(), Some("Test"));
+    assert_eq!(got.provider.as_deref(), Some("GlobalSign"));
     assert_eq!(got.credentials.as_ref().unwrap().password, None);
     let org = got.organization_details.as_ref().unwrap();
     assert_eq!(org.id.as_deref(), Some("org-id"));
@@ -1114,7 +1114,7 @@ async fn issuers_set_get_list_update_delete() {
         vec![
             (
                 format!("{base}/certificates/issuers/my-issuer"),
-                "Test".to_string()
+                "GlobalSign".to_string()
             ),
             (
                 format!("{base}/certificates/issuers/second-issuer"),
@@ -1147,7 +1147,7 @@ async fn issuers_set_get_list_update_delete() {
         .expect("update issuer")
         .into_model()
         .unwrap();
-    assert_eq!(updated.provider.as_deref(), Some("Test"));
+    assert_eq!(updated.provider.as_deref(), Some("GlobalSign"));
     assert_eq!(
         updated
             .credentials
@@ -1172,7 +1172,7 @@ async fn issuers_set_get_list_update_delete() {
         .expect("delete issuer")
         .into_model()
         .unwrap();
-    assert_eq!(deleted.provider.as_deref(), Some("Test"));
+    assert_eq!(deleted.provider.as_deref(), Some("GlobalSign"));
     let err = client
         .get_issuer("my-issuer", None)
         .await
@@ -1592,4 +1592,120 @@ async fn unknown_issuer_stays_pending_with_csr() {
         error_code(&err).as_deref(),
         Some("PendingCertificateNotFound")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_provider_is_free_text() {
+    // Spec §4.1: real Azure accepted `provider: "Test"` in the SDK tests; provider is free text
+    // at set-issuer time (a certificate referencing such an issuer may then fail or stay pending).
+    let vault = TestVault::start().await;
+    let client = vault.certificate_client();
+    let set = client
+        .set_issuer(
+            "test-provider",
+            SetIssuerParameters {
+                provider: Some("Test".into()),
+                ..Default::default()
+            }
+            .try_into()
+            .unwrap(),
+            None,
+        )
+        .await
+        .expect("set issuer with provider Test")
+        .into_model()
+        .unwrap();
+    assert_eq!(set.provider.as_deref(), Some("Test"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_are_consistent() {
+    let vault = TestVault::start().await;
+    let client = std::sync::Arc::new(vault.certificate_client());
+
+    // Distinct names at once through the SDK: all succeed.
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let name = format!("conc-{i}");
+                let cert =
+                    create_certificate(&client, &name, ec_policy(&format!("CN={name}"))).await;
+                (name, cert)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (name, cert) = task.await.expect("task");
+        assert_eq!(cert.resource_id().unwrap().name, name);
+        assert!(cert.cer.is_some());
+    }
+    let listed: Vec<_> = client
+        .list_certificate_properties(None)
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 12);
+
+    // The same name at once through raw HTTP: each answer is 202 or 409, never 5xx, and every
+    // accepted create ends as exactly one version.
+    let raw = vault.raw();
+    let body = json!({ "policy": self_signed_ec_policy_json("CN=same") });
+    let answers =
+        futures::future::join_all((0..8).map(|_| raw.post("/certificates/same/create", &body)))
+            .await;
+    let mut accepted = 0;
+    for rsp in &answers {
+        match rsp.status {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::CONFLICT => {
+                rsp.assert_error(StatusCode::CONFLICT, "Forbidden");
+            }
+            other => panic!("unexpected {other}: {}", rsp.text),
+        }
+    }
+    assert!(accepted >= 1, "at least one create was accepted");
+    let versions = eventually(DEADLINE, "accepted creates to complete", || async {
+        let op = raw.get("/certificates/same/pending").await.json();
+        if op["status"] == "inProgress" {
+            return None;
+        }
+        let versions = raw.get("/certificates/same/versions").await.json();
+        Some(versions["value"].as_array().unwrap().len())
+    })
+    .await;
+    assert_eq!(versions, accepted, "one version per accepted create");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_works_with_other_api_versions() {
+    let vault = TestVault::start().await;
+    for (i, api_version) in ["7.5", "7.6", "2026-04-01"].into_iter().enumerate() {
+        let client = CertificateClient::new(
+            &vault.base_url(),
+            credential(),
+            Some(
+                azure_security_keyvault_certificates::CertificateClientOptions {
+                    api_version: api_version.to_string(),
+                    verify_challenge_resource: Some(false),
+                    client_options: sdk_client_options(vault.ca_pem()),
+                },
+            ),
+        )
+        .unwrap();
+        let name = format!("api-{i}");
+        let cert = create_certificate(&client, &name, ec_policy(&format!("CN={name}"))).await;
+        assert!(cert.cer.is_some(), "api-version {api_version}");
+        let listed: Vec<_> = client
+            .list_certificate_properties(Some(CertificateClientListCertificatePropertiesOptions {
+                maxresults: Some(1),
+                ..Default::default()
+            }))
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap_or_else(|err| panic!("list with api-version {api_version}: {err}"));
+        assert_eq!(listed.len(), i + 1, "api-version {api_version}");
+    }
 }

@@ -502,4 +502,37 @@ async fn key_and_secret_follow_latest_version_and_deletion() {
         .await
         .expect_err("secret deleted with the certificate");
     assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+
+    // Recover restores key and secret; purge removes them for good.
+    certs
+        .recover_deleted_certificate("rolling", None)
+        .await
+        .expect("recover");
+    let key = vault
+        .key_client()
+        .get_key("rolling", None)
+        .await
+        .expect("key after recover")
+        .into_model()
+        .unwrap();
+    assert_eq!(key.key.unwrap().kid, second.kid);
+    vault
+        .secret_client()
+        .get_secret("rolling", None)
+        .await
+        .expect("secret after recover");
+    certs
+        .delete_certificate("rolling", None)
+        .await
+        .expect("delete again");
+    certs
+        .purge_deleted_certificate("rolling", None)
+        .await
+        .expect("purge");
+    let err = vault
+        .key_client()
+        .get_key("rolling", None)
+        .await
+        .expect_err("key purged");
+    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
 }
