@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod issuance;
+pub mod providers;
 pub mod store;
 pub mod tls;
 

@@ -37,6 +37,8 @@ struct BlobVersion {
     tags: Option<Tags>,
     /// Standard base64 DER, leaf first.
     chain: Vec<String>,
+    #[serde(default)]
+    leaf_index: usize,
     /// Standard base64 PKCS#8.
     private_key: Option<String>,
     content_type: ContentType,
@@ -73,6 +75,7 @@ impl Service {
             out.push(BlobVersion {
                 private_key: private_key.map(|pk| b64::std_encode(pk.pkcs8_der())),
                 chain: v.chain.iter().map(|c| b64::std_encode(c)).collect(),
+                leaf_index: v.leaf_index,
                 version: v.version,
                 created: v.created,
                 updated: v.updated,
@@ -149,6 +152,7 @@ impl Service {
                     exp: v.exp,
                     tags: v.tags,
                     chain,
+                    leaf_index: v.leaf_index,
                     content_type: v.content_type,
                     exportable: v.exportable,
                     kty: v.kty,

@@ -22,10 +22,15 @@ pub fn parse_all(ders: Vec<Vec<u8>>) -> Result<Vec<ChainCert>, String> {
         .collect()
 }
 
+/// The position of the certificate carrying `key_spki`.
+pub fn leaf_index(certs: &[ChainCert], key_spki: &[u8]) -> Option<usize> {
+    certs.iter().position(|c| c.info.spki_der == key_spki)
+}
+
 /// Orders `certs` leaf first. The leaf is the certificate whose public key is `key_spki`;
 /// `None` when no certificate carries that key. With `preserve`, the given order is kept.
 pub fn order(certs: Vec<ChainCert>, key_spki: &[u8], preserve: bool) -> Option<Vec<ChainCert>> {
-    let leaf_index = certs.iter().position(|c| c.info.spki_der == key_spki)?;
+    let leaf_index = leaf_index(&certs, key_spki)?;
     if preserve {
         return Some(certs);
     }

@@ -188,10 +188,9 @@ impl Service {
         let certs = chain::order(certs, material.key.spki_der(), preserve).ok_or_else(|| {
             Error::bad("The private key does not belong to any certificate in the content.")
         })?;
-        let leaf = certs
-            .iter()
-            .find(|c| c.info.spki_der == material.key.spki_der())
+        let leaf_index = chain::leaf_index(&certs, material.key.spki_der())
             .ok_or_else(|| Error::Internal("leaf vanished".into()))?;
+        let leaf = &certs[leaf_index];
         let now = self.now();
         if leaf.info.not_after < now {
             let expired = time::OffsetDateTime::from_unix_timestamp(leaf.info.not_after)
@@ -224,6 +223,7 @@ impl Service {
         record.nbf = Some(leaf.info.not_before);
         record.exp = Some(leaf.info.not_after);
         record.chain = certs.into_iter().map(|c| c.der).collect();
+        record.leaf_index = leaf_index;
         let cert = CertRecord {
             key: key.clone(),
             name: existing

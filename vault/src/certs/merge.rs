@@ -87,14 +87,14 @@ impl Service {
                     "Public key from x509 certificate and key of this instance doesn't match",
                 )
             })?;
-        let leaf = ordered
-            .iter()
-            .find(|c| c.info.spki_der == pending_key.spki_der())
+        let leaf_index = chain::leaf_index(&ordered, pending_key.spki_der())
             .ok_or_else(|| Error::Internal("leaf vanished".into()))?;
+        let leaf = &ordered[leaf_index];
         let now = self.now();
         record.nbf = Some(leaf.info.not_before);
         record.exp = Some(leaf.info.not_after);
         record.chain = ordered.into_iter().map(|c| c.der).collect();
+        record.leaf_index = leaf_index;
         record.updated = now;
         if let Some(enabled) = params.attributes.and_then(|a| a.enabled) {
             record.enabled = enabled;

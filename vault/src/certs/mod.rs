@@ -568,6 +568,7 @@ pub(crate) fn new_version(
         exp: None,
         tags: None,
         chain: Vec::new(),
+        leaf_index: 0,
         content_type: policy
             .secret_props
             .as_ref()

@@ -68,8 +68,11 @@ pub struct VersionRecord {
     pub nbf: Option<i64>,
     pub exp: Option<i64>,
     pub tags: Option<Tags>,
-    /// DER of every certificate, leaf first. Empty while the version is pending.
+    /// DER of every certificate, leaf first unless the user asked to preserve their order.
+    /// Empty while the version is pending.
     pub chain: Vec<Vec<u8>>,
+    /// Position of the leaf in `chain` (0 unless the order was preserved).
+    pub leaf_index: usize,
     pub content_type: ContentType,
     pub exportable: bool,
     /// Wire `kty` of the linked key (RSA, RSA-HSM, EC, EC-HSM).
@@ -86,7 +89,10 @@ impl VersionRecord {
     }
 
     pub fn leaf(&self) -> Option<&[u8]> {
-        self.chain.first().map(Vec::as_slice)
+        self.chain
+            .get(self.leaf_index)
+            .or(self.chain.first())
+            .map(Vec::as_slice)
     }
 }
 

@@ -11,7 +11,8 @@ use std::sync::Mutex;
 const DB_FILE: &str = "vault.db";
 
 /// Migrations in order; index + 1 is the schema version after applying it.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE certificates (
     key TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -71,7 +72,10 @@ CREATE TABLE contacts (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     body TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: the leaf's position, for chains stored in the order the user gave (preserveCertOrder).
+    "ALTER TABLE versions ADD COLUMN leaf_index INTEGER NOT NULL DEFAULT 0;",
+];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -86,7 +90,7 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 const VERSION_COLS: &str = "key, version, seq, created, updated, enabled, nbf, exp, tags, chain, \
-     complete, content_type, exportable, kty, key_ops, preserve_cert_order";
+     complete, content_type, exportable, kty, key_ops, preserve_cert_order, leaf_index";
 const CERT_COLS: &str =
     "key, name, policy, policy_created, policy_updated, deleted_date, scheduled_purge_date";
 const OP_COLS: &str = "key, version, request_id, issuer_name, issuer_cty, cert_transparency, csr, \
@@ -144,6 +148,7 @@ impl SqliteStore {
             kty: row.get(13)?,
             key_ops: json(&row.get::<_, String>(14)?)?,
             preserve_cert_order: row.get(15)?,
+            leaf_index: row.get::<_, i64>(16)?.max(0) as usize,
         })
     }
 
@@ -163,12 +168,13 @@ impl SqliteStore {
         let chain: Vec<String> = v.chain.iter().map(|c| b64::std_encode(c)).collect();
         conn.execute(
             "INSERT INTO versions (key, version, created, updated, enabled, nbf, exp, tags, chain, \
-             complete, private_key, content_type, exportable, kty, key_ops, preserve_cert_order) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+             complete, private_key, content_type, exportable, kty, key_ops, preserve_cert_order, \
+             leaf_index) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
              ON CONFLICT (key, version) DO UPDATE SET created = ?3, updated = ?4, enabled = ?5, \
              nbf = ?6, exp = ?7, tags = ?8, chain = ?9, complete = ?10, private_key = COALESCE(?11, private_key), \
              content_type = ?12, exportable = ?13, kty = ?14, key_ops = ?15, \
-             preserve_cert_order = ?16",
+             preserve_cert_order = ?16, leaf_index = ?17",
             params![
                 v.key,
                 v.version,
@@ -186,6 +192,7 @@ impl SqliteStore {
                 v.kty,
                 to_json(&v.key_ops)?,
                 v.preserve_cert_order,
+                v.leaf_index as i64,
             ],
         )?;
         Ok(())
