@@ -2,6 +2,7 @@
 //! equivalent) and becomes a [`Config`]; invalid values stop start-up with a clear message.
 
 use clap::Parser;
+use shared::models::ProviderKind;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,6 +23,16 @@ pub struct Config {
     pub retry_after: Duration,
     /// `VAULT_MASTER_KEY`: 32 bytes, hex or base64; else `master.key` in the data dir.
     pub master_key: Option<String>,
+    /// Base URL of each partner CA dialect (`--provider-endpoint DigiCert=URL`).
+    pub provider_endpoints: Vec<(ProviderKind, url::Url)>,
+    /// Extra trust anchors (PEM files) for the providers' TLS, e.g. ca-sim's CA.
+    pub provider_ca: Vec<PathBuf>,
+    /// First wait between polls of a pending CA order.
+    pub provider_poll_interval: Duration,
+    /// How long transient CA failures are retried before an operation fails.
+    pub provider_deadline: Duration,
+    /// Timeout of one CA call.
+    pub provider_timeout: Duration,
 }
 
 impl Config {
@@ -35,6 +46,11 @@ impl Config {
             self_signed_delay: Duration::ZERO,
             retry_after: Duration::from_secs(1),
             master_key: None,
+            provider_endpoints: Vec::new(),
+            provider_ca: Vec::new(),
+            provider_poll_interval: Duration::from_secs(1),
+            provider_deadline: Duration::from_secs(3600),
+            provider_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -73,6 +89,22 @@ pub struct Cli {
     /// Retry-After advertised to pollers while an operation is in progress, e.g. 1s, 250ms.
     #[arg(long, env = "VAULT_RETRY_AFTER", default_value = "1s", value_parser = parse_duration)]
     pub retry_after: Duration,
+    /// Partner CA endpoint, PROVIDER=URL (repeatable): DigiCert=https://127.0.0.1:9443/services/v2,
+    /// GlobalSign=https://127.0.0.1:9443/kb/ws/v1, WoSign=https://127.0.0.1:9443/api/v1.
+    #[arg(long = "provider-endpoint", env = "VAULT_PROVIDER_ENDPOINTS", value_delimiter = ',', value_parser = parse_endpoint)]
+    pub provider_endpoints: Vec<(ProviderKind, url::Url)>,
+    /// Extra trust anchor (PEM) for the providers' TLS, e.g. ca-sim's /admin/ca.pem (repeatable).
+    #[arg(long = "provider-ca", env = "VAULT_PROVIDER_CA", value_delimiter = ',')]
+    pub provider_ca: Vec<PathBuf>,
+    /// First wait between polls of a pending CA order (grows by half per poll, up to 60 s).
+    #[arg(long, env = "VAULT_PROVIDER_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    pub provider_poll_interval: Duration,
+    /// How long transient CA failures (5xx, 429, timeouts) are retried before an operation fails.
+    #[arg(long, env = "VAULT_PROVIDER_DEADLINE", default_value = "1h", value_parser = parse_duration)]
+    pub provider_deadline: Duration,
+    /// Timeout of one call to a CA.
+    #[arg(long, env = "VAULT_PROVIDER_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    pub provider_timeout: Duration,
     /// Log output format.
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -92,8 +124,28 @@ impl Cli {
             master_key: std::env::var("VAULT_MASTER_KEY")
                 .ok()
                 .filter(|v| !v.is_empty()),
+            provider_endpoints: self.provider_endpoints.clone(),
+            provider_ca: self.provider_ca.clone(),
+            provider_poll_interval: self.provider_poll_interval,
+            provider_deadline: self.provider_deadline,
+            provider_timeout: self.provider_timeout,
         }
     }
+}
+
+/// `PROVIDER=URL`, e.g. `DigiCert=https://127.0.0.1:9443/services/v2`.
+pub fn parse_endpoint(text: &str) -> Result<(ProviderKind, url::Url), String> {
+    let (provider, url) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not PROVIDER=URL"))?;
+    let kind: ProviderKind = provider.trim().parse().map_err(|_| {
+        format!("unknown provider '{provider}'; use DigiCert, GlobalSign or WoSign")
+    })?;
+    let url = url::Url::parse(url.trim()).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(format!("'{url}' must be an http(s) URL"));
+    }
+    Ok((kind, url))
 }
 
 /// `0`, `250ms`, `5s`, `2m`, `1h`; a bare number means seconds.
@@ -147,5 +199,21 @@ mod tests {
             Cli::try_parse_from(["vault", "--hostname", "a.test", "--hostname", "b.test"]).unwrap();
         assert_eq!(cli.hostnames, vec!["a.test", "b.test"]);
         assert!(Cli::try_parse_from(["vault", "--tls-cert", "x.pem"]).is_err());
+    }
+
+    #[test]
+    fn provider_endpoints_parse_and_reject_nonsense() {
+        let cli = Cli::try_parse_from([
+            "vault",
+            "--provider-endpoint",
+            "digicert=https://127.0.0.1:9443/services/v2",
+            "--provider-endpoint",
+            "WoSign=https://127.0.0.1:9443/api/v1",
+        ])
+        .unwrap();
+        assert_eq!(cli.provider_endpoints[0].0, ProviderKind::DigiCert);
+        assert_eq!(cli.provider_endpoints[1].1.path(), "/api/v1");
+        assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "Acme=https://x"]).is_err());
+        assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "DigiCert"]).is_err());
     }
 }

@@ -98,8 +98,24 @@ pub async fn serve(
     .await
     .map_err(|e| Error::Internal(format!("tls setup task: {e}")))??;
 
+    let providers = providers::from_config(
+        &config.provider_endpoints,
+        &config.provider_ca,
+        config.provider_timeout,
+    )
+    .map_err(Error::Config)?;
     let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
-    let issuance = issuance::Issuance::new(db.clone(), clock.clone());
+    let tracker = TaskTracker::new();
+    let issuance = issuance::Issuance::new(
+        db.clone(),
+        clock.clone(),
+        providers,
+        issuance::Settings {
+            poll_interval: config.provider_poll_interval,
+            deadline: config.provider_deadline,
+        },
+        tracker.clone(),
+    );
     let service = certs::Service::new(
         db,
         clock,
@@ -120,8 +136,7 @@ pub async fn serve(
     });
     let router = http::router(app.clone());
 
-    let tracker = TaskTracker::new();
-    tracker.spawn(issuance.run(tracker.clone(), shutdown.clone()));
+    tracker.spawn(issuance.run(shutdown.clone()));
 
     let acceptor = TlsAcceptor::from(tls.server_config.clone());
     let accept_tracker = tracker.clone();

@@ -20,6 +20,9 @@ async fn main() -> anyhow::Result<()> {
         self_signed_delay_ms = config.self_signed_delay.as_millis() as u64,
         retry_after_ms = config.retry_after.as_millis() as u64,
         master_key_from_env = config.master_key.is_some(),
+        providers = ?config.provider_endpoints.iter().map(|(k, u)| format!("{k}={u}")).collect::<Vec<_>>(),
+        provider_poll_interval_ms = config.provider_poll_interval.as_millis() as u64,
+        provider_deadline_s = config.provider_deadline.as_secs(),
         "starting vault"
     );
     let listener = tokio::net::TcpListener::bind(cli.listen)

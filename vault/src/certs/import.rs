@@ -10,9 +10,9 @@
 //! - Without a `secret_props.contentType`, the secret keeps the form of the input (PEM in, PEM
 //!   out; PFX in, PFX out).
 
-use super::chain::{self, ChainCert};
 use super::{check_name_free, key_of, new_id, new_version, policy, Service};
 use crate::error::{Error, Result};
+use crate::issuance::chain::{self, ChainCert};
 use crate::store::{CertRecord, Change, VersionRecord};
 use shared::b64;
 use shared::crypto::{self, CryptoError, KeySpec, PrivateKey};

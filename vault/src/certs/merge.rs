@@ -2,9 +2,9 @@
 //! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
 //! to preserve the order.
 
-use super::chain;
 use super::{key_of, policy, Service};
 use crate::error::{Error, Result};
+use crate::issuance::chain;
 use crate::store::{CertRecord, Change, VersionRecord};
 use shared::b64;
 use shared::crypto;

@@ -7,7 +7,6 @@
 //! atomic `Store::apply`, so nothing half-done is ever visible.
 
 pub mod backup;
-pub mod chain;
 pub mod import;
 pub mod issuers;
 pub mod merge;
@@ -149,12 +148,16 @@ impl Service {
             }
         };
         let issuer_kind = policy::issuer_kind(&policy);
+        let mut issuer_provider = None;
         if let IssuerKind::Named(issuer) = &issuer_kind {
             let ik = key_of(issuer);
-            if self.db.run(move |s| s.issuer(&ik)).await?.is_none() {
-                return Err(Error::bad(format!(
-                    "The issuer '{issuer}' named in the policy does not exist in this vault."
-                )));
+            match self.db.run(move |s| s.issuer(&ik)).await? {
+                Some(record) => issuer_provider = record.bundle.provider,
+                None => {
+                    return Err(Error::bad(format!(
+                        "The issuer '{issuer}' named in the policy does not exist in this vault."
+                    )))
+                }
             }
         }
 
@@ -182,25 +185,18 @@ impl Service {
             created: now,
             updated: now,
             next_run_at: NEVER,
+            provider: None,
         };
         let mut private_key = None;
         match &issuer_kind {
             IssuerKind::SelfSigned => {
                 op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
-                op.next_run_at = now + self.settings.self_signed_delay.as_secs() as i64;
+                op.next_run_at =
+                    self.clock.unix_ms() + self.settings.self_signed_delay.as_millis() as i64;
             }
             IssuerKind::Unknown => {
                 // The 202 must already carry the CSR: Python never polls Unknown (spec §5.1).
-                let spec = profile::key_spec(&policy)?;
-                let cert_profile = profile::cert_profile(&policy, self.clock.now());
-                let (pk, csr) = tokio::task::spawn_blocking(move || {
-                    let pk = PrivateKey::generate(spec)?;
-                    let csr = crypto::build_csr(&pk, &cert_profile)?;
-                    Ok::<_, crypto::CryptoError>((pk, csr))
-                })
-                .await
-                .map_err(|e| Error::Internal(format!("key generation task: {e}")))?
-                .map_err(|e| Error::Internal(format!("key generation: {e}")))?;
+                let (pk, csr) = self.key_and_csr(&policy).await?;
                 private_key = Some(pk);
                 op.csr = Some(csr);
                 op.status_details = Some(
@@ -209,19 +205,32 @@ impl Service {
                 );
             }
             IssuerKind::Named(issuer) => {
-                // Partner CA issuance needs provider adapters, which are not built yet: fail
-                // clearly instead of leaving clients polling forever.
-                let message = format!(
-                    "Issuer '{issuer}' uses a partner CA, and this vault has no provider endpoint \
-                     configured for it; the request was not sent to any CA."
-                );
-                op.status = OperationStatus::Failed;
-                op.status_details = Some(message.clone());
-                op.error = Some(ErrorDetail {
-                    code: "Certificate issuer error".into(),
-                    message,
-                    innererror: None,
-                });
+                let provider = issuer_provider.unwrap_or_default();
+                let adapter = provider
+                    .parse::<shared::models::ProviderKind>()
+                    .ok()
+                    .and_then(|k| self.issuance.providers.get(k));
+                if adapter.is_some() {
+                    // The key and CSR are made now; the worker submits the CSR to the CA.
+                    let (pk, csr) = self.key_and_csr(&policy).await?;
+                    private_key = Some(pk);
+                    op.csr = Some(csr);
+                    op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
+                    op.provider = Some(crate::issuance::partner::initial_state(
+                        now,
+                        self.issuance.deadline(),
+                    ));
+                    op.next_run_at = self.clock.unix_ms();
+                } else {
+                    let message = crate::issuance::partner::no_endpoint_message(issuer, &provider);
+                    op.status = OperationStatus::Failed;
+                    op.status_details = Some(message.clone());
+                    op.error = Some(ErrorDetail {
+                        code: "Certificate issuer error".into(),
+                        message,
+                        innererror: None,
+                    });
+                }
             }
         }
         let cert = CertRecord {
@@ -246,6 +255,20 @@ impl Service {
         info!(cert.name = %cert.name, op.request_id = %op.request_id, issuer = %op.issuer_name, "certificate operation created");
         self.issuance.wake();
         Ok((cert, op))
+    }
+
+    /// A fresh key and a CSR for `policy`, made on the blocking pool.
+    async fn key_and_csr(&self, policy: &CertificatePolicy) -> Result<(PrivateKey, Vec<u8>)> {
+        let spec = profile::key_spec(policy)?;
+        let cert_profile = profile::cert_profile(policy, self.clock.now());
+        tokio::task::spawn_blocking(move || {
+            let pk = PrivateKey::generate(spec)?;
+            let csr = crypto::build_csr(&pk, &cert_profile)?;
+            Ok::<_, crypto::CryptoError>((pk, csr))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("key generation task: {e}")))?
+        .map_err(|e| Error::Internal(format!("key generation: {e}")))
     }
 
     /// Latest version (newest completed, else the pending one).
@@ -437,13 +460,21 @@ impl Service {
             )));
         }
         op.cancellation_requested = true;
-        op.status = OperationStatus::Cancelled;
-        op.status_details = Some("The certificate request was cancelled.".into());
         op.updated = self.now();
-        op.next_run_at = NEVER;
+        if op.provider.is_some() {
+            // A CA is involved: the worker forwards the cancellation and records its answer.
+            op.status_details =
+                Some("Cancellation requested; asking the CA to cancel the order.".into());
+            op.next_run_at = self.clock.unix_ms();
+        } else {
+            op.status = OperationStatus::Cancelled;
+            op.status_details = Some("The certificate request was cancelled.".into());
+            op.next_run_at = NEVER;
+        }
         let change = Change::PutOperation(op.clone());
         self.db.run(move |s| s.apply(vec![change])).await?;
-        info!(cert.name = %cert.name, "certificate operation cancelled");
+        self.issuance.wake();
+        info!(cert.name = %cert.name, "certificate operation cancellation requested");
         Ok((cert, op))
     }
 
@@ -456,6 +487,10 @@ impl Service {
             key: cert.key.clone(),
         };
         self.db.run(move |s| s.apply(vec![change])).await?;
+        if op.status == OperationStatus::InProgress {
+            // Vault stops tracking; the CA's order is cancelled where possible.
+            self.issuance.cancel_untracked(op.clone());
+        }
         Ok((cert, op))
     }
 

@@ -7,9 +7,12 @@
 //! and the certificate, complete the version. Operations for issuer `Unknown` wait for a merge
 //! and are never due.
 
+pub mod chain;
 pub mod locks;
+pub mod partner;
 pub mod profile;
 
+use crate::providers::Providers;
 use crate::store::{Change, Db, OperationRecord, StoreError};
 use locks::NameLocks;
 use shared::clock::Clock;
@@ -28,11 +31,28 @@ pub const NEVER: i64 = i64::MAX;
 /// Longest sleep between scans when nothing is due, so clock shifts are noticed.
 const IDLE_SCAN: Duration = Duration::from_secs(2);
 const BATCH: usize = 256;
+/// Shortest pause between scans, so a busy queue cannot spin the worker.
+const MIN_SLEEP: Duration = Duration::from_millis(20);
+
+/// Tunables of partnered issuance.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// First wait between polls of a pending CA order (grows by half each poll, up to 60 s);
+    /// also the base of the retry back-off.
+    pub poll_interval: Duration,
+    /// How long transient CA failures are retried before the operation fails.
+    pub deadline: Duration,
+}
 
 /// Shared by the certificate service (which creates operations) and the worker.
 pub struct Issuance {
     db: Db,
     clock: Arc<dyn Clock>,
+    /// The partner CA adapters, by provider.
+    pub providers: Providers,
+    settings: Settings,
+    /// Every task the worker starts, so shutdown waits for them.
+    tracker: TaskTracker,
     /// Serialises every read-modify-write on one certificate name.
     pub locks: NameLocks,
     wake: Notify,
@@ -43,16 +63,30 @@ pub struct Issuance {
 }
 
 impl Issuance {
-    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        providers: Providers,
+        settings: Settings,
+        tracker: TaskTracker,
+    ) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(Self {
             db,
             clock,
+            providers,
+            settings,
+            tracker,
             locks: NameLocks::default(),
             wake: Notify::new(),
             crypto_permits: Semaphore::new(cores * 2),
             in_flight: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// How long transient CA failures are retried for a new partnered operation.
+    pub fn deadline(&self) -> Duration {
+        self.settings.deadline
     }
 
     /// Tells the worker that an operation became due.
@@ -61,10 +95,11 @@ impl Issuance {
     }
 
     /// The worker loop; returns when `token` is cancelled.
-    pub async fn run(self: Arc<Self>, tracker: TaskTracker, token: CancellationToken) {
+    pub async fn run(self: Arc<Self>, token: CancellationToken) {
         info!("issuance worker started");
+        let tracker = self.tracker.clone();
         loop {
-            let now = self.clock.unix();
+            let now = self.clock.unix_ms();
             let due = match self.db.run(move |s| s.due_operations(now, BATCH)).await {
                 Ok(due) => due,
                 Err(e) => {
@@ -85,8 +120,8 @@ impl Issuance {
             }
             let sleep = match self.db.run(|s| s.next_due()).await {
                 Ok(Some(next)) if next != NEVER => {
-                    let secs = (next - self.clock.unix()).clamp(0, IDLE_SCAN.as_secs() as i64);
-                    Duration::from_secs(secs as u64).max(Duration::from_millis(50))
+                    let ms = (next - self.clock.unix_ms()).clamp(0, IDLE_SCAN.as_millis() as i64);
+                    Duration::from_millis(ms as u64).max(MIN_SLEEP)
                 }
                 _ => IDLE_SCAN,
             };
@@ -115,11 +150,14 @@ impl Issuance {
 
     #[instrument(skip_all, fields(cert.key = %op.key, op.request_id = %op.request_id))]
     async fn advance(&self, op: OperationRecord) {
+        if op.provider.is_some() {
+            return self.advance_partnered(op).await;
+        }
         if !op
             .issuer_name
             .eq_ignore_ascii_case(crate::certs::policy::ISSUER_SELF)
         {
-            // Only self-signed operations are worked on here; others wait for a merge.
+            // Unknown-issuer operations wait for a merge; they are never due.
             return;
         }
         let started = std::time::Instant::now();

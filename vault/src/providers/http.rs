@@ -421,7 +421,11 @@ pub(crate) mod test_support {
                 dns_names: (!dns.is_empty()).then(|| dns.iter().map(|s| s.to_string()).collect()),
                 ..Default::default()
             },
-            ekus: if ca { vec![] } else { vec!["1.3.6.1.5.5.7.3.1".into()] },
+            ekus: if ca {
+                vec![]
+            } else {
+                vec!["1.3.6.1.5.5.7.3.1".into()]
+            },
             key_usage: vec![],
             not_before: now - Duration::minutes(5),
             not_after: now + Duration::days(365),
@@ -434,7 +438,11 @@ pub(crate) mod test_support {
     pub fn csr() -> Vec<u8> {
         build_csr(
             &p256(),
-            &profile("CN=www.example.com, O=Example Org Inc, L=Boston, ST=MA, C=US", &["www.example.com", "example.com"], false),
+            &profile(
+                "CN=www.example.com, O=Example Org Inc, L=Boston, ST=MA, C=US",
+                &["www.example.com", "example.com"],
+                false,
+            ),
         )
         .unwrap()
     }

@@ -191,3 +191,36 @@ impl Providers {
         self.by_kind.is_empty()
     }
 }
+
+/// Builds the adapters for the configured endpoints, sharing one HTTP client that trusts the
+/// system roots plus `extra_ca` PEM files.
+pub fn from_config(
+    endpoints: &[(ProviderKind, url::Url)],
+    extra_ca: &[std::path::PathBuf],
+    timeout: Duration,
+) -> Result<Providers, String> {
+    let mut providers = Providers::default();
+    if endpoints.is_empty() {
+        return Ok(providers);
+    }
+    let pems = extra_ca
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p).map_err(|e| format!("--provider-ca {}: {e}", p.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = http::client(&pems, timeout)?;
+    for (kind, url) in endpoints {
+        let adapter: Arc<dyn CaProvider> = match kind {
+            ProviderKind::DigiCert => {
+                Arc::new(digicert::DigiCert::new(url.clone(), client.clone()))
+            }
+            // WIRING-PENDING: the GlobalSign and WoSign adapters land next.
+            ProviderKind::GlobalSign | ProviderKind::WoSign => {
+                return Err(format!("the {kind} adapter is not available yet"))
+            }
+        };
+        providers.insert(adapter);
+    }
+    Ok(providers)
+}

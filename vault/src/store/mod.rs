@@ -116,8 +116,44 @@ pub struct OperationRecord {
     pub policy: CertificatePolicy,
     pub created: i64,
     pub updated: i64,
-    /// When the issuance worker should next look at this operation (unix s).
+    /// When the issuance worker should next look at this operation (unix milliseconds).
     pub next_run_at: i64,
+    /// Progress of a partner-CA order; `None` for self-signed and Unknown operations.
+    pub provider: Option<ProviderState>,
+}
+
+/// Where a partnered operation stands with its CA. Persisted before and after every CA call,
+/// so a crash never loses an order id or submits an order twice.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProviderState {
+    pub phase: ProviderPhase,
+    /// The CA's order id once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// Unix seconds of the first submission attempt (bounds a lookup after a crash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_started: Option<i64>,
+    /// Consecutive failed attempts (transient errors); resets on success.
+    #[serde(default)]
+    pub failures: u32,
+    /// Polls so far while the CA reports the order pending (drives the poll back-off).
+    #[serde(default)]
+    pub polls: u32,
+    /// Unix seconds after which transient failures end the operation.
+    pub deadline: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// The submission state machine: `New` → `Submitting` (persisted before the CA is called) →
+/// `Submitted` (order id known). A crash in `Submitting` leads to a lookup, not a resubmit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderPhase {
+    #[default]
+    New,
+    Submitting,
+    Submitted,
 }
 
 /// A stored issuer. `bundle.credentials.pwd` is kept (sealed at rest) but never echoed.
@@ -129,6 +165,8 @@ pub struct IssuerRecord {
 }
 
 /// One write inside an atomic batch.
+// Batches are short-lived and small; boxing the records would only add noise at call sites.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Change {
     PutCert(CertRecord),
@@ -180,8 +218,8 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<(CertRecord, VersionRecord)>>;
     fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>>;
-    /// In-progress operations whose `next_run_at` has come, oldest first.
-    fn due_operations(&self, now: i64, limit: usize) -> StoreResult<Vec<OperationRecord>>;
+    /// In-progress operations whose `next_run_at` (unix ms) has come, oldest first.
+    fn due_operations(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<OperationRecord>>;
     /// The earliest `next_run_at` of any in-progress operation.
     fn next_due(&self) -> StoreResult<Option<i64>>;
     fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>>;

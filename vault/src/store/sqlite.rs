@@ -75,6 +75,8 @@ CREATE TABLE contacts (
 "#,
     // 2: the leaf's position, for chains stored in the order the user gave (preserveCertOrder).
     "ALTER TABLE versions ADD COLUMN leaf_index INTEGER NOT NULL DEFAULT 0;",
+    // 3: partner-CA order progress (JSON) of partnered operations.
+    "ALTER TABLE operations ADD COLUMN provider_state TEXT;",
 ];
 
 /// SQLite-backed [`Store`].
@@ -95,7 +97,7 @@ const CERT_COLS: &str =
     "key, name, policy, policy_created, policy_updated, deleted_date, scheduled_purge_date";
 const OP_COLS: &str = "key, version, request_id, issuer_name, issuer_cty, cert_transparency, csr, \
      status, status_details, error, cancellation_requested, preserve_cert_order, policy, created, \
-     updated, next_run_at";
+     updated, next_run_at, provider_state";
 
 impl SqliteStore {
     /// Opens (or creates) `vault.db` in `data_dir` and brings its schema up to date.
@@ -286,6 +288,7 @@ fn read_op(row: &Row<'_>) -> StoreResult<OperationRecord> {
         created: row.get(13)?,
         updated: row.get(14)?,
         next_run_at: row.get(15)?,
+        provider: opt_json(row.get(16)?)?,
     })
 }
 
@@ -502,7 +505,7 @@ impl Store for SqliteStore {
                     tx.execute(
                         &format!(
                             "INSERT OR REPLACE INTO operations ({OP_COLS}) VALUES (?1, ?2, ?3, \
-                             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                             ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
                         ),
                         params![
                             o.key,
@@ -521,6 +524,7 @@ impl Store for SqliteStore {
                             o.created,
                             o.updated,
                             o.next_run_at,
+                            o.provider.as_ref().map(to_json).transpose()?,
                         ],
                     )?;
                 }
