@@ -1,0 +1,459 @@
+//! Typed configuration, read once. [`Cli`] holds the flags (each with a `CASIM_*` environment
+//! equivalent); an optional TOML file ([`FileConfig`]) adds accounts, timing profiles, fault
+//! rules, CA shape and rate limits. Invalid values stop start-up with a clear message.
+
+use crate::error::{Error, Result};
+use crate::faults::FaultRule;
+use crate::orders::timing::TimingProfile;
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The three vendor dialects ca-sim speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Digicert,
+    Globalsign,
+    Wosign,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 3] = [Dialect::Digicert, Dialect::Globalsign, Dialect::Wosign];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Digicert => "digicert",
+            Dialect::Globalsign => "globalsign",
+            Dialect::Wosign => "wosign",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A DigiCert organization of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: u64,
+    pub name: String,
+    /// Validated organizations issue per the timing profile; others stay `pending` until an
+    /// admin approves (or a fault rule rejects) the order.
+    #[serde(default)]
+    pub validated: bool,
+}
+
+/// A customer account at one of the simulated CAs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub dialect: Dialect,
+    /// DigiCert account id, GlobalSign UserName, WoSign account id.
+    pub id: String,
+    /// DigiCert API key, GlobalSign Password, WoSign HMAC key.
+    pub secret: String,
+    /// DigiCert organizations.
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+    /// WoSign: "OV" or "EV", decided by the account, not by the order.
+    #[serde(default)]
+    pub cert_type: Option<String>,
+    /// Timing profile for this account's orders (default `fixed:2s`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Per-product profile overrides (product id, e.g. `ssl_ev_basic`, `EV_SHA2`, `EV`).
+    #[serde(default)]
+    pub product_profiles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+impl Account {
+    /// The timing profile for `product`: per-product override, else the account's, else the
+    /// default.
+    pub fn profile_for(&self, product: &str) -> Result<TimingProfile, String> {
+        let text = self
+            .product_profiles
+            .get(product)
+            .or(self.profile.as_ref())
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_PROFILE);
+        TimingProfile::parse(text)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.id.trim().is_empty() || self.secret.is_empty() {
+            return Err(format!("{} account needs an id and a secret", self.dialect));
+        }
+        self.profile_for("")
+            .map_err(|e| format!("account {}: {e}", self.id))?;
+        for (product, p) in &self.product_profiles {
+            TimingProfile::parse(p)
+                .map_err(|e| format!("account {} product {product}: {e}", self.id))?;
+        }
+        if let Some(t) = &self.cert_type {
+            if t != "OV" && t != "EV" {
+                return Err(format!("account {}: cert_type must be OV or EV", self.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub const DEFAULT_PROFILE: &str = "fixed:2s";
+
+/// The accounts that exist with no configuration (documented in the README).
+pub fn builtin_accounts() -> Vec<Account> {
+    vec![
+        Account {
+            dialect: Dialect::Digicert,
+            id: "sim-dc-account".into(),
+            secret: "sim-dc-key".into(),
+            organizations: vec![
+                Organization {
+                    id: 100001,
+                    name: "ca-sim Validated Org".into(),
+                    validated: true,
+                },
+                Organization {
+                    id: 100002,
+                    name: "ca-sim Unvalidated Org".into(),
+                    validated: false,
+                },
+            ],
+            cert_type: None,
+            profile: None,
+            product_profiles: BTreeMap::new(),
+            disabled: false,
+        },
+        Account {
+            dialect: Dialect::Globalsign,
+            id: "PAR_SIM_API".into(),
+            secret: "sim-gs-pass".into(),
+            organizations: Vec::new(),
+            cert_type: None,
+            profile: None,
+            product_profiles: BTreeMap::new(),
+            disabled: false,
+        },
+        Account {
+            dialect: Dialect::Wosign,
+            id: "ws-sim-001".into(),
+            secret: "sim-ws-key".into(),
+            organizations: Vec::new(),
+            cert_type: Some("OV".into()),
+            profile: None,
+            product_profiles: BTreeMap::new(),
+            disabled: false,
+        },
+    ]
+}
+
+/// Key algorithm of the simulated CA hierarchies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaKeyType {
+    #[default]
+    EcP256,
+    EcP384,
+    Rsa2048,
+    Rsa3072,
+}
+
+/// Shape of each dialect's hierarchy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaConfig {
+    /// Intermediates under the root (1..=3); the leaf is issued by the lowest.
+    #[serde(default = "one")]
+    pub intermediates: u8,
+    #[serde(default)]
+    pub key_type: CaKeyType,
+}
+
+fn one() -> u8 {
+    1
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        Self {
+            intermediates: 1,
+            key_type: CaKeyType::EcP256,
+        }
+    }
+}
+
+/// One rolling window of a rate limit: at most `requests` per `seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateWindow {
+    pub requests: u32,
+    pub seconds: f64,
+}
+
+/// DigiCert's documented limits: 1000 requests / 5 min and 100 / 5 s per API key.
+pub fn default_digicert_limits() -> Vec<RateWindow> {
+    vec![
+        RateWindow {
+            requests: 1000,
+            seconds: 300.0,
+        },
+        RateWindow {
+            requests: 100,
+            seconds: 5.0,
+        },
+    ]
+}
+
+/// The optional TOML file. Every field may be omitted.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub seed: Option<u64>,
+    pub time_scale: Option<f64>,
+    /// Replace the built-in accounts instead of adding to them.
+    #[serde(default)]
+    pub replace_builtin_accounts: bool,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
+    #[serde(default)]
+    pub ca: BTreeMap<Dialect, CaConfig>,
+    /// DigiCert rate-limit windows per API key (real time). An empty list disables limiting.
+    pub digicert_rate_limits: Option<Vec<RateWindow>>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("--config {}: {e}", path.display())))?;
+        toml::from_str(&text)
+            .map_err(|e| Error::Config(format!("--config {}: {e}", path.display())))
+    }
+}
+
+/// Everything `serve` needs. Build with [`Config::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// In memory only: no database file, fresh CAs each start.
+    pub ephemeral: bool,
+    /// Seed of every random choice that shapes outcomes (fault probabilities, uniform delays).
+    pub seed: u64,
+    /// Simulated seconds per real second.
+    pub time_scale: f64,
+    /// Accounts in effect (built-ins plus the config file's).
+    pub accounts: Vec<Account>,
+    pub faults: Vec<FaultRule>,
+    pub ca: BTreeMap<Dialect, CaConfig>,
+    pub digicert_rate_limits: Vec<RateWindow>,
+    /// Base URL written into AIA/CRL distribution points and WSDL addresses when set (else
+    /// `https://` + the bound address).
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            ephemeral: false,
+            seed: 1,
+            time_scale: 1.0,
+            accounts: builtin_accounts(),
+            faults: Vec::new(),
+            ca: BTreeMap::new(),
+            digicert_rate_limits: default_digicert_limits(),
+            public_url: None,
+        }
+    }
+
+    /// Applies a config file on top of this config.
+    pub fn apply_file(&mut self, file: FileConfig) {
+        if let Some(seed) = file.seed {
+            self.seed = seed;
+        }
+        if let Some(scale) = file.time_scale {
+            self.time_scale = scale;
+        }
+        if file.replace_builtin_accounts {
+            self.accounts.clear();
+        }
+        for account in file.accounts {
+            self.accounts
+                .retain(|a| !(a.dialect == account.dialect && a.id == account.id));
+            self.accounts.push(account);
+        }
+        self.faults.extend(file.faults);
+        self.ca.extend(file.ca);
+        if let Some(limits) = file.digicert_rate_limits {
+            self.digicert_rate_limits = limits;
+        }
+    }
+
+    pub fn ca_for(&self, dialect: Dialect) -> CaConfig {
+        self.ca.get(&dialect).cloned().unwrap_or_default()
+    }
+
+    /// Fails fast on values that make no sense.
+    pub fn validate(&self) -> Result<()> {
+        if !self.time_scale.is_finite() || self.time_scale <= 0.0 {
+            return Err(Error::Config(format!(
+                "time scale must be a positive number, got {}",
+                self.time_scale
+            )));
+        }
+        for a in &self.accounts {
+            a.validate().map_err(Error::Config)?;
+        }
+        for r in &self.faults {
+            r.validate().map_err(Error::Config)?;
+        }
+        for (d, ca) in &self.ca {
+            if !(1..=3).contains(&ca.intermediates) {
+                return Err(Error::Config(format!("ca.{d}.intermediates must be 1..=3")));
+            }
+        }
+        for w in &self.digicert_rate_limits {
+            if w.requests == 0 || w.seconds.is_nan() || w.seconds <= 0.0 {
+                return Err(Error::Config(
+                    "rate-limit windows need requests > 0 and seconds > 0".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A partner-CA simulator: DigiCert CertCentral, GlobalSign GCC SOAP and WoSign on one listener.
+#[derive(Debug, Parser)]
+#[command(name = "ca-sim", version)]
+pub struct Cli {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "CASIM_LISTEN", default_value = "127.0.0.1:9443")]
+    pub listen: SocketAddr,
+    /// Where the database, TLS material and CA hierarchies live.
+    #[arg(long, env = "CASIM_DATA_DIR", default_value = "data/ca-sim")]
+    pub data_dir: PathBuf,
+    /// TOML file with accounts, timing profiles, fault rules, CA shape and rate limits.
+    #[arg(long, env = "CASIM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Seed for every random choice that shapes outcomes (overrides the file's `seed`).
+    #[arg(long, env = "CASIM_SEED")]
+    pub seed: Option<u64>,
+    /// Simulated seconds per real second (overrides the file's `time_scale`; default 1).
+    #[arg(long, env = "CASIM_TIME_SCALE")]
+    pub time_scale: Option<f64>,
+    /// Keep everything in memory and make fresh CAs on every start.
+    #[arg(long, env = "CASIM_EPHEMERAL")]
+    pub ephemeral: bool,
+    /// Base URL for AIA, CRL and WSDL addresses (default: https:// plus the bound address).
+    #[arg(long, env = "CASIM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log output format.
+    #[arg(long, env = "CASIM_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl Cli {
+    pub fn config(&self) -> Result<Config> {
+        let mut config = Config::new(&self.data_dir);
+        if let Some(path) = &self.config {
+            config.apply_file(FileConfig::load(path)?);
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(scale) = self.time_scale {
+            config.time_scale = scale;
+        }
+        config.ephemeral = self.ephemeral;
+        config.public_url = self
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string());
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `0`, `250ms`, `5s`, `2m`, `1h`, `3d`; a bare number means seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 5s, 2m, 4h or 3d"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86400.0,
+        _ => {
+            return Err(format!(
+                "'{text}' has an unknown unit; use ms, s, m, h or d"
+            ))
+        }
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("'{text}' is not a valid duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_documented_interface() {
+        let cli = Cli::try_parse_from(["ca-sim"]).unwrap();
+        assert_eq!(cli.listen.to_string(), "127.0.0.1:9443");
+        assert_eq!(cli.data_dir, PathBuf::from("data/ca-sim"));
+        let config = cli.config().unwrap();
+        assert_eq!(config.time_scale, 1.0);
+        assert_eq!(config.accounts.len(), 3);
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
+        assert!(parse_duration("x").is_err());
+    }
+
+    #[test]
+    fn bad_time_scale_fails_fast() {
+        let cli = Cli::try_parse_from(["ca-sim", "--time-scale", "0"]).unwrap();
+        assert!(cli.config().is_err());
+    }
+}

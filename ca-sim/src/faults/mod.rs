@@ -1,0 +1,384 @@
+//! Fault rules: named, seeded, off by default, changeable at runtime (`/admin/faults`).
+//!
+//! A rule matches on dialect, operation, account and common-name pattern, then decides whether
+//! to fire: the `nth` matching request, `every` Nth one, or with a `probability` drawn from a
+//! generator seeded by `--seed` and the rule's position, so the same seed and the same request
+//! sequence give the same outcomes. The first rule that fires wins. What each action does is
+//! rendered by the dialect (its own error shape); see [`FaultAction`].
+
+pub mod rng;
+
+use crate::config::Dialect;
+use rng::SplitMix64;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+/// Operation names shared by all dialects, used in rules and in the request history.
+pub mod op {
+    pub const ORDER: &str = "order";
+    pub const POLL: &str = "poll";
+    pub const DOWNLOAD: &str = "download";
+    pub const CANCEL: &str = "cancel";
+    pub const REVOKE: &str = "revoke";
+    pub const APPROVE: &str = "approve";
+    pub const USER: &str = "user";
+    pub const OTHER: &str = "other";
+}
+
+/// What a fired rule does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// The vendor's own error body and status (DigiCert `errors[]` + status, GlobalSign
+    /// `SuccessCode -1` + code, WoSign non-zero `code` in a 200).
+    VendorError {
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+        /// HTTP status (DigiCert only; GlobalSign and WoSign errors travel in a 200).
+        #[serde(default)]
+        status: Option<u16>,
+    },
+    /// 429, with `Retry-After: N` when `retry_after` is set.
+    RateLimit {
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// A 5xx (default 500).
+    ServerError {
+        #[serde(default)]
+        status: Option<u16>,
+    },
+    /// Answer normally after `ms` real milliseconds.
+    Delay { ms: u64 },
+    /// Close the connection without a response.
+    Drop,
+    /// The order is rejected CA-side (DigiCert `rejected`, GlobalSign 10, WoSign `REJECTED`).
+    Reject {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The order is cancelled CA-side (DigiCert `canceled`, GlobalSign 3, WoSign `CANCELLED`).
+    Cancel {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// A truncated body with the success status.
+    Malformed,
+    /// Chain served root first.
+    ChainWrongOrder,
+    /// Chain served without its intermediate(s).
+    ChainMissingIntermediate,
+    /// PEM served with CRLF line ends.
+    ChainCrlf,
+    /// The issued certificate is for a different key than the CSR's.
+    WrongKey,
+}
+
+impl FaultAction {
+    /// Whether the action means anything for `operation`. Rules whose action does not apply
+    /// are skipped without counting the request.
+    pub fn applies_to(&self, operation: &str) -> bool {
+        match self {
+            Self::Reject { .. } | Self::Cancel { .. } => {
+                operation == op::ORDER || operation == op::POLL
+            }
+            Self::WrongKey => operation == op::ORDER,
+            Self::ChainWrongOrder | Self::ChainMissingIntermediate | Self::ChainCrlf => {
+                matches!(operation, op::ORDER | op::POLL | op::DOWNLOAD)
+            }
+            _ => true,
+        }
+    }
+
+    /// Actions that stick to an order when they fire on its creation.
+    pub fn is_order_outcome(&self) -> bool {
+        matches!(
+            self,
+            Self::Reject { .. }
+                | Self::Cancel { .. }
+                | Self::WrongKey
+                | Self::ChainWrongOrder
+                | Self::ChainMissingIntermediate
+                | Self::ChainCrlf
+        )
+    }
+}
+
+/// A fault rule, as written in the config file (`[[faults]]`) or sent to `/admin/faults`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
+    /// `order`, `poll`, `download`, `cancel`, `revoke`, `approve`, `user`.
+    #[serde(default)]
+    pub operation: Option<String>,
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Glob on the order's common name (`*` matches any run of characters).
+    #[serde(default)]
+    pub common_name: Option<String>,
+    /// Fire on the Nth matching request only (1-based).
+    #[serde(default)]
+    pub nth: Option<u64>,
+    /// Fire on every Nth matching request.
+    #[serde(default)]
+    pub every: Option<u64>,
+    /// Fire with this probability (seeded).
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// Stop after firing this many times.
+    #[serde(default)]
+    pub times: Option<u64>,
+    pub action: FaultAction,
+}
+
+impl FaultRule {
+    pub fn validate(&self) -> Result<(), String> {
+        let name = self.name.clone().unwrap_or_else(|| "(unnamed)".into());
+        if self.nth == Some(0) || self.every == Some(0) {
+            return Err(format!("fault {name}: nth and every start at 1"));
+        }
+        if let Some(p) = self.probability {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("fault {name}: probability must be within 0..=1"));
+            }
+        }
+        if let Some(op) = &self.operation {
+            let known = [
+                op::ORDER,
+                op::POLL,
+                op::DOWNLOAD,
+                op::CANCEL,
+                op::REVOKE,
+                op::APPROVE,
+                op::USER,
+            ];
+            if !known.contains(&op.as_str()) {
+                return Err(format!(
+                    "fault {name}: unknown operation '{op}' (use one of {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a request looks like to the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub dialect: Dialect,
+    pub operation: &'a str,
+    pub account: Option<&'a str>,
+    pub common_name: Option<&'a str>,
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    pub rule: String,
+    pub action: FaultAction,
+}
+
+#[derive(Debug)]
+struct RuleState {
+    rule: FaultRule,
+    matched: u64,
+    fired: u64,
+    rng: SplitMix64,
+}
+
+/// A rule as `/admin/faults` shows it.
+#[derive(Debug, Serialize)]
+pub struct RuleView {
+    #[serde(flatten)]
+    pub rule: FaultRule,
+    pub matched: u64,
+    pub fired: u64,
+}
+
+/// The rule set and its counters.
+#[derive(Debug)]
+pub struct Faults {
+    seed: u64,
+    rules: Mutex<Vec<RuleState>>,
+}
+
+impl Faults {
+    pub fn new(seed: u64, rules: Vec<FaultRule>) -> Self {
+        let f = Self {
+            seed,
+            rules: Mutex::new(Vec::new()),
+        };
+        f.replace(rules);
+        f
+    }
+
+    fn state(&self, index: usize, rule: FaultRule) -> RuleState {
+        let stream = rule.name.clone().unwrap_or_default();
+        RuleState {
+            rng: SplitMix64::derive(self.seed, &stream, index as u64),
+            rule,
+            matched: 0,
+            fired: 0,
+        }
+    }
+
+    /// Replaces every rule and resets the counters.
+    pub fn replace(&self, rules: Vec<FaultRule>) {
+        let states = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| self.state(i, r))
+            .collect();
+        *self.lock() = states;
+    }
+
+    pub fn append(&self, rule: FaultRule) {
+        let mut rules = self.lock();
+        let i = rules.len();
+        let state = self.state(i, rule);
+        rules.push(state);
+    }
+
+    pub fn list(&self) -> Vec<RuleView> {
+        self.lock()
+            .iter()
+            .map(|s| RuleView {
+                rule: s.rule.clone(),
+                matched: s.matched,
+                fired: s.fired,
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RuleState>> {
+        self.rules.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts the request against every matching rule; returns the first that fires.
+    pub fn evaluate(&self, facts: Facts<'_>) -> Option<Fired> {
+        let mut rules = self.lock();
+        let mut winner = None;
+        for (i, s) in rules.iter_mut().enumerate() {
+            let r = &s.rule;
+            if r.dialect.is_some_and(|d| d != facts.dialect)
+                || r.operation.as_deref().is_some_and(|o| o != facts.operation)
+                || !r.action.applies_to(facts.operation)
+                || r.account
+                    .as_deref()
+                    .is_some_and(|a| Some(a) != facts.account)
+                || r.common_name
+                    .as_deref()
+                    .is_some_and(|p| !facts.common_name.is_some_and(|cn| glob(p, cn)))
+            {
+                continue;
+            }
+            s.matched += 1;
+            let n = s.matched;
+            let mut fire = r.nth.is_none_or(|k| n == k) && r.every.is_none_or(|k| n % k == 0);
+            if let Some(p) = r.probability {
+                // Always draw, so the sequence depends only on the matching requests.
+                let draw = s.rng.next_f64();
+                fire = fire && draw < p;
+            }
+            if r.times.is_some_and(|t| s.fired >= t) {
+                fire = false;
+            }
+            if fire && winner.is_none() {
+                s.fired += 1;
+                winner = Some(Fired {
+                    rule: r.name.clone().unwrap_or_else(|| format!("rule-{i}")),
+                    action: r.action.clone(),
+                });
+            }
+        }
+        winner
+    }
+}
+
+/// `*` matches any run of characters; case-insensitive.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(op: &str) -> Facts<'_> {
+        Facts {
+            dialect: Dialect::Digicert,
+            operation: op,
+            account: Some("a"),
+            common_name: Some("www.example.com"),
+        }
+    }
+
+    #[test]
+    fn nth_every_and_probability() {
+        let rule = |nth, every, p| FaultRule {
+            name: None,
+            dialect: None,
+            operation: Some("poll".into()),
+            account: None,
+            common_name: None,
+            nth,
+            every,
+            probability: p,
+            times: None,
+            action: FaultAction::Drop,
+        };
+        let f = Faults::new(1, vec![rule(Some(2), None, None)]);
+        let fired: Vec<bool> = (0..4)
+            .map(|_| f.evaluate(facts("poll")).is_some())
+            .collect();
+        assert_eq!(fired, [false, true, false, false]);
+        assert!(f.evaluate(facts("order")).is_none());
+        let f = Faults::new(1, vec![rule(None, Some(3), None)]);
+        let fired: Vec<bool> = (0..6)
+            .map(|_| f.evaluate(facts("poll")).is_some())
+            .collect();
+        assert_eq!(fired, [false, false, true, false, false, true]);
+        let run = |seed| {
+            let f = Faults::new(seed, vec![rule(None, None, Some(0.5))]);
+            (0..64)
+                .map(|_| f.evaluate(facts("poll")).is_some())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(9), run(9));
+        assert_ne!(run(9), run(10));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("*.example.com", "www.example.com"));
+        assert!(glob("fail-*", "FAIL-1.test"));
+        assert!(!glob("*.example.com", "example.org"));
+        assert!(glob("*", ""));
+    }
+}

@@ -1,0 +1,806 @@
+//! DigiCert CertCentral dialect, driven by a client written from DigiCert's documented shapes
+//! (raw JSON, `X-DC-DEVKEY`).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const KEY: &str = "sim-dc-key";
+
+struct Dc<'a> {
+    sim: &'a Sim,
+    key: String,
+}
+
+impl<'a> Dc<'a> {
+    fn new(sim: &'a Sim) -> Self {
+        Self {
+            sim,
+            key: KEY.into(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/services/v2/{path}", self.sim.url)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut r = self
+            .sim
+            .client
+            .request(method, self.url(path))
+            .header("X-DC-DEVKEY", &self.key)
+            .header("Content-Type", "application/json");
+        if let Some(b) = body {
+            r = r.body(b.to_string());
+        }
+        let resp = r.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, t) = self.send(method, path, body).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    async fn order(
+        &self,
+        product: &str,
+        cn: &str,
+        org: u64,
+        skip_approval: bool,
+    ) -> (StatusCode, Value, shared::crypto::PrivateKey) {
+        let (key, csr) = csr(cn, &[cn]);
+        let body = json!({
+            "certificate": {"common_name": cn, "dns_names": [format!("www.{cn}")], "csr": csr,
+                             "signature_hash": "sha256", "server_platform": {"id": 45}},
+            "organization": {"id": org},
+            "order_validity": {"years": 1},
+            "payment_method": "balance",
+            "skip_approval": skip_approval,
+            "api_key": "clients sometimes send this; it must be ignored",
+        });
+        let (s, v) = self
+            .json(
+                reqwest::Method::POST,
+                &format!("order/certificate/{product}"),
+                Some(body),
+            )
+            .await;
+        (s, v, key)
+    }
+
+    async fn poll_until(&self, id: u64, status: &str) -> Value {
+        eventually(status, || async {
+            let (s, v) = self
+                .json(
+                    reqwest::Method::GET,
+                    &format!("order/certificate/{id}"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            (v["status"] == status).then_some(v)
+        })
+        .await
+    }
+}
+
+fn error_code(v: &Value) -> String {
+    v["errors"][0]["code"].as_str().unwrap_or("").to_string()
+}
+
+#[tokio::test]
+async fn instant_skip_approval_issues_in_the_201_and_chain_verifies() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    for product in [
+        "ssl_basic",
+        "ssl_securesite_flex",
+        "ssl_ev_basic",
+        "ssl_ev_securesite_flex",
+    ] {
+        let cn = format!("{product}.example.com").replace('_', "-");
+        let (s, v, key) = dc.order(product, &cn, 100001, true).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["requests"][0]["status"], "approved");
+        let chain = v["certificate_chain"].as_array().unwrap();
+        assert_eq!(chain.len(), 3);
+        let leaf = ders(chain[0]["pem"].as_str().unwrap()).remove(0);
+        let inter = ders(chain[1]["pem"].as_str().unwrap());
+        verify_chain(
+            &leaf,
+            &inter,
+            &sim.root_pem("digicert"),
+            &key,
+            &format!("www.{cn}"),
+        );
+        assert_eq!(
+            chain[2]["subject_common_name"],
+            "ca-sim DigiCert Global Root G2"
+        );
+        let cert_id = v["certificate_id"].as_u64().unwrap();
+        // Downloads: pem_all is leaf + intermediate + root in one file.
+        let (s, pem_all) = dc
+            .send(
+                reqwest::Method::GET,
+                &format!("certificate/{cert_id}/download/format/pem_all"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        let all = ders(&pem_all);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0], leaf);
+        let (_, noroot) = dc
+            .send(
+                reqwest::Method::GET,
+                &format!("certificate/{cert_id}/download/format/pem_noroot"),
+                None,
+            )
+            .await;
+        assert_eq!(ders(&noroot).len(), 2);
+        let (_, leaf_only) = dc
+            .send(
+                reqwest::Method::GET,
+                &format!("certificate/{cert_id}/download/format/pem_nointermediate"),
+                None,
+            )
+            .await;
+        assert_eq!(ders(&leaf_only), vec![leaf.clone()]);
+        let (s, p7) = dc
+            .send(
+                reqwest::Method::GET,
+                &format!("certificate/{cert_id}/download/format/p7b"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert!(p7.starts_with("-----BEGIN PKCS7-----"));
+        let (s, ch) = dc
+            .json(
+                reqwest::Method::GET,
+                &format!("certificate/{cert_id}/chain"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(ch["intermediates"].as_array().unwrap().len(), 3);
+        let order_id = v["id"].as_u64().unwrap();
+        let (s, o) = dc
+            .json(
+                reqwest::Method::GET,
+                &format!("order/certificate/{order_id}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(o["status"], "issued");
+        assert_eq!(o["certificate"]["id"], cert_id);
+        assert_eq!(o["product"]["name_id"], product);
+        let (s, by_order) = dc
+            .send(
+                reqwest::Method::GET,
+                &format!("certificate/download/order/{order_id}/format/pem_all"),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(ders(&by_order)[0], leaf);
+    }
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn fixed_profile_polls_pending_then_issued_by_the_worker() {
+    let sim = Sim::start(|c| {
+        c.time_scale = 50.0;
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:10s".into());
+        }
+    })
+    .await;
+    let dc = Dc::new(&sim);
+    let (s, v, key) = dc
+        .order("ssl_basic", "poll.example.com", 100001, false)
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(v["requests"][0]["status"], "pending");
+    assert!(v.get("certificate_id").is_none());
+    let id = v["id"].as_u64().unwrap();
+    let (_, first) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}?include_caa_status=true"),
+            None,
+        )
+        .await;
+    assert_eq!(first["status"], "pending");
+    assert!(first["certificate"].get("id").is_none());
+    assert!(first["caa_status_message"].is_object());
+    let issued = dc.poll_until(id, "issued").await;
+    let cert_id = issued["certificate"]["id"].as_u64().unwrap();
+    let (_, pem) = dc
+        .send(
+            reqwest::Method::GET,
+            &format!("certificate/{cert_id}/download/format/pem_all"),
+            None,
+        )
+        .await;
+    let all = ders(&pem);
+    verify_chain(
+        &all[0],
+        &all[1..2],
+        &sim.root_pem("digicert"),
+        &key,
+        "poll.example.com",
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn unvalidated_org_stays_pending_until_admin_approves() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    let (s, v, _) = dc
+        .order("ssl_basic", "unval.example.com", 100002, true)
+        .await;
+    assert_eq!(s, 201);
+    assert!(v.get("certificate_chain").is_none());
+    let id = v["id"].as_u64().unwrap();
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "pending");
+    let r = sim
+        .admin_send(
+            reqwest::Method::POST,
+            &format!("orders/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    dc.poll_until(id, "issued").await;
+    // An admin reject on another order.
+    let (_, v, _) = dc
+        .order("ssl_basic", "unval2.example.com", 100002, true)
+        .await;
+    let id = v["id"].as_u64().unwrap();
+    sim.admin_send(
+        reqwest::Method::POST,
+        &format!("orders/{id}/reject"),
+        json!({"reason": "vetting failed"}),
+    )
+    .await;
+    let o = dc.poll_until(id, "rejected").await;
+    assert_eq!(o["requests"][0]["processor_comment"], "vetting failed");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn cancel_and_revoke() {
+    let sim = Sim::start(|c| {
+        for a in &mut c.accounts {
+            a.profile = Some("stuck".into());
+        }
+    })
+    .await;
+    let dc = Dc::new(&sim);
+    let (_, v, _) = dc
+        .order("ssl_basic", "cancel.example.com", 100001, true)
+        .await;
+    let id = v["id"].as_u64().unwrap();
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "needs_approval");
+    let (s, body) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("order/certificate/{id}/status"),
+            Some(json!({"status": "Canceled"})),
+        )
+        .await;
+    assert_eq!(s, 400, "{body}");
+    let (s, _) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("order/certificate/{id}/status"),
+            Some(json!({"status": "canceled", "note": "no longer needed", "send_emails": false})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "canceled");
+    let (s, e) = dc
+        .json(
+            reqwest::Method::PUT,
+            &format!("order/certificate/{id}/status"),
+            Some(json!({"status": "canceled"})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(error_code(&e), "invalid_order_status");
+
+    // Revoke: approve the order through the request endpoint, then revoke with and without
+    // skip_approval.
+    let (_, v, _) = dc
+        .order("ssl_basic", "revoke.example.com", 100001, true)
+        .await;
+    let id = v["id"].as_u64().unwrap();
+    let req_id = v["requests"][0]["id"].as_u64().unwrap();
+    let (s, _) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("request/{req_id}/status"),
+            Some(json!({"status": "approved"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let o = dc.poll_until(id, "issued").await;
+    let cert_id = o["certificate"]["id"].as_u64().unwrap();
+    let serial = o["certificate"]["serial_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, rr) = dc
+        .json(
+            reqwest::Method::PUT,
+            &format!("certificate/{cert_id}/revoke"),
+            Some(json!({"comments": "key lost", "revocation_reason": "key_compromise"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(rr["type"], "revoke");
+    assert_eq!(rr["status"], "pending");
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "issued");
+    let st = sim.admin_get(&format!("cert-status/{serial}")).await;
+    assert_eq!(st["status"], "good");
+    let (s, _) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("request/{}/status", rr["id"]),
+            Some(json!({"status": "approved"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "revoked");
+    let st = sim.admin_get(&format!("cert-status/{serial}")).await;
+    assert_eq!(st["status"], "revoked");
+    // The CRL of the issuing CA lists it.
+    let crl = sim
+        .client
+        .get(format!("{}/crl/digicert/int1.crl", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(crl_lists(&crl, &hex_decode(&serial)));
+    let (s, e) = dc
+        .json(
+            reqwest::Method::PUT,
+            &format!("order/certificate/{id}/revoke"),
+            Some(json!({"skip_approval": true})),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(error_code(&e), "invalid_order_status");
+
+    // skip_approval revokes at once with 204.
+    let (_, v, _) = dc
+        .order("ssl_basic", "revoke2.example.com", 100001, true)
+        .await;
+    let req_id = v["requests"][0]["id"].as_u64().unwrap();
+    dc.send(
+        reqwest::Method::PUT,
+        &format!("request/{req_id}/status"),
+        Some(json!({"status": "approved"})),
+    )
+    .await;
+    let id = v["id"].as_u64().unwrap();
+    dc.poll_until(id, "issued").await;
+    let (s, _) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("order/certificate/{id}/revoke"),
+            Some(json!({"revocation_reason": "superseded", "skip_approval": true})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    dc.poll_until(id, "revoked").await;
+    sim.stop().await;
+}
+
+fn crl_lists(der: &[u8], serial: &[u8]) -> bool {
+    use x509_parser::prelude::FromDer;
+    let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).unwrap();
+    let found = crl
+        .iter_revoked_certificates()
+        .any(|r| r.raw_serial() == serial);
+    found
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn error_paths() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    // Auth.
+    let bad = Dc {
+        sim: &sim,
+        key: "nope".into(),
+    };
+    let (s, e) = bad.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 401);
+    assert_eq!(error_code(&e), "access_denied|invalid_api_key");
+    let r = sim
+        .client
+        .get(format!("{}/services/v2/user/me", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // user/me carries the account id.
+    let (s, me) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["account_id"], "sim-dc-account");
+    // Unknown product, route, order.
+    let (s, e) = dc
+        .json(
+            reqwest::Method::POST,
+            "order/certificate/ssl_nope",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::NOT_FOUND, "not_found|product")
+    );
+    let (s, e) = dc.json(reqwest::Method::GET, "no/such/route", None).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::NOT_FOUND, "not_found|route")
+    );
+    let (s, e) = dc
+        .json(reqwest::Method::GET, "order/certificate/5999999", None)
+        .await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::NOT_FOUND, "not_found|order")
+    );
+    // Bad JSON, missing organization, unknown organization, bad CSR, validity.
+    let (s, t) = dc
+        .send(reqwest::Method::POST, "order/certificate/ssl_basic", None)
+        .await;
+    assert_eq!(s, 400, "{t}");
+    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1}}))).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request_format")
+    );
+    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1}, "organization": {"id": 4242}}))).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::NOT_FOUND, "not_found|organization")
+    );
+    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": "garbage"}, "organization": {"id": 100001}}))).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::BAD_REQUEST, "csr_invalid_cannot_parse")
+    );
+    let mut pem = csr("a.example.com", &[]).1;
+    // Flip a byte inside the signature: the CSR no longer verifies.
+    let der = ders_csr(&pem);
+    let mut broken = der.clone();
+    let n = broken.len() - 3;
+    broken[n] ^= 0x55;
+    pem = shared::crypto::pem_encode("CERTIFICATE REQUEST", &broken);
+    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": pem}, "organization": {"id": 100001}}))).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::BAD_REQUEST, "csr_invalid_cannot_parse")
+    );
+    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1, "cert_validity": {"days": 400}}, "organization": {"id": 100001}, "order_validity": {"days": 300}}))).await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "cert_validity_exceeds_order_validity"
+        )
+    );
+    // Validity capped at 397 days.
+    let (s, v) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "cap.example.com", "csr": csr("cap.example.com", &[]).1}, "organization": {"id": 100001}, "order_validity": {"years": 3}, "skip_approval": true}))).await;
+    assert_eq!(s, 201);
+    let leaf = ders(v["certificate_chain"][0]["pem"].as_str().unwrap()).remove(0);
+    let info = shared::crypto::parse_certificate(&leaf).unwrap();
+    assert_eq!(info.not_after - info.not_before, 397 * 86400);
+    // Download before issue.
+    let (s, e) = dc
+        .json(
+            reqwest::Method::GET,
+            "certificate/45999999/download/format/pem_all",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, error_code(&e).as_str()),
+        (StatusCode::NOT_FOUND, "not_found|certificate")
+    );
+    // Another account cannot see the order.
+    sim.admin_send(reqwest::Method::PUT, "accounts", json!({"dialect": "digicert", "id": "other", "secret": "other-key", "organizations": [{"id": 7, "name": "O", "validated": true}]})).await;
+    let other = Dc {
+        sim: &sim,
+        key: "other-key".into(),
+    };
+    let (s, _) = other
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{}", v["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    sim.stop().await;
+}
+
+fn ders_csr(pem: &str) -> Vec<u8> {
+    shared::crypto::pem_blocks(pem).remove(0).1
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_request_limit_exceeded() {
+    let sim = Sim::start(|c| {
+        c.digicert_rate_limits = vec![ca_sim::config::RateWindow {
+            requests: 5,
+            seconds: 60.0,
+        }];
+    })
+    .await;
+    let dc = Dc::new(&sim);
+    for _ in 0..5 {
+        let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+        assert_eq!(s, 200);
+    }
+    let (s, e) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 429);
+    assert_eq!(error_code(&e), "request_limit_exceeded");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn fault_kinds() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    sim.set_faults(json!([
+        {"name": "caa", "dialect": "digicert", "operation": "order", "common_name": "caa.*", "action": {"kind": "vendor_error", "code": "caa_check_failed|caa.example.com", "message": "CAA forbids", "status": 400}},
+        {"name": "throttle", "operation": "user", "nth": 1, "action": {"kind": "rate_limit", "retry_after": 7}},
+        {"name": "boom", "operation": "user", "nth": 2, "action": {"kind": "server_error", "status": 503}},
+        {"name": "garbled", "operation": "user", "nth": 3, "action": {"kind": "malformed"}},
+        {"name": "drop", "operation": "user", "nth": 4, "action": {"kind": "drop"}},
+        {"name": "slow", "operation": "user", "nth": 5, "action": {"kind": "delay", "ms": 150}},
+        {"name": "reject", "operation": "order", "common_name": "reject.*", "action": {"kind": "reject", "reason": "Vetting failed"}},
+        {"name": "ca-cancel", "operation": "order", "common_name": "cacancel.*", "action": {"kind": "cancel", "reason": "Duplicate order"}},
+        {"name": "wrongkey", "operation": "order", "common_name": "wrongkey.*", "action": {"kind": "wrong_key"}},
+        {"name": "reorder", "operation": "order", "common_name": "order.*", "action": {"kind": "chain_wrong_order"}},
+        {"name": "nointer", "operation": "download", "common_name": "nointer.*", "action": {"kind": "chain_missing_intermediate"}},
+        {"name": "crlf", "operation": "order", "common_name": "crlf.*", "action": {"kind": "chain_crlf"}}
+    ])).await;
+    let (s, v, _) = dc.order("ssl_basic", "caa.example.com", 100001, true).await;
+    assert_eq!(
+        (s, error_code(&v).as_str()),
+        (StatusCode::BAD_REQUEST, "caa_check_failed|caa.example.com")
+    );
+    let r = sim
+        .client
+        .get(dc.url("user/me"))
+        .header("X-DC-DEVKEY", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "7");
+    let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 503);
+    let (s, t) = dc.send(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 200);
+    assert!(serde_json::from_str::<Value>(&t).is_err());
+    let dropped = sim
+        .client
+        .get(dc.url("user/me"))
+        .header("X-DC-DEVKEY", KEY)
+        .send()
+        .await;
+    assert!(dropped.is_err(), "connection must be dropped");
+    let start = std::time::Instant::now();
+    let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 200);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(150));
+    // CA-side reject and cancel.
+    let (s, v, _) = dc
+        .order("ssl_basic", "reject.example.com", 100001, true)
+        .await;
+    assert_eq!(s, 201);
+    let o = dc.poll_until(v["id"].as_u64().unwrap(), "rejected").await;
+    assert_eq!(o["requests"][0]["processor_comment"], "Vetting failed");
+    let (_, v, _) = dc
+        .order("ssl_basic", "cacancel.example.com", 100001, true)
+        .await;
+    dc.poll_until(v["id"].as_u64().unwrap(), "canceled").await;
+    // Wrong key.
+    let (_, v, key) = dc
+        .order("ssl_basic", "wrongkey.example.com", 100001, true)
+        .await;
+    let leaf = ders(v["certificate_chain"][0]["pem"].as_str().unwrap()).remove(0);
+    assert_ne!(
+        shared::crypto::parse_certificate(&leaf).unwrap().spki_der,
+        key.spki_der()
+    );
+    // Chain shapes.
+    let (_, v, _) = dc
+        .order("ssl_basic", "order.example.com", 100001, true)
+        .await;
+    assert_eq!(
+        v["certificate_chain"][0]["subject_common_name"],
+        "ca-sim DigiCert Global Root G2"
+    );
+    let (_, v, _) = dc
+        .order("ssl_basic", "nointer.example.com", 100001, true)
+        .await;
+    let (_, pem) = dc
+        .send(
+            reqwest::Method::GET,
+            &format!(
+                "certificate/{}/download/format/pem_all",
+                v["certificate_id"]
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(ders(&pem).len(), 2);
+    let (_, v, _) = dc
+        .order("ssl_basic", "crlf.example.com", 100001, true)
+        .await;
+    let (_, pem) = dc
+        .send(
+            reqwest::Method::GET,
+            &format!(
+                "certificate/{}/download/format/pem_all",
+                v["certificate_id"]
+            ),
+            None,
+        )
+        .await;
+    assert!(pem.contains("\r\n"));
+    // History shows what happened.
+    let h = sim
+        .admin_get("requests?dialect=digicert&operation=user")
+        .await;
+    let statuses: Vec<u64> = h["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![429, 503, 200, 0, 200]);
+    let faults = sim.admin_get("faults").await;
+    assert_eq!(faults["rules"][1]["fired"], 1);
+    sim.stop().await;
+}
+
+async fn probability_run(seed: u64) -> Vec<u16> {
+    let sim = Sim::start(|c| c.seed = seed).await;
+    sim.set_faults(json!([{"name": "flaky", "operation": "user", "probability": 0.5, "action": {"kind": "server_error"}}])).await;
+    let dc = Dc::new(&sim);
+    let mut out = Vec::new();
+    for _ in 0..24 {
+        out.push(
+            dc.json(reqwest::Method::GET, "user/me", None)
+                .await
+                .0
+                .as_u16(),
+        );
+    }
+    sim.stop().await;
+    out
+}
+
+#[tokio::test]
+async fn same_seed_same_outcomes() {
+    let a = probability_run(42).await;
+    let b = probability_run(42).await;
+    let c = probability_run(43).await;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert!(a.contains(&500) && a.contains(&200));
+}
+
+#[tokio::test]
+async fn orders_certificates_and_trust_survive_a_restart() {
+    let (_keep, dir) = tempdir();
+    let slow = |c: &mut ca_sim::Config| {
+        c.time_scale = 20.0;
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:20s".into());
+        }
+    };
+    let sim = Sim::start_in(&dir, slow).await;
+    let root_before = sim.root_pem("digicert");
+    let dc = Dc::new(&sim);
+    let (_, v, _) = dc
+        .order("ssl_basic", "persist.example.com", 100001, true)
+        .await;
+    let pending_id = v["id"].as_u64().unwrap();
+    sim.admin_send(reqwest::Method::PUT, "accounts", json!({"dialect": "digicert", "id": "added", "secret": "added-key", "organizations": [{"id": 9, "name": "O", "validated": true}], "profile": "instant"})).await;
+    sim.stop().await;
+
+    let sim = Sim::start_in(&dir, slow).await;
+    assert_eq!(sim.root_pem("digicert"), root_before);
+    let dc = Dc::new(&sim);
+    // The pending order resumes on the simulated clock.
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{pending_id}"),
+            None,
+        )
+        .await;
+    assert!(o["status"] == "pending" || o["status"] == "issued", "{o}");
+    let o = dc.poll_until(pending_id, "issued").await;
+    assert!(o["certificate"]["serial_number"].is_string());
+    // The account added through the admin API is still there.
+    let added = Dc {
+        sim: &sim,
+        key: "added-key".into(),
+    };
+    let (s, _) = added.json(reqwest::Method::GET, "user/me", None).await;
+    assert_eq!(s, 200);
+    sim.stop().await;
+}

@@ -1,0 +1,465 @@
+//! GlobalSign GCC SOAP dialect: hand-written envelopes from GlobalSign's shapes (the operation
+//! wrapper qualified, children unqualified), responses read with an XML parser, and a WSDL test.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const NS: &str = "https://system.globalsign.com/kb/ws/v1/";
+
+fn envelope(op: &str, inner: &str) -> String {
+    format!(
+        r#"<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Body><ns0:{op} xmlns:ns0="{NS}"><Request>{inner}</Request></ns0:{op}></soap-env:Body></soap-env:Envelope>"#
+    )
+}
+
+fn auth(header: &str, user: &str, pass: &str) -> String {
+    format!("<{header}><AuthToken><UserName>{user}</UserName><Password>{pass}</Password></AuthToken></{header}>")
+}
+
+fn ov_order(cn: &str, csr: &str, months: u32, product: &str) -> String {
+    envelope("OVOrder", &format!(
+        "{}<OrderRequestParameter><ProductCode>{product}</ProductCode><OrderKind>new</OrderKind><Licenses>1</Licenses><ValidityPeriod><Months>{months}</Months></ValidityPeriod><CSR>{csr}</CSR></OrderRequestParameter>\
+         <OrganizationInfo><OrganizationName>Example &amp; Co</OrganizationName><OrganizationAddress><AddressLine1>1 Main St</AddressLine1><City>Boston</City><Region>MA</Region><PostalCode>02110</PostalCode><Country>US</Country><Phone>+1 617 555 0100</Phone></OrganizationAddress></OrganizationInfo>\
+         <ContactInfo><FirstName>Jane</FirstName><LastName>Doe</LastName><Phone>+1 617 555 0100</Phone><Email>jane@example.com</Email></ContactInfo>\
+         <SANEntries><SANEntry><SANOptionType>7</SANOptionType><SubjectAltName>www.{cn}</SubjectAltName></SANEntry></SANEntries>",
+        auth("OrderRequestHeader", "PAR_SIM_API", "sim-gs-pass")
+    ))
+}
+
+fn get_order(id: &str) -> String {
+    envelope("GetOrderByOrderID", &format!(
+        "{}<OrderID>{id}</OrderID><OrderQueryOption><ReturnOrderOption>true</ReturnOrderOption><ReturnCertificateInfo>true</ReturnCertificateInfo><ReturnFulfillment>true</ReturnFulfillment><ReturnCACerts>true</ReturnCACerts></OrderQueryOption>",
+        auth("QueryRequestHeader", "PAR_SIM_API", "sim-gs-pass")
+    ))
+}
+
+fn modify(id: &str, operation: &str) -> String {
+    envelope(
+        "ModifyOrder",
+        &format!(
+            "{}<OrderID>{id}</OrderID><ModifyOrderOperation>{operation}</ModifyOrderOperation>",
+            auth("OrderRequestHeader", "PAR_SIM_API", "sim-gs-pass")
+        ),
+    )
+}
+
+async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
+    let r = sim
+        .client
+        .post(format!("{}/kb/ws/v1/{service}", sim.url))
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .header("SOAPAction", "\"\"")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Minimal DOM via roxmltree-like walking with quick-xml events: we use a tiny recursive
+/// reader on text positions instead, keeping the test independent of server types.
+fn tag(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(unescape(&text[start..end]))
+}
+
+fn tags(text: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let open = format!("<{name}>");
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&format!("</{name}>")) else {
+            break;
+        };
+        out.push(unescape(&after[..j]));
+        rest = &after[j..];
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    quick_xml::escape::unescape(s).unwrap().into_owned()
+}
+
+#[tokio::test]
+async fn ov_order_poll_fulfillment_cancel_and_revoke() {
+    let sim = Sim::start(|c| {
+        c.time_scale = 50.0;
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:5s".into());
+        }
+    })
+    .await;
+    let (key, csr) = csr("gs.example.com", &[]);
+    let (s, body) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("gs.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("OVOrderResponse"));
+    assert!(body.contains(&format!("xmlns:ns2=\"{NS}\"")));
+    assert_eq!(tag(&body, "SuccessCode").as_deref(), Some("0"));
+    let id = tag(&body, "OrderID").unwrap();
+    assert!(id.starts_with("CE") && id.len() == 16, "{id}");
+    let (_, first) = call(&sim, "GASService", get_order(&id)).await;
+    assert_eq!(tag(&first, "OrderStatus").as_deref(), Some("2"));
+    assert!(tag(&first, "Fulfillment").is_none());
+    let issued = eventually("status 4", || async {
+        let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+        (tag(&b, "OrderStatus").as_deref() == Some("4")).then_some(b)
+    })
+    .await;
+    assert_eq!(tag(&issued, "CertificateStatus").as_deref(), Some("4"));
+    assert_eq!(tag(&issued, "OrderId").as_deref(), Some(id.as_str()));
+    let leaf = ders(&tag(&issued, "X509Cert").unwrap()).remove(0);
+    let types = tags(&issued, "CACertType");
+    let cas = tags(&issued, "CACert");
+    let inters: Vec<Vec<u8>> = types
+        .iter()
+        .zip(&cas)
+        .filter(|(t, _)| *t == "INTER")
+        .flat_map(|(_, p)| ders(p))
+        .collect();
+    assert!(types.contains(&"ROOT".to_string()));
+    verify_chain(
+        &leaf,
+        &inters,
+        &sim.root_pem("globalsign"),
+        &key,
+        "www.gs.example.com",
+    );
+    let info = shared::crypto::parse_certificate(&leaf).unwrap();
+    assert!(info.subject.contains("O=Example & Co"), "{}", info.subject);
+    // Revoke, then revoking again is a status conflict.
+    let (_, r) = call(&sim, "ServerSSLService", modify(&id, "REVOKE")).await;
+    assert_eq!(tag(&r, "SuccessCode").as_deref(), Some("0"), "{r}");
+    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("7"));
+    let (_, r) = call(&sim, "ServerSSLService", modify(&id, "CANCEL")).await;
+    assert_eq!(tag(&r, "ErrorCode").as_deref(), Some("-9938"));
+    // Cancel a pending order; again → -9915.
+    let (_, csr2) = common::csr("gs2.example.com", &[]);
+    let (_, body) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("gs2.example.com", &csr2, 12, "OV"),
+    )
+    .await;
+    let id2 = tag(&body, "OrderID").unwrap();
+    let (_, r) = call(&sim, "ServerSSLService", modify(&id2, "CANCEL")).await;
+    assert_eq!(tag(&r, "SuccessCode").as_deref(), Some("0"));
+    let (_, b) = call(&sim, "GASService", get_order(&id2)).await;
+    assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("3"));
+    let (_, r) = call(&sim, "ServerSSLService", modify(&id2, "CANCEL")).await;
+    assert_eq!(tag(&r, "ErrorCode").as_deref(), Some("-9915"));
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn error_codes_in_http_200() {
+    let sim = Sim::start(|_| {}).await;
+    let (_, csr) = csr("err.example.com", &[]);
+    let bad_login =
+        ov_order("err.example.com", &csr, 12, "OV_SHA2").replace("sim-gs-pass", "wrong");
+    let (s, b) = call(&sim, "ServerSSLService", bad_login).await;
+    assert_eq!(s, 200);
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("-1"));
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-4001"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "DV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-101"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", "", 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-102"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", "not a csr!", 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-104"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 40, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9949"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "EV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"));
+    let (_, b) = call(&sim, "GASService", get_order("CE00000000000000")).await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"));
+    // Unknown operation or wrong service: a SOAP fault.
+    let (s, b) = call(
+        &sim,
+        "GASService",
+        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(s, 500);
+    assert!(b.contains("Fault"));
+    // Faults: balance (-6101) via vendor_error, 429, 5xx SOAP fault, CA-side denial.
+    sim.set_faults(json!([
+        {"name": "balance", "dialect": "globalsign", "operation": "order", "nth": 1, "action": {"kind": "vendor_error", "code": "-6101", "message": "Insufficient balance"}},
+        {"name": "busy", "dialect": "globalsign", "operation": "order", "nth": 2, "action": {"kind": "rate_limit"}},
+        {"name": "down", "dialect": "globalsign", "operation": "order", "nth": 3, "action": {"kind": "server_error", "status": 503}},
+        {"name": "deny", "dialect": "globalsign", "operation": "order", "nth": 4, "action": {"kind": "reject", "reason": "EV vetting failed"}}
+    ])).await;
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-6101"));
+    let (s, _) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(s, 429);
+    let (s, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    assert_eq!(s, 503);
+    assert!(b.contains("soap:Server"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    let id = tag(&b, "OrderID").unwrap();
+    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("10"));
+    sim.stop().await;
+}
+
+/// Every operation the services answer is declared with its messages, elements and types, and
+/// the elements of real responses exist in the declared types.
+#[tokio::test]
+async fn served_wsdls_declare_every_operation_and_response_element() {
+    let sim = Sim::start(|_| {}).await;
+    for (service, ops) in [
+        (
+            "ServerSSLService",
+            vec!["OVOrder", "EVOrder", "ModifyOrder"],
+        ),
+        ("GASService", vec!["GetOrderByOrderID"]),
+    ] {
+        let r = sim
+            .client
+            .get(format!("{}/kb/ws/v1/{service}?wsdl", sim.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let w = r.text().await.unwrap();
+        let schema = Schema::parse(&w);
+        assert!(w.contains(&format!("targetNamespace=\"{NS}\"")));
+        assert!(w.contains("elementFormDefault=\"unqualified\""));
+        assert!(
+            w.contains(&format!(
+                "<soap:address location=\"{}/kb/ws/v1/{service}\"/>",
+                sim.url
+            )),
+            "address points at ca-sim"
+        );
+        for op in &ops {
+            assert!(w.contains(&format!("<wsdl:operation name=\"{op}\"><wsdl:input name=\"{op}\" message=\"tns:{op}\"/>")), "{op} in portType");
+            assert!(w.contains(&format!("<wsdl:message name=\"{op}Response\">")));
+            assert!(w.contains("soapAction=\"\""));
+            assert!(
+                schema.elements.contains_key(*op)
+                    && schema.elements.contains_key(&format!("{op}Response"))
+            );
+        }
+        for (_, t) in schema.elements.values().map(|t| ((), t)) {
+            assert!(schema.types.contains_key(t), "type {t} declared");
+        }
+        for fields in schema.types.values() {
+            for (_, t) in fields {
+                if let Some(t) = t.strip_prefix("tns:") {
+                    assert!(schema.types.contains_key(t), "type {t} declared");
+                }
+            }
+        }
+        schema_check_requests(&schema, service);
+    }
+    // Check actual responses against the GAS schema.
+    let w = sim
+        .client
+        .get(format!("{}/kb/ws/v1/GASService?wsdl", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let gas = Schema::parse(&w);
+    let (_, csr) = csr("wsdl.example.com", &[]);
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        ov_order("wsdl.example.com", &csr, 12, "OV_SHA2"),
+    )
+    .await;
+    let w = sim
+        .client
+        .get(format!("{}/kb/ws/v1/ServerSSLService?wsdl", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ssl = Schema::parse(&w);
+    ssl.check_doc(&b, "OVOrderResponse");
+    let id = tag(&b, "OrderID").unwrap();
+    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    assert!(b.contains("<X509Cert>"));
+    gas.check_doc(&b, "GetOrderByOrderIDResponse");
+    let (_, b) = call(&sim, "ServerSSLService", modify(&id, "REVOKE")).await;
+    ssl.check_doc(&b, "ModifyOrderResponse");
+    sim.stop().await;
+}
+
+fn schema_check_requests(schema: &Schema, service: &str) {
+    // The requests this test suite sends are valid against the served schema.
+    let (_, csr) = csr("x.example.com", &[]);
+    if service == "ServerSSLService" {
+        schema.check_doc(&ov_order("x.example.com", &csr, 12, "OV_SHA2"), "OVOrder");
+        schema.check_doc(&modify("CE1", "CANCEL"), "ModifyOrder");
+    } else {
+        schema.check_doc(&get_order("CE1"), "GetOrderByOrderID");
+    }
+}
+
+/// Just enough XSD reading: global elements → type, complex types → (child name → type).
+struct Schema {
+    elements: std::collections::HashMap<String, String>,
+    types: std::collections::HashMap<String, Vec<(String, String)>>,
+}
+
+impl Schema {
+    fn parse(w: &str) -> Schema {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(w);
+        let mut elements = std::collections::HashMap::new();
+        let mut types = std::collections::HashMap::new();
+        let mut current: Option<(String, Vec<(String, String)>)> = None;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) | Event::Empty(e) => {
+                    let attr = |k: &str| {
+                        e.attributes()
+                            .flatten()
+                            .find(|a| a.key.as_ref() == k)
+                            .map(|a| a.value.to_string())
+                    };
+                    match e.name().as_ref() {
+                        "xs:complexType" => current = Some((attr("name").unwrap(), Vec::new())),
+                        "xs:element" => {
+                            let (n, t) = (attr("name").unwrap(), attr("type").unwrap());
+                            match current.as_mut() {
+                                Some((_, f)) => f.push((n, t)),
+                                None => {
+                                    elements.insert(n, t.trim_start_matches("tns:").to_string());
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Event::End(e) if e.name().as_ref() == "xs:complexType" => {
+                    if let Some((n, f)) = current.take() {
+                        types.insert(n, f);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        Schema { elements, types }
+    }
+
+    /// Walks the body element `root` of `doc` and checks every child against the schema.
+    fn check_doc(&self, doc: &str, root: &str) {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(doc);
+        let mut stack: Vec<Option<String>> = Vec::new(); // type of each open element
+        let mut inside = false;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) | Event::Empty(e) if !inside => {
+                    let name = e.local_name().as_ref().to_string();
+                    if name == root {
+                        inside = true;
+                        assert!(
+                            e.name().as_ref().contains(':'),
+                            "operation wrapper is qualified"
+                        );
+                        stack.push(Some(self.elements[root].clone()));
+                    }
+                }
+                Event::Start(e) => {
+                    let name = e.name().as_ref().to_string();
+                    assert!(!name.contains(':'), "child {name} must be unqualified");
+                    let parent = stack
+                        .last()
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| panic!("{name} inside a simple type"));
+                    let fields = &self.types[&parent];
+                    let t = fields
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .unwrap_or_else(|| panic!("{name} not declared in {parent}"))
+                        .1
+                        .clone();
+                    stack.push(t.strip_prefix("tns:").map(str::to_string));
+                }
+                Event::Empty(e) => {
+                    let name = e.name().as_ref().to_string();
+                    let parent = stack.last().cloned().flatten().unwrap();
+                    assert!(
+                        self.types[&parent].iter().any(|(n, _)| *n == name),
+                        "{name} not declared in {parent}"
+                    );
+                }
+                Event::End(_) if inside => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        return;
+                    }
+                }
+                Event::Eof => panic!("{root} not found"),
+                _ => {}
+            }
+        }
+    }
+}

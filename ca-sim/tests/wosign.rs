@@ -1,0 +1,291 @@
+//! WoSign dialect: a client that signs every request per the documented HMAC recipe.
+
+mod common;
+
+use aws_lc_rs::{digest, hmac};
+use common::*;
+use serde_json::{json, Value};
+
+struct Ws<'a> {
+    sim: &'a Sim,
+    account: &'a str,
+    key: &'a str,
+    skew: i64,
+}
+
+impl Ws<'_> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let ts = (time::OffsetDateTime::now_utc().unix_timestamp() + self.skew).to_string();
+        let body_hash = hex::encode(digest::digest(&digest::SHA256, body.as_bytes()));
+        let key = hmac::Key::new(hmac::HMAC_SHA256, self.key.as_bytes());
+        let sig = hex::encode(hmac::sign(
+            &key,
+            format!(
+                "{}{}{}{}",
+                method.as_str(),
+                path.split('?').next().unwrap(),
+                ts,
+                body_hash
+            )
+            .as_bytes(),
+        ));
+        let r = self
+            .sim
+            .client
+            .request(method, format!("{}{path}", self.sim.url))
+            .header("X-WoSign-AccountId", self.account)
+            .header("X-WoSign-Timestamp", ts)
+            .header("X-WoSign-Signature", sig)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn ws(sim: &Sim) -> Ws<'_> {
+    Ws {
+        sim,
+        account: "ws-sim-001",
+        key: "sim-ws-key",
+        skew: 0,
+    }
+}
+
+fn order_body(cn: &str, csr: &str) -> Value {
+    json!({"csr": csr, "commonName": cn, "subjectAltNames": [format!("www.{cn}")], "validityYears": 1,
+           "contact": {"name": "Li Lei", "email": "li@example.cn", "phone": "+86 10 5555 0100"}})
+}
+
+#[tokio::test]
+async fn order_poll_download_cancel_revoke_and_distrust() {
+    let sim = Sim::start(|c| {
+        c.time_scale = 50.0;
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:5s".into());
+        }
+    })
+    .await;
+    let w = ws(&sim);
+    let (key, csr) = csr("ws.example.cn", &[]);
+    let (s, v) = w
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("ws.example.cn", &csr)),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["code"], 0, "{v}");
+    assert_eq!(v["data"]["certType"], "OV");
+    assert_eq!(v["data"]["status"], "PENDING_VALIDATION");
+    let no = v["data"]["orderNo"].as_str().unwrap().to_string();
+    assert!(no.starts_with("WS"));
+    let (_, early) = w
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/orders/{no}/certificate?format=pem"),
+            None,
+        )
+        .await;
+    assert_ne!(early["code"], 0);
+    let d = eventually("ISSUED", || async {
+        let (_, v) = w
+            .call(reqwest::Method::GET, &format!("/api/v1/orders/{no}"), None)
+            .await;
+        (v["data"]["status"] == "ISSUED").then_some(v["data"].clone())
+    })
+    .await;
+    assert_eq!(d["distrusted"], true);
+    let (_, c) = w
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/orders/{no}/certificate?format=pem"),
+            None,
+        )
+        .await;
+    assert_eq!(c["code"], 0);
+    let leaf = ders(c["data"]["certificate"].as_str().unwrap()).remove(0);
+    let chain: Vec<Vec<u8>> = c["data"]["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| ders(p.as_str().unwrap()))
+        .collect();
+    assert_eq!(chain.len(), 2);
+    verify_chain(
+        &leaf,
+        &chain[..1],
+        &sim.root_pem("wosign"),
+        &key,
+        "www.ws.example.cn",
+    );
+    let roots = sim.admin_get("roots").await;
+    assert_eq!(
+        roots["wosign"]["distrusted"]["notBeforeAfter"],
+        "2016-10-21T00:00:00Z"
+    );
+    let admin = sim.admin_get(&format!("orders/{no}")).await;
+    assert_eq!(admin["distrusted"], true);
+    // Revoke, and cancel after revoke is refused (code in a 200).
+    let (_, r) = w
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{no}/revoke"),
+            Some(json!({"reason": "keyCompromise"})),
+        )
+        .await;
+    assert_eq!(r["code"], 0);
+    let (_, v) = w
+        .call(reqwest::Method::GET, &format!("/api/v1/orders/{no}"), None)
+        .await;
+    assert_eq!(v["data"]["status"], "REVOKED");
+    let (s, r) = w
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{no}/cancel"),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["code"], 4009);
+    // Cancel a pending order.
+    let (_, csr2) = common::csr("ws2.example.cn", &[]);
+    let (_, v) = w
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("ws2.example.cn", &csr2)),
+        )
+        .await;
+    let no2 = v["data"]["orderNo"].as_str().unwrap().to_string();
+    let (_, r) = w
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{no2}/cancel"),
+            Some(json!({"reason": "not needed"})),
+        )
+        .await;
+    assert_eq!(r["code"], 0);
+    let (_, v) = w
+        .call(reqwest::Method::GET, &format!("/api/v1/orders/{no2}"), None)
+        .await;
+    assert_eq!(v["data"]["status"], "CANCELLED");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn errors_are_codes_in_a_200_and_ev_comes_from_the_account() {
+    let sim = Sim::start(|c| {
+        c.accounts.push(ca_sim::config::Account {
+            dialect: ca_sim::Dialect::Wosign,
+            id: "ws-ev".into(),
+            secret: "ev-key".into(),
+            organizations: vec![],
+            cert_type: Some("EV".into()),
+            profile: Some("instant".into()),
+            product_profiles: Default::default(),
+            disabled: false,
+        });
+    })
+    .await;
+    let (_, csr) = csr("err.example.cn", &[]);
+    let bad = Ws {
+        key: "wrong",
+        ..ws(&sim)
+    };
+    let (s, v) = bad
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("err.example.cn", &csr)),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_i64()), (200, Some(1001)));
+    let stale = Ws {
+        skew: -3600,
+        ..ws(&sim)
+    };
+    let (_, v) = stale
+        .call(reqwest::Method::GET, "/api/v1/orders/WS1", None)
+        .await;
+    assert_eq!(v["code"], 1001);
+    let unknown = Ws {
+        account: "nobody",
+        ..ws(&sim)
+    };
+    let (_, v) = unknown
+        .call(reqwest::Method::GET, "/api/v1/orders/WS1", None)
+        .await;
+    assert_eq!(v["code"], 1002);
+    let (_, v) = ws(&sim)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("err.example.cn", "junk")),
+        )
+        .await;
+    assert_eq!(v["code"], 2001);
+    let (_, v) = ws(&sim)
+        .call(reqwest::Method::GET, "/api/v1/orders/WS404", None)
+        .await;
+    assert_eq!(v["code"], 4004);
+    sim.set_faults(json!([
+        {"name": "balance", "dialect": "wosign", "operation": "order", "nth": 1, "action": {"kind": "vendor_error", "code": "3001", "message": "insufficient balance"}},
+        {"name": "busy", "dialect": "wosign", "operation": "order", "nth": 2, "action": {"kind": "vendor_error"}},
+        {"name": "reject", "dialect": "wosign", "operation": "order", "nth": 3, "action": {"kind": "reject", "reason": "domain not validated"}}
+    ])).await;
+    let (_, v) = ws(&sim)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("err.example.cn", &csr)),
+        )
+        .await;
+    assert_eq!(v["code"], 3001);
+    let (_, v) = ws(&sim)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("err.example.cn", &csr)),
+        )
+        .await;
+    assert_eq!(v["code"], 9999);
+    let (_, v) = ws(&sim)
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("err.example.cn", &csr)),
+        )
+        .await;
+    let no = v["data"]["orderNo"].as_str().unwrap().to_string();
+    let (_, v) = ws(&sim)
+        .call(reqwest::Method::GET, &format!("/api/v1/orders/{no}"), None)
+        .await;
+    assert_eq!(v["data"]["status"], "REJECTED");
+    assert_eq!(v["data"]["rejectReason"], "domain not validated");
+    // EV by account; instant means ISSUED on the first poll.
+    let ev = Ws {
+        account: "ws-ev",
+        key: "ev-key",
+        ..ws(&sim)
+    };
+    let (_, v) = ev
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("ev.example.cn", &csr)),
+        )
+        .await;
+    assert_eq!(v["data"]["certType"], "EV");
+    let no = v["data"]["orderNo"].as_str().unwrap().to_string();
+    let (_, v) = ev
+        .call(reqwest::Method::GET, &format!("/api/v1/orders/{no}"), None)
+        .await;
+    assert_eq!(v["data"]["status"], "ISSUED");
+    sim.stop().await;
+}
