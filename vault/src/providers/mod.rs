@@ -215,10 +215,10 @@ pub fn from_config(
             ProviderKind::DigiCert => {
                 Arc::new(digicert::DigiCert::new(url.clone(), client.clone()))
             }
-            // WIRING-PENDING: the GlobalSign and WoSign adapters land next.
-            ProviderKind::GlobalSign | ProviderKind::WoSign => {
-                return Err(format!("the {kind} adapter is not available yet"))
+            ProviderKind::GlobalSign => {
+                Arc::new(globalsign::GlobalSign::new(url.clone(), client.clone()))
             }
+            ProviderKind::WoSign => Arc::new(wosign::WoSign::new(url.clone(), client.clone())),
         };
         providers.insert(adapter);
     }

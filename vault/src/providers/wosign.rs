@@ -118,7 +118,7 @@ impl WoSign {
             let message = parsed
                 .as_ref()
                 .ok()
-                .map(|v| envelope_message(v))
+                .map(envelope_message)
                 .unwrap_or_default();
             return Err(http::status_error(what, &answer, &message, None));
         }
