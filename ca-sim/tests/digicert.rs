@@ -804,3 +804,273 @@ async fn orders_certificates_and_trust_survive_a_restart() {
     assert_eq!(s, 200);
     sim.stop().await;
 }
+
+/// A DigiCert date-time (`yyyy-MM-dd HH:mm:ss`) in MDT (UTC-6), DigiCert's documented zone.
+fn mdt(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix - 6 * 3600).unwrap();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// ISO 8601 UTC (`2026-01-02T03:04:05Z`).
+fn iso_utc(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The order ids listed by a raw `status-changes` query string.
+async fn changed(dc: &Dc<'_>, query: &str) -> (StatusCode, Value) {
+    dc.json(
+        reqwest::Method::GET,
+        &format!("order/certificate/status-changes?{query}"),
+        None,
+    )
+    .await
+}
+
+fn listed(v: &Value) -> Vec<u64> {
+    v["orders"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no orders list: {v}"))
+        .iter()
+        .map(|o| o["order_id"].as_u64().unwrap())
+        .collect()
+}
+
+fn pem_body(pem: &str) -> String {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect()
+}
+
+#[tokio::test]
+async fn status_changes_lists_orders_created_or_changed_in_the_window() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    // Another account with its own order: never listed for ours.
+    let r = sim
+        .admin_send(
+            reqwest::Method::PUT,
+            "accounts",
+            json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key", "profile": "instant",
+                   "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let other = Dc {
+        sim: &sim,
+        key: "other-key".into(),
+    };
+    let (s, v, _) = other
+        .order("ssl_basic", "other.example.com", 300001, true)
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let other_id = v["id"].as_u64().unwrap();
+
+    // Ours: one issued, one pending (unvalidated organization).
+    let (key, csr_pem) = csr("sc.example.com", &[]);
+    let (s, v) = dc
+        .json(
+            reqwest::Method::POST,
+            "order/certificate/ssl_basic",
+            Some(json!({
+                "certificate": {"common_name": "sc.example.com", "csr": csr_pem, "signature_hash": "sha256"},
+                "organization": {"id": 100001}, "order_validity": {"years": 1}, "skip_approval": true})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let issued = v["id"].as_u64().unwrap();
+    let (s, v, _) = dc
+        .order("ssl_basic", "pending.example.com", 100002, false)
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let pending = v["id"].as_u64().unwrap();
+    let pending_request = v["requests"][0]["id"].as_u64().unwrap();
+    let issued_detail = dc.poll_until(issued, "issued").await;
+    // The order detail returns the submitted CSR (vault matches orders by it).
+    let csr_back = issued_detail["certificate"]["csr"].as_str().unwrap();
+    assert!(csr_back.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+    assert_eq!(pem_body(csr_back), pem_body(&csr_pem));
+    let _ = key;
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (from, to) = (mdt(now - 3600), mdt(now + 3600));
+    let filter = "filters%5Bstatus_last_updated%5D";
+    // The space written as '+', as '%20', and the brackets left raw; ISO 8601 with T/Z too.
+    for query in [
+        format!(
+            "{filter}={}...{}",
+            from.replace(' ', "+"),
+            to.replace(' ', "+")
+        ),
+        format!(
+            "{filter}={}...{}",
+            from.replace(' ', "%20"),
+            to.replace(' ', "%20")
+        ),
+        format!(
+            "filters[status_last_updated]={}...{}",
+            from.replace(' ', "+"),
+            to.replace(' ', "+")
+        ),
+        format!("{filter}={}...{}", iso_utc(now - 3600), iso_utc(now + 3600)),
+        "minutes=10".to_string(),
+        "minutes=1&seconds=30".to_string(),
+    ] {
+        let (s, v) = changed(&dc, &query).await;
+        assert_eq!(s, 200, "{query}: {v}");
+        let ids = listed(&v);
+        assert_eq!(ids, [pending, issued], "{query}: newest first, ours only");
+        let by_id = |id: u64| {
+            v["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["order_id"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(by_id(issued)["status"], "issued");
+        assert_eq!(
+            by_id(issued)["certificate_id"],
+            issued_detail["certificate"]["id"]
+        );
+        assert_eq!(by_id(pending)["status"], "pending");
+        assert!(by_id(pending).get("certificate_id").is_none());
+        assert!(!ids.contains(&other_id));
+    }
+    // The other account sees only its own order.
+    let (_, v) = changed(&other, "minutes=10").await;
+    assert_eq!(listed(&v), [other_id]);
+
+    // MDT really is UTC-6: the same wall-clock digits read as UTC miss a window 6 h away.
+    let (s, v) = changed(
+        &dc,
+        &format!(
+            "{filter}={}...{}",
+            mdt(now + 6 * 3600 - 600).replace(' ', "+"),
+            mdt(now + 7 * 3600).replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(listed(&v).is_empty(), "{v}");
+    // A past window and a date-only window (yyyy-MM-dd...yyyy-MM-dd, whole days).
+    let (_, v) = changed(
+        &dc,
+        &format!(
+            "{filter}={}...{}",
+            mdt(now - 3 * 86_400).replace(' ', "+"),
+            mdt(now - 2 * 86_400).replace(' ', "+")
+        ),
+    )
+    .await;
+    assert!(listed(&v).is_empty(), "{v}");
+    let today = &mdt(now)[..10];
+    let (s, v) = changed(&dc, &format!("{filter}={today}...{today}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(listed(&v), [pending, issued]);
+
+    // Exactly 7 days is allowed; wider is time_frame_too_long.
+    let (s, _) = changed(
+        &dc,
+        &format!(
+            "{filter}={}...{}",
+            mdt(now - 7 * 86_400 + 60).replace(' ', "+"),
+            mdt(now + 60).replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for query in [
+        format!(
+            "{filter}={}...{}",
+            mdt(now - 7 * 86_400 - 1).replace(' ', "+"),
+            mdt(now).replace(' ', "+")
+        ),
+        "minutes=10081".to_string(),
+    ] {
+        let (s, v) = changed(&dc, &query).await;
+        assert_eq!(s, 400, "{query}");
+        assert_eq!(error_code(&v), "time_frame_too_long", "{v}");
+        assert!(v["errors"][0]["message"].as_str().is_some());
+    }
+    for query in [
+        String::new(),
+        format!("{filter}=yesterday...today"),
+        format!("{filter}={}", mdt(now).replace(' ', "+")),
+        format!(
+            "{filter}={}...{}",
+            mdt(now).replace(' ', "+"),
+            mdt(now - 60).replace(' ', "+")
+        ),
+        "minutes=ten".to_string(),
+    ] {
+        let (s, v) = changed(&dc, &query).await;
+        assert_eq!(s, 400, "{query}: {v}");
+        assert_eq!(error_code(&v), "bad_request_format", "{query}: {v}");
+    }
+    let (s, v) = sim
+        .client
+        .get(dc.url("order/certificate/status-changes?minutes=10"))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    assert_eq!(s, 401, "{:?}", v.text().await);
+
+    // Simulated time 10 days ahead: the pending order is approved (a status change there)
+    // and a new order is created. A window around simulated now lists those two; a window
+    // around real now still lists everything created in it.
+    let r = sim
+        .admin_send(reqwest::Method::POST, "clock", json!({"advance": "10d"}))
+        .await;
+    assert!(r.status().is_success());
+    let (s, _) = dc
+        .send(
+            reqwest::Method::PUT,
+            &format!("request/{pending_request}/status"),
+            Some(json!({"status": "approved"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, v, _) = dc
+        .order("ssl_basic", "later.example.com", 100001, false)
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let later = v["id"].as_u64().unwrap();
+    let sim_now = now + 10 * 86_400;
+    let (_, v) = changed(
+        &dc,
+        &format!(
+            "{filter}={}...{}",
+            mdt(sim_now - 3600).replace(' ', "+"),
+            mdt(sim_now + 3600).replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(listed(&v), [later, pending], "{v}");
+    let (_, v) = changed(
+        &dc,
+        &format!("{filter}={}...{}", mdt(now - 3600), mdt(now + 3600)).replace(' ', "%20"),
+    )
+    .await;
+    assert_eq!(listed(&v), [later, pending, issued], "{v}");
+    sim.stop().await;
+}

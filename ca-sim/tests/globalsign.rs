@@ -353,6 +353,22 @@ fn schema_check_requests(schema: &Schema, service: &str) {
     let (_, csr) = csr("x.example.com", &[]);
     if service == "ServerSSLService" {
         schema.check_doc(&ov_order("x.example.com", &csr, 12, "OV_SHA2"), "OVOrder");
+        // Key Vault's shapes: the optional OrderID/OrderId, no EV-only blocks.
+        schema.check_doc(
+            &vault_order(
+                false,
+                &csr,
+                "OrderID",
+                "KV1",
+                Some("Org"),
+                &["x.example.com"],
+            ),
+            "OVOrder",
+        );
+        schema.check_doc(
+            &vault_order(true, &csr, "OrderId", "KV2", None, &["*.x.example.com"]),
+            "EVOrder",
+        );
         schema.check_doc(&modify("CE1", "CANCEL"), "ModifyOrder");
     } else {
         schema.check_doc(&get_order("CE1"), "GetOrderByOrderID");
@@ -462,4 +478,262 @@ impl Schema {
             }
         }
     }
+}
+
+/// A P-256 CSR with a full subject (e.g. `CN=a, O=b, L=c, ST=d, C=US`).
+fn csr_with_subject(subject: &str) -> (shared::crypto::PrivateKey, String) {
+    use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
+    let key = PrivateKey::generate(KeySpec::Ec {
+        curve: shared::models::CurveName::P256,
+    })
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let profile = CertProfile {
+        subject: subject.into(),
+        sans: Default::default(),
+        ekus: vec![],
+        key_usage: vec![],
+        not_before: now,
+        not_after: now,
+        is_ca: false,
+        path_len: None,
+    };
+    let der = crypto::build_csr(&key, &profile).unwrap();
+    (key, crypto::pem_encode("CERTIFICATE REQUEST", &der))
+}
+
+/// Escapes element text the way an XML writer does.
+fn esc(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// An OVOrder/EVOrder exactly as Key Vault's GlobalSign adapter writes it: XML declaration,
+/// `soap-env`/`ns0` prefixes, then OrderRequestHeader, OrderRequestParameter{ProductCode,
+/// OrderKind, Licenses, ValidityPeriod/Months, CSR}, the pre-allocated id (`OrderID` in OVOrder,
+/// `OrderId` in EVOrder), OrganizationInfo (OVOrder, only when given), ContactInfo and
+/// SANEntries (7 per name, 13 for a wildcard). No EV-only blocks.
+fn vault_order(
+    ev: bool,
+    csr: &str,
+    id_element: &str,
+    id: &str,
+    org: Option<&str>,
+    sans: &[&str],
+) -> String {
+    let (op, product) = if ev {
+        ("EVOrder", "EV_SHA2")
+    } else {
+        ("OVOrder", "OV_SHA2")
+    };
+    let mut inner = format!(
+        "<OrderRequestHeader><AuthToken><UserName>PAR_SIM_API</UserName><Password>sim-gs-pass</Password></AuthToken></OrderRequestHeader>\
+         <OrderRequestParameter><ProductCode>{product}</ProductCode><OrderKind>new</OrderKind><Licenses>1</Licenses><ValidityPeriod><Months>12</Months></ValidityPeriod><CSR>{}</CSR></OrderRequestParameter>\
+         <{id_element}>{}</{id_element}>",
+        esc(csr),
+        esc(id)
+    );
+    if let Some(org) = org {
+        inner.push_str(&format!(
+            "<OrganizationInfo><OrganizationName>{}</OrganizationName><OrganizationAddress><AddressLine1>Boston</AddressLine1><City>Boston</City><Region>MA</Region><Country>US</Country><Phone>+1 617 555 0100</Phone></OrganizationAddress></OrganizationInfo>",
+            esc(org)
+        ));
+    }
+    inner.push_str("<ContactInfo><FirstName>Ada</FirstName><LastName>Admin</LastName><Phone>+1 617 555 0100</Phone><Email>ada@example.com</Email></ContactInfo>");
+    if !sans.is_empty() {
+        inner.push_str("<SANEntries>");
+        for n in sans {
+            let kind = if n.starts_with("*.") { "13" } else { "7" };
+            inner.push_str(&format!(
+                "<SANEntry><SANOptionType>{kind}</SANOptionType><SubjectAltName>{}</SubjectAltName></SANEntry>",
+                esc(n)
+            ));
+        }
+        inner.push_str("</SANEntries>");
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Body><ns0:{op} xmlns:ns0="{NS}"><Request>{inner}</Request></ns0:{op}></soap-env:Body></soap-env:Envelope>"#
+    )
+}
+
+/// Waits for `OrderStatus` 4 and returns the leaf certificate's subject.
+async fn issued_subject(sim: &Sim, id: &str) -> String {
+    let b = eventually("status 4", || async {
+        let (_, b) = call(sim, "GASService", get_order(id)).await;
+        (tag(&b, "OrderStatus").as_deref() == Some("4")).then_some(b)
+    })
+    .await;
+    let leaf = ders(&tag(&b, "X509Cert").unwrap()).remove(0);
+    shared::crypto::parse_certificate(&leaf).unwrap().subject
+}
+
+#[tokio::test]
+async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
+    let sim = Sim::start(|_| {}).await;
+    // OVOrder, CSR with O: OrganizationInfo sent; the OrderID is ours.
+    let (_, csr1) = csr_with_subject("CN=kv-ov.example.com, O=Contoso Ltd, L=Boston, ST=MA, C=US");
+    let ov_id = "KV0123456789ABCDEF01";
+    let doc = vault_order(
+        false,
+        &csr1,
+        "OrderID",
+        ov_id,
+        Some("Contoso Ltd"),
+        &["kv-ov.example.com", "www.kv-ov.example.com"],
+    );
+    let (s, b) = call(&sim, "ServerSSLService", doc.clone()).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    assert_eq!(tag(&b, "OrderID").as_deref(), Some(ov_id));
+    let (_, g) = call(&sim, "GASService", get_order(ov_id)).await;
+    assert_eq!(tag(&g, "SuccessCode").as_deref(), Some("0"), "{g}");
+    assert_eq!(tag(&g, "OrderID").as_deref(), Some(ov_id));
+    assert_eq!(
+        tag(&g, "OrderId").as_deref(),
+        Some(ov_id),
+        "OrderInfo/OrderId"
+    );
+    let subject = issued_subject(&sim, ov_id).await;
+    assert!(subject.contains("O=Contoso Ltd"), "{subject}");
+    // The same id again: refused, whatever the operation.
+    let (s, b) = call(&sim, "ServerSSLService", doc).await;
+    assert_eq!(s, 200);
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("-1"));
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
+    assert_eq!(tag(&b, "ErrorField").as_deref(), Some("OrderID"));
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(true, &csr1, "OrderId", ov_id, None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
+    assert_eq!(tag(&b, "ErrorField").as_deref(), Some("OrderId"));
+
+    // OVOrder, CSR without O: vault sends no OrganizationInfo; ca-sim accepts it.
+    let (_, csr2) = csr("kv-noorg.example.com", &[]);
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(
+            false,
+            &csr2,
+            "OrderID",
+            "KV-NOORG_1",
+            None,
+            &["kv-noorg.example.com"],
+        ),
+    )
+    .await;
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    assert_eq!(tag(&b, "OrderID").as_deref(), Some("KV-NOORG_1"));
+    issued_subject(&sim, "KV-NOORG_1").await;
+
+    // EVOrder with only Key Vault's data (no EV-only blocks), a wildcard SAN (type 13) and
+    // the id spelled OrderId; the organization and country come from the CSR.
+    let (_, csr3) =
+        csr_with_subject("CN=*.kv-ev.example.com, O=Fabrikam Inc, L=Seattle, ST=WA, C=US");
+    let ev_id = "KVFEDCBA9876543210FE";
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(
+            true,
+            &csr3,
+            "OrderId",
+            ev_id,
+            None,
+            &["*.kv-ev.example.com"],
+        ),
+    )
+    .await;
+    assert!(b.contains("EVOrderResponse"), "{b}");
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    assert_eq!(tag(&b, "OrderId").as_deref(), Some(ev_id));
+    let subject = issued_subject(&sim, ev_id).await;
+    assert!(
+        subject.contains("O=Fabrikam Inc") && subject.contains("C=US"),
+        "{subject}"
+    );
+
+    // Unknown ids are -9916; so is another account's order.
+    let (_, b) = call(&sim, "GASService", get_order("KV00000000000000000000")).await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"), "{b}");
+    let r = sim
+        .admin_send(
+            reqwest::Method::PUT,
+            "accounts",
+            json!({"dialect": "globalsign", "id": "PAR_OTHER", "secret": "pw", "profile": "instant"}),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let (_, b) = call(
+        &sim,
+        "GASService",
+        get_order(ov_id)
+            .replace("PAR_SIM_API", "PAR_OTHER")
+            .replace("sim-gs-pass", "pw"),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"), "{b}");
+
+    // The spelling trap: EVOrder ignores `OrderID` (its element is `OrderId`), so the order
+    // gets a generated id and the client's id is not found.
+    let (_, csr4) = csr_with_subject("CN=trap.example.com, O=Fabrikam Inc, C=US");
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(true, &csr4, "OrderID", "KVTRAP", None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    let generated = tag(&b, "OrderId").unwrap();
+    assert!(generated.starts_with("CE"), "{generated}");
+    let (_, b) = call(&sim, "GASService", get_order("KVTRAP")).await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"), "{b}");
+
+    // Length and format checks on the id.
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr2, "OrderID", &"K".repeat(51), None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-103"), "{b}");
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr2, "OrderID", "KV 1/2", None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-104"), "{b}");
+
+    // A client id shaped like a generated one does not make a later order collide: the
+    // generator skips ids that are taken.
+    let date = &generated[2..10];
+    let seq: u64 = generated[10..].parse().unwrap();
+    let squat = format!("CE{date}{:06}", seq + 2);
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr2, "OrderID", &squat, None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "OrderID").as_deref(), Some(squat.as_str()), "{b}");
+    let (_, csr5) = csr("after.example.com", &[]);
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr5, "SubID", "0", None, &[]),
+    )
+    .await;
+    let next = tag(&b, "OrderID").unwrap();
+    assert_ne!(next, squat);
+    let (_, b) = call(&sim, "GASService", get_order(&squat)).await;
+    assert_eq!(
+        tag(&b, "DomainName").as_deref(),
+        Some("kv-noorg.example.com")
+    );
+    let (_, b) = call(&sim, "GASService", get_order(&next)).await;
+    assert_eq!(tag(&b, "DomainName").as_deref(), Some("after.example.com"));
+    sim.stop().await;
 }

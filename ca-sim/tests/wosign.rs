@@ -289,3 +289,107 @@ async fn errors_are_codes_in_a_200_and_ev_comes_from_the_account() {
     assert_eq!(v["data"]["status"], "ISSUED");
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn client_order_id_finds_orders() {
+    let sim = Sim::start(|_| {}).await;
+    let w = ws(&sim);
+    let (_, csr1) = csr("find.example.cn", &[]);
+    let client_id = "vault op/1+2 é";
+    let mut body = order_body("find.example.cn", &csr1);
+    body["clientOrderId"] = json!(client_id);
+    let (s, v) = w
+        .call(reqwest::Method::POST, "/api/v1/orders", Some(body))
+        .await;
+    assert_eq!((s, v["code"].as_i64()), (200, Some(0)), "{v}");
+    let order_no = v["data"]["orderNo"].as_str().unwrap().to_string();
+    // An order without a clientOrderId is never listed.
+    let (_, csr2) = csr("plain.example.cn", &[]);
+    let (_, v) = w
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order_body("plain.example.cn", &csr2)),
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+
+    // The query is form-encoded; the signature covers the path without it.
+    let encoded = "vault%20op%2F1%2B2%20%C3%A9";
+    let path = format!("/api/v1/orders?clientOrderId={encoded}");
+    let (s, v) = w.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!((s, v["code"].as_i64()), (200, Some(0)), "{v}");
+    let orders = v["data"]["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{v}");
+    assert_eq!(orders[0]["orderNo"], order_no.as_str());
+    assert_eq!(orders[0]["clientOrderId"], client_id);
+    assert_eq!(orders[0]["commonName"], "find.example.cn");
+    assert!(orders[0]["status"].is_string());
+    // The same order as GET /orders/{orderNo} shows it.
+    let (_, one) = w
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/orders/{order_no}"),
+            None,
+        )
+        .await;
+    assert_eq!(one["data"]["clientOrderId"], client_id);
+    assert_eq!(one["data"]["orderNo"], orders[0]["orderNo"]);
+
+    // Unknown id: an empty list.
+    let (_, v) = w
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/orders?clientOrderId=nope",
+            None,
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+    assert_eq!(v["data"]["orders"], json!([]));
+    // Another account does not see ours.
+    let r = sim
+        .admin_send(
+            reqwest::Method::PUT,
+            "accounts",
+            json!({"dialect": "wosign", "id": "ws-other", "secret": "other-key", "profile": "instant"}),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let other = Ws {
+        sim: &sim,
+        account: "ws-other",
+        key: "other-key",
+        skew: 0,
+    };
+    let (_, v) = other.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(v["data"]["orders"], json!([]), "{v}");
+    // Signed like every call: a wrong key is 1001.
+    let bad = Ws {
+        key: "wrong",
+        ..ws(&sim)
+    };
+    let (_, v) = bad.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(v["code"], 1001, "{v}");
+    // Missing parameter, or a clientOrderId that is not a short string: 2003.
+    let (_, v) = w.call(reqwest::Method::GET, "/api/v1/orders", None).await;
+    assert_eq!(v["code"], 2003, "{v}");
+    for bad_id in [json!(42), json!(""), json!("x".repeat(129))] {
+        let mut body = order_body("bad.example.cn", &csr2);
+        body["clientOrderId"] = bad_id.clone();
+        let (_, v) = w
+            .call(reqwest::Method::POST, "/api/v1/orders", Some(body))
+            .await;
+        assert_eq!(v["code"], 2003, "{bad_id}: {v}");
+    }
+    // Lookups can be faulted on their own (operation "lookup").
+    sim.set_faults(
+        json!([{"dialect": "wosign", "operation": "lookup", "nth": 1,
+                            "action": {"kind": "vendor_error", "code": "9999"}}]),
+    )
+    .await;
+    let (_, v) = w.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(v["code"], 9999, "{v}");
+    let (_, v) = w.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(v["code"], 0, "{v}");
+    sim.stop().await;
+}

@@ -1298,7 +1298,7 @@ async fn client_dialects_from_other_sdks() {
     let pfx = b64_std(
         &std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/rsa-chain-nopass.pfx"
+            "/../shared/tests/fixtures/rsa-chain-nopass.pfx"
         ))
         .unwrap(),
     );

@@ -33,6 +33,16 @@ pub struct Config {
     pub provider_deadline: Duration,
     /// Timeout of one CA call.
     pub provider_timeout: Duration,
+    /// SMTP relay for notifications (`--smtp`); without it they are recorded as `not_sent`.
+    pub smtp: Option<url::Url>,
+    /// Sender of notification mails.
+    pub smtp_from: String,
+    /// First wait after a failed delivery (doubles per attempt, at most 10 minutes).
+    pub smtp_retry: Duration,
+    /// Clock offset in seconds to apply at start; `None` keeps the persisted offset.
+    pub clock_offset: Option<i64>,
+    /// Longest time between two scans of the certificates' lifetime triggers.
+    pub lifetime_scan_interval: Duration,
 }
 
 impl Config {
@@ -51,9 +61,16 @@ impl Config {
             provider_poll_interval: Duration::from_secs(1),
             provider_deadline: Duration::from_secs(3600),
             provider_timeout: Duration::from_secs(15),
+            smtp: None,
+            smtp_from: DEFAULT_SMTP_FROM.into(),
+            smtp_retry: Duration::from_secs(5),
+            clock_offset: None,
+            lifetime_scan_interval: Duration::from_secs(60),
         }
     }
 }
+
+const DEFAULT_SMTP_FROM: &str = "Key Vault emulator <vault@localhost>";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -105,6 +122,24 @@ pub struct Cli {
     /// Timeout of one call to a CA.
     #[arg(long, env = "VAULT_PROVIDER_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
     pub provider_timeout: Duration,
+    /// SMTP relay for lifetime-action notifications: smtp://HOST:PORT (plain), add ?tls=required
+    /// for STARTTLS, or smtps://HOST:PORT; user:password@ authenticates. Without it,
+    /// notifications are only recorded (GET /_admin/notifications shows them as not_sent).
+    #[arg(long, env = "VAULT_SMTP")]
+    pub smtp: Option<url::Url>,
+    /// Sender address of notification mails.
+    #[arg(long, env = "VAULT_SMTP_FROM", default_value = DEFAULT_SMTP_FROM)]
+    pub smtp_from: String,
+    /// First wait after a failed mail delivery; doubles per attempt (at most 10 min), 10 attempts.
+    #[arg(long, env = "VAULT_SMTP_RETRY", default_value = "5s", value_parser = parse_duration)]
+    pub smtp_retry: Duration,
+    /// Shift vault's clock by this much at start, e.g. 3600, 30d, -2h (seconds without a unit);
+    /// replaces the offset persisted by POST /_admin/clock/advance.
+    #[arg(long, env = "VAULT_CLOCK_OFFSET", value_parser = parse_offset, allow_hyphen_values = true)]
+    pub clock_offset: Option<i64>,
+    /// Longest time between two scans of the certificates' lifetime-action triggers.
+    #[arg(long, env = "VAULT_LIFETIME_SCAN_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    pub lifetime_scan_interval: Duration,
     /// Log output format.
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -129,8 +164,40 @@ impl Cli {
             provider_poll_interval: self.provider_poll_interval,
             provider_deadline: self.provider_deadline,
             provider_timeout: self.provider_timeout,
+            smtp: self.smtp.clone(),
+            smtp_from: self.smtp_from.clone(),
+            smtp_retry: self.smtp_retry,
+            clock_offset: self.clock_offset,
+            lifetime_scan_interval: self.lifetime_scan_interval,
         }
     }
+}
+
+/// A signed clock offset: `3600`, `-90s`, `2h`, `30d`.
+pub fn parse_offset(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (number, unit) = match rest.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => rest.split_at(i),
+        None => (rest, "s"),
+    };
+    let value: i64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not an offset like 3600, -2h or 30d"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{text}' has an unknown unit; use s, m, h or d")),
+    };
+    let secs = value
+        .checked_mul(unit_secs)
+        .ok_or_else(|| format!("'{text}' is too large"))?;
+    Ok(if negative { -secs } else { secs })
 }
 
 /// `PROVIDER=URL`, e.g. `DigiCert=https://127.0.0.1:9443/services/v2`.
@@ -199,6 +266,28 @@ mod tests {
             Cli::try_parse_from(["vault", "--hostname", "a.test", "--hostname", "b.test"]).unwrap();
         assert_eq!(cli.hostnames, vec!["a.test", "b.test"]);
         assert!(Cli::try_parse_from(["vault", "--tls-cert", "x.pem"]).is_err());
+    }
+
+    #[test]
+    fn clock_offsets_and_smtp_flags_parse() {
+        assert_eq!(parse_offset("3600").unwrap(), 3600);
+        assert_eq!(parse_offset("-2h").unwrap(), -7200);
+        assert_eq!(parse_offset("30d").unwrap(), 30 * 86_400);
+        assert!(parse_offset("3 weeks").is_err());
+        let cli = Cli::try_parse_from([
+            "vault",
+            "--smtp",
+            "smtp://127.0.0.1:2525",
+            "--clock-offset",
+            "-1d",
+        ])
+        .unwrap();
+        let config = cli.config();
+        assert_eq!(config.smtp.unwrap().port(), Some(2525));
+        assert_eq!(config.clock_offset, Some(-86_400));
+        assert_eq!(config.smtp_retry, Duration::from_secs(5));
+        let defaults = Cli::try_parse_from(["vault"]).unwrap().config();
+        assert!(defaults.smtp.is_none() && defaults.clock_offset.is_none());
     }
 
     #[test]

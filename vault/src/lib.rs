@@ -4,17 +4,22 @@
 //! Layout (dependencies point down):
 //! - [`http`]: route table, middleware (auth challenge, api-version), handlers, wire mapping.
 //! - [`certs`]: the certificate service: every state change of the API.
-//! - [`issuance`]: pending operations and the background worker that completes them.
+//! - [`issuance`]: pending operations and the background worker that completes them; the
+//!   lifetime-action scheduler (`issuance::lifetime`).
+//! - [`notify`]: notifications to contacts: the outbox and SMTP delivery.
+//! - [`clock`]: the one controllable, persisted clock.
 //! - [`store`]: persistence (SQLite) and encryption at rest.
 //! - [`tls`], [`config`]: the listener's certificates and the typed configuration.
 //!
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
 
 pub mod certs;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod issuance;
+pub mod notify;
 pub mod providers;
 pub mod store;
 pub mod tls;
@@ -25,7 +30,6 @@ pub use error::Error;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use shared::clock::{Clock, OffsetClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,7 +108,10 @@ pub async fn serve(
         config.provider_timeout,
     )
     .map_err(Error::Config)?;
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
+    // One clock for everything; its offset survives restarts (or --clock-offset replaces it).
+    let clock_control =
+        Arc::new(clock::ClockControl::restore(db.clone(), config.clock_offset).await?);
+    let clock = clock_control.clock();
     let tracker = TaskTracker::new();
     let issuance = issuance::Issuance::new(
         db.clone(),
@@ -117,11 +124,35 @@ pub async fn serve(
         tracker.clone(),
     );
     let service = certs::Service::new(
-        db,
-        clock,
+        db.clone(),
+        clock.clone(),
         issuance.clone(),
         certs::Settings {
             self_signed_delay: config.self_signed_delay,
+        },
+    );
+    let notifier = notify::Notifier::new(
+        db.clone(),
+        clock,
+        notify::Settings {
+            vault_url: config.public_url.as_ref().map_or_else(
+                || format!("https://{addr}"),
+                |u| u.as_str().trim_end_matches('/').to_string(),
+            ),
+            smtp: config.smtp.clone(),
+            from: config.smtp_from.clone(),
+            retry: config.smtp_retry,
+        },
+    )
+    .map_err(Error::Config)?;
+    let lifetime = issuance::lifetime::Lifetime::new(
+        db,
+        clock_control,
+        service.clone(),
+        issuance.clone(),
+        notifier.clone(),
+        issuance::lifetime::Settings {
+            scan_interval: config.lifetime_scan_interval,
         },
     );
     let app = Arc::new(http::App {
@@ -133,10 +164,13 @@ pub async fn serve(
         retry_after: config.retry_after,
         ca_pem: tls.ca_pem.clone(),
         ready: AtomicBool::new(false),
+        lifetime: lifetime.clone(),
     });
     let router = http::router(app.clone());
 
     tracker.spawn(issuance.run(shutdown.clone()));
+    tracker.spawn(lifetime.run(shutdown.clone()));
+    tracker.spawn(notifier.run(shutdown.clone()));
 
     let acceptor = TlsAcceptor::from(tls.server_config.clone());
     let accept_tracker = tracker.clone();

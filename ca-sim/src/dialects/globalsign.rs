@@ -4,6 +4,10 @@
 //! Only the operation wrapper is namespace-qualified; errors are HTTP 200 with
 //! `OrderResponseHeader/SuccessCode -1` and `Errors/Error`. `?wsdl` serves ca-sim's own WSDL
 //! with `soap:address` pointing back at ca-sim.
+//!
+//! OVOrder/EVOrder may name their order (`OrderID` / `OrderId` right after
+//! `OrderRequestParameter`); a duplicate is `-105`. ca-sim leniency: OVOrder's
+//! `OrganizationInfo` and EVOrder's EV-only blocks are optional (CSR/account values are used).
 
 use super::xml::{self, El};
 use super::{gate, ConnKill, ReqMeta};
@@ -27,10 +31,14 @@ const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
 type Kill = Option<Extension<ConnKill>>;
 
+/// Longest client-chosen OrderID/OrderId ca-sim accepts.
+const MAX_ORDER_ID_LEN: usize = 50;
+
 /// Error codes used (GlobalSignErrorIndex).
 pub mod code {
     pub const INVALID_PARAMETER: &str = "-101";
     pub const MISSING_PARAMETER: &str = "-102";
+    pub const LENGTH: &str = "-103";
     pub const FORMAT: &str = "-104";
     pub const COMBINATION: &str = "-105";
     pub const DB_RETRY: &str = "-300";
@@ -429,22 +437,77 @@ async fn order(
             );
         }
     }
+    // The client-chosen order id (OVOrder `OrderID`, EVOrder `OrderId`; the other spelling is
+    // an unknown element and ignored, as GlobalSign's unmarshaller would).
+    let id_el = if ev { "OrderId" } else { "OrderID" };
+    let wrong_id_el = if ev { "OrderID" } else { "OrderId" };
+    if req.get(wrong_id_el).is_some() {
+        tracing::warn!(
+            operation = op_name,
+            "{wrong_id_el} is not an element of {op_name} (it spells it {id_el}); ignored"
+        );
+    }
+    let client_id = req.path_text(&[id_el]);
+    if let Some(id) = &client_id {
+        if id.len() > MAX_ORDER_ID_LEN {
+            return e(
+                &mut meta,
+                code::LENGTH,
+                id_el,
+                &format!("Parameter length check error: {id_el} is at most {MAX_ORDER_ID_LEN} characters"),
+            );
+        }
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return e(
+                &mut meta,
+                code::FORMAT,
+                id_el,
+                &format!(
+                    "Parameter format check error: {id_el} may hold letters, digits, '-' and '_'"
+                ),
+            );
+        }
+        if app.orders.get(id).is_some() {
+            return e(
+                &mut meta,
+                code::COMBINATION,
+                id_el,
+                &format!("Invalid parameter combination: {id_el} {id} is already in use"),
+            );
+        }
+    }
+    // Organization: OVOrder's OrganizationInfo, EVOrder's OrganizationInfoEV + requestor and
+    // signer blocks. ca-sim leniency: all of them may be absent; the name then comes from the
+    // CSR subject's O (else the account's first organization, else none) and the country
+    // from the jurisdiction, the CSR's C, else US.
     let org_el = if ev {
         "OrganizationInfoEV"
     } else {
         "OrganizationInfo"
     };
+    let csr_dn = crypto::parse_dn(&info.subject).ok();
+    let csr_attr = |oid: &str| {
+        csr_dn
+            .as_ref()
+            .and_then(|d| d.values_of(oid).next().map(str::to_string))
+            .filter(|v| !v.trim().is_empty())
+    };
     let org_name = req
         .path_text(&[org_el, "OrganizationName"])
-        .or_else(|| req.path_text(&["RequestorInfo", "OrganizationName"]));
-    if !ev && org_name.is_none() {
-        return e(
-            &mut meta,
-            code::MISSING_PARAMETER,
-            "OrganizationInfo.OrganizationName",
-            "Mandatory parameter missing",
-        );
-    }
+        .or_else(|| req.path_text(&["RequestorInfo", "OrganizationName"]))
+        .or_else(|| req.path_text(&["AuthorizedSignerInfo", "OrganizationName"]))
+        .or_else(|| req.path_text(&["ApproverInfo", "OrganizationName"]))
+        .or_else(|| csr_attr("2.5.4.10"))
+        .or_else(|| account.organizations.first().map(|o| o.name.clone()));
+    let country = req
+        .path_text(&[org_el, "OrganizationAddress", "Country"])
+        .or_else(|| req.path_text(&["JurisdictionInfo", "JurisdictionCountry"]))
+        .or_else(|| csr_attr("2.5.4.6"))
+        .unwrap_or_else(|| "US".into())
+        .to_ascii_uppercase();
     // Names: the CN from the CSR, SANs from SANEntries (GlobalSign reads both).
     let cn = info
         .subject
@@ -497,6 +560,13 @@ async fn order(
     let contact = |f: &str| req.path_text(&["ContactInfo", f]).unwrap_or_default();
     let addr = |f: &str| {
         req.path_text(&[org_el, "OrganizationAddress", f])
+            .or_else(|| match f {
+                "City" => csr_attr("2.5.4.7"),
+                "Region" => csr_attr("2.5.4.8"),
+                "PostalCode" => csr_attr("2.5.4.17"),
+                "Country" => Some(country.clone()),
+                _ => None,
+            })
             .unwrap_or_default()
     };
     let new = NewOrder {
@@ -508,11 +578,7 @@ async fn order(
         dns_names: dns,
         organization_id: None,
         organization_name: org_name.clone(),
-        country: Some(
-            req.path_text(&[org_el, "OrganizationAddress", "Country"])
-                .unwrap_or_else(|| "US".into()),
-        )
-        .filter(|c| c.len() == 2),
+        country: Some(country.clone()).filter(|c| c.len() == 2),
         csr_pem: crypto::pem_encode("CERTIFICATE REQUEST", &der),
         validity_days: (months * 365 / 12).min(MAX_VALIDITY_DAYS),
         profile: profile.clone(),
@@ -526,16 +592,32 @@ async fn order(
             "organization": {"OrganizationName": org_name.unwrap_or_default(), "AddressLine1": addr("AddressLine1"), "City": addr("City"), "Region": addr("Region"), "PostalCode": addr("PostalCode"), "Country": addr("Country"), "Phone": addr("Phone")},
         }),
     };
-    let order = match app.orders.create(new, |seq, now| {
-        format!(
-            "CE{:04}{:02}{:02}{:06}",
-            now.year(),
-            now.month() as u8,
-            now.day(),
-            seq
-        )
-    }) {
-        Ok(o) => o,
+    let created = match client_id {
+        Some(id) => app.orders.create_with_id(new, id),
+        None => app
+            .orders
+            .create(new, |seq, now| {
+                format!(
+                    "CE{:04}{:02}{:02}{:06}",
+                    now.year(),
+                    now.month() as u8,
+                    now.day(),
+                    seq
+                )
+            })
+            .map(Some),
+    };
+    let order = match created {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            // Taken between the check above and the insert (a concurrent duplicate).
+            return e(
+                &mut meta,
+                code::COMBINATION,
+                id_el,
+                &format!("Invalid parameter combination: {id_el} is already in use"),
+            );
+        }
         Err(err) => {
             tracing::error!(error = %err, "globalsign order failed");
             return e(
@@ -552,7 +634,6 @@ async fn order(
         let id = order.id.clone();
         let _ = tokio::task::spawn_blocking(move || book.complete_now(&id)).await;
     }
-    let id_el = if ev { "OrderId" } else { "OrderID" };
     xml_response(
         &meta,
         StatusCode::OK,

@@ -110,8 +110,11 @@ const SERVER_SSL: &[(&str, &[Field])] = &[
         &[
             req("OrderRequestHeader", "tns:OrderRequestHeader"),
             req("OrderRequestParameter", "tns:OrderRequestParameter"),
+            // A client-chosen order id (§3.2 "optional, pre-allocated").
+            opt("OrderID", S),
             opt("SubID", S),
-            req("OrganizationInfo", "tns:OrganizationInfo"),
+            // ca-sim leniency: optional (the CSR's O is used when absent).
+            opt("OrganizationInfo", "tns:OrganizationInfo"),
             req("ContactInfo", "tns:ContactInfo"),
             opt("SecondContactInfo", "tns:SecondContactInfo"),
             opt("SANEntries", "tns:SANEntries"),
@@ -138,12 +141,16 @@ const SERVER_SSL: &[(&str, &[Field])] = &[
         &[
             req("OrderRequestHeader", "tns:OrderRequestHeader"),
             req("OrderRequestParameter", "tns:OrderRequestParameter"),
+            // EVOrder spells it OrderId (like SubId).
+            opt("OrderId", S),
             opt("SubId", S),
-            req("OrganizationInfoEV", "tns:OrganizationInfoEV"),
-            req("RequestorInfo", "tns:RequestorApproverInfo"),
-            req("ApproverInfo", "tns:RequestorApproverInfo"),
-            req("AuthorizedSignerInfo", "tns:AuthorizedSignerInfo"),
-            req("JurisdictionInfo", "tns:JurisdictionInfo"),
+            // ca-sim leniency: the EV-only blocks are optional, so a client holding only Key
+            // Vault's issuer data can order EV (account/CSR values are used when absent).
+            opt("OrganizationInfoEV", "tns:OrganizationInfoEV"),
+            opt("RequestorInfo", "tns:RequestorApproverInfo"),
+            opt("ApproverInfo", "tns:RequestorApproverInfo"),
+            opt("AuthorizedSignerInfo", "tns:AuthorizedSignerInfo"),
+            opt("JurisdictionInfo", "tns:JurisdictionInfo"),
             req("ContactInfo", "tns:ContactInfo"),
             opt("SecondContactInfo", "tns:SecondContactInfo"),
             opt("SANEntries", "tns:SANEntries"),

@@ -4,6 +4,8 @@
 //! = lowercase hex of HMAC-SHA256(api_key, METHOD + PATH + TIMESTAMP + hex(SHA-256(body))),
 //! where PATH is the request path (the path with its query string is accepted too). Errors are
 //! HTTP 200 with a non-zero `code`. OV or EV comes from the account, not the request.
+//! ca-sim's extension: an order may carry `clientOrderId`, and
+//! `GET /api/v1/orders?clientOrderId=X` lists the account's orders with it.
 
 use super::{gate, ConnKill, ReqMeta};
 use crate::config::{Account, Dialect};
@@ -12,13 +14,14 @@ use crate::orders::{ChainShape, NewOrder, Order, OrderStatus};
 use crate::App;
 use aws_lc_rs::{digest, hmac};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use serde_json::{json, Value};
 use shared::crypto;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 type Kill = Option<Extension<ConnKill>>;
@@ -37,10 +40,12 @@ pub mod code {
 }
 
 const MAX_SKEW_SECS: i64 = 300;
+/// Longest `clientOrderId` accepted.
+const MAX_CLIENT_ORDER_ID_LEN: usize = 128;
 
 pub fn router() -> Router<Arc<App>> {
     Router::new()
-        .route("/api/v1/orders", post(create_order))
+        .route("/api/v1/orders", post(create_order).get(list_orders))
         .route("/api/v1/orders/{id}", get(get_order))
         .route("/api/v1/orders/{id}/certificate", get(certificate))
         .route("/api/v1/orders/{id}/cancel", post(cancel))
@@ -230,6 +235,9 @@ fn order_data(app: &App, o: &Order) -> Value {
         "rejectReason": if matches!(o.status, OrderStatus::Rejected | OrderStatus::Canceled) { json!(o.status_reason) } else { Value::Null },
         "distrusted": o.distrusted,
     });
+    if let Some(c) = o.extra["clientOrderId"].as_str() {
+        v["clientOrderId"] = json!(c);
+    }
     if let Some(c) = &o.cert {
         v["serialNumber"] = json!(c.serial_hex);
         v["notBefore"] = json!(crate::orders::clock::rfc3339(c.not_before_ms));
@@ -326,6 +334,19 @@ async fn create_order(
             "CSR invalid: cannot parse or bad signature",
         );
     }
+    let client_order_id = match &req["clientOrderId"] {
+        Value::Null => None,
+        Value::String(c) if !c.is_empty() && c.chars().count() <= MAX_CLIENT_ORDER_ID_LEN => {
+            Some(c.clone())
+        }
+        _ => {
+            return err(
+                &mut meta,
+                code::BAD_PARAMETER,
+                "clientOrderId must be a string of 1..128 characters",
+            )
+        }
+    };
     let years = req["validityYears"].as_u64().unwrap_or(1);
     if !(1..=3).contains(&years) {
         return err(&mut meta, code::BAD_PARAMETER, "validityYears must be 1..3");
@@ -385,7 +406,7 @@ async fn create_order(
         outcome: fired
             .filter(|f| f.action.is_order_outcome())
             .map(|f| (f.rule, f.action)),
-        extra: json!({"contact": req["contact"].clone()}),
+        extra: json!({"contact": req["contact"].clone(), "clientOrderId": client_order_id}),
     };
     let order = match app.orders.create(new, |seq, now| {
         format!(
@@ -415,6 +436,52 @@ async fn create_order(
         &meta,
         json!({"orderNo": order.id, "certType": order.validation, "status": status_word(&order, app.clock.now_ms())}),
     )
+}
+
+/// `GET /api/v1/orders?clientOrderId=X` (ca-sim's documented extension of the proposed
+/// dialect): the account's orders created with that `clientOrderId`, oldest first; an empty
+/// list when there are none.
+async fn list_orders(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    kill: Kill,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut meta, account, _, _) = match prelude(
+        &app,
+        &method,
+        &uri,
+        &headers,
+        &body,
+        op::LOOKUP,
+        None,
+        &kill,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(wanted) = q.get("clientOrderId").filter(|w| !w.is_empty()) else {
+        return err(
+            &mut meta,
+            code::BAD_PARAMETER,
+            "clientOrderId query parameter is required",
+        );
+    };
+    let orders: Vec<Value> = app
+        .orders
+        .list(Some(Dialect::Wosign))
+        .into_iter()
+        .filter(|o| {
+            o.account == account.id && o.extra["clientOrderId"].as_str() == Some(wanted.as_str())
+        })
+        .map(|o| order_data(&app, &o))
+        .collect();
+    success(&meta, json!({"orders": orders}))
 }
 
 async fn get_order(

@@ -22,6 +22,9 @@ pub mod op {
     pub const REVOKE: &str = "revoke";
     pub const APPROVE: &str = "approve";
     pub const USER: &str = "user";
+    /// Finding orders after the fact: DigiCert `status-changes`, WoSign
+    /// `GET /api/v1/orders?clientOrderId=` (GlobalSign's lookup is `GetOrderByOrderID`, a poll).
+    pub const LOOKUP: &str = "lookup";
     pub const OTHER: &str = "other";
 }
 
@@ -114,7 +117,7 @@ pub struct FaultRule {
     pub name: Option<String>,
     #[serde(default)]
     pub dialect: Option<Dialect>,
-    /// `order`, `poll`, `download`, `cancel`, `revoke`, `approve`, `user`.
+    /// `order`, `poll`, `download`, `cancel`, `revoke`, `approve`, `user`, `lookup`.
     #[serde(default)]
     pub operation: Option<String>,
     #[serde(default)]
@@ -157,6 +160,7 @@ impl FaultRule {
                 op::REVOKE,
                 op::APPROVE,
                 op::USER,
+                op::LOOKUP,
             ];
             if !known.contains(&op.as_str()) {
                 return Err(format!(

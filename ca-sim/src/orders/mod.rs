@@ -78,6 +78,11 @@ pub struct Event {
     pub event: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub detail: Option<String>,
+    /// Real (wall-clock) unix milliseconds of the event, so lookups by time window also work
+    /// for clients that compute the window from their own clock while `--time-scale` or
+    /// `/admin/clock` moves simulated time away from it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub wall_ms: Option<i64>,
 }
 
 /// One order, as stored and as `/admin/orders/{id}` shows it.
@@ -158,6 +163,7 @@ fn event(now_ms: i64, what: &str, detail: Option<String>) -> Event {
         at_ms: now_ms,
         event: what.to_string(),
         detail,
+        wall_ms: Some(clock::wall_ms()),
     }
 }
 
@@ -231,19 +237,42 @@ impl OrderBook {
         Ok(Ok(next))
     }
 
-    /// Creates an order. `id_for(seq, now)` makes the vendor's order id.
+    /// Creates an order. `id_for(seq, now)` makes the vendor's order id; should that id be
+    /// taken already (a client-chosen GlobalSign id can look like a generated one), the next
+    /// sequence number is tried.
     pub fn create(
         &self,
         new: NewOrder,
         id_for: impl Fn(u64, OffsetDateTime) -> String,
     ) -> Result<Order> {
+        for _ in 0..1000 {
+            let seq = self.store.next_counter("order_seq")?;
+            let id = id_for(seq, self.clock.now());
+            if let Some(o) = self.insert_new(new.clone(), seq, id)? {
+                return Ok(o);
+            }
+        }
+        Err(Error::Internal("no free order id".into()))
+    }
+
+    /// Creates an order under a client-chosen id. `Ok(None)` when an order of any dialect or
+    /// account already has that id (ids are global in the order book and the store).
+    pub fn create_with_id(&self, new: NewOrder, id: String) -> Result<Option<Order>> {
+        if self.lock().contains_key(&id) {
+            return Ok(None);
+        }
         let seq = self.store.next_counter("order_seq")?;
+        self.insert_new(new, seq, id)
+    }
+
+    /// Inserts a new order unless `id` is taken (checked and inserted under the lock).
+    fn insert_new(&self, new: NewOrder, seq: u64, id: String) -> Result<Option<Order>> {
         let now = self.clock.now_ms();
         let mut rng = SplitMix64::derive(self.seed, "order-delay", seq);
         let delay = new.profile.delay_secs(&mut rng);
         let stuck = delay.is_none();
         let mut o = Order {
-            id: id_for(seq, self.clock.now()),
+            id,
             seq,
             dialect: new.dialect,
             account: new.account,
@@ -289,10 +318,15 @@ impl OrderBook {
                 Some("organization not validated".into()),
             ));
         }
+        let mut orders = self.lock();
+        if orders.contains_key(&o.id) {
+            return Ok(None);
+        }
         self.store.put_order(&o)?;
-        self.lock().insert(o.id.clone(), o.clone());
+        orders.insert(o.id.clone(), o.clone());
+        drop(orders);
         self.wake.notify_one();
-        Ok(o)
+        Ok(Some(o))
     }
 
     /// Issues (or, under a reject/cancel fault, fails) an open order now. Blocking: signs.

@@ -241,9 +241,21 @@ impl Service {
                 private_key: Some(material.key),
             },
             // A finished operation is replaced, not kept (spec §4.1).
-            Change::DeleteOperation { key },
+            Change::DeleteOperation { key: key.clone() },
+            // "The first thing Key Vault does after an import is send an expiration notice":
+            // queued with the version, sent by the lifetime scheduler.
+            Change::PutLifetimeMarker(crate::store::LifetimeMarker {
+                key,
+                version: record.version.clone(),
+                action: crate::store::MarkerAction::ImportNotice,
+                state: crate::store::MarkerState::Due,
+                request_id: None,
+                created: now,
+                updated: now,
+            }),
         ];
         self.db.run(move |s| s.apply(changes)).await?;
+        self.issuance.wake_lifetime();
         info!(cert.name = %cert.name, version = %record.version, chain_len = record.chain.len(), "certificate imported");
         Ok((cert, record))
     }

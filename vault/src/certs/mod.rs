@@ -38,6 +38,7 @@ pub struct Settings {
     pub self_signed_delay: Duration,
 }
 
+#[derive(Clone)]
 pub struct Service {
     db: Db,
     clock: Arc<dyn Clock>,
@@ -98,8 +99,7 @@ impl Service {
     /// An active (not soft-deleted) certificate, or 404.
     pub(crate) async fn active(&self, name: &str) -> Result<CertRecord> {
         validate_name(name, "certificate name")?;
-        let key = key_of(name);
-        match self.db.run(move |s| s.cert(&key)).await? {
+        match self.db.cert(&key_of(name)).await? {
             Some(c) if c.deleted.is_none() => Ok(c),
             _ => Err(Error::cert_not_found(name)),
         }
@@ -107,8 +107,7 @@ impl Service {
 
     async fn deleted_record(&self, name: &str) -> Result<CertRecord> {
         validate_name(name, "certificate name")?;
-        let key = key_of(name);
-        match self.db.run(move |s| s.cert(&key)).await? {
+        match self.db.cert(&key_of(name)).await? {
             Some(c) if c.deleted.is_some() => Ok(c),
             _ => Err(Error::deleted_not_found(name)),
         }
@@ -129,9 +128,21 @@ impl Service {
         params: CertificateCreateParameters,
     ) -> Result<(CertRecord, OperationRecord)> {
         validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        self.create_locked(name, params, CreateExtra::default())
+            .await
+    }
+
+    /// The body of [`Service::create`], for a caller that already holds the name's lock (an
+    /// AutoRenew renewal passes the key to reuse and the writes that commit with the operation).
+    pub(crate) async fn create_locked(
+        &self,
+        name: &str,
+        params: CertificateCreateParameters,
+        mut extra: CreateExtra,
+    ) -> Result<(CertRecord, OperationRecord)> {
         let key = key_of(name);
         let given = params.policy.map(policy::complete).transpose()?;
-        let _guard = self.issuance.locks.lock(&key).await;
         let k = key.clone();
         let (existing, op) = self
             .db
@@ -190,13 +201,15 @@ impl Service {
         let mut private_key = None;
         match &issuer_kind {
             IssuerKind::SelfSigned => {
+                // Kept on the pending version; the worker signs with it instead of a new key.
+                private_key = extra.reuse_key.take();
                 op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
                 op.next_run_at =
                     self.clock.unix_ms() + self.settings.self_signed_delay.as_millis() as i64;
             }
             IssuerKind::Unknown => {
                 // The 202 must already carry the CSR: Python never polls Unknown (spec §5.1).
-                let (pk, csr) = self.key_and_csr(&policy).await?;
+                let (pk, csr) = self.key_and_csr(&policy, extra.reuse_key.take()).await?;
                 private_key = Some(pk);
                 op.csr = Some(csr);
                 op.status_details = Some(
@@ -212,7 +225,7 @@ impl Service {
                     .and_then(|k| self.issuance.providers.get(k));
                 if adapter.is_some() {
                     // The key and CSR are made now; the worker submits the CSR to the CA.
-                    let (pk, csr) = self.key_and_csr(&policy).await?;
+                    let (pk, csr) = self.key_and_csr(&policy, extra.reuse_key.take()).await?;
                     private_key = Some(pk);
                     op.csr = Some(csr);
                     op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
@@ -243,7 +256,7 @@ impl Service {
             policy_updated: now,
             deleted: None,
         };
-        let changes = vec![
+        let mut changes = vec![
             Change::PutCert(cert.clone()),
             Change::PutVersion {
                 version: record,
@@ -251,18 +264,28 @@ impl Service {
             },
             Change::PutOperation(op.clone()),
         ];
+        if let Some(more) = extra.changes.take() {
+            changes.extend(more(&op));
+        }
         self.db.run(move |s| s.apply(changes)).await?;
         info!(cert.name = %cert.name, op.request_id = %op.request_id, issuer = %op.issuer_name, "certificate operation created");
         self.issuance.wake();
         Ok((cert, op))
     }
 
-    /// A fresh key and a CSR for `policy`, made on the blocking pool.
-    async fn key_and_csr(&self, policy: &CertificatePolicy) -> Result<(PrivateKey, Vec<u8>)> {
+    /// A key (fresh, or `reuse` when given) and a CSR for `policy`, made on the blocking pool.
+    async fn key_and_csr(
+        &self,
+        policy: &CertificatePolicy,
+        reuse: Option<PrivateKey>,
+    ) -> Result<(PrivateKey, Vec<u8>)> {
         let spec = profile::key_spec(policy)?;
         let cert_profile = profile::cert_profile(policy, self.clock.now());
         tokio::task::spawn_blocking(move || {
-            let pk = PrivateKey::generate(spec)?;
+            let pk = match reuse {
+                Some(pk) => pk,
+                None => PrivateKey::generate(spec)?,
+            };
             let csr = crypto::build_csr(&pk, &cert_profile)?;
             Ok::<_, crypto::CryptoError>((pk, csr))
         })
@@ -430,10 +453,9 @@ impl Service {
             .active(name)
             .await
             .map_err(|_| Error::pending_not_found())?;
-        let k = cert.key.clone();
         let op = self
             .db
-            .run(move |s| s.operation(&k))
+            .operation(&cert.key)
             .await?
             .ok_or_else(Error::pending_not_found)?;
         Ok((cert, op))
@@ -568,6 +590,16 @@ impl Service {
             .await?;
         Ok(existing)
     }
+}
+
+/// Extra inputs of [`Service::create_locked`] beyond the create parameters.
+#[derive(Default)]
+pub(crate) struct CreateExtra {
+    /// Issue with this key instead of a new one (AutoRenew with `reuse_key`).
+    pub reuse_key: Option<PrivateKey>,
+    /// More writes for the same transaction as the new operation, given that operation.
+    #[allow(clippy::type_complexity)]
+    pub changes: Option<Box<dyn FnOnce(&OperationRecord) -> Vec<Change> + Send>>,
 }
 
 pub(crate) fn check_name_free(

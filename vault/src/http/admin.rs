@@ -1,10 +1,12 @@
 //! `/_admin/*`: unauthenticated operator endpoints that never collide with Key Vault paths.
 
+use super::extract::{JsonBody, QueryParams};
 use super::{reply, AppState};
-use axum::extract::State;
+use crate::error::Error;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::Ordering;
 
@@ -12,6 +14,71 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/ca.pem", get(ca_pem))
+        .route("/clock", get(clock).put(set_clock))
+        .route("/clock/advance", post(advance_clock))
+        .route("/notifications", get(notifications))
+}
+
+/// `GET /_admin/clock`: vault's notion of now and its offset from the system clock.
+async fn clock(State(app): State<AppState>) -> Response {
+    clock_reply(&app)
+}
+
+fn clock_reply(app: &AppState) -> Response {
+    let clock = app.lifetime.clock();
+    let now = clock.now();
+    reply(
+        StatusCode::OK,
+        &serde_json::json!({
+            "now": now,
+            "now_iso": crate::notify::rfc3339(Some(now)),
+            "offset_seconds": clock.offset(),
+        }),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// `POST /_admin/clock/advance {"seconds": N}`: moves now by N seconds (negative goes back),
+/// persists the offset and wakes the schedulers (lifetime actions, operations, mail).
+async fn advance_clock(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody<Advance>,
+) -> Result<Response, Error> {
+    app.lifetime.advance_clock(body.seconds).await?;
+    Ok(clock_reply(&app))
+}
+
+#[derive(serde::Deserialize)]
+struct SetOffset {
+    offset_seconds: i64,
+}
+
+/// `PUT /_admin/clock {"offset_seconds": N}`: sets the offset from the system clock.
+async fn set_clock(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody<SetOffset>,
+) -> Result<Response, Error> {
+    app.lifetime.set_clock_offset(body.offset_seconds).await?;
+    Ok(clock_reply(&app))
+}
+
+/// `GET /_admin/notifications[?certificate=NAME]`: the outbox, oldest first.
+async fn notifications(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
+    let query = QueryParams::parse(query.as_deref().unwrap_or(""));
+    let notifier = app.lifetime.notifier();
+    let rows = notifier.list(query.get("certificate")).await?;
+    let value: Vec<_> = rows.iter().map(crate::notify::view).collect();
+    Ok(reply(
+        StatusCode::OK,
+        &serde_json::json!({ "smtp": notifier.relay(), "value": value }),
+    ))
 }
 
 /// 200 once start-up is complete, 503 before.

@@ -43,6 +43,9 @@ pub struct App {
     pub ca_pem: String,
     /// Set once start-up finished; `/_admin/health` answers 503 before.
     pub ready: AtomicBool,
+    /// Lifetime actions: the clock and the notification outbox behind `/_admin/clock` and
+    /// `/_admin/notifications`.
+    pub lifetime: Arc<crate::issuance::lifetime::Lifetime>,
 }
 
 pub type AppState = Arc<App>;

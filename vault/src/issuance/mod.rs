@@ -8,6 +8,7 @@
 //! and are never due.
 
 pub mod chain;
+pub mod lifetime;
 pub mod locks;
 pub mod partner;
 pub mod profile;
@@ -56,6 +57,9 @@ pub struct Issuance {
     /// Serialises every read-modify-write on one certificate name.
     pub locks: NameLocks,
     wake: Notify,
+    /// Wakes the lifetime-action scheduler (`lifetime`): an import queued a notice, or an
+    /// operation finished (a renewal's outcome may be due for reporting).
+    lifetime_wake: Notify,
     /// Bounds concurrent key generation to the cores we have.
     crypto_permits: Semaphore,
     /// Operations being worked on by this process (by name key), so a scan never doubles up.
@@ -79,6 +83,7 @@ impl Issuance {
             tracker,
             locks: NameLocks::default(),
             wake: Notify::new(),
+            lifetime_wake: Notify::new(),
             crypto_permits: Semaphore::new(cores * 2),
             in_flight: Mutex::new(HashSet::new()),
         })
@@ -92,6 +97,16 @@ impl Issuance {
     /// Tells the worker that an operation became due.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Tells the lifetime-action scheduler to look again now.
+    pub fn wake_lifetime(&self) {
+        self.lifetime_wake.notify_one();
+    }
+
+    /// Resolves when [`Issuance::wake_lifetime`] was called.
+    pub(crate) async fn lifetime_woken(&self) {
+        self.lifetime_wake.notified().await;
     }
 
     /// The worker loop; returns when `token` is cancelled.
@@ -189,13 +204,23 @@ impl Issuance {
     ) -> Result<(PrivateKey, Vec<u8>, Vec<u8>), String> {
         let spec = profile::key_spec(&op.policy).map_err(|e| e.to_string())?;
         let cert_profile = profile::cert_profile(&op.policy, self.clock.now());
+        // A renewal with `reuse_key` stored the previous version's key on the pending version.
+        let (key, version) = (op.key.clone(), op.version.clone());
+        let reused = self
+            .db
+            .run(move |s| s.private_key(&key, &version))
+            .await
+            .map_err(|e| e.to_string())?;
         let _permit = self
             .crypto_permits
             .acquire()
             .await
             .map_err(|_| "shutting down".to_string())?;
         tokio::task::spawn_blocking(move || {
-            let key = PrivateKey::generate(spec).map_err(|e| e.to_string())?;
+            let key = match reused {
+                Some(key) => key,
+                None => PrivateKey::generate(spec).map_err(|e| e.to_string())?,
+            };
             let csr = crypto::build_csr(&key, &cert_profile).map_err(|e| e.to_string())?;
             let cert = crypto::self_signed(&key, &cert_profile).map_err(|e| e.to_string())?;
             Ok((key, cert, csr))
@@ -257,6 +282,7 @@ impl Issuance {
         }
         changes.push(Change::PutOperation(current));
         self.db.run(move |s| s.apply(changes)).await?;
+        self.wake_lifetime();
         Ok(true)
     }
 }

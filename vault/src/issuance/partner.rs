@@ -367,6 +367,7 @@ impl Issuance {
     async fn record(&self, op: &OperationRecord, outcome: Outcome) -> Result<bool, StoreError> {
         let now = self.clock.unix();
         let now_ms = self.clock.unix_ms();
+        let finished = !matches!(outcome, Outcome::Continue { .. });
         let recorded = self
             .update_current(op, move |current, version| {
                 let mut changes = Vec::new();
@@ -422,8 +423,11 @@ impl Issuance {
             })
             .await?;
         if recorded {
-            // The next step may be due right away.
+            // The next step may be due right away; a finished renewal is reported.
             self.wake();
+            if finished {
+                self.wake_lifetime();
+            }
         }
         Ok(recorded)
     }

@@ -8,6 +8,8 @@
 //! The trait is synchronous because SQLite is; callers run it on the blocking pool
 //! (see `certs::Service::store`).
 
+pub mod cache;
+pub mod outbox;
 pub mod seal;
 pub mod sqlite;
 
@@ -17,6 +19,10 @@ use shared::models::{
     OperationStatus, Tags,
 };
 
+pub use outbox::{
+    Delivery, DeliveryStatus, LifetimeMarker, MarkerAction, MarkerState, NotificationKind,
+    NotificationRecord,
+};
 pub use sqlite::SqliteStore;
 
 /// Errors from the storage layer. Always a server-side fault, never the client's.
@@ -189,6 +195,14 @@ pub enum Change {
     },
     PutContacts(Contacts),
     DeleteContacts,
+    /// Inserts or replaces the marker of one lifetime action of one version.
+    PutLifetimeMarker(LifetimeMarker),
+    /// Appends an outbox row (its `id` is assigned by the store).
+    AddNotification(NotificationRecord),
+    /// Records a delivery attempt's outcome on an outbox row.
+    PutDelivery(Delivery),
+    /// The controllable clock's offset in seconds, restored at start.
+    PutClockOffset(i64),
 }
 
 /// Which certificates a list walks.
@@ -200,6 +214,14 @@ pub enum ListScope {
 
 /// Persistence for everything vault knows.
 pub trait Store: Send + Sync + 'static {
+    /// A cached answer of [`Store::cert`] that needs no I/O, if the store has one.
+    fn peek_cert(&self, _key: &str) -> Option<Option<CertRecord>> {
+        None
+    }
+    /// A cached answer of [`Store::operation`] that needs no I/O, if the store has one.
+    fn peek_operation(&self, _key: &str) -> Option<Option<OperationRecord>> {
+        None
+    }
     fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>>;
     fn version(&self, key: &str, version: &str) -> StoreResult<Option<VersionRecord>>;
     /// Newest version holding a certificate, else the newest pending one.
@@ -225,6 +247,22 @@ pub trait Store: Send + Sync + 'static {
     fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>>;
     fn issuers(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssuerRecord>>;
     fn contacts(&self) -> StoreResult<Option<Contacts>>;
+    /// The persisted clock offset (seconds), if one was ever set.
+    fn clock_offset(&self) -> StoreResult<Option<i64>>;
+    /// The markers of one version's lifetime actions.
+    fn lifetime_markers(&self, key: &str, version: &str) -> StoreResult<Vec<LifetimeMarker>>;
+    /// Markers in `state`, oldest first.
+    fn markers_in_state(
+        &self,
+        state: MarkerState,
+        limit: usize,
+    ) -> StoreResult<Vec<LifetimeMarker>>;
+    /// Outbox rows with an id above `after_id`, oldest first.
+    fn notifications(&self, after_id: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>>;
+    /// Pending outbox rows whose next attempt (unix ms) has come, oldest first.
+    fn due_notifications(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>>;
+    /// The earliest next attempt (unix ms) of any pending outbox row.
+    fn next_notification_due(&self) -> StoreResult<Option<i64>>;
     /// Applies every change or none.
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
     /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it
@@ -240,6 +278,24 @@ pub trait Store: Send + Sync + 'static {
 pub struct Db(pub std::sync::Arc<dyn Store>);
 
 impl Db {
+    /// [`Store::cert`], from the cache when possible (no blocking-pool hop).
+    pub async fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
+        if let Some(hit) = self.0.peek_cert(key) {
+            return Ok(hit);
+        }
+        let key = key.to_string();
+        self.run(move |s| s.cert(&key)).await
+    }
+
+    /// [`Store::operation`], from the cache when possible.
+    pub async fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>> {
+        if let Some(hit) = self.0.peek_operation(key) {
+            return Ok(hit);
+        }
+        let key = key.to_string();
+        self.run(move |s| s.operation(&key)).await
+    }
+
     pub async fn run<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,

@@ -77,12 +77,50 @@ CREATE TABLE contacts (
     "ALTER TABLE versions ADD COLUMN leaf_index INTEGER NOT NULL DEFAULT 0;",
     // 3: partner-CA order progress (JSON) of partnered operations.
     "ALTER TABLE operations ADD COLUMN provider_state TEXT;",
+    // 4: lifetime actions (spec §4.5): the controllable clock's offset, one marker per fired
+    // (certificate, version, action), and the notification outbox.
+    r#"
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE lifetime_markers (
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    action TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request_id TEXT,
+    created INTEGER NOT NULL,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (key, version, action)
+);
+CREATE INDEX lifetime_markers_by_state ON lifetime_markers (state);
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient TEXT,
+    kind TEXT NOT NULL,
+    cert_key TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    version TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at INTEGER
+);
+CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+"#,
 ];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     sealer: Sealer,
+    /// Certificates and operations as last committed; updated under the connection lock.
+    cache: super::cache::ReadCache,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -112,6 +150,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Mutex::new(conn),
             sealer,
+            cache: Default::default(),
         })
     }
 
@@ -270,6 +309,52 @@ fn read_cert(row: &Row<'_>) -> StoreResult<CertRecord> {
     })
 }
 
+const MARKER_COLS: &str = "key, version, action, state, request_id, created, updated";
+const NOTIFICATION_COLS: &str = "id, recipient, kind, cert_key, certificate, version, created, \
+     subject, body, status, attempts, last_error, next_attempt_at, sent_at";
+
+fn read_marker(row: &Row<'_>) -> StoreResult<LifetimeMarker> {
+    Ok(LifetimeMarker {
+        key: row.get(0)?,
+        version: row.get(1)?,
+        action: parse_enum(&row.get::<_, String>(2)?)?,
+        state: parse_enum(&row.get::<_, String>(3)?)?,
+        request_id: row.get(4)?,
+        created: row.get(5)?,
+        updated: row.get(6)?,
+    })
+}
+
+fn read_notification(row: &Row<'_>) -> StoreResult<NotificationRecord> {
+    Ok(NotificationRecord {
+        id: row.get(0)?,
+        recipient: row.get(1)?,
+        kind: parse_enum(&row.get::<_, String>(2)?)?,
+        cert_key: row.get(3)?,
+        certificate: row.get(4)?,
+        version: row.get(5)?,
+        created: row.get(6)?,
+        subject: row.get(7)?,
+        body: row.get(8)?,
+        status: parse_enum(&row.get::<_, String>(9)?)?,
+        attempts: row.get::<_, i64>(10)?.max(0) as u32,
+        last_error: row.get(11)?,
+        next_attempt_at: row.get(12)?,
+        sent_at: row.get(13)?,
+    })
+}
+
+fn collect<T>(
+    mut rows: rusqlite::Rows<'_>,
+    read: impl Fn(&Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
 fn read_op(row: &Row<'_>) -> StoreResult<OperationRecord> {
     Ok(OperationRecord {
         key: row.get(0)?,
@@ -293,13 +378,27 @@ fn read_op(row: &Row<'_>) -> StoreResult<OperationRecord> {
 }
 
 impl Store for SqliteStore {
+    fn peek_cert(&self, key: &str) -> Option<Option<CertRecord>> {
+        self.cache.cert(key)
+    }
+
+    fn peek_operation(&self, key: &str) -> Option<Option<OperationRecord>> {
+        self.cache.operation(key)
+    }
+
     fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
         let conn = self.conn();
+        if let Some(hit) = self.cache.cert(key) {
+            return Ok(hit);
+        }
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CERT_COLS} FROM certificates WHERE key = ?1"
         ))?;
         let mut rows = stmt.query([key])?;
-        rows.next()?.map(read_cert).transpose()
+        let value = rows.next()?.map(read_cert).transpose()?;
+        // Filled while the connection lock is held: no commit can slip in between.
+        self.cache.fill_cert(key, value.clone());
+        Ok(value)
     }
 
     fn version(&self, key: &str, version: &str) -> StoreResult<Option<VersionRecord>> {
@@ -412,10 +511,15 @@ impl Store for SqliteStore {
 
     fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>> {
         let conn = self.conn();
+        if let Some(hit) = self.cache.operation(key) {
+            return Ok(hit);
+        }
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {OP_COLS} FROM operations WHERE key = ?1"))?;
         let mut rows = stmt.query([key])?;
-        rows.next()?.map(read_op).transpose()
+        let value = rows.next()?.map(read_op).transpose()?;
+        self.cache.fill_operation(key, value.clone());
+        Ok(value)
     }
 
     fn due_operations(&self, now: i64, limit: usize) -> StoreResult<Vec<OperationRecord>> {
@@ -472,6 +576,86 @@ impl Store for SqliteStore {
             .query_row("SELECT body FROM contacts WHERE id = 1", [], |r| r.get(0))
             .optional()?;
         opt_json(body)
+    }
+
+    fn clock_offset(&self) -> StoreResult<Option<i64>> {
+        let conn = self.conn();
+        let value: Option<String> = conn
+            .query_row(
+                "SELECT value FROM settings WHERE name = 'clock_offset'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        value
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("clock offset '{v}'")))
+            })
+            .transpose()
+    }
+
+    fn lifetime_markers(&self, key: &str, version: &str) -> StoreResult<Vec<LifetimeMarker>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MARKER_COLS} FROM lifetime_markers WHERE key = ?1 AND version = ?2"
+        ))?;
+        let out = collect(stmt.query([key, version])?, read_marker);
+        out
+    }
+
+    fn markers_in_state(
+        &self,
+        state: MarkerState,
+        limit: usize,
+    ) -> StoreResult<Vec<LifetimeMarker>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MARKER_COLS} FROM lifetime_markers WHERE state = ?1 ORDER BY created LIMIT ?2"
+        ))?;
+        let out = collect(
+            stmt.query(params![state.as_str(), limit as i64])?,
+            read_marker,
+        );
+        out
+    }
+
+    fn notifications(&self, after_id: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id > ?1 ORDER BY id LIMIT ?2"
+        ))?;
+        let out = collect(
+            stmt.query(params![after_id, limit as i64])?,
+            read_notification,
+        );
+        out
+    }
+
+    fn due_notifications(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {NOTIFICATION_COLS} FROM notifications WHERE status = 'pending' \
+             AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2"
+        ))?;
+        let out = collect(
+            stmt.query(params![now_ms, limit as i64])?,
+            read_notification,
+        );
+        out
+    }
+
+    fn next_notification_due(&self) -> StoreResult<Option<i64>> {
+        let conn = self.conn();
+        let next: Option<i64> = conn
+            .query_row(
+                "SELECT MIN(next_attempt_at) FROM notifications WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(next)
     }
 
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {
@@ -535,6 +719,7 @@ impl Store for SqliteStore {
                     tx.execute("DELETE FROM operations WHERE key = ?1", [key])?;
                     tx.execute("DELETE FROM versions WHERE key = ?1", [key])?;
                     tx.execute("DELETE FROM certificates WHERE key = ?1", [key])?;
+                    tx.execute("DELETE FROM lifetime_markers WHERE key = ?1", [key])?;
                 }
                 Change::PutIssuer(i) => {
                     let mut bundle = i.bundle.clone();
@@ -563,9 +748,71 @@ impl Store for SqliteStore {
                 Change::DeleteContacts => {
                     tx.execute("DELETE FROM contacts WHERE id = 1", [])?;
                 }
+                Change::PutLifetimeMarker(m) => {
+                    tx.execute(
+                        &format!(
+                            "INSERT OR REPLACE INTO lifetime_markers ({MARKER_COLS}) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                        ),
+                        params![
+                            m.key,
+                            m.version,
+                            m.action.as_str(),
+                            m.state.as_str(),
+                            m.request_id,
+                            m.created,
+                            m.updated
+                        ],
+                    )?;
+                }
+                Change::AddNotification(n) => {
+                    tx.execute(
+                        "INSERT INTO notifications (recipient, kind, cert_key, certificate, \
+                         version, created, subject, body, status, attempts, last_error, \
+                         next_attempt_at, sent_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                        params![
+                            n.recipient,
+                            n.kind.as_str(),
+                            n.cert_key,
+                            n.certificate,
+                            n.version,
+                            n.created,
+                            n.subject,
+                            n.body,
+                            n.status.as_str(),
+                            n.attempts,
+                            n.last_error,
+                            n.next_attempt_at,
+                            n.sent_at
+                        ],
+                    )?;
+                }
+                Change::PutDelivery(d) => {
+                    tx.execute(
+                        "UPDATE notifications SET status = ?2, attempts = ?3, last_error = ?4, \
+                         next_attempt_at = ?5, sent_at = ?6 WHERE id = ?1",
+                        params![
+                            d.id,
+                            d.status.as_str(),
+                            d.attempts,
+                            d.last_error,
+                            d.next_attempt_at,
+                            d.sent_at
+                        ],
+                    )?;
+                }
+                Change::PutClockOffset(offset) => {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO settings (name, value) VALUES ('clock_offset', ?1)",
+                        [offset.to_string()],
+                    )?;
+                }
             }
         }
         tx.commit()?;
+        // Still under the connection lock: readers see the cache move with the commit.
+        self.cache.applied(&changes);
         Ok(())
     }
 
