@@ -33,6 +33,8 @@ pub struct Config {
     pub provider_deadline: Duration,
     /// Timeout of one CA call.
     pub provider_timeout: Duration,
+    /// Key Vault service-limit emulation (429 over budget); `None` = off.
+    pub throttle: Option<crate::http::throttle::Limits>,
     /// SMTP relay for notifications (`--smtp`); without it they are recorded as `not_sent`.
     pub smtp: Option<url::Url>,
     /// Sender of notification mails.
@@ -61,6 +63,7 @@ impl Config {
             provider_poll_interval: Duration::from_secs(1),
             provider_deadline: Duration::from_secs(3600),
             provider_timeout: Duration::from_secs(15),
+            throttle: None,
             smtp: None,
             smtp_from: DEFAULT_SMTP_FROM.into(),
             smtp_retry: Duration::from_secs(5),
@@ -140,6 +143,15 @@ pub struct Cli {
     /// Longest time between two scans of the certificates' lifetime-action triggers.
     #[arg(long, env = "VAULT_LIFETIME_SCAN_INTERVAL", default_value = "1m", value_parser = parse_duration)]
     pub lifetime_scan_interval: Duration,
+    /// Emulate Key Vault's service limits: over budget, requests get 429 with Retry-After.
+    #[arg(long, env = "VAULT_THROTTLE")]
+    pub throttle: bool,
+    /// Throttling budget for creates and imports per 10 s window.
+    #[arg(long, env = "VAULT_THROTTLE_CREATES", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub throttle_creates: u32,
+    /// Throttling budget for every other operation per 10 s window.
+    #[arg(long, env = "VAULT_THROTTLE_OTHER", default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub throttle_other: u32,
     /// Log output format.
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -164,6 +176,10 @@ impl Cli {
             provider_poll_interval: self.provider_poll_interval,
             provider_deadline: self.provider_deadline,
             provider_timeout: self.provider_timeout,
+            throttle: self.throttle.then_some(crate::http::throttle::Limits {
+                creates: self.throttle_creates as usize,
+                other: self.throttle_other as usize,
+            }),
             smtp: self.smtp.clone(),
             smtp_from: self.smtp_from.clone(),
             smtp_retry: self.smtp_retry,

@@ -33,6 +33,12 @@ pub enum Error {
     RouteNotFound,
     #[error("The HTTP method is not allowed on this resource.")]
     MethodNotAllowed,
+    /// Over the throttling emulation's budget: 429 with Retry-After.
+    #[error("Request was not processed because too many requests were received. Reason: the vault's {class} budget for the current 10 second window is used up.")]
+    Throttled {
+        class: &'static str,
+        retry_after: std::time::Duration,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Start-up configuration that cannot work (bad flag values, unreadable TLS files).

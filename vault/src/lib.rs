@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod issuance;
+pub mod metrics;
 pub mod notify;
 pub mod providers;
 pub mod store;
@@ -165,6 +166,8 @@ pub async fn serve(
         ca_pem: tls.ca_pem.clone(),
         ready: AtomicBool::new(false),
         lifetime: lifetime.clone(),
+        throttle: config.throttle.map(http::throttle::Throttle::new),
+        metrics: issuance.metrics.clone(),
     });
     let router = http::router(app.clone());
 

@@ -96,6 +96,15 @@ impl Service {
         self.clock.unix()
     }
 
+    pub fn now_ms(&self) -> i64 {
+        self.clock.unix_ms()
+    }
+
+    /// Operations per status and the worker's due queue (for `/metrics`).
+    pub async fn operation_stats(&self, now_ms: i64) -> Result<(Vec<(String, i64)>, i64)> {
+        Ok(self.db.run(move |s| s.operation_stats(now_ms)).await?)
+    }
+
     /// An active (not soft-deleted) certificate, or 404.
     pub(crate) async fn active(&self, name: &str) -> Result<CertRecord> {
         validate_name(name, "certificate name")?;
@@ -281,10 +290,16 @@ impl Service {
     ) -> Result<(PrivateKey, Vec<u8>)> {
         let spec = profile::key_spec(policy)?;
         let cert_profile = profile::cert_profile(policy, self.clock.now());
+        let metrics = self.issuance.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let pk = match reuse {
                 Some(pk) => pk,
-                None => PrivateKey::generate(spec)?,
+                None => {
+                    let started = std::time::Instant::now();
+                    let pk = PrivateKey::generate(spec)?;
+                    metrics.key_generation(&spec.to_string(), started.elapsed());
+                    pk
+                }
             };
             let csr = crypto::build_csr(&pk, &cert_profile)?;
             Ok::<_, crypto::CryptoError>((pk, csr))

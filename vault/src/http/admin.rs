@@ -102,3 +102,24 @@ async fn ca_pem(State(app): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /metrics`: Prometheus text; operation counts are read from the store at scrape time.
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let now_ms = app.service.now_ms();
+    let gauges = match app.service.operation_stats(now_ms).await {
+        Ok((operations_by_status, queue_depth)) => crate::metrics::StoreGauges {
+            operations_by_status,
+            queue_depth,
+        },
+        Err(e) => return e.into_response(),
+    };
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(&gauges),
+    )
+        .into_response()
+}

@@ -29,6 +29,7 @@ impl IntoResponse for Error {
             Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "BadParameter", None),
             Error::RouteNotFound => (StatusCode::NOT_FOUND, "NotFound", None),
             Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", None),
+            Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Throttled", None),
             Error::Store(_) | Error::Config(_) | Error::Io(_) | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed on the server side");
                 (
@@ -57,6 +58,12 @@ impl IntoResponse for Error {
             },
         };
         let mut response = reply(status, &body);
+        if let Error::Throttled { retry_after, .. } = &self {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             // The middleware replaces this with the request's own resource; this default keeps
             // a 401 well-formed even if produced elsewhere.

@@ -41,12 +41,15 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
     let path = req.uri().path().to_string();
     let request_id = crate::certs::new_id().unwrap_or_default();
 
-    let mut response = if path.starts_with("/_admin/") || path == "/_admin" {
+    let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
         next.run(req).await
     } else {
         let base = base_url(&app, &req);
         match admit(&req, &base) {
             Err(resp) => resp,
+            Ok(_) if throttled(&app, &method, &path).is_some() => throttled(&app, &method, &path)
+                .map(IntoResponse::into_response)
+                .unwrap_or_default(),
             Ok((query, api_version)) => {
                 req.extensions_mut().insert(Ctx {
                     base,
@@ -66,6 +69,12 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
     headers.insert(
         "x-ms-keyvault-service-version",
         HeaderValue::from_static(concat!("vault-emulator/", env!("CARGO_PKG_VERSION"))),
+    );
+    app.metrics.request(
+        &crate::metrics::route_template(&path),
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
     );
     tracing::debug!(
         http.method = %method,
@@ -177,4 +186,20 @@ async fn normalise_errors(response: Response) -> Response {
     let mut fixed = error.into_response();
     *fixed.status_mut() = parts.status;
     fixed
+}
+
+/// The throttling emulation's verdict for an admitted request: `Some(error)` when over budget.
+fn throttled(app: &AppState, method: &axum::http::Method, path: &str) -> Option<Error> {
+    let throttle = app.throttle.as_ref()?;
+    let create = super::throttle::is_create(method, path);
+    match throttle.admit(create, Instant::now()) {
+        Ok(()) => None,
+        Err(retry_after) => {
+            app.metrics.throttled();
+            Some(Error::Throttled {
+                class: if create { "create" } else { "operations" },
+                retry_after,
+            })
+        }
+    }
 }

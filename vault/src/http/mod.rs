@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod paging;
 pub mod pending;
 pub mod secrets;
+pub mod throttle;
 pub mod wire;
 
 use crate::certs::Service;
@@ -43,6 +44,10 @@ pub struct App {
     pub ca_pem: String,
     /// Set once start-up finished; `/_admin/health` answers 503 before.
     pub ready: AtomicBool,
+    /// Key Vault service-limit emulation; `None` when off (the default).
+    pub throttle: Option<throttle::Throttle>,
+    /// Counters and histograms served at `/metrics`.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Lifetime actions: the clock and the notification outbox behind `/_admin/clock` and
     /// `/_admin/notifications`.
     pub lifetime: Arc<crate::issuance::lifetime::Lifetime>,
@@ -136,6 +141,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(kv)
         .nest("/_admin", admin::router())
+        .route("/metrics", get(admin::metrics))
         .fallback(|| async { Error::RouteNotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(

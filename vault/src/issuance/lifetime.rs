@@ -35,8 +35,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, instrument, warn};
 
 const PAGE: usize = 256;
-/// How soon to look again while renewals are running or an action waits for a busy name.
-const BUSY_RECHECK: Duration = Duration::from_secs(1);
+/// How soon to look again at running renewals if no completion woke the scheduler first.
+const RENEWAL_RECHECK: Duration = Duration::from_secs(5);
 
 /// Tunables of the scheduler.
 #[derive(Debug, Clone)]
@@ -73,8 +73,10 @@ enum Fired {
 struct Pass {
     /// The earliest trigger still in the future (unix seconds), after a full scan.
     next_trigger: Option<i64>,
-    /// Renewals still running, or actions waiting for a busy name.
-    busy: bool,
+    /// Renewals still running (or not yet reported).
+    renewing: bool,
+    /// Due actions that wait for another operation on their name to finish.
+    waiting: bool,
 }
 
 impl Lifetime {
@@ -135,31 +137,34 @@ impl Lifetime {
         );
         let mut next_full = Instant::now();
         let mut next_trigger: Option<i64> = None;
+        // Actions wait for busy names; an operation's completion (a wake) lets them go.
+        let mut waiting = false;
+        let mut woken = false;
         loop {
             let now = self.clock.now();
             let full = self.rescan.swap(false, Ordering::AcqRel)
                 || Instant::now() >= next_full
-                || next_trigger.is_some_and(|t| t <= now);
+                || next_trigger.is_some_and(|t| t <= now)
+                || (woken && waiting);
             let pass = self.pass(full).await;
             if full {
                 next_full = Instant::now() + self.settings.scan_interval;
                 next_trigger = pass.next_trigger;
+                waiting = pass.waiting;
             }
             let mut sleep = next_full.saturating_duration_since(Instant::now());
             if let Some(t) = next_trigger {
                 let secs = (t - self.clock.now()).max(0) as u64;
                 sleep = sleep.min(Duration::from_secs(secs));
             }
-            if pass.busy {
-                sleep = sleep.min(BUSY_RECHECK);
-                // A name that was busy is looked at again on the next full scan.
-                next_full = next_full.min(Instant::now() + BUSY_RECHECK);
+            if pass.renewing {
+                sleep = sleep.min(RENEWAL_RECHECK);
             }
-            tokio::select! {
+            woken = tokio::select! {
                 _ = token.cancelled() => break,
-                _ = self.issuance.lifetime_woken() => {}
-                _ = tokio::time::sleep(sleep) => {}
-            }
+                _ = self.issuance.lifetime_woken() => true,
+                _ = tokio::time::sleep(sleep) => false,
+            };
         }
         info!("lifetime scheduler stopped");
     }
@@ -173,10 +178,10 @@ impl Lifetime {
                 for marker in markers {
                     match self.resolve_renewal(&marker).await {
                         Ok(true) => {}
-                        Ok(false) => pass.busy = true,
+                        Ok(false) => pass.renewing = true,
                         Err(e) => {
                             warn!(cert.key = %marker.key, error = %e, "cannot report a renewal; will retry");
-                            pass.busy = true;
+                            pass.renewing = true;
                         }
                     }
                 }
@@ -195,9 +200,9 @@ impl Lifetime {
         }
         if full {
             match self.scan().await {
-                Ok((next, busy)) => {
+                Ok((next, waiting)) => {
                     pass.next_trigger = next;
-                    pass.busy |= busy;
+                    pass.waiting = waiting;
                 }
                 Err(e) => warn!(error = %e, "lifetime scan failed; will retry"),
             }

@@ -51,6 +51,8 @@ pub struct Issuance {
     clock: Arc<dyn Clock>,
     /// The partner CA adapters, by provider.
     pub providers: Providers,
+    /// Key generation and CA call timings (also served at `/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
     settings: Settings,
     /// Every task the worker starts, so shutdown waits for them.
     tracker: TaskTracker,
@@ -79,6 +81,7 @@ impl Issuance {
             db,
             clock,
             providers,
+            metrics: Arc::default(),
             settings,
             tracker,
             locks: NameLocks::default(),
@@ -216,10 +219,16 @@ impl Issuance {
             .acquire()
             .await
             .map_err(|_| "shutting down".to_string())?;
+        let metrics = self.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let key = match reused {
                 Some(key) => key,
-                None => PrivateKey::generate(spec).map_err(|e| e.to_string())?,
+                None => {
+                    let started = std::time::Instant::now();
+                    let key = PrivateKey::generate(spec).map_err(|e| e.to_string())?;
+                    metrics.key_generation(&spec.to_string(), started.elapsed());
+                    key
+                }
             };
             let csr = crypto::build_csr(&key, &cert_profile).map_err(|e| e.to_string())?;
             let cert = crypto::self_signed(&key, &cert_profile).map_err(|e| e.to_string())?;

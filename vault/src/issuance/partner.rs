@@ -65,6 +65,25 @@ impl Issuance {
         }
     }
 
+    /// Runs one CA call and records its latency and outcome.
+    async fn ca<T>(
+        &self,
+        provider: ProviderKind,
+        call: &'static str,
+        fut: impl std::future::Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        let started = std::time::Instant::now();
+        let result = fut.await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) if e.is_retryable() => "retryable",
+            Err(_) => "refused",
+        };
+        self.metrics
+            .ca_call(provider.as_str(), call, outcome, started.elapsed());
+        result
+    }
+
     /// Finds the adapter and credentials for the operation's issuer.
     async fn adapter(
         &self,
@@ -155,7 +174,10 @@ impl Issuance {
                         self,
                     );
                 }
-                match adapter.submit(&order).await {
+                match self
+                    .ca(adapter.kind(), "submit", adapter.submit(&order))
+                    .await
+                {
                     Ok(submitted) => {
                         info!(ca.order_id = %submitted.order_id, provider = %adapter.kind(), "order submitted to the CA");
                         state.phase = ProviderPhase::Submitted;
@@ -177,35 +199,37 @@ impl Issuance {
                     Err(e) => permanent(e),
                 }
             }
-            ProviderPhase::Submitting => match adapter.find(&order).await {
-                Ok(Some(order_id)) => {
-                    info!(ca.order_id = %order_id, "found the order submitted before the interruption");
-                    state.phase = ProviderPhase::Submitted;
-                    state.order_id = Some(order_id);
-                    state.failures = 0;
-                    Outcome::Continue {
-                        state,
-                        details: "Found the order at the CA; polling it.".into(),
-                        after: Duration::ZERO,
+            ProviderPhase::Submitting => {
+                match self.ca(adapter.kind(), "find", adapter.find(&order)).await {
+                    Ok(Some(order_id)) => {
+                        info!(ca.order_id = %order_id, "found the order submitted before the interruption");
+                        state.phase = ProviderPhase::Submitted;
+                        state.order_id = Some(order_id);
+                        state.failures = 0;
+                        Outcome::Continue {
+                            state,
+                            details: "Found the order at the CA; polling it.".into(),
+                            after: Duration::ZERO,
+                        }
                     }
-                }
-                Ok(None) => {
-                    state.phase = ProviderPhase::New;
-                    Outcome::Continue {
-                        state,
-                        details: "The CA has no order for this request; submitting it.".into(),
-                        after: Duration::ZERO,
+                    Ok(None) => {
+                        state.phase = ProviderPhase::New;
+                        Outcome::Continue {
+                            state,
+                            details: "The CA has no order for this request; submitting it.".into(),
+                            after: Duration::ZERO,
+                        }
                     }
-                }
-                Err(e) if e.is_retryable() => retry(state, e.to_string(), None, op, self),
-                Err(e) => Outcome::Fail {
-                    code: ISSUER_ERROR,
-                    message: format!(
+                    Err(e) if e.is_retryable() => retry(state, e.to_string(), None, op, self),
+                    Err(e) => Outcome::Fail {
+                        code: ISSUER_ERROR,
+                        message: format!(
                         "The order's submission was interrupted and the CA cannot be asked whether \
                          it arrived ({e}); it was not submitted again to avoid a duplicate order."
                     ),
-                },
-            },
+                    },
+                }
+            }
             ProviderPhase::Submitted => {
                 let Some(order_id) = state.order_id.clone() else {
                     state.phase = ProviderPhase::Submitting;
@@ -215,7 +239,14 @@ impl Issuance {
                         after: Duration::ZERO,
                     };
                 };
-                match adapter.poll(&credentials, &order_id).await {
+                match self
+                    .ca(
+                        adapter.kind(),
+                        "poll",
+                        adapter.poll(&credentials, &order_id),
+                    )
+                    .await
+                {
                     Ok(status) => {
                         state.failures = 0;
                         self.on_status(op, state, status)
@@ -247,7 +278,7 @@ impl Issuance {
                 }
             }
             (_, Some(id)) => id,
-            (_, None) => match adapter.find(order).await {
+            (_, None) => match self.ca(adapter.kind(), "find", adapter.find(order)).await {
                 Ok(Some(id)) => id,
                 Ok(None) => {
                     return Outcome::Cancelled {
@@ -255,21 +286,37 @@ impl Issuance {
                     }
                 }
                 Err(e) if e.is_retryable() => return retry(state, e.to_string(), None, op, self),
-                Err(e) => return Outcome::Cancelled {
-                    message: format!(
+                Err(e) => {
+                    return Outcome::Cancelled {
+                        message: format!(
                         "Cancelled in the vault; the CA could not be asked about the order ({e})."
                     ),
-                },
+                    }
+                }
             },
         };
         state.order_id = Some(order_id.clone());
-        match adapter.cancel(&order.credentials, &order_id).await {
+        match self
+            .ca(
+                adapter.kind(),
+                "cancel",
+                adapter.cancel(&order.credentials, &order_id),
+            )
+            .await
+        {
             Ok(CancelOutcome::Cancelled) => Outcome::Cancelled {
                 message: format!("The CA cancelled order {order_id}."),
             },
             Ok(CancelOutcome::AlreadyIssued) => {
                 // Too late: the certificate exists; collect it ("may or may not be cancelled").
-                match adapter.poll(&order.credentials, &order_id).await {
+                match self
+                    .ca(
+                        adapter.kind(),
+                        "poll",
+                        adapter.poll(&order.credentials, &order_id),
+                    )
+                    .await
+                {
                     Ok(OrderStatus::Issued { chain }) => self.complete_with(op, chain),
                     Ok(other) => self.on_status(op, state, other),
                     Err(e) if e.is_retryable() => retry(state, e.to_string(), None, op, self),

@@ -263,6 +263,8 @@ pub trait Store: Send + Sync + 'static {
     fn due_notifications(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>>;
     /// The earliest next attempt (unix ms) of any pending outbox row.
     fn next_notification_due(&self) -> StoreResult<Option<i64>>;
+    /// Operations per status, and how many in-progress ones are due at `now_ms` (metrics).
+    fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)>;
     /// Applies every change or none.
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
     /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it

@@ -816,6 +816,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT status, COUNT(*) FROM operations GROUP BY status")?;
+        let by_status = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let due: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM operations WHERE status = 'inProgress' AND next_run_at <= ?1",
+            [now_ms],
+            |r| r.get(0),
+        )?;
+        Ok((by_status, due))
+    }
+
     fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>> {
         self.sealer.seal(context, plain)
     }
