@@ -27,6 +27,7 @@ use std::sync::Arc;
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/admin/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/admin/ca.pem", get(ca_pem))
         .route("/admin/roots", get(roots))
         .route("/admin/orders", get(orders))
@@ -348,4 +349,17 @@ async fn ca_cert(
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(&app.orders),
+    )
+        .into_response()
 }

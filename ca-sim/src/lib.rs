@@ -17,6 +17,7 @@ pub mod config;
 pub mod dialects;
 pub mod error;
 pub mod faults;
+pub mod metrics;
 pub mod orders;
 pub mod store;
 pub mod tls;
@@ -61,6 +62,8 @@ pub struct App {
     pub faults: faults::Faults,
     /// Request history for `/admin/requests`.
     pub history: History,
+    /// Latency histograms served at `/metrics`.
+    pub metrics: metrics::Metrics,
     /// Accounts of all dialects (config + admin API), persisted.
     pub accounts: RwLock<Vec<Account>>,
     /// DigiCert per-API-key rate limits.
@@ -193,6 +196,7 @@ pub async fn serve(
         ca: authority.clone(),
         faults: faults::Faults::new(config.seed, config.faults.clone()),
         history: History::default(),
+        metrics: metrics::Metrics::default(),
         accounts: RwLock::new(accounts),
         digicert_limits: RateLimiter::new(config.digicert_rate_limits.clone()),
         base_url,

@@ -77,6 +77,28 @@ async fn binary_prints_its_url_and_serves_health() {
     assert_eq!(v["baseUrl"], url.as_str());
     assert!(dir.path().join("ca-sim.db").exists());
 
+    // One vendor request, then /metrics describes it (Prometheus text, no vendor auth).
+    let me = client
+        .get(format!("{url}/services/v2/user/me"))
+        .header("X-DC-DEVKEY", "sim-dc-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("casim_request_duration_seconds_count{dialect=\"digicert\""),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE casim_orders gauge"), "{text}");
+
     child.0.kill().unwrap();
     let status = child.0.wait().unwrap();
     assert!(!status.success(), "killed, not exited: {status}");

@@ -4,8 +4,10 @@
 //! - [`crypto`]: key generation, certificates and CSRs, X.509 parsing, PKCS#12 and PEM, JWK.
 //! - [`b64`]: the base64 dialects Key Vault uses (standard padded out, lenient in).
 //! - [`clock`]: the one notion of "now", shiftable for tests.
+//! - [`prometheus`]: labelled latency histograms in Prometheus text format.
 
 pub mod b64;
 pub mod clock;
 pub mod crypto;
 pub mod models;
+pub mod prometheus;

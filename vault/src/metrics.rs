@@ -3,114 +3,12 @@
 //! key generation time by key type; operations by status and the worker's queue depth are
 //! read from the store when scraped.
 //!
-//! Labelled histograms live in a read-mostly map: the hot path takes a read lock and bumps
-//! atomics; a new label set takes the write lock once.
+//! The histogram machinery is `shared::prometheus` (ca-sim uses it too).
 
-use std::collections::BTreeMap;
+use shared::prometheus::{escape, Family};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-/// Upper bounds (seconds) shared by every histogram here: 100 µs to 60 s.
-const BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0, 30.0, 60.0,
-];
-
-#[derive(Default)]
-struct Histogram {
-    buckets: [AtomicU64; 18],
-    count: AtomicU64,
-    sum_nanos: AtomicU64,
-}
-
-impl Histogram {
-    fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos
-            .fetch_add(d.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
-    }
-}
-
-/// A histogram family keyed by its label values.
-struct Family {
-    name: &'static str,
-    help: &'static str,
-    labels: &'static [&'static str],
-    series: RwLock<BTreeMap<Vec<String>, Arc<Histogram>>>,
-}
-
-impl Family {
-    fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
-        Self {
-            name,
-            help,
-            labels,
-            series: RwLock::new(BTreeMap::new()),
-        }
-    }
-
-    fn observe(&self, values: &[&str], d: Duration) {
-        let key: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-        let existing = self
-            .series
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        let h = match existing {
-            Some(h) => h,
-            None => self
-                .series
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(key)
-                .or_default()
-                .clone(),
-        };
-        h.observe(d);
-    }
-
-    fn render(&self, out: &mut String) {
-        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
-        let _ = writeln!(out, "# TYPE {} histogram", self.name);
-        let series = self.series.read().unwrap_or_else(|p| p.into_inner());
-        for (values, h) in series.iter() {
-            let labels: Vec<String> = self
-                .labels
-                .iter()
-                .zip(values)
-                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                .collect();
-            let labels = labels.join(",");
-            let mut cumulative = 0;
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                cumulative += h.buckets[i].load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "{}_bucket{{{labels},le=\"{bound}\"}} {cumulative}",
-                    self.name
-                );
-            }
-            let count = h.count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{}_bucket{{{labels},le=\"+Inf\"}} {count}", self.name);
-            let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            let _ = writeln!(out, "{}_sum{{{labels}}} {sum}", self.name);
-            let _ = writeln!(out, "{}_count{{{labels}}} {count}", self.name);
-        }
-    }
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
 
 /// Every metric vault keeps in memory.
 pub struct Metrics {

@@ -348,7 +348,7 @@ async fn barrier(h: &Harness) {
     .await;
     h.lifetime.advance_clock(5 * DAY).await.unwrap();
     wait_for("the barrier's notice", || async {
-        let rows = notifications(&h, "zz-barrier", NotificationKind::Expiring).await;
+        let rows = notifications(h, "zz-barrier", NotificationKind::Expiring).await;
         (!rows.is_empty()).then_some(())
     })
     .await;

@@ -138,6 +138,12 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
             duration_ms = latency_ms,
             "request"
         );
+        app.metrics.request(
+            meta.dialect.as_str(),
+            meta.operation,
+            resp.status().as_u16(),
+            start.elapsed(),
+        );
         app.history.push(entry(
             &app,
             meta,

@@ -1,0 +1,172 @@
+//! `GET …/pending` throughput against a minimal hyper + rustls server that returns a JSON
+//! body of the same size (the baseline), measured in the same run with the same client:
+//! `cargo bench -p vault --bench polling_vs_baseline`. Env: `BENCH_CLIENTS` (256),
+//! `BENCH_SECS` (10). Client and servers share the machine's cores, so absolute figures are
+//! lower bounds; the ratio is the figure of merit (issue target: at least 70%, p99 < 10 ms).
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let clients = env_or("BENCH_CLIENTS", 256);
+    let secs = env_or("BENCH_SECS", 10) as u64;
+
+    // vault with one operation that stays inProgress (issuer Unknown).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let token = CancellationToken::new();
+    let handle = vault::serve(listener, vault::Config::new(dir.path()), token.clone())
+        .await
+        .expect("vault starts");
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).expect("pem")])
+        .pool_max_idle_per_host(clients * 2)
+        .build()
+        .expect("client");
+    let body = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=poll"},"issuer":{"name":"Unknown"}}}"#;
+    let created = client
+        .post(format!(
+            "{}/certificates/poll/create?api-version=7.5",
+            handle.url()
+        ))
+        .bearer_auth("bench")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 202);
+    let vault_url = format!("{}/certificates/poll/pending?api-version=7.5", handle.url());
+    let sample = client
+        .get(&vault_url)
+        .bearer_auth("bench")
+        .send()
+        .await
+        .expect("poll")
+        .bytes()
+        .await
+        .expect("body");
+
+    // The baseline: same TLS stack, same certificate, a fixed body of the same size.
+    let baseline = baseline_server(dir.path(), sample.clone(), token.clone()).await;
+    let baseline_url = format!(
+        "https://127.0.0.1:{}/certificates/poll/pending",
+        baseline.port()
+    );
+
+    println!(
+        "machine: {} cores; {clients} keep-alive clients, {secs}s per run, body {} bytes",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        sample.len()
+    );
+    let (base_rps, base_p99) =
+        load(&client, &baseline_url, clients, Duration::from_secs(secs)).await;
+    println!("baseline hyper+rustls: {base_rps:.0} requests/s, p99 {base_p99:.2} ms");
+    let (vault_rps, vault_p99) =
+        load(&client, &vault_url, clients, Duration::from_secs(secs)).await;
+    println!("vault GET .../pending: {vault_rps:.0} requests/s, p99 {vault_p99:.2} ms");
+    println!("vault / baseline: {:.0}%", 100.0 * vault_rps / base_rps);
+
+    token.cancel();
+    handle.stopped().await;
+}
+
+async fn baseline_server(
+    data_dir: &std::path::Path,
+    body: Bytes,
+    token: CancellationToken,
+) -> std::net::SocketAddr {
+    let tls = vault::tls::setup(data_dir, &[], None).expect("tls");
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.server_config.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let body = Arc::new(body);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = tokio::select! {
+                _ = token.cancelled() => break,
+                r = listener.accept() => match r { Ok(p) => p, Err(_) => continue },
+            };
+            let _ = tcp.set_nodelay(true);
+            let (acceptor, body) = (acceptor.clone(), body.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        let mut resp = hyper::Response::new(Full::new((*body).clone()));
+                        resp.headers_mut().insert(
+                            hyper::header::CONTENT_TYPE,
+                            hyper::header::HeaderValue::from_static(
+                                "application/json; charset=utf-8",
+                            ),
+                        );
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    clients: usize,
+    duration: Duration,
+) -> (f64, f64) {
+    let deadline = Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, url) = (client.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let resp = client
+                    .get(&url)
+                    .bearer_auth("bench")
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(resp.status().as_u16(), 200);
+                let _ = resp.bytes().await.expect("body");
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("client task"));
+    }
+    all.sort_by(|a, b| a.total_cmp(b));
+    let p99 = all
+        .get((all.len() as f64 * 0.99) as usize)
+        .copied()
+        .unwrap_or(0.0);
+    (all.len() as f64 / duration.as_secs_f64(), p99)
+}
