@@ -193,10 +193,10 @@ impl DigiCert {
                 }
             }
             "rejected" | "denied" => OrderStatus::Rejected {
-                message: format!("DigiCert {status} order {order_id}."),
+                message: with_reason(format!("DigiCert {status} order {order_id}."), order),
             },
             "canceled" | "cancelled" => OrderStatus::Cancelled {
-                message: format!("DigiCert order {order_id} was canceled."),
+                message: with_reason(format!("DigiCert order {order_id} was canceled."), order),
             },
             "revoked" | "expired" => OrderStatus::Revoked {
                 message: format!("DigiCert order {order_id} is {status}."),
@@ -500,9 +500,41 @@ fn normalize_pem(text: &str) -> String {
         .collect()
 }
 
+/// The CA's own words on a rejection or cancellation, as DigiCert returns them: the request's
+/// `processor_comment`, else the order's `notes`.
+fn with_reason(summary: String, order: &Value) -> String {
+    let reason = order
+        .pointer("/requests/0/processor_comment")
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| {
+            order
+                .get("notes")
+                .and_then(Value::as_str)
+                .filter(|r| !r.trim().is_empty())
+        });
+    match reason {
+        Some(reason) => format!("{summary} Reason: {}", reason.trim()),
+        None => summary,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejection_reason_is_passed_through() {
+        let order = serde_json::json!({"status": "rejected",
+            "requests": [{"id": 1, "status": "rejected", "processor_comment": "Org validation failed"}]});
+        assert_eq!(
+            with_reason("DigiCert rejected order 7.".into(), &order),
+            "DigiCert rejected order 7. Reason: Org validation failed"
+        );
+        let notes = serde_json::json!({"status": "canceled", "notes": "duplicate"});
+        assert!(with_reason("x".into(), &notes).ends_with("Reason: duplicate"));
+        assert_eq!(with_reason("x".into(), &serde_json::json!({})), "x");
+    }
     use crate::providers::http::test_support::{chain, client, order, pem};
     use wiremock::matchers::{body_partial_json, header, method, path, query_param};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
