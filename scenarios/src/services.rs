@@ -1,0 +1,210 @@
+//! The services a run talks to: started in-process on free ports with temporary data dirs
+//! ([`LocalServices::start`]), or already running somewhere ([`Endpoints`] from URLs and CA files).
+
+use crate::error::Error;
+use shared::models::ProviderKind;
+use std::path::PathBuf;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// Where vault and ca-sim are, and which CA each one's TLS certificate chains to.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// `https://127.0.0.1:PORT`, no trailing slash.
+    pub vault_url: String,
+    pub vault_ca_pem: String,
+    pub vault_ca_path: Option<PathBuf>,
+    /// `https://127.0.0.1:PORT`, no trailing slash.
+    pub ca_sim_url: String,
+    pub ca_sim_ca_pem: String,
+    pub ca_sim_ca_path: Option<PathBuf>,
+}
+
+impl Endpoints {
+    /// Endpoints of services someone else runs; the CA files are read now.
+    pub fn external(
+        vault_url: &str,
+        vault_ca: &std::path::Path,
+        ca_sim_url: &str,
+        ca_sim_ca: &std::path::Path,
+    ) -> Result<Self, Error> {
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|e| Error::Io {
+                path: p.to_path_buf(),
+                source: e,
+            })
+        };
+        Ok(Self {
+            vault_url: vault_url.trim_end_matches('/').to_string(),
+            vault_ca_pem: read(vault_ca)?,
+            vault_ca_path: Some(vault_ca.to_path_buf()),
+            ca_sim_url: ca_sim_url.trim_end_matches('/').to_string(),
+            ca_sim_ca_pem: read(ca_sim_ca)?,
+            ca_sim_ca_path: Some(ca_sim_ca.to_path_buf()),
+        })
+    }
+}
+
+/// Knobs of the in-process services.
+#[derive(Debug, Clone)]
+pub struct LocalOptions {
+    /// ca-sim simulated seconds per real second.
+    pub time_scale: f64,
+    /// ca-sim seed.
+    pub seed: u64,
+    /// Timing profile of ca-sim's built-in accounts (ca-sim's default is `fixed:2s`).
+    pub builtin_profile: Option<String>,
+    /// vault's first wait between polls of a CA order.
+    pub provider_poll_interval: Duration,
+    /// vault's retry budget for transient CA failures.
+    pub provider_deadline: Duration,
+    /// vault's timeout of one CA call.
+    pub provider_timeout: Duration,
+    /// vault's self-signed issuance delay.
+    pub self_signed_delay: Duration,
+    /// Keep data here instead of a temporary directory.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Default for LocalOptions {
+    /// Fast settings for conformance runs: quick polls, short retry budgets.
+    fn default() -> Self {
+        Self {
+            time_scale: 1.0,
+            seed: 1,
+            builtin_profile: Some("fixed:300ms".into()),
+            provider_poll_interval: Duration::from_millis(150),
+            provider_deadline: Duration::from_secs(20),
+            provider_timeout: Duration::from_secs(3),
+            self_signed_delay: Duration::ZERO,
+            data_dir: None,
+        }
+    }
+}
+
+/// vault and ca-sim running in this process. Dropping it stops both.
+pub struct LocalServices {
+    pub endpoints: Endpoints,
+    shutdown: CancellationToken,
+    vault: Option<vault::Handle>,
+    ca_sim: Option<ca_sim::Handle>,
+    _temp: Option<TempDir>,
+}
+
+impl LocalServices {
+    /// Starts ca-sim, then vault pointed at it, each on `127.0.0.1:0`.
+    pub async fn start(options: LocalOptions) -> Result<Self, Error> {
+        let (root, temp) = match &options.data_dir {
+            Some(d) => (d.clone(), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("scenarios-")
+                    .tempdir()
+                    .map_err(|e| Error::Io {
+                        path: std::env::temp_dir(),
+                        source: e,
+                    })?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let shutdown = CancellationToken::new();
+        let bind = |service: &'static str| async move {
+            tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| Error::Start {
+                    service,
+                    message: format!("bind 127.0.0.1:0: {e}"),
+                })
+        };
+
+        let mut cfg = ca_sim::Config::new(root.join("ca-sim"));
+        cfg.ephemeral = true;
+        cfg.seed = options.seed;
+        cfg.time_scale = options.time_scale;
+        cfg.digicert_rate_limits = Vec::new();
+        if let Some(profile) = &options.builtin_profile {
+            for a in &mut cfg.accounts {
+                a.profile = Some(profile.clone());
+            }
+        }
+        let ca = ca_sim::serve(bind("ca-sim").await?, cfg, shutdown.clone())
+            .await
+            .map_err(|e| Error::Start {
+                service: "ca-sim",
+                message: e.to_string(),
+            })?;
+        let ca_url = ca.url();
+
+        let mut vcfg = vault::Config::new(root.join("vault"));
+        let endpoint = |path: &str| {
+            url::Url::parse(&format!("{ca_url}{path}")).map_err(|e| Error::Start {
+                service: "vault",
+                message: format!("provider endpoint: {e}"),
+            })
+        };
+        vcfg.provider_endpoints = vec![
+            (ProviderKind::DigiCert, endpoint("/services/v2")?),
+            (ProviderKind::GlobalSign, endpoint("/kb/ws/v1")?),
+            (ProviderKind::WoSign, endpoint("/api/v1")?),
+        ];
+        vcfg.provider_ca = vec![ca.ca_path.clone()];
+        vcfg.provider_poll_interval = options.provider_poll_interval;
+        vcfg.provider_deadline = options.provider_deadline;
+        vcfg.provider_timeout = options.provider_timeout;
+        vcfg.retry_after = Duration::from_secs(1);
+        vcfg.self_signed_delay = options.self_signed_delay;
+        let v = vault::serve(bind("vault").await?, vcfg, shutdown.clone())
+            .await
+            .map_err(|e| Error::Start {
+                service: "vault",
+                message: e.to_string(),
+            })?;
+
+        Ok(Self {
+            endpoints: Endpoints {
+                vault_url: v.url(),
+                vault_ca_pem: v.ca_pem.clone(),
+                vault_ca_path: Some(v.ca_path.clone()),
+                ca_sim_url: ca_url,
+                ca_sim_ca_pem: ca.ca_pem.clone(),
+                ca_sim_ca_path: Some(ca.ca_path.clone()),
+            },
+            shutdown,
+            vault: Some(v),
+            ca_sim: Some(ca),
+            _temp: temp,
+        })
+    }
+
+    /// The WoSign issuing root is flagged distrusted by ca-sim; this says so in words.
+    pub fn ca_sim_roots(&self) -> Vec<(String, String)> {
+        self.ca_sim
+            .as_ref()
+            .map(|h| {
+                h.roots
+                    .iter()
+                    .map(|(d, pem, _)| (d.to_string(), pem.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Stops both services and waits (bounded) until they have.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let grace = Duration::from_secs(15);
+        if let Some(v) = self.vault.take() {
+            let _ = tokio::time::timeout(grace, v.stopped()).await;
+        }
+        if let Some(c) = self.ca_sim.take() {
+            let _ = tokio::time::timeout(grace, c.stopped()).await;
+        }
+    }
+}
+
+impl Drop for LocalServices {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,77 @@
+//! Runs every scenario file in `scenarios/cases/` against in-process services and asserts that
+//! all of them pass; also checks that bad files are reported with file, line and field.
+
+use scenarios::report::{self, Progress};
+use scenarios::runner::{self, Env};
+use scenarios::services::{LocalOptions, LocalServices};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_case_file_passes() {
+    let cases = scenarios::case::load_paths(&[cases_dir()]).expect("case files parse");
+    assert!(
+        cases.len() >= 25,
+        "expected at least 25 cases, found {}",
+        cases.len()
+    );
+    let services = LocalServices::start(LocalOptions::default())
+        .await
+        .expect("start vault and ca-sim");
+    let env = Env::new(&services.endpoints).expect("clients");
+    let started = Instant::now();
+    let reports = runner::run_all(&env, &cases, Arc::new(Progress { verbose: false }), 8).await;
+    let table = report::summary_table(&reports);
+    println!("{table}");
+    println!("total {:.1}s", started.elapsed().as_secs_f64());
+    services.stop().await;
+    let failed: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("{}: {}", r.name, r.error.as_deref().unwrap_or("")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "failed scenarios:\n{}\n\n{table}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn bad_files_name_file_line_and_field() {
+    let file = Path::new("cases/bad.toml");
+    let text = "name = \"bad\"\n\n[[steps]]\ndo = \"poll_until\"\nname = \"x\"\ndeadline = \"2 fortnights\"\n";
+    let err = scenarios::case::parse(text, file).unwrap_err().to_string();
+    assert!(err.starts_with("cases/bad.toml:"), "{err}");
+    assert!(
+        err.contains("deadline") || err.contains("duration"),
+        "{err}"
+    );
+
+    let text =
+        "name = \"bad\"\n\n[[steps]]\ndo = \"get\"\nname = \"x\"\nexpect = { staus = 200 }\n";
+    let err = scenarios::case::parse(text, file).unwrap_err().to_string();
+    assert!(err.contains("cases/bad.toml:6:"), "{err}");
+    assert!(err.contains("staus"), "{err}");
+
+    let text = "name = \"bad\"\n\n[[steps]]\ndo = \"teleport\"\nname = \"x\"\n";
+    let err = scenarios::case::parse(text, file).unwrap_err().to_string();
+    assert!(err.contains("cases/bad.toml:"), "{err}");
+    assert!(err.contains("teleport"), "{err}");
+
+    let text = "name = \"bad\"\n\n[[setup.faults]]\noperation = \"poll\"\naction = { kind = \"explode\" }\n\n[[steps]]\ndo = \"get\"\nname = \"x\"\n";
+    let err = scenarios::case::parse(text, file).unwrap_err().to_string();
+    assert!(err.contains("explode"), "{err}");
+
+    let text = "name = \"bad\"\ntimeout = 5\n\n[[steps]]\ndo = \"get\"\nname = \"x\"\nexpect = { error_message = \"([\" }\n";
+    let err = scenarios::case::parse(text, file).unwrap_err().to_string();
+    assert!(
+        err.contains(":7:") && err.contains("error_message"),
+        "{err}"
+    );
+}

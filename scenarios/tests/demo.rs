@@ -1,0 +1,33 @@
+//! `scenarios demo` in CI: the showcase runs end to end, passes, and stays well under a minute.
+
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demo_passes_well_under_a_minute() {
+    let outcome = scenarios::demo::run(scenarios::demo::DemoOptions { quiet: false })
+        .await
+        .expect("demo starts");
+    let failed: Vec<String> = outcome
+        .reports
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| format!("{}: {}", r.name, r.error.as_deref().unwrap_or("")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "demo scenarios failed:\n{}",
+        failed.join("\n")
+    );
+    assert_eq!(outcome.reports.len(), scenarios::demo::SHOWCASE.len());
+    assert!(
+        outcome.duration < Duration::from_secs(45),
+        "the demo took {:?}",
+        outcome.duration
+    );
+}
+
+#[test]
+fn showcase_files_parse() {
+    let cases = scenarios::demo::showcase().expect("showcase parses");
+    assert!(cases.len() >= 9);
+}
