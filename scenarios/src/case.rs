@@ -140,6 +140,16 @@ pub enum Step {
         /// `application/x-pkcs12` (default) or `application/x-pem-file`.
         #[serde(default)]
         content_type: Option<String>,
+        /// The policy's `key_props.reuse_key` (default false).
+        #[serde(default)]
+        reuse_key: Option<bool>,
+        /// The policy's lifetime actions (vault's default when empty: AutoRenew at 80 %, or
+        /// EmailContacts for issuer Unknown).
+        #[serde(default)]
+        lifetime_actions: Vec<LifetimeActionSpec>,
+        /// Tags of the new version.
+        #[serde(default)]
+        tags: Option<toml::Table>,
         /// Send this body verbatim instead of building one from the fields above.
         #[serde(default)]
         body: Option<toml::Value>,
@@ -431,6 +441,19 @@ pub enum Step {
         #[serde(default)]
         say: Option<String>,
     },
+    /// Reads vault's notification outbox (`GET /_admin/notifications`, only the certificate
+    /// `name` when given; only rows added since the scenario started) until `expect` holds or
+    /// `wait` (default 20s) has passed.
+    Notifications {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        wait: Option<Dur>,
+        #[serde(default)]
+        expect: Expect,
+        #[serde(default)]
+        say: Option<String>,
+    },
     /// Waits (use `poll_until` to wait for state).
     Sleep {
         #[serde(rename = "for")]
@@ -521,6 +544,9 @@ pub struct Expect {
     /// JSON pointer → expected value, checked on the response body (e.g. `"/provider" = "DigiCert"`).
     #[serde(default)]
     pub json: toml::Table,
+    /// `notifications`: counts of outbox rows matching kind / recipient / certificate / ...
+    #[serde(default)]
+    pub notifications: Vec<NotificationCount>,
 }
 
 impl Expect {
@@ -554,6 +580,48 @@ pub struct CaRequests {
     /// Only requests a fault rule answered (`true`) or that were answered normally (`false`).
     #[serde(default)]
     pub faulted: Option<bool>,
+    #[serde(default)]
+    pub count: Option<usize>,
+    #[serde(default)]
+    pub min: Option<usize>,
+    #[serde(default)]
+    pub max: Option<usize>,
+}
+
+/// One lifetime action of a `create` policy: `action` plus one trigger.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimeActionSpec {
+    /// `AutoRenew` or `EmailContacts`.
+    pub action: String,
+    #[serde(default)]
+    pub lifetime_percentage: Option<u32>,
+    #[serde(default)]
+    pub days_before_expiry: Option<u32>,
+}
+
+/// A count of vault outbox rows (`GET /_admin/notifications`) matching every given field.
+/// Without `count`, `min` or `max`: at least one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationCount {
+    /// `imported`, `expiring`, `renewed`, `renewal_failed`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The contact's address (rows without recipients have none).
+    #[serde(default)]
+    pub recipient: Option<String>,
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// Delivery status: `pending`, `sent`, `failed`, `not_sent`, `no_recipients`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Regular expression searched in the subject.
+    #[serde(default)]
+    pub subject: Option<Pattern>,
+    /// Regular expression searched in the body.
+    #[serde(default)]
+    pub body: Option<Pattern>,
     #[serde(default)]
     pub count: Option<usize>,
     #[serde(default)]
@@ -655,6 +723,7 @@ impl Step {
             Step::CaReject { .. } => "ca_reject",
             Step::CaOrder { .. } => "ca_order",
             Step::SetFaults { .. } => "set_faults",
+            Step::Notifications { .. } => "notifications",
             Step::Sleep { .. } => "sleep",
         }
     }
@@ -676,7 +745,7 @@ impl Step {
             | Step::Recover { name, .. }
             | Step::Purge { name, .. }
             | Step::Backup { name, .. } => Some(name),
-            Step::List { name, .. } => name.as_deref(),
+            Step::List { name, .. } | Step::Notifications { name, .. } => name.as_deref(),
             _ => None,
         }
     }
@@ -731,6 +800,7 @@ impl Step {
             | Step::CaReject { expect, .. }
             | Step::CaOrder { expect, .. }
             | Step::SetFaults { expect, .. }
+            | Step::Notifications { expect, .. }
             | Step::Sleep { expect, .. } => expect,
         }
     }
@@ -765,6 +835,7 @@ impl Step {
             | Step::CaReject { say, .. }
             | Step::CaOrder { say, .. }
             | Step::SetFaults { say, .. }
+            | Step::Notifications { say, .. }
             | Step::Sleep { say, .. } => say.as_deref(),
         }
     }
@@ -779,6 +850,10 @@ impl Step {
                 | Step::AdvanceClock { .. }
                 | Step::SetFaults { .. }
         ) || !self.expect().ca_requests.is_empty()
+            // The whole outbox (not one certificate's): other scenarios' notices would count.
+            || matches!(self, Step::Notifications { name: None, expect, .. }
+                if expect.notifications.is_empty()
+                    || expect.notifications.iter().any(|n| n.certificate.is_none()))
             || matches!(self, Step::List { of: ListOf::Certificates | ListOf::Deleted | ListOf::Issuers, expect, .. } if expect.count.is_some() && expect.prefix.is_none())
     }
 }
@@ -840,6 +915,38 @@ impl Case {
                 .steps
                 .iter()
                 .any(|s| matches!(s.get_ref(), Step::SetFaults { .. }))
+    }
+
+    /// Whether the scenario moves vault's clock (its offset is restored afterwards).
+    pub fn moves_vault_clock(&self) -> bool {
+        self.setup.vault_clock_offset.is_some()
+            || self.steps.iter().any(|s| {
+                matches!(
+                    s.get_ref(),
+                    Step::AdvanceClock {
+                        seconds: Some(_),
+                        ..
+                    }
+                )
+            })
+    }
+
+    /// Whether the scenario changes vault's certificate contacts (restored afterwards).
+    pub fn changes_contacts(&self) -> bool {
+        !self.setup.contacts.is_empty()
+            || self.steps.iter().any(|s| {
+                matches!(
+                    s.get_ref(),
+                    Step::SetContacts { .. } | Step::DeleteContacts { .. }
+                )
+            })
+    }
+
+    /// Whether any step reads vault's notification outbox.
+    pub fn reads_notifications(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.get_ref(), Step::Notifications { .. }))
     }
 
     /// Whether any expectation counts ca-sim requests (history is cleared first).
@@ -954,6 +1061,27 @@ fn validate(case: &Case, text: &str, file: &Path) -> Result<(), Error> {
                 ))
             }
             _ => {}
+        }
+        if !step.get_ref().expect().notifications.is_empty()
+            && !matches!(step.get_ref(), Step::Notifications { .. })
+        {
+            return Err(bad(
+                line,
+                "field `notifications`: only a `notifications` step reads the outbox".into(),
+            ));
+        }
+        if let Some(n) = step
+            .get_ref()
+            .expect()
+            .notifications
+            .iter()
+            .find(|n| matches!((n.min, n.max), (Some(a), Some(b)) if a > b))
+        {
+            let _ = n;
+            return Err(bad(
+                line,
+                "field `notifications`: `min` is greater than `max`".into(),
+            ));
         }
         if let Some(r) = step
             .get_ref()

@@ -75,3 +75,30 @@ fn bad_files_name_file_line_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn clock_contacts_and_whole_outbox_scenarios_run_alone() {
+    let cases = scenarios::case::load_paths(&[cases_dir()]).expect("case files parse");
+    let lifetime: Vec<_> = cases
+        .iter()
+        .filter(|c| c.name.starts_with("lifetime-"))
+        .collect();
+    assert!(lifetime.len() >= 5, "the lifetime cases");
+    for c in cases
+        .iter()
+        .filter(|c| c.moves_vault_clock() || c.changes_contacts())
+    {
+        assert!(c.is_exclusive(), "{} changes global state", c.name);
+    }
+
+    let file = Path::new("x.toml");
+    let one = "name = \"n\"\n\n[[steps]]\ndo = \"notifications\"\nname = \"c\"\nexpect = { notifications = [{ kind = \"renewed\", count = 1 }] }\n";
+    assert!(!scenarios::case::parse(one, file).unwrap().is_exclusive());
+    let all = "name = \"n\"\n\n[[steps]]\ndo = \"notifications\"\nexpect = { notifications = [{ kind = \"renewed\" }] }\n";
+    assert!(scenarios::case::parse(all, file).unwrap().is_exclusive());
+    let misplaced = "name = \"n\"\n\n[[steps]]\ndo = \"get\"\nname = \"c\"\nexpect = { notifications = [{ kind = \"renewed\" }] }\n";
+    let err = scenarios::case::parse(misplaced, file)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("notifications"), "{err}");
+}

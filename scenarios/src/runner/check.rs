@@ -2,7 +2,7 @@
 //! the failure message.
 
 use super::Env;
-use crate::case::{Expect, Step};
+use crate::case::{Expect, NotificationCount, Step};
 use crate::client::Reply;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -22,6 +22,8 @@ pub(crate) struct Observed {
     pub list: Option<Vec<String>>,
     /// A ca-sim order.
     pub ca_order: Option<Value>,
+    /// Vault outbox rows added since the scenario started (`notifications`).
+    pub notifications: Option<Vec<Value>>,
 }
 
 fn short(v: &Value) -> String {
@@ -183,6 +185,14 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
                 return Err(format!("expected distrusted = {want}, got {got}"));
             }
         }
+    }
+
+    if !e.notifications.is_empty() {
+        let rows = obs
+            .notifications
+            .as_ref()
+            .ok_or("notifications need a `notifications` step")?;
+        check_notifications(&e.notifications, rows)?;
     }
 
     if e.wants_cert() {
@@ -384,6 +394,90 @@ async fn check_cert(env: &Env, e: &Expect, obs: &Observed) -> Result<(), String>
             if n != want {
                 return Err(format!("expected a chain of {want}, got {n}"));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Outbox rows against `notifications` expectations.
+fn check_notifications(wanted: &[NotificationCount], rows: &[Value]) -> Result<(), String> {
+    let text = |row: &Value, field: &str| row[field].as_str().unwrap_or("").to_string();
+    for w in wanted {
+        let n = rows
+            .iter()
+            .filter(|r| w.kind.as_ref().is_none_or(|k| &text(r, "kind") == k))
+            .filter(|r| {
+                w.recipient
+                    .as_ref()
+                    .is_none_or(|x| text(r, "recipient").eq_ignore_ascii_case(x))
+            })
+            .filter(|r| {
+                w.certificate
+                    .as_ref()
+                    .is_none_or(|c| text(r, "certificate").eq_ignore_ascii_case(c))
+            })
+            .filter(|r| w.status.as_ref().is_none_or(|x| &text(r, "status") == x))
+            .filter(|r| {
+                w.subject
+                    .as_ref()
+                    .is_none_or(|p| p.0.is_match(&text(r, "subject")))
+            })
+            .filter(|r| {
+                w.body
+                    .as_ref()
+                    .is_none_or(|p| p.0.is_match(&text(r, "body")))
+            })
+            .count();
+        let mut what = Vec::new();
+        for (label, value) in [
+            ("kind", &w.kind),
+            ("recipient", &w.recipient),
+            ("certificate", &w.certificate),
+            ("status", &w.status),
+        ] {
+            if let Some(v) = value {
+                what.push(format!("{label} {v}"));
+            }
+        }
+        if let Some(p) = &w.subject {
+            what.push(format!("subject /{}/", p.0));
+        }
+        if let Some(p) = &w.body {
+            what.push(format!("body /{}/", p.0));
+        }
+        let what = if what.is_empty() {
+            "notifications".to_string()
+        } else {
+            format!("notifications ({})", what.join(", "))
+        };
+        let seen = || {
+            let list: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} to {} [{}]",
+                        text(r, "kind"),
+                        text(r, "certificate"),
+                        r["recipient"].as_str().unwrap_or("-"),
+                        text(r, "status")
+                    )
+                })
+                .collect();
+            if list.is_empty() {
+                "the outbox has no rows from this scenario".to_string()
+            } else {
+                format!("seen: {}", list.join("; "))
+            }
+        };
+        let fail = match (w.count, w.min, w.max) {
+            (Some(c), _, _) if n != c => Some(format!("expected {c} {what}, got {n}")),
+            (_, Some(m), _) if n < m => Some(format!("expected at least {m} {what}, got {n}")),
+            (_, _, Some(m)) if n > m => Some(format!("expected at most {m} {what}, got {n}")),
+            (None, None, None) if n == 0 => Some(format!("expected {what}, got none")),
+            _ => None,
+        };
+        if let Some(f) = fail {
+            return Err(format!("{f}; {}", seen()));
         }
     }
     Ok(())

@@ -112,6 +112,9 @@ pub(crate) struct CaseState {
     pub backups: HashMap<String, String>,
     /// ca-sim orders up to this sequence number predate the case (earlier runs) and are ignored.
     pub orders_before: u64,
+    /// Outbox rows up to this id predate the case (earlier runs, other scenarios) and are
+    /// ignored by `notifications` steps.
+    pub notifications_before: u64,
 }
 
 /// Keeps cases whose name contains one of `names` (if any) and that carry one of `tags` (if
@@ -131,6 +134,8 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
     let mut reports: Vec<StepReport> = Vec::new();
     let timeout = case.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT);
 
+    // Global state the case changes, read first so that teardown puts it back.
+    let saved = steps::snapshot(env, case).await;
     let body = async {
         steps::setup(env, case)
             .await
@@ -146,6 +151,11 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
             state.orders_before = env
                 .ca_sim
                 .last_order_seq()
+                .await
+                .map_err(|e| format!("setup: {e}"))?;
+        }
+        if case.reads_notifications() {
+            state.notifications_before = steps::last_notification_id(env)
                 .await
                 .map_err(|e| format!("setup: {e}"))?;
         }
@@ -180,7 +190,7 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
         Ok(Err(e)) => Some(e),
         Err(_) => Some(format!("timed out after {}s", timeout.as_secs_f64())),
     };
-    if let Err(e) = steps::teardown(env, case).await {
+    if let Err(e) = steps::teardown(env, case, &saved).await {
         tracing_free_warn(&format!("{}: teardown: {e}", case.name));
     }
     for index in reports.len()..case.steps.len() {

@@ -2,7 +2,7 @@
 
 use super::check::{self, Observed};
 use super::{CaseState, Env, Failure, Observer};
-use crate::case::{Case, IssuerSpec, ListOf, Signer, Step};
+use crate::case::{Case, IssuerSpec, LifetimeActionSpec, ListOf, Signer, Step};
 use crate::client::Reply;
 use crate::error::Error;
 use crate::extca::{self, ExternalCa};
@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// How long ca-sim admin steps wait for vault to have placed the order.
 const ORDER_WAIT: Duration = Duration::from_secs(15);
+/// How long `notifications` waits for its expectations by default.
+const NOTIFICATION_WAIT: Duration = Duration::from_secs(20);
 
 fn enc(name: &str) -> String {
     // Certificate names are [0-9a-zA-Z-]; anything else is sent as is so vault can refuse it.
@@ -120,32 +122,110 @@ pub(crate) async fn setup(env: &Env, case: &Case) -> Result<(), Error> {
     Ok(())
 }
 
-/// Undoes global changes: fault rules are cleared, vault's clock offset reset.
-pub(crate) async fn teardown(env: &Env, case: &Case) -> Result<(), Error> {
+/// Global vault state as it was before a case that changes it.
+#[derive(Debug, Default)]
+pub(crate) struct Saved {
+    /// Vault's clock offset in seconds (`None`: unknown, reset to 0).
+    clock_offset: Option<i64>,
+    /// The certificate contacts: `Some(None)` when none were set; `None`: unknown, left alone.
+    contacts: Option<Option<Value>>,
+}
+
+/// Reads what the case will change globally (vault's clock offset, the contacts), so that
+/// [`teardown`] can put it back. Failures are warnings: teardown then falls back to defaults.
+pub(crate) async fn snapshot(env: &Env, case: &Case) -> Saved {
+    let mut saved = Saved::default();
+    if case.moves_vault_clock() {
+        match env.vault.get("/_admin/clock").await {
+            Ok(r) if r.is_success() => saved.clock_offset = r.body["offset_seconds"].as_i64(),
+            Ok(r) => eprintln!(
+                "warning: {}: vault clock: {} {}",
+                case.name, r.status, r.body
+            ),
+            Err(e) => eprintln!("warning: {}: vault clock: {e}", case.name),
+        }
+    }
+    if case.changes_contacts() {
+        match env.vault.get("/certificates/contacts").await {
+            Ok(r) if r.is_success() => saved.contacts = Some(Some(r.body["contacts"].clone())),
+            Ok(r) if r.status == 404 => saved.contacts = Some(None),
+            Ok(r) => eprintln!("warning: {}: contacts: {} {}", case.name, r.status, r.body),
+            Err(e) => eprintln!("warning: {}: contacts: {e}", case.name),
+        }
+    }
+    saved
+}
+
+/// Undoes global changes: fault rules are cleared; vault's clock offset and the contacts are
+/// put back as they were before the case.
+pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<(), Error> {
     if case.touches_faults() {
         env.ca_sim.call(Method::DELETE, "/faults", None).await?;
     }
-    let moved_clock = case.setup.vault_clock_offset.is_some()
-        || case.steps.iter().any(|s| {
-            matches!(
-                s.get_ref(),
-                Step::AdvanceClock {
-                    seconds: Some(_),
-                    ..
-                }
-            )
-        });
-    if moved_clock {
-        env.vault
+    if case.moves_vault_clock() {
+        let offset = saved.clock_offset.unwrap_or(0);
+        let r = env
+            .vault
             .send(
                 Method::PUT,
                 "/_admin/clock",
-                Some(&json!({ "offset_seconds": 0 })),
+                Some(&json!({ "offset_seconds": offset })),
                 true,
             )
             .await?;
+        if !r.is_success() {
+            return Err(Error::Client(format!(
+                "vault clock: {} {}",
+                r.status, r.body
+            )));
+        }
+    }
+    match &saved.contacts {
+        Some(Some(contacts)) => {
+            env.vault
+                .send(
+                    Method::PUT,
+                    "/certificates/contacts",
+                    Some(&json!({ "contacts": contacts })),
+                    true,
+                )
+                .await?;
+        }
+        Some(None) => {
+            // 404 when the case already deleted them.
+            env.vault
+                .send(Method::DELETE, "/certificates/contacts", None, true)
+                .await?;
+        }
+        None => {}
     }
     Ok(())
+}
+
+/// The outbox path, for one certificate or all.
+fn notifications_path(name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("/_admin/notifications?certificate={}", enc(n)),
+        None => "/_admin/notifications".to_string(),
+    }
+}
+
+/// The highest outbox row id so far (0 when empty).
+pub(crate) async fn last_notification_id(env: &Env) -> Result<u64, Error> {
+    let r = env.vault.get(&notifications_path(None)).await?;
+    if !r.is_success() {
+        return Err(Error::Client(format!(
+            "vault notifications: {} {}",
+            r.status, r.body
+        )));
+    }
+    Ok(r.body["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["id"].as_u64())
+        .max()
+        .unwrap_or(0))
 }
 
 /// Default credentials of ca-sim's built-in account per provider.
@@ -205,12 +285,29 @@ pub(crate) async fn run_step(
     state: &mut CaseState,
     observer: &dyn Observer,
 ) -> Result<(Option<u16>, Option<String>), Failure> {
-    let observed = perform(env, case, index, step, state, observer).await?;
-    let status = observed.reply.as_ref().map(|r| r.status);
-    check::check(env, step, &observed)
-        .await
-        .map_err(|message| Failure { message, status })?;
-    Ok((status, check::error_seen(&observed)))
+    // `notifications` reads the outbox again until its expectations hold (mail is recorded
+    // by vault's background scheduler, a moment after what caused it).
+    let wait = match step {
+        Step::Notifications { wait, .. } => wait.map(|d| d.0).unwrap_or(NOTIFICATION_WAIT),
+        _ => Duration::ZERO,
+    };
+    let started = Instant::now();
+    loop {
+        let observed = perform(env, case, index, step, state, observer).await?;
+        let status = observed.reply.as_ref().map(|r| r.status);
+        match check::check(env, step, &observed).await {
+            Ok(()) => return Ok((status, check::error_seen(&observed))),
+            Err(message) if started.elapsed() >= wait => {
+                let message = if wait.is_zero() {
+                    message
+                } else {
+                    format!("after {:.1}s: {message}", wait.as_secs_f64())
+                };
+                return Err(Failure { message, status });
+            }
+            Err(_) => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
 }
 
 async fn perform(
@@ -238,23 +335,39 @@ async fn perform(
             validity_months,
             cty,
             content_type,
+            reuse_key,
+            lifetime_actions,
+            tags,
             body,
             ..
         } => {
             let body = match body {
                 Some(b) => toml_to_json(b),
-                None => create_body(
-                    name,
-                    issuer.as_deref().unwrap_or("Self"),
-                    subject.as_deref(),
-                    dns_names,
-                    key_type.as_deref(),
-                    *key_size,
-                    curve.as_deref(),
-                    *validity_months,
-                    cty.as_deref(),
-                    content_type.as_deref(),
-                ),
+                None => {
+                    let mut body = create_body(
+                        name,
+                        issuer.as_deref().unwrap_or("Self"),
+                        subject.as_deref(),
+                        dns_names,
+                        key_type.as_deref(),
+                        *key_size,
+                        curve.as_deref(),
+                        *validity_months,
+                        cty.as_deref(),
+                        content_type.as_deref(),
+                    );
+                    if let Some(r) = reuse_key {
+                        body["policy"]["key_props"]["reuse_key"] = json!(r);
+                    }
+                    if !lifetime_actions.is_empty() {
+                        body["policy"]["lifetime_actions"] =
+                            lifetime_actions_json(lifetime_actions);
+                    }
+                    if let Some(t) = tags {
+                        body["tags"] = serde_json::to_value(t).unwrap_or(Value::Null);
+                    }
+                    body
+                }
             };
             let r = v
                 .send(
@@ -662,6 +775,21 @@ async fn perform(
             let body = serde_json::to_value(rules).map_err(|e| Failure::new(e.to_string()))?;
             obs.reply = Some(env.ca_sim.send(Method::PUT, "/faults", Some(&body)).await?);
         }
+        Step::Notifications { name, .. } => {
+            let r = v.get(&notifications_path(name.as_deref())).await?;
+            if r.is_success() {
+                obs.notifications = Some(
+                    r.body["value"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|n| n["id"].as_u64().unwrap_or(0) > state.notifications_before)
+                        .cloned()
+                        .collect(),
+                );
+            }
+            obs.reply = Some(r);
+        }
         Step::Sleep { duration, .. } => {
             tokio::time::sleep(duration.0).await;
         }
@@ -724,6 +852,23 @@ fn create_body(
             "issuer": issuer_obj,
         }
     })
+}
+
+/// A policy's `lifetime_actions` array.
+fn lifetime_actions_json(actions: &[LifetimeActionSpec]) -> Value {
+    actions
+        .iter()
+        .map(|a| {
+            let mut trigger = json!({});
+            if let Some(p) = a.lifetime_percentage {
+                trigger["lifetime_percentage"] = json!(p);
+            }
+            if let Some(d) = a.days_before_expiry {
+                trigger["days_before_expiry"] = json!(d);
+            }
+            json!({ "trigger": trigger, "action": { "action_type": a.action } })
+        })
+        .collect()
 }
 
 /// Signs the pending CSR with the runner's CA (or certifies another key with `wrong_key`).
