@@ -2,6 +2,7 @@
 //!
 //! - [`models`]: the Azure Key Vault certificates wire models (serde names match the REST API).
 //! - [`crypto`]: key generation, certificates and CSRs, X.509 parsing, PKCS#12 and PEM, JWK.
+//! - [`devtls`]: the dev CA and server certificate services keep in their data dir.
 //! - [`b64`]: the base64 dialects Key Vault uses (standard padded out, lenient in).
 //! - [`clock`]: the one notion of "now", shiftable for tests.
 //! - [`prometheus`]: labelled latency histograms in Prometheus text format.
@@ -9,5 +10,6 @@
 pub mod b64;
 pub mod clock;
 pub mod crypto;
+pub mod devtls;
 pub mod models;
 pub mod prometheus;

@@ -153,18 +153,7 @@ fn read_pair(dir: &Path, id: &str) -> Option<(PrivateKey, Vec<u8>)> {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+    shared::devtls::write_private(path, text).map_err(|e| Error::Config(e.to_string()))
 }
 
 impl Hierarchy {

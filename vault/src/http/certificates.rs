@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::models::{
     BackupBlob, CertificateCreateParameters, CertificateImportParameters, CertificatePolicy,
-    CertificateUpdateParameters, ListResult,
+    CertificateUpdateParameters,
 };
 
 /// `POST /certificates/{name}/create` → 202 with the operation and `Retry-After`.
@@ -58,7 +58,7 @@ pub async fn get_version(
 /// `GET /certificates`: names in order, each with its latest version (spec §7).
 pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
     let page = Page::from_ctx(&ctx)?;
-    let mut rows = app
+    let rows = app
         .service
         .list(
             ListScope::Active,
@@ -67,21 +67,11 @@ pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
             page.max + 1,
         )
         .await?;
-    let more = rows.len() > page.max;
-    rows.truncate(page.max);
-    let cursor = more
-        .then(|| rows.last().map(|(c, _)| c.key.clone()))
-        .flatten();
-    let value = rows
-        .iter()
-        .map(|(c, v)| wire::item(&ctx.base, c, v, false))
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &ListResult {
-            value,
-            next_link: page.next_link(&ctx, cursor),
-        },
+    Ok(page.reply(
+        &ctx,
+        rows,
+        |(c, _)| c.key.clone(),
+        |(c, v)| wire::item(&ctx.base, c, v, false),
     ))
 }
 
@@ -93,20 +83,13 @@ pub async fn versions(
 ) -> Result<Response> {
     let page = Page::from_ctx(&ctx)?;
     let offset = page.offset()?;
-    let (cert, mut versions) = app.service.versions(&name, offset, page.max + 1).await?;
-    let more = versions.len() > page.max;
-    versions.truncate(page.max);
-    let cursor = more.then(|| (offset + page.max).to_string());
-    let value = versions
-        .iter()
-        .map(|v| wire::item(&ctx.base, &cert, v, true))
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &ListResult {
-            value,
-            next_link: page.next_link(&ctx, cursor),
-        },
+    let (cert, versions) = app.service.versions(&name, offset, page.max + 1).await?;
+    let next = (offset + page.max).to_string();
+    Ok(page.reply(
+        &ctx,
+        versions,
+        |_| next.clone(),
+        |v| wire::item(&ctx.base, &cert, v, true),
     ))
 }
 

@@ -8,11 +8,10 @@ use crate::store::ListScope;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shared::models::ListResult;
 
 pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
     let page = Page::from_ctx(&ctx)?;
-    let mut rows = app
+    let rows = app
         .service
         .list(
             ListScope::Deleted,
@@ -21,21 +20,11 @@ pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
             page.max + 1,
         )
         .await?;
-    let more = rows.len() > page.max;
-    rows.truncate(page.max);
-    let cursor = more
-        .then(|| rows.last().map(|(c, _)| c.key.clone()))
-        .flatten();
-    let value = rows
-        .iter()
-        .map(|(c, v)| wire::item(&ctx.base, c, v, false))
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &ListResult {
-            value,
-            next_link: page.next_link(&ctx, cursor),
-        },
+    Ok(page.reply(
+        &ctx,
+        rows,
+        |(c, _)| c.key.clone(),
+        |(c, v)| wire::item(&ctx.base, c, v, false),
     ))
 }
 

@@ -7,27 +7,19 @@ use crate::error::Result;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use shared::models::{IssuerBundle, ListResult};
+use shared::models::IssuerBundle;
 
 pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
     let page = Page::from_ctx(&ctx)?;
-    let mut rows = app
+    let rows = app
         .service
         .issuers(page.cursor.clone(), page.max + 1)
         .await?;
-    let more = rows.len() > page.max;
-    rows.truncate(page.max);
-    let cursor = more.then(|| rows.last().map(|r| r.key.clone())).flatten();
-    let value = rows
-        .iter()
-        .map(|r| wire::issuer_item(&ctx.base, r))
-        .collect();
-    Ok(reply(
-        StatusCode::OK,
-        &ListResult {
-            value,
-            next_link: page.next_link(&ctx, cursor),
-        },
+    Ok(page.reply(
+        &ctx,
+        rows,
+        |r| r.key.clone(),
+        |r| wire::issuer_item(&ctx.base, r),
     ))
 }
 

@@ -2,7 +2,11 @@
 //! absolute `nextLink` that carries `api-version`, `maxresults` and `includePending` through.
 
 use super::extract::Ctx;
+use super::reply;
 use crate::error::{Error, Result};
+use axum::http::StatusCode;
+use axum::response::Response;
+use shared::models::ListResult;
 
 pub const MAX_RESULTS: usize = 25;
 
@@ -79,5 +83,28 @@ impl Page {
             link.push_str("&includePending=true");
         }
         Some(link)
+    }
+}
+
+impl Page {
+    /// Renders `rows` (fetched with `max + 1` to learn whether more follow) as one page;
+    /// `cursor` says where the next page starts after the last row shown.
+    pub fn reply<R, T: serde::Serialize>(
+        &self,
+        ctx: &Ctx,
+        mut rows: Vec<R>,
+        cursor: impl Fn(&R) -> String,
+        item: impl Fn(&R) -> T,
+    ) -> Response {
+        let more = rows.len() > self.max;
+        rows.truncate(self.max);
+        let next = if more { rows.last().map(&cursor) } else { None };
+        reply(
+            StatusCode::OK,
+            &ListResult {
+                value: rows.iter().map(item).collect(),
+                next_link: self.next_link(ctx, next),
+            },
+        )
     }
 }
