@@ -23,6 +23,10 @@ async fn main() -> anyhow::Result<()> {
         providers = ?config.provider_endpoints.iter().map(|(k, u)| format!("{k}={u}")).collect::<Vec<_>>(),
         provider_poll_interval_ms = config.provider_poll_interval.as_millis() as u64,
         provider_deadline_s = config.provider_deadline.as_secs(),
+        provider_timeout_ms = config.provider_timeout.as_millis() as u64,
+        throttle = ?config.throttle,
+        smtp = config.smtp.is_some(),
+        lifetime_scan_interval_s = config.lifetime_scan_interval.as_secs(),
         "starting vault"
     );
     let listener = tokio::net::TcpListener::bind(cli.listen)
