@@ -8,12 +8,14 @@
 //!   progress through [`runner::Observer`].
 //! - [`report`]: summary table, JUnit XML and JSON.
 //! - [`demo`]: the narrated showcase.
+//! - [`load`]: the load generator behind `scenarios load` and its report.
 
 pub mod case;
 pub mod client;
 pub mod demo;
 pub mod error;
 pub mod extca;
+pub mod load;
 pub mod report;
 pub mod runner;
 pub mod services;

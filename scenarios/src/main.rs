@@ -1,5 +1,5 @@
-//! `scenarios`: run scenario files against vault and ca-sim, show the demo, or keep both
-//! services up for SDK experiments. Thin CLI over the `scenarios` library.
+//! `scenarios`: run scenario files against vault and ca-sim, show the demo, keep both
+//! services up for SDK experiments, or load-test them. Thin CLI over the `scenarios` library.
 
 mod cmd;
 
@@ -21,6 +21,9 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Start ca-sim and vault with the three partner issuers registered; keep them up until Ctrl-C.
     Up(cmd::up::Args),
+    /// Load test: N virtual clients create certificates and poll them to the end, then a
+    /// throughput and latency report (self-started services by default).
+    Load(cmd::load::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +43,7 @@ fn main() -> std::process::ExitCode {
             Command::Run(a) => cmd::run::run(a).await,
             Command::Demo(a) => cmd::demo::run(a).await,
             Command::Up(a) => cmd::up::run(a).await,
+            Command::Load(a) => cmd::load::run(a).await,
         }
     });
     match result {

@@ -65,6 +65,12 @@ pub struct LocalOptions {
     pub self_signed_delay: Duration,
     /// Keep data here instead of a temporary directory.
     pub data_dir: Option<PathBuf>,
+    /// `Retry-After` vault advertises while an operation is in progress.
+    pub retry_after: Duration,
+    /// vault's Key Vault service-limit emulation (429 over budget); `None` = off.
+    pub throttle: Option<vault::http::throttle::Limits>,
+    /// Keep ca-sim's default DigiCert rate limits (off by default so they never dominate).
+    pub digicert_rate_limits: bool,
 }
 
 impl Default for LocalOptions {
@@ -79,6 +85,9 @@ impl Default for LocalOptions {
             provider_timeout: Duration::from_secs(3),
             self_signed_delay: Duration::ZERO,
             data_dir: None,
+            retry_after: Duration::from_secs(1),
+            throttle: None,
+            digicert_rate_limits: false,
         }
     }
 }
@@ -122,7 +131,9 @@ impl LocalServices {
         cfg.ephemeral = true;
         cfg.seed = options.seed;
         cfg.time_scale = options.time_scale;
-        cfg.digicert_rate_limits = Vec::new();
+        if !options.digicert_rate_limits {
+            cfg.digicert_rate_limits = Vec::new();
+        }
         if let Some(profile) = &options.builtin_profile {
             for a in &mut cfg.accounts {
                 a.profile = Some(profile.clone());
@@ -152,7 +163,8 @@ impl LocalServices {
         vcfg.provider_poll_interval = options.provider_poll_interval;
         vcfg.provider_deadline = options.provider_deadline;
         vcfg.provider_timeout = options.provider_timeout;
-        vcfg.retry_after = Duration::from_secs(1);
+        vcfg.retry_after = options.retry_after;
+        vcfg.throttle = options.throttle;
         vcfg.self_signed_delay = options.self_signed_delay;
         let v = vault::serve(bind("vault").await?, vcfg, shutdown.clone())
             .await
