@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+const SEP: &str = "\u{1f}";
+
 /// Upper bounds (seconds) shared by every histogram here: 100 µs to 60 s.
 const BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -38,7 +40,8 @@ pub struct Family {
     name: &'static str,
     help: &'static str,
     labels: &'static [&'static str],
-    series: RwLock<BTreeMap<Vec<String>, Arc<Histogram>>>,
+    /// Label values joined with U+001F (a separator no label value contains).
+    series: RwLock<BTreeMap<String, Arc<Histogram>>>,
 }
 
 impl Family {
@@ -52,7 +55,7 @@ impl Family {
     }
 
     pub fn observe(&self, values: &[&str], d: Duration) {
-        let key: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let key = values.join(SEP);
         let existing = self
             .series
             .read()
@@ -76,11 +79,11 @@ impl Family {
         let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
         let _ = writeln!(out, "# TYPE {} histogram", self.name);
         let series = self.series.read().unwrap_or_else(|p| p.into_inner());
-        for (values, h) in series.iter() {
+        for (joined, h) in series.iter() {
             let labels: Vec<String> = self
                 .labels
                 .iter()
-                .zip(values)
+                .zip(joined.split(SEP))
                 .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
                 .collect();
             let labels = labels.join(",");

@@ -168,6 +168,7 @@ pub async fn serve(
         lifetime: lifetime.clone(),
         throttle: config.throttle.map(http::throttle::Throttle::new),
         metrics: issuance.metrics.clone(),
+        request_ids: http::RequestIds::new(),
     });
     let router = http::router(app.clone());
 

@@ -463,6 +463,26 @@ impl Service {
         Ok(())
     }
 
+    /// The pending operation for `GET …/pending`, the polling hot path: shared records from
+    /// the store's cache, no copies.
+    pub async fn poll_operation(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<CertRecord>, Arc<OperationRecord>)> {
+        validate_name(name, "certificate name").map_err(|_| Error::pending_not_found())?;
+        let key = key_of(name);
+        let cert = match self.db.cert_shared(&key).await? {
+            Some(c) if c.deleted.is_none() => c,
+            _ => return Err(Error::pending_not_found()),
+        };
+        let op = self
+            .db
+            .operation_shared(&key)
+            .await?
+            .ok_or_else(Error::pending_not_found)?;
+        Ok((cert, op))
+    }
+
     pub async fn operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
         let cert = self
             .active(name)

@@ -39,7 +39,7 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let request_id = crate::certs::new_id().unwrap_or_default();
+    let request_id = app.request_ids.next();
 
     let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
         next.run(req).await

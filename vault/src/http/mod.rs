@@ -48,12 +48,46 @@ pub struct App {
     pub throttle: Option<throttle::Throttle>,
     /// Counters and histograms served at `/metrics`.
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Source of `x-ms-request-id` values.
+    pub request_ids: RequestIds,
     /// Lifetime actions: the clock and the notification outbox behind `/_admin/clock` and
     /// `/_admin/notifications`.
     pub lifetime: Arc<crate::issuance::lifetime::Lifetime>,
 }
 
 pub type AppState = Arc<App>;
+
+/// `x-ms-request-id` values: unique per run without a system call per request (a random
+/// prefix chosen at start, then a counter).
+pub struct RequestIds {
+    prefix: String,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl RequestIds {
+    pub fn new() -> Self {
+        let prefix = crate::certs::new_id()
+            .map(|id| id[..16].to_string())
+            .unwrap_or_else(|_| format!("{:016x}", std::process::id()));
+        Self {
+            prefix,
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    pub fn next(&self) -> String {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}{n:016x}", self.prefix)
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A JSON response with Key Vault's content type (`application/json; charset=utf-8`).
 pub fn reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {

@@ -34,7 +34,7 @@ pub async fn get(
     ctx: Ctx,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    let (cert, op) = app.service.operation(&name).await?;
+    let (cert, op) = app.service.poll_operation(&name).await?;
     let mut resp = reply(StatusCode::OK, &wire::operation(&ctx.base, &cert, &op));
     add_poll_headers(&app, &mut resp, &op);
     Ok(resp)

@@ -5,30 +5,31 @@
 
 use super::{CertRecord, Change, OperationRecord};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-/// `None` inside the map means "known absent".
+/// `None` inside the map means "known absent". Records are shared (`Arc`) so a hit costs a
+/// reference count, not a deep copy of the policy.
 #[derive(Default)]
 pub struct ReadCache {
-    certs: RwLock<HashMap<String, Option<CertRecord>>>,
-    operations: RwLock<HashMap<String, Option<OperationRecord>>>,
+    certs: RwLock<HashMap<String, Option<Arc<CertRecord>>>>,
+    operations: RwLock<HashMap<String, Option<Arc<OperationRecord>>>>,
 }
 
 impl ReadCache {
-    pub fn cert(&self, key: &str) -> Option<Option<CertRecord>> {
+    pub fn cert(&self, key: &str) -> Option<Option<Arc<CertRecord>>> {
         read(&self.certs).get(key).cloned()
     }
 
-    pub fn operation(&self, key: &str) -> Option<Option<OperationRecord>> {
+    pub fn operation(&self, key: &str) -> Option<Option<Arc<OperationRecord>>> {
         read(&self.operations).get(key).cloned()
     }
 
     pub fn fill_cert(&self, key: &str, value: Option<CertRecord>) {
-        write(&self.certs).insert(key.to_string(), value);
+        write(&self.certs).insert(key.to_string(), value.map(Arc::new));
     }
 
     pub fn fill_operation(&self, key: &str, value: Option<OperationRecord>) {
-        write(&self.operations).insert(key.to_string(), value);
+        write(&self.operations).insert(key.to_string(), value.map(Arc::new));
     }
 
     /// Mirrors a committed batch.

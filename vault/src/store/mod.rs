@@ -215,11 +215,11 @@ pub enum ListScope {
 /// Persistence for everything vault knows.
 pub trait Store: Send + Sync + 'static {
     /// A cached answer of [`Store::cert`] that needs no I/O, if the store has one.
-    fn peek_cert(&self, _key: &str) -> Option<Option<CertRecord>> {
+    fn peek_cert(&self, _key: &str) -> Option<Option<std::sync::Arc<CertRecord>>> {
         None
     }
     /// A cached answer of [`Store::operation`] that needs no I/O, if the store has one.
-    fn peek_operation(&self, _key: &str) -> Option<Option<OperationRecord>> {
+    fn peek_operation(&self, _key: &str) -> Option<Option<std::sync::Arc<OperationRecord>>> {
         None
     }
     fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>>;
@@ -282,20 +282,39 @@ pub struct Db(pub std::sync::Arc<dyn Store>);
 impl Db {
     /// [`Store::cert`], from the cache when possible (no blocking-pool hop).
     pub async fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
-        if let Some(hit) = self.0.peek_cert(key) {
-            return Ok(hit);
-        }
-        let key = key.to_string();
-        self.run(move |s| s.cert(&key)).await
+        Ok(self.cert_shared(key).await?.map(|c| (*c).clone()))
     }
 
     /// [`Store::operation`], from the cache when possible.
     pub async fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>> {
+        Ok(self.operation_shared(key).await?.map(|o| (*o).clone()))
+    }
+
+    /// Like [`Db::cert`] without copying a cached record (the polling path).
+    pub async fn cert_shared(&self, key: &str) -> StoreResult<Option<std::sync::Arc<CertRecord>>> {
+        if let Some(hit) = self.0.peek_cert(key) {
+            return Ok(hit);
+        }
+        let key = key.to_string();
+        Ok(self
+            .run(move |s| s.cert(&key))
+            .await?
+            .map(std::sync::Arc::new))
+    }
+
+    /// Like [`Db::operation`] without copying a cached record (the polling path).
+    pub async fn operation_shared(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<std::sync::Arc<OperationRecord>>> {
         if let Some(hit) = self.0.peek_operation(key) {
             return Ok(hit);
         }
         let key = key.to_string();
-        self.run(move |s| s.operation(&key)).await
+        Ok(self
+            .run(move |s| s.operation(&key))
+            .await?
+            .map(std::sync::Arc::new))
     }
 
     pub async fn run<R, F>(&self, f: F) -> StoreResult<R>

@@ -378,18 +378,18 @@ fn read_op(row: &Row<'_>) -> StoreResult<OperationRecord> {
 }
 
 impl Store for SqliteStore {
-    fn peek_cert(&self, key: &str) -> Option<Option<CertRecord>> {
+    fn peek_cert(&self, key: &str) -> Option<Option<std::sync::Arc<CertRecord>>> {
         self.cache.cert(key)
     }
 
-    fn peek_operation(&self, key: &str) -> Option<Option<OperationRecord>> {
+    fn peek_operation(&self, key: &str) -> Option<Option<std::sync::Arc<OperationRecord>>> {
         self.cache.operation(key)
     }
 
     fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
         let conn = self.conn();
         if let Some(hit) = self.cache.cert(key) {
-            return Ok(hit);
+            return Ok(hit.map(|c| (*c).clone()));
         }
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CERT_COLS} FROM certificates WHERE key = ?1"
@@ -512,7 +512,7 @@ impl Store for SqliteStore {
     fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>> {
         let conn = self.conn();
         if let Some(hit) = self.cache.operation(key) {
-            return Ok(hit);
+            return Ok(hit.map(|o| (*o).clone()));
         }
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {OP_COLS} FROM operations WHERE key = ?1"))?;
