@@ -74,6 +74,18 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         sample.len()
     );
+    // `BENCH_SERVE_ONLY=1`: print both URLs and keep serving, so an external load generator
+    // (e.g. `wrk`) can drive them; stop with Ctrl-C.
+    if std::env::var_os("BENCH_SERVE_ONLY").is_some() {
+        println!("baseline: {baseline_url}");
+        println!("vault:    {vault_url}");
+        println!("ca:       {}", handle.ca_path.display());
+        let _ = tokio::signal::ctrl_c().await;
+        token.cancel();
+        handle.stopped().await;
+        return;
+    }
+
     // Interleaved rounds, medians reported: the machine's noise hits both sides alike.
     let rounds = env_or("BENCH_ROUNDS", 3);
     let (mut base, mut vault) = (Vec::new(), Vec::new());
