@@ -35,9 +35,26 @@ impl QueryParams {
     }
 }
 
-/// What the middleware learned about the request.
+/// What the middleware learned about the request, shared with the handler without copying
+/// (handlers read it through `Deref`).
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub struct Ctx(std::sync::Arc<CtxData>);
+
+impl Ctx {
+    pub fn new(data: CtxData) -> Self {
+        Ctx(std::sync::Arc::new(data))
+    }
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = CtxData;
+    fn deref(&self) -> &CtxData {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct CtxData {
     /// `https://host[:port]` (or `--public-url`): prefix of every id.
     pub base: String,
     /// The request path as received (for `nextLink`).

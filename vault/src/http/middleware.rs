@@ -9,7 +9,7 @@
 //!    rewritten into it, and the common headers are added.
 
 use super::error::CHALLENGE_AUTHORITY;
-use super::extract::{Ctx, QueryParams};
+use super::extract::{Ctx, CtxData, QueryParams};
 use super::AppState;
 use crate::error::Error;
 use axum::extract::{Request, State};
@@ -51,12 +51,12 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
                 .map(IntoResponse::into_response)
                 .unwrap_or_default(),
             Ok((query, api_version)) => {
-                req.extensions_mut().insert(Ctx {
+                req.extensions_mut().insert(Ctx::new(CtxData {
                     base,
                     path: path.clone(),
                     query,
                     api_version,
-                });
+                }));
                 normalise_errors(next.run(req).await).await
             }
         }
