@@ -224,16 +224,7 @@ impl Service {
         record.exp = Some(leaf.info.not_after);
         record.chain = certs.into_iter().map(|c| c.der).collect();
         record.leaf_index = leaf_index;
-        let cert = CertRecord {
-            key: key.clone(),
-            name: existing
-                .as_ref()
-                .map_or_else(|| name.to_string(), |c| c.name.clone()),
-            policy,
-            policy_created: existing.as_ref().map_or(now, |c| c.policy_created),
-            policy_updated: now,
-            deleted: None,
-        };
+        let cert = CertRecord::with_policy(existing.as_ref(), &key, name, policy, now);
         let changes = vec![
             Change::PutCert(cert.clone()),
             Change::PutVersion {

@@ -255,16 +255,7 @@ impl Service {
                 }
             }
         }
-        let cert = CertRecord {
-            key: key.clone(),
-            name: existing
-                .as_ref()
-                .map_or_else(|| name.to_string(), |c| c.name.clone()),
-            policy,
-            policy_created: existing.as_ref().map_or(now, |c| c.policy_created),
-            policy_updated: now,
-            deleted: None,
-        };
+        let cert = CertRecord::with_policy(existing.as_ref(), &key, name, policy, now);
         let mut changes = vec![
             Change::PutCert(cert.clone()),
             Change::PutVersion {

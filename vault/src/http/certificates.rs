@@ -57,18 +57,23 @@ pub async fn get_version(
 
 /// `GET /certificates`: names in order, each with its latest version (spec §7).
 pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
-    let page = Page::from_ctx(&ctx)?;
+    list_scope(&app, &ctx, ListScope::Active).await
+}
+
+/// A page of active or soft-deleted certificates (the item shape is the same, §3.4).
+pub async fn list_scope(app: &AppState, ctx: &Ctx, scope: ListScope) -> Result<Response> {
+    let page = Page::from_ctx(ctx)?;
     let rows = app
         .service
         .list(
-            ListScope::Active,
+            scope,
             page.include_pending,
             page.cursor.clone(),
             page.max + 1,
         )
         .await?;
     Ok(page.reply(
-        &ctx,
+        ctx,
         rows,
         |(c, _)| c.key.clone(),
         |(c, v)| wire::item(&ctx.base, c, v, false),

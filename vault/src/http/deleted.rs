@@ -1,7 +1,6 @@
 //! `/deletedcertificates`: soft-deleted certificates (spec §4.8): list, get, recover, purge.
 
 use super::extract::Ctx;
-use super::paging::Page;
 use super::{reply, wire, AppState};
 use crate::error::Result;
 use crate::store::ListScope;
@@ -10,22 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
-    let page = Page::from_ctx(&ctx)?;
-    let rows = app
-        .service
-        .list(
-            ListScope::Deleted,
-            page.include_pending,
-            page.cursor.clone(),
-            page.max + 1,
-        )
-        .await?;
-    Ok(page.reply(
-        &ctx,
-        rows,
-        |(c, _)| c.key.clone(),
-        |(c, v)| wire::item(&ctx.base, c, v, false),
-    ))
+    super::certificates::list_scope(&app, &ctx, ListScope::Deleted).await
 }
 
 pub async fn get(

@@ -54,6 +54,27 @@ pub struct CertRecord {
     pub deleted: Option<Deletion>,
 }
 
+impl CertRecord {
+    /// The name-level record after a create or import stored `policy`: keeps the name as first
+    /// created and the policy's creation time, and clears any deletion marker.
+    pub fn with_policy(
+        existing: Option<&CertRecord>,
+        key: &str,
+        name: &str,
+        policy: CertificatePolicy,
+        now: i64,
+    ) -> Self {
+        CertRecord {
+            key: key.to_string(),
+            name: existing.map_or_else(|| name.to_string(), |c| c.name.clone()),
+            policy,
+            policy_created: existing.map_or(now, |c| c.policy_created),
+            policy_updated: now,
+            deleted: None,
+        }
+    }
+}
+
 /// Soft-delete marker (spec §4.8).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Deletion {
