@@ -3,6 +3,11 @@
 
 mod cmd;
 
+/// mimalloc instead of glibc malloc: under load, buffers allocated on one runtime worker and
+/// freed on another make glibc's arena locks the hottest futex in the process.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Scenario-driven conformance testing and demos for the Key Vault emulator.

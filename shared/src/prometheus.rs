@@ -55,23 +55,35 @@ impl Family {
     }
 
     pub fn observe(&self, values: &[&str], d: Duration) {
-        let key = values.join(SEP);
-        let existing = self
-            .series
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned();
-        let h = match existing {
-            Some(h) => h,
-            None => self
+        // The joined key is built in a per-thread buffer: a hit allocates nothing.
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let h = KEY.with_borrow_mut(|key| {
+            key.clear();
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    key.push_str(SEP);
+                }
+                key.push_str(v);
+            }
+            let existing = self
                 .series
-                .write()
+                .read()
                 .unwrap_or_else(|p| p.into_inner())
-                .entry(key)
-                .or_default()
-                .clone(),
-        };
+                .get(key.as_str())
+                .cloned();
+            match existing {
+                Some(h) => h,
+                None => self
+                    .series
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(key.clone())
+                    .or_default()
+                    .clone(),
+            }
+        });
         h.observe(d);
     }
 

@@ -6,6 +6,10 @@
 //! `BENCH_EC=2000 BENCH_RSA=100 BENCH_CONCURRENCY=64 BENCH_POLL_SECS=10 BENCH_POLLERS=64`.
 //! Client and server share the machine's cores, so the figures are a lower bound.
 
+// The allocator the shipped binaries use (see vault/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

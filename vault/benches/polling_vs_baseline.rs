@@ -1,8 +1,15 @@
 //! `GET …/pending` throughput against a minimal hyper + rustls server that returns a JSON
 //! body of the same size (the baseline), measured in the same run with the same client:
 //! `cargo bench -p vault --bench polling_vs_baseline`. Env: `BENCH_CLIENTS` (256),
-//! `BENCH_SECS` (10), `BENCH_ROUNDS` (3, interleaved; medians reported). Client and servers share the machine's cores, so absolute figures are
-//! lower bounds; the ratio is the figure of merit (issue target: at least 70%, p99 < 10 ms).
+//! `BENCH_SECS` (10), `BENCH_ROUNDS` (3, interleaved; medians reported), `BENCH_HTTP2` (set:
+//! multiplex the clients over one h2 connection instead of one HTTP/1.1 connection each),
+//! `BENCH_SERVE_ONLY` (set: only serve both, for an external load generator). Client and
+//! servers share the machine's cores, so absolute figures are lower bounds; the ratio is the
+//! figure of merit (issue target: at least 70%, p99 < 10 ms).
+
+// The allocator the shipped binaries use (see vault/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -33,11 +40,16 @@ async fn main() {
     let handle = vault::serve(listener, vault::Config::new(dir.path()), token.clone())
         .await
         .expect("vault starts");
-    let client = reqwest::Client::builder()
+    // One HTTP/1.1 connection per client by default, as "256 keep-alive clients" means;
+    // `BENCH_HTTP2=1` lets the pool multiplex every client over one h2 connection instead.
+    let http2 = std::env::var_os("BENCH_HTTP2").is_some();
+    let mut builder = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).expect("pem")])
-        .pool_max_idle_per_host(clients * 2)
-        .build()
-        .expect("client");
+        .pool_max_idle_per_host(clients * 2);
+    if !http2 {
+        builder = builder.http1_only();
+    }
+    let client = builder.build().expect("client");
     let body = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=poll"},"issuer":{"name":"Unknown"}}}"#;
     let created = client
         .post(format!(
@@ -70,8 +82,13 @@ async fn main() {
     );
 
     println!(
-        "machine: {} cores; {clients} keep-alive clients, {secs}s per run, body {} bytes",
+        "machine: {} cores; {clients} keep-alive clients over {}, {secs}s per run, body {} bytes",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if http2 {
+            "one HTTP/2 connection"
+        } else {
+            "HTTP/1.1 (one connection each)"
+        },
         sample.len()
     );
     // `BENCH_SERVE_ONLY=1`: print both URLs and keep serving, so an external load generator

@@ -163,6 +163,8 @@ pub async fn serve(
             .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_string()),
         retry_after: config.retry_after,
+        poll_headers: http::pending::PollHeaders::new(config.retry_after),
+        poll_bodies: http::pending::PollBodies::default(),
         ca_pem: tls.ca_pem.clone(),
         ready: AtomicBool::new(false),
         lifetime: lifetime.clone(),
@@ -213,7 +215,8 @@ pub async fn serve(
                             return;
                         }
                     };
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                // No upgrades (no WebSockets here): plain connections skip a per-request upgrade slot.
+                let conn = builder.serve_connection(TokioIo::new(tls), service);
                 if let Err(e) = watcher.watch(conn.into_owned()).await {
                     debug!(%peer, error = %e, "connection ended with an error");
                 }

@@ -48,9 +48,8 @@ pub struct StoreGauges {
 }
 
 impl Metrics {
-    pub fn request(&self, route: &str, method: &str, status: u16, d: Duration) {
-        self.requests
-            .observe(&[route, method, &status.to_string()], d);
+    pub fn request(&self, route: &str, method: &str, status: &str, d: Duration) {
+        self.requests.observe(&[route, method, status], d);
     }
 
     pub fn ca_call(&self, provider: &str, call: &str, outcome: &str, d: Duration) {
@@ -169,13 +168,13 @@ mod tests {
         m.request(
             "/certificates/{name}/pending",
             "GET",
-            200,
+            "200",
             Duration::from_micros(300),
         );
         m.request(
             "/certificates/{name}/pending",
             "GET",
-            200,
+            "200",
             Duration::from_millis(3),
         );
         m.key_generation("EC P-256", Duration::from_micros(50));

@@ -57,10 +57,18 @@ impl std::ops::Deref for Ctx {
 pub struct CtxData {
     /// `https://host[:port]` (or `--public-url`): prefix of every id.
     pub base: String,
-    /// The request path as received (for `nextLink`).
-    pub path: String,
+    /// The request URI as received (its path is reused in `nextLink`).
+    pub uri: axum::http::Uri,
     pub query: QueryParams,
-    pub api_version: String,
+    /// One of [`super::middleware::API_VERSIONS`].
+    pub api_version: &'static str,
+}
+
+impl CtxData {
+    /// The request path as received.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {

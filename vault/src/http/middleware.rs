@@ -12,8 +12,8 @@ use super::error::CHALLENGE_AUTHORITY;
 use super::extract::{Ctx, CtxData, QueryParams};
 use super::AppState;
 use crate::error::Error;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
@@ -35,11 +35,18 @@ pub const API_VERSIONS: &[&str] = &[
 ];
 const LATEST_API_VERSION: &str = "2026-04-01";
 
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+static SERVICE_VERSION: HeaderName = HeaderName::from_static("x-ms-keyvault-service-version");
+
 pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let request_id = app.request_ids.next();
+    // A `Uri` clone shares its bytes: the path outlives the request without a copy.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    // The router's template when a route matched (shared, no work); unmatched paths are
+    // collapsed so they cannot make new metric series.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
 
     let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
         next.run(req).await
@@ -47,13 +54,13 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
         let base = base_url(&app, &req);
         match admit(&req, &base) {
             Err(resp) => resp,
-            Ok(_) if throttled(&app, &method, &path).is_some() => throttled(&app, &method, &path)
+            Ok(_) if throttled(&app, &method, path).is_some() => throttled(&app, &method, path)
                 .map(IntoResponse::into_response)
                 .unwrap_or_default(),
             Ok((query, api_version)) => {
                 req.extensions_mut().insert(Ctx::new(CtxData {
                     base,
-                    path: path.clone(),
+                    uri: uri.clone(),
                     query,
                     api_version,
                 }));
@@ -63,23 +70,30 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
     };
 
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        headers.insert("x-ms-request-id", v);
-    }
+    headers.insert(REQUEST_ID.clone(), app.request_ids.next());
     headers.insert(
-        "x-ms-keyvault-service-version",
+        SERVICE_VERSION.clone(),
         HeaderValue::from_static(concat!("vault-emulator/", env!("CARGO_PKG_VERSION"))),
     );
-    app.metrics.request(
-        &crate::metrics::route_template(&path),
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    let status = response.status();
+    match &matched {
+        Some(route) => app.metrics.request(
+            route.as_str(),
+            method.as_str(),
+            status.as_str(),
+            started.elapsed(),
+        ),
+        None => app.metrics.request(
+            &crate::metrics::route_template(path),
+            method.as_str(),
+            status.as_str(),
+            started.elapsed(),
+        ),
+    }
     tracing::debug!(
         http.method = %method,
         http.path = %path,
-        http.status = response.status().as_u16(),
+        http.status = status.as_u16(),
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );
@@ -88,7 +102,7 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
 
 /// Authentication, then query and api-version. Returns the parsed query or the response to send.
 #[allow(clippy::result_large_err)]
-fn admit(req: &Request, base: &str) -> Result<(QueryParams, String), Response> {
+fn admit(req: &Request, base: &str) -> Result<(QueryParams, &'static str), Response> {
     if !has_bearer(req) {
         let mut resp = Error::Unauthorized.into_response();
         let challenge =
@@ -106,13 +120,15 @@ fn admit(req: &Request, base: &str) -> Result<(QueryParams, String), Response> {
             )
             .into_response())
         }
-        Some(v) if API_VERSIONS.contains(&v) => v.to_string(),
-        Some(v) => {
+        Some(v) => match API_VERSIONS.iter().find(|known| **known == v) {
+            Some(known) => *known,
+            None => {
             return Err(Error::bad(format!(
                 "The specified version ({v}) is not recognized. Consider using the latest supported version ({LATEST_API_VERSION})."
             ))
             .into_response())
-        }
+            }
+        },
     };
     Ok((query, api_version))
 }

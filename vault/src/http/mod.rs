@@ -40,6 +40,10 @@ pub struct App {
     pub public_url: Option<String>,
     /// `Retry-After` sent while an operation is in progress (spec §2 notes, §5.2).
     pub retry_after: Duration,
+    /// The same as header values, made once.
+    pub poll_headers: pending::PollHeaders,
+    /// Rendered bodies of polled operations (the polling hot path).
+    pub poll_bodies: pending::PollBodies,
     /// The dev CA certificate (PEM) served at `/_admin/ca.pem`.
     pub ca_pem: String,
     /// Set once start-up finished; `/_admin/health` answers 503 before.
@@ -60,26 +64,37 @@ pub type AppState = Arc<App>;
 /// `x-ms-request-id` values: unique per run without a system call per request (a random
 /// prefix chosen at start, then a counter).
 pub struct RequestIds {
-    prefix: String,
+    prefix: [u8; 16],
     counter: std::sync::atomic::AtomicU64,
 }
 
 impl RequestIds {
     pub fn new() -> Self {
-        let prefix = crate::certs::new_id()
-            .map(|id| id[..16].to_string())
-            .unwrap_or_else(|_| format!("{:016x}", std::process::id()));
+        let mut prefix = [b'0'; 16];
+        let chosen =
+            crate::certs::new_id().unwrap_or_else(|_| format!("{:016x}", std::process::id()));
+        for (dst, src) in prefix.iter_mut().zip(chosen.bytes()) {
+            *dst = src;
+        }
         Self {
             prefix,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    pub fn next(&self) -> String {
+    /// The next id as a header value: 16 prefix characters, then the counter in hex.
+    pub fn next(&self) -> HeaderValue {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let n = self
             .counter
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{}{n:016x}", self.prefix)
+        let mut id = [0u8; 32];
+        id[..16].copy_from_slice(&self.prefix);
+        for (i, byte) in id[16..].iter_mut().enumerate() {
+            *byte = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        // Hex digits only, so this cannot fail; the fallback keeps the type honest.
+        HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
     }
 }
 
@@ -92,17 +107,22 @@ impl Default for RequestIds {
 /// A JSON response with Key Vault's content type (`application/json; charset=utf-8`).
 pub fn reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            )],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => reply_json_bytes(status, bytes.into()),
         Err(e) => Error::Internal(format!("serialising a response: {e}")).into_response(),
     }
+}
+
+/// A response whose JSON body is already rendered.
+pub fn reply_json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// The route table. Reserved words (`contacts`, `issuers`, `pending`, `policy`, ...) are static

@@ -74,7 +74,7 @@ impl Page {
         let mut link = format!(
             "{}{}?api-version={}&$skiptoken={}&maxresults={}",
             ctx.base,
-            ctx.path,
+            ctx.path(),
             ctx.api_version,
             hex::encode(cursor.as_bytes()),
             self.max

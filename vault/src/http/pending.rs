@@ -2,30 +2,101 @@
 //! path), cancel, delete.
 
 use super::extract::{Ctx, JsonBody};
-use super::{reply, wire, App, AppState};
-use crate::error::Result;
-use crate::store::OperationRecord;
+use super::{reply, reply_json_bytes, wire, App, AppState};
+use crate::error::{Error, Result};
+use crate::store::{CertRecord, OperationRecord};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use shared::models::{
     CertificateMergeParameters, CertificateOperationUpdateParameter, OperationStatus,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-/// While in progress, tell pollers when to come back: `Retry-After` (whole seconds, at least
-/// 1) for every SDK and `retry-after-ms` for the Rust one, which prefers it (spec §5.2).
+static RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
+static RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+
+/// The poll headers for `--retry-after`, made once: `Retry-After` (whole seconds, at least 1)
+/// for every SDK and `retry-after-ms` for the Rust one, which prefers it (spec §5.2).
+pub struct PollHeaders {
+    secs: HeaderValue,
+    ms: HeaderValue,
+}
+
+impl PollHeaders {
+    pub fn new(retry_after: Duration) -> Self {
+        let ms = u64::try_from(retry_after.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Self {
+            secs: HeaderValue::from(ms.div_ceil(1000).max(1)),
+            ms: HeaderValue::from(ms),
+        }
+    }
+}
+
+/// While in progress, tell pollers when to come back.
 pub fn add_poll_headers(app: &App, resp: &mut Response, op: &OperationRecord) {
     if op.status != OperationStatus::InProgress {
         return;
     }
-    let ms = app.retry_after.as_millis().max(1);
-    let secs = ms.div_ceil(1000).max(1);
     let headers = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        headers.insert("retry-after", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&ms.to_string()) {
-        headers.insert("retry-after-ms", v);
+    headers.insert(RETRY_AFTER.clone(), app.poll_headers.secs.clone());
+    headers.insert(RETRY_AFTER_MS.clone(), app.poll_headers.ms.clone());
+}
+
+/// Rendered `GET …/pending` bodies, reused while the operation and certificate records are the
+/// very ones they were rendered from (records are replaced, never changed in place, so pointer
+/// identity means "unchanged") and the base URL is the same. Clients poll far more often than
+/// operations change, and serialising (the CSR in base64 above all) was the largest share of a
+/// poll's own work.
+#[derive(Default)]
+pub struct PollBodies {
+    entries: RwLock<HashMap<String, Rendered>>,
+}
+
+struct Rendered {
+    cert: Arc<CertRecord>,
+    op: Arc<OperationRecord>,
+    base: String,
+    body: Bytes,
+}
+
+/// More names than this being polled at once is unusual; past it the map starts over rather
+/// than grow without bound.
+const MAX_RENDERED: usize = 1024;
+
+impl PollBodies {
+    fn body(&self, base: &str, cert: &Arc<CertRecord>, op: &Arc<OperationRecord>) -> Result<Bytes> {
+        {
+            let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = entries.get(&cert.key) {
+                if Arc::ptr_eq(&r.cert, cert) && Arc::ptr_eq(&r.op, op) && r.base == base {
+                    return Ok(r.body.clone());
+                }
+            }
+        }
+        let body = Bytes::from(
+            serde_json::to_vec(&wire::operation(base, cert, op))
+                .map_err(|e| Error::Internal(format!("serialising a response: {e}")))?,
+        );
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_RENDERED && !entries.contains_key(&cert.key) {
+            entries.clear();
+        }
+        entries.insert(
+            cert.key.clone(),
+            Rendered {
+                cert: cert.clone(),
+                op: op.clone(),
+                base: base.to_string(),
+                body: body.clone(),
+            },
+        );
+        Ok(body)
     }
 }
 
@@ -35,7 +106,8 @@ pub async fn get(
     Path(name): Path<String>,
 ) -> Result<Response> {
     let (cert, op) = app.service.poll_operation(&name).await?;
-    let mut resp = reply(StatusCode::OK, &wire::operation(&ctx.base, &cert, &op));
+    let body = app.poll_bodies.body(&ctx.base, &cert, &op)?;
+    let mut resp = reply_json_bytes(StatusCode::OK, body);
     add_poll_headers(&app, &mut resp, &op);
     Ok(resp)
 }
