@@ -153,3 +153,91 @@ pub async fn merge(
         &wire::bundle(&ctx.base, &cert, &v),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::models::CertificatePolicy;
+
+    fn cert() -> Arc<CertRecord> {
+        Arc::new(CertRecord {
+            key: "web".into(),
+            name: "Web".into(),
+            policy: CertificatePolicy::default(),
+            policy_created: 1,
+            policy_updated: 1,
+            deleted: None,
+        })
+    }
+
+    fn op(status: OperationStatus) -> Arc<OperationRecord> {
+        Arc::new(OperationRecord {
+            key: "web".into(),
+            version: "v1".into(),
+            request_id: "r1".into(),
+            issuer_name: "Unknown".into(),
+            issuer_cty: None,
+            cert_transparency: None,
+            csr: Some(vec![1, 2, 3]),
+            status,
+            status_details: None,
+            error: None,
+            cancellation_requested: false,
+            preserve_cert_order: false,
+            policy: CertificatePolicy::default(),
+            created: 1,
+            updated: 1,
+            next_run_at: 0,
+            provider: None,
+        })
+    }
+
+    fn json(b: &Bytes) -> serde_json::Value {
+        serde_json::from_slice(b).expect("rendered body is JSON")
+    }
+
+    #[test]
+    fn rendered_body_is_reused_only_for_the_same_records_and_base() {
+        let bodies = PollBodies::default();
+        let (c, pending) = (cert(), op(OperationStatus::InProgress));
+        let first = bodies.body("https://a", &c, &pending).unwrap();
+        let again = bodies.body("https://a", &c, &pending).unwrap();
+        // Reuse means the very same buffer.
+        assert_eq!(first.as_ptr(), again.as_ptr());
+        assert_eq!(json(&first)["status"], "inProgress");
+        assert_eq!(json(&first)["id"], "https://a/certificates/Web/pending");
+
+        // Another base URL renders anew.
+        let other = bodies.body("https://b:8443", &c, &pending).unwrap();
+        assert_eq!(
+            json(&other)["id"],
+            "https://b:8443/certificates/Web/pending"
+        );
+
+        // A replaced operation record (even with equal content) renders anew.
+        let done = op(OperationStatus::Completed);
+        let after = bodies.body("https://b:8443", &c, &done).unwrap();
+        assert_eq!(json(&after)["status"], "completed");
+        assert_eq!(json(&after)["target"], "https://b:8443/certificates/Web");
+        let copy = op(OperationStatus::Completed);
+        let fresh = bodies.body("https://b:8443", &c, &copy).unwrap();
+        assert_ne!(fresh.as_ptr(), after.as_ptr());
+        assert_eq!(fresh, after);
+    }
+
+    #[test]
+    fn the_map_stays_bounded() {
+        let bodies = PollBodies::default();
+        let pending = op(OperationStatus::InProgress);
+        for i in 0..(MAX_RENDERED * 2 + 5) {
+            let c = Arc::new(CertRecord {
+                key: format!("n{i}"),
+                name: format!("n{i}"),
+                ..(*cert()).clone()
+            });
+            bodies.body("https://a", &c, &pending).unwrap();
+        }
+        let len = bodies.entries.read().unwrap().len();
+        assert!((1..=MAX_RENDERED).contains(&len), "{len} entries");
+    }
+}
