@@ -3,9 +3,11 @@
 //! `cargo bench -p vault --bench polling_vs_baseline`. Env: `BENCH_CLIENTS` (256),
 //! `BENCH_SECS` (10), `BENCH_ROUNDS` (3, interleaved; medians reported), `BENCH_HTTP2` (set:
 //! multiplex the clients over one h2 connection instead of one HTTP/1.1 connection each),
-//! `BENCH_SERVE_ONLY` (set: only serve both, for an external load generator). Client and
-//! servers share the machine's cores, so absolute figures are lower bounds; the ratio is the
-//! figure of merit (issue target: at least 70%, p99 < 10 ms).
+//! `BENCH_SERVE_ONLY` (set: only serve both, for an external load generator),
+//! `BENCH_BASELINE=axum` (the baseline becomes a one-route axum router serving the same bytes:
+//! the framework's own share of the gap). Client and servers share the machine's cores, so
+//! absolute figures are lower bounds; the ratio is the figure of merit (issue target: at
+//! least 70%, p99 < 10 ms).
 
 // The allocator the shipped binaries use (see vault/src/main.rs).
 #[global_allocator]
@@ -133,7 +135,12 @@ async fn main() {
     let pick = |xs: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| xs.iter().map(f).collect::<Vec<_>>();
     let (base_rps, base_p99) = (median(pick(&base, |x| x.0)), median(pick(&base, |x| x.1)));
     let (vault_rps, vault_p99) = (median(pick(&vault, |x| x.0)), median(pick(&vault, |x| x.1)));
-    println!("median baseline hyper+rustls: {base_rps:.0} requests/s, p99 {base_p99:.2} ms");
+    let label = if std::env::var("BENCH_BASELINE").is_ok_and(|v| v == "axum") {
+        "one-route axum"
+    } else {
+        "hyper+rustls"
+    };
+    println!("median baseline {label}: {base_rps:.0} requests/s, p99 {base_p99:.2} ms");
     println!("median vault GET .../pending: {vault_rps:.0} requests/s, p99 {vault_p99:.2} ms");
     println!(
         "vault / baseline: median of round ratios {:.0}% (ratio of medians {:.0}%)",
@@ -157,6 +164,7 @@ async fn baseline_server(
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let body = Arc::new(body);
+    let axum_floor = std::env::var("BENCH_BASELINE").is_ok_and(|v| v == "axum");
     tokio::spawn(async move {
         loop {
             let (tcp, _) = tokio::select! {
@@ -169,6 +177,29 @@ async fn baseline_server(
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
+                if axum_floor {
+                    // The same body from a one-route axum router: what the framework alone
+                    // costs over bare hyper, to attribute the gap (`BENCH_BASELINE=axum`).
+                    let app = axum::Router::new().route(
+                        "/certificates/{name}/pending",
+                        axum::routing::get(move || async move {
+                            (
+                                [(
+                                    hyper::header::CONTENT_TYPE,
+                                    "application/json; charset=utf-8",
+                                )],
+                                (*body).clone(),
+                            )
+                        }),
+                    );
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(
+                            TokioIo::new(tls),
+                            hyper_util::service::TowerToHyperService::new(app),
+                        )
+                        .await;
+                    return;
+                }
                 let service = service_fn(move |_req| {
                     let body = body.clone();
                     async move {
