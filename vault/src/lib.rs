@@ -30,7 +30,6 @@ pub use error::Error;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -172,7 +171,7 @@ pub async fn serve(
         metrics: issuance.metrics.clone(),
         request_ids: http::RequestIds::new(),
     });
-    let router = http::router(app.clone());
+    let service = http::VaultService::new(app.clone());
 
     tracker.spawn(issuance.run(shutdown.clone()));
     tracker.spawn(lifetime.run(shutdown.clone()));
@@ -199,7 +198,7 @@ pub async fn serve(
             };
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
-            let service = TowerToHyperService::new(router.clone());
+            let service = service.clone();
             let builder = builder.clone();
             let watcher = graceful.watcher();
             accept_tracker.spawn(async move {

@@ -78,6 +78,19 @@ async fn over_budget_requests_get_429_with_retry_after_and_are_not_counted() {
         .await
         .unwrap();
     assert_eq!(other.status(), 200);
+    // One refusal, counted once.
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("vault_throttled_requests_total 1\n"),
+        "{metrics}"
+    );
     token.cancel();
     handle.stopped().await;
 }

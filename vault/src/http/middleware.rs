@@ -4,7 +4,8 @@
 //!    other validation (first SDK requests arrive without a body).
 //! 3. Query parsing with percent-decoded names (`api%2Dversion`, `%24skiptoken`), then the
 //!    api-version allow-list.
-//! 4. The request context (base URL for ids, query) for handlers.
+//! 4. The request context (base URL for ids, query) for handlers; the polling hot path
+//!    (`GET …/pending`) is answered here directly, everything else goes through the router.
 //! 5. On the way out: any error response that is not Key Vault JSON (framework rejections) is
 //!    rewritten into it, and the common headers are added.
 
@@ -12,10 +13,10 @@ use super::error::CHALLENGE_AUTHORITY;
 use super::extract::{Ctx, CtxData, QueryParams};
 use super::AppState;
 use crate::error::Error;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use std::time::Instant;
 
 /// Versions the SDKs send (spec §0). Anything else is a 400.
@@ -38,34 +39,46 @@ const LATEST_API_VERSION: &str = "2026-04-01";
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
 static SERVICE_VERSION: HeaderName = HeaderName::from_static("x-ms-keyvault-service-version");
 
-pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Every request, once: the Key Vault rules, then the polling hot path or the route table,
+/// then the common headers, metrics and the request log line.
+pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     // A `Uri` clone shares its bytes: the path outlives the request without a copy.
     let uri = req.uri().clone();
     let path = uri.path();
-    // The router's template when a route matched (shared, no work); unmatched paths are
-    // collapsed so they cannot make new metric series.
-    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let poll = (method == Method::GET)
+        .then(|| super::pending::poll_target(path))
+        .flatten();
 
     let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
-        next.run(req).await
+        route(router, req).await
     } else {
-        let base = base_url(&app, &req);
+        let base = base_url(app, &req);
         match admit(&req, &base) {
             Err(resp) => resp,
-            Ok(_) if throttled(&app, &method, path).is_some() => throttled(&app, &method, path)
-                .map(IntoResponse::into_response)
-                .unwrap_or_default(),
-            Ok((query, api_version)) => {
-                req.extensions_mut().insert(Ctx::new(CtxData {
-                    base,
-                    uri: uri.clone(),
-                    query,
-                    api_version,
-                }));
-                normalise_errors(next.run(req).await).await
-            }
+            Ok((query, api_version)) => match throttled(app, &method, path) {
+                Some(refused) => refused.into_response(),
+                None => {
+                    let ctx = CtxData {
+                        base,
+                        uri: uri.clone(),
+                        query,
+                        api_version,
+                    };
+                    match poll {
+                        // The hot path skips the router: same handler, no routing or extraction.
+                        Some(name) => super::pending::poll(app, &ctx, name)
+                            .await
+                            .unwrap_or_else(IntoResponse::into_response),
+                        None => {
+                            let mut req = req;
+                            req.extensions_mut().insert(Ctx::new(ctx));
+                            normalise_errors(route(router, req).await).await
+                        }
+                    }
+                }
+            },
         }
     };
 
@@ -76,20 +89,16 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
         HeaderValue::from_static(concat!("vault-emulator/", env!("CARGO_PKG_VERSION"))),
     );
     let status = response.status();
-    match &matched {
-        Some(route) => app.metrics.request(
-            route.as_str(),
-            method.as_str(),
-            status.as_str(),
-            started.elapsed(),
-        ),
-        None => app.metrics.request(
-            &crate::metrics::route_template(path),
-            method.as_str(),
-            status.as_str(),
-            started.elapsed(),
-        ),
-    }
+    let route_label = match poll {
+        Some(_) => std::borrow::Cow::Borrowed(super::pending::POLL_ROUTE),
+        None => std::borrow::Cow::Owned(crate::metrics::route_template(path)),
+    };
+    app.metrics.request(
+        &route_label,
+        method.as_str(),
+        status.as_str(),
+        started.elapsed(),
+    );
     tracing::debug!(
         http.method = %method,
         http.path = %path,
@@ -98,6 +107,13 @@ pub async fn kv_request(State(app): State<AppState>, mut req: Request, next: Nex
         "request"
     );
     response
+}
+
+async fn route(router: &Router, req: Request) -> Response {
+    match tower::ServiceExt::oneshot(router.clone(), req).await {
+        Ok(resp) => resp,
+        Err(never) => match never {},
+    }
 }
 
 /// Authentication, then query and api-version. Returns the parsed query or the response to send.

@@ -1,7 +1,7 @@
-//! HTTP front end: the route table (one place), the shared [`AppState`], and the JSON reply
-//! helper. Cross-cutting behaviour (auth challenge, api-version, ids, headers) is in
-//! [`middleware`]; each resource has its own handler module; [`wire`] turns records into wire
-//! models; [`error`] renders errors.
+//! HTTP front end: the route table (one place), the per-connection [`VaultService`], the
+//! shared [`AppState`], and the JSON reply helpers. Cross-cutting behaviour (auth challenge,
+//! api-version, ids, headers, the polling hot path) is in [`middleware`]; each resource has
+//! its own handler module; [`wire`] turns records into wire models; [`error`] renders errors.
 
 pub mod admin;
 pub mod certificates;
@@ -200,10 +200,37 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(admin::metrics))
         .fallback(|| async { Error::RouteNotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::kv_request,
-        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// The service each connection runs: every request goes through [`middleware::handle`]
+/// (once, not per route), which answers the polling hot path itself and hands everything
+/// else to the route table above.
+#[derive(Clone)]
+pub struct VaultService {
+    app: AppState,
+    router: Router,
+}
+
+impl VaultService {
+    pub fn new(app: AppState) -> Self {
+        let router = router(app.clone());
+        Self { app, router }
+    }
+}
+
+impl hyper::service::Service<axum::http::Request<hyper::body::Incoming>> for VaultService {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn call(&self, req: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let req = req.map(axum::body::Body::new);
+            Ok(middleware::handle(&this.app, &this.router, req).await)
+        })
+    }
 }

@@ -1,7 +1,7 @@
 //! `/certificates/{name}/pending`: the pending operation (spec §4.1): get (the polling hot
 //! path), cancel, delete.
 
-use super::extract::{Ctx, JsonBody};
+use super::extract::{Ctx, CtxData, JsonBody};
 use super::{reply, reply_json_bytes, wire, App, AppState};
 use crate::error::{Error, Result};
 use crate::store::{CertRecord, OperationRecord};
@@ -100,16 +100,38 @@ impl PollBodies {
     }
 }
 
+/// The route template of the polling hot path (also its metric label).
+pub const POLL_ROUTE: &str = "/certificates/{name}/pending";
+
+/// The certificate name when `path` is a poll the middleware may answer without the router:
+/// `/certificates/{name}/pending` with a plain name. Anything else (percent-encoded names,
+/// the router's static segments at that level) is left to the route table.
+pub fn poll_target(path: &str) -> Option<&str> {
+    let name = path
+        .strip_prefix("/certificates/")?
+        .strip_suffix("/pending")?;
+    let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (plain && !matches!(name, "contacts" | "issuers" | "restore")).then_some(name)
+}
+
+/// `GET …/pending`: the polling hot path, answered from the read cache and, while the
+/// operation is unchanged, from its already rendered body.
+pub async fn poll(app: &App, ctx: &CtxData, name: &str) -> Result<Response> {
+    let (cert, op) = app.service.poll_operation(name).await?;
+    let body = app.poll_bodies.body(&ctx.base, &cert, &op)?;
+    let mut resp = reply_json_bytes(StatusCode::OK, body);
+    add_poll_headers(app, &mut resp, &op);
+    Ok(resp)
+}
+
+/// The route-table entry for the same request (reached for names [`poll_target`] leaves to
+/// the router, and for `HEAD`).
 pub async fn get(
     State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
 ) -> Result<Response> {
-    let (cert, op) = app.service.poll_operation(&name).await?;
-    let body = app.poll_bodies.body(&ctx.base, &cert, &op)?;
-    let mut resp = reply_json_bytes(StatusCode::OK, body);
-    add_poll_headers(&app, &mut resp, &op);
-    Ok(resp)
+    poll(&app, &ctx, &name).await
 }
 
 pub async fn cancel(
@@ -239,5 +261,29 @@ mod tests {
         }
         let len = bodies.entries.read().unwrap().len();
         assert!((1..=MAX_RENDERED).contains(&len), "{len} entries");
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::poll_target;
+
+    #[test]
+    fn only_plain_poll_paths_take_the_hot_path() {
+        assert_eq!(poll_target("/certificates/web-1/pending"), Some("web-1"));
+        assert_eq!(poll_target("/certificates/Web1/pending"), Some("Web1"));
+        for other in [
+            "/certificates//pending",
+            "/certificates/web/pending/",
+            "/certificates/web/pending/merge",
+            "/certificates/w%2Deb/pending",
+            "/certificates/issuers/pending",
+            "/certificates/contacts/pending",
+            "/certificates/a/b/pending",
+            "/certificates/web",
+            "/deletedcertificates/web/pending",
+        ] {
+            assert_eq!(poll_target(other), None, "{other}");
+        }
     }
 }
