@@ -73,7 +73,7 @@ async fn notifications(
 ) -> Result<Response, Error> {
     let query = QueryParams::parse(query.as_deref().unwrap_or(""));
     let notifier = app.lifetime.notifier();
-    let rows = notifier.list(query.get("certificate")).await?;
+    let rows = notifier.list(query.get("certificate").as_deref()).await?;
     let value: Vec<_> = rows.iter().map(crate::notify::view).collect();
     Ok(reply(
         StatusCode::OK,

@@ -8,30 +8,29 @@ use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
-/// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`).
+/// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`). Kept
+/// raw and decoded on lookup: requests carry one to four parameters and handlers read fewer,
+/// so decoding all of them up front only cost allocations.
 #[derive(Debug, Clone, Default)]
-pub struct QueryParams(Vec<(String, String)>);
+pub struct QueryParams(String);
 
 impl QueryParams {
     pub fn parse(raw: &str) -> Self {
-        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-        QueryParams(
-            raw.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| match pair.split_once('=') {
-                    Some((k, v)) => (decode(k), decode(v)),
-                    None => (decode(pair), String::new()),
-                })
-                .collect(),
-        )
+        QueryParams(raw.to_string())
     }
 
     /// The first value of a parameter; names compare case-insensitively.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
         self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .find(|(k, _)| {
+                percent_decode_str(k)
+                    .decode_utf8_lossy()
+                    .eq_ignore_ascii_case(name)
+            })
+            .map(|(_, v)| percent_decode_str(v).decode_utf8_lossy())
     }
 }
 
@@ -118,10 +117,13 @@ mod tests {
     #[test]
     fn query_names_and_values_are_percent_decoded() {
         let q = QueryParams::parse("api%2Dversion=7.5&%24skiptoken=ab%2Bc&maxresults=3&flag");
-        assert_eq!(q.get("api-version"), Some("7.5"));
-        assert_eq!(q.get("$skiptoken"), Some("ab+c"));
-        assert_eq!(q.get("MAXRESULTS"), Some("3"));
-        assert_eq!(q.get("flag"), Some(""));
+        assert_eq!(q.get("api-version").as_deref(), Some("7.5"));
+        assert_eq!(q.get("$skiptoken").as_deref(), Some("ab+c"));
+        assert_eq!(q.get("MAXRESULTS").as_deref(), Some("3"));
+        assert_eq!(q.get("flag").as_deref(), Some(""));
         assert_eq!(q.get("missing"), None);
+        // The first occurrence wins.
+        let twice = QueryParams::parse("api-version=7.4&api%2Dversion=7.5");
+        assert_eq!(twice.get("api-version").as_deref(), Some("7.4"));
     }
 }

@@ -129,7 +129,7 @@ fn admit(req: &Request, base: &str) -> Result<(QueryParams, &'static str), Respo
         return Err(resp);
     }
     let query = QueryParams::parse(req.uri().query().unwrap_or(""));
-    let api_version = match query.get("api-version") {
+    let api_version = match query.get("api-version").as_deref() {
         None | Some("") => {
             return Err(Error::bad(
                 "The api-version query parameter is required; use a supported version such as 2025-07-01.",
@@ -171,15 +171,17 @@ fn base_url(app: &AppState, req: &Request) -> String {
     let authority = req
         .uri()
         .authority()
-        .map(|a| a.as_str().to_string())
+        .map(|a| a.as_str())
         .or_else(|| {
             req.headers()
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
         })
-        .unwrap_or_else(|| "localhost".into());
-    format!("https://{authority}")
+        .unwrap_or("localhost");
+    let mut base = String::with_capacity("https://".len() + authority.len());
+    base.push_str("https://");
+    base.push_str(authority);
+    base
 }
 
 /// Framework-made error responses (bad path encoding, unsupported methods, body limits) get
