@@ -71,7 +71,7 @@ async fn notifications(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
-    let query = QueryParams::parse(query.as_deref().unwrap_or(""));
+    let query = QueryParams::new(query.as_deref().unwrap_or(""));
     let notifier = app.lifetime.notifier();
     let rows = notifier.list(query.get("certificate").as_deref()).await?;
     let value: Vec<_> = rows.iter().map(crate::notify::view).collect();

@@ -8,19 +8,19 @@ use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
-/// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`). Kept
-/// raw and decoded on lookup: requests carry one to four parameters and handlers read fewer,
-/// so decoding all of them up front only cost allocations.
-#[derive(Debug, Clone, Default)]
-pub struct QueryParams(String);
+/// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`): a view
+/// over the raw query, decoded on lookup (requests carry one to four parameters and handlers
+/// read fewer).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryParams<'a>(&'a str);
 
-impl QueryParams {
-    pub fn parse(raw: &str) -> Self {
-        QueryParams(raw.to_string())
+impl<'a> QueryParams<'a> {
+    pub fn new(raw: &'a str) -> Self {
+        QueryParams(raw)
     }
 
     /// The first value of a parameter; names compare case-insensitively.
-    pub fn get(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+    pub fn get(&self, name: &str) -> Option<std::borrow::Cow<'a, str>> {
         self.0
             .split('&')
             .filter(|p| !p.is_empty())
@@ -58,7 +58,6 @@ pub struct CtxData {
     pub base: String,
     /// The request URI as received (its path is reused in `nextLink`).
     pub uri: axum::http::Uri,
-    pub query: QueryParams,
     /// One of [`super::middleware::API_VERSIONS`].
     pub api_version: &'static str,
 }
@@ -67,6 +66,10 @@ impl CtxData {
     /// The request path as received.
     pub fn path(&self) -> &str {
         self.uri.path()
+    }
+
+    pub fn query(&self) -> QueryParams<'_> {
+        QueryParams::new(self.uri.query().unwrap_or(""))
     }
 }
 
@@ -116,14 +119,14 @@ mod tests {
 
     #[test]
     fn query_names_and_values_are_percent_decoded() {
-        let q = QueryParams::parse("api%2Dversion=7.5&%24skiptoken=ab%2Bc&maxresults=3&flag");
+        let q = QueryParams::new("api%2Dversion=7.5&%24skiptoken=ab%2Bc&maxresults=3&flag");
         assert_eq!(q.get("api-version").as_deref(), Some("7.5"));
         assert_eq!(q.get("$skiptoken").as_deref(), Some("ab+c"));
         assert_eq!(q.get("MAXRESULTS").as_deref(), Some("3"));
         assert_eq!(q.get("flag").as_deref(), Some(""));
         assert_eq!(q.get("missing"), None);
         // The first occurrence wins.
-        let twice = QueryParams::parse("api-version=7.4&api%2Dversion=7.5");
+        let twice = QueryParams::new("api-version=7.4&api%2Dversion=7.5");
         assert_eq!(twice.get("api-version").as_deref(), Some("7.4"));
     }
 }

@@ -54,32 +54,7 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
         route(router, req).await
     } else {
-        let base = base_url(app, &req);
-        match admit(&req, &base) {
-            Err(resp) => resp,
-            Ok((query, api_version)) => match throttled(app, &method, path) {
-                Some(refused) => refused.into_response(),
-                None => {
-                    let ctx = CtxData {
-                        base,
-                        uri: uri.clone(),
-                        query,
-                        api_version,
-                    };
-                    match poll {
-                        // The hot path skips the router: same handler, no routing or extraction.
-                        Some(name) => super::pending::poll(app, &ctx, name)
-                            .await
-                            .unwrap_or_else(IntoResponse::into_response),
-                        None => {
-                            let mut req = req;
-                            req.extensions_mut().insert(Ctx::new(ctx));
-                            normalise_errors(route(router, req).await).await
-                        }
-                    }
-                }
-            },
-        }
+        key_vault(app, router, req, poll).await
     };
 
     let headers = response.headers_mut();
@@ -109,6 +84,36 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     response
 }
 
+/// The Key Vault rules in order; then the polling hot path is answered here (same handler,
+/// no routing or extraction) and everything else goes through the router.
+async fn key_vault(
+    app: &AppState,
+    router: &Router,
+    mut req: Request,
+    poll: Option<&str>,
+) -> Response {
+    let base = base_url(app, &req);
+    let api_version = match admit(&req, &base) {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    if let Some(refused) = throttled(app, req.method(), req.uri().path()) {
+        return refused.into_response();
+    }
+    let ctx = CtxData {
+        base,
+        uri: req.uri().clone(),
+        api_version,
+    };
+    if let Some(name) = poll {
+        return super::pending::poll(app, &ctx, name)
+            .await
+            .unwrap_or_else(IntoResponse::into_response);
+    }
+    req.extensions_mut().insert(Ctx::new(ctx));
+    normalise_errors(route(router, req).await).await
+}
+
 async fn route(router: &Router, req: Request) -> Response {
     match tower::ServiceExt::oneshot(router.clone(), req).await {
         Ok(resp) => resp,
@@ -116,9 +121,9 @@ async fn route(router: &Router, req: Request) -> Response {
     }
 }
 
-/// Authentication, then query and api-version. Returns the parsed query or the response to send.
+/// Authentication, then the api-version. Returns the version or the response to send.
 #[allow(clippy::result_large_err)]
-fn admit(req: &Request, base: &str) -> Result<(QueryParams, &'static str), Response> {
+fn admit(req: &Request, base: &str) -> Result<&'static str, Response> {
     if !has_bearer(req) {
         let mut resp = Error::Unauthorized.into_response();
         let challenge =
@@ -128,7 +133,7 @@ fn admit(req: &Request, base: &str) -> Result<(QueryParams, &'static str), Respo
         }
         return Err(resp);
     }
-    let query = QueryParams::parse(req.uri().query().unwrap_or(""));
+    let query = QueryParams::new(req.uri().query().unwrap_or(""));
     let api_version = match query.get("api-version").as_deref() {
         None | Some("") => {
             return Err(Error::bad(
@@ -146,7 +151,7 @@ fn admit(req: &Request, base: &str) -> Result<(QueryParams, &'static str), Respo
             }
         },
     };
-    Ok((query, api_version))
+    Ok(api_version)
 }
 
 fn has_bearer(req: &Request) -> bool {

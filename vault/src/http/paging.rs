@@ -21,7 +21,7 @@ pub struct Page {
 
 impl Page {
     pub fn from_ctx(ctx: &Ctx) -> Result<Self> {
-        let max = match ctx.query.get("maxresults").as_deref() {
+        let max = match ctx.query().get("maxresults").as_deref() {
             None | Some("") => MAX_RESULTS,
             Some(text) => match text.parse::<usize>() {
                 Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
@@ -32,7 +32,7 @@ impl Page {
                 }
             },
         };
-        let cursor = match ctx.query.get("$skiptoken").as_deref() {
+        let cursor = match ctx.query().get("$skiptoken").as_deref() {
             None | Some("") => None,
             Some(token) => Some(
                 hex::decode(token)
@@ -41,7 +41,7 @@ impl Page {
                     .ok_or_else(|| Error::bad("The $skiptoken is not valid."))?,
             ),
         };
-        let include_pending = match ctx.query.get("includePending").as_deref() {
+        let include_pending = match ctx.query().get("includePending").as_deref() {
             None | Some("") => false,
             Some(v) if v.eq_ignore_ascii_case("true") => true,
             Some(v) if v.eq_ignore_ascii_case("false") => false,
