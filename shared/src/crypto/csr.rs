@@ -2,10 +2,11 @@
 //! public key, extensionRequest with basicConstraints, KeyUsage, EKU and SAN, signed by the
 //! key) and reading one back with its signature checked.
 
-use super::cert::{profile_extensions, profile_subject, CertProfile};
-use super::keys::{spki_key_spec, KeySpec};
+use super::der;
+use super::error::CryptoError;
+use super::keys::{spki_key_spec, KeySpec, PrivateKey};
 use super::parse::{name_text, verify_x509_signature, Extensions};
-use super::{der, CryptoError, PrivateKey};
+use super::profile::{profile_extensions, profile_subject, CertProfile};
 use crate::models::{KeyUsage, SubjectAlternativeNames};
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::cri_attributes::ParsedCriAttribute;
@@ -112,8 +113,8 @@ pub fn parse_csr(der_bytes: &[u8]) -> Result<CsrInfo, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::pem::{pem_blocks, pem_encode};
     use crate::crypto::test_support::{leaf_profile, p256, rsa2048};
-    use crate::crypto::{pem_blocks, pem_encode};
     use crate::models::KeyUsage;
 
     #[test]

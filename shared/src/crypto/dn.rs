@@ -7,7 +7,8 @@
 //! other types; a value is wrapped in double quotes (with `"` doubled and `\` doubled) when it
 //! holds `, + = " \ < > # ;`, a line break, or leading/trailing spaces.
 
-use super::{der, CryptoError};
+use super::der;
+use super::error::CryptoError;
 use std::fmt;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

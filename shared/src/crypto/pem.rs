@@ -1,7 +1,6 @@
-//! PEM text: encoding one block, reading every block out of user-supplied text (CRLF, headers
-//! and junk between blocks tolerated), and the Key Vault `application/x-pem-file` bundle.
+//! PEM text: encoding one block and reading every block out of user-supplied text (CRLF, headers
+//! and junk between blocks tolerated). The key-and-chain bundle is in [`super::pkcs12`].
 
-use super::PrivateKey;
 use crate::b64;
 
 /// `-----BEGIN {label}-----`, standard base64 in 64-column lines, `-----END {label}-----`,
@@ -62,19 +61,9 @@ pub fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Key Vault's PEM secret: the PKCS#8 key (if any), then the certificates in the given order.
-pub fn pem_bundle(key: Option<&PrivateKey>, chain: &[Vec<u8>]) -> String {
-    let mut out = key.map(PrivateKey::pkcs8_pem).unwrap_or_default();
-    for cert in chain {
-        out.push_str(&pem_encode("CERTIFICATE", cert));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::test_support::p256;
 
     #[test]
     fn encode_wraps_at_64_columns() {
@@ -104,17 +93,5 @@ mod tests {
         assert!(pem_blocks("").is_empty());
         assert!(pem_blocks("-----BEGIN X-----\n!!!\n-----END X-----\n").is_empty());
         assert!(pem_blocks("-----BEGIN X-----\nAAAA\n-----END Y-----\n").is_empty());
-    }
-
-    #[test]
-    fn bundle_puts_key_first() {
-        let k = p256();
-        let bundle = pem_bundle(Some(&k), &[b"leaf".to_vec(), b"root".to_vec()]);
-        let blocks = pem_blocks(&bundle);
-        let labels: Vec<&str> = blocks.iter().map(|(l, _)| l.as_str()).collect();
-        assert_eq!(labels, ["PRIVATE KEY", "CERTIFICATE", "CERTIFICATE"]);
-        assert_eq!(blocks[0].1, k.pkcs8_der());
-        assert_eq!(blocks[2].1, b"root");
-        assert_eq!(pem_bundle(None, &[]), "");
     }
 }

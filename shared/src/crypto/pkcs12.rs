@@ -1,8 +1,12 @@
-//! PKCS#12 (PFX) through p12-keystore: writing Key Vault's secret PFX (empty password,
+//! The two forms of the secret behind a Key Vault certificate, a key with its chain:
+//! PKCS#12 (PFX) through p12-keystore, writing Key Vault's secret PFX (empty password,
 //! PBES2/AES-256-CBC with PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC, as OpenSSL 3 writes by default)
-//! and reading what users import (PBES2/AES, legacy 3DES/RC2 with SHA-1 MAC, Java keytool).
+//! and reading what users import (PBES2/AES, legacy 3DES/RC2 with SHA-1 MAC, Java keytool);
+//! and the `application/x-pem-file` bundle ([`pem_bundle`]).
 
-use super::{CryptoError, PrivateKey};
+use super::error::CryptoError;
+use super::keys::PrivateKey;
+use super::pem::pem_encode;
 use aws_lc_rs::digest;
 use p12_keystore::error::Error as P12Error;
 use p12_keystore::{
@@ -99,11 +103,23 @@ pub fn pkcs12_parse(
     Ok((key, certs))
 }
 
+/// Key Vault's PEM secret: the PKCS#8 key (if any), then the certificates in the given order.
+pub fn pem_bundle(key: Option<&PrivateKey>, chain: &[Vec<u8>]) -> String {
+    let mut out = key.map(PrivateKey::pkcs8_pem).unwrap_or_default();
+    for cert in chain {
+        out.push_str(&pem_encode("CERTIFICATE", cert));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::cert::{issue_for_key, self_signed};
+    use crate::crypto::keys::KeySpec;
+    use crate::crypto::parse::{parse_certificate, verify_certificate_signature};
+    use crate::crypto::pem::pem_blocks;
     use crate::crypto::test_support::{ca_profile, leaf_profile, p256, rsa2048};
-    use crate::crypto::{issue_for_key, parse_certificate, pem_bundle, self_signed, KeySpec};
     use crate::models::CurveName;
     use std::path::PathBuf;
 
@@ -243,7 +259,7 @@ mod tests {
     fn fixture_pem_files_read() {
         let text = String::from_utf8(fixture("rsa-chain-pkcs8.pem")).unwrap();
         let key = PrivateKey::from_pem(&text).unwrap();
-        let certs: Vec<Vec<u8>> = crate::crypto::pem_blocks(&text)
+        let certs: Vec<Vec<u8>> = pem_blocks(&text)
             .into_iter()
             .filter(|(l, _)| l == "CERTIFICATE")
             .map(|(_, d)| d)
@@ -263,8 +279,8 @@ mod tests {
         );
         assert!(!leaf.is_ca && !leaf.self_issued);
         assert!(parse_certificate(&certs[2]).unwrap().self_issued);
-        crate::crypto::parse::verify_certificate_signature(&certs[0], &certs[1]).unwrap();
-        crate::crypto::parse::verify_certificate_signature(&certs[1], &certs[2]).unwrap();
+        verify_certificate_signature(&certs[0], &certs[1]).unwrap();
+        verify_certificate_signature(&certs[1], &certs[2]).unwrap();
 
         let ec_text = String::from_utf8(fixture("ec-chain-pkcs8.pem")).unwrap();
         assert_eq!(
@@ -282,7 +298,7 @@ mod tests {
             matches!(PrivateKey::from_pem(&enc), Err(CryptoError::InvalidKey(m)) if m.contains("ncrypted"))
         );
         let expired = parse_certificate(
-            &crate::crypto::pem_blocks(&String::from_utf8(fixture("expired.pem")).unwrap())[0].1,
+            &pem_blocks(&String::from_utf8(fixture("expired.pem")).unwrap())[0].1,
         )
         .unwrap();
         assert_eq!(expired.not_after, 1_609_459_200); // 2021-01-01T00:00:00Z
@@ -352,5 +368,17 @@ mod tests {
             assert!(String::from_utf8_lossy(&out.stdout).contains("p12.example"));
         }
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn bundle_puts_key_first() {
+        let k = p256();
+        let bundle = pem_bundle(Some(&k), &[b"leaf".to_vec(), b"root".to_vec()]);
+        let blocks = pem_blocks(&bundle);
+        let labels: Vec<&str> = blocks.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["PRIVATE KEY", "CERTIFICATE", "CERTIFICATE"]);
+        assert_eq!(blocks[0].1, k.pkcs8_der());
+        assert_eq!(blocks[2].1, b"root");
+        assert_eq!(pem_bundle(None, &[]), "");
     }
 }
