@@ -5,11 +5,15 @@
 //! - [`devtls`]: the dev CA and server certificate services keep in their data dir.
 //! - [`b64`]: the base64 dialects Key Vault uses (standard padded out, lenient in).
 //! - [`clock`]: the one notion of "now", shiftable for tests.
+//! - [`duration`]: the one duration grammar of every flag and scenario file.
+//! - [`server`]: the one TLS accept loop (HTTP/1.1 and HTTP/2, graceful shutdown).
 //! - [`prometheus`]: labelled latency histograms in Prometheus text format.
 
 pub mod b64;
 pub mod clock;
 pub mod crypto;
 pub mod devtls;
+pub mod duration;
 pub mod models;
 pub mod prometheus;
+pub mod server;
