@@ -3,174 +3,36 @@
 //! (partner-dialects.md) and sharing no types with ca-sim. The issuance worker drives them; an
 //! adapter only translates one call into the vendor's request and the vendor's answer back into
 //! [`OrderStatus`] or a classified [`ProviderError`].
+//!
+//! Layout (imports point down this list, never up):
+//! - this file: the set of configured adapters ([`Providers`]), built by [`from_config`], and
+//!   the re-exports the rest of vault uses;
+//! - `digicert/`, `globalsign/`, `wosign/`: one adapter each (`mod.rs` makes the calls, the
+//!   sibling files hold the vendor's wire format, `tests` run it against wiremock);
+//! - `http.rs`: the shared HTTP client, URL joining and the classification of transport
+//!   failures and statuses;
+//! - `convert.rs`: conversions more than one dialect uses (years, lenient ids, PEM chains);
+//! - `types.rs`: the [`CaProvider`] contract, its inputs, answers and errors;
+//! - `test_support.rs` (tests only): CSRs, chains and orders for the adapters' tests.
 
+mod convert;
 pub mod digicert;
 pub mod globalsign;
 pub mod http;
+#[cfg(test)]
+pub(crate) mod test_support;
+mod types;
 pub mod wosign;
 
-use shared::models::{AdministratorDetails, ProviderKind};
+pub use types::{
+    CaProvider, CancelOutcome, CertType, Credentials, OrderRequest, OrderStatus, ProviderError,
+    Submitted,
+};
+
+use shared::models::ProviderKind;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What the issuer object carries (partner-dialects.md §1.3).
-#[derive(Clone, Default, PartialEq)]
-pub struct Credentials {
-    /// DigiCert account id, GlobalSign user name, WoSign account id.
-    pub account_id: Option<String>,
-    /// DigiCert API key, GlobalSign password, WoSign API key.
-    pub pwd: Option<String>,
-    /// DigiCert organization id.
-    pub org_id: Option<String>,
-    /// GlobalSign administrator contact (first of `org_details.admin_details`).
-    pub admin: Option<AdministratorDetails>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the password or key.
-        f.debug_struct("Credentials")
-            .field("account_id", &self.account_id)
-            .field("org_id", &self.org_id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The product family, from `policy.issuer.cty` (OV-SSL, EV-SSL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertType {
-    Ov,
-    Ev,
-}
-
-impl CertType {
-    /// `cty` as Key Vault spells it; anything but EV means OV.
-    pub fn from_cty(cty: Option<&str>) -> Self {
-        match cty {
-            Some(c) if c.to_ascii_uppercase().starts_with("EV") => CertType::Ev,
-            _ => CertType::Ov,
-        }
-    }
-}
-
-/// One certificate order, as the worker hands it to an adapter.
-#[derive(Debug, Clone)]
-pub struct OrderRequest {
-    /// Vault's request id for the operation: unique, stable across retries and restarts. Adapters
-    /// use it where the dialect lets a client name or find its order.
-    pub reference: String,
-    /// PKCS#10 DER.
-    pub csr_der: Vec<u8>,
-    pub common_name: Option<String>,
-    /// DNS subject alternative names requested.
-    pub dns_names: Vec<String>,
-    pub cert_type: CertType,
-    pub validity_months: u32,
-    pub cert_transparency: Option<bool>,
-    pub credentials: Credentials,
-    /// Unix seconds: no earlier than the first submission attempt (bounds a lookup).
-    pub not_before: i64,
-}
-
-/// The CA's view of an order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OrderStatus {
-    /// Not issued yet; `ca_status` is the vendor's word for it (shown in status_details).
-    Pending { ca_status: String },
-    /// Issued: the chain as the CA delivered it (DER, in the CA's order).
-    Issued { chain: Vec<Vec<u8>> },
-    /// The CA refused the request (validation failed, denied, rejected).
-    Rejected { message: String },
-    /// Cancelled at the CA (by us or by the CA).
-    Cancelled { message: String },
-    /// Revoked or expired before we collected it.
-    Revoked { message: String },
-}
-
-/// The answer to a submission: the CA's order id and what it said about the order right away
-/// (issued immediately under some profiles).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Submitted {
-    pub order_id: String,
-    pub status: OrderStatus,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum CancelOutcome {
-    /// The CA confirmed the cancellation.
-    Cancelled,
-    /// Too late: the CA had already issued; the worker collects the certificate.
-    AlreadyIssued,
-    /// The order was already in a final state other than issued (message from the CA).
-    AlreadyFinal(String),
-}
-
-/// Why a CA call failed, classified for the worker's retry rules.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ProviderError {
-    /// The CA answered and did not act (429, 5xx, "busy", "please retry"): retry later,
-    /// after `retry_after` when the CA said so.
-    #[error("{message}")]
-    Transient {
-        message: String,
-        retry_after: Option<Duration>,
-    },
-    /// No answer (timeout, dropped connection): the request may or may not have been acted on.
-    #[error("{message}")]
-    NoAnswer { message: String },
-    /// The CA answered with something unreadable (malformed JSON/XML): retried like Transient.
-    #[error("{message}")]
-    Malformed { message: String },
-    /// Bad or missing credentials, account disabled, permission missing: permanent.
-    #[error("{message}")]
-    Credentials { message: String },
-    /// The CA refused the request itself (bad CSR, validation, balance, not found): permanent.
-    #[error("{message}")]
-    Refused { message: String },
-    /// The issuer object lacks what this dialect needs (org id, admin contact): permanent.
-    #[error("{message}")]
-    Config { message: String },
-}
-
-impl ProviderError {
-    /// Whether retrying the same call later can succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ProviderError::Transient { .. }
-                | ProviderError::NoAnswer { .. }
-                | ProviderError::Malformed { .. }
-        )
-    }
-}
-
-/// One vendor dialect.
-#[async_trait::async_trait]
-pub trait CaProvider: Send + Sync + 'static {
-    fn kind(&self) -> ProviderKind;
-
-    /// Places the order. Called at most once per operation unless `find` said the CA has no
-    /// order for `order.reference`.
-    async fn submit(&self, order: &OrderRequest) -> Result<Submitted, ProviderError>;
-
-    /// After a submission whose outcome is unknown (crash, no answer): the CA's order id for
-    /// this request, or `None` when the CA has no such order (then it is safe to submit).
-    async fn find(&self, order: &OrderRequest) -> Result<Option<String>, ProviderError>;
-
-    /// The current state of an order; fetches the chain once issued.
-    async fn poll(
-        &self,
-        credentials: &Credentials,
-        order_id: &str,
-    ) -> Result<OrderStatus, ProviderError>;
-
-    async fn cancel(
-        &self,
-        credentials: &Credentials,
-        order_id: &str,
-    ) -> Result<CancelOutcome, ProviderError>;
-}
 
 /// The configured adapters, by provider.
 #[derive(Clone, Default)]

@@ -1,0 +1,506 @@
+//! The DigiCert adapter against a wiremock CertCentral: request shapes, answers, error
+//! classification, cancellation and lookup.
+
+use super::wire::{b64_of, lookup_window, normalize_pem, with_reason, DEVKEY};
+use super::DigiCert;
+use crate::providers::convert::validity_years;
+use crate::providers::test_support::{self, chain, client, order, pem};
+use crate::providers::types::{
+    CaProvider, CancelOutcome, CertType, Credentials, OrderStatus, ProviderError, Submitted,
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+use url::Url;
+use wiremock::matchers::{body_partial_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+#[test]
+fn rejection_reason_is_passed_through() {
+    let order = serde_json::json!({"status": "rejected",
+            "requests": [{"id": 1, "status": "rejected", "processor_comment": "Org validation failed"}]});
+    assert_eq!(
+        with_reason("DigiCert rejected order 7.".into(), &order),
+        "DigiCert rejected order 7. Reason: Org validation failed"
+    );
+    let notes = serde_json::json!({"status": "canceled", "notes": "duplicate"});
+    assert!(with_reason("x".into(), &notes).ends_with("Reason: duplicate"));
+    assert_eq!(with_reason("x".into(), &serde_json::json!({})), "x");
+}
+
+fn creds() -> Credentials {
+    Credentials {
+        account_id: Some("1234567".into()),
+        pwd: Some("devkey-secret".into()),
+        org_id: Some("654321".into()),
+        admin: None,
+    }
+}
+
+async fn setup() -> (MockServer, DigiCert) {
+    let server = MockServer::start().await;
+    // Trailing slash on purpose.
+    let base = Url::parse(&format!("{}/services/v2/", server.uri())).unwrap();
+    (server, DigiCert::new(base, client()))
+}
+
+async fn mount_me(server: &MockServer, account: Value) {
+    Mock::given(method("GET"))
+        .and(path("/services/v2/user/me"))
+        .and(header(DEVKEY, "devkey-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 11, "username": "api", "account_id": account,
+            "access_roles": [{"id": 100, "name": "Orders"}]
+        })))
+        .mount(server)
+        .await;
+}
+
+fn errors(code: &str, message: &str) -> Value {
+    json!({"errors": [{"code": code, "message": message}]})
+}
+
+#[tokio::test]
+async fn submit_poll_pending_then_issued_with_crlf_four_cert_chain() {
+    let (server, dc) = setup().await;
+    mount_me(&server, json!(1234567)).await;
+    Mock::given(method("POST"))
+        .and(path("/services/v2/order/certificate/ssl_securesite_flex"))
+        .and(header(DEVKEY, "devkey-secret"))
+        .and(header("content-type", "application/json"))
+        .and(body_partial_json(json!({
+            "certificate": {
+                "common_name": "www.example.com",
+                "dns_names": ["www.example.com", "example.com"],
+                "signature_hash": "sha256",
+                "server_platform": {"id": -1}
+            },
+            "organization": {"id": 654321},
+            "order_validity": {"years": 1},
+            "payment_method": "balance",
+            "skip_approval": true,
+            "disable_renewal_notifications": true
+        })))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": 542772, "requests": [{"id": 922432, "status": "pending"}]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let o = order("req-1", creds(), CertType::Ov);
+    let submitted = dc.submit(&o).await.unwrap();
+    assert_eq!(
+        submitted,
+        Submitted {
+            order_id: "542772".into(),
+            status: OrderStatus::Pending {
+                ca_status: "pending".into()
+            }
+        }
+    );
+    // The body: CSR as PEM, reference in comments, no invented CT field.
+    let reqs = server.received_requests().await.unwrap();
+    let post = reqs.iter().find(|r| r.method.as_str() == "POST").unwrap();
+    let body: Value = serde_json::from_slice(&post.body).unwrap();
+    let csr = body["certificate"]["csr"].as_str().unwrap();
+    assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
+    assert_eq!(normalize_pem(csr), b64_of(&o.csr_der));
+    assert!(body["comments"].as_str().unwrap().contains("req-1"));
+    assert!(!body.to_string().contains("transparency"));
+
+    // Poll: pending.
+    let pending = Mock::given(method("GET"))
+            .and(path("/services/v2/order/certificate/542772"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"id": 542772, "status": "pending", "certificate": {"common_name": "www.example.com"}}),
+            ))
+            .up_to_n_times(1)
+            .mount_as_scoped(&server)
+            .await;
+    assert_eq!(
+        dc.poll(&creds(), "542772").await.unwrap(),
+        OrderStatus::Pending {
+            ca_status: "pending".into()
+        }
+    );
+    drop(pending);
+
+    // Poll: issued; pem_all with CRLF and two intermediates.
+    let certs = chain(2);
+    let pem_all: String = certs.iter().map(|c| pem(c).replace('\n', "\r\n")).collect();
+    Mock::given(method("GET"))
+        .and(path("/services/v2/order/certificate/542772"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 542772, "status": "issued", "certificate": {"id": 998877}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/services/v2/certificate/998877/download/format/pem_all",
+        ))
+        .and(header(DEVKEY, "devkey-secret"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-pem-file")
+                .set_body_string(pem_all),
+        )
+        .mount(&server)
+        .await;
+    assert_eq!(
+        dc.poll(&creds(), "542772").await.unwrap(),
+        OrderStatus::Issued { chain: certs }
+    );
+}
+
+#[tokio::test]
+async fn immediate_issuance_and_ev_product() {
+    let (server, dc) = setup().await;
+    mount_me(&server, json!("1234567")).await;
+    let certs = chain(1);
+    let entries: Vec<Value> = certs
+        .iter()
+        .map(|c| json!({"subject_common_name": "x", "pem": pem(c)}))
+        .collect();
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/v2/order/certificate/ssl_ev_securesite_flex",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": 77, "requests": [{"id": 78, "status": "approved"}],
+            "certificate_id": 456789123, "certificate_chain": entries
+        })))
+        .mount(&server)
+        .await;
+    let mut o = order("req-2", creds(), CertType::Ev);
+    o.validity_months = 13;
+    o.credentials.org_id = Some("org-abc".into());
+    let s = dc.submit(&o).await.unwrap();
+    assert_eq!(s.order_id, "77");
+    assert_eq!(s.status, OrderStatus::Issued { chain: certs });
+    let reqs = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&reqs.last().unwrap().body).unwrap();
+    assert_eq!(body["order_validity"]["years"], 2);
+    assert_eq!(body["organization"]["id"], "org-abc");
+}
+
+#[tokio::test]
+async fn account_and_config_checks() {
+    let (server, dc) = setup().await;
+    mount_me(&server, json!(999)).await;
+    let err = dc
+        .submit(&order("r", creds(), CertType::Ov))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Credentials { message } if message.contains("999")),
+        "{err:?}"
+    );
+
+    let mut c = creds();
+    c.org_id = None;
+    let err = dc.submit(&order("r", c, CertType::Ov)).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
+    let mut c = creds();
+    c.pwd = None;
+    let err = dc.submit(&order("r", c, CertType::Ov)).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
+    // No POST was made.
+    let reqs = server.received_requests().await.unwrap();
+    assert!(reqs.iter().all(|r| r.method.as_str() == "GET"));
+}
+
+async fn submit_error(template: ResponseTemplate) -> ProviderError {
+    let (server, dc) = setup().await;
+    mount_me(&server, json!(1234567)).await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    dc.submit(&order("r", creds(), CertType::Ov))
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn error_shapes_are_classified() {
+    let e = submit_error(ResponseTemplate::new(400).set_body_json(errors(
+        "csr_invalid_cannot_parse",
+        "Unable to parse the CSR.",
+    )))
+    .await;
+    assert!(
+        matches!(&e, ProviderError::Refused { message } if message.contains("csr_invalid_cannot_parse: Unable to parse the CSR.")),
+        "{e:?}"
+    );
+
+    let e = submit_error(
+        ResponseTemplate::new(401).set_body_json(errors("invalid_api_key", "Invalid API key.")),
+    )
+    .await;
+    assert!(
+        matches!(&e, ProviderError::Credentials { message } if message.contains("Invalid API key")),
+        "{e:?}"
+    );
+
+    let e = submit_error(ResponseTemplate::new(403).set_body_json(errors(
+        "access_denied|missing_permission",
+        "Permission denied.",
+    )))
+    .await;
+    assert!(
+        matches!(&e, ProviderError::Credentials { message } if message.contains("missing_permission")),
+        "{e:?}"
+    );
+
+    let e = submit_error(
+        ResponseTemplate::new(404).set_body_json(errors("not_found|product", "Product not found.")),
+    )
+    .await;
+    assert!(
+        matches!(&e, ProviderError::Refused { message } if message.contains("not_found|product")),
+        "{e:?}"
+    );
+
+    let e = submit_error(
+        ResponseTemplate::new(429)
+            .insert_header("Retry-After", "12")
+            .set_body_json(errors(
+                "request_limit_exceeded",
+                "Service unavailable, please limit request volume",
+            )),
+    )
+    .await;
+    assert_eq!(
+            e,
+            ProviderError::Transient {
+                message: "DigiCert order submission: HTTP 429: request_limit_exceeded: Service unavailable, please limit request volume".into(),
+                retry_after: Some(Duration::from_secs(12))
+            }
+        );
+    let e = submit_error(
+        ResponseTemplate::new(429).set_body_json(errors("request_limit_exceeded", "slow down")),
+    )
+    .await;
+    assert!(
+        matches!(e, ProviderError::Transient { retry_after: Some(d), .. } if d == Duration::from_secs(5)),
+        "{e:?}"
+    );
+
+    let e =
+        submit_error(ResponseTemplate::new(500).set_body_json(errors("internal_error", "boom")))
+            .await;
+    assert!(
+        matches!(&e, ProviderError::Transient { retry_after: None, message } if message.contains("boom")),
+        "{e:?}"
+    );
+    let e = submit_error(ResponseTemplate::new(503).set_body_string("<html>down</html>")).await;
+    assert!(matches!(e, ProviderError::Transient { .. }), "{e:?}");
+
+    // Tolerated: errors as an object.
+    let e = submit_error(ResponseTemplate::new(404).set_body_json(
+        json!({"errors": {"code": "not_found|route", "message": "Route not found"}}),
+    ))
+    .await;
+    assert!(
+        matches!(&e, ProviderError::Refused { message } if message.contains("not_found|route")),
+        "{e:?}"
+    );
+
+    let e = submit_error(ResponseTemplate::new(201).set_body_string("{\"id\": 5,")).await;
+    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn poll_final_statuses() {
+    let (server, dc) = setup().await;
+    for (id, status) in [
+        ("1", "rejected"),
+        ("2", "canceled"),
+        ("3", "revoked"),
+        ("4", "needs_approval"),
+        ("5", "denied"),
+        ("6", "expired"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/services/v2/order/certificate/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": id, "status": status})),
+            )
+            .mount(&server)
+            .await;
+    }
+    let c = creds();
+    assert!(matches!(
+        dc.poll(&c, "1").await.unwrap(),
+        OrderStatus::Rejected { .. }
+    ));
+    assert!(matches!(
+        dc.poll(&c, "2").await.unwrap(),
+        OrderStatus::Cancelled { .. }
+    ));
+    assert!(matches!(
+        dc.poll(&c, "3").await.unwrap(),
+        OrderStatus::Revoked { .. }
+    ));
+    assert_eq!(
+        dc.poll(&c, "4").await.unwrap(),
+        OrderStatus::Pending {
+            ca_status: "needs_approval".into()
+        }
+    );
+    assert!(matches!(
+        dc.poll(&c, "5").await.unwrap(),
+        OrderStatus::Rejected { .. }
+    ));
+    assert!(matches!(
+        dc.poll(&c, "6").await.unwrap(),
+        OrderStatus::Revoked { .. }
+    ));
+    let e = dc.poll(&c, "404").await.unwrap_err();
+    assert!(matches!(e, ProviderError::Refused { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn cancel_paths() {
+    let (server, dc) = setup().await;
+    Mock::given(method("PUT"))
+        .and(path("/services/v2/order/certificate/10/status"))
+        .and(header(DEVKEY, "devkey-secret"))
+        .and(body_partial_json(json!({"status": "canceled"})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        dc.cancel(&creds(), "10").await.unwrap(),
+        CancelOutcome::Cancelled
+    );
+    let put = server.received_requests().await.unwrap().pop().unwrap();
+    let body: Value = serde_json::from_slice(&put.body).unwrap();
+    assert!(body["note"].as_str().is_some_and(|n| !n.is_empty()));
+
+    for (id, status) in [("11", "issued"), ("12", "rejected"), ("13", "pending")] {
+        Mock::given(method("PUT"))
+            .and(path(format!("/services/v2/order/certificate/{id}/status")))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .set_body_json(errors("invalid_status", "Order status cannot be changed.")),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/services/v2/order/certificate/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": id, "status": status})),
+            )
+            .mount(&server)
+            .await;
+    }
+    assert_eq!(
+        dc.cancel(&creds(), "11").await.unwrap(),
+        CancelOutcome::AlreadyIssued
+    );
+    assert!(matches!(
+        dc.cancel(&creds(), "12").await.unwrap(),
+        CancelOutcome::AlreadyFinal(_)
+    ));
+    let e = dc.cancel(&creds(), "13").await.unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Refused { message } if message.contains("cannot be changed")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn find_matches_the_csr() {
+    let (server, dc) = setup().await;
+    let o = order("req-find", creds(), CertType::Ov);
+    let ours = shared::crypto::pem_encode("CERTIFICATE REQUEST", &o.csr_der).replace('\n', "\r\n");
+    let other = shared::crypto::pem_encode("CERTIFICATE REQUEST", &test_support::csr());
+    Mock::given(method("GET"))
+        .and(path("/services/v2/order/certificate/status-changes"))
+        .and(header(DEVKEY, "devkey-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"orders": [
+            {"order_id": 300, "certificate_id": 1, "status": "pending"},
+            {"order_id": 301, "certificate_id": 2, "status": "issued"}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/v2/order/certificate/300"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"id": 300, "status": "pending", "certificate": {"csr": ours}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/v2/order/certificate/301"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": 301, "status": "issued", "certificate": {"id": 2, "csr": other}}),
+        ))
+        .mount(&server)
+        .await;
+    assert_eq!(dc.find(&o).await.unwrap(), Some("300".into()));
+
+    // The filter: `from...to`, DigiCert date-times.
+    let reqs = server.received_requests().await.unwrap();
+    let list: &Request = reqs
+        .iter()
+        .find(|r| r.url.path().ends_with("status-changes"))
+        .unwrap();
+    assert!(list
+        .url
+        .query()
+        .unwrap()
+        .starts_with("filters%5Bstatus_last_updated%5D="));
+    let filter = list
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "filters[status_last_updated]")
+        .unwrap()
+        .1
+        .into_owned();
+    let (from, to) = filter.split_once("...").unwrap();
+    for t in [from, to] {
+        assert_eq!(t.len(), 19, "{t}");
+        assert_eq!(&t[10..11], " ");
+    }
+
+    // Another request: no match -> None.
+    let mut other_order = o.clone();
+    other_order.csr_der = test_support::csr();
+    assert_eq!(dc.find(&other_order).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn find_unsupported_route() {
+    let (server, dc) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/services/v2/order/certificate/status-changes"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(errors("not_found|route", "Route not found.")),
+        )
+        .mount(&server)
+        .await;
+    let e = dc
+        .find(&order("r", creds(), CertType::Ov))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Refused { message } if message.contains("unsupported")),
+        "{e:?}"
+    );
+    let _ = query_param("x", "y");
+}
+
+#[test]
+fn window_is_at_most_seven_days() {
+    let (from, to) = lookup_window(0, 30 * 86_400);
+    assert_eq!(to, "1970-01-31 18:00:00");
+    assert_eq!(from, "1970-01-24 18:00:00");
+    assert_eq!(validity_years(0), 1);
+    assert_eq!(validity_years(12), 1);
+    assert_eq!(validity_years(24), 2);
+}

@@ -1,0 +1,155 @@
+//! CertCentral's JSON as DigiCert writes and reads it (partner-dialects.md §2): the §2.2 order
+//! body, the `status-changes` lookup window as DigiCert date-times, the `errors` list turned
+//! into a classified [`ProviderError`], and the CSR comparison `find` relies on.
+
+use crate::providers::convert::validity_years;
+use crate::providers::http::{self, Answer};
+use crate::providers::types::{OrderRequest, ProviderError};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The API key header on every call.
+pub(super) const DEVKEY: &str = "X-DC-DEVKEY";
+/// Keyfactor's back-off when a 429 carries no Retry-After (§2.6).
+const RATE_LIMIT_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The §2.2 order body.
+pub(super) fn order_body(order: &OrderRequest) -> Result<Value, ProviderError> {
+    let org = order
+        .credentials
+        .org_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ProviderError::Config {
+            message: "The DigiCert issuer has no organization id (org_details.id).".into(),
+        })?;
+    let org_id = match org.parse::<u64>() {
+        Ok(n) => json!(n),
+        Err(_) => json!(org),
+    };
+    let common_name = order
+        .common_name
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| order.dns_names.first().cloned())
+        .ok_or_else(|| ProviderError::Refused {
+            message: "DigiCert needs a common name or a DNS name for the certificate.".into(),
+        })?;
+    let mut certificate = json!({
+        "common_name": common_name,
+        "csr": shared::crypto::pem_encode("CERTIFICATE REQUEST", &order.csr_der),
+        "signature_hash": "sha256",
+        "server_platform": {"id": -1},
+    });
+    if !order.dns_names.is_empty() {
+        certificate["dns_names"] = json!(order.dns_names);
+    }
+    Ok(json!({
+        "certificate": certificate,
+        "organization": {"id": org_id},
+        "order_validity": {"years": validity_years(order.validity_months)},
+        "payment_method": "balance",
+        "skip_approval": true,
+        "disable_renewal_notifications": true,
+        "comments": format!("Azure Key Vault emulator request {}", order.reference),
+    }))
+}
+
+/// The status-changes window as DigiCert date-times (see the module doc).
+pub(super) fn lookup_window(not_before: i64, now: i64) -> (String, String) {
+    const DAY: i64 = 86_400;
+    let to = now.max(not_before) + DAY;
+    let from = (not_before - DAY).max(to - 7 * DAY);
+    (digicert_time(from), digicert_time(to))
+}
+
+fn digicert_time(unix: i64) -> String {
+    let mdt = time::UtcOffset::from_hms(-6, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(mdt);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub(super) fn parse_json(what: &str, answer: &Answer) -> Result<Value, ProviderError> {
+    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::Malformed {
+        message: format!("{what}: the CA's answer is not JSON: {e}"),
+    })
+}
+
+/// `code: message` of each entry in `errors` (array, or a single object).
+fn error_messages(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return String::new();
+    };
+    let entries: Vec<&Value> = match v.get("errors") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(o @ Value::Object(_)) => vec![o],
+        _ => vec![],
+    };
+    entries
+        .iter()
+        .map(|e| {
+            let code = e.get("code").and_then(Value::as_str).unwrap_or("");
+            let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
+            match (code.is_empty(), msg.is_empty()) {
+                (false, false) => format!("{code}: {msg}"),
+                (false, true) => code.to_string(),
+                _ => msg.to_string(),
+            }
+        })
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub(super) fn error_from(what: &str, answer: &Answer) -> ProviderError {
+    http::status_error(
+        what,
+        answer,
+        &error_messages(&answer.body),
+        Some(RATE_LIMIT_BACKOFF),
+    )
+}
+
+/// Standard base64 of DER: what [`normalize_pem`] leaves of its PEM.
+pub(super) fn b64_of(der: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+/// The base64 body of a PEM (or bare base64) text, without armor lines or whitespace.
+pub(super) fn normalize_pem(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("-----"))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect()
+}
+
+/// The CA's own words on a rejection or cancellation, as DigiCert returns them: the request's
+/// `processor_comment`, else the order's `notes`.
+pub(super) fn with_reason(summary: String, order: &Value) -> String {
+    let reason = order
+        .pointer("/requests/0/processor_comment")
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+        .or_else(|| {
+            order
+                .get("notes")
+                .and_then(Value::as_str)
+                .filter(|r| !r.trim().is_empty())
+        });
+    match reason {
+        Some(reason) => format!("{summary} Reason: {}", reason.trim()),
+        None => summary,
+    }
+}

@@ -1,0 +1,101 @@
+//! Fixtures shared by the adapters' tests: EC P-256 CSRs, CA-shaped chains, an order and the
+//! HTTP client.
+
+use super::http;
+use super::types::{CertType, Credentials, OrderRequest};
+use shared::crypto::{build_csr, issue_for_key, self_signed, CertProfile, KeySpec, PrivateKey};
+use shared::models::{CurveName, SubjectAlternativeNames};
+use time::{Duration, OffsetDateTime};
+
+pub fn p256() -> PrivateKey {
+    PrivateKey::generate(KeySpec::Ec {
+        curve: CurveName::P256,
+    })
+    .unwrap()
+}
+
+fn profile(subject: &str, dns: &[&str], ca: bool) -> CertProfile {
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    CertProfile {
+        subject: subject.into(),
+        sans: SubjectAlternativeNames {
+            dns_names: (!dns.is_empty()).then(|| dns.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        },
+        ekus: if ca {
+            vec![]
+        } else {
+            vec!["1.3.6.1.5.5.7.3.1".into()]
+        },
+        key_usage: vec![],
+        not_before: now - Duration::minutes(5),
+        not_after: now + Duration::days(365),
+        is_ca: ca,
+        path_len: None,
+    }
+}
+
+/// A PKCS#10 request (DER) for `www.example.com`.
+pub fn csr() -> Vec<u8> {
+    build_csr(
+        &p256(),
+        &profile(
+            "CN=www.example.com, O=Example Org Inc, L=Boston, ST=MA, C=US",
+            &["www.example.com", "example.com"],
+            false,
+        ),
+    )
+    .unwrap()
+}
+
+/// leaf, `intermediates` intermediates (each signed by the next), root: DER, CA order.
+pub fn chain(intermediates: usize) -> Vec<Vec<u8>> {
+    let root_key = p256();
+    let root = self_signed(&root_key, &profile("CN=Test Root CA", &[], true)).unwrap();
+    let mut issuer = (root_key, root.clone());
+    let mut cas = vec![root];
+    for i in 0..intermediates {
+        let key = p256();
+        let cert = issue_for_key(
+            &key,
+            &profile(&format!("CN=Test Intermediate {i}"), &[], true),
+            &issuer.0,
+            &issuer.1,
+        )
+        .unwrap();
+        cas.insert(0, cert.clone());
+        issuer = (key, cert);
+    }
+    let leaf = issue_for_key(
+        &p256(),
+        &profile("CN=www.example.com", &["www.example.com"], false),
+        &issuer.0,
+        &issuer.1,
+    )
+    .unwrap();
+    let mut out = vec![leaf];
+    out.extend(cas);
+    out
+}
+
+pub fn pem(der: &[u8]) -> String {
+    shared::crypto::pem_encode("CERTIFICATE", der)
+}
+
+pub fn order(reference: &str, credentials: Credentials, cert_type: CertType) -> OrderRequest {
+    OrderRequest {
+        reference: reference.into(),
+        csr_der: csr(),
+        common_name: Some("www.example.com".into()),
+        dns_names: vec!["www.example.com".into(), "example.com".into()],
+        cert_type,
+        validity_months: 12,
+        cert_transparency: Some(true),
+        credentials,
+        not_before: http::unix_now() - 60,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    http::client(&[], std::time::Duration::from_secs(5)).unwrap()
+}
