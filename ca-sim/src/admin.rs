@@ -1,5 +1,6 @@
 //! The admin API under `/admin/` (no vendor auth), plus the public CA endpoints that issued
-//! certificates point at (`/crl/{dialect}/{ca}.crl`, `/ca/{dialect}/{ca}.crt`).
+//! certificates point at (`/crl/{dialect}/{ca}.crl`, `/ca/{dialect}/{ca}.crt`). The handlers;
+//! their routes are in `crate::routes`.
 //!
 //! - `GET health`, `GET ca.pem` (TLS CA), `GET roots` (issuing hierarchies per dialect)
 //! - `GET orders[?dialect=]`, `GET orders/{id}`, `POST orders/{id}/{approve|reject|issue-now}`
@@ -9,50 +10,25 @@
 //! - `GET accounts`, `PUT accounts` (add or replace one account)
 //! - `GET cert-status/{serial}`
 
+use crate::app::App;
 use crate::ca::{Revoked, WOSIGN_DISTRUST_AFTER};
-use crate::config::{parse_duration, Account, Dialect};
+use crate::domain::{Account, Dialect};
 use crate::faults::FaultRule;
 use crate::orders::clock::rfc3339;
-use crate::App;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-pub fn router() -> Router<Arc<App>> {
-    Router::new()
-        .route("/admin/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/admin/ca.pem", get(ca_pem))
-        .route("/admin/roots", get(roots))
-        .route("/admin/orders", get(orders))
-        .route("/admin/orders/{id}", get(order))
-        .route("/admin/orders/{id}/{action}", post(order_action))
-        .route(
-            "/admin/faults",
-            get(faults_get)
-                .put(faults_put)
-                .post(faults_post)
-                .delete(faults_delete),
-        )
-        .route("/admin/requests", get(requests).delete(requests_clear))
-        .route("/admin/clock", get(clock_get).post(clock_advance))
-        .route("/admin/accounts", get(accounts).put(account_put))
-        .route("/admin/cert-status/{serial}", get(cert_status))
-        .route("/crl/{dialect}/{file}", get(crl))
-        .route("/ca/{dialect}/{file}", get(ca_cert))
-}
 
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
-async fn health(State(app): State<Arc<App>>) -> Response {
+pub async fn health(State(app): State<Arc<App>>) -> Response {
     Json(json!({
         "status": "ok",
         "seed": app.seed,
@@ -63,7 +39,7 @@ async fn health(State(app): State<Arc<App>>) -> Response {
     .into_response()
 }
 
-async fn ca_pem(State(app): State<Arc<App>>) -> Response {
+pub async fn ca_pem(State(app): State<Arc<App>>) -> Response {
     (
         [(http::header::CONTENT_TYPE, "application/x-pem-file")],
         app.tls_ca_pem.clone(),
@@ -71,7 +47,7 @@ async fn ca_pem(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-async fn roots(State(app): State<Arc<App>>) -> Response {
+pub async fn roots(State(app): State<Arc<App>>) -> Response {
     let mut out = serde_json::Map::new();
     for (d, h) in &app.ca.hierarchies {
         let ca = |c: &crate::ca::CaCert| {
@@ -97,19 +73,22 @@ async fn roots(State(app): State<Arc<App>>) -> Response {
     Json(Value::Object(out)).into_response()
 }
 
-async fn orders(State(app): State<Arc<App>>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn orders(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let dialect = q.get("dialect").and_then(|d| Dialect::parse(d));
     Json(json!({"orders": app.orders.list(dialect)})).into_response()
 }
 
-async fn order(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+pub async fn order(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     match app.orders.get(&id) {
         Some(o) => Json(o).into_response(),
         None => problem(StatusCode::NOT_FOUND, format!("no order {id}")),
     }
 }
 
-async fn order_action(
+pub async fn order_action(
     State(app): State<Arc<App>>,
     Path((id, action)): Path<(String, String)>,
     body: Bytes,
@@ -128,11 +107,8 @@ async fn order_action(
                 .to_string(),
         ),
         "issue-now" => {
-            let book = app.orders.clone();
-            let id2 = id.clone();
-            return match tokio::task::spawn_blocking(move || book.complete_now(&id2)).await {
-                Ok(Ok(o)) => Json(o).into_response(),
-                Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            return match app.orders.issue_now(&id).await {
+                Ok(o) => Json(o).into_response(),
                 Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             };
         }
@@ -153,7 +129,7 @@ async fn order_action(
     }
 }
 
-async fn faults_get(State(app): State<Arc<App>>) -> Response {
+pub async fn faults_get(State(app): State<Arc<App>>) -> Response {
     Json(json!({"seed": app.seed, "rules": app.faults.list()})).into_response()
 }
 
@@ -173,7 +149,7 @@ fn parse_rules(body: &[u8]) -> Result<Vec<FaultRule>, String> {
     Ok(rules)
 }
 
-async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
+pub async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match parse_rules(&body) {
         Ok(rules) => {
             app.faults.replace(rules);
@@ -183,7 +159,7 @@ async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn faults_post(State(app): State<Arc<App>>, body: Bytes) -> Response {
+pub async fn faults_post(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let rule: Result<FaultRule, String> = serde_json::from_slice(&body)
         .map_err(|e| format!("invalid rule: {e}"))
         .and_then(|r: FaultRule| r.validate().map(|_| r));
@@ -196,12 +172,12 @@ async fn faults_post(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn faults_delete(State(app): State<Arc<App>>) -> Response {
+pub async fn faults_delete(State(app): State<Arc<App>>) -> Response {
     app.faults.replace(Vec::new());
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn requests(
+pub async fn requests(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -217,12 +193,12 @@ async fn requests(
     Json(json!({"requests": list})).into_response()
 }
 
-async fn requests_clear(State(app): State<Arc<App>>) -> Response {
+pub async fn requests_clear(State(app): State<Arc<App>>) -> Response {
     app.history.clear();
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn clock_get(State(app): State<Arc<App>>) -> Response {
+pub async fn clock_get(State(app): State<Arc<App>>) -> Response {
     Json(json!({
         "now": rfc3339(app.clock.now_ms()),
         "nowMs": app.clock.now_ms(),
@@ -232,12 +208,12 @@ async fn clock_get(State(app): State<Arc<App>>) -> Response {
     .into_response()
 }
 
-async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> Response {
+pub async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let secs = if let Some(s) = v["advance_seconds"].as_f64() {
         s
     } else if let Some(t) = v["advance"].as_str() {
-        match parse_duration(t) {
+        match shared::duration::parse(t) {
             Ok(d) => d.as_secs_f64(),
             Err(e) => return problem(StatusCode::BAD_REQUEST, e),
         }
@@ -255,7 +231,7 @@ async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> Response {
     clock_get(State(app)).await
 }
 
-async fn accounts(State(app): State<Arc<App>>) -> Response {
+pub async fn accounts(State(app): State<Arc<App>>) -> Response {
     let list = app
         .accounts
         .read()
@@ -264,7 +240,7 @@ async fn accounts(State(app): State<Arc<App>>) -> Response {
     Json(json!({"accounts": list})).into_response()
 }
 
-async fn account_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
+pub async fn account_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let account: Account = match serde_json::from_slice(&body) {
         Ok(a) => a,
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("invalid account: {e}")),
@@ -278,7 +254,7 @@ async fn account_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
     }
 }
 
-async fn cert_status(State(app): State<Arc<App>>, Path(serial): Path<String>) -> Response {
+pub async fn cert_status(State(app): State<Arc<App>>, Path(serial): Path<String>) -> Response {
     let serial = serial.trim_start_matches("0x").replace(':', "");
     match app.store.cert(&serial) {
         Ok(Some(row)) => Json(json!({
@@ -299,7 +275,7 @@ async fn cert_status(State(app): State<Arc<App>>, Path(serial): Path<String>) ->
     }
 }
 
-async fn crl(
+pub async fn crl(
     State(app): State<Arc<App>>,
     Path((dialect, file)): Path<(String, String)>,
 ) -> Response {
@@ -334,7 +310,7 @@ async fn crl(
     }
 }
 
-async fn ca_cert(
+pub async fn ca_cert(
     State(app): State<Arc<App>>,
     Path((dialect, file)): Path<(String, String)>,
 ) -> Response {
@@ -352,7 +328,7 @@ async fn ca_cert(
 }
 
 /// `GET /metrics`: Prometheus text.
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     (
         StatusCode::OK,
         [(

@@ -2,117 +2,17 @@
 //! equivalent); an optional TOML file ([`FileConfig`]) adds accounts, timing profiles, fault
 //! rules, CA shape and rate limits. Invalid values stop start-up with a clear message.
 
+use crate::domain::Dialect;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
-use crate::orders::timing::TimingProfile;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-/// The three vendor dialects ca-sim speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    Digicert,
-    Globalsign,
-    Wosign,
-}
-
-impl Dialect {
-    pub const ALL: [Dialect; 3] = [Dialect::Digicert, Dialect::Globalsign, Dialect::Wosign];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Digicert => "digicert",
-            Dialect::Globalsign => "globalsign",
-            Dialect::Wosign => "wosign",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|d| d.as_str().eq_ignore_ascii_case(text))
-    }
-}
-
-impl std::fmt::Display for Dialect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A DigiCert organization of an account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Organization {
-    pub id: u64,
-    pub name: String,
-    /// Validated organizations issue per the timing profile; others stay `pending` until an
-    /// admin approves (or a fault rule rejects) the order.
-    #[serde(default)]
-    pub validated: bool,
-}
-
-/// A customer account at one of the simulated CAs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Account {
-    pub dialect: Dialect,
-    /// DigiCert account id, GlobalSign UserName, WoSign account id.
-    pub id: String,
-    /// DigiCert API key, GlobalSign Password, WoSign HMAC key.
-    pub secret: String,
-    /// DigiCert organizations.
-    #[serde(default)]
-    pub organizations: Vec<Organization>,
-    /// WoSign: "OV" or "EV", decided by the account, not by the order.
-    #[serde(default)]
-    pub cert_type: Option<String>,
-    /// Timing profile for this account's orders (default `fixed:2s`).
-    #[serde(default)]
-    pub profile: Option<String>,
-    /// Per-product profile overrides (product id, e.g. `ssl_ev_basic`, `EV_SHA2`, `EV`).
-    #[serde(default)]
-    pub product_profiles: BTreeMap<String, String>,
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-impl Account {
-    /// The timing profile for `product`: per-product override, else the account's, else the
-    /// default.
-    pub fn profile_for(&self, product: &str) -> Result<TimingProfile, String> {
-        let text = self
-            .product_profiles
-            .get(product)
-            .or(self.profile.as_ref())
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_PROFILE);
-        TimingProfile::parse(text)
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.id.trim().is_empty() || self.secret.is_empty() {
-            return Err(format!("{} account needs an id and a secret", self.dialect));
-        }
-        self.profile_for("")
-            .map_err(|e| format!("account {}: {e}", self.id))?;
-        for (product, p) in &self.product_profiles {
-            TimingProfile::parse(p)
-                .map_err(|e| format!("account {} product {product}: {e}", self.id))?;
-        }
-        if let Some(t) = &self.cert_type {
-            if t != "OV" && t != "EV" {
-                return Err(format!("account {}: cert_type must be OV or EV", self.id));
-            }
-        }
-        Ok(())
-    }
-}
-
-pub const DEFAULT_PROFILE: &str = "fixed:2s";
+/// The domain types a config file holds, under the names config files and tests know.
+pub use crate::domain::{Account, Organization, RateWindow};
 
 /// The accounts that exist with no configuration (documented in the README).
 pub fn builtin_accounts() -> Vec<Account> {
@@ -194,14 +94,6 @@ impl Default for CaConfig {
             key_type: CaKeyType::EcP256,
         }
     }
-}
-
-/// One rolling window of a rate limit: at most `requests` per `seconds`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateWindow {
-    pub requests: u32,
-    pub seconds: f64,
 }
 
 /// DigiCert's documented limits: 1000 requests / 5 min and 100 / 5 s per API key.
@@ -396,34 +288,6 @@ impl Cli {
     }
 }
 
-/// `0`, `250ms`, `5s`, `2m`, `1h`, `3d`; a bare number means seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 5s, 2m, 4h or 3d"))?;
-    let secs = match unit.trim() {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86400.0,
-        _ => {
-            return Err(format!(
-                "'{text}' has an unknown unit; use ms, s, m, h or d"
-            ))
-        }
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("'{text}' is not a valid duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,13 +306,6 @@ mod tests {
         let config = cli.config().unwrap();
         assert_eq!(config.time_scale, 1.0);
         assert_eq!(config.accounts.len(), 3);
-    }
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
-        assert!(parse_duration("x").is_err());
     }
 
     #[test]

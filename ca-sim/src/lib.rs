@@ -1,99 +1,67 @@
 //! `ca-sim`: a standalone partner-CA simulator. One HTTPS listener serves three vendor
-//! dialects at their vendors' own paths (partner-dialects.md §8), plus an admin API:
-//!
-//! - [`dialects::digicert`]: DigiCert CertCentral Services API v2 under `/services/v2/`.
-//! - [`dialects::globalsign`]: GlobalSign GCC SOAP under `/kb/ws/v1/{ServerSSLService,GASService}`.
-//! - [`dialects::wosign`]: the WoSign HMAC-signed JSON dialect under `/api/v1/`.
-//! - [`admin`]: `/admin/*` (health, TLS CA, roots, orders, faults, requests, clock, accounts),
-//!   plus the CRLs and CA certificates that issued certificates point at.
-//!
-//! Underneath: [`ca`] (hierarchies and signing), [`orders`] (order book, timing profiles,
-//! simulated clock, background worker), [`faults`] (seeded rules), [`store`] (SQLite).
+//! dialects at their vendors' own paths (partner-dialects.md §8), plus an admin API.
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
+//!
+//! Where things happen, each in one place:
+//! - **a request is routed** in [`routes`] (the one route table; GlobalSign's SOAP operation
+//!   is then chosen from the body by `dialects::globalsign::dispatch`), and runs through the
+//!   dialect contract in `dialects::contract` (authenticate, parse, fault gate, apply, render);
+//! - **an order's status changes** in [`orders`] (`OrderBook`: every change goes through it
+//!   and is written to the store before it is visible);
+//! - **bytes hit disk** in [`store`] (`store::sqlite` for the database, `store::files` for the
+//!   CA hierarchies and the TLS dev material).
+//!
+//! Layout:
+//! - [`lib`](self): this map and [`serve`]; [`app`]: [`App`], the state handlers share;
+//!   [`routes`]: the route table and the request-history middleware.
+//! - [`dialects`]: the contract ([`dialects::contract`]), the fault gate, and one folder per
+//!   vendor: `digicert/` (CertCentral Services API v2 under `/services/v2/`), `globalsign/`
+//!   (GCC SOAP under `/kb/ws/v1/{ServerSSLService,GASService}`), `wosign/` (HMAC-signed JSON
+//!   under `/api/v1/`).
+//! - [`admin`]: `/admin/*` (health, TLS CA, roots, orders, faults, requests, clock, accounts),
+//!   the CRLs and CA certificates that issued certificates point at, `/metrics`.
+//! - [`domain`]: the shared types (dialects, accounts, orders, timing profiles, fault actions,
+//!   rate windows, the seeded generator); it imports nothing else of the crate.
+//! - [`orders`]: the order book, its background worker and the simulated clock.
+//! - [`ca`]: hierarchies and signing. [`faults`]: the seeded rule engine. [`history`]: the
+//!   request history. [`metrics`]: Prometheus text.
+//! - [`store`]: SQLite and the data dir's files. [`tls`]: the listener's TLS. [`config`]:
+//!   flags and the config file. [`error`]: the crate's error type.
 
 pub mod admin;
+pub mod app;
 pub mod ca;
 pub mod config;
 pub mod dialects;
+pub mod domain;
 pub mod error;
 pub mod faults;
+pub mod history;
 pub mod metrics;
 pub mod orders;
+pub mod routes;
 pub mod store;
 pub mod tls;
 
-pub use config::{Config, Dialect};
+pub use app::App;
+pub use config::Config;
+pub use domain::Dialect;
 pub use error::Error;
 
-use config::Account;
-use dialects::{History, RateLimiter};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
+use dialects::gate::ConnKill;
+use domain::RateLimiter;
+use history::History;
 use orders::clock::SimClock;
 use orders::OrderBook;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use store::Store;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info, warn};
-
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The state every handler shares (`State<Arc<App>>`).
-pub struct App {
-    /// The seed of fault probabilities and uniform delays (shown by `/admin/health`).
-    pub seed: u64,
-    /// Simulated time: due times, validity, timelines.
-    pub clock: Arc<SimClock>,
-    /// Persistence (orders, certificates, accounts, counters).
-    pub store: Arc<Store>,
-    /// Orders of all dialects and the issuing worker.
-    pub orders: Arc<OrderBook>,
-    /// CA hierarchies and signing.
-    pub ca: Arc<ca::Authority>,
-    /// Runtime-changeable fault rules.
-    pub faults: faults::Faults,
-    /// Request history for `/admin/requests`.
-    pub history: History,
-    /// Latency histograms served at `/metrics`.
-    pub metrics: metrics::Metrics,
-    /// Accounts of all dialects (config + admin API), persisted.
-    pub accounts: RwLock<Vec<Account>>,
-    /// DigiCert per-API-key rate limits.
-    pub digicert_limits: RateLimiter,
-    /// `https://host:port` used in AIA, CRL and WSDL addresses.
-    pub base_url: String,
-    /// The TLS dev CA (served at `/admin/ca.pem`).
-    pub tls_ca_pem: String,
-    pub tls_ca_path: PathBuf,
-}
-
-impl App {
-    pub fn account(&self, dialect: Dialect, pred: impl Fn(&Account) -> bool) -> Option<Account> {
-        self.accounts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|a| a.dialect == dialect && pred(a))
-            .cloned()
-    }
-
-    /// Adds or replaces an account (persisted).
-    pub fn put_account(&self, account: Account) -> Result<(), Error> {
-        self.store.put_account(&account)?;
-        let mut all = self.accounts.write().unwrap_or_else(|p| p.into_inner());
-        all.retain(|a| !(a.dialect == account.dialect && a.id == account.id));
-        all.push(account);
-        Ok(())
-    }
-}
+use tower::Layer;
 
 /// A running ca-sim.
 pub struct Handle {
@@ -128,12 +96,7 @@ pub async fn serve(
 ) -> Result<Handle, Error> {
     config.validate()?;
     let addr = listener.local_addr()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        Error::Config(format!(
-            "cannot create data dir {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    store::files::create_data_dir(&config.data_dir)?;
     let base_url = config.public_url.clone().unwrap_or_else(|| {
         let host = if addr.ip().is_unspecified() {
             "127.0.0.1".to_string()
@@ -203,80 +166,24 @@ pub async fn serve(
         tls_ca_pem: tls.ca_pem.clone(),
         tls_ca_path: tls.ca_path.clone(),
     });
-    let router = dialects::router(app.clone());
+    let router = routes::router(app.clone());
 
     let tracker = TaskTracker::new();
     tracker.spawn(book.run(shutdown.clone()));
-
-    let acceptor = TlsAcceptor::from(tls.server_config.clone());
-    let accept_tracker = tracker.clone();
-    let token = shutdown.clone();
-    let done = tokio::spawn(async move {
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
-        loop {
-            let (tcp, peer) = tokio::select! {
-                _ = token.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            // A per-connection token lets the `drop` fault close the connection without
-            // writing a response.
-            let kill = CancellationToken::new();
-            let service = TowerToHyperService::new(
-                router
-                    .clone()
-                    .layer(axum::Extension(dialects::ConnKill(kill.clone()))),
-            );
-            let builder = builder.clone();
-            let watcher = graceful.watcher();
-            accept_tracker.spawn(async move {
-                let tls =
-                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => tls,
-                        Ok(Err(e)) => {
-                            debug!(%peer, error = %e, "tls handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            debug!(%peer, "tls handshake timed out");
-                            return;
-                        }
-                    };
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-                tokio::select! {
-                    biased;
-                    _ = kill.cancelled() => debug!(%peer, "connection dropped by fault"),
-                    r = watcher.watch(conn.into_owned()) => if let Err(e) = r {
-                        debug!(%peer, error = %e, "connection ended with an error");
-                    },
-                }
-            });
-        }
-        info!("shutting down: no new connections; waiting for in-flight requests");
-        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-            .await
-            .is_err()
-        {
-            warn!("in-flight requests did not finish within the grace period");
-        }
-        accept_tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, accept_tracker.wait())
-            .await
-            .is_err()
-        {
-            warn!("background tasks did not finish within the grace period");
-        }
-        info!("ca-sim stopped");
-    });
+    // Each connection's kill token reaches the handlers as a request extension, so the
+    // `drop` fault can close the connection without writing a response.
+    let done = shared::server::spawn_accept_loop(
+        "ca-sim",
+        listener,
+        TlsAcceptor::from(tls.server_config.clone()),
+        move |kill: &CancellationToken| {
+            hyper_util::service::TowerToHyperService::new(
+                axum::Extension(ConnKill(kill.clone())).layer(router.clone()),
+            )
+        },
+        tracker,
+        shutdown,
+    );
 
     let roots = Dialect::ALL
         .iter()

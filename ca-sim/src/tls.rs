@@ -4,6 +4,7 @@
 //! `--ephemeral` the directory is a temporary one.
 
 use crate::error::{Error, Result};
+use crate::store::files;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,12 +42,7 @@ type Material = (
 );
 
 fn dev_certificates(data_dir: &Path, hostnames: &[String]) -> Result<Material> {
-    let dev = shared::devtls::ensure(
-        &data_dir.join("tls"),
-        "CN=ca-sim Dev TLS CA, O=ca-sim",
-        hostnames,
-    )
-    .map_err(|e| Error::Config(format!("dev TLS material: {e}")))?;
+    let dev = files::dev_tls(data_dir, "CN=ca-sim Dev TLS CA, O=ca-sim", hostnames)?;
     let chain = dev.chain.into_iter().map(CertificateDer::from).collect();
     let key = PrivateKeyDer::try_from(dev.server_key.pkcs8_der().to_vec())
         .map_err(|e| Error::Config(format!("server key: {e}")))?;

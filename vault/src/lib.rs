@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod issuance;
 pub mod metrics;
+pub mod model;
 pub mod notify;
 pub mod providers;
 pub mod store;

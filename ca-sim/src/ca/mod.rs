@@ -8,8 +8,10 @@
 
 pub mod der;
 
-use crate::config::{CaConfig, CaKeyType, Dialect};
+use crate::config::{CaConfig, CaKeyType};
+use crate::domain::Dialect;
 use crate::error::{Error, Result};
+use crate::store::files;
 use rcgen::{
     CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, CustomExtension,
     DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -141,21 +143,6 @@ fn ca_profile(subject: String, path_len: Option<u8>) -> CertProfile {
     }
 }
 
-fn read_pair(dir: &Path, id: &str) -> Option<(PrivateKey, Vec<u8>)> {
-    let cert = std::fs::read_to_string(dir.join(format!("{id}.pem"))).ok()?;
-    let key = std::fs::read_to_string(dir.join(format!("{id}.key"))).ok()?;
-    let der = crypto::pem_blocks(&cert)
-        .into_iter()
-        .find(|(l, _)| l == "CERTIFICATE")?
-        .1;
-    let key = PrivateKey::from_pem(&key).ok()?;
-    Some((key, der))
-}
-
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    shared::devtls::write_private(path, text).map_err(|e| Error::Config(e.to_string()))
-}
-
 impl Hierarchy {
     /// Loads the hierarchy from `dir` when it is complete and has the configured shape, else
     /// creates (and, with a dir, saves) a new one.
@@ -166,8 +153,8 @@ impl Hierarchy {
                 .chain((1..=depth).map(|i| format!("int{i}")))
                 .collect();
             let loaded: Option<Vec<(PrivateKey, Vec<u8>)>> =
-                ids.iter().map(|id| read_pair(dir, id)).collect();
-            let extra_exists = dir.join(format!("int{}.pem", depth + 1)).exists();
+                ids.iter().map(|id| files::read_ca(dir, id)).collect();
+            let extra_exists = files::ca_path(dir, &format!("int{}", depth + 1)).exists();
             if let (Some(pairs), false) = (loaded, extra_exists) {
                 let mut certs = Vec::new();
                 for ((key, der), id) in pairs.into_iter().zip(ids) {
@@ -175,7 +162,7 @@ impl Hierarchy {
                     certs.push(CaCert {
                         common_name: cn_of(&info.subject),
                         pem: crypto::pem_encode("CERTIFICATE", &der),
-                        path: Some(dir.join(format!("{id}.pem"))),
+                        path: Some(files::ca_path(dir, &id)),
                         id,
                         der,
                         key,
@@ -188,13 +175,7 @@ impl Hierarchy {
                     intermediates: certs,
                 });
             }
-            std::fs::create_dir_all(dir)?;
-            for entry in std::fs::read_dir(dir)? {
-                let p = entry?.path();
-                if p.extension().is_some_and(|e| e == "pem" || e == "key") {
-                    std::fs::remove_file(p)?;
-                }
-            }
+            files::clear_ca_dir(dir)?;
         }
         let spec = key_spec(cfg.key_type);
         let (org, cn) = names(dialect, 0);
@@ -205,12 +186,7 @@ impl Hierarchy {
         )?;
         let make = |id: &str, cn: String, key: PrivateKey, der: Vec<u8>| -> Result<CaCert> {
             let path = match dir {
-                Some(dir) => {
-                    let p = dir.join(format!("{id}.pem"));
-                    write_private(&dir.join(format!("{id}.key")), &key.pkcs8_pem())?;
-                    std::fs::write(&p, crypto::pem_encode("CERTIFICATE", &der))?;
-                    Some(p)
-                }
+                Some(dir) => Some(files::write_ca(dir, id, &key, &der)?),
                 None => None,
             };
             Ok(CaCert {

@@ -7,146 +7,22 @@
 //! approve. Every change is written to the store before it is visible.
 
 pub mod clock;
-pub mod timing;
 
 use crate::ca::{Authority, LeafRequest};
-use crate::config::Dialect;
+use crate::domain::{
+    Dialect, Event, FaultAction, IssuedCert, NewOrder, Order, OrderStatus, RevokeRequest,
+    SplitMix64, MAX_VALIDITY_DAYS,
+};
 use crate::error::{Error, Result};
-use crate::faults::rng::SplitMix64;
-use crate::faults::FaultAction;
 use crate::store::{CertRow, Store};
 use clock::SimClock;
-use serde::{Deserialize, Serialize};
 use shared::crypto::{self, KeySpec, PrivateKey};
 use shared::models::CurveName;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
-use timing::TimingProfile;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Pending,
-    NeedsApproval,
-    Issued,
-    Rejected,
-    Canceled,
-    Revoked,
-}
-
-impl OrderStatus {
-    pub fn is_open(self) -> bool {
-        matches!(self, Self::Pending | Self::NeedsApproval)
-    }
-}
-
-/// The certificate of an issued order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IssuedCert {
-    pub serial_hex: String,
-    pub pem: String,
-    /// Intermediates, issuing CA first (PEM).
-    pub intermediates: Vec<String>,
-    pub root: String,
-    pub ca_id: String,
-    pub not_before_ms: i64,
-    pub not_after_ms: i64,
-    pub thumbprint: String,
-    pub subject: String,
-    #[serde(default)]
-    pub revoked_ms: Option<i64>,
-    #[serde(default)]
-    pub revocation_reason: Option<String>,
-}
-
-/// A pending revocation request (DigiCert's revoke without `skip_approval`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RevokeRequest {
-    pub status: String,
-    pub created_ms: i64,
-    pub reason: String,
-    pub comments: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Event {
-    pub at: String,
-    pub at_ms: i64,
-    pub event: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub detail: Option<String>,
-    /// Real (wall-clock) unix milliseconds of the event, so lookups by time window also work
-    /// for clients that compute the window from their own clock while `--time-scale` or
-    /// `/admin/clock` moves simulated time away from it.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub wall_ms: Option<i64>,
-}
-
-/// One order, as stored and as `/admin/orders/{id}` shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Order {
-    pub id: String,
-    pub seq: u64,
-    pub dialect: Dialect,
-    pub account: String,
-    /// Vendor product id (`ssl_basic`, `OV_SHA2`, `OV`).
-    pub product: String,
-    /// `OV` or `EV`.
-    pub validation: String,
-    pub common_name: String,
-    pub dns_names: Vec<String>,
-    pub organization_id: Option<u64>,
-    pub organization_name: Option<String>,
-    pub country: Option<String>,
-    pub csr_pem: String,
-    pub validity_days: u32,
-    pub status: OrderStatus,
-    pub status_reason: Option<String>,
-    pub created_ms: i64,
-    pub updated_ms: i64,
-    /// Simulated time at which the worker issues it (`None`: waits for an admin).
-    pub due_ms: Option<i64>,
-    pub profile: String,
-    /// Organization not validated: waits for an admin approve.
-    pub awaiting_validation: bool,
-    /// A fault outcome that stuck to the order at creation.
-    pub outcome: Option<FaultAction>,
-    pub outcome_rule: Option<String>,
-    pub cert: Option<IssuedCert>,
-    pub revoke_request: Option<RevokeRequest>,
-    /// WoSign: chains to a root distrusted for notBefore after 2016-10-21.
-    pub distrusted: bool,
-    /// Vendor-specific request details echoed back (contacts, organization info, ...).
-    #[serde(default)]
-    pub extra: serde_json::Value,
-    pub timeline: Vec<Event>,
-}
-
-/// What a dialect hands to [`OrderBook::create`].
-#[derive(Debug, Clone)]
-pub struct NewOrder {
-    pub dialect: Dialect,
-    pub account: String,
-    pub product: String,
-    pub validation: String,
-    pub common_name: String,
-    pub dns_names: Vec<String>,
-    pub organization_id: Option<u64>,
-    pub organization_name: Option<String>,
-    pub country: Option<String>,
-    pub csr_pem: String,
-    pub validity_days: u32,
-    pub profile: TimingProfile,
-    pub awaiting_validation: bool,
-    pub outcome: Option<(String, FaultAction)>,
-    pub extra: serde_json::Value,
-}
-
-/// Public TLS validity cap (CA/B Forum, 2020).
-pub const MAX_VALIDITY_DAYS: u32 = 397;
 
 pub struct OrderBook {
     store: Arc<Store>,
@@ -214,8 +90,9 @@ impl OrderBook {
     }
 
     /// Applies `f` to order `id`, persists it, and returns the new state. `f` returns an error
-    /// message to refuse the change (nothing is written then).
-    pub fn update<E>(
+    /// message to refuse the change (nothing is written then). Every change of an order after
+    /// its creation goes through here.
+    fn update<E>(
         &self,
         id: &str,
         f: impl FnOnce(&mut Order, i64) -> Result<(), E>,
@@ -554,6 +431,78 @@ impl OrderBook {
         Ok(r)
     }
 
+    /// Files a revoke request awaiting approval (DigiCert's revoke without `skip_approval`):
+    /// the certificate stays valid until [`Self::revoke`].
+    pub fn request_revoke(
+        &self,
+        id: &str,
+        reason: String,
+        comments: String,
+    ) -> Result<RevokeRequest> {
+        let request = RevokeRequest {
+            status: "pending".into(),
+            created_ms: self.clock.now_ms(),
+            reason,
+            comments,
+        };
+        let filed = request.clone();
+        self.update(id, |o, _| -> Result<(), ()> {
+            o.revoke_request = Some(filed);
+            Ok(())
+        })?
+        .map_err(|()| Error::Internal(format!("order {id} refused a revoke request")))?;
+        Ok(request)
+    }
+
+    /// Rejects the order's pending revoke request; `Err` with the order's status when there
+    /// is none pending.
+    pub fn reject_revoke_request(&self, id: &str) -> Result<Result<Order, OrderStatus>> {
+        self.update(id, |o, _| match o.revoke_request.as_mut() {
+            Some(r) if r.status == "pending" => {
+                r.status = "rejected".into();
+                Ok(())
+            }
+            _ => Err(o.status),
+        })
+    }
+
+    /// A reject or cancel fault that fired on a poll ends the open order CA-side now
+    /// (`cancel_reason` when the rule names none). Any other action, a closed order or a
+    /// failed write leaves the order as it was.
+    pub fn poll_outcome(
+        &self,
+        order: Order,
+        action: Option<&FaultAction>,
+        cancel_reason: &str,
+    ) -> Order {
+        let r = match action {
+            Some(FaultAction::Reject { reason }) => self.reject(
+                &order.id,
+                reason
+                    .clone()
+                    .unwrap_or_else(|| default_reject_reason(order.dialect)),
+            ),
+            Some(FaultAction::Cancel { reason }) => self.cancel_by_ca(
+                &order.id,
+                reason.clone().unwrap_or_else(|| cancel_reason.to_string()),
+            ),
+            _ => return order,
+        };
+        match r {
+            Ok(Ok(o)) => o,
+            _ => order,
+        }
+    }
+
+    /// [`Self::complete_now`] off the async runtime (signing blocks).
+    pub async fn issue_now(self: &Arc<Self>, id: &str) -> Result<Order> {
+        let book = self.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || book.complete_now(&id))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+    }
+
     /// Orders whose due time has come.
     fn due(&self) -> (Vec<String>, Option<i64>) {
         let now = self.clock.now_ms();
@@ -619,55 +568,4 @@ pub fn default_reject_reason(dialect: Dialect) -> String {
         Dialect::Globalsign => "Order denied: vetting failed".into(),
         Dialect::Wosign => "Domain or organization validation failed".into(),
     }
-}
-
-/// How a chain is served: a fault may reorder it, drop the intermediates or use CRLF.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct ChainShape {
-    pub wrong_order: bool,
-    pub missing_intermediate: bool,
-    pub crlf: bool,
-}
-
-impl ChainShape {
-    pub fn from_action(a: Option<&FaultAction>) -> Self {
-        let mut s = Self::default();
-        s.add(a);
-        s
-    }
-
-    pub fn add(&mut self, a: Option<&FaultAction>) {
-        match a {
-            Some(FaultAction::ChainWrongOrder) => self.wrong_order = true,
-            Some(FaultAction::ChainMissingIntermediate) => self.missing_intermediate = true,
-            Some(FaultAction::ChainCrlf) => self.crlf = true,
-            _ => {}
-        }
-    }
-
-    /// The certificates (PEM, shaped) of `cert`: leaf (if `leaf`), intermediates, root (if
-    /// `root`).
-    pub fn pems(&self, cert: &IssuedCert, leaf: bool, root: bool) -> Vec<String> {
-        let mut v = Vec::new();
-        if leaf {
-            v.push(cert.pem.clone());
-        }
-        if !self.missing_intermediate {
-            v.extend(cert.intermediates.iter().cloned());
-        }
-        if root {
-            v.push(cert.root.clone());
-        }
-        if self.wrong_order {
-            v.reverse();
-        }
-        if self.crlf {
-            v = v.into_iter().map(|p| crlf(&p)).collect();
-        }
-        v
-    }
-}
-
-pub fn crlf(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }

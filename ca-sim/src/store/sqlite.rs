@@ -1,9 +1,8 @@
 //! The SQLite store. Orders and accounts are JSON documents keyed by id; certificates are rows
 //! so CRLs and `/admin/cert-status` can query revocations directly.
 
-use crate::config::{Account, Dialect};
+use crate::domain::{Account, Dialect, Order};
 use crate::error::Result;
-use crate::orders::Order;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::Mutex;

@@ -3,16 +3,11 @@
 //! throughput report (text, and JSON with `--json`).
 
 use anyhow::Context as _;
-use scenarios::case::Dur;
 use scenarios::load::{self, LoadOptions, Mix, PollPolicy};
 use scenarios::services::{Endpoints, LocalOptions, LocalServices};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
-
-fn duration(s: &str) -> Result<Duration, String> {
-    Dur::parse(s).map(|d| d.0)
-}
 
 fn throttle(s: &str) -> Result<vault::http::throttle::Limits, String> {
     let (c, o) = s
@@ -38,7 +33,7 @@ pub struct Args {
     #[arg(long, value_name = "K")]
     pub certificates: Option<u64>,
     /// Start no new certificate after this long (`30s`, `2m`); in-flight ones finish.
-    #[arg(long, value_name = "D", value_parser = duration)]
+    #[arg(long, value_name = "D", value_parser = shared::duration::parse)]
     pub duration: Option<Duration>,
     /// Issuer shares: Self, DigiCert, GlobalSign, WoSign, Unknown (merged with the runner's CA).
     #[arg(long, default_value = "Self:0.5,DigiCert:0.3,Unknown:0.2")]
@@ -48,11 +43,11 @@ pub struct Args {
     #[arg(long, default_value = "retry-after")]
     pub poll: PollPolicy,
     /// A certificate not done this long after its create counts as a `timeout` error.
-    #[arg(long, value_name = "D", value_parser = duration, default_value = "60s")]
+    #[arg(long, value_name = "D", value_parser = shared::duration::parse, default_value = "60s")]
     pub cert_timeout: Duration,
     /// Hard stop of the whole run (default: --duration + 60s, or 10m); in-flight certificates
     /// are reported as incomplete.
-    #[arg(long, value_name = "D", value_parser = duration)]
+    #[arg(long, value_name = "D", value_parser = shared::duration::parse)]
     pub max_time: Option<Duration>,
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
@@ -79,10 +74,10 @@ pub struct Args {
     #[arg(long, conflicts_with = "vault")]
     pub ca_rate_limits: bool,
     /// Self-started vault: the Retry-After it advertises while an operation is in progress.
-    #[arg(long, value_name = "D", value_parser = duration, default_value = "1s", conflicts_with = "vault")]
+    #[arg(long, value_name = "D", value_parser = shared::duration::parse, default_value = "1s", conflicts_with = "vault")]
     pub vault_retry_after: Duration,
     /// Self-started vault: first wait between its polls of a CA order.
-    #[arg(long, value_name = "D", value_parser = duration, default_value = "50ms", conflicts_with = "vault")]
+    #[arg(long, value_name = "D", value_parser = shared::duration::parse, default_value = "50ms", conflicts_with = "vault")]
     pub vault_provider_poll: Duration,
     /// Self-started vault: throttle like Key Vault, CREATES:OTHER requests per 10 s
     /// (`--vault-throttle` alone: 20:4000, Key Vault's limits).

@@ -1,30 +1,13 @@
 //! Expectations: compares what a step observed with its `expect` table. The first mismatch is
 //! the failure message.
 
-use super::Env;
+use super::env::Env;
+use super::observed::{op_summary, Observed};
 use crate::case::{Expect, NotificationCount, Step};
-use crate::client::Reply;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::Value;
 use shared::crypto::{self, CertInfo, KeySpec};
-
-/// What a step saw.
-#[derive(Debug, Default)]
-pub(crate) struct Observed {
-    /// The certificate name of the step.
-    pub name: Option<String>,
-    /// The (last) HTTP reply.
-    pub reply: Option<Reply>,
-    /// The pending operation, when the step returns one.
-    pub op: Option<Value>,
-    /// Names (or versions) a `list` returned.
-    pub list: Option<Vec<String>>,
-    /// A ca-sim order.
-    pub ca_order: Option<Value>,
-    /// Vault outbox rows added since the scenario started (`notifications`).
-    pub notifications: Option<Vec<Value>>,
-}
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
@@ -38,26 +21,7 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// The error the step saw (response or operation), as `code: message`.
-pub(crate) fn error_seen(obs: &Observed) -> Option<String> {
-    let e = obs
-        .reply
-        .as_ref()
-        .and_then(|r| r.body.get("error"))
-        .filter(|e| !e.is_null())
-        .or_else(|| {
-            obs.op
-                .as_ref()
-                .and_then(|o| o.get("error"))
-                .filter(|e| !e.is_null())
-        })?;
-    Some(format!(
-        "{}: {}",
-        e["code"].as_str().unwrap_or(""),
-        e["message"].as_str().unwrap_or("")
-    ))
-}
-
+/// The first expectation of `step` that `obs` does not meet, as the failure message.
 pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), String> {
     let e = step.expect();
     if let Some(r) = &obs.reply {
@@ -86,7 +50,7 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
         if !got.eq_ignore_ascii_case(want) {
             return Err(format!(
                 "expected operation status '{want}', got {}",
-                op.map(super::steps::op_summary)
+                op.map(op_summary)
                     .unwrap_or_else(|| got.to_string())
             ));
         }

@@ -2,18 +2,32 @@
 //! step ends the case), then its teardown. [`run_all`] runs many cases at once where their
 //! names do not collide; cases touching global state run alone. Progress goes to an
 //! [`Observer`].
+//!
+//! Layout: this file schedules cases ([`run_all`]) and runs one ([`run_case`]);
+//! - `env.rs`: the clients ([`Env`]); `observer.rs`: live progress; `outcome.rs`: the reports;
+//! - `setup.rs`: a case's setup, and the snapshot and teardown of global state;
+//! - `steps/`: what each step kind sends, one function per kind; `check.rs`: its expectations,
+//!   against what the step saw (`observed.rs`);
+//! - `state.rs`: per-case state and step failures; `wire.rs`: paths and bodies setup and steps
+//!   share.
 
 mod check;
+mod env;
+mod observed;
+mod observer;
+mod outcome;
+mod setup;
+mod state;
 mod steps;
+mod wire;
 
-pub use steps::issuer_body;
+pub use env::Env;
+pub use observer::{Observer, Quiet};
+pub use outcome::{CaseReport, Outcome, StepReport};
+pub use wire::issuer_body;
 
-use crate::case::{Case, Step};
-use crate::client::{CaSimClient, VaultClient};
-use crate::error::Error;
-use crate::extca::ExternalCa;
-use crate::services::Endpoints;
-use serde::Serialize;
+use crate::case::Case;
+use state::CaseState;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,101 +35,6 @@ use tokio::task::JoinSet;
 
 /// Default deadline of one scenario.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What every scenario runs against.
-#[derive(Clone)]
-pub struct Env {
-    pub vault: VaultClient,
-    pub ca_sim: CaSimClient,
-    pub external_ca: Arc<ExternalCa>,
-}
-
-impl Env {
-    pub fn new(endpoints: &Endpoints) -> Result<Self, Error> {
-        Ok(Self {
-            vault: VaultClient::new(&endpoints.vault_url, &endpoints.vault_ca_pem)?,
-            ca_sim: CaSimClient::new(&endpoints.ca_sim_url, &endpoints.ca_sim_ca_pem)?,
-            external_ca: Arc::new(ExternalCa::new()?),
-        })
-    }
-}
-
-/// Live progress. Every method has an empty default.
-pub trait Observer: Send + Sync {
-    fn case_started(&self, _case: &Case) {}
-    fn step_started(&self, _case: &Case, _index: usize, _step: &Step) {}
-    /// Called while `poll_until` waits: time spent, the expected time if the step gave one,
-    /// and the operation's current status.
-    fn polling(
-        &self,
-        _case: &Case,
-        _index: usize,
-        _elapsed: Duration,
-        _expected: Option<Duration>,
-        _status: &str,
-    ) {
-    }
-    fn step_finished(&self, _case: &Case, _report: &StepReport) {}
-    fn case_finished(&self, _case: &Case, _report: &CaseReport) {}
-}
-
-/// An observer that says nothing.
-pub struct Quiet;
-impl Observer for Quiet {}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Passed,
-    Failed,
-    Skipped,
-}
-
-/// One step's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    pub index: usize,
-    pub label: String,
-    pub outcome: Outcome,
-    #[serde(serialize_with = "ser_ms")]
-    pub duration: Duration,
-    /// HTTP status of the step's last response.
-    pub http_status: Option<u16>,
-    /// Why it failed.
-    pub message: Option<String>,
-    /// The error the step saw and expected (`code: message`), e.g. for a refused merge.
-    pub detail: Option<String>,
-}
-
-/// One scenario's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseReport {
-    pub name: String,
-    pub file: String,
-    pub tags: Vec<String>,
-    pub passed: bool,
-    #[serde(serialize_with = "ser_ms")]
-    pub duration: Duration,
-    pub steps: Vec<StepReport>,
-    /// Setup, timeout or step failure, in one line.
-    pub error: Option<String>,
-}
-
-fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
-}
-
-/// Per-case state shared by its steps.
-#[derive(Default)]
-pub(crate) struct CaseState {
-    /// Backup blobs by `save_as`.
-    pub backups: HashMap<String, String>,
-    /// ca-sim orders up to this sequence number predate the case (earlier runs) and are ignored.
-    pub orders_before: u64,
-    /// Outbox rows up to this id predate the case (earlier runs, other scenarios) and are
-    /// ignored by `notifications` steps.
-    pub notifications_before: u64,
-}
 
 /// Keeps cases whose name contains one of `names` (if any) and that carry one of `tags` (if
 /// any).
@@ -135,18 +54,16 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
     let timeout = case.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT);
 
     // Global state the case changes, read first so that teardown puts it back.
-    let saved = steps::snapshot(env, case).await;
+    let saved = setup::snapshot(env, case).await;
     let body = async {
-        steps::setup(env, case)
+        setup::setup(env, case)
             .await
             .map_err(|e| format!("setup: {e}"))?;
         let mut state = CaseState::default();
-        let uses_orders = case.steps.iter().any(|s| {
-            matches!(
-                s.get_ref(),
-                Step::CaOrder { .. } | Step::CaApprove { .. } | Step::CaReject { .. }
-            )
-        });
+        let uses_orders = case
+            .steps
+            .iter()
+            .any(|s| s.get_ref().order_common_name().is_some());
         if uses_orders {
             state.orders_before = env
                 .ca_sim
@@ -155,7 +72,7 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
                 .map_err(|e| format!("setup: {e}"))?;
         }
         if case.reads_notifications() {
-            state.notifications_before = steps::last_notification_id(env)
+            state.notifications_before = setup::last_notification_id(env)
                 .await
                 .map_err(|e| format!("setup: {e}"))?;
         }
@@ -190,7 +107,7 @@ pub async fn run_case(env: &Env, case: &Case, observer: &dyn Observer) -> CaseRe
         Ok(Err(e)) => Some(e),
         Err(_) => Some(format!("timed out after {}s", timeout.as_secs_f64())),
     };
-    if let Err(e) = steps::teardown(env, case, &saved).await {
+    if let Err(e) = setup::teardown(env, case, &saved).await {
         tracing_free_warn(&format!("{}: teardown: {e}", case.name));
     }
     for index in reports.len()..case.steps.len() {
@@ -307,27 +224,5 @@ fn panic_report(case: &Case, why: &str) -> CaseReport {
         duration: Duration::ZERO,
         steps: Vec::new(),
         error: Some(format!("runner task failed: {why}")),
-    }
-}
-
-/// A step failure: why, and the HTTP status seen (if any).
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub message: String,
-    pub status: Option<u16>,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            status: None,
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::new(e.to_string())
     }
 }

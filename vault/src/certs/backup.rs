@@ -2,9 +2,10 @@
 //! and attributes, serialised as JSON and sealed with the vault's master key (AES-256-GCM):
 //! it restores only into a vault holding the same key, and any alteration is detected.
 
-use super::{key_of, Service};
+use super::Service;
 use crate::error::{Error, Result};
-use crate::store::{CertRecord, Change, VersionRecord};
+use crate::model::{key_of, CertRecord, VersionRecord};
+use crate::store::Change;
 use serde::{Deserialize, Serialize};
 use shared::b64;
 use shared::crypto::PrivateKey;

@@ -10,10 +10,13 @@
 //! - Without a `secret_props.contentType`, the secret keeps the form of the input (PEM in, PEM
 //!   out; PFX in, PFX out).
 
-use super::{check_name_free, key_of, new_id, new_version, policy, Service};
+use super::{check_name_free, new_id, new_version, policy, Service};
 use crate::error::{Error, Result};
 use crate::issuance::chain::{self, ChainCert};
-use crate::store::{CertRecord, Change, VersionRecord};
+use crate::model::{
+    key_of, CertRecord, LifetimeMarker, MarkerAction, MarkerState, VersionRecord, ISSUER_UNKNOWN,
+};
+use crate::store::Change;
 use shared::b64;
 use shared::crypto::{self, CryptoError, KeySpec, PrivateKey};
 use shared::models::{
@@ -137,7 +140,7 @@ fn derived_policy(leaf: &ChainCert, key: &PrivateKey, format: Format) -> Certifi
             }),
         }]),
         issuer: Some(IssuerParameters {
-            name: Some(policy::ISSUER_UNKNOWN.into()),
+            name: Some(ISSUER_UNKNOWN.into()),
             ..Default::default()
         }),
         ..Default::default()
@@ -235,11 +238,11 @@ impl Service {
             Change::DeleteOperation { key: key.clone() },
             // "The first thing Key Vault does after an import is send an expiration notice":
             // queued with the version, sent by the lifetime scheduler.
-            Change::PutLifetimeMarker(crate::store::LifetimeMarker {
+            Change::PutLifetimeMarker(LifetimeMarker {
                 key,
                 version: record.version.clone(),
-                action: crate::store::MarkerAction::ImportNotice,
-                state: crate::store::MarkerState::Due,
+                action: MarkerAction::ImportNotice,
+                state: MarkerState::Due,
                 request_id: None,
                 created: now,
                 updated: now,

@@ -2,9 +2,10 @@
 //! stored now and used by the partnered flow. `credentials.pwd` is kept (sealed at rest by the
 //! store) and never echoed; the http layer strips it.
 
-use super::{key_of, validate_name, Service};
+use super::{validate_name, Service};
 use crate::error::{Error, Result};
-use crate::store::{Change, IssuerRecord};
+use crate::model::{key_of, IssuerRecord};
+use crate::store::Change;
 use shared::models::{IssuerAttributes, IssuerBundle, ProviderKind};
 
 fn issuer_not_found(name: &str) -> Error {

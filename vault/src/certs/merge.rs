@@ -2,10 +2,11 @@
 //! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
 //! to preserve the order.
 
-use super::{key_of, policy, Service};
+use super::{policy, Service};
 use crate::error::{Error, Result};
 use crate::issuance::chain;
-use crate::store::{CertRecord, Change, VersionRecord};
+use crate::model::{key_of, CertRecord, Ending, VersionRecord};
+use crate::store::Change;
 use shared::b64;
 use shared::crypto;
 use shared::models::{CertificateMergeParameters, OperationStatus};
@@ -102,11 +103,8 @@ impl Service {
         if let Some(tags) = params.tags {
             record.tags = Some(tags);
         }
-        op.status = OperationStatus::Completed;
-        op.status_details = None;
-        op.error = None;
         op.updated = now;
-        op.next_run_at = crate::issuance::NEVER;
+        op.end(Ending::Completed);
         let changes = vec![
             Change::PutVersion {
                 version: record.clone(),

@@ -13,15 +13,19 @@ pub mod merge;
 pub mod policy;
 
 use crate::error::{Error, Result};
-use crate::issuance::{profile, Issuance, NEVER};
-use crate::store::{CertRecord, Change, Db, Deletion, ListScope, OperationRecord, VersionRecord};
+use crate::issuance::{profile, Issuance};
+use crate::model::{
+    key_of, CertRecord, Deletion, Ending, ListScope, OperationRecord, VersionRecord,
+    ISSUER_UNKNOWN, NEVER,
+};
+use crate::store::{Change, Db};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use policy::{IssuerKind, ISSUER_UNKNOWN};
+use policy::IssuerKind;
 use shared::clock::Clock;
 use shared::crypto::{self, PrivateKey};
 use shared::models::{
     CertificateCreateParameters, CertificatePolicy, CertificateUpdateParameters, Contacts,
-    ContentType, ErrorDetail, OperationStatus,
+    ContentType, OperationStatus,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,11 +48,6 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     issuance: Arc<Issuance>,
     settings: Settings,
-}
-
-/// The lowercased storage key of a name (names compare case-insensitively, spec §1.1).
-pub fn key_of(name: &str) -> String {
-    name.to_ascii_lowercase()
 }
 
 /// Names are `^[0-9a-zA-Z-]+$`, 1 to 127 characters (spec §1.1).
@@ -244,13 +243,9 @@ impl Service {
                     ));
                     op.next_run_at = self.clock.unix_ms();
                 } else {
-                    let message = crate::issuance::partner::no_endpoint_message(issuer, &provider);
-                    op.status = OperationStatus::Failed;
-                    op.status_details = Some(message.clone());
-                    op.error = Some(ErrorDetail {
-                        code: "Certificate issuer error".into(),
-                        message,
-                        innererror: None,
+                    op.end(Ending::Failed {
+                        code: "Certificate issuer error",
+                        message: crate::issuance::partner::no_endpoint_message(issuer, &provider),
                     });
                 }
             }
@@ -515,9 +510,9 @@ impl Service {
                 Some("Cancellation requested; asking the CA to cancel the order.".into());
             op.next_run_at = self.clock.unix_ms();
         } else {
-            op.status = OperationStatus::Cancelled;
-            op.status_details = Some("The certificate request was cancelled.".into());
-            op.next_run_at = NEVER;
+            op.end(Ending::Cancelled {
+                message: "The certificate request was cancelled.".into(),
+            });
         }
         let change = Change::PutOperation(op.clone());
         self.db.run(move |s| s.apply(vec![change])).await?;

@@ -9,8 +9,7 @@ use shared::models::{
     X509Properties,
 };
 
-pub const ISSUER_SELF: &str = "Self";
-pub const ISSUER_UNKNOWN: &str = "Unknown";
+use crate::model::{ISSUER_SELF, ISSUER_UNKNOWN};
 const DEFAULT_VALIDITY_MONTHS: u32 = 12;
 /// Practical upper bound for self-signed validity (portal limit, spec §4.5).
 const MAX_VALIDITY_MONTHS: u32 = 1200;

@@ -5,7 +5,7 @@ use super::extract::{Ctx, JsonBody};
 use super::paging::Page;
 use super::{reply, wire, AppState};
 use crate::error::Result;
-use crate::store::ListScope;
+use crate::model::ListScope;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;

@@ -3,7 +3,7 @@
 use super::extract::Ctx;
 use super::{reply, wire, AppState};
 use crate::error::Result;
-use crate::store::ListScope;
+use crate::model::ListScope;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -5,7 +5,7 @@ use super::extract::{Ctx, JsonBody};
 use super::{reply, wire, AppState};
 use crate::certs::Linked;
 use crate::error::{Error, Result};
-use crate::store::{CertRecord, VersionRecord};
+use crate::model::{CertRecord, VersionRecord};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;

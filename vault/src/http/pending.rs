@@ -4,7 +4,7 @@
 use super::extract::{Ctx, CtxData, JsonBody};
 use super::{reply, reply_json_bytes, wire, App, AppState};
 use crate::error::{Error, Result};
-use crate::store::{CertRecord, OperationRecord};
+use crate::model::{CertRecord, OperationRecord};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};

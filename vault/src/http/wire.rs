@@ -3,7 +3,7 @@
 //! carries (list items omit the recovery members, §3.4).
 
 use crate::certs::RECOVERABLE_DAYS;
-use crate::store::{CertRecord, IssuerRecord, OperationRecord, VersionRecord};
+use crate::model::{CertRecord, IssuerRecord, OperationRecord, VersionRecord};
 use shared::b64;
 use shared::crypto::x5t;
 use shared::models::{

@@ -22,10 +22,11 @@ use crate::certs::{CreateExtra, Service};
 use crate::clock::ClockControl;
 use crate::error::{Error, Result};
 use crate::issuance::profile;
-use crate::notify::{rfc3339, About, Event, Notifier};
-use crate::store::{
-    CertRecord, Change, Db, LifetimeMarker, ListScope, MarkerAction, MarkerState, VersionRecord,
+use crate::model::{
+    CertRecord, LifetimeMarker, ListScope, MarkerAction, MarkerState, VersionRecord, ISSUER_UNKNOWN,
 };
+use crate::notify::{rfc3339, About, Event, Notifier};
+use crate::store::{Change, Db};
 use shared::crypto;
 use shared::models::{ActionType, CertificateCreateParameters, OperationStatus, Trigger};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -646,7 +647,7 @@ fn issuer_name(cert: &CertRecord) -> String {
         .issuer
         .as_ref()
         .and_then(|i| i.name.clone())
-        .unwrap_or_else(|| crate::certs::policy::ISSUER_UNKNOWN.into())
+        .unwrap_or_else(|| ISSUER_UNKNOWN.into())
 }
 
 /// Whether two certificates carry the same public key.

@@ -13,12 +13,13 @@ pub mod locks;
 pub mod partner;
 pub mod profile;
 
+use crate::model::{Ending, OperationRecord, ISSUER_SELF, NEVER};
 use crate::providers::Providers;
-use crate::store::{Change, Db, OperationRecord, StoreError};
+use crate::store::{Change, Db, StoreError};
 use locks::NameLocks;
 use shared::clock::Clock;
 use shared::crypto::{self, PrivateKey};
-use shared::models::{ErrorDetail, OperationStatus};
+use shared::models::OperationStatus;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,8 +28,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, instrument, warn};
 
-/// `next_run_at` of an operation the worker must never pick (it waits for the user).
-pub const NEVER: i64 = i64::MAX;
 /// Longest sleep between scans when nothing is due, so clock shifts are noticed.
 const IDLE_SCAN: Duration = Duration::from_secs(2);
 const BATCH: usize = 256;
@@ -171,10 +170,7 @@ impl Issuance {
         if op.provider.is_some() {
             return self.advance_partnered(op).await;
         }
-        if !op
-            .issuer_name
-            .eq_ignore_ascii_case(crate::certs::policy::ISSUER_SELF)
-        {
+        if !op.issuer_name.eq_ignore_ascii_case(ISSUER_SELF) {
             // Unknown-issuer operations wait for a merge; they are never due.
             return;
         }
@@ -269,25 +265,17 @@ impl Issuance {
                 record.nbf = Some(info.not_before);
                 record.exp = Some(info.not_after);
                 record.updated = now;
-                current.status = OperationStatus::Completed;
-                current.status_details = None;
                 current.csr = Some(csr);
-                current.next_run_at = NEVER;
+                current.end(Ending::Completed);
                 changes.push(Change::PutVersion {
                     version: record,
                     private_key: Some(private_key),
                 });
             }
-            Err(message) => {
-                current.status = OperationStatus::Failed;
-                current.status_details = Some(message.clone());
-                current.error = Some(ErrorDetail {
-                    code: "InternalError".into(),
-                    message,
-                    innererror: None,
-                });
-                current.next_run_at = NEVER;
-            }
+            Err(message) => current.end(Ending::Failed {
+                code: "InternalError",
+                message,
+            }),
         }
         changes.push(Change::PutOperation(current));
         self.db.run(move |s| s.apply(changes)).await?;

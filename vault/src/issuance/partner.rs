@@ -15,14 +15,14 @@
 //! deadline; then the operation fails with the last error.
 
 use super::chain;
-use super::{Issuance, NEVER};
-use crate::certs::key_of;
+use super::Issuance;
+use crate::model::{key_of, Ending, OperationRecord, ProviderPhase, ProviderState, VersionRecord};
 use crate::providers::{
     CaProvider, CancelOutcome, CertType, Credentials, OrderRequest, OrderStatus, ProviderError,
 };
-use crate::store::{Change, OperationRecord, ProviderPhase, ProviderState, StoreError};
+use crate::store::{Change, StoreError};
 use shared::crypto;
-use shared::models::{ErrorDetail, OperationStatus, ProviderKind};
+use shared::models::{OperationStatus, ProviderKind};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, warn};
@@ -445,25 +445,13 @@ impl Issuance {
                                 private_key: None,
                             });
                         }
-                        current.status = OperationStatus::Completed;
-                        current.status_details = None;
-                        current.error = None;
-                        current.next_run_at = NEVER;
+                        current.end(Ending::Completed);
                     }
                     Outcome::Fail { code, message } => {
-                        current.status = OperationStatus::Failed;
-                        current.status_details = Some(message.clone());
-                        current.error = Some(ErrorDetail {
-                            code: code.into(),
-                            message,
-                            innererror: None,
-                        });
-                        current.next_run_at = NEVER;
+                        current.end(Ending::Failed { code, message });
                     }
                     Outcome::Cancelled { message } => {
-                        current.status = OperationStatus::Cancelled;
-                        current.status_details = Some(message);
-                        current.next_run_at = NEVER;
+                        current.end(Ending::Cancelled { message });
                     }
                 }
                 changes
@@ -483,9 +471,7 @@ impl Issuance {
     /// same request id, lets `f` change it (plus extra changes) and writes it all at once.
     async fn update_current<F>(&self, op: &OperationRecord, f: F) -> Result<bool, StoreError>
     where
-        F: FnOnce(&mut OperationRecord, Option<crate::store::VersionRecord>) -> Vec<Change>
-            + Send
-            + 'static,
+        F: FnOnce(&mut OperationRecord, Option<VersionRecord>) -> Vec<Change> + Send + 'static,
     {
         let _guard = self.locks.lock(&op.key).await;
         let (key, version) = (op.key.clone(), op.version.clone());

@@ -9,9 +9,8 @@
 
 pub mod smtp;
 
-use crate::store::{
-    Change, Db, Delivery, DeliveryStatus, NotificationKind, NotificationRecord, StoreError,
-};
+use crate::model::{key_of, Delivery, DeliveryStatus, NotificationKind, NotificationRecord};
+use crate::store::{Change, Db, StoreError};
 use shared::clock::Clock;
 use shared::models::Contacts;
 use std::sync::Arc;
@@ -158,7 +157,7 @@ impl Notifier {
         &self,
         certificate: Option<&str>,
     ) -> Result<Vec<NotificationRecord>, StoreError> {
-        let wanted = certificate.map(crate::certs::key_of);
+        let wanted = certificate.map(key_of);
         let mut out = Vec::new();
         let mut after = 0;
         loop {

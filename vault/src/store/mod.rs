@@ -9,19 +9,17 @@
 //! (see `certs::Service::store`).
 
 pub mod cache;
-pub mod outbox;
 pub mod seal;
 pub mod sqlite;
 
 use shared::crypto::PrivateKey;
-use shared::models::{
-    CertificatePolicy, Contacts, ContentType, ErrorDetail, IssuerBundle, KeyOperation,
-    OperationStatus, Tags,
-};
+use shared::models::Contacts;
 
-pub use outbox::{
-    Delivery, DeliveryStatus, LifetimeMarker, MarkerAction, MarkerState, NotificationKind,
-    NotificationRecord,
+// The records the store keeps are the domain's (`model`); named here too for store callers.
+pub use crate::model::{
+    CertRecord, Deletion, Delivery, DeliveryStatus, IssuerRecord, LifetimeMarker, ListScope,
+    MarkerAction, MarkerState, NotificationKind, NotificationRecord, OperationRecord,
+    ProviderPhase, ProviderState, VersionRecord,
 };
 pub use sqlite::SqliteStore;
 
@@ -39,157 +37,6 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Name-level state: the shared policy and the soft-delete marker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CertRecord {
-    /// Lowercased name: the key (names compare case-insensitively, spec §1.1).
-    pub key: String,
-    /// The name as the user first created it; echoed in ids.
-    pub name: String,
-    /// The full policy with defaults filled in; `id` and `attributes` are not stored inside.
-    pub policy: CertificatePolicy,
-    pub policy_created: i64,
-    pub policy_updated: i64,
-    pub deleted: Option<Deletion>,
-}
-
-impl CertRecord {
-    /// The name-level record after a create or import stored `policy`: keeps the name as first
-    /// created and the policy's creation time, and clears any deletion marker.
-    pub fn with_policy(
-        existing: Option<&CertRecord>,
-        key: &str,
-        name: &str,
-        policy: CertificatePolicy,
-        now: i64,
-    ) -> Self {
-        CertRecord {
-            key: key.to_string(),
-            name: existing.map_or_else(|| name.to_string(), |c| c.name.clone()),
-            policy,
-            policy_created: existing.map_or(now, |c| c.policy_created),
-            policy_updated: now,
-            deleted: None,
-        }
-    }
-}
-
-/// Soft-delete marker (spec §4.8).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Deletion {
-    pub deleted_date: i64,
-    pub scheduled_purge_date: i64,
-}
-
-/// One version of a certificate with its linked key and secret material.
-#[derive(Debug, Clone)]
-pub struct VersionRecord {
-    pub key: String,
-    pub version: String,
-    /// Monotonic order of creation across the store (rowid); newest has the largest.
-    pub seq: i64,
-    pub created: i64,
-    pub updated: i64,
-    pub enabled: bool,
-    pub nbf: Option<i64>,
-    pub exp: Option<i64>,
-    pub tags: Option<Tags>,
-    /// DER of every certificate, leaf first unless the user asked to preserve their order.
-    /// Empty while the version is pending.
-    pub chain: Vec<Vec<u8>>,
-    /// Position of the leaf in `chain` (0 unless the order was preserved).
-    pub leaf_index: usize,
-    pub content_type: ContentType,
-    pub exportable: bool,
-    /// Wire `kty` of the linked key (RSA, RSA-HSM, EC, EC-HSM).
-    pub kty: String,
-    /// `key_ops` of the linked key, derived from the policy's key usage at issuance.
-    pub key_ops: Vec<KeyOperation>,
-    pub preserve_cert_order: bool,
-}
-
-impl VersionRecord {
-    /// A version is complete once it holds its certificate.
-    pub fn is_complete(&self) -> bool {
-        !self.chain.is_empty()
-    }
-
-    pub fn leaf(&self) -> Option<&[u8]> {
-        self.chain
-            .get(self.leaf_index)
-            .or(self.chain.first())
-            .map(Vec::as_slice)
-    }
-}
-
-/// The one pending operation of a name (spec §4.1): overwritten, never accumulated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OperationRecord {
-    pub key: String,
-    /// The version this operation produces.
-    pub version: String,
-    pub request_id: String,
-    pub issuer_name: String,
-    pub issuer_cty: Option<String>,
-    pub cert_transparency: Option<bool>,
-    pub csr: Option<Vec<u8>>,
-    pub status: OperationStatus,
-    pub status_details: Option<String>,
-    pub error: Option<ErrorDetail>,
-    pub cancellation_requested: bool,
-    pub preserve_cert_order: bool,
-    /// The policy this operation issues under (a later policy PATCH does not change it).
-    pub policy: CertificatePolicy,
-    pub created: i64,
-    pub updated: i64,
-    /// When the issuance worker should next look at this operation (unix milliseconds).
-    pub next_run_at: i64,
-    /// Progress of a partner-CA order; `None` for self-signed and Unknown operations.
-    pub provider: Option<ProviderState>,
-}
-
-/// Where a partnered operation stands with its CA. Persisted before and after every CA call,
-/// so a crash never loses an order id or submits an order twice.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ProviderState {
-    pub phase: ProviderPhase,
-    /// The CA's order id once known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
-    /// Unix seconds of the first submission attempt (bounds a lookup after a crash).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submit_started: Option<i64>,
-    /// Consecutive failed attempts (transient errors); resets on success.
-    #[serde(default)]
-    pub failures: u32,
-    /// Polls so far while the CA reports the order pending (drives the poll back-off).
-    #[serde(default)]
-    pub polls: u32,
-    /// Unix seconds after which transient failures end the operation.
-    pub deadline: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
-
-/// The submission state machine: `New` → `Submitting` (persisted before the CA is called) →
-/// `Submitted` (order id known). A crash in `Submitting` leads to a lookup, not a resubmit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderPhase {
-    #[default]
-    New,
-    Submitting,
-    Submitted,
-}
-
-/// A stored issuer. `bundle.credentials.pwd` is kept (sealed at rest) but never echoed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IssuerRecord {
-    pub key: String,
-    pub name: String,
-    pub bundle: IssuerBundle,
-}
 
 /// One write inside an atomic batch.
 // Batches are short-lived and small; boxing the records would only add noise at call sites.
@@ -224,13 +71,6 @@ pub enum Change {
     PutDelivery(Delivery),
     /// The controllable clock's offset in seconds, restored at start.
     PutClockOffset(i64),
-}
-
-/// Which certificates a list walks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListScope {
-    Active,
-    Deleted,
 }
 
 /// Persistence for everything vault knows.

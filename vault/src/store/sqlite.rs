@@ -5,6 +5,7 @@ use super::seal::Sealer;
 use super::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use shared::b64;
+use shared::models::IssuerBundle;
 use std::path::Path;
 use std::sync::Mutex;
 

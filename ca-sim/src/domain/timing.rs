@@ -1,8 +1,7 @@
 //! Timing profiles: how long an order waits (in simulated time) before the CA issues it.
 //! Spec: partner-dialects.md §6 "Suggested timing profiles" and §2.8.
 
-use crate::config::parse_duration;
-use crate::faults::rng::SplitMix64;
+use super::rng::SplitMix64;
 use serde::{Serialize, Serializer};
 
 /// When an order becomes issuable, relative to its creation.
@@ -30,7 +29,7 @@ impl TimingProfile {
     /// `instant`, `fixed:2s`, `uniform:1s..10m`, `realistic-ov`, `realistic-ev`, `stuck`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let secs = |t: &str| parse_duration(t).map(|d| d.as_secs_f64());
+        let secs = |t: &str| shared::duration::parse(t).map(|d| d.as_secs_f64());
         match text {
             "instant" => return Ok(Self::Instant),
             "realistic-ov" => return Ok(Self::RealisticOv),

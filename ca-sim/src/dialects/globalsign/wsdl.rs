@@ -1,9 +1,70 @@
 //! ca-sim's own WSDLs for ServerSSLService and GASService, generated from one table of types so
 //! that every element the services read or write is declared (names and nesting checked
 //! against GlobalSign's published GAS WSDL; `elementFormDefault="unqualified"`, document/literal,
-//! `soapAction=""`).
+//! `soapAction=""`), and the `GET` side of both endpoints that serves them at `?wsdl`.
 
-use super::globalsign::NS;
+use super::{Service, NS};
+use crate::app::App;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// `GET /kb/ws/v1/ServerSSLService[?wsdl]`.
+pub async fn server_ssl(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    get(&app, &q, &headers, &uri, Service::ServerSsl)
+}
+
+/// `GET /kb/ws/v1/GASService[?wsdl]`.
+pub async fn gas(
+    State(app): State<Arc<App>>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    get(&app, &q, &headers, &uri, Service::Gas)
+}
+
+/// The WSDL at `?wsdl` (its address the host the client used), else a one-line hint.
+fn get(
+    app: &App,
+    q: &HashMap<String, String>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    service: Service,
+) -> Response {
+    if !q.contains_key("wsdl") && !q.contains_key("WSDL") {
+        return (StatusCode::OK, [(http::header::CONTENT_TYPE, "text/plain")], "GlobalSign GCC SOAP endpoint (ca-sim). POST SOAP 1.1 envelopes here; the WSDL is at ?wsdl.\n").into_response();
+    }
+    let base = uri
+        .authority()
+        .map(|a| format!("https://{a}"))
+        .unwrap_or_else(|| base_from_headers(app, headers));
+    let name = service.name();
+    let text = wsdl(name, &format!("{base}/kb/ws/v1/{name}"));
+    (
+        StatusCode::OK,
+        [(http::header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// The Host the client used (for WSDL addresses), else the configured base URL.
+fn base_from_headers(app: &App, headers: &HeaderMap) -> String {
+    headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .map(|h| format!("https://{h}"))
+        .unwrap_or_else(|| app.base_url.clone())
+}
 
 /// (element name, type, minOccurs, maxOccurs unbounded, nillable)
 type Field = (&'static str, &'static str, u8, bool, bool);

@@ -1,6 +1,7 @@
 //! Records of lifetime actions (spec §4.5) and their notifications: the marker that makes each
 //! action fire once per certificate version, and the outbox row of each notification with its
-//! delivery state. Kept apart from the certificate records; the SQLite side is in `sqlite.rs`.
+//! delivery state. Kept apart from the certificate records; the SQLite side is
+//! `store/sqlite/outbox.rs`.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,0 +1,51 @@
+//! The fault gate every dialect request passes ([`gate`]): delays are served and dropped
+//! connections closed here; every other fired action goes back to the dialect contract, which
+//! renders it in the vendor's shape or hands it to the operation (order outcomes, chains).
+
+use crate::app::App;
+use crate::domain::FaultAction;
+use crate::faults::{Facts, Fired};
+use crate::history::{Entry, ReqMeta};
+use tokio_util::sync::CancellationToken;
+
+/// Closes the current connection without a response (the `drop` fault). The accept loop puts
+/// one per connection into the request extensions.
+#[derive(Clone)]
+pub struct ConnKill(pub CancellationToken);
+
+/// Runs the fault rules for a request. Delays are served here (then `None`); a dropped
+/// connection never returns. Anything else is returned for the dialect to render.
+pub async fn gate(
+    app: &App,
+    facts: Facts<'_>,
+    kill: Option<&ConnKill>,
+    meta: &mut ReqMeta,
+) -> Option<Fired> {
+    let fired = app.faults.evaluate(facts)?;
+    meta.fault = Some(fired.rule.clone());
+    match &fired.action {
+        FaultAction::Delay { ms } => {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+            None
+        }
+        FaultAction::Drop => {
+            // No response will carry this request's record out, so it is written here.
+            let mut e = Entry::new(
+                app.clock.now_ms(),
+                meta,
+                String::new(),
+                String::new(),
+                0,
+                0.0,
+            );
+            e.code = Some("dropped".into());
+            app.history.push(e);
+            if let Some(k) = kill {
+                k.0.cancel();
+            }
+            std::future::pending::<()>().await;
+            None
+        }
+        _ => Some(fired),
+    }
+}

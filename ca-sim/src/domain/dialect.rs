@@ -1,0 +1,36 @@
+//! The vendor dialects ca-sim speaks: the key of accounts, orders, hierarchies and fault rules.
+
+use serde::{Deserialize, Serialize};
+
+/// The three vendor dialects ca-sim speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    Digicert,
+    Globalsign,
+    Wosign,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 3] = [Dialect::Digicert, Dialect::Globalsign, Dialect::Wosign];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Digicert => "digicert",
+            Dialect::Globalsign => "globalsign",
+            Dialect::Wosign => "wosign",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,183 @@
+//! The one route table of ca-sim: every path it answers, read top to bottom, and the one
+//! middleware around them ([`record`]: request log, metrics, request history).
+//!
+//! Vendor routes name an operation type; [`handle`] runs it through the dialect contract
+//! (`dialects::contract`). GlobalSign is the exception the vendor imposes: both SOAP endpoints
+//! take any operation of their service, chosen from the body's first element by the one
+//! dispatcher, `dialects::globalsign::dispatch`.
+
+use crate::admin;
+use crate::app::App;
+use crate::dialects::contract::handle;
+use crate::dialects::digicert::{
+    self, account as dc_account, certificates as dc_certificates, orders as dc_orders,
+    requests as dc_requests, window as dc_window, DigiCert,
+};
+use crate::dialects::globalsign::{dispatch as gs_dispatch, wsdl as gs_wsdl};
+use crate::dialects::wosign::{self, orders as ws_orders, WoSign};
+use crate::history::{Entry, ReqMeta};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{any, get, post, put};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Every route ca-sim serves.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        // DigiCert CertCentral Services API v2: orders.
+        .route(
+            "/services/v2/order/certificate/status-changes",
+            get(handle::<DigiCert, dc_window::StatusChanges>),
+        )
+        .route(
+            "/services/v2/order/certificate/{id}",
+            post(handle::<DigiCert, dc_orders::Create>).get(handle::<DigiCert, dc_orders::Get>),
+        )
+        .route(
+            "/services/v2/order/certificate/{id}/status",
+            put(handle::<DigiCert, dc_orders::Cancel>),
+        )
+        // DigiCert: certificates.
+        .route(
+            "/services/v2/order/certificate/{id}/revoke",
+            put(handle::<DigiCert, dc_certificates::RevokeOrder>),
+        )
+        .route(
+            "/services/v2/certificate/{id}/revoke",
+            put(handle::<DigiCert, dc_certificates::RevokeCertificate>),
+        )
+        .route(
+            "/services/v2/certificate/{id}/download/format/{format}",
+            get(handle::<DigiCert, dc_certificates::DownloadByCertificate>),
+        )
+        .route(
+            "/services/v2/certificate/download/order/{id}/format/{format}",
+            get(handle::<DigiCert, dc_certificates::DownloadByOrder>),
+        )
+        .route(
+            "/services/v2/certificate/{id}/chain",
+            get(handle::<DigiCert, dc_certificates::Chain>),
+        )
+        // DigiCert: requests, user, organizations; anything else is `not_found|route`.
+        .route(
+            "/services/v2/request/{id}/status",
+            put(handle::<DigiCert, dc_requests::UpdateStatus>),
+        )
+        .route(
+            "/services/v2/user/me",
+            get(handle::<DigiCert, dc_account::UserMe>),
+        )
+        .route(
+            "/services/v2/organization",
+            get(handle::<DigiCert, dc_account::Organizations>),
+        )
+        .route(
+            "/services/v2/organization/{id}",
+            get(handle::<DigiCert, dc_account::OrganizationById>),
+        )
+        .route("/services/v2/{*rest}", any(digicert::no_route))
+        .route("/services/v2", any(digicert::no_route))
+        // GlobalSign GCC SOAP: POST an envelope (the operation is chosen from the body by
+        // `globalsign::dispatch`); GET serves the WSDL at `?wsdl`.
+        //   ServerSSLService: OVOrder, EVOrder, ModifyOrder.
+        //   GASService: GetOrderByOrderID.
+        .route(
+            "/kb/ws/v1/ServerSSLService",
+            get(gs_wsdl::server_ssl).post(gs_dispatch::server_ssl),
+        )
+        .route(
+            "/kb/ws/v1/GASService",
+            get(gs_wsdl::gas).post(gs_dispatch::gas),
+        )
+        // WoSign (HMAC-signed JSON); anything else under /api/v1 is a JSON 404.
+        .route(
+            "/api/v1/orders",
+            post(handle::<WoSign, ws_orders::Create>).get(handle::<WoSign, ws_orders::List>),
+        )
+        .route("/api/v1/orders/{id}", get(handle::<WoSign, ws_orders::Get>))
+        .route(
+            "/api/v1/orders/{id}/certificate",
+            get(handle::<WoSign, ws_orders::Certificate>),
+        )
+        .route(
+            "/api/v1/orders/{id}/cancel",
+            post(handle::<WoSign, ws_orders::Cancel>),
+        )
+        .route(
+            "/api/v1/orders/{id}/revoke",
+            post(handle::<WoSign, ws_orders::Revoke>),
+        )
+        .route("/api/v1/{*rest}", any(wosign::no_route))
+        // Admin API (no vendor auth) and metrics.
+        .route("/admin/health", get(admin::health))
+        .route("/metrics", get(admin::metrics))
+        .route("/admin/ca.pem", get(admin::ca_pem))
+        .route("/admin/roots", get(admin::roots))
+        .route("/admin/orders", get(admin::orders))
+        .route("/admin/orders/{id}", get(admin::order))
+        .route("/admin/orders/{id}/{action}", post(admin::order_action))
+        .route(
+            "/admin/faults",
+            get(admin::faults_get)
+                .put(admin::faults_put)
+                .post(admin::faults_post)
+                .delete(admin::faults_delete),
+        )
+        .route(
+            "/admin/requests",
+            get(admin::requests).delete(admin::requests_clear),
+        )
+        .route(
+            "/admin/clock",
+            get(admin::clock_get).post(admin::clock_advance),
+        )
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).put(admin::account_put),
+        )
+        .route("/admin/cert-status/{serial}", get(admin::cert_status))
+        // Public CA endpoints that issued certificates point at (CRL DP, AIA caIssuers).
+        .route("/crl/{dialect}/{file}", get(admin::crl))
+        .route("/ca/{dialect}/{file}", get(admin::ca_cert))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), record))
+        .with_state(app)
+}
+
+/// Logs, measures and records every vendor request (those whose answer carries a
+/// [`ReqMeta`]); admin requests pass through untouched.
+async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    if let Some(meta) = resp.extensions().get::<ReqMeta>() {
+        let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            dialect = %meta.dialect,
+            op = meta.operation,
+            status = resp.status().as_u16(),
+            code = meta.code.as_deref().unwrap_or(""),
+            fault = meta.fault.as_deref().unwrap_or(""),
+            duration_ms = latency_ms,
+            "request"
+        );
+        app.metrics.request(
+            meta.dialect.as_str(),
+            meta.operation,
+            resp.status().as_u16(),
+            start.elapsed(),
+        );
+        app.history.push(Entry::new(
+            app.clock.now_ms(),
+            meta,
+            method,
+            path,
+            resp.status().as_u16(),
+            latency_ms,
+        ));
+    }
+    resp
+}
