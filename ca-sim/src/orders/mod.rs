@@ -1,10 +1,13 @@
 //! The order book: every order of every dialect, its state machine and timeline, and the
 //! background worker that issues due orders on the simulated clock (never inside a poll).
+//! This is the one place an order changes: dialects and the admin API ask [`OrderBook`]
+//! (create, cancel, reject, approve, revoke, ...), and every change is written to the store
+//! before it is visible.
 //!
-//! States (dialect-neutral; each dialect maps them to its vocabulary):
+//! States (dialect-neutral, `domain::OrderStatus`; each dialect maps them to its vocabulary):
 //! `pending` → `issued` → `revoked`, or `pending` → `rejected` | `canceled`;
 //! `needs_approval` (timing profile `stuck`) and unvalidated organizations wait for an admin
-//! approve. Every change is written to the store before it is visible.
+//! approve.
 
 pub mod clock;
 
@@ -24,6 +27,7 @@ use time::{Duration, OffsetDateTime};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// Every order, in memory and in the store, and the worker's wake-up.
 pub struct OrderBook {
     store: Arc<Store>,
     ca: Arc<Authority>,
