@@ -1,0 +1,156 @@
+//! The real Azure SDK for Rust, pointed at a test vault: certificate, key and secret clients
+//! that trust the vault's dev CA and never retry, the fake credential they authenticate with,
+//! creating a certificate through the SDK poller, and reading an SDK error's status and code.
+
+use std::sync::Arc;
+
+use azure_core::{
+    credentials::{AccessToken, TokenCredential, TokenRequestOptions},
+    http::{ClientOptions, RetryOptions, Transport},
+    time::OffsetDateTime,
+};
+use azure_security_keyvault_certificates::{
+    models::{
+        Certificate, CertificateClientCreateCertificateOptions, CertificatePolicy,
+        CreateCertificateParameters,
+    },
+    CertificateClient, CertificateClientOptions,
+};
+use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use reqwest::StatusCode;
+
+use crate::{raw_http::trusting_client, wait::DEADLINE};
+
+/// A fake Entra ID credential: any token is accepted by the emulator.
+#[derive(Debug, Default)]
+pub struct FakeCredential;
+
+#[async_trait::async_trait]
+impl TokenCredential for FakeCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            "e2e-fake-token",
+            OffsetDateTime::now_utc() + ::time::Duration::hours(24),
+        ))
+    }
+}
+
+pub fn credential() -> Arc<dyn TokenCredential> {
+    Arc::new(FakeCredential)
+}
+
+/// SDK client options: a transport trusting the dev CA and no retries (failures surface at once).
+pub fn sdk_client_options(ca_pem: &str) -> ClientOptions {
+    ClientOptions {
+        transport: Some(Transport::new(Arc::new(trusting_client(ca_pem, None)))),
+        retry: RetryOptions::none(),
+        ..Default::default()
+    }
+}
+
+pub fn certificate_client(endpoint: &str, ca_pem: &str) -> CertificateClient {
+    CertificateClient::new(
+        endpoint,
+        credential(),
+        Some(CertificateClientOptions {
+            verify_challenge_resource: Some(false),
+            client_options: sdk_client_options(ca_pem),
+            ..Default::default()
+        }),
+    )
+    .expect("build CertificateClient")
+}
+
+pub fn key_client(endpoint: &str, ca_pem: &str) -> KeyClient {
+    KeyClient::new(
+        endpoint,
+        credential(),
+        Some(KeyClientOptions {
+            verify_challenge_resource: Some(false),
+            client_options: sdk_client_options(ca_pem),
+            ..Default::default()
+        }),
+    )
+    .expect("build KeyClient")
+}
+
+pub fn secret_client(endpoint: &str, ca_pem: &str) -> SecretClient {
+    SecretClient::new(
+        endpoint,
+        credential(),
+        Some(SecretClientOptions {
+            verify_challenge_resource: Some(false),
+            client_options: sdk_client_options(ca_pem),
+            ..Default::default()
+        }),
+    )
+    .expect("build SecretClient")
+}
+
+/// Poller options that poll at least once a second when the server sends no Retry-After.
+pub fn fast_poller() -> Option<CertificateClientCreateCertificateOptions<'static>> {
+    Some(CertificateClientCreateCertificateOptions {
+        method_options: azure_core::http::poller::PollerOptions {
+            frequency: azure_core::time::Duration::seconds(1),
+            ..Default::default()
+        },
+    })
+}
+
+/// Creates a certificate through the SDK poller and returns the final certificate.
+pub async fn create_certificate(
+    client: &CertificateClient,
+    name: &str,
+    policy: CertificatePolicy,
+) -> Certificate {
+    create_certificate_with(
+        client,
+        name,
+        CreateCertificateParameters {
+            certificate_policy: Some(policy),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub async fn create_certificate_with(
+    client: &CertificateClient,
+    name: &str,
+    parameters: CreateCertificateParameters,
+) -> Certificate {
+    let poller = client
+        .begin_create_certificate(
+            name,
+            parameters.try_into().expect("serialize"),
+            fast_poller(),
+        )
+        .unwrap_or_else(|err| panic!("begin_create_certificate({name}): {err}"));
+    tokio::time::timeout(DEADLINE, poller)
+        .await
+        .unwrap_or_else(|_| panic!("create {name}: poller did not finish within {DEADLINE:?}"))
+        .unwrap_or_else(|err| panic!("create {name}: {err}"))
+        .into_model()
+        .unwrap_or_else(|err| panic!("create {name}: decode certificate: {err}"))
+}
+
+/// The HTTP status of an SDK error (panics with the error when there is none).
+pub fn http_status(err: &azure_core::Error) -> StatusCode {
+    let status = err
+        .http_status()
+        .unwrap_or_else(|| panic!("expected an HTTP error, got: {err}"));
+    StatusCode::from_u16(u16::from(status)).expect("valid status")
+}
+
+/// The Key Vault error code of an SDK error, if the body carried one.
+pub fn error_code(err: &azure_core::Error) -> Option<String> {
+    match err.kind() {
+        azure_core::error::ErrorKind::HttpResponse { error_code, .. } => error_code.clone(),
+        _ => None,
+    }
+}
