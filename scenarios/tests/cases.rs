@@ -52,6 +52,8 @@ fn bad_files_name_file_line_and_field() {
         err.contains("deadline") || err.contains("duration"),
         "{err}"
     );
+    // The one duration grammar (`shared::duration`) names the forms it accepts.
+    assert!(err.contains("ms, s, m, h or d"), "{err}");
 
     let text =
         "name = \"bad\"\n\n[[steps]]\ndo = \"get\"\nname = \"x\"\nexpect = { staus = 200 }\n";

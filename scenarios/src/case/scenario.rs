@@ -98,12 +98,10 @@ impl Case {
     /// Whether the scenario changes vault's certificate contacts (restored afterwards).
     pub fn changes_contacts(&self) -> bool {
         !self.setup.contacts.is_empty()
-            || self.steps.iter().any(|s| {
-                matches!(
-                    s.get_ref(),
-                    Step::SetContacts(_) | Step::DeleteContacts(_)
-                )
-            })
+            || self
+                .steps
+                .iter()
+                .any(|s| matches!(s.get_ref(), Step::SetContacts(_) | Step::DeleteContacts(_)))
     }
 
     /// Whether any step reads vault's notification outbox.

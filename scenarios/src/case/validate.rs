@@ -108,4 +108,3 @@ pub(super) fn validate(case: &Case, text: &str, file: &Path) -> Result<(), Error
     }
     Ok(())
 }
-

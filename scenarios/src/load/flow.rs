@@ -32,7 +32,11 @@ pub(super) fn http_client(ca_pem: &str) -> Result<reqwest::Client, Error> {
 
 /// One virtual client: certificates one after the other until the tickets run out or `hard`
 /// passes; their outcomes go into the client's stats.
-pub(super) async fn client_loop(shared: Arc<Shared>, http: reqwest::Client, hard: Instant) -> ClientStats {
+pub(super) async fn client_loop(
+    shared: Arc<Shared>,
+    http: reqwest::Client,
+    hard: Instant,
+) -> ClientStats {
     let mut stats = ClientStats::new();
     while Instant::now() < hard {
         let Some((n, issuer)) = shared.ticket() else {

@@ -31,6 +31,7 @@ pub use poll::{retry_after, PollPolicy};
 use crate::case::IssuerSpec;
 use crate::client::VaultClient;
 use crate::error::Error;
+use crate::extca::ExternalCa;
 use crate::services::Endpoints;
 use report::{ClientStats, Report};
 use serde_json::json;
@@ -101,7 +102,10 @@ pub async fn run(endpoints: &Endpoints, opts: LoadOptions) -> Result<Report, Err
         opts,
     });
 
-    let bar = shared.opts.progress.then(|| progress::progress_bar(&shared.opts));
+    let bar = shared
+        .opts
+        .progress
+        .then(|| progress::progress_bar(&shared.opts));
     let ticker = bar.clone().map(|bar| {
         let shared = shared.clone();
         tokio::spawn(async move {

@@ -14,7 +14,7 @@
 //! requests. `time_to_completion_ms` runs from sending the create to the certificate's GET
 //! answer.
 
-use super::Issuer;
+use super::mix::Issuer;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -68,8 +68,8 @@ impl Shared {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::poll::PollPolicy;
+    use super::*;
     use std::time::Duration;
 
     #[test]

@@ -50,8 +50,7 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
         if !got.eq_ignore_ascii_case(want) {
             return Err(format!(
                 "expected operation status '{want}', got {}",
-                op.map(op_summary)
-                    .unwrap_or_else(|| got.to_string())
+                op.map(op_summary).unwrap_or_else(|| got.to_string())
             ));
         }
     }

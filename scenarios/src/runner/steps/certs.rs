@@ -15,11 +15,7 @@ use serde_json::{json, Value};
 use shared::crypto::{self, PrivateKey};
 
 /// `create`: `POST /certificates/{name}/create`; a 2xx answer is the pending operation.
-pub(super) async fn create(
-    env: &Env,
-    s: &step::Create,
-    obs: &mut Observed,
-) -> Result<(), Failure> {
+pub(super) async fn create(env: &Env, s: &step::Create, obs: &mut Observed) -> Result<(), Failure> {
     let body = match &s.body {
         Some(b) => toml_to_json(b),
         None => create_body(s),
@@ -105,11 +101,7 @@ fn lifetime_actions_json(actions: &[LifetimeActionSpec]) -> Value {
 
 /// `import`: `POST /certificates/{name}/import` of a key and a certificate from the runner's
 /// CA (PFX or PEM; without the key or expired when the step asks for a refusal).
-pub(super) async fn import(
-    env: &Env,
-    s: &step::Import,
-    obs: &mut Observed,
-) -> Result<(), Failure> {
+pub(super) async fn import(env: &Env, s: &step::Import, obs: &mut Observed) -> Result<(), Failure> {
     let body = match &s.body {
         Some(b) => toml_to_json(b),
         None => {
@@ -163,11 +155,7 @@ pub(super) async fn get(env: &Env, s: &step::Get, obs: &mut Observed) -> Result<
 }
 
 /// `update`: `PATCH /certificates/{name}` with `enabled` and `tags`.
-pub(super) async fn update(
-    env: &Env,
-    s: &step::Update,
-    obs: &mut Observed,
-) -> Result<(), Failure> {
+pub(super) async fn update(env: &Env, s: &step::Update, obs: &mut Observed) -> Result<(), Failure> {
     let mut body = json!({});
     if let Some(e) = s.enabled {
         body["attributes"] = json!({ "enabled": e });
@@ -189,11 +177,7 @@ pub(super) async fn update(
 }
 
 /// `delete`: `DELETE /certificates/{name}` (soft delete).
-pub(super) async fn delete(
-    env: &Env,
-    s: &step::Delete,
-    obs: &mut Observed,
-) -> Result<(), Failure> {
+pub(super) async fn delete(env: &Env, s: &step::Delete, obs: &mut Observed) -> Result<(), Failure> {
     obs.reply = Some(
         env.vault
             .send(

@@ -66,11 +66,7 @@ async fn merge_body(env: &Env, name: &str, signer: Signer) -> Result<Value, Fail
 }
 
 /// `cancel`: `PATCH /certificates/{name}/pending {"cancellation_requested": true}`.
-pub(super) async fn cancel(
-    env: &Env,
-    s: &step::Cancel,
-    obs: &mut Observed,
-) -> Result<(), Failure> {
+pub(super) async fn cancel(env: &Env, s: &step::Cancel, obs: &mut Observed) -> Result<(), Failure> {
     let r = env
         .vault
         .send(
