@@ -9,7 +9,7 @@
 //! - SMTP failures are retried with back-off and visible in the outbox.
 //!
 //! Partnered renewals (and a CA rejection during renewal) run against a scripted CA in
-//! `vault/tests/lifetime_partner.rs`.
+//! `vault/tests/lifetime_scripted_ca.rs`.
 
 use e2e::{eventually, json, Raw, TestVault, DEADLINE};
 use reqwest::StatusCode;

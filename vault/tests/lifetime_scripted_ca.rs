@@ -4,138 +4,25 @@
 //! the CA rejects the renewal order. SMTP delivery itself is covered in the e2e tests
 //! (`tests/tests/lifetime.rs`); here notifications are recorded only (`not_sent`).
 
-use shared::clock::Clock;
-use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
+mod common;
+
+use common::{open_db, partnered_vault, ScriptedCa, ISSUER};
+use shared::crypto;
 use shared::models::{
-    CertificateCreateParameters, CertificatePolicy, Contact, Contacts, CurveName, IssuerBundle,
-    IssuerCredentials, OperationStatus, OrganizationDetails, ProviderKind,
+    CertificateCreateParameters, CertificatePolicy, Contact, Contacts, OperationStatus,
 };
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use vault::certs::{Service, Settings};
+use vault::certs::Service;
 use vault::clock::ClockControl;
 use vault::issuance::lifetime::{self, Lifetime};
-use vault::issuance::{self, Issuance};
 use vault::notify::{self, Notifier};
-use vault::providers::{
-    CaProvider, CancelOutcome, Credentials, OrderRequest, OrderStatus, ProviderError, Providers,
-    Submitted,
-};
-use vault::store::{seal::Sealer, Db, DeliveryStatus, NotificationKind, SqliteStore};
+use vault::store::{DeliveryStatus, NotificationKind};
 
 const DAY: i64 = 86_400;
 const CONTACT: &str = "pki-team@example.com";
-
-/// A CA that signs every CSR for 90 days from the vault's clock, except the orders it was told
-/// to reject (by submission number, from 1).
-struct ScriptedCa {
-    root: (PrivateKey, Vec<u8>),
-    /// The vault's clock, or `None` to sign by the system clock (a CA that ignores vault's shift).
-    clock: Option<Arc<dyn Clock>>,
-    state: Mutex<CaState>,
-}
-
-#[derive(Default)]
-struct CaState {
-    orders: Vec<Vec<u8>>,
-    reject: Vec<usize>,
-}
-
-impl ScriptedCa {
-    fn new(clock: Option<Arc<dyn Clock>>, reject: Vec<usize>) -> Self {
-        let key = PrivateKey::generate(KeySpec::Ec {
-            curve: CurveName::P256,
-        })
-        .unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let der = crypto::self_signed(
-            &key,
-            &CertProfile {
-                subject: "CN=Scripted Root".into(),
-                sans: Default::default(),
-                ekus: vec![],
-                key_usage: vec![shared::models::KeyUsage::KeyCertSign],
-                not_before: now - time::Duration::hours(1),
-                not_after: now + time::Duration::days(3650),
-                is_ca: true,
-                path_len: None,
-            },
-        )
-        .unwrap();
-        Self {
-            root: (key, der),
-            clock,
-            state: Mutex::new(CaState {
-                orders: Vec::new(),
-                reject,
-            }),
-        }
-    }
-
-    fn submissions(&self) -> usize {
-        self.state.lock().unwrap().orders.len()
-    }
-}
-
-#[async_trait::async_trait]
-impl CaProvider for ScriptedCa {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::DigiCert
-    }
-
-    async fn submit(&self, order: &OrderRequest) -> Result<Submitted, ProviderError> {
-        let mut state = self.state.lock().unwrap();
-        state.orders.push(order.csr_der.clone());
-        Ok(Submitted {
-            order_id: state.orders.len().to_string(),
-            status: OrderStatus::Pending {
-                ca_status: "pending".into(),
-            },
-        })
-    }
-
-    async fn find(&self, _order: &OrderRequest) -> Result<Option<String>, ProviderError> {
-        Ok(None)
-    }
-
-    async fn poll(&self, _c: &Credentials, order_id: &str) -> Result<OrderStatus, ProviderError> {
-        let number: usize = order_id.parse().unwrap();
-        let state = self.state.lock().unwrap();
-        if state.reject.contains(&number) {
-            return Ok(OrderStatus::Rejected {
-                message: format!("Order {order_id} was rejected: domain validation expired."),
-            });
-        }
-        let csr = &state.orders[number - 1];
-        let now = self
-            .clock
-            .as_ref()
-            .map_or_else(time::OffsetDateTime::now_utc, |c| c.now());
-        let profile = CertProfile {
-            subject: "CN=partner.example".into(),
-            sans: shared::models::SubjectAlternativeNames {
-                dns_names: Some(vec!["partner.example".into()]),
-                ..Default::default()
-            },
-            ekus: vec!["1.3.6.1.5.5.7.3.1".into()],
-            key_usage: vec![],
-            not_before: now,
-            not_after: now + time::Duration::days(90),
-            is_ca: false,
-            path_len: None,
-        };
-        let leaf = crypto::sign_csr(csr, &profile, &self.root.0, &self.root.1).unwrap();
-        Ok(OrderStatus::Issued {
-            chain: vec![leaf, self.root.1.clone()],
-        })
-    }
-
-    async fn cancel(&self, _c: &Credentials, _id: &str) -> Result<CancelOutcome, ProviderError> {
-        Ok(CancelOutcome::Cancelled)
-    }
-}
 
 struct Harness {
     service: Service,
@@ -158,36 +45,20 @@ async fn harness(reject: Vec<usize>) -> Harness {
 
 async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let sealer = Sealer::load(dir.path(), None).unwrap();
-    let db = Db(Arc::new(SqliteStore::open(dir.path(), sealer).unwrap()));
+    let db = open_db(dir.path());
     let clock_control = Arc::new(ClockControl::restore(db.clone(), None).await.unwrap());
     let clock = clock_control.clock();
-    let ca = Arc::new(ScriptedCa::new(
-        ca_follows_vault_clock.then(|| clock.clone()),
-        reject,
-    ));
-    let mut providers = Providers::default();
-    providers.insert(ca.clone());
+    let ca = ScriptedCa::issuing(ca_follows_vault_clock.then(|| clock.clone()), reject);
     let tracker = TaskTracker::new();
     let token = CancellationToken::new();
-    let issuance = Issuance::new(
-        db.clone(),
+    let (issuance, service) = partnered_vault(
+        &db,
         clock.clone(),
-        providers,
-        issuance::Settings {
-            poll_interval: Duration::from_millis(20),
-            deadline: Duration::from_secs(60),
-        },
-        tracker.clone(),
-    );
-    let service = Service::new(
-        db.clone(),
-        clock.clone(),
-        issuance.clone(),
-        Settings {
-            self_signed_delay: Duration::ZERO,
-        },
-    );
+        ca.clone(),
+        Duration::from_secs(60),
+        &tracker,
+    )
+    .await;
     let notifier = Notifier::new(
         db.clone(),
         clock,
@@ -212,24 +83,6 @@ async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> Harne
     tracker.spawn(issuance.run(token.clone()));
     tracker.spawn(lifetime.clone().run(token.clone()));
     service
-        .set_issuer(
-            "dc",
-            IssuerBundle {
-                provider: Some("DigiCert".into()),
-                credentials: Some(IssuerCredentials {
-                    account_id: Some("acct".into()),
-                    pwd: Some("key".into()),
-                }),
-                org_details: Some(OrganizationDetails {
-                    id: Some("100001".into()),
-                    admin_details: None,
-                }),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    service
         .set_contacts(Contacts {
             id: None,
             contacts: Some(vec![Contact {
@@ -253,7 +106,7 @@ fn partner_params(reuse_key: bool) -> CertificateCreateParameters {
     let policy: CertificatePolicy = serde_json::from_value(serde_json::json!({
         "key_props": {"kty": "EC", "crv": "P-256", "reuse_key": reuse_key},
         "x509_props": {"subject": "CN=partner.example", "sans": {"dns_names": ["partner.example"]}},
-        "issuer": {"name": "dc", "cty": "OV-SSL"},
+        "issuer": {"name": ISSUER, "cty": "OV-SSL"},
         "lifetime_actions": [
             {"trigger": {"lifetime_percentage": 80}, "action": {"action_type": "AutoRenew"}}
         ]

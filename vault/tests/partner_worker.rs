@@ -3,111 +3,18 @@
 //! rejection, cancellation, and chain validation. End-to-end runs against ca-sim live in the
 //! workspace's `tests/` crate.
 
+mod common;
+
+use common::{open_db, partnered_vault, Root, ScriptedCa, ISSUER};
 use shared::clock::{Clock, OffsetClock};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
-use shared::models::{
-    CertificateCreateParameters, CertificatePolicy, CurveName, IssuerBundle, IssuerCredentials,
-    OperationStatus, OrganizationDetails, ProviderKind,
-};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use shared::models::{CertificateCreateParameters, CertificatePolicy, CurveName, OperationStatus};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use vault::certs::{Service, Settings};
-use vault::issuance::{self, Issuance};
-use vault::providers::{
-    CaProvider, CancelOutcome, Credentials, OrderRequest, OrderStatus, ProviderError, Providers,
-    Submitted,
-};
-use vault::store::{seal::Sealer, Db, SqliteStore};
-
-/// What the scripted CA answers, call by call, and what it was asked.
-#[derive(Default)]
-struct Script {
-    submits: VecDeque<Result<Submitted, ProviderError>>,
-    finds: VecDeque<Result<Option<String>, ProviderError>>,
-    polls: VecDeque<Result<OrderStatus, ProviderError>>,
-    cancels: VecDeque<Result<CancelOutcome, ProviderError>>,
-    calls: Vec<String>,
-    last_csr: Option<Vec<u8>>,
-    /// Issue with this CA when a poll answer is `Issued` with an empty chain.
-    ca: Option<(PrivateKey, Vec<u8>)>,
-}
-
-#[derive(Clone, Default)]
-struct FakeCa(Arc<Mutex<Script>>);
-
-impl FakeCa {
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().calls.clone()
-    }
-}
-
-fn pop<T>(q: &mut VecDeque<Result<T, ProviderError>>, what: &str) -> Result<T, ProviderError> {
-    q.pop_front().unwrap_or_else(|| {
-        Err(ProviderError::Refused {
-            message: format!("script has no {what} answer"),
-        })
-    })
-}
-
-#[async_trait::async_trait]
-impl CaProvider for FakeCa {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::DigiCert
-    }
-    async fn submit(&self, order: &OrderRequest) -> Result<Submitted, ProviderError> {
-        let mut s = self.0.lock().unwrap();
-        s.calls.push("submit".into());
-        s.last_csr = Some(order.csr_der.clone());
-        pop(&mut s.submits, "submit")
-    }
-    async fn find(&self, _order: &OrderRequest) -> Result<Option<String>, ProviderError> {
-        let mut s = self.0.lock().unwrap();
-        s.calls.push("find".into());
-        pop(&mut s.finds, "find")
-    }
-    async fn poll(&self, _c: &Credentials, order_id: &str) -> Result<OrderStatus, ProviderError> {
-        let mut s = self.0.lock().unwrap();
-        s.calls.push(format!("poll {order_id}"));
-        let answer = pop(&mut s.polls, "poll")?;
-        Ok(match answer {
-            OrderStatus::Issued { chain } if chain.is_empty() => {
-                let (ca_key, ca_der) = s.ca.as_ref().expect("script CA");
-                let csr = s.last_csr.clone().expect("a CSR was submitted");
-                let now = time::OffsetDateTime::now_utc();
-                let profile = CertProfile {
-                    subject: "CN=partner.example".into(),
-                    sans: shared::models::SubjectAlternativeNames {
-                        dns_names: Some(vec!["partner.example".into()]),
-                        ..Default::default()
-                    },
-                    ekus: vec!["1.3.6.1.5.5.7.3.1".into()],
-                    key_usage: vec![],
-                    not_before: now,
-                    not_after: now + time::Duration::days(90),
-                    is_ca: false,
-                    path_len: None,
-                };
-                let leaf = crypto::sign_csr(&csr, &profile, ca_key, ca_der).unwrap();
-                OrderStatus::Issued {
-                    chain: vec![leaf, ca_der.clone()],
-                }
-            }
-            other => other,
-        })
-    }
-    async fn cancel(
-        &self,
-        _c: &Credentials,
-        order_id: &str,
-    ) -> Result<CancelOutcome, ProviderError> {
-        let mut s = self.0.lock().unwrap();
-        s.calls.push(format!("cancel {order_id}"));
-        pop(&mut s.cancels, "cancel")
-    }
-}
+use vault::certs::Service;
+use vault::providers::{CancelOutcome, OrderStatus, ProviderError, Submitted};
 
 struct Harness {
     service: Service,
@@ -122,75 +29,14 @@ impl Drop for Harness {
     }
 }
 
-fn root_ca() -> (PrivateKey, Vec<u8>) {
-    let key = PrivateKey::generate(KeySpec::Ec {
-        curve: CurveName::P256,
-    })
-    .unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let der = crypto::self_signed(
-        &key,
-        &CertProfile {
-            subject: "CN=Scripted Root".into(),
-            sans: Default::default(),
-            ekus: vec![],
-            key_usage: vec![shared::models::KeyUsage::KeyCertSign],
-            not_before: now - time::Duration::hours(1),
-            not_after: now + time::Duration::days(365),
-            is_ca: true,
-            path_len: None,
-        },
-    )
-    .unwrap();
-    (key, der)
-}
-
-async fn harness(ca: &FakeCa, deadline: Duration) -> Harness {
+async fn harness(ca: &Arc<ScriptedCa>, deadline: Duration) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let sealer = Sealer::load(dir.path(), None).unwrap();
-    let db = Db(Arc::new(SqliteStore::open(dir.path(), sealer).unwrap()));
+    let db = open_db(dir.path());
     let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
-    let mut providers = Providers::default();
-    providers.insert(Arc::new(ca.clone()));
     let tracker = TaskTracker::new();
-    let issuance = Issuance::new(
-        db.clone(),
-        clock.clone(),
-        providers,
-        issuance::Settings {
-            poll_interval: Duration::from_millis(20),
-            deadline,
-        },
-        tracker.clone(),
-    );
+    let (issuance, service) = partnered_vault(&db, clock, ca.clone(), deadline, &tracker).await;
     let token = CancellationToken::new();
-    tracker.spawn(issuance.clone().run(token.clone()));
-    let service = Service::new(
-        db,
-        clock,
-        issuance,
-        Settings {
-            self_signed_delay: Duration::ZERO,
-        },
-    );
-    service
-        .set_issuer(
-            "dc",
-            IssuerBundle {
-                provider: Some("DigiCert".into()),
-                credentials: Some(IssuerCredentials {
-                    account_id: Some("acct".into()),
-                    pwd: Some("key".into()),
-                }),
-                org_details: Some(OrganizationDetails {
-                    id: Some("100001".into()),
-                    admin_details: None,
-                }),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    tracker.spawn(issuance.run(token.clone()));
     Harness {
         service,
         token,
@@ -203,7 +49,7 @@ fn partner_policy() -> CertificateCreateParameters {
     let policy: CertificatePolicy = serde_json::from_value(serde_json::json!({
         "key_props": {"kty": "EC", "crv": "P-256"},
         "x509_props": {"subject": "CN=partner.example", "sans": {"dns_names": ["partner.example"]}},
-        "issuer": {"name": "dc", "cty": "OV-SSL"}
+        "issuer": {"name": ISSUER, "cty": "OV-SSL"}
     }))
     .unwrap();
     CertificateCreateParameters {
@@ -249,10 +95,9 @@ fn submitted(id: &str) -> Result<Submitted, ProviderError> {
 
 #[tokio::test]
 async fn submit_poll_issue_completes_with_a_validated_chain() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
-        s.ca = Some(root_ca());
+        let mut s = ca.script();
         s.submits.push_back(submitted("o-1"));
         s.polls
             .extend([pending("pending"), pending("processing"), issued()]);
@@ -273,10 +118,9 @@ async fn submit_poll_issue_completes_with_a_validated_chain() {
 
 #[tokio::test]
 async fn a_lost_submit_answer_leads_to_a_lookup_not_a_second_order() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
-        s.ca = Some(root_ca());
+        let mut s = ca.script();
         s.submits.push_back(Err(ProviderError::NoAnswer {
             message: "connection reset".into(),
         }));
@@ -292,10 +136,9 @@ async fn a_lost_submit_answer_leads_to_a_lookup_not_a_second_order() {
 
 #[tokio::test]
 async fn lookup_that_finds_nothing_submits_again_and_transients_back_off() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
-        s.ca = Some(root_ca());
+        let mut s = ca.script();
         s.submits.push_back(Err(ProviderError::NoAnswer {
             message: "timeout".into(),
         }));
@@ -323,9 +166,9 @@ async fn lookup_that_finds_nothing_submits_again_and_transients_back_off() {
 
 #[tokio::test]
 async fn transient_failures_past_the_deadline_fail_with_the_last_error() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
+        let mut s = ca.script();
         for _ in 0..100 {
             s.submits.push_back(Err(ProviderError::Transient {
                 message: "502 bad gateway".into(),
@@ -348,9 +191,9 @@ async fn transient_failures_past_the_deadline_fail_with_the_last_error() {
 
 #[tokio::test]
 async fn rejection_and_bad_credentials_fail_with_the_cas_message() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
+        let mut s = ca.script();
         s.submits.push_back(submitted("o-r"));
         s.polls.push_back(Ok(OrderStatus::Rejected {
             message: "Organization validation failed".into(),
@@ -380,8 +223,11 @@ async fn rejection_and_bad_credentials_fail_with_the_cas_message() {
 
 #[tokio::test]
 async fn a_chain_for_another_key_fails_the_operation() {
-    let ca = FakeCa::default();
-    let (root_key, root_der) = root_ca();
+    let ca = ScriptedCa::scripted();
+    let Root {
+        key: root_key,
+        der: root_der,
+    } = Root::new();
     let other = PrivateKey::generate(KeySpec::Ec {
         curve: CurveName::P256,
     })
@@ -404,7 +250,7 @@ async fn a_chain_for_another_key_fails_the_operation() {
     )
     .unwrap();
     {
-        let mut s = ca.0.lock().unwrap();
+        let mut s = ca.script();
         s.submits.push_back(submitted("o-w"));
         s.polls.push_back(Ok(OrderStatus::Issued {
             chain: vec![wrong_leaf, root_der],
@@ -419,10 +265,9 @@ async fn a_chain_for_another_key_fails_the_operation() {
 
 #[tokio::test]
 async fn cancel_is_forwarded_and_a_late_cancel_collects_the_certificate() {
-    let ca = FakeCa::default();
+    let ca = ScriptedCa::scripted();
     {
-        let mut s = ca.0.lock().unwrap();
-        s.ca = Some(root_ca());
+        let mut s = ca.script();
         s.submits.push_back(submitted("o-c"));
         for _ in 0..1000 {
             s.polls.push_back(pending("pending"));
@@ -445,7 +290,7 @@ async fn cancel_is_forwarded_and_a_late_cancel_collects_the_certificate() {
 
     // Second certificate: the CA had already issued when the cancel arrived.
     {
-        let mut s = ca.0.lock().unwrap();
+        let mut s = ca.script();
         s.polls.clear();
         s.submits.push_back(submitted("o-late"));
         for _ in 0..1000 {
@@ -460,7 +305,7 @@ async fn cancel_is_forwarded_and_a_late_cancel_collects_the_certificate() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     {
-        let mut s = ca.0.lock().unwrap();
+        let mut s = ca.script();
         s.polls.clear();
         s.polls.push_back(issued());
     }

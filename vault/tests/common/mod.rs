@@ -1,0 +1,311 @@
+//! What vault's tests against a scripted CA share (no network): a root that signs the submitted
+//! CSR, the scripted CA itself, and a vault with that CA behind the DigiCert issuer
+//! [`ISSUER`]. `partner_worker.rs` scripts the CA's answers call by call; `lifetime_scripted_ca.rs`
+//! lets it issue every order.
+
+// Each test file is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use shared::clock::Clock;
+use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
+use shared::models::{
+    CurveName, IssuerBundle, IssuerCredentials, KeyUsage, OrganizationDetails, ProviderKind,
+    SubjectAlternativeNames,
+};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio_util::task::TaskTracker;
+use vault::certs::{Service, Settings};
+use vault::issuance::{self, Issuance};
+use vault::providers::{
+    CaProvider, CancelOutcome, Credentials, OrderRequest, OrderStatus, ProviderError, Providers,
+    Submitted,
+};
+use vault::store::{seal::Sealer, Db, SqliteStore};
+
+/// The DigiCert issuer the partnered policies name.
+pub const ISSUER: &str = "dc";
+
+/// A self-signed P-256 root, valid for ten years (longer than any clock move in the tests).
+pub struct Root {
+    pub key: PrivateKey,
+    pub der: Vec<u8>,
+}
+
+impl Root {
+    pub fn new() -> Self {
+        let key = PrivateKey::generate(KeySpec::Ec {
+            curve: CurveName::P256,
+        })
+        .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let der = crypto::self_signed(
+            &key,
+            &CertProfile {
+                subject: "CN=Scripted Root".into(),
+                sans: Default::default(),
+                ekus: vec![],
+                key_usage: vec![KeyUsage::KeyCertSign],
+                not_before: now - time::Duration::hours(1),
+                not_after: now + time::Duration::days(3650),
+                is_ca: true,
+                path_len: None,
+            },
+        )
+        .unwrap();
+        Self { key, der }
+    }
+
+    /// A 90-day server certificate for `partner.example` on the CSR's key, starting `now`.
+    pub fn sign(&self, csr: &[u8], now: OffsetDateTime) -> Vec<u8> {
+        let profile = CertProfile {
+            subject: "CN=partner.example".into(),
+            sans: SubjectAlternativeNames {
+                dns_names: Some(vec!["partner.example".into()]),
+                ..Default::default()
+            },
+            ekus: vec!["1.3.6.1.5.5.7.3.1".into()],
+            key_usage: vec![],
+            not_before: now,
+            not_after: now + time::Duration::days(90),
+            is_ca: false,
+            path_len: None,
+        };
+        crypto::sign_csr(csr, &profile, &self.key, &self.der).unwrap()
+    }
+}
+
+/// What the scripted CA answers, call by call. A poll answer `Issued` with an empty chain
+/// means "sign the order's CSR": the CA fills in the leaf and its root.
+#[derive(Default)]
+pub struct Script {
+    pub submits: VecDeque<Result<Submitted, ProviderError>>,
+    pub finds: VecDeque<Result<Option<String>, ProviderError>>,
+    pub polls: VecDeque<Result<OrderStatus, ProviderError>>,
+    pub cancels: VecDeque<Result<CancelOutcome, ProviderError>>,
+    /// What the CA does once a queue is empty. `None`: it refuses ("script has no … answer").
+    /// `Some(rejected)`: it accepts every order (ids "1", "2", … by submission), issues it on
+    /// the first poll, and rejects the submissions numbered in `rejected` (from 1).
+    issue_all_except: Option<Vec<usize>>,
+    /// Every call, as `submit`, `find`, `poll {id}`, `cancel {id}`.
+    calls: Vec<String>,
+    /// Every submitted CSR, in order.
+    csrs: Vec<Vec<u8>>,
+}
+
+/// A DigiCert-kind CA whose answers the test writes (see [`Script`]), recording what it was
+/// asked.
+pub struct ScriptedCa {
+    root: Root,
+    /// Signs by the vault's clock when set (follows its shifts), else by the system clock.
+    clock: Option<Arc<dyn Clock>>,
+    script: Mutex<Script>,
+}
+
+impl ScriptedCa {
+    /// A CA that answers only what the test queues.
+    pub fn scripted() -> Arc<Self> {
+        Self::with(None, Script::default())
+    }
+
+    /// A CA that issues every order, signing by `clock` (or the system clock), except the
+    /// submissions numbered in `rejected` (from 1).
+    pub fn issuing(clock: Option<Arc<dyn Clock>>, rejected: Vec<usize>) -> Arc<Self> {
+        Self::with(
+            clock,
+            Script {
+                issue_all_except: Some(rejected),
+                ..Script::default()
+            },
+        )
+    }
+
+    fn with(clock: Option<Arc<dyn Clock>>, script: Script) -> Arc<Self> {
+        Arc::new(Self {
+            root: Root::new(),
+            clock,
+            script: Mutex::new(script),
+        })
+    }
+
+    /// The answer queues, to add to or clear.
+    pub fn script(&self) -> MutexGuard<'_, Script> {
+        self.script.lock().unwrap()
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.script().calls.clone()
+    }
+
+    /// How many orders were submitted.
+    pub fn submissions(&self) -> usize {
+        self.script().csrs.len()
+    }
+
+    /// The next queued answer, else what the unscripted CA does (`fallback`), else a refusal.
+    fn next<T>(
+        s: &mut Script,
+        queue: fn(&mut Script) -> &mut VecDeque<Result<T, ProviderError>>,
+        what: &str,
+        fallback: impl FnOnce(&Script, &[usize]) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        if let Some(answer) = queue(s).pop_front() {
+            return answer;
+        }
+        match &s.issue_all_except {
+            Some(rejected) => fallback(s, rejected),
+            None => Err(ProviderError::Refused {
+                message: format!("script has no {what} answer"),
+            }),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CaProvider for ScriptedCa {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::DigiCert
+    }
+
+    async fn submit(&self, order: &OrderRequest) -> Result<Submitted, ProviderError> {
+        let mut s = self.script();
+        s.calls.push("submit".into());
+        s.csrs.push(order.csr_der.clone());
+        Self::next(
+            &mut s,
+            |s| &mut s.submits,
+            "submit",
+            |s, _| {
+                Ok(Submitted {
+                    order_id: s.csrs.len().to_string(),
+                    status: OrderStatus::Pending {
+                        ca_status: "pending".into(),
+                    },
+                })
+            },
+        )
+    }
+
+    async fn find(&self, _order: &OrderRequest) -> Result<Option<String>, ProviderError> {
+        let mut s = self.script();
+        s.calls.push("find".into());
+        Self::next(&mut s, |s| &mut s.finds, "find", |_, _| Ok(None))
+    }
+
+    async fn poll(&self, _c: &Credentials, order_id: &str) -> Result<OrderStatus, ProviderError> {
+        let mut s = self.script();
+        s.calls.push(format!("poll {order_id}"));
+        let answer = Self::next(
+            &mut s,
+            |s| &mut s.polls,
+            "poll",
+            |_, rejected| {
+                let number: usize = order_id.parse().unwrap();
+                Ok(if rejected.contains(&number) {
+                    OrderStatus::Rejected {
+                        message: format!(
+                            "Order {order_id} was rejected: domain validation expired."
+                        ),
+                    }
+                } else {
+                    OrderStatus::Issued { chain: vec![] }
+                })
+            },
+        )?;
+        Ok(match answer {
+            OrderStatus::Issued { chain } if chain.is_empty() => {
+                // The CSR of the numbered order, else the latest (scripted ids, or an order
+                // found by lookup after a lost answer).
+                let csr = order_id
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| s.csrs.get(n.checked_sub(1)?))
+                    .or(s.csrs.last())
+                    .expect("a CSR was submitted");
+                let now = self
+                    .clock
+                    .as_ref()
+                    .map_or_else(OffsetDateTime::now_utc, |c| c.now());
+                OrderStatus::Issued {
+                    chain: vec![self.root.sign(csr, now), self.root.der.clone()],
+                }
+            }
+            other => other,
+        })
+    }
+
+    async fn cancel(
+        &self,
+        _c: &Credentials,
+        order_id: &str,
+    ) -> Result<CancelOutcome, ProviderError> {
+        let mut s = self.script();
+        s.calls.push(format!("cancel {order_id}"));
+        Self::next(
+            &mut s,
+            |s| &mut s.cancels,
+            "cancel",
+            |_, _| Ok(CancelOutcome::Cancelled),
+        )
+    }
+}
+
+/// The store in `dir` (a fresh sealing key, SQLite).
+pub fn open_db(dir: &Path) -> Db {
+    let sealer = Sealer::load(dir, None).unwrap();
+    Db(Arc::new(SqliteStore::open(dir, sealer).unwrap()))
+}
+
+/// The issuance worker (not started) with `ca` as its only CA, polling every 20 ms and retrying
+/// transient failures for `deadline`, and the certificate service over it, with the DigiCert
+/// issuer [`ISSUER`] set.
+pub async fn partnered_vault(
+    db: &Db,
+    clock: Arc<dyn Clock>,
+    ca: Arc<ScriptedCa>,
+    deadline: Duration,
+    tracker: &TaskTracker,
+) -> (Arc<Issuance>, Service) {
+    let mut providers = Providers::default();
+    providers.insert(ca);
+    let issuance = Issuance::new(
+        db.clone(),
+        clock.clone(),
+        providers,
+        issuance::Settings {
+            poll_interval: Duration::from_millis(20),
+            deadline,
+        },
+        tracker.clone(),
+    );
+    let service = Service::new(
+        db.clone(),
+        clock,
+        issuance.clone(),
+        Settings {
+            self_signed_delay: Duration::ZERO,
+        },
+    );
+    service
+        .set_issuer(
+            ISSUER,
+            IssuerBundle {
+                provider: Some("DigiCert".into()),
+                credentials: Some(IssuerCredentials {
+                    account_id: Some("acct".into()),
+                    pwd: Some("key".into()),
+                }),
+                org_details: Some(OrganizationDetails {
+                    id: Some("100001".into()),
+                    admin_details: None,
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    (issuance, service)
+}
