@@ -163,8 +163,8 @@ pub async fn serve(
             .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_string()),
         retry_after: config.retry_after,
-        poll_headers: http::pending::PollHeaders::new(config.retry_after),
-        poll_bodies: http::pending::PollBodies::default(),
+        poll_headers: http::poll::PollHeaders::new(config.retry_after),
+        poll_bodies: http::poll::PollBodies::default(),
         ca_pem: tls.ca_pem.clone(),
         ready: AtomicBool::new(false),
         lifetime: lifetime.clone(),

@@ -91,76 +91,9 @@ impl Metrics {
     }
 }
 
-/// The route template of a request path, so labels stay few (`/certificates/{name}/pending`).
-pub fn route_template(path: &str) -> String {
-    const FIXED_SECOND: &[&str] = &["contacts", "issuers", "restore"];
-    const FIXED_THIRD: &[&str] = &[
-        "pending", "policy", "versions", "create", "import", "backup", "recover",
-    ];
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let mut out = Vec::with_capacity(segments.len());
-    for (i, seg) in segments.iter().enumerate() {
-        let keep = match i {
-            0 => matches!(
-                *seg,
-                "certificates" | "deletedcertificates" | "keys" | "secrets" | "_admin" | "metrics"
-            ),
-            1 => FIXED_SECOND.contains(seg) || segments[0] == "_admin",
-            2 => FIXED_THIRD.contains(seg),
-            _ => matches!(*seg, "merge" | "sign" | "verify"),
-        };
-        if keep {
-            out.push(seg.to_string());
-        } else if seg.is_empty() {
-            out.push(String::new());
-        } else {
-            out.push(match i {
-                0 => "{unknown}".to_string(),
-                1 => "{name}".to_string(),
-                2 if segments[1] == "issuers" => "{issuer}".to_string(),
-                2 => "{version}".to_string(),
-                _ => "{segment}".to_string(),
-            });
-        }
-        if i == 0 && !keep {
-            break;
-        }
-    }
-    format!("/{}", out.join("/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_collapse_to_templates() {
-        assert_eq!(
-            route_template("/certificates/web1/pending"),
-            "/certificates/{name}/pending"
-        );
-        assert_eq!(
-            route_template("/certificates/web1/"),
-            "/certificates/{name}/"
-        );
-        assert_eq!(
-            route_template("/certificates/web1/abc123"),
-            "/certificates/{name}/{version}"
-        );
-        assert_eq!(
-            route_template("/certificates/issuers/dc"),
-            "/certificates/issuers/{issuer}"
-        );
-        assert_eq!(
-            route_template("/certificates/web/pending/merge"),
-            "/certificates/{name}/pending/merge"
-        );
-        assert_eq!(
-            route_template("/keys/k/v1/sign"),
-            "/keys/{name}/{version}/sign"
-        );
-        assert_eq!(route_template("/no/such/thing"), "/{unknown}");
-    }
 
     #[test]
     fn render_has_histograms_and_gauges() {

@@ -1,7 +1,8 @@
 //! `/_admin/*`: unauthenticated operator endpoints that never collide with Key Vault paths.
 
 use super::extract::{JsonBody, QueryParams};
-use super::{reply, AppState};
+use super::reply::reply;
+use super::state::AppState;
 use crate::error::Error;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};

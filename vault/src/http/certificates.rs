@@ -3,7 +3,9 @@
 
 use super::extract::{Ctx, JsonBody};
 use super::paging::Page;
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::error::Result;
 use crate::model::ListScope;
 use axum::extract::{Path, State};
@@ -26,7 +28,7 @@ pub async fn create(
         StatusCode::ACCEPTED,
         &wire::operation(&ctx.base, &cert, &op),
     );
-    super::pending::add_poll_headers(&app, &mut resp, &op);
+    app.poll_headers.add(&mut resp, &op);
     let location = format!(
         "{}/certificates/{}/pending?api-version={}&request_id={}",
         ctx.base, cert.name, ctx.api_version, op.request_id

@@ -1,7 +1,9 @@
 //! `/certificates/contacts` (spec §4.7): get, replace, delete.
 
 use super::extract::{Ctx, JsonBody};
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::error::Result;
 use axum::extract::State;
 use axum::http::StatusCode;

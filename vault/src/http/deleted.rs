@@ -1,7 +1,9 @@
 //! `/deletedcertificates`: soft-deleted certificates (spec §4.8): list, get, recover, purge.
 
 use super::extract::Ctx;
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::error::Result;
 use crate::model::ListScope;
 use axum::extract::{Path, State};

@@ -2,7 +2,7 @@
 //! message, optional innererror, the challenge header on 401, and a logged generic 500 for
 //! anything that is the server's fault.
 
-use super::reply;
+use super::reply::reply;
 use crate::error::Error;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,11 +12,6 @@ use shared::models::{ErrorDetail, ErrorResponse};
 /// with no `=` or `,` inside values.
 pub const CHALLENGE_AUTHORITY: &str =
     "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000";
-
-/// The `resource` of the challenge for a request: the vault's own base URL. Set by the
-/// middleware so the 401 can name it.
-#[derive(Clone, Debug)]
-pub struct ChallengeResource(pub String);
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

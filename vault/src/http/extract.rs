@@ -8,6 +8,9 @@ use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
+/// Request bodies larger than this are refused with 413 (a PFX or a chain fits easily).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
 /// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`): a view
 /// over the raw query, decoded on lookup (requests carry one to four parameters and handlers
 /// read fewer).
@@ -95,9 +98,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Error::PayloadTooLarge {
-                    limit: super::BODY_LIMIT,
-                }
+                Error::PayloadTooLarge { limit: BODY_LIMIT }
             } else {
                 Error::bad(format!("The request body could not be read: {rejection}"))
             }

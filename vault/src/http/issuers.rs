@@ -2,7 +2,9 @@
 
 use super::extract::{Ctx, JsonBody};
 use super::paging::Page;
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::error::Result;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

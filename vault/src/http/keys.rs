@@ -2,7 +2,9 @@
 //! public JWK, plus sign and verify with the certificate's private key.
 
 use super::extract::{Ctx, JsonBody};
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::certs::Linked;
 use crate::error::{Error, Result};
 use crate::model::{CertRecord, VersionRecord};

@@ -10,8 +10,9 @@
 //!    rewritten into it, and the common headers are added.
 
 use super::error::CHALLENGE_AUTHORITY;
-use super::extract::{Ctx, CtxData, QueryParams};
-use super::AppState;
+use super::extract::{Ctx, CtxData, QueryParams, BODY_LIMIT};
+use super::routes::{poll_target, route_template, POLL_ROUTE};
+use super::state::AppState;
 use crate::error::Error;
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -47,9 +48,7 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     // A `Uri` clone shares its bytes: the path outlives the request without a copy.
     let uri = req.uri().clone();
     let path = uri.path();
-    let poll = (method == Method::GET)
-        .then(|| super::pending::poll_target(path))
-        .flatten();
+    let poll = (method == Method::GET).then(|| poll_target(path)).flatten();
 
     let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
         route(router, req).await
@@ -65,8 +64,8 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     );
     let status = response.status();
     let route_label = match poll {
-        Some(_) => std::borrow::Cow::Borrowed(super::pending::POLL_ROUTE),
-        None => std::borrow::Cow::Owned(crate::metrics::route_template(path)),
+        Some(_) => std::borrow::Cow::Borrowed(POLL_ROUTE),
+        None => std::borrow::Cow::Owned(route_template(path)),
     };
     app.metrics.request(
         &route_label,
@@ -210,9 +209,7 @@ async fn normalise_errors(response: Response) -> Response {
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_string();
     let error = match parts.status {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge {
-            limit: super::BODY_LIMIT,
-        },
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge { limit: BODY_LIMIT },
         StatusCode::NOT_FOUND => Error::RouteNotFound,
         StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
         s if s.is_client_error() => Error::bad(if text.is_empty() {

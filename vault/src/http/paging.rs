@@ -2,7 +2,7 @@
 //! absolute `nextLink` that carries `api-version`, `maxresults` and `includePending` through.
 
 use super::extract::Ctx;
-use super::reply;
+use super::reply::reply;
 use crate::error::{Error, Result};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -3,7 +3,9 @@
 //! when the key is not exportable.
 
 use super::extract::Ctx;
-use super::{reply, wire, AppState};
+use super::reply::reply;
+use super::state::AppState;
+use super::wire;
 use crate::certs::Linked;
 use crate::error::{Error, Result};
 use axum::extract::{Path, State};
