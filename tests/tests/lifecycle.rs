@@ -169,18 +169,10 @@ fn manual_policy(subject: &str, dns: &[&str], content_type: &str) -> Value {
     })
 }
 
-/// Starts a create; asserts the 202 and returns the operation JSON.
+/// Starts a create that stays pending for a while (an `Unknown` issuer, or self-signed with
+/// `fast_ops`' delay); asserts the 202 and `inProgress`, returns the operation.
 async fn start_create(raw: &Raw, name: &str, body: Value) -> Value {
-    let rsp = raw
-        .post(&format!("/certificates/{name}/create"), &body)
-        .await;
-    assert_eq!(
-        rsp.status,
-        StatusCode::ACCEPTED,
-        "create {name}: {}",
-        rsp.text
-    );
-    let op = rsp.json();
+    let op = raw.start_create(name, &body).await;
     assert_eq!(op["status"], "inProgress", "create {name}: {op}");
     op
 }
@@ -189,23 +181,6 @@ async fn ok_json(raw: &Raw, path: &str) -> Value {
     let rsp = raw.get(path).await;
     assert_eq!(rsp.status, StatusCode::OK, "GET {path}: {}", rsp.text);
     rsp.json()
-}
-
-async fn pending(raw: &Raw, name: &str) -> Value {
-    ok_json(raw, &format!("/certificates/{name}/pending")).await
-}
-
-/// Polls the pending operation until it leaves `inProgress`.
-async fn wait_finished(raw: &Raw, name: &str) -> Value {
-    eventually(
-        DEADLINE,
-        &format!("operation of {name} to leave inProgress"),
-        || async {
-            let op = pending(raw, name).await;
-            (op["status"] != "inProgress").then_some(op)
-        },
-    )
-    .await
 }
 
 fn version_from(bundle: &Value) -> String {
@@ -434,7 +409,7 @@ async fn unknown_issuer_csr_then_merge_a_three_level_chain() {
     assert_eq!(basic, Some(false), "CSR requests basicConstraints CA:false");
 
     // GET pending repeats the same CSR; the pending version is visible but disabled.
-    assert_eq!(pending(&raw, "merge3").await["csr"], op["csr"]);
+    assert_eq!(raw.pending("merge3").await["csr"], op["csr"]);
     let pending_bundle = ok_json(&raw, "/certificates/merge3").await;
     assert_eq!(pending_bundle["attributes"]["enabled"], false);
     assert!(is_absent(&pending_bundle["cer"]), "{pending_bundle}");
@@ -468,7 +443,7 @@ async fn unknown_issuer_csr_then_merge_a_three_level_chain() {
         parse_cert(&leaf).validity().not_after.timestamp()
     );
 
-    let op = pending(&raw, "merge3").await;
+    let op = raw.pending("merge3").await;
     assert_eq!(op["status"], "completed", "{op}");
     assert_eq!(
         op["target"],
@@ -561,7 +536,7 @@ async fn merge_normalises_a_shuffled_chain_and_keeps_order_when_asked() {
     assert_eq!(bundle["cer"], b64_std(&leaf));
     let secret = secret_content(&raw, "pem-items", &version_from(&bundle)).await;
     assert_eq!(secret.certs, vec![leaf.clone(), inter.cert.clone()]);
-    assert_eq!(pending(&raw, "pem-items").await["status"], "completed");
+    assert_eq!(raw.pending("pem-items").await["status"], "completed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -684,7 +659,7 @@ async fn merge_error_paths() {
     }
 
     // None of that changed the operation: still inProgress, same CSR, and a good merge works.
-    let still = pending(&raw, "merge-err").await;
+    let still = raw.pending("merge-err").await;
     assert_eq!(still["status"], "inProgress", "{still}");
     assert_eq!(still["csr"], op["csr"]);
     let leaf = inter.sign(&csr);
@@ -1268,7 +1243,7 @@ async fn import_policy_overrides_conflicts_and_versions() {
         .await;
     let error = rsp.assert_error(StatusCode::CONFLICT, "Forbidden");
     assert_eq!(error["message"], IN_PROGRESS_MESSAGE);
-    assert_eq!(pending(&raw, "busy").await["status"], "inProgress");
+    assert_eq!(raw.pending("busy").await["status"], "inProgress");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1308,7 +1283,7 @@ async fn cancel_delete_operation_and_conflicts_while_in_progress() {
     let cancelled = cancel_sdk(&client, "to-cancel").await.expect("cancel");
     assert_eq!(cancelled.cancellation_requested, Some(true));
     assert_eq!(cancelled.status.as_deref(), Some("cancelled"));
-    let op = pending(&raw, "to-cancel").await;
+    let op = raw.pending("to-cancel").await;
     assert_eq!(op["status"], "cancelled", "{op}");
     assert_eq!(op["cancellation_requested"], true, "{op}");
     assert!(
@@ -1347,10 +1322,10 @@ async fn cancel_delete_operation_and_conflicts_while_in_progress() {
         json!({ "policy": self_signed_ec_policy_json("CN=recreated") }),
     )
     .await;
-    let done = wait_finished(&raw, "recreated").await;
+    let done = raw.wait_finished("recreated").await;
     assert_eq!(done["status"], "completed", "{done}");
     assert!(ok_json(&raw, "/certificates/recreated").await["cer"].is_string());
-    let op = pending(&raw, "to-cancel").await;
+    let op = raw.pending("to-cancel").await;
     assert_eq!(
         op["status"], "cancelled",
         "a cancelled op never completes: {op}"
@@ -1583,12 +1558,12 @@ async fn operation_in_progress_completes_after_a_restart() {
 
     let vault = vault.restart().await;
     let raw = vault.raw();
-    let op = pending(&raw, "survivor").await;
+    let op = raw.pending("survivor").await;
     assert!(
         op["status"] == "inProgress" || op["status"] == "completed",
         "the operation survives the restart: {op}"
     );
-    let done = wait_finished(&raw, "survivor").await;
+    let done = raw.wait_finished("survivor").await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(
         done["target"],
@@ -1631,7 +1606,7 @@ async fn cancelled_operation_stays_cancelled_after_a_restart() {
 
     let vault = vault.restart().await;
     let raw = vault.raw();
-    let op = pending(&raw, "stopped").await;
+    let op = raw.pending("stopped").await;
     assert_eq!(op["status"], "cancelled", "{op}");
     assert_eq!(op["cancellation_requested"], true, "{op}");
 
@@ -1639,8 +1614,8 @@ async fn cancelled_operation_stays_cancelled_after_a_restart() {
     // would have completed too had the restart revived it.
     raw.create_and_wait("sentinel", self_signed_ec_policy_json("CN=sentinel"))
         .await;
-    assert_eq!(pending(&raw, "sentinel").await["status"], "completed");
-    let op = pending(&raw, "stopped").await;
+    assert_eq!(raw.pending("sentinel").await["status"], "completed");
+    let op = raw.pending("stopped").await;
     assert_eq!(op["status"], "cancelled", "{op}");
     let bundle = ok_json(&raw, "/certificates/stopped").await;
     assert_eq!(bundle["attributes"]["enabled"], false, "{bundle}");

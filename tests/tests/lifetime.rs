@@ -246,21 +246,14 @@ fn policy(subject: &str, reuse_key: bool, action: &str, trigger: Value) -> Value
     })
 }
 
+/// Creates a self-signed certificate and waits until it is issued; returns its first version.
 async fn create(raw: &Raw, name: &str, body: Value) -> String {
-    let rsp = raw
-        .post(&format!("/certificates/{name}/create"), &body)
-        .await;
-    assert_eq!(
-        rsp.status,
-        StatusCode::ACCEPTED,
-        "create {name}: {}",
-        rsp.text
-    );
-    let bundle = eventually(DEADLINE, &format!("{name} to be issued"), || async {
-        let rsp = raw.get(&format!("/certificates/{name}")).await;
-        (rsp.status == StatusCode::OK && rsp.json().get("cer").is_some()).then(|| rsp.json())
-    })
-    .await;
+    let op = raw.create_body_and_wait(name, &body).await;
+    assert_eq!(op["status"], "completed", "create {name}: {op}");
+    let rsp = raw.get(&format!("/certificates/{name}")).await;
+    assert_eq!(rsp.status, StatusCode::OK, "GET {name}: {}", rsp.text);
+    let bundle = rsp.json();
+    assert!(bundle.get("cer").is_some(), "{name} is issued: {bundle}");
     e2e::version_of(bundle["id"].as_str().unwrap())
 }
 
@@ -462,11 +455,11 @@ async fn restart_between_trigger_and_completion_neither_loses_nor_duplicates() {
     .await;
 
     advance(&raw, 340 * DAY).await;
-    let op = eventually(DEADLINE, "the renewal to start", || async {
-        let op = raw.get("/certificates/restart-renew/pending").await.json();
-        (op["status"] == "inProgress").then_some(op)
-    })
-    .await;
+    let op = raw
+        .wait_operation("restart-renew", DEADLINE, "the renewal to start", |op| {
+            op["status"] == "inProgress"
+        })
+        .await;
     assert_eq!(
         versions(&raw, "restart-renew").await.len(),
         2,

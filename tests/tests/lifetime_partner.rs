@@ -109,10 +109,10 @@ impl Env {
     /// first version.
     async fn create(&self, name: &str, reuse_key: bool) -> String {
         let cn = cn_of(name);
-        let rsp = self
+        let op = self
             .raw
-            .post(
-                &format!("/certificates/{name}/create"),
+            .create_body_and_wait(
+                name,
                 &json!({
                     "policy": {
                         "key_props": { "kty": "EC", "crv": "P-256", "exportable": true, "reuse_key": reuse_key },
@@ -127,30 +127,9 @@ impl Env {
                 }),
             )
             .await;
-        assert_eq!(
-            rsp.status,
-            StatusCode::ACCEPTED,
-            "create {name}: {}",
-            rsp.text
-        );
-        let op = self.wait_done(name).await;
         assert_eq!(op["status"], "completed", "first issuance of {name}: {op}");
         let bundle = self.latest(name).await;
         e2e::version_of(bundle["id"].as_str().unwrap())
-    }
-
-    async fn pending(&self, name: &str) -> Value {
-        let rsp = self.raw.get(&format!("/certificates/{name}/pending")).await;
-        assert_eq!(rsp.status, StatusCode::OK, "pending {name}: {}", rsp.text);
-        rsp.json()
-    }
-
-    async fn wait_done(&self, name: &str) -> Value {
-        eventually(DEADLINE, &format!("the operation of {name}"), || async {
-            let op = self.pending(name).await;
-            (op["status"] != "inProgress").then_some(op)
-        })
-        .await
     }
 
     async fn latest(&self, name: &str) -> Value {
@@ -219,22 +198,20 @@ impl Env {
     /// after the others) and waits for its EmailContacts notice.
     async fn barrier(&self, tag: &str) {
         let name = format!("zz-barrier-{tag}");
-        let rsp = self
+        let op = self
             .raw
-            .post(
-                &format!("/certificates/{name}/create"),
-                &json!({ "policy": {
+            .create_and_wait(
+                &name,
+                json!({
                     "key_props": { "kty": "EC", "crv": "P-256" },
                     "x509_props": { "subject": "CN=barrier", "validity_months": 1 },
                     "issuer": { "name": "Self" },
                     "lifetime_actions": [
                         { "trigger": { "lifetime_percentage": 1 }, "action": { "action_type": "EmailContacts" } }
                     ]
-                } }),
+                }),
             )
             .await;
-        assert_eq!(rsp.status, StatusCode::ACCEPTED, "barrier: {}", rsp.text);
-        let op = self.wait_done(&name).await;
         assert_eq!(op["status"], "completed", "barrier: {op}");
         self.advance_vault(8 * HOUR).await;
         self.wait_for_notices(&name, "expiring").await;
@@ -276,7 +253,7 @@ async fn vault_now(raw: &Raw) -> i64 {
 /// version.
 async fn wait_for_renewal(env: &Env, name: &str, old: &str) -> String {
     eventually(DEADLINE, &format!("{name} to be renewed"), || async {
-        let op = env.pending(name).await;
+        let op = env.raw.pending(name).await;
         assert_ne!(op["status"], "failed", "renewal of {name} failed: {op}");
         if op["status"] != "completed" {
             return None;
@@ -450,7 +427,7 @@ async fn a_partner_rejection_during_renewal_produces_a_failure_notice() {
     }
     assert!(env.notices(name, "renewed").await.is_empty());
 
-    let op = env.pending(name).await;
+    let op = env.raw.pending(name).await;
     assert_eq!(op["status"], "failed", "{op}");
     let message = op["error"]["message"].as_str().unwrap_or_default();
     assert!(

@@ -262,20 +262,12 @@ impl Ctx {
     /// `POST /certificates/{name}/create` with a partnered policy; returns the operation.
     async fn create_with(&self, name: &str, issuer: &str, subject: &str) -> Value {
         let cn = cn_of(name);
-        let rsp = self
-            .raw
-            .post(
-                &format!("/certificates/{name}/create"),
+        self.raw
+            .start_create(
+                name,
                 &json!({ "policy": partner_policy(issuer, subject, &cn) }),
             )
-            .await;
-        assert_eq!(
-            rsp.status,
-            StatusCode::ACCEPTED,
-            "create {name}: {}",
-            rsp.text
-        );
-        rsp.json()
+            .await
     }
 
     /// Creates `name` through `p`'s good issuer.
@@ -288,30 +280,6 @@ impl Ctx {
         op
     }
 
-    async fn pending(&self, name: &str) -> Value {
-        let rsp = self.raw.get(&format!("/certificates/{name}/pending")).await;
-        assert_eq!(
-            rsp.status,
-            StatusCode::OK,
-            "GET pending {name}: {}",
-            rsp.text
-        );
-        rsp.json()
-    }
-
-    /// Waits until the operation left `inProgress`; returns it.
-    async fn wait_done(&self, name: &str, timeout: Duration) -> Value {
-        eventually(
-            timeout,
-            &format!("operation of {name} to finish"),
-            || async {
-                let op = self.pending(name).await;
-                (op["status"] != "inProgress").then_some(op)
-            },
-        )
-        .await
-    }
-
     /// Waits until the CA has an order for `cn` and vault reports the CA's state (the order id
     /// is known to vault); returns the CA's order.
     async fn wait_submitted(&self, p: Provider, name: &str) -> Value {
@@ -322,17 +290,18 @@ impl Ctx {
             || async { self.admin.orders_for(&cn).await.into_iter().next() },
         )
         .await;
-        eventually(
-            DEADLINE,
-            &format!("vault to report the CA's state of {name}"),
-            || async {
-                let op = self.pending(name).await;
-                let details = op["status_details"].as_str().unwrap_or_default();
-                assert_eq!(op["status"], "inProgress", "{name} is still pending: {op}");
-                details.contains(p.pending_word()).then_some(())
-            },
-        )
-        .await;
+        self.raw
+            .wait_operation(
+                name,
+                DEADLINE,
+                &format!("vault to report the CA's state of {name}"),
+                |op| {
+                    let details = op["status_details"].as_str().unwrap_or_default();
+                    assert_eq!(op["status"], "inProgress", "{name} is still pending: {op}");
+                    details.contains(p.pending_word())
+                },
+            )
+            .await;
         order
     }
 
@@ -584,7 +553,7 @@ async fn issues_after_a_time_scaled_delay() {
             let order = ctx.wait_submitted(p, &name).await;
             assert_eq!(order["status"], "pending", "{order:#}");
 
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             let elapsed = started.elapsed();
             assert_eq!(op["status"], "completed", "{name}: {op:#}");
             assert!(op["error"].is_null(), "{op:#}");
@@ -614,7 +583,7 @@ async fn instant_profile_issues_at_once() {
             let name = format!("instant-{}", p.short());
             let started = Instant::now();
             ctx.create(p, &name).await;
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             assert_eq!(op["status"], "completed", "{name}: {op:#}");
             let elapsed = started.elapsed();
             assert!(
@@ -661,7 +630,7 @@ async fn globalsign_subject_without_organization_completes() {
         .create_with(name, &GlobalSign.issuer(), &format!("CN={}", cn_of(name)))
         .await;
     assert_eq!(op["status"], "inProgress", "{op}");
-    let op = ctx.wait_done(name, DEADLINE).await;
+    let op = ctx.raw.wait_finished(name).await;
     assert_eq!(
         op["status"], "completed",
         "a GlobalSign OV policy without O= in the subject: {op:#}"
@@ -721,7 +690,7 @@ async fn ca_rejection_fails_with_the_cas_message() {
                     ctx.create(p, &name).await;
                 }
             }
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             let order = ctx.single_order(&cn).await;
             assert_eq!(order["status"], "rejected", "{order:#}");
             let order_id = order["id"].as_str().expect("order id");
@@ -749,7 +718,7 @@ async fn wrong_credentials_fail() {
             let cn = cn_of(&name);
             ctx.create_with(&name, &p.bad_issuer(), &p.subject(&cn))
                 .await;
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             // The vendor's own error code travels in the message.
             let code = match p {
                 DigiCert => "invalid_api_key",
@@ -800,7 +769,7 @@ async fn bursts_of_5xx_and_429_still_complete() {
         async move {
             let name = format!("faults-{}", p.short());
             ctx.create(p, &name).await;
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             assert_eq!(op["status"], "completed", "{name}: {op:#}");
             // Refused submissions (503) created no order; the one that went through did.
             ctx.assert_issued_by_ca(p, &name).await;
@@ -863,19 +832,21 @@ async fn ca_down_for_a_while_then_back_completes() {
             let name = format!("down-b-{}", p.short());
             ctx.create(p, &name).await;
             for name in [format!("down-a-{}", p.short()), name] {
-                let op = eventually(
-                    DEADLINE,
-                    &format!("{name} to report a failed CA call"),
-                    || async {
-                        let op = ctx.pending(&name).await;
-                        let details = op["status_details"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_ascii_lowercase();
-                        (details.contains("retr") || op["status"] != "inProgress").then_some(op)
-                    },
-                )
-                .await;
+                let op = ctx
+                    .raw
+                    .wait_operation(
+                        &name,
+                        DEADLINE,
+                        &format!("{name} to report a failed CA call"),
+                        |op| {
+                            let details = op["status_details"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_ascii_lowercase();
+                            details.contains("retr") || op["status"] != "inProgress"
+                        },
+                    )
+                    .await;
                 assert_eq!(
                     op["status"], "inProgress",
                     "{name}: an unreachable CA is retried, not fatal: {op:#}"
@@ -894,7 +865,7 @@ async fn ca_down_for_a_while_then_back_completes() {
                 format!("down-a-{}", p.short()),
                 format!("down-b-{}", p.short()),
             ] {
-                let op = ctx.wait_done(&name, DEADLINE).await;
+                let op = ctx.raw.wait_finished(&name).await;
                 assert_eq!(op["status"], "completed", "{name}: {op:#}");
                 ctx.assert_issued_by_ca(p, &name).await;
             }
@@ -942,7 +913,7 @@ async fn cancel_and_delete_mid_flight_reach_the_ca() {
                 .await;
             assert_eq!(rsp.status, StatusCode::OK, "PATCH {name}: {}", rsp.text);
             assert_eq!(rsp.json()["cancellation_requested"], true, "{}", rsp.text);
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             assert_eq!(op["status"], "cancelled", "{name}: {op:#}");
             assert_eq!(op["cancellation_requested"], true, "{op:#}");
             let order = ctx.single_order(&cn_of(&name)).await;
@@ -997,7 +968,7 @@ async fn chain_faults_wrong_key_fails_others_complete() {
         async move {
             let name = format!("wrongkey-{}", p.short());
             ctx.create(p, &name).await;
-            let op = ctx.wait_done(&name, DEADLINE).await;
+            let op = ctx.raw.wait_finished(&name).await;
             assert_failed(&name, &op, ISSUER_ERROR, &["key"]);
             let order = ctx.single_order(&cn_of(&name)).await;
             assert_eq!(
@@ -1012,7 +983,7 @@ async fn chain_faults_wrong_key_fails_others_complete() {
                 format!("crlf-{}", p.short()),
             ] {
                 ctx.create(p, &name).await;
-                let op = ctx.wait_done(&name, DEADLINE).await;
+                let op = ctx.raw.wait_finished(&name).await;
                 assert_eq!(op["status"], "completed", "{name}: {op:#}");
                 ctx.assert_issued_by_ca(p, &name).await;
             }
@@ -1043,7 +1014,7 @@ async fn partnered_create_without_endpoint_fails_clearly() {
             .create_with(&name, &p.issuer(), &p.subject(&cn_of(&name)))
             .await;
         let op = if op["status"] == "inProgress" {
-            ctx.wait_done(&name, DEADLINE).await
+            ctx.raw.wait_finished(&name).await
         } else {
             op
         };
@@ -1214,13 +1185,11 @@ async fn crash_safety_kill_9_mid_flight_then_all_complete_once() {
             let raw = raw.clone();
             async move {
                 let cn = cn_of(&name);
-                let rsp = raw
-                    .post(
-                        &format!("/certificates/{name}/create"),
-                        &json!({ "policy": partner_policy(&p.issuer(), &p.subject(&cn), &cn) }),
-                    )
-                    .await;
-                assert_eq!(rsp.status, StatusCode::ACCEPTED, "{name}: {}", rsp.text);
+                raw.start_create(
+                    &name,
+                    &json!({ "policy": partner_policy(&p.issuer(), &p.subject(&cn), &cn) }),
+                )
+                .await;
             }
         })
         .await;
@@ -1254,21 +1223,14 @@ async fn crash_safety_kill_9_mid_flight_then_all_complete_once() {
         .map(|(_, name)| {
             let raw = raw.clone();
             async move {
-                let op = eventually(
-                    deadline,
-                    &format!("{name} to finish after the restart"),
-                    || {
-                        let raw = raw.clone();
-                        let name = name.clone();
-                        async move {
-                            let rsp = raw.get(&format!("/certificates/{name}/pending")).await;
-                            assert_eq!(rsp.status, StatusCode::OK, "{name}: {}", rsp.text);
-                            let op = rsp.json();
-                            (op["status"] != "inProgress").then_some(op)
-                        }
-                    },
-                )
-                .await;
+                let op = raw
+                    .wait_operation(
+                        &name,
+                        deadline,
+                        &format!("{name} to finish after the restart"),
+                        |op| op["status"] != "inProgress",
+                    )
+                    .await;
                 (name, op)
             }
         })
@@ -1358,14 +1320,12 @@ async fn measure_100_concurrent_instant_issuances() {
         let ctx = ctx.clone();
         async move {
             let cn = cn_of(name);
-            let rsp = ctx
-                .raw
-                .post(
-                    &format!("/certificates/{name}/create"),
+            ctx.raw
+                .start_create(
+                    name,
                     &json!({ "policy": partner_policy(&p.issuer(), &p.subject(&cn), &cn) }),
                 )
                 .await;
-            assert_eq!(rsp.status, StatusCode::ACCEPTED, "{name}: {}", rsp.text);
             started.elapsed()
         }
     }));

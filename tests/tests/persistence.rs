@@ -379,26 +379,17 @@ async fn in_progress_operation_resumes_after_restart() {
     })
     .await;
     let raw = vault.raw();
-    let rsp = raw
-        .post(
-            "/certificates/interrupted/create",
+    let op = raw
+        .start_create(
+            "interrupted",
             &json!({ "policy": self_signed_ec_policy_json("CN=interrupted") }),
         )
         .await;
-    assert_eq!(rsp.status, StatusCode::ACCEPTED, "{}", rsp.text);
-    assert_eq!(rsp.json()["status"], "inProgress");
+    assert_eq!(op["status"], "inProgress");
 
     let vault = vault.restart().await;
     let raw = vault.raw();
-    let op = eventually(
-        DEADLINE,
-        "the interrupted operation to finish after restart",
-        || async {
-            let op = ok_json(&raw, "/certificates/interrupted/pending").await;
-            (op["status"] != "inProgress").then_some(op)
-        },
-    )
-    .await;
+    let op = raw.wait_finished("interrupted").await;
     assert_eq!(op["status"], "completed", "{op}");
     let bundle = ok_json(&raw, "/certificates/interrupted").await;
     let cer = decode_b64_std_strict(bundle["cer"].as_str().expect("cer after resume"));

@@ -1133,11 +1133,7 @@ async fn cancel_an_in_progress_operation() {
     assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
     assert_eq!(rsp.json()["cancellation_requested"], true);
 
-    let op = eventually(DEADLINE, "the operation to be cancelled", || async {
-        let op = raw.get("/certificates/cancelme/pending").await.json();
-        (op["status"] != "inProgress").then_some(op)
-    })
-    .await;
+    let op = raw.wait_finished("cancelme").await;
     assert_eq!(op["status"], "cancelled", "{op}");
     assert_eq!(op["cancellation_requested"], true);
 

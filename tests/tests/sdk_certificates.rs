@@ -893,11 +893,7 @@ async fn create_while_in_progress_conflicts_and_poller_honours_retry_after() {
     );
 
     // And the first one completes too.
-    let op = eventually(DEADLINE, "slow to complete", || async {
-        let op = raw.get("/certificates/slow/pending").await.json();
-        (op["status"] != "inProgress").then_some(op)
-    })
-    .await;
+    let op = raw.wait_finished("slow").await;
     assert_eq!(op["status"], "completed");
 }
 
