@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod issuance;
+pub mod lifetime;
 pub mod metrics;
 pub mod model;
 pub mod notify;
@@ -146,13 +147,13 @@ pub async fn serve(
         },
     )
     .map_err(Error::Config)?;
-    let lifetime = issuance::lifetime::Lifetime::new(
+    let lifetime = lifetime::Lifetime::new(
         db,
         clock_control,
         service.clone(),
         issuance.clone(),
         notifier.clone(),
-        issuance::lifetime::Settings {
+        lifetime::Settings {
             scan_interval: config.lifetime_scan_interval,
         },
     );

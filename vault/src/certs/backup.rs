@@ -2,7 +2,8 @@
 //! and attributes, serialised as JSON and sealed with the vault's master key (AES-256-GCM):
 //! it restores only into a vault holding the same key, and any alteration is detected.
 
-use super::Service;
+use super::names::validate_name;
+use super::service::Service;
 use crate::error::{Error, Result};
 use crate::model::{key_of, CertRecord, VersionRecord};
 use crate::store::Change;
@@ -123,7 +124,7 @@ impl Service {
         if blob.format != FORMAT || blob.versions.is_empty() {
             return Err(malformed());
         }
-        super::validate_name(&blob.name, "certificate name")?;
+        validate_name(&blob.name, "certificate name")?;
         let key = key_of(&blob.name);
         let mut changes = Vec::new();
         for v in blob.versions {

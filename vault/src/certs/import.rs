@@ -10,7 +10,10 @@
 //! - Without a `secret_props.contentType`, the secret keeps the form of the input (PEM in, PEM
 //!   out; PFX in, PFX out).
 
-use super::{check_name_free, new_id, new_version, policy, Service};
+use super::create::{check_name_free, new_version};
+use super::names::{new_id, validate_name};
+use super::policy;
+use super::service::Service;
 use crate::error::{Error, Result};
 use crate::issuance::chain::{self, ChainCert};
 use crate::model::{
@@ -177,7 +180,7 @@ impl Service {
         name: &str,
         params: CertificateImportParameters,
     ) -> Result<(CertRecord, VersionRecord)> {
-        super::validate_name(name, "certificate name")?;
+        validate_name(name, "certificate name")?;
         if params.value.trim().is_empty() {
             return Err(Error::bad("The certificate value to import is empty."));
         }

@@ -2,7 +2,8 @@
 //! stored now and used by the partnered flow. `credentials.pwd` is kept (sealed at rest by the
 //! store) and never echoed; the http layer strips it.
 
-use super::{validate_name, Service};
+use super::names::validate_name;
+use super::service::Service;
 use crate::error::{Error, Result};
 use crate::model::{key_of, IssuerRecord};
 use crate::store::Change;

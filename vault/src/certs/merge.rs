@@ -2,7 +2,9 @@
 //! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
 //! to preserve the order.
 
-use super::{policy, Service};
+use super::names::validate_name;
+use super::policy;
+use super::service::Service;
 use crate::error::{Error, Result};
 use crate::issuance::chain;
 use crate::model::{key_of, CertRecord, Ending, VersionRecord};
@@ -52,7 +54,7 @@ impl Service {
         name: &str,
         params: CertificateMergeParameters,
     ) -> Result<(CertRecord, VersionRecord)> {
-        super::validate_name(name, "certificate name")?;
+        validate_name(name, "certificate name")?;
         let ders = decode_x5c(&params.x5c)?;
         let certs = chain::parse_all(ders).map_err(|e| Error::bad(format!("{BAD_X5C}: {e}")))?;
 

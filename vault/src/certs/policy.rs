@@ -191,7 +191,7 @@ pub fn validate(p: &CertificatePolicy) -> Result<()> {
 
     let issuer_kind = issuer_kind(p);
     if let IssuerKind::Named(name) = &issuer_kind {
-        crate::certs::validate_name(name, "issuer name")?;
+        super::names::validate_name(name, "issuer name")?;
     }
     if let Some(actions) = &p.lifetime_actions {
         if actions.len() > 1 {

@@ -4,7 +4,7 @@
 use super::poll::{PollBodies, PollHeaders};
 use super::throttle::Throttle;
 use crate::certs::Service;
-use crate::issuance::lifetime::Lifetime;
+use crate::lifetime::Lifetime;
 use crate::metrics::Metrics;
 use axum::http::HeaderValue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -15,7 +15,7 @@
 //! deadline; then the operation fails with the last error.
 
 use super::chain;
-use super::Issuance;
+use super::worker::Issuance;
 use crate::model::{key_of, Ending, OperationRecord, ProviderPhase, ProviderState, VersionRecord};
 use crate::providers::{
     CaProvider, CancelOutcome, CertType, Credentials, OrderRequest, OrderStatus, ProviderError,

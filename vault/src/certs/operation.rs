@@ -1,0 +1,101 @@
+//! The pending operation of a name (spec §4.1): the polling read, cancel and delete. The
+//! status itself changes only through `model::OperationRecord::end`.
+
+use super::names::validate_name;
+use super::service::Service;
+use crate::error::{Error, Result};
+use crate::model::{key_of, CertRecord, Ending, OperationRecord};
+use crate::store::Change;
+use shared::models::OperationStatus;
+use std::sync::Arc;
+use tracing::info;
+
+impl Service {
+    /// The pending operation for `GET …/pending`, the polling hot path: shared records from
+    /// the store's cache, no copies.
+    pub async fn poll_operation(
+        &self,
+        name: &str,
+    ) -> Result<(Arc<CertRecord>, Arc<OperationRecord>)> {
+        validate_name(name, "certificate name").map_err(|_| Error::pending_not_found())?;
+        let key = key_of(name);
+        let cert = match self.db.cert_shared(&key).await? {
+            Some(c) if c.deleted.is_none() => c,
+            _ => return Err(Error::pending_not_found()),
+        };
+        let op = self
+            .db
+            .operation_shared(&key)
+            .await?
+            .ok_or_else(Error::pending_not_found)?;
+        Ok((cert, op))
+    }
+
+    pub async fn operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
+        let cert = self
+            .active(name)
+            .await
+            .map_err(|_| Error::pending_not_found())?;
+        let op = self
+            .db
+            .operation(&cert.key)
+            .await?
+            .ok_or_else(Error::pending_not_found)?;
+        Ok((cert, op))
+    }
+
+    /// `PATCH …/pending {"cancellation_requested": true}` (spec §4.1): only while in progress.
+    /// Self-signed and Unknown operations have no CA to ask, so they flip to `cancelled` at once.
+    pub async fn cancel_operation(
+        &self,
+        name: &str,
+        cancellation_requested: bool,
+    ) -> Result<(CertRecord, OperationRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let (cert, mut op) = self.operation(name).await?;
+        if !cancellation_requested {
+            return Ok((cert, op));
+        }
+        if op.status != OperationStatus::InProgress {
+            return Err(Error::bad(format!(
+                "The operation cannot be cancelled because its status is {}; only an \
+                 operation that is inProgress can be cancelled.",
+                op.status
+            )));
+        }
+        op.cancellation_requested = true;
+        op.updated = self.now();
+        if op.provider.is_some() {
+            // A CA is involved: the worker forwards the cancellation and records its answer.
+            op.status_details =
+                Some("Cancellation requested; asking the CA to cancel the order.".into());
+            op.next_run_at = self.clock.unix_ms();
+        } else {
+            op.end(Ending::Cancelled {
+                message: "The certificate request was cancelled.".into(),
+            });
+        }
+        let change = Change::PutOperation(op.clone());
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        self.issuance.wake();
+        info!(cert.name = %cert.name, "certificate operation cancellation requested");
+        Ok((cert, op))
+    }
+
+    /// `DELETE …/pending`: vault stops tracking the operation; the pending version stays.
+    pub async fn delete_operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
+        validate_name(name, "certificate name")?;
+        let _guard = self.issuance.locks.lock(&key_of(name)).await;
+        let (cert, op) = self.operation(name).await?;
+        let change = Change::DeleteOperation {
+            key: cert.key.clone(),
+        };
+        self.db.run(move |s| s.apply(vec![change])).await?;
+        if op.status == OperationStatus::InProgress {
+            // Vault stops tracking; the CA's order is cancelled where possible.
+            self.issuance.cancel_untracked(op.clone());
+        }
+        Ok((cert, op))
+    }
+}
