@@ -3,7 +3,7 @@
 //! held, so a reader never sees a value older than the last commit. It serves the polling hot
 //! path (`GET …/pending`) from memory without a trip to the blocking pool.
 
-use super::Change;
+use super::contract::Change;
 use crate::model::{CertRecord, OperationRecord};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -6,7 +6,7 @@
 //! Sealed form: `0x01 || nonce (12) || ciphertext || tag (16)`. The associated data names the
 //! row the value belongs to, so a ciphertext moved to another row fails to open.
 
-use super::{StoreError, StoreResult};
+use super::contract::{StoreError, StoreResult};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use std::io::Write;

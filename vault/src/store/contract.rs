@@ -1,0 +1,122 @@
+//! What the store promises: the [`Store`] trait (reads, and one atomic [`Store::apply`] of a
+//! batch of [`Change`]s) and its error type. Implemented by `sqlite`; used through `db::Db`.
+
+use crate::model::{
+    CertRecord, Delivery, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
+    OperationRecord, VersionRecord,
+};
+use shared::crypto::PrivateKey;
+use shared::models::Contacts;
+
+/// Errors from the storage layer. Always a server-side fault, never the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("cannot unseal stored secret material: {0}")]
+    Seal(String),
+    #[error("i/o error on the data dir: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One write inside an atomic batch.
+// Batches are short-lived and small; boxing the records would only add noise at call sites.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Change {
+    PutCert(CertRecord),
+    /// Inserts or updates a version. `private_key: None` keeps the stored key, if any.
+    PutVersion {
+        version: VersionRecord,
+        private_key: Option<PrivateKey>,
+    },
+    PutOperation(OperationRecord),
+    DeleteOperation {
+        key: String,
+    },
+    /// Removes every trace of a name: versions, operation, policy, deletion marker.
+    PurgeCert {
+        key: String,
+    },
+    PutIssuer(IssuerRecord),
+    DeleteIssuer {
+        key: String,
+    },
+    PutContacts(Contacts),
+    DeleteContacts,
+    /// Inserts or replaces the marker of one lifetime action of one version.
+    PutLifetimeMarker(LifetimeMarker),
+    /// Appends an outbox row (its `id` is assigned by the store).
+    AddNotification(NotificationRecord),
+    /// Records a delivery attempt's outcome on an outbox row.
+    PutDelivery(Delivery),
+    /// The controllable clock's offset in seconds, restored at start.
+    PutClockOffset(i64),
+}
+
+/// Persistence for everything vault knows.
+pub trait Store: Send + Sync + 'static {
+    /// A cached answer of [`Store::cert`] that needs no I/O, if the store has one.
+    fn peek_cert(&self, _key: &str) -> Option<Option<std::sync::Arc<CertRecord>>> {
+        None
+    }
+    /// A cached answer of [`Store::operation`] that needs no I/O, if the store has one.
+    fn peek_operation(&self, _key: &str) -> Option<Option<std::sync::Arc<OperationRecord>>> {
+        None
+    }
+    fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>>;
+    fn version(&self, key: &str, version: &str) -> StoreResult<Option<VersionRecord>>;
+    /// Newest version holding a certificate, else the newest pending one.
+    /// The private key of a version (opened from its sealed form).
+    fn private_key(&self, key: &str, version: &str) -> StoreResult<Option<PrivateKey>>;
+    fn latest_version(&self, key: &str) -> StoreResult<Option<VersionRecord>>;
+    /// Versions of a name, oldest first, from `offset`.
+    fn versions(&self, key: &str, offset: usize, limit: usize) -> StoreResult<Vec<VersionRecord>>;
+    /// Names in key order after `after`, each with its latest version. Names without a
+    /// completed version are skipped unless `include_pending`.
+    fn list_certs(
+        &self,
+        scope: ListScope,
+        include_pending: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(CertRecord, VersionRecord)>>;
+    fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>>;
+    /// In-progress operations whose `next_run_at` (unix ms) has come, oldest first.
+    fn due_operations(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<OperationRecord>>;
+    /// The earliest `next_run_at` of any in-progress operation.
+    fn next_due(&self) -> StoreResult<Option<i64>>;
+    fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>>;
+    fn issuers(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssuerRecord>>;
+    fn contacts(&self) -> StoreResult<Option<Contacts>>;
+    /// The persisted clock offset (seconds), if one was ever set.
+    fn clock_offset(&self) -> StoreResult<Option<i64>>;
+    /// The markers of one version's lifetime actions.
+    fn lifetime_markers(&self, key: &str, version: &str) -> StoreResult<Vec<LifetimeMarker>>;
+    /// Markers in `state`, oldest first.
+    fn markers_in_state(
+        &self,
+        state: MarkerState,
+        limit: usize,
+    ) -> StoreResult<Vec<LifetimeMarker>>;
+    /// Outbox rows with an id above `after_id`, oldest first.
+    fn notifications(&self, after_id: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>>;
+    /// Pending outbox rows whose next attempt (unix ms) has come, oldest first.
+    fn due_notifications(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>>;
+    /// The earliest next attempt (unix ms) of any pending outbox row.
+    fn next_notification_due(&self) -> StoreResult<Option<i64>>;
+    /// Operations per status, and how many in-progress ones are due at `now_ms` (metrics).
+    fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)>;
+    /// Applies every change or none.
+    fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
+    /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it
+    /// to its purpose.
+    fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Opens a blob sealed by [`Store::seal_blob`]; fails if it was altered or sealed with
+    /// another master key.
+    fn open_blob(&self, context: &str, sealed: &[u8]) -> StoreResult<Vec<u8>>;
+}

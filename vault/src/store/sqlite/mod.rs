@@ -1,0 +1,220 @@
+//! The SQLite store: one database file (`vault.db`, WAL mode, `synchronous = FULL`) in the data
+//! dir, behind one connection lock. Every write is one [`Store::apply`]: one transaction for
+//! the whole batch, then the read cache moves with the commit.
+//!
+//! Layout by table group: [`schema`] (migrations), [`certs`] (certificates, versions and their
+//! sealed keys), [`operations`], [`outbox`] (lifetime markers, notifications), [`settings`]
+//! (issuers, contacts, the clock offset); [`codec`] holds the shared column codecs.
+
+pub mod certs;
+pub mod codec;
+pub mod operations;
+pub mod outbox;
+pub mod schema;
+pub mod settings;
+
+use crate::model::{
+    CertRecord, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
+    OperationRecord, VersionRecord,
+};
+use crate::store::cache::ReadCache;
+use crate::store::contract::{Change, Store, StoreResult};
+use crate::store::seal::Sealer;
+use rusqlite::Connection;
+use shared::crypto::PrivateKey;
+use shared::models::Contacts;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// SQLite-backed [`Store`].
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    sealer: Sealer,
+    /// Certificates and operations as last committed; updated under the connection lock.
+    cache: ReadCache,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) `vault.db` in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path, sealer: Sealer) -> StoreResult<Self> {
+        let conn = Connection::open(data_dir.join(schema::DB_FILE))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a completed operation acknowledged to a client survives power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            sealer,
+            cache: Default::default(),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One change of a batch, inside the batch's transaction.
+    fn write(&self, tx: &Connection, change: &Change) -> StoreResult<()> {
+        match change {
+            Change::PutCert(c) => certs::put_cert(tx, c),
+            Change::PutVersion {
+                version,
+                private_key,
+            } => certs::put_version(tx, &self.sealer, version, private_key.as_ref()),
+            Change::PutOperation(o) => operations::put_operation(tx, o),
+            Change::DeleteOperation { key } => operations::delete_operation(tx, key),
+            Change::PurgeCert { key } => certs::purge(tx, key),
+            Change::PutIssuer(i) => settings::put_issuer(tx, &self.sealer, i),
+            Change::DeleteIssuer { key } => settings::delete_issuer(tx, key),
+            Change::PutContacts(c) => settings::put_contacts(tx, c),
+            Change::DeleteContacts => settings::delete_contacts(tx),
+            Change::PutLifetimeMarker(m) => outbox::put_marker(tx, m),
+            Change::AddNotification(n) => outbox::add_notification(tx, n),
+            Change::PutDelivery(d) => outbox::put_delivery(tx, d),
+            Change::PutClockOffset(offset) => settings::put_clock_offset(tx, *offset),
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn peek_cert(&self, key: &str) -> Option<Option<Arc<CertRecord>>> {
+        self.cache.cert(key)
+    }
+
+    fn peek_operation(&self, key: &str) -> Option<Option<Arc<OperationRecord>>> {
+        self.cache.operation(key)
+    }
+
+    fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
+        let conn = self.conn();
+        if let Some(hit) = self.cache.cert(key) {
+            return Ok(hit.map(|c| (*c).clone()));
+        }
+        let value = certs::cert(&conn, key)?;
+        // Filled while the connection lock is held: no commit can slip in between.
+        self.cache.fill_cert(key, value.clone());
+        Ok(value)
+    }
+
+    fn version(&self, key: &str, version: &str) -> StoreResult<Option<VersionRecord>> {
+        certs::version(&self.conn(), key, version)
+    }
+
+    fn private_key(&self, key: &str, version: &str) -> StoreResult<Option<PrivateKey>> {
+        let sealed = certs::sealed_key(&self.conn(), key, version)?;
+        // Unsealed after the connection lock is released.
+        sealed
+            .map(|sealed| certs::open_key(&self.sealer, key, version, &sealed))
+            .transpose()
+    }
+
+    fn latest_version(&self, key: &str) -> StoreResult<Option<VersionRecord>> {
+        certs::latest_version(&self.conn(), key)
+    }
+
+    fn versions(&self, key: &str, offset: usize, limit: usize) -> StoreResult<Vec<VersionRecord>> {
+        certs::versions(&self.conn(), key, offset, limit)
+    }
+
+    fn list_certs(
+        &self,
+        scope: ListScope,
+        include_pending: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(CertRecord, VersionRecord)>> {
+        certs::list_certs(&self.conn(), scope, include_pending, after, limit)
+    }
+
+    fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>> {
+        let conn = self.conn();
+        if let Some(hit) = self.cache.operation(key) {
+            return Ok(hit.map(|o| (*o).clone()));
+        }
+        let value = operations::operation(&conn, key)?;
+        self.cache.fill_operation(key, value.clone());
+        Ok(value)
+    }
+
+    fn due_operations(&self, now: i64, limit: usize) -> StoreResult<Vec<OperationRecord>> {
+        operations::due_operations(&self.conn(), now, limit)
+    }
+
+    fn next_due(&self) -> StoreResult<Option<i64>> {
+        operations::next_due(&self.conn())
+    }
+
+    fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>> {
+        settings::issuer(&self.conn(), &self.sealer, key)
+    }
+
+    fn issuers(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssuerRecord>> {
+        settings::issuers(&self.conn(), &self.sealer, after, limit)
+    }
+
+    fn contacts(&self) -> StoreResult<Option<Contacts>> {
+        settings::contacts(&self.conn())
+    }
+
+    fn clock_offset(&self) -> StoreResult<Option<i64>> {
+        settings::clock_offset(&self.conn())
+    }
+
+    fn lifetime_markers(&self, key: &str, version: &str) -> StoreResult<Vec<LifetimeMarker>> {
+        outbox::lifetime_markers(&self.conn(), key, version)
+    }
+
+    fn markers_in_state(
+        &self,
+        state: MarkerState,
+        limit: usize,
+    ) -> StoreResult<Vec<LifetimeMarker>> {
+        outbox::markers_in_state(&self.conn(), state, limit)
+    }
+
+    fn notifications(&self, after_id: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>> {
+        outbox::notifications(&self.conn(), after_id, limit)
+    }
+
+    fn due_notifications(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<NotificationRecord>> {
+        outbox::due_notifications(&self.conn(), now_ms, limit)
+    }
+
+    fn next_notification_due(&self) -> StoreResult<Option<i64>> {
+        outbox::next_notification_due(&self.conn())
+    }
+
+    fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)> {
+        operations::operation_stats(&self.conn(), now_ms)
+    }
+
+    fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for change in &changes {
+            self.write(&tx, change)?;
+        }
+        tx.commit()?;
+        // Still under the connection lock: readers see the cache move with the commit.
+        self.cache.applied(&changes);
+        Ok(())
+    }
+
+    fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>> {
+        self.sealer.seal(context, plain)
+    }
+
+    fn open_blob(&self, context: &str, sealed: &[u8]) -> StoreResult<Vec<u8>> {
+        self.sealer.open(context, sealed)
+    }
+}
