@@ -34,7 +34,7 @@ pub struct Config {
     /// Timeout of one CA call.
     pub provider_timeout: Duration,
     /// Key Vault service-limit emulation (429 over budget); `None` = off.
-    pub throttle: Option<crate::http::throttle::Limits>,
+    pub throttle: Option<Limits>,
     /// SMTP relay for notifications (`--smtp`); without it they are recorded as `not_sent`.
     pub smtp: Option<url::Url>,
     /// Sender of notification mails.
@@ -73,6 +73,25 @@ impl Config {
     }
 }
 
+/// Throttling budgets per 10 s window (Key Vault's service limits; `http::throttle` enforces
+/// them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Creates and imports.
+    pub creates: usize,
+    /// Every other operation.
+    pub other: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            creates: 20,
+            other: 4000,
+        }
+    }
+}
+
 const DEFAULT_SMTP_FROM: &str = "Key Vault emulator <vault@localhost>";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,10 +123,10 @@ pub struct Cli {
     #[arg(long, env = "VAULT_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Delay before self-signed issuance completes, e.g. 0, 500ms, 5s, 1m.
-    #[arg(long, env = "VAULT_SELF_SIGNED_DELAY", default_value = "0", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_SELF_SIGNED_DELAY", default_value = "0", value_parser = shared::duration::parse)]
     pub self_signed_delay: Duration,
     /// Retry-After advertised to pollers while an operation is in progress, e.g. 1s, 250ms.
-    #[arg(long, env = "VAULT_RETRY_AFTER", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_RETRY_AFTER", default_value = "1s", value_parser = shared::duration::parse)]
     pub retry_after: Duration,
     /// Partner CA endpoint, PROVIDER=URL (repeatable): DigiCert=https://127.0.0.1:9443/services/v2,
     /// GlobalSign=https://127.0.0.1:9443/kb/ws/v1, WoSign=https://127.0.0.1:9443/api/v1.
@@ -117,13 +136,13 @@ pub struct Cli {
     #[arg(long = "provider-ca", env = "VAULT_PROVIDER_CA", value_delimiter = ',')]
     pub provider_ca: Vec<PathBuf>,
     /// First wait between polls of a pending CA order (grows by half per poll, up to 60 s).
-    #[arg(long, env = "VAULT_PROVIDER_POLL_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_PROVIDER_POLL_INTERVAL", default_value = "1s", value_parser = shared::duration::parse)]
     pub provider_poll_interval: Duration,
     /// How long transient CA failures (5xx, 429, timeouts) are retried before an operation fails.
-    #[arg(long, env = "VAULT_PROVIDER_DEADLINE", default_value = "1h", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_PROVIDER_DEADLINE", default_value = "1h", value_parser = shared::duration::parse)]
     pub provider_deadline: Duration,
     /// Timeout of one call to a CA.
-    #[arg(long, env = "VAULT_PROVIDER_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_PROVIDER_TIMEOUT", default_value = "15s", value_parser = shared::duration::parse)]
     pub provider_timeout: Duration,
     /// SMTP relay for lifetime-action notifications: smtp://HOST:PORT (plain), add ?tls=required
     /// for STARTTLS, or smtps://HOST:PORT; user:password@ authenticates. Without it,
@@ -134,14 +153,14 @@ pub struct Cli {
     #[arg(long, env = "VAULT_SMTP_FROM", default_value = DEFAULT_SMTP_FROM)]
     pub smtp_from: String,
     /// First wait after a failed mail delivery; doubles per attempt (at most 10 min), 10 attempts.
-    #[arg(long, env = "VAULT_SMTP_RETRY", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_SMTP_RETRY", default_value = "5s", value_parser = shared::duration::parse)]
     pub smtp_retry: Duration,
     /// Shift vault's clock by this much at start, e.g. 3600, 30d, -2h (seconds without a unit);
     /// replaces the offset persisted by POST /_admin/clock/advance.
     #[arg(long, env = "VAULT_CLOCK_OFFSET", value_parser = parse_offset, allow_hyphen_values = true)]
     pub clock_offset: Option<i64>,
     /// Longest time between two scans of the certificates' lifetime-action triggers.
-    #[arg(long, env = "VAULT_LIFETIME_SCAN_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    #[arg(long, env = "VAULT_LIFETIME_SCAN_INTERVAL", default_value = "1m", value_parser = shared::duration::parse)]
     pub lifetime_scan_interval: Duration,
     /// Emulate Key Vault's service limits: over budget, requests get 429 with Retry-After.
     #[arg(long, env = "VAULT_THROTTLE")]
@@ -176,7 +195,7 @@ impl Cli {
             provider_poll_interval: self.provider_poll_interval,
             provider_deadline: self.provider_deadline,
             provider_timeout: self.provider_timeout,
-            throttle: self.throttle.then_some(crate::http::throttle::Limits {
+            throttle: self.throttle.then_some(Limits {
                 creates: self.throttle_creates as usize,
                 other: self.throttle_other as usize,
             }),
@@ -189,30 +208,23 @@ impl Cli {
     }
 }
 
-/// A signed clock offset: `3600`, `-90s`, `2h`, `30d`.
+/// A signed clock offset in whole seconds: an optional sign, then a duration in the shared
+/// grammar (`3600`, `-90s`, `+2h`, `30d`).
 pub fn parse_offset(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    let (negative, rest) = match text.strip_prefix('-') {
+    let trimmed = text.trim();
+    let (negative, magnitude) = match trimmed.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
     };
-    let (number, unit) = match rest.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => rest.split_at(i),
-        None => (rest, "s"),
-    };
-    let value: i64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not an offset like 3600, -2h or 30d"))?;
-    let unit_secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("'{text}' has an unknown unit; use s, m, h or d")),
-    };
-    let secs = value
-        .checked_mul(unit_secs)
-        .ok_or_else(|| format!("'{text}' is too large"))?;
+    let duration = shared::duration::parse(magnitude)
+        .map_err(|e| format!("'{trimmed}' is not an offset like 3600, -2h or 30d: {e}"))?;
+    if duration.subsec_nanos() != 0 {
+        return Err(format!(
+            "'{trimmed}' is not a whole number of seconds; use s, m, h or d"
+        ));
+    }
+    let secs =
+        i64::try_from(duration.as_secs()).map_err(|_| format!("'{trimmed}' is too large"))?;
     Ok(if negative { -secs } else { secs })
 }
 
@@ -231,29 +243,6 @@ pub fn parse_endpoint(text: &str) -> Result<(ProviderKind, url::Url), String> {
     Ok((kind, url))
 }
 
-/// `0`, `250ms`, `5s`, `2m`, `1h`; a bare number means seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 5s or 2m"))?;
-    let secs = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("'{text}' has an unknown unit; use ms, s, m or h")),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("'{text}' is not a valid duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,11 +255,32 @@ mod tests {
 
     #[test]
     fn durations_parse() {
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("-1s").is_err());
+        let parse = |flag: &str, value: &str| Cli::try_parse_from(["vault", flag, value]);
+        assert_eq!(
+            parse("--self-signed-delay", "0").unwrap().self_signed_delay,
+            Duration::ZERO
+        );
+        assert_eq!(
+            parse("--retry-after", "250ms").unwrap().retry_after,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse("--provider-timeout", "2m").unwrap().provider_timeout,
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            parse("--provider-deadline", "1d")
+                .unwrap()
+                .provider_deadline,
+            Duration::from_secs(86_400)
+        );
+        // A bad value names the flag and the accepted forms.
+        let err = parse("--smtp-retry", "5 parsecs").unwrap_err().to_string();
+        assert!(
+            err.contains("--smtp-retry") && err.contains("ms, s, m, h or d"),
+            "{err}"
+        );
+        assert!(parse("--retry-after", "-1s").is_err());
     }
 
     #[test]
@@ -289,7 +299,9 @@ mod tests {
         assert_eq!(parse_offset("3600").unwrap(), 3600);
         assert_eq!(parse_offset("-2h").unwrap(), -7200);
         assert_eq!(parse_offset("30d").unwrap(), 30 * 86_400);
+        assert_eq!(parse_offset("+90s").unwrap(), 90);
         assert!(parse_offset("3 weeks").is_err());
+        assert!(parse_offset("250ms").is_err());
         let cli = Cli::try_parse_from([
             "vault",
             "--smtp",

@@ -30,22 +30,14 @@ pub mod tls;
 pub use config::Config;
 pub use error::Error;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info, warn};
-
-/// How long in-flight requests and background tasks get once shutdown starts.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running vault.
 pub struct Handle {
@@ -179,66 +171,16 @@ pub async fn serve(
     tracker.spawn(lifetime.run(shutdown.clone()));
     tracker.spawn(notifier.run(shutdown.clone()));
 
-    let acceptor = TlsAcceptor::from(tls.server_config.clone());
-    let accept_tracker = tracker.clone();
-    let token = shutdown.clone();
-    let done = tokio::spawn(async move {
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
-        loop {
-            let (tcp, peer) = tokio::select! {
-                _ = token.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let service = service.clone();
-            let builder = builder.clone();
-            let watcher = graceful.watcher();
-            accept_tracker.spawn(async move {
-                let tls =
-                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => tls,
-                        Ok(Err(e)) => {
-                            debug!(%peer, error = %e, "tls handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            debug!(%peer, "tls handshake timed out");
-                            return;
-                        }
-                    };
-                // No upgrades (no WebSockets here): plain connections skip a per-request upgrade slot.
-                let conn = builder.serve_connection(TokioIo::new(tls), service);
-                if let Err(e) = watcher.watch(conn.into_owned()).await {
-                    debug!(%peer, error = %e, "connection ended with an error");
-                }
-            });
-        }
-        info!("shutting down: no new connections; waiting for in-flight requests");
-        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-            .await
-            .is_err()
-        {
-            warn!("in-flight requests did not finish within the grace period");
-        }
-        accept_tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, accept_tracker.wait())
-            .await
-            .is_err()
-        {
-            warn!("background tasks did not finish within the grace period");
-        }
-        info!("vault stopped");
-    });
+    // One connection, one clone of the service; vault never closes a connection on purpose,
+    // so the per-connection kill token goes unused.
+    let done = shared::server::spawn_accept_loop(
+        "vault",
+        listener,
+        TlsAcceptor::from(tls.server_config.clone()),
+        move |_kill: &CancellationToken| service.clone(),
+        tracker,
+        shutdown,
+    );
 
     app.ready.store(true, Ordering::Release);
     Ok(Handle {

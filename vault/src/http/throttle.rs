@@ -10,21 +10,8 @@ use std::time::{Duration, Instant};
 /// Key Vault's window.
 pub const WINDOW: Duration = Duration::from_secs(10);
 
-/// Budgets per window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub creates: usize,
-    pub other: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            creates: 20,
-            other: 4000,
-        }
-    }
-}
+/// The budgets are configuration (`--throttle-*`); named here too, where they are enforced.
+pub use crate::config::Limits;
 
 /// Sliding-window admission for the two request classes.
 pub struct Throttle {
