@@ -1,15 +1,37 @@
 //! `vault`: a local service that speaks the Azure Key Vault certificates REST API well enough
 //! that the real Azure SDKs work against it unmodified.
 //!
-//! Layout (dependencies point down):
-//! - [`http`]: route table, middleware (auth challenge, api-version), handlers, wire mapping.
-//! - [`certs`]: the certificate service: every state change of the API.
-//! - [`issuance`]: pending operations and the background worker that completes them; the
-//!   lifetime-action scheduler (`issuance::lifetime`).
-//! - [`notify`]: notifications to contacts: the outbox and SMTP delivery.
+//! Layout, top down; every dependency points down this list (http → lifetime → certs →
+//! issuance → providers/store), never up:
+//! - [`http`]: the front end: per-connection service, middleware (auth challenge,
+//!   api-version, the polling fast path), the route table, one handler file per resource,
+//!   the wire mapping, the one error renderer.
+//! - [`lifetime`]: the lifetime-action scheduler (`EmailContacts`, `AutoRenew`); it renews
+//!   through `certs`, so it sits above it.
+//! - [`certs`]: the certificate service: every rule of the API that reads or changes state.
+//! - [`issuance`]: pending operations: the background worker, self-signed issuance, partner-CA
+//!   orders, the per-name locks.
+//! - [`providers`]: the partner-CA adapters (DigiCert, GlobalSign, WoSign) behind one trait.
+//! - [`notify`]: notifications to contacts: outbox rows and SMTP delivery.
 //! - [`clock`]: the one controllable, persisted clock.
 //! - [`store`]: persistence (SQLite) and encryption at rest.
-//! - [`tls`], [`config`]: the listener's certificates and the typed configuration.
+//! - [`model`]: the domain records every layer speaks in; imports nothing of the above.
+//! - [`config`], [`error`], [`metrics`], [`tls`]: the typed configuration, the crate's error
+//!   type, the `/metrics` counters, the listener's certificates.
+//!
+//! Where to look, each in one place:
+//! - **Where a request is routed**: [`http::routes::router`], the route table. Every request
+//!   enters through [`http::middleware::handle`], which answers `GET …/pending` itself when
+//!   [`http::routes::poll_target`] says the path is a plain poll (same reserved words as the
+//!   table) and hands everything else to the table.
+//! - **Where an operation's status changes**: [`model::OperationRecord::end`], the one
+//!   function that moves a pending operation to `completed`, `failed` or `cancelled`; the
+//!   worker (`issuance`), merge and cancel (`certs`) decide when. Operations are created
+//!   `inProgress` by `certs::Service::create_locked`.
+//! - **Where bytes hit disk**: [`store::Store::apply`] in [`store::sqlite`] (one SQLite
+//!   transaction per batch of [`store::Change`]s; keys and passwords sealed by
+//!   [`store::seal`] first). The only other files are written once at start in the data dir:
+//!   the master key ([`store::seal::Sealer::load`]) and the dev TLS material ([`tls::setup`]).
 //!
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
 
