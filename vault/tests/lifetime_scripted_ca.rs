@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use vault::certs::Service;
 use vault::clock::ClockControl;
-use vault::issuance::lifetime::{self, Lifetime};
+use vault::lifetime::{self, Lifetime};
 use vault::notify::{self, Notifier};
 use vault::store::{DeliveryStatus, NotificationKind};
 
