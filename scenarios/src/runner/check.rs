@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use shared::crypto::{self, CertInfo, KeySpec};
 
+/// `v` as JSON text, cut after 400 characters (for failure messages).
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 400 {
