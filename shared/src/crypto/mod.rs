@@ -1,8 +1,8 @@
 //! Crypto for the emulator: key generation and Key Vault style signing ([`keys`]), X.500 names
-//! ([`dn`]), certificate profiles and their extensions ([`profile`]), certificate issuance
-//! ([`cert`]), PKCS#10 requests ([`csr`]), certificate parsing ([`parse`]), the key-and-chain
-//! secret as PKCS#12 or PEM bundle ([`pkcs12`]), PEM text ([`pem`]) and the one error type
-//! ([`error`]). This file only declares the modules and re-exports everything public, so
+//! ([`dn`]), certificate profiles and their extensions ([`profile`]), the rules every subject
+//! alternative name meets ([`san`]), certificate issuance ([`cert`]), PKCS#10 requests
+//! ([`csr`]), certificate parsing ([`parse`]), the key-and-chain secret as PKCS#12 or PEM
+//! bundle ([`pkcs12`]), PEM text ([`pem`]) and the one error type ([`error`]). This file only declares the modules and re-exports everything public, so
 //! callers write `shared::crypto::self_signed`; the modules import each other directly, never
 //! through here.
 //!
@@ -21,6 +21,7 @@ mod parse;
 mod pem;
 mod pkcs12;
 mod profile;
+mod san;
 #[cfg(test)]
 mod test_support;
 
@@ -32,4 +33,5 @@ pub use keys::{verify_digest, KeySpec, PrivateKey};
 pub use parse::{parse_certificate, verify_certificate_signature, x5t, CertInfo};
 pub use pem::{pem_blocks, pem_encode};
 pub use pkcs12::{pem_bundle, pkcs12_build, pkcs12_parse};
-pub use profile::CertProfile;
+pub use profile::{validate_eku, CertProfile};
+pub use san::{validate_san, validate_sans, SanKind};

@@ -1,7 +1,8 @@
 //! [`CertProfile`], what goes into a certificate besides the keys, and the extension encoders
 //! (basicConstraints, KeyUsage, EKU, SAN) that certificates ([`super::cert`]) and PKCS#10
 //! requests ([`super::csr`]) both build from it. Invalid names, SANs and EKUs are
-//! [`CryptoError::InvalidName`] errors meant for users.
+//! [`CryptoError::InvalidName`] errors meant for users; SANs are checked by
+//! [`super::san::validate_san`] and EKUs by [`validate_eku`], the checks policy validation uses.
 
 use super::der;
 use super::dn::{parse_dn, DistinguishedName};
@@ -9,6 +10,7 @@ use super::error::CryptoError;
 use super::parse::{
     KEY_USAGE_BITS, OID_BASIC_CONSTRAINTS, OID_EKU, OID_KEY_USAGE, OID_SAN, OID_UPN,
 };
+use super::san::{validate_san, SanKind};
 use crate::models::{KeyUsage, SubjectAlternativeNames};
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -45,64 +47,15 @@ fn bad_name(msg: String) -> CryptoError {
     CryptoError::InvalidName(msg)
 }
 
-/// The GeneralNames of a SAN extension; `None` when there are no names.
+/// The GeneralNames of a SAN extension; `None` when there are no names. Each name passes
+/// [`validate_san`] first, the same check a policy gets when it is given.
 fn san_value(sans: &SubjectAlternativeNames) -> Result<Option<Vec<u8>>, CryptoError> {
-    let list = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
     let mut names: Vec<Vec<u8>> = Vec::new();
-    for dns in list(&sans.dns_names) {
-        let d = dns.trim();
-        let ok = !d.is_empty()
-            && d.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '*' | '_'));
-        if !ok {
-            return Err(bad_name(format!("'{dns}' is not a valid DNS name.")));
+    for kind in SanKind::ALL {
+        for value in kind.values(sans) {
+            validate_san(kind, value)?;
+            names.push(general_name(kind, value)?);
         }
-        names.push(der::tlv(der::ctx_prim(2), d.as_bytes()));
-    }
-    for email in list(&sans.emails) {
-        let e = email.trim();
-        if e.is_empty() || !e.is_ascii() || e.contains(char::is_whitespace) || !e.contains('@') {
-            return Err(bad_name(format!("'{email}' is not a valid email address.")));
-        }
-        names.push(der::tlv(der::ctx_prim(1), e.as_bytes()));
-    }
-    for upn in list(&sans.upns) {
-        let u = upn.trim();
-        if u.is_empty() {
-            return Err(bad_name(
-                "A UPN in the subject alternative names is empty.".into(),
-            ));
-        }
-        let oid = der::oid_from_str(OID_UPN)
-            .ok_or_else(|| CryptoError::Internal("bad UPN OID".into()))?;
-        let value = der::tlv(
-            der::ctx_cons(0),
-            &der::tlv(der::TAG_UTF8_STRING, u.as_bytes()),
-        );
-        names.push(der::cons(der::ctx_cons(0), &[&oid, &value]));
-    }
-    for uri in list(&sans.uris) {
-        let u = uri.trim();
-        let scheme_ok = u.split_once(':').is_some_and(|(s, _)| {
-            s.starts_with(|c: char| c.is_ascii_alphabetic())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        });
-        if !scheme_ok || !u.is_ascii() || u.contains(char::is_whitespace) {
-            return Err(bad_name(format!("'{uri}' is not a valid absolute URI.")));
-        }
-        names.push(der::tlv(der::ctx_prim(6), u.as_bytes()));
-    }
-    for ip in list(&sans.ip_addresses) {
-        let addr: IpAddr = ip
-            .trim()
-            .parse()
-            .map_err(|_| bad_name(format!("'{ip}' is not a valid IPv4 or IPv6 address.")))?;
-        let octets = match addr {
-            IpAddr::V4(a) => a.octets().to_vec(),
-            IpAddr::V6(a) => a.octets().to_vec(),
-        };
-        names.push(der::tlv(der::ctx_prim(7), &octets));
     }
     if names.is_empty() {
         return Ok(None);
@@ -112,13 +65,52 @@ fn san_value(sans: &SubjectAlternativeNames) -> Result<Option<Vec<u8>>, CryptoEr
     )))
 }
 
+/// One GeneralName (RFC 5280 §4.2.1.6) for a name that passed [`validate_san`].
+fn general_name(kind: SanKind, value: &str) -> Result<Vec<u8>, CryptoError> {
+    Ok(match kind {
+        SanKind::Dns => der::tlv(der::ctx_prim(2), value.as_bytes()),
+        SanKind::Email => der::tlv(der::ctx_prim(1), value.as_bytes()),
+        SanKind::Upn => {
+            let oid = der::oid_from_str(OID_UPN)
+                .ok_or_else(|| CryptoError::Internal("bad UPN OID".into()))?;
+            let inner = der::tlv(
+                der::ctx_cons(0),
+                &der::tlv(der::TAG_UTF8_STRING, value.as_bytes()),
+            );
+            der::cons(der::ctx_cons(0), &[&oid, &inner])
+        }
+        SanKind::Uri => der::tlv(der::ctx_prim(6), value.as_bytes()),
+        SanKind::Ip => {
+            let addr: IpAddr = value
+                .parse()
+                .map_err(|_| CryptoError::Internal(format!("unchecked IP address {value}")))?;
+            let octets = match addr {
+                IpAddr::V4(a) => a.octets().to_vec(),
+                IpAddr::V6(a) => a.octets().to_vec(),
+            };
+            der::tlv(der::ctx_prim(7), &octets)
+        }
+    })
+}
+
+/// Checks one extended key usage: a dotted OID that encodes (first arc 0..=2, no leading
+/// zeros, arcs that fit). Policy validation and the EKU encoder both use it.
+pub fn validate_eku(eku: &str) -> Result<(), CryptoError> {
+    match der::oid_from_str(eku) {
+        Some(_) if eku.trim() == eku => Ok(()),
+        _ => Err(bad_name(format!(
+            "x509_props.ekus contains '{}', which is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1.",
+            eku.escape_debug()
+        ))),
+    }
+}
+
 fn eku_value(ekus: &[String]) -> Result<Vec<u8>, CryptoError> {
     let oids = ekus
         .iter()
         .map(|e| {
-            der::oid_from_str(e).ok_or_else(|| {
-                bad_name(format!("'{e}' is not a valid extended key usage; use a dotted OID such as 1.3.6.1.5.5.7.3.1."))
-            })
+            validate_eku(e)?;
+            der::oid_from_str(e).ok_or_else(|| CryptoError::Internal(format!("unchecked EKU {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(der::sequence(
