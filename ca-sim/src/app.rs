@@ -35,6 +35,8 @@ pub struct App {
     pub accounts: RwLock<Vec<Account>>,
     /// DigiCert per-API-key rate limits.
     pub digicert_limits: RateLimiter,
+    /// Page size cap of DigiCert's order list (the vendor's 1000 unless configured).
+    pub digicert_page_limit: usize,
     /// `https://host:port` used in AIA, CRL and WSDL addresses.
     pub base_url: String,
     /// The TLS dev CA (served at `/admin/ca.pem`).

@@ -110,6 +110,9 @@ pub fn default_digicert_limits() -> Vec<RateWindow> {
     ]
 }
 
+/// DigiCert's page size cap on the order list ("limit: max 1000").
+pub const DIGICERT_PAGE_LIMIT: usize = 1000;
+
 /// The optional TOML file. Every field may be omitted.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +130,9 @@ pub struct FileConfig {
     pub ca: BTreeMap<Dialect, CaConfig>,
     /// DigiCert rate-limit windows per API key (real time). An empty list disables limiting.
     pub digicert_rate_limits: Option<Vec<RateWindow>>,
+    /// The most orders one page of DigiCert's order list holds (default the vendor's 1000);
+    /// lower it to make clients page with few orders.
+    pub digicert_page_limit: Option<usize>,
 }
 
 impl FileConfig {
@@ -153,6 +159,8 @@ pub struct Config {
     pub faults: Vec<FaultRule>,
     pub ca: BTreeMap<Dialect, CaConfig>,
     pub digicert_rate_limits: Vec<RateWindow>,
+    /// Page size cap of DigiCert's order list (`GET order/certificate`).
+    pub digicert_page_limit: usize,
     /// Base URL written into AIA/CRL distribution points and WSDL addresses when set (else
     /// `https://` + the bound address).
     pub public_url: Option<String>,
@@ -169,6 +177,7 @@ impl Config {
             faults: Vec::new(),
             ca: BTreeMap::new(),
             digicert_rate_limits: default_digicert_limits(),
+            digicert_page_limit: DIGICERT_PAGE_LIMIT,
             public_url: None,
         }
     }
@@ -194,6 +203,9 @@ impl Config {
         if let Some(limits) = file.digicert_rate_limits {
             self.digicert_rate_limits = limits;
         }
+        if let Some(limit) = file.digicert_page_limit {
+            self.digicert_page_limit = limit;
+        }
     }
 
     pub fn ca_for(&self, dialect: Dialect) -> CaConfig {
@@ -218,6 +230,11 @@ impl Config {
             if !(1..=3).contains(&ca.intermediates) {
                 return Err(Error::Config(format!("ca.{d}.intermediates must be 1..=3")));
             }
+        }
+        if self.digicert_page_limit == 0 {
+            return Err(Error::Config(
+                "digicert_page_limit must be at least 1".into(),
+            ));
         }
         for w in &self.digicert_rate_limits {
             if w.requests == 0 || w.seconds.is_nan() || w.seconds <= 0.0 {

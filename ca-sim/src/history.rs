@@ -2,7 +2,7 @@
 //! request ([`ReqMeta`], carried out of the handler as a response extension) becomes an
 //! [`Entry`], newest last, capped at [`HISTORY_CAP`].
 
-use crate::domain::Dialect;
+use crate::domain::{Dialect, FaultPhase};
 use crate::orders::clock::rfc3339;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -17,7 +17,10 @@ pub struct ReqMeta {
     pub order_id: Option<String>,
     /// Vendor error code, if the answer was an error.
     pub code: Option<String>,
+    /// The fault rule that fired, and in which phase (`after`: the CA acted, the answer was
+    /// lost).
     pub fault: Option<String>,
+    pub fault_phase: Option<FaultPhase>,
 }
 
 impl ReqMeta {
@@ -29,6 +32,7 @@ impl ReqMeta {
             order_id: None,
             code: None,
             fault: None,
+            fault_phase: None,
         }
     }
 }
@@ -48,6 +52,9 @@ pub struct Entry {
     pub status: u16,
     pub code: Option<String>,
     pub fault: Option<String>,
+    /// `before` or `after` when a fault fired (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_phase: Option<FaultPhase>,
     pub latency_ms: f64,
 }
 
@@ -73,6 +80,7 @@ impl Entry {
             status,
             code: meta.code.clone(),
             fault: meta.fault.clone(),
+            fault_phase: meta.fault_phase,
             latency_ms,
         }
     }

@@ -162,6 +162,7 @@ pub async fn serve(
         metrics: metrics::Metrics::default(),
         accounts: RwLock::new(accounts),
         digicert_limits: RateLimiter::new(config.digicert_rate_limits.clone()),
+        digicert_page_limit: config.digicert_page_limit,
         base_url,
         tls_ca_pem: tls.ca_pem.clone(),
         tls_ca_path: tls.ca_path.clone(),

@@ -10,8 +10,8 @@ use crate::admin;
 use crate::app::App;
 use crate::dialects::contract::handle;
 use crate::dialects::digicert::{
-    self, account as dc_account, certificates as dc_certificates, orders as dc_orders,
-    requests as dc_requests, window as dc_window, DigiCert,
+    self, account as dc_account, certificates as dc_certificates, list as dc_list,
+    orders as dc_orders, requests as dc_requests, window as dc_window, DigiCert,
 };
 use crate::dialects::globalsign::{dispatch as gs_dispatch, wsdl as gs_wsdl};
 use crate::dialects::wosign::{self, orders as ws_orders, WoSign};
@@ -28,6 +28,10 @@ use std::time::Instant;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         // DigiCert CertCentral Services API v2: orders.
+        .route(
+            "/services/v2/order/certificate",
+            get(handle::<DigiCert, dc_list::ListOrders>),
+        )
         .route(
             "/services/v2/order/certificate/status-changes",
             get(handle::<DigiCert, dc_window::StatusChanges>),

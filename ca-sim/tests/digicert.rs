@@ -3,104 +3,10 @@
 
 mod common;
 
+use common::digicert::*;
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const KEY: &str = "sim-dc-key";
-
-struct Dc<'a> {
-    sim: &'a Sim,
-    key: String,
-}
-
-impl<'a> Dc<'a> {
-    fn new(sim: &'a Sim) -> Self {
-        Self {
-            sim,
-            key: KEY.into(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}/services/v2/{path}", self.sim.url)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, String) {
-        let mut r = self
-            .sim
-            .client
-            .request(method, self.url(path))
-            .header("X-DC-DEVKEY", &self.key)
-            .header("Content-Type", "application/json");
-        if let Some(b) = body {
-            r = r.body(b.to_string());
-        }
-        let resp = r.send().await.unwrap();
-        (resp.status(), resp.text().await.unwrap())
-    }
-
-    async fn json(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let (s, t) = self.send(method, path, body).await;
-        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
-    }
-
-    async fn order(
-        &self,
-        product: &str,
-        cn: &str,
-        org: u64,
-        skip_approval: bool,
-    ) -> (StatusCode, Value, shared::crypto::PrivateKey) {
-        let (key, csr) = csr(cn, &[cn]);
-        let body = json!({
-            "certificate": {"common_name": cn, "dns_names": [format!("www.{cn}")], "csr": csr,
-                             "signature_hash": "sha256", "server_platform": {"id": 45}},
-            "organization": {"id": org},
-            "order_validity": {"years": 1},
-            "payment_method": "balance",
-            "skip_approval": skip_approval,
-            "api_key": "clients sometimes send this; it must be ignored",
-        });
-        let (s, v) = self
-            .json(
-                reqwest::Method::POST,
-                &format!("order/certificate/{product}"),
-                Some(body),
-            )
-            .await;
-        (s, v, key)
-    }
-
-    async fn poll_until(&self, id: u64, status: &str) -> Value {
-        eventually(status, || async {
-            let (s, v) = self
-                .json(
-                    reqwest::Method::GET,
-                    &format!("order/certificate/{id}"),
-                    None,
-                )
-                .await;
-            assert_eq!(s, 200, "{v}");
-            (v["status"] == status).then_some(v)
-        })
-        .await
-    }
-}
-
-fn error_code(v: &Value) -> String {
-    v["errors"][0]["code"].as_str().unwrap_or("").to_string()
-}
 
 #[tokio::test]
 async fn instant_skip_approval_issues_in_the_201_and_chain_verifies() {
@@ -805,272 +711,238 @@ async fn orders_certificates_and_trust_survive_a_restart() {
     sim.stop().await;
 }
 
-/// A DigiCert date-time (`yyyy-MM-dd HH:mm:ss`) in MDT (UTC-6), DigiCert's documented zone.
-fn mdt(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix - 6 * 3600).unwrap();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// ISO 8601 UTC (`2026-01-02T03:04:05Z`).
-fn iso_utc(unix: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// The order ids listed by a raw `status-changes` query string.
-async fn changed(dc: &Dc<'_>, query: &str) -> (StatusCode, Value) {
-    dc.json(
-        reqwest::Method::GET,
-        &format!("order/certificate/status-changes?{query}"),
-        None,
-    )
-    .await
-}
-
-fn listed(v: &Value) -> Vec<u64> {
-    v["orders"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no orders list: {v}"))
-        .iter()
-        .map(|o| o["order_id"].as_u64().unwrap())
-        .collect()
-}
-
-fn pem_body(pem: &str) -> String {
-    pem.lines()
-        .filter(|l| !l.starts_with("-----"))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect()
-}
-
+/// Faults after the act: the CA creates, cancels or approves, then the answer is lost. The
+/// admin view shows the act happened exactly once; the client finds its order by what it sent.
 #[tokio::test]
-async fn status_changes_lists_orders_created_or_changed_in_the_window() {
+async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     let sim = Sim::start(|_| {}).await;
     let dc = Dc::new(&sim);
-    // Another account with its own order: never listed for ours.
-    let r = sim
-        .admin_send(
-            reqwest::Method::PUT,
-            "accounts",
-            json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key", "profile": "instant",
-                   "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
-        )
-        .await;
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let other = Dc {
-        sim: &sim,
-        key: "other-key".into(),
-    };
-    let (s, v, _) = other
-        .order("ssl_basic", "other.example.com", 300001, true)
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let other_id = v["id"].as_u64().unwrap();
+    sim.set_faults(json!([
+        {"name": "lost-create", "dialect": "digicert", "operation": "order",
+         "common_name": "lost.after.test", "phase": "after",
+         "action": {"kind": "server_error", "status": 502}},
+        {"name": "garbled-create", "operation": "order", "common_name": "garbled.after.test",
+         "phase": "after", "action": {"kind": "malformed"}},
+        {"name": "late-create", "operation": "order", "common_name": "late.after.test",
+         "phase": "after", "action": {"kind": "delay", "ms": 1500}},
+        {"name": "refused-create", "operation": "order", "common_name": "before.after.test",
+         "action": {"kind": "server_error", "status": 503}},
+        {"name": "dropped-cancel", "operation": "cancel", "common_name": "cancel.after.test",
+         "phase": "after", "action": {"kind": "drop"}},
+        {"name": "lost-approve", "operation": "approve", "common_name": "approve.after.test",
+         "phase": "after", "action": {"kind": "server_error"}}
+    ]))
+    .await;
+    let faults = sim.admin_get("faults").await;
+    assert_eq!(faults["rules"][0]["phase"], "after", "{faults}");
+    assert_eq!(faults["rules"][3]["phase"], "before", "{faults}");
 
-    // Ours: one issued, one pending (unvalidated organization).
-    let (key, csr_pem) = csr("sc.example.com", &[]);
+    // server_error after create: a 502 in DigiCert's error shape, yet the order exists, once.
+    let (_, csr_pem) = csr("lost.after.test", &[]);
     let (s, v) = dc
         .json(
             reqwest::Method::POST,
             "order/certificate/ssl_basic",
-            Some(json!({
-                "certificate": {"common_name": "sc.example.com", "csr": csr_pem, "signature_hash": "sha256"},
-                "organization": {"id": 100001}, "order_validity": {"years": 1}, "skip_approval": true})),
+            Some(order_body("lost.after.test", &csr_pem, 100001, true)),
         )
         .await;
-    assert_eq!(s, 201, "{v}");
-    let issued = v["id"].as_u64().unwrap();
-    let (s, v, _) = dc
-        .order("ssl_basic", "pending.example.com", 100002, false)
+    assert_eq!(s, 502, "{v}");
+    assert_eq!(error_code(&v), "internal_error");
+    let orders = sim.orders_for("lost.after.test").await;
+    assert_eq!(
+        orders.len(),
+        1,
+        "exactly one order although the client got a 5xx"
+    );
+    // The client finds it by what it sent: the order list by common name, then the CSR.
+    let (s, list) = dc
+        .json(
+            reqwest::Method::GET,
+            "order/certificate?filters[common_name]=lost.after.test",
+            None,
+        )
         .await;
-    assert_eq!(s, 201, "{v}");
-    let pending = v["id"].as_u64().unwrap();
-    let pending_request = v["requests"][0]["id"].as_u64().unwrap();
-    let issued_detail = dc.poll_until(issued, "issued").await;
-    // The order detail returns the submitted CSR (vault matches orders by it).
-    let csr_back = issued_detail["certificate"]["csr"].as_str().unwrap();
-    assert!(csr_back.starts_with("-----BEGIN CERTIFICATE REQUEST-----"));
-    assert_eq!(pem_body(csr_back), pem_body(&csr_pem));
-    let _ = key;
-
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let (from, to) = (mdt(now - 3600), mdt(now + 3600));
-    let filter = "filters%5Bstatus_last_updated%5D";
-    // The space written as '+', as '%20', and the brackets left raw; ISO 8601 with T/Z too.
-    for query in [
-        format!(
-            "{filter}={}...{}",
-            from.replace(' ', "+"),
-            to.replace(' ', "+")
-        ),
-        format!(
-            "{filter}={}...{}",
-            from.replace(' ', "%20"),
-            to.replace(' ', "%20")
-        ),
-        format!(
-            "filters[status_last_updated]={}...{}",
-            from.replace(' ', "+"),
-            to.replace(' ', "+")
-        ),
-        format!("{filter}={}...{}", iso_utc(now - 3600), iso_utc(now + 3600)),
-        "minutes=10".to_string(),
-        "minutes=1&seconds=30".to_string(),
-    ] {
-        let (s, v) = changed(&dc, &query).await;
-        assert_eq!(s, 200, "{query}: {v}");
-        let ids = listed(&v);
-        assert_eq!(ids, [pending, issued], "{query}: newest first, ours only");
-        let by_id = |id: u64| {
-            v["orders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|o| o["order_id"] == id)
-                .unwrap()
-                .clone()
-        };
-        assert_eq!(by_id(issued)["status"], "issued");
-        assert_eq!(
-            by_id(issued)["certificate_id"],
-            issued_detail["certificate"]["id"]
-        );
-        assert_eq!(by_id(pending)["status"], "pending");
-        assert!(by_id(pending).get("certificate_id").is_none());
-        assert!(!ids.contains(&other_id));
-    }
-    // The other account sees only its own order.
-    let (_, v) = changed(&other, "minutes=10").await;
-    assert_eq!(listed(&v), [other_id]);
-
-    // MDT really is UTC-6: the same wall-clock digits read as UTC miss a window 6 h away.
-    let (s, v) = changed(
-        &dc,
-        &format!(
-            "{filter}={}...{}",
-            mdt(now + 6 * 3600 - 600).replace(' ', "+"),
-            mdt(now + 7 * 3600).replace(' ', "+")
-        ),
-    )
-    .await;
-    assert_eq!(s, 200);
-    assert!(listed(&v).is_empty(), "{v}");
-    // A past window and a date-only window (yyyy-MM-dd...yyyy-MM-dd, whole days).
-    let (_, v) = changed(
-        &dc,
-        &format!(
-            "{filter}={}...{}",
-            mdt(now - 3 * 86_400).replace(' ', "+"),
-            mdt(now - 2 * 86_400).replace(' ', "+")
-        ),
-    )
-    .await;
-    assert!(listed(&v).is_empty(), "{v}");
-    let today = &mdt(now)[..10];
-    let (s, v) = changed(&dc, &format!("{filter}={today}...{today}")).await;
-    assert_eq!(s, 200, "{v}");
-    assert_eq!(listed(&v), [pending, issued]);
-
-    // Exactly 7 days is allowed; wider is time_frame_too_long.
-    let (s, _) = changed(
-        &dc,
-        &format!(
-            "{filter}={}...{}",
-            mdt(now - 7 * 86_400 + 60).replace(' ', "+"),
-            mdt(now + 60).replace(' ', "+")
-        ),
-    )
-    .await;
-    assert_eq!(s, 200);
-    for query in [
-        format!(
-            "{filter}={}...{}",
-            mdt(now - 7 * 86_400 - 1).replace(' ', "+"),
-            mdt(now).replace(' ', "+")
-        ),
-        "minutes=10081".to_string(),
-    ] {
-        let (s, v) = changed(&dc, &query).await;
-        assert_eq!(s, 400, "{query}");
-        assert_eq!(error_code(&v), "time_frame_too_long", "{v}");
-        assert!(v["errors"][0]["message"].as_str().is_some());
-    }
-    for query in [
-        String::new(),
-        format!("{filter}=yesterday...today"),
-        format!("{filter}={}", mdt(now).replace(' ', "+")),
-        format!(
-            "{filter}={}...{}",
-            mdt(now).replace(' ', "+"),
-            mdt(now - 60).replace(' ', "+")
-        ),
-        "minutes=ten".to_string(),
-    ] {
-        let (s, v) = changed(&dc, &query).await;
-        assert_eq!(s, 400, "{query}: {v}");
-        assert_eq!(error_code(&v), "bad_request_format", "{query}: {v}");
-    }
-    let (s, v) = sim
-        .client
-        .get(dc.url("order/certificate/status-changes?minutes=10"))
-        .send()
-        .await
-        .map(|r| (r.status(), r))
-        .unwrap();
-    assert_eq!(s, 401, "{:?}", v.text().await);
-
-    // Simulated time 10 days ahead: the pending order is approved (a status change there)
-    // and a new order is created. A window around simulated now lists those two; a window
-    // around real now still lists everything created in it.
-    let r = sim
-        .admin_send(reqwest::Method::POST, "clock", json!({"advance": "10d"}))
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["page"]["total"], 1, "{list}");
+    let id = list["orders"][0]["id"].as_u64().unwrap();
+    assert_eq!(id.to_string(), orders[0]["id"].as_str().unwrap());
+    let (_, detail) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
         .await;
-    assert!(r.status().is_success());
-    let (s, _) = dc
+    assert_eq!(
+        pem_body(detail["certificate"]["csr"].as_str().unwrap()),
+        pem_body(&csr_pem)
+    );
+    let entry = sim.history("digicert", "order").await.pop().unwrap();
+    assert_eq!(
+        (
+            &entry["status"],
+            &entry["fault"],
+            &entry["fault_phase"],
+            &entry["order_id"]
+        ),
+        (
+            &json!(502),
+            &json!("lost-create"),
+            &json!("after"),
+            &orders[0]["id"]
+        ),
+        "{entry}"
+    );
+
+    // malformed after create: the success status with a truncated body; the order exists.
+    let (s, text) = dc
         .send(
+            reqwest::Method::POST,
+            "order/certificate/ssl_basic",
+            Some(order_body(
+                "garbled.after.test",
+                &csr("garbled.after.test", &[]).1,
+                100001,
+                true,
+            )),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+    assert_eq!(sim.orders_for("garbled.after.test").await.len(), 1);
+
+    // delay after create, longer than the client waits: the client times out, the order
+    // exists.
+    let late = dc
+        .request(reqwest::Method::POST, "order/certificate/ssl_basic")
+        .timeout(std::time::Duration::from_millis(300))
+        .body(
+            order_body(
+                "late.after.test",
+                &csr("late.after.test", &[]).1,
+                100001,
+                true,
+            )
+            .to_string(),
+        )
+        .send()
+        .await;
+    assert!(
+        late.is_err_and(|e| e.is_timeout()),
+        "the answer comes too late"
+    );
+    assert_eq!(sim.orders_for("late.after.test").await.len(), 1);
+
+    // The default phase is before: the CA refuses before acting, no order.
+    let (s, _, _) = dc
+        .order("ssl_basic", "before.after.test", 100001, true)
+        .await;
+    assert_eq!(s, 503);
+    assert!(sim.orders_for("before.after.test").await.is_empty());
+
+    // drop after cancel: the connection closes without an answer; the order is cancelled.
+    let (s, v, _) = dc
+        .order("ssl_basic", "cancel.after.test", 100002, false)
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_u64().unwrap();
+    let dropped = dc
+        .request(
             reqwest::Method::PUT,
-            &format!("request/{pending_request}/status"),
+            &format!("order/certificate/{id}/status"),
+        )
+        .body(json!({"status": "canceled", "note": "lost"}).to_string())
+        .send()
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the connection must close without an answer"
+    );
+    let orders = sim.orders_for("cancel.after.test").await;
+    assert_eq!(orders[0]["status"], "canceled", "{:#}", orders[0]);
+    let (_, o) = dc
+        .json(
+            reqwest::Method::GET,
+            &format!("order/certificate/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(o["status"], "canceled");
+
+    // server_error after approving a request: a 500, yet the order goes on to be issued.
+    let (s, v, _) = dc
+        .order("ssl_basic", "approve.after.test", 100002, false)
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let request = v["requests"][0]["id"].as_u64().unwrap();
+    let (s, _) = dc
+        .json(
+            reqwest::Method::PUT,
+            &format!("request/{request}/status"),
             Some(json!({"status": "approved"})),
         )
         .await;
-    assert_eq!(s, 204);
-    let (s, v, _) = dc
-        .order("ssl_basic", "later.example.com", 100001, false)
+    assert_eq!(s, 500);
+    dc.poll_until(v["id"].as_u64().unwrap(), "issued").await;
+
+    let faults = sim.admin_get("faults").await;
+    let fired: Vec<&Value> = faults["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["fired"])
+        .collect();
+    assert_eq!(fired, [1, 1, 1, 1, 1, 1], "{faults}");
+    sim.stop().await;
+}
+
+/// `disable_ct` is kept on the order: the admin view and the order detail show what was sent.
+#[tokio::test]
+async fn disable_ct_is_kept_and_shown() {
+    let sim = Sim::start(|_| {}).await;
+    let dc = Dc::new(&sim);
+    for (cn, sent, shown) in [
+        ("ct-off.example.com", json!(true), true),
+        ("ct-on.example.com", json!(false), false),
+        ("ct-default.example.com", Value::Null, false),
+    ] {
+        let (_, csr_pem) = csr(cn, &[]);
+        let mut body = order_body(cn, &csr_pem, 100001, true);
+        if !sent.is_null() {
+            body["disable_ct"] = sent;
+        }
+        let (s, v) = dc
+            .json(
+                reqwest::Method::POST,
+                "order/certificate/ssl_basic",
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let admin = sim.orders_for(cn).await;
+        assert_eq!(admin[0]["extra"]["disable_ct"], shown, "{cn}");
+        let (_, o) = dc
+            .json(
+                reqwest::Method::GET,
+                &format!("order/certificate/{}", v["id"]),
+                None,
+            )
+            .await;
+        assert_eq!(o["disable_ct"], shown, "{cn}");
+    }
+    let (_, csr_pem) = csr("ct-bad.example.com", &[]);
+    let mut body = order_body("ct-bad.example.com", &csr_pem, 100001, true);
+    body["disable_ct"] = json!("yes");
+    let (s, v) = dc
+        .json(
+            reqwest::Method::POST,
+            "order/certificate/ssl_basic",
+            Some(body),
+        )
         .await;
-    assert_eq!(s, 201, "{v}");
-    let later = v["id"].as_u64().unwrap();
-    let sim_now = now + 10 * 86_400;
-    let (_, v) = changed(
-        &dc,
-        &format!(
-            "{filter}={}...{}",
-            mdt(sim_now - 3600).replace(' ', "+"),
-            mdt(sim_now + 3600).replace(' ', "+")
-        ),
-    )
-    .await;
-    assert_eq!(listed(&v), [later, pending], "{v}");
-    let (_, v) = changed(
-        &dc,
-        &format!("{filter}={}...{}", mdt(now - 3600), mdt(now + 3600)).replace(' ', "%20"),
-    )
-    .await;
-    assert_eq!(listed(&v), [later, pending, issued], "{v}");
+    assert_eq!(
+        (s, error_code(&v).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request_format")
+    );
     sim.stop().await;
 }

@@ -3,19 +3,22 @@
 //!
 //! 1. **authenticate** ([`Vendor::authenticate`]): who is calling, from the vendor's credentials;
 //! 2. **parse** ([`Operation::parse`]): the operation's inputs, in the vendor's request shape;
-//! 3. **apply** ([`Operation::apply`]): find the order, pass the fault gate ([`Call::gate`]),
-//!    act on the order book and build the success answer;
-//! 4. **render**: success as built, or the dialect's error ([`Vendor::render`]); the request's
+//! 3. **apply** ([`Operation::apply`]): find the order, pass the fault gate ([`Call::gate`],
+//!    the `before` phase), act on the order book and build the success answer;
+//! 4. **after gate** ([`Call::after`]): the operation has acted (the order exists, the cancel
+//!    took effect); a rule of the `after` phase may now lose the answer: a 5xx, a closed
+//!    connection, a truncated body, or an answer later than the client waits;
+//! 5. **render**: success as built, or the dialect's error ([`Vendor::render`]); the request's
 //!    [`ReqMeta`] rides out on the response for the history.
 //!
 //! Each dialect says once how it authenticates and how it says no ([`Vendor`]); each operation
 //! says once what it reads and does ([`Operation`]). The fault actions that answer instead of
 //! the operation (vendor error, 429 with `Retry-After`, 5xx, truncated body) are turned into the
-//! dialect's answers in [`Call::gate`] and [`run`], nowhere else.
+//! dialect's answers in [`Call::gate`], [`Call::after`] and [`run`], nowhere else.
 
 use super::gate::{gate, ConnKill};
 use crate::app::App;
-use crate::domain::{Account, Dialect, FaultAction, Order};
+use crate::domain::{Account, Dialect, FaultAction, FaultPhase, Order};
 use crate::faults::{Facts, Fired};
 use crate::history::ReqMeta;
 use axum::body::Bytes;
@@ -102,6 +105,10 @@ pub struct Call<V: Vendor> {
     /// What the history records about the request.
     pub meta: ReqMeta,
     kill: Option<ConnKill>,
+    /// Set once the operation passed the `before` gate, with the common name it named: the
+    /// `after` gate asks the same rules about the same request. Operations no fault operation
+    /// names (DigiCert organizations) pass neither gate.
+    gated: Option<Option<String>>,
 }
 
 impl<V: Vendor> Call<V> {
@@ -110,46 +117,46 @@ impl<V: Vendor> Call<V> {
         self.meta.order_id = Some(order_id.to_string());
     }
 
-    /// The fault gate, with the order's `common_name` when the request is about one. Delays
-    /// and dropped connections happen inside; actions that answer instead of the operation
-    /// end the call with the dialect's answer; anything else (order outcomes, chain shapes)
-    /// is returned for the operation to apply.
+    /// The fault gate before the act, with the order's `common_name` when the request is about
+    /// one. Delays and dropped connections happen inside; actions that answer instead of the
+    /// operation end the call with the dialect's answer; anything else (order outcomes, chain
+    /// shapes) is returned for the operation to apply.
     pub async fn gate(
         &mut self,
         common_name: Option<&str>,
     ) -> Result<Option<Fired>, Failure<V::Error>> {
+        self.gated = Some(common_name.map(str::to_string));
+        let fired = self.ask(FaultPhase::Before).await;
+        match fired {
+            Some(f) => instead::<V>(f),
+            None => Ok(None),
+        }
+    }
+
+    /// The fault gate after the act: `response` is the operation's success answer, built after
+    /// it changed the order book. An `after` rule may lose it (5xx, malformed, dropped) or
+    /// delay it; otherwise it goes out as built.
+    pub async fn after(&mut self, response: Response) -> Outcome<V> {
+        if self.gated.is_none() {
+            return Ok(response);
+        }
+        match self.ask(FaultPhase::After).await {
+            Some(f) => instead::<V>(f).map(|_| response),
+            None => Ok(response),
+        }
+    }
+
+    /// Asks the rules of `phase` about this request (delays served, drops never return).
+    async fn ask(&mut self, phase: FaultPhase) -> Option<Fired> {
+        let common_name = self.gated.clone().flatten();
         let facts = Facts {
             dialect: V::DIALECT,
             operation: self.meta.operation,
             account: Some(&self.account.id),
-            common_name,
+            common_name: common_name.as_deref(),
+            phase,
         };
-        let Some(fired) = gate(&self.app, facts, self.kill.as_ref(), &mut self.meta).await else {
-            return Ok(None);
-        };
-        match &fired.action {
-            FaultAction::VendorError {
-                code,
-                message,
-                status,
-            } => Err(Failure::Vendor(V::vendor_error(
-                code.as_deref(),
-                message.as_deref(),
-                *status,
-            ))),
-            FaultAction::RateLimit { retry_after } => {
-                Err(Failure::RateLimited(V::rate_limited(), *retry_after))
-            }
-            FaultAction::ServerError { status } => {
-                let status = status
-                    .and_then(|s| StatusCode::from_u16(s).ok())
-                    .filter(StatusCode::is_server_error)
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                Err(Failure::Vendor(V::server_error(status)))
-            }
-            FaultAction::Malformed => Err(Failure::Malformed),
-            _ => Ok(Some(fired)),
-        }
+        gate(&self.app, facts, self.kill.as_ref(), &mut self.meta).await
     }
 
     /// Applies a reject or cancel fault that fired on a poll: the order ends CA-side now.
@@ -160,7 +167,36 @@ impl<V: Vendor> Call<V> {
     }
 }
 
-/// Runs operation `O` of dialect `V` for one request: authenticate, parse, apply, render.
+/// The dialect's answer to a fired action that answers instead of the operation (either
+/// phase); actions the operation applies itself come back as `Ok(Some)`.
+fn instead<V: Vendor>(fired: Fired) -> Result<Option<Fired>, Failure<V::Error>> {
+    match &fired.action {
+        FaultAction::VendorError {
+            code,
+            message,
+            status,
+        } => Err(Failure::Vendor(V::vendor_error(
+            code.as_deref(),
+            message.as_deref(),
+            *status,
+        ))),
+        FaultAction::RateLimit { retry_after } => {
+            Err(Failure::RateLimited(V::rate_limited(), *retry_after))
+        }
+        FaultAction::ServerError { status } => {
+            let status = status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .filter(StatusCode::is_server_error)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Err(Failure::Vendor(V::server_error(status)))
+        }
+        FaultAction::Malformed => Err(Failure::Malformed),
+        _ => Ok(Some(fired)),
+    }
+}
+
+/// Runs operation `O` of dialect `V` for one request: authenticate, parse, apply (with the
+/// gate before the act), the gate after the act, render.
 pub async fn run<V: Vendor, O: Operation<V>>(
     app: Arc<App>,
     kill: Option<ConnKill>,
@@ -177,9 +213,13 @@ pub async fn run<V: Vendor, O: Operation<V>>(
         account,
         meta,
         kill,
+        gated: None,
     };
     let outcome = match O::parse(&mut call) {
-        Ok(op) => op.apply(&mut call).await,
+        Ok(op) => match op.apply(&mut call).await {
+            Ok(response) => call.after(response).await,
+            failed => failed,
+        },
         Err(e) => Err(Failure::Vendor(e)),
     };
     answer::<V>(&call.app, &call.req, call.meta, O::SUCCESS, outcome)

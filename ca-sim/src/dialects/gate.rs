@@ -1,6 +1,7 @@
-//! The fault gate every dialect request passes ([`gate`]): delays are served and dropped
-//! connections closed here; every other fired action goes back to the dialect contract, which
-//! renders it in the vendor's shape or hands it to the operation (order outcomes, chains).
+//! The fault gate every dialect request passes, once before the operation acts and once after
+//! ([`gate`], asked with the phase in `Facts`): delays are served and dropped connections
+//! closed here; every other fired action goes back to the dialect contract, which renders it in
+//! the vendor's shape or hands it to the operation (order outcomes, chains).
 
 use crate::app::App;
 use crate::domain::FaultAction;
@@ -13,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct ConnKill(pub CancellationToken);
 
-/// Runs the fault rules for a request. Delays are served here (then `None`); a dropped
-/// connection never returns. Anything else is returned for the dialect to render.
+/// Runs the fault rules of one phase for a request. Delays are served here (then `None`); a
+/// dropped connection never returns. Anything else is returned for the dialect to render.
 pub async fn gate(
     app: &App,
     facts: Facts<'_>,
@@ -23,6 +24,7 @@ pub async fn gate(
 ) -> Option<Fired> {
     let fired = app.faults.evaluate(facts)?;
     meta.fault = Some(fired.rule.clone());
+    meta.fault_phase = Some(fired.phase);
     match &fired.action {
         FaultAction::Delay { ms } => {
             tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;

@@ -1,5 +1,5 @@
-//! What a fired fault rule does ([`FaultAction`]) and the operation names rules and the
-//! request history use ([`op`]). Orders keep the action that stuck to them at creation, so
+//! What a fired fault rule does ([`FaultAction`]), when it strikes ([`FaultPhase`]) and the
+//! operation names rules and the request history use ([`op`]). Orders keep the action that stuck to them at creation, so
 //! these are domain types; the rule engine lives in `crate::faults`.
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,26 @@ pub mod op {
     /// `GET /api/v1/orders?clientOrderId=` (GlobalSign's lookup is `GetOrderByOrderID`, a poll).
     pub const LOOKUP: &str = "lookup";
     pub const OTHER: &str = "other";
+}
+
+/// When a rule strikes: `before` the operation acts (the CA did nothing; today's faults), or
+/// `after` it acted (the order exists, the cancel or approve took effect) and only the answer
+/// is lost. The second is the ambiguous failure a client must resolve by a lookup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultPhase {
+    #[default]
+    Before,
+    After,
+}
+
+impl FaultPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Before => "before",
+            Self::After => "after",
+        }
+    }
 }
 
 /// What a fired rule does.
@@ -83,6 +103,34 @@ impl FaultAction {
                 matches!(operation, op::ORDER | op::POLL | op::DOWNLOAD)
             }
             _ => true,
+        }
+    }
+
+    /// Whether the action can strike `after` the act: only the ways an answer gets lost (a
+    /// 5xx, a closed connection, a truncated body, an answer later than the client waits).
+    /// The others describe what the CA decides, which it decides before acting.
+    pub fn loses_answer(&self) -> bool {
+        matches!(
+            self,
+            Self::ServerError { .. } | Self::Drop | Self::Malformed | Self::Delay { .. }
+        )
+    }
+
+    /// The `kind` name, as written in rules.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::VendorError { .. } => "vendor_error",
+            Self::RateLimit { .. } => "rate_limit",
+            Self::ServerError { .. } => "server_error",
+            Self::Delay { .. } => "delay",
+            Self::Drop => "drop",
+            Self::Reject { .. } => "reject",
+            Self::Cancel { .. } => "cancel",
+            Self::Malformed => "malformed",
+            Self::ChainWrongOrder => "chain_wrong_order",
+            Self::ChainMissingIntermediate => "chain_missing_intermediate",
+            Self::ChainCrlf => "chain_crlf",
+            Self::WrongKey => "wrong_key",
         }
     }
 

@@ -7,7 +7,8 @@
 //! - [`order`]: [`Order`], [`OrderStatus`], [`IssuedCert`], its timeline ([`Event`]) and
 //!   [`NewOrder`], what a dialect asks the order book for.
 //! - [`timing`]: [`TimingProfile`], when an order becomes issuable.
-//! - [`fault`]: [`FaultAction`], what a fired rule does, and the operation names ([`op`]).
+//! - [`fault`]: [`FaultAction`], what a fired rule does, [`FaultPhase`], when it strikes, and
+//!   the operation names ([`op`]).
 //! - [`rate`]: [`RateWindow`] and the [`RateLimiter`] over them.
 //! - [`rng`]: [`SplitMix64`], the seeded generator behind every outcome-shaping choice.
 
@@ -21,7 +22,7 @@ pub mod timing;
 
 pub use account::{Account, Organization, DEFAULT_PROFILE};
 pub use dialect::Dialect;
-pub use fault::{op, FaultAction};
+pub use fault::{op, FaultAction, FaultPhase};
 pub use order::{
     Event, IssuedCert, NewOrder, Order, OrderStatus, RevokeRequest, MAX_VALIDITY_DAYS,
 };

@@ -5,8 +5,12 @@
 //! generator seeded by `--seed` and the rule's position, so the same seed and the same request
 //! sequence give the same outcomes. The first rule that fires wins. What each action does is
 //! rendered by the dialect (its own error shape); see [`FaultAction`].
+//!
+//! Each rule strikes in one [`FaultPhase`]: `before` the operation acts (the default), or
+//! `after` it acted, when only the answer is lost. The dialect contract asks once per phase
+//! ([`Facts::phase`]); a rule counts only the requests of its own phase.
 
-use crate::domain::fault::{op, FaultAction};
+use crate::domain::fault::{op, FaultAction, FaultPhase};
 use crate::domain::rng::SplitMix64;
 use crate::domain::Dialect;
 use serde::{Deserialize, Serialize};
@@ -40,6 +44,9 @@ pub struct FaultRule {
     /// Stop after firing this many times.
     #[serde(default)]
     pub times: Option<u64>,
+    /// `before` (default) the operation acts, or `after` it acted (the answer is lost).
+    #[serde(default)]
+    pub phase: FaultPhase,
     pub action: FaultAction,
 }
 
@@ -72,6 +79,13 @@ impl FaultRule {
                 ));
             }
         }
+        if self.phase == FaultPhase::After && !self.action.loses_answer() {
+            return Err(format!(
+                "fault {name}: phase \"after\" takes server_error, drop, malformed or delay (the \
+                 CA acted and the answer is lost); {} only strikes before the act",
+                self.action.kind()
+            ));
+        }
         Ok(())
     }
 }
@@ -83,6 +97,8 @@ pub struct Facts<'a> {
     pub operation: &'a str,
     pub account: Option<&'a str>,
     pub common_name: Option<&'a str>,
+    /// Which rules are asked: those of this phase only.
+    pub phase: FaultPhase,
 }
 
 /// A rule that fired.
@@ -90,6 +106,7 @@ pub struct Facts<'a> {
 pub struct Fired {
     pub rule: String,
     pub action: FaultAction,
+    pub phase: FaultPhase,
 }
 
 #[derive(Debug)]
@@ -174,7 +191,8 @@ impl Faults {
         let mut winner = None;
         for (i, s) in rules.iter_mut().enumerate() {
             let r = &s.rule;
-            if r.dialect.is_some_and(|d| d != facts.dialect)
+            if r.phase != facts.phase
+                || r.dialect.is_some_and(|d| d != facts.dialect)
                 || r.operation.as_deref().is_some_and(|o| o != facts.operation)
                 || !r.action.applies_to(facts.operation)
                 || r.account
@@ -202,6 +220,7 @@ impl Faults {
                 winner = Some(Fired {
                     rule: r.name.clone().unwrap_or_else(|| format!("rule-{i}")),
                     action: r.action.clone(),
+                    phase: r.phase,
                 });
             }
         }
@@ -211,17 +230,23 @@ impl Faults {
 
 /// `*` matches any run of characters; case-insensitive.
 pub fn glob(pattern: &str, text: &str) -> bool {
+    wildcard_match(pattern, text, '*')
+}
+
+/// `any` matches any run of characters (`*` for rule globs, `%` for DigiCert's LIKE
+/// filters), every other character itself; case-insensitive.
+pub fn wildcard_match(pattern: &str, text: &str, any: char) -> bool {
     let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
     let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == any {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -230,7 +255,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == any)
 }
 
 #[cfg(test)]
@@ -243,6 +268,7 @@ mod tests {
             operation: op,
             account: Some("a"),
             common_name: Some("www.example.com"),
+            phase: FaultPhase::Before,
         }
     }
 
@@ -258,6 +284,7 @@ mod tests {
             every,
             probability: p,
             times: None,
+            phase: FaultPhase::Before,
             action: FaultAction::Drop,
         };
         let f = Faults::new(1, vec![rule(Some(2), None, None)]);
@@ -282,10 +309,48 @@ mod tests {
     }
 
     #[test]
+    fn phases_count_apart() {
+        let rule = |phase: &str| -> FaultRule {
+            serde_json::from_value(serde_json::json!({
+                "operation": "order", "phase": phase, "nth": 1, "action": {"kind": "drop"}
+            }))
+            .unwrap()
+        };
+        let f = Faults::new(1, vec![rule("after")]);
+        // A before-phase request neither fires nor counts against an after-phase rule.
+        assert!(f.evaluate(facts("order")).is_none());
+        let after = Facts {
+            phase: FaultPhase::After,
+            ..facts("order")
+        };
+        let fired = f.evaluate(after).unwrap();
+        assert_eq!(fired.phase, FaultPhase::After);
+        assert_eq!(f.list()[0].matched, 1);
+        // The default is before; an after-phase rule must lose the answer.
+        let plain: FaultRule = serde_json::from_value(serde_json::json!({
+            "action": {"kind": "drop"}
+        }))
+        .unwrap();
+        assert_eq!(plain.phase, FaultPhase::Before);
+        let bad: FaultRule = serde_json::from_value(serde_json::json!({
+            "phase": "after", "action": {"kind": "reject"}
+        }))
+        .unwrap();
+        assert!(bad.validate().unwrap_err().contains("after"));
+        assert!(serde_json::from_value::<FaultRule>(serde_json::json!({
+            "phase": "During", "action": {"kind": "drop"}
+        }))
+        .is_err());
+    }
+
+    #[test]
     fn globs() {
         assert!(glob("*.example.com", "www.example.com"));
         assert!(glob("fail-*", "FAIL-1.test"));
         assert!(!glob("*.example.com", "example.org"));
         assert!(glob("*", ""));
+        // DigiCert's LIKE filters: `%` is the wildcard, a wildcard name's `*` is literal.
+        assert!(wildcard_match("%.example.com", "*.example.com", '%'));
+        assert!(!wildcard_match("*.example.com", "www.example.com", '%'));
     }
 }

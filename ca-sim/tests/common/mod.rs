@@ -3,6 +3,8 @@
 //! with the server: every dialect test speaks raw JSON or XML written from the vendor shapes.
 #![allow(dead_code)]
 
+pub mod digicert;
+
 use ca_sim::config::Config;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
@@ -97,6 +99,26 @@ impl Sim {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The orders `/admin/orders` shows for `common_name`, oldest first.
+    pub async fn orders_for(&self, common_name: &str) -> Vec<serde_json::Value> {
+        let all = self.admin_get("orders").await;
+        all["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["common_name"] == common_name)
+            .cloned()
+            .collect()
+    }
+
+    /// The request history's entries for `dialect` and `operation`, oldest first.
+    pub async fn history(&self, dialect: &str, operation: &str) -> Vec<serde_json::Value> {
+        let h = self
+            .admin_get(&format!("requests?dialect={dialect}&operation={operation}"))
+            .await;
+        h["requests"].as_array().unwrap().clone()
     }
 
     pub async fn set_faults(&self, rules: serde_json::Value) {

@@ -7,12 +7,15 @@
 //!
 //! This file is the dialect's side of the contract ([`DigiCert`]: auth, error shape, fault
 //! answers) plus what its resources share (ids, lookups, JSON renderings). The operations, by
-//! resource: [`orders`] (create, get, cancel), [`certificates`] (revoke, download, chain),
-//! [`requests`] (approve or reject a request), [`window`] (`status-changes`), [`account`]
-//! (user, organizations).
+//! resource: [`orders`] (create, get, cancel), [`list`] (the order list, paged),
+//! [`certificates`] (revoke, download, chain), [`requests`] (approve or reject a request),
+//! [`window`] (`status-changes`), [`account`] (user, organizations); [`dates`] reads the date
+//! filters of `list` and `window`.
 
 pub mod account;
 pub mod certificates;
+pub mod dates;
+pub mod list;
 pub mod orders;
 pub mod requests;
 pub mod window;
@@ -55,6 +58,7 @@ pub const PRODUCTS: &[(&str, &str, &str)] = &[
 pub struct DigiCert;
 
 /// A DigiCert error: `{"errors":[{"code","message"}]}` with its status.
+#[derive(Debug)]
 pub struct DcError {
     status: StatusCode,
     code: String,

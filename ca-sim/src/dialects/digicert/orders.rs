@@ -87,6 +87,19 @@ impl Operation<DigiCert> for Create {
                 .into());
             }
         }
+        // `disable_ct` opts the certificate out of Certificate Transparency logging; kept on the
+        // order (`extra.disable_ct`, shown by `/admin/orders` and `GET order/certificate/{id}`).
+        let disable_ct = match &body["disable_ct"] {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            _ => {
+                return Err(DcError::bad_request(
+                    "bad_request_format",
+                    "disable_ct must be a boolean.",
+                )
+                .into())
+            }
+        };
         let days = validity_days(&body, call.app.clock.now())?;
         let profile = call
             .account
@@ -125,6 +138,7 @@ impl Operation<DigiCert> for Create {
                 "payment_method": body["payment_method"].as_str().unwrap_or("balance"),
                 "dcv_method": body["dcv_method"].as_str().unwrap_or("email"),
                 "skip_approval": skip_approval,
+                "disable_ct": disable_ct,
                 "comments": body["comments"].clone(),
                 "organization_units": cert["organization_units"].clone(),
             }),
@@ -315,7 +329,7 @@ fn order_json(app: &App, o: &Order, include_caa: bool) -> Value {
         "product_name_id": o.product,
         "dcv_method": o.extra["dcv_method"].as_str().unwrap_or("email"),
         "custom_fields": [],
-        "disable_ct": false,
+        "disable_ct": o.extra["disable_ct"].as_bool().unwrap_or(false),
         "allow_duplicates": false,
     });
     if o.status.is_open() && include_caa {

@@ -1,0 +1,150 @@
+//! A DigiCert CertCentral client written from DigiCert's documented shapes (raw JSON,
+//! `X-DC-DEVKEY`), shared by the DigiCert test files, and DigiCert's date-time forms.
+
+use super::{csr, eventually, Sim};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const KEY: &str = "sim-dc-key";
+
+pub struct Dc<'a> {
+    pub sim: &'a Sim,
+    pub key: String,
+}
+
+impl<'a> Dc<'a> {
+    pub fn new(sim: &'a Sim) -> Self {
+        Self {
+            sim,
+            key: KEY.into(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/services/v2/{path}", self.sim.url)
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut r = self
+            .sim
+            .client
+            .request(method, self.url(path))
+            .header("X-DC-DEVKEY", &self.key)
+            .header("Content-Type", "application/json");
+        if let Some(b) = body {
+            r = r.body(b.to_string());
+        }
+        let resp = r.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    }
+
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, t) = self.send(method, path, body).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::Null))
+    }
+
+    pub async fn order(
+        &self,
+        product: &str,
+        cn: &str,
+        org: u64,
+        skip_approval: bool,
+    ) -> (StatusCode, Value, shared::crypto::PrivateKey) {
+        let (key, csr) = csr(cn, &[cn]);
+        let (s, v) = self
+            .json(
+                reqwest::Method::POST,
+                &format!("order/certificate/{product}"),
+                Some(order_body(cn, &csr, org, skip_approval)),
+            )
+            .await;
+        (s, v, key)
+    }
+
+    /// The request as `reqwest` would send it (for answers that never come).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.sim
+            .client
+            .request(method, self.url(path))
+            .header("X-DC-DEVKEY", &self.key)
+            .header("Content-Type", "application/json")
+    }
+
+    pub async fn poll_until(&self, id: u64, status: &str) -> Value {
+        eventually(status, || async {
+            let (s, v) = self
+                .json(
+                    reqwest::Method::GET,
+                    &format!("order/certificate/{id}"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            (v["status"] == status).then_some(v)
+        })
+        .await
+    }
+}
+
+pub fn error_code(v: &Value) -> String {
+    v["errors"][0]["code"].as_str().unwrap_or("").to_string()
+}
+
+/// A DigiCert date-time (`yyyy-MM-dd HH:mm:ss`) in MDT (UTC-6), DigiCert's documented zone.
+pub fn mdt(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix - 6 * 3600).unwrap();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// ISO 8601 UTC (`2026-01-02T03:04:05Z`).
+pub fn iso_utc(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// An order body as CertCentral documents it (plus a field clients send that must be ignored).
+pub fn order_body(cn: &str, csr: &str, org: u64, skip_approval: bool) -> Value {
+    json!({
+        "certificate": {"common_name": cn, "dns_names": [format!("www.{cn}")], "csr": csr,
+                         "signature_hash": "sha256", "server_platform": {"id": 45}},
+        "organization": {"id": org},
+        "order_validity": {"years": 1},
+        "payment_method": "balance",
+        "skip_approval": skip_approval,
+        "api_key": "clients sometimes send this; it must be ignored",
+    })
+}
+
+/// The body of a PEM block, whitespace removed (to compare CSRs across armorings).
+pub fn pem_body(pem: &str) -> String {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect()
+}
