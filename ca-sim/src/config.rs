@@ -326,6 +326,35 @@ mod tests {
     }
 
     #[test]
+    fn file_rules_take_a_phase_and_pages_a_cap() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            digicert_page_limit = 50
+
+            [[faults]]
+            name = "lost-orders"
+            operation = "order"
+            phase = "after"
+            probability = 0.2
+            action = { kind = "server_error", status = 502 }
+
+            [[faults]]
+            operation = "poll"
+            action = { kind = "drop" }
+            "#,
+        )
+        .unwrap();
+        let mut config = Config::new("unused");
+        config.apply_file(file);
+        assert_eq!(config.digicert_page_limit, 50);
+        assert_eq!(config.faults[0].phase, crate::domain::FaultPhase::After);
+        assert_eq!(config.faults[1].phase, crate::domain::FaultPhase::Before);
+        config.validate().unwrap();
+        config.digicert_page_limit = 0;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
     fn bad_time_scale_fails_fast() {
         let cli = Cli::try_parse_from(["ca-sim", "--time-scale", "0"]).unwrap();
         assert!(cli.config().is_err());

@@ -46,6 +46,11 @@ fn modify(id: &str, operation: &str) -> String {
 }
 
 async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
+    try_call(sim, service, body).await.unwrap()
+}
+
+/// [`call`] for answers that may never come (a dropped connection is an `Err`).
+async fn try_call(sim: &Sim, service: &str, body: String) -> reqwest::Result<(u16, String)> {
     let r = sim
         .client
         .post(format!("{}/kb/ws/v1/{service}", sim.url))
@@ -53,9 +58,8 @@ async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
         .header("SOAPAction", "\"\"")
         .body(body)
         .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+        .await?;
+    Ok((r.status().as_u16(), r.text().await?))
 }
 
 /// Minimal DOM via roxmltree-like walking with quick-xml events: we use a tiny recursive
@@ -735,5 +739,112 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
     );
     let (_, b) = call(&sim, "GASService", get_order(&next)).await;
     assert_eq!(tag(&b, "DomainName").as_deref(), Some("after.example.com"));
+    sim.stop().await;
+}
+
+/// Faults after the act: GlobalSign creates or cancels, then the answer is lost. The client's
+/// own OrderID finds the order; a second submit with it is `-105`; the admin view shows one.
+#[tokio::test]
+async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
+    // Orders stay open (an hour of simulated time) so that they can be cancelled.
+    let sim = Sim::start(|c| {
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:1h".into());
+        }
+    })
+    .await;
+    sim.set_faults(json!([
+        {"name": "lost-create", "dialect": "globalsign", "operation": "order",
+         "common_name": "lost.gs.test", "phase": "after",
+         "action": {"kind": "server_error", "status": 504}},
+        {"name": "lost-poll", "operation": "poll", "common_name": "lost.gs.test", "nth": 1,
+         "phase": "after", "action": {"kind": "server_error"}},
+        {"name": "garbled-create", "operation": "order", "common_name": "garbled.gs.test",
+         "phase": "after", "action": {"kind": "malformed"}},
+        {"name": "refused-create", "operation": "order", "common_name": "before.gs.test",
+         "action": {"kind": "server_error"}},
+        {"name": "dropped-cancel", "operation": "cancel", "common_name": "cancel.gs.test",
+         "phase": "after", "action": {"kind": "drop"}}
+    ]))
+    .await;
+
+    // server_error after OVOrder: a 504 SOAP Fault, yet the order exists under our OrderID.
+    let (_, csr1) = csr("lost.gs.test", &[]);
+    let doc = vault_order(
+        false,
+        &csr1,
+        "OrderID",
+        "KV-LOST-1",
+        None,
+        &["lost.gs.test"],
+    );
+    let (s, b) = call(&sim, "ServerSSLService", doc.clone()).await;
+    assert_eq!(s, 504, "{b}");
+    assert!(b.contains("Fault"), "{b}");
+    let orders = sim.orders_for("lost.gs.test").await;
+    assert_eq!(
+        orders.len(),
+        1,
+        "exactly one order although the client got a 5xx"
+    );
+    assert_eq!(orders[0]["id"], "KV-LOST-1");
+    // A second submit with the same OrderID: -105, still one order.
+    let (_, b) = call(&sim, "ServerSSLService", doc).await;
+    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
+    assert_eq!(sim.orders_for("lost.gs.test").await.len(), 1);
+    // GetOrderByOrderID finds it; its first answer is lost too (a read), the next arrives.
+    let (s, _) = call(&sim, "GASService", get_order("KV-LOST-1")).await;
+    assert_eq!(s, 500);
+    let (_, b) = call(&sim, "GASService", get_order("KV-LOST-1")).await;
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("2"), "{b}");
+    let entry = sim.history("globalsign", "order").await.remove(0);
+    assert_eq!(entry["fault_phase"], "after", "{entry}");
+    assert_eq!(entry["order_id"], "KV-LOST-1", "{entry}");
+
+    // malformed after OVOrder: 200 with a truncated envelope; the order exists.
+    let (_, csr2) = csr("garbled.gs.test", &[]);
+    let (s, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr2, "OrderID", "KV-GARBLED", None, &[]),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        !b.contains("</soap:Envelope>") && tag(&b, "OrderID").is_none(),
+        "{b}"
+    );
+    assert_eq!(sim.orders_for("garbled.gs.test").await.len(), 1);
+
+    // The default phase is before: refused before the act, no order.
+    let (_, csr3) = csr("before.gs.test", &[]);
+    let (s, _) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr3, "OrderID", "KV-BEFORE", None, &[]),
+    )
+    .await;
+    assert_eq!(s, 500);
+    assert!(sim.orders_for("before.gs.test").await.is_empty());
+
+    // drop after ModifyOrder CANCEL: no answer, the order is cancelled (status 3).
+    let (_, csr4) = csr("cancel.gs.test", &[]);
+    let (_, b) = call(
+        &sim,
+        "ServerSSLService",
+        vault_order(false, &csr4, "OrderID", "KV-CANCEL", None, &[]),
+    )
+    .await;
+    assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
+    let dropped = try_call(&sim, "ServerSSLService", modify("KV-CANCEL", "CANCEL")).await;
+    assert!(
+        dropped.is_err(),
+        "the connection must close without an answer"
+    );
+    let orders = sim.orders_for("cancel.gs.test").await;
+    assert_eq!(orders[0]["status"], "canceled", "{:#}", orders[0]);
+    let (_, b) = call(&sim, "GASService", get_order("KV-CANCEL")).await;
+    assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("3"), "{b}");
     sim.stop().await;
 }

@@ -15,6 +15,18 @@ struct Ws<'a> {
 
 impl Ws<'_> {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let r = self.send(method, path, body).await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A signed request as sent (a dropped connection is an `Err`).
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Result<reqwest::Response> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let ts = (time::OffsetDateTime::now_utc().unix_timestamp() + self.skew).to_string();
         let body_hash = hex::encode(digest::digest(&digest::SHA256, body.as_bytes()));
@@ -30,8 +42,7 @@ impl Ws<'_> {
             )
             .as_bytes(),
         ));
-        let r = self
-            .sim
+        self.sim
             .client
             .request(method, format!("{}{path}", self.sim.url))
             .header("X-WoSign-AccountId", self.account)
@@ -41,9 +52,6 @@ impl Ws<'_> {
             .body(body)
             .send()
             .await
-            .unwrap();
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
     }
 }
 
@@ -391,5 +399,129 @@ async fn client_order_id_finds_orders() {
     assert_eq!(v["code"], 9999, "{v}");
     let (_, v) = w.call(reqwest::Method::GET, &path, None).await;
     assert_eq!(v["code"], 0, "{v}");
+    sim.stop().await;
+}
+
+/// Faults after the act: WoSign creates or cancels, then the answer is lost. The client's
+/// `clientOrderId` finds the order; the admin view shows it once.
+#[tokio::test]
+async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
+    // Orders stay open (an hour of simulated time) so that they can be cancelled.
+    let sim = Sim::start(|c| {
+        for a in &mut c.accounts {
+            a.profile = Some("fixed:1h".into());
+        }
+    })
+    .await;
+    let w = ws(&sim);
+    sim.set_faults(json!([
+        {"name": "lost-create", "dialect": "wosign", "operation": "order",
+         "common_name": "lost.ws.test", "phase": "after",
+         "action": {"kind": "server_error", "status": 502}},
+        {"name": "garbled-create", "operation": "order", "common_name": "garbled.ws.test",
+         "phase": "after", "action": {"kind": "malformed"}},
+        {"name": "refused-create", "operation": "order", "common_name": "before.ws.test",
+         "action": {"kind": "server_error"}},
+        {"name": "dropped-cancel", "operation": "cancel", "common_name": "cancel.ws.test",
+         "phase": "after", "action": {"kind": "drop"}}
+    ]))
+    .await;
+    let order = |cn: &str, client_id: &str| {
+        let mut body = order_body(cn, &csr(cn, &[]).1);
+        body["clientOrderId"] = json!(client_id);
+        body
+    };
+
+    // server_error after create: a 502, yet the order exists, once, under our clientOrderId.
+    let r = w
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order("lost.ws.test", "op-lost")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let orders = sim.orders_for("lost.ws.test").await;
+    assert_eq!(
+        orders.len(),
+        1,
+        "exactly one order although the client got a 5xx"
+    );
+    let (_, v) = w
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/orders?clientOrderId=op-lost",
+            None,
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+    let found = v["data"]["orders"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["orderNo"], orders[0]["id"]);
+    let entry = sim.history("wosign", "order").await.remove(0);
+    assert_eq!(entry["fault_phase"], "after", "{entry}");
+
+    // malformed after create: 200 with a truncated body; the order exists.
+    let r = w
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order("garbled.ws.test", "op-garbled")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+    assert_eq!(sim.orders_for("garbled.ws.test").await.len(), 1);
+
+    // The default phase is before: refused before the act, no order.
+    let r = w
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order("before.ws.test", "op-before")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert!(sim.orders_for("before.ws.test").await.is_empty());
+    let (_, v) = w
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/orders?clientOrderId=op-before",
+            None,
+        )
+        .await;
+    assert_eq!(v["data"]["orders"], json!([]), "{v}");
+
+    // drop after cancel: no answer, the order is cancelled.
+    let (_, v) = w
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/orders",
+            Some(order("cancel.ws.test", "op-cancel")),
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+    let no = v["data"]["orderNo"].as_str().unwrap().to_string();
+    let dropped = w
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{no}/cancel"),
+            Some(json!({"reason": "lost"})),
+        )
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the connection must close without an answer"
+    );
+    let orders = sim.orders_for("cancel.ws.test").await;
+    assert_eq!(orders[0]["status"], "canceled", "{:#}", orders[0]);
+    let (_, v) = w
+        .call(reqwest::Method::GET, &format!("/api/v1/orders/{no}"), None)
+        .await;
+    assert_eq!(v["data"]["status"], "CANCELLED", "{v}");
     sim.stop().await;
 }
