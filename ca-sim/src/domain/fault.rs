@@ -13,8 +13,9 @@ pub mod op {
     pub const REVOKE: &str = "revoke";
     pub const APPROVE: &str = "approve";
     pub const USER: &str = "user";
-    /// Finding orders after the fact: DigiCert `status-changes`, WoSign
-    /// `GET /api/v1/orders?clientOrderId=` (GlobalSign's lookup is `GetOrderByOrderID`, a poll).
+    /// Finding orders after the fact: DigiCert's order list (`GET order/certificate`) and
+    /// `status-changes`, WoSign `GET /api/v1/orders?clientOrderId=` (GlobalSign's lookup is
+    /// `GetOrderByOrderID`, a poll).
     pub const LOOKUP: &str = "lookup";
     pub const OTHER: &str = "other";
 }

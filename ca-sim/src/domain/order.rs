@@ -62,9 +62,8 @@ pub struct Event {
     pub event: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub detail: Option<String>,
-    /// Real (wall-clock) unix milliseconds of the event, so lookups by time window also work
-    /// for clients that compute the window from their own clock while `--time-scale` or
-    /// `/admin/clock` moves simulated time away from it.
+    /// Real (wall-clock) unix milliseconds of the event, for measurements (e.g. real latency
+    /// under `--time-scale`). Lookups never read it: the CA's dates are `at_ms`, its own clock.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub wall_ms: Option<i64>,
 }
