@@ -3,7 +3,7 @@
 
 use super::position::{line_of, nth_index};
 use super::scenario::Case;
-use super::step::{AdvanceClock, Import, List, ListOf, Request, Step};
+use super::step::{AdvanceClock, Import, List, ListOf, Request, SetFaults, Step};
 use crate::error::Error;
 use std::path::Path;
 
@@ -65,6 +65,14 @@ pub(super) fn validate(case: &Case, text: &str, file: &Path) -> Result<(), Error
                     line,
                     format!("field `method`: invalid method '{method}'"),
                 ))
+            }
+            // The rules ca-sim would refuse (e.g. `phase = "after"` with a `reject`), caught
+            // here with the step's line, as `[[setup.faults]]` are below.
+            Step::SetFaults(SetFaults { rules, .. }) => {
+                for rule in rules {
+                    rule.validate()
+                        .map_err(|e| bad(line, format!("field `rules`: {e}")))?;
+                }
             }
             _ => {}
         }
