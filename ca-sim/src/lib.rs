@@ -36,6 +36,8 @@ pub mod dialects;
 pub mod domain;
 pub mod error;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod history;
 pub mod metrics;
 pub mod orders;

@@ -8,12 +8,16 @@
 //! - [`duration`]: the one duration grammar of every flag and scenario file.
 //! - [`server`]: the one TLS accept loop (HTTP/1.1 and HTTP/2, graceful shutdown).
 //! - [`prometheus`]: labelled latency histograms in Prometheus text format.
+//! - `fuzzing` (hidden): the bodies of the fuzz targets in `fuzz/`, shared with the corpus
+//!   replay tests.
 
 pub mod b64;
 pub mod clock;
 pub mod crypto;
 pub mod devtls;
 pub mod duration;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod models;
 pub mod prometheus;
 pub mod server;
