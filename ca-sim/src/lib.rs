@@ -5,7 +5,8 @@
 //! Where things happen, each in one place:
 //! - **a request is routed** in [`routes`] (the one route table; GlobalSign's SOAP operation
 //!   is then chosen from the body by `dialects::globalsign::dispatch`), and runs through the
-//!   dialect contract in `dialects::contract` (authenticate, parse, fault gate, apply, render);
+//!   dialect contract in `dialects::contract` (authenticate, parse, fault gate, apply, fault
+//!   gate after the act, render);
 //! - **an order's status changes** in [`orders`] (`OrderBook`: every change goes through it
 //!   and is written to the store before it is visible);
 //! - **bytes hit disk** in [`store`] (`store::sqlite` for the database, `store::files` for the

@@ -1,6 +1,6 @@
 //! The vendor dialects, all on one contract ([`contract`]): each authenticates the caller,
-//! parses the request, passes the fault gate ([`gate`]), acts on the order book and answers
-//! in its vendor's shape. What they share beside the contract: chain shaping ([`chain`]),
+//! parses the request, passes the fault gate ([`gate`]), acts on the order book, passes the
+//! gate again after the act (where an answer can be lost) and answers in its vendor's shape. What they share beside the contract: chain shaping ([`chain`]),
 //! CSR reading ([`csr`]) and the SOAP element tree ([`xml`]). Their routes are in
 //! `crate::routes`.
 //!
