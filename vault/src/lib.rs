@@ -99,9 +99,21 @@ pub async fn serve(
         ))
     })?;
 
+    // First of all: one vault process per data dir (see `store::lock`).
+    let data_dir_lock =
+        store::lock::DataDirLock::acquire(&config.data_dir).map_err(Error::Config)?;
+
     let sealer = store::seal::Sealer::load(&config.data_dir, config.master_key.as_deref())?;
     let sqlite = store::SqliteStore::open(&config.data_dir, sealer)?;
     let db = store::Db(Arc::new(sqlite));
+    // Leases found now belong to a process that died holding them (we hold the data dir).
+    let orphaned_leases = db.run(|s| s.clear_leases()).await?;
+    if orphaned_leases > 0 {
+        tracing::info!(
+            leases = orphaned_leases,
+            "released the leases of a previous process"
+        );
+    }
 
     let byo = match (&config.tls_cert, &config.tls_key) {
         (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
@@ -136,6 +148,8 @@ pub async fn serve(
         issuance::Settings {
             poll_interval: config.provider_poll_interval,
             deadline: config.provider_deadline,
+            // Longer than a CA call with room to spare; renewed every third of it.
+            lease: config.provider_timeout * 2 + std::time::Duration::from_secs(10),
         },
         tracker.clone(),
     );
@@ -195,7 +209,7 @@ pub async fn serve(
 
     // One connection, one clone of the service; vault never closes a connection on purpose,
     // so the per-connection kill token goes unused.
-    let done = shared::server::spawn_accept_loop(
+    let accept = shared::server::spawn_accept_loop(
         "vault",
         listener,
         TlsAcceptor::from(tls.server_config.clone()),
@@ -203,6 +217,11 @@ pub async fn serve(
         tracker,
         shutdown,
     );
+    // The data dir stays locked until everything has stopped.
+    let done = tokio::spawn(async move {
+        let _ = accept.await;
+        drop(data_dir_lock);
+    });
 
     app.ready.store(true, Ordering::Release);
     Ok(Handle {

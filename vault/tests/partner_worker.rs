@@ -121,8 +121,9 @@ async fn a_lost_submit_answer_leads_to_a_lookup_not_a_second_order() {
     let ca = ScriptedCa::scripted();
     {
         let mut s = ca.script();
-        s.submits.push_back(Err(ProviderError::NoAnswer {
+        s.submits.push_back(Err(ProviderError::Ambiguous {
             message: "connection reset".into(),
+            retry_after: None,
         }));
         s.finds.push_back(Ok(Some("o-7".into())));
         s.polls.push_back(issued());
@@ -134,21 +135,25 @@ async fn a_lost_submit_answer_leads_to_a_lookup_not_a_second_order() {
     assert_eq!(ca.calls(), vec!["submit", "find", "poll o-7"]);
 }
 
+/// Issue 13 changed this: a 503 on submit is ambiguous (a gateway's 5xx can follow the act),
+/// so it is looked up like any lost answer; only a lookup that finds nothing resubmits.
 #[tokio::test]
 async fn lookup_that_finds_nothing_submits_again_and_transients_back_off() {
     let ca = ScriptedCa::scripted();
     {
         let mut s = ca.script();
-        s.submits.push_back(Err(ProviderError::NoAnswer {
+        s.submits.push_back(Err(ProviderError::Ambiguous {
             message: "timeout".into(),
+            retry_after: None,
         }));
         s.finds.push_back(Ok(None));
-        s.submits.push_back(Err(ProviderError::Transient {
+        s.submits.push_back(Err(ProviderError::Ambiguous {
             message: "503 maintenance".into(),
             retry_after: None,
         }));
+        s.finds.push_back(Ok(None));
         s.submits.push_back(submitted("o-9"));
-        s.polls.push_back(Err(ProviderError::Transient {
+        s.polls.push_back(Err(ProviderError::Throttled {
             message: "429 request_limit_exceeded".into(),
             retry_after: Some(Duration::from_millis(30)),
         }));
@@ -160,7 +165,7 @@ async fn lookup_that_finds_nothing_submits_again_and_transients_back_off() {
     assert_eq!(op.status, OperationStatus::Completed, "{op:?}");
     assert_eq!(
         ca.calls(),
-        vec!["submit", "find", "submit", "submit", "poll o-9", "poll o-9"]
+        vec!["submit", "find", "submit", "find", "submit", "poll o-9", "poll o-9"]
     );
 }
 
@@ -170,7 +175,7 @@ async fn transient_failures_past_the_deadline_fail_with_the_last_error() {
     {
         let mut s = ca.script();
         for _ in 0..100 {
-            s.submits.push_back(Err(ProviderError::Transient {
+            s.submits.push_back(Err(ProviderError::Ambiguous {
                 message: "502 bad gateway".into(),
                 retry_after: None,
             }));

@@ -2,6 +2,7 @@
 //! soft delete, recover, purge.
 
 use super::names::validate_name;
+use super::operation::forget_operation;
 use super::policy;
 use super::service::Service;
 use crate::error::Result;
@@ -59,7 +60,8 @@ impl Service {
     }
 
     /// Soft delete (spec §4.8): all versions, key and secret become deleted; the pending
-    /// operation is dropped.
+    /// operation is dropped, and a partnered one still in progress is cancelled at the CA
+    /// (a durable intent, see `operation::forget_operation`).
     pub async fn delete(&self, name: &str) -> Result<(CertRecord, VersionRecord)> {
         validate_name(name, "certificate name")?;
         let _guard = self.issuance.locks.lock(&key_of(name)).await;
@@ -70,13 +72,19 @@ impl Service {
             deleted_date: now,
             scheduled_purge_date: now + RECOVERABLE_DAYS * 86_400,
         });
-        let changes = vec![
-            Change::PutCert(cert.clone()),
-            Change::DeleteOperation {
+        let mut changes = vec![Change::PutCert(cert.clone())];
+        let op = self.db.operation(&cert.key).await?;
+        let cancel_at_ca = op.as_ref().is_some_and(|o| o.provider.is_some());
+        changes.push(match &op {
+            Some(op) => forget_operation(op, self.clock.unix_ms()),
+            None => Change::DeleteOperation {
                 key: cert.key.clone(),
             },
-        ];
+        });
         self.db.run(move |s| s.apply(changes)).await?;
+        if cancel_at_ca {
+            self.issuance.wake();
+        }
         info!(cert.name = %cert.name, "certificate soft-deleted");
         Ok((cert, latest))
     }

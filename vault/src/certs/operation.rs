@@ -1,5 +1,7 @@
 //! The pending operation of a name (spec §4.1): the polling read, cancel and delete. The
-//! status itself changes only through `model::OperationRecord::end`.
+//! status itself changes only through `model::OperationRecord::end`. Cancel and delete of a
+//! partnered operation are durable intents the issuance worker carries out at the CA
+//! (`issuance::partner`), even when the order's id is not known yet.
 
 use super::names::validate_name;
 use super::service::Service;
@@ -83,19 +85,35 @@ impl Service {
         Ok((cert, op))
     }
 
-    /// `DELETE …/pending`: vault stops tracking the operation; the pending version stays.
+    /// `DELETE …/pending`: vault stops tracking the operation; the pending version stays. A
+    /// partnered operation still in progress leaves a durable cancel intent behind
+    /// ([`forget_operation`]), so the CA's order is cancelled even if its id is not known yet.
     pub async fn delete_operation(&self, name: &str) -> Result<(CertRecord, OperationRecord)> {
         validate_name(name, "certificate name")?;
         let _guard = self.issuance.locks.lock(&key_of(name)).await;
         let (cert, op) = self.operation(name).await?;
-        let change = Change::DeleteOperation {
-            key: cert.key.clone(),
-        };
+        let change = forget_operation(&op, self.clock.unix_ms());
         self.db.run(move |s| s.apply(vec![change])).await?;
         if op.status == OperationStatus::InProgress {
-            // Vault stops tracking; the CA's order is cancelled where possible.
-            self.issuance.cancel_untracked(op.clone());
+            self.issuance.wake();
         }
         Ok((cert, op))
+    }
+}
+
+/// The change that removes `op` from its name: a partnered operation still in progress is
+/// orphaned (`Change::DetachOperation`: the worker makes sure the CA's order ends cancelled,
+/// then removes the row), anything else deleted.
+pub(crate) fn forget_operation(op: &OperationRecord, now_ms: i64) -> Change {
+    if op.status == OperationStatus::InProgress && op.provider.is_some() {
+        Change::DetachOperation {
+            key: op.key.clone(),
+            now_ms,
+            details: "No longer tracked by the vault; cancelling the order at the CA.".into(),
+        }
+    } else {
+        Change::DeleteOperation {
+            key: op.key.clone(),
+        }
     }
 }

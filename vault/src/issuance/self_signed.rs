@@ -1,13 +1,12 @@
 //! Self-signed issuance (`issuer.name = "Self"`): generate the key (or reuse the one a renewal
 //! stored), build the CSR and the certificate off the async threads, then complete the
-//! version, all under the name lock and only if the operation is still the one worked on.
+//! version through the worker's fenced write (only while it holds the operation's lease).
 
 use super::profile;
 use super::worker::Issuance;
 use crate::model::{Ending, OperationRecord};
 use crate::store::{Change, StoreError};
 use shared::crypto::{self, PrivateKey};
-use shared::models::OperationStatus;
 
 impl Issuance {
     /// Key generation and signing run on the blocking pool, bounded by `crypto_permits`.
@@ -48,52 +47,53 @@ impl Issuance {
         .map_err(|e| format!("issuance task failed: {e}"))?
     }
 
-    /// Records the outcome if the operation is still the one we worked on and still in
-    /// progress. Returns whether it was recorded.
+    /// Records the outcome through the fenced write: only if the operation is still in
+    /// progress and this worker still holds its lease. Returns whether it was recorded.
     pub(super) async fn finish(
         &self,
         op: &OperationRecord,
         outcome: Result<(PrivateKey, Vec<u8>, Vec<u8>), String>,
     ) -> Result<bool, StoreError> {
-        let _guard = self.locks.lock(&op.key).await;
-        let key = op.key.clone();
-        let version = op.version.clone();
-        let (current, record) = self
-            .db
-            .run(move |s| Ok((s.operation(&key)?, s.version(&key, &version)?)))
-            .await?;
-        let (Some(mut current), Some(mut record)) = (current, record) else {
-            return Ok(false);
-        };
-        if current.request_id != op.request_id || current.status != OperationStatus::InProgress {
-            return Ok(false);
-        }
-        let now = self.clock.unix();
-        current.updated = now;
-        let mut changes = Vec::new();
-        match outcome {
+        // Parsed before the write: the write itself runs under the store's lock.
+        let outcome = match outcome {
             Ok((private_key, cert_der, csr)) => {
                 let info = crypto::parse_certificate(&cert_der)
                     .map_err(|e| StoreError::Corrupt(format!("issued certificate: {e}")))?;
-                record.chain = vec![cert_der];
-                record.nbf = Some(info.not_before);
-                record.exp = Some(info.not_after);
-                record.updated = now;
-                current.csr = Some(csr);
-                current.end(Ending::Completed);
-                changes.push(Change::PutVersion {
-                    version: record,
-                    private_key: Some(private_key),
-                });
+                Ok((private_key, cert_der, csr, info.not_before, info.not_after))
             }
-            Err(message) => current.end(Ending::Failed {
-                code: "InternalError",
-                message,
-            }),
+            Err(message) => Err(message),
+        };
+        let now = self.clock.unix();
+        let recorded = self
+            .write_leased(op, move |mut current, record| {
+                let mut record = record?;
+                current.updated = now;
+                let mut changes = Vec::new();
+                match outcome {
+                    Ok((private_key, cert_der, csr, nbf, exp)) => {
+                        record.chain = vec![cert_der];
+                        record.nbf = Some(nbf);
+                        record.exp = Some(exp);
+                        record.updated = now;
+                        current.csr = Some(csr);
+                        current.end(Ending::Completed);
+                        changes.push(Change::PutVersion {
+                            version: record,
+                            private_key: Some(private_key),
+                        });
+                    }
+                    Err(message) => current.end(Ending::Failed {
+                        code: "InternalError",
+                        message,
+                    }),
+                }
+                changes.push(Change::PutOperation(current));
+                Some(changes)
+            })
+            .await?;
+        if recorded {
+            self.wake_lifetime();
         }
-        changes.push(Change::PutOperation(current));
-        self.db.run(move |s| s.apply(changes)).await?;
-        self.wake_lifetime();
-        Ok(true)
+        Ok(recorded)
     }
 }

@@ -1,11 +1,12 @@
 //! The [`Issuance`] the certificate service shares with the background worker (adapters, name
-//! locks, metrics, wakes), and the worker loop: pick due operations, claim each once in this
-//! process, advance it (self-signed here, partnered in `partner`).
+//! locks, metrics, wakes), and the worker loop: claim due operations under a lease
+//! (`lease`), advance each (self-signed here, partnered in `partner`) while renewing the
+//! lease, and sleep until the next due time or lease expiry unless woken earlier.
 
 use super::locks::NameLocks;
-use crate::model::{OperationRecord, ISSUER_SELF, NEVER};
+use crate::model::{OperationRecord, ISSUER_SELF};
 use crate::providers::Providers;
-use crate::store::Db;
+use crate::store::{Change, Db};
 use shared::clock::Clock;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -17,9 +18,11 @@ use tracing::{info, instrument, warn};
 
 /// Longest sleep between scans when nothing is due, so clock shifts are noticed.
 const IDLE_SCAN: Duration = Duration::from_secs(2);
+/// Rows claimed per scan; a full batch means more may be due, so the next scan follows at once.
 const BATCH: usize = 256;
-/// Shortest pause between scans, so a busy queue cannot spin the worker.
-const MIN_SLEEP: Duration = Duration::from_millis(20);
+/// Pause after a scan that found a row due that this process is still finishing (its step
+/// just released the lease), so the loop does not spin until that task clears it.
+const RACE_PAUSE: Duration = Duration::from_millis(20);
 
 /// Tunables of partnered issuance.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// How long transient CA failures are retried before the operation fails.
     pub deadline: Duration,
+    /// Lease term on a claimed operation (renewed every third of it while a step runs);
+    /// another worker takes the row over only after it expired. Longer than one CA call.
+    pub lease: Duration,
 }
 
 /// Shared by the certificate service (which creates operations) and the worker.
@@ -40,6 +46,8 @@ pub struct Issuance {
     /// Key generation and CA call timings (also served at `/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
     pub(super) settings: Settings,
+    /// This worker's lease owner id (unique per instance; see `lease`).
+    pub(super) owner: String,
     /// Every task the worker starts, so shutdown waits for them.
     pub(super) tracker: TaskTracker,
     /// Serialises every read-modify-write on one certificate name.
@@ -50,7 +58,9 @@ pub struct Issuance {
     lifetime_wake: Notify,
     /// Bounds concurrent key generation to the cores we have.
     pub(super) crypto_permits: Semaphore,
-    /// Operations being worked on by this process (by name key), so a scan never doubles up.
+    /// Request ids this process is working on. Not the guard (the lease is): it only keeps
+    /// this process from starting a row's next step while its previous task is still
+    /// finishing.
     in_flight: Mutex<HashSet<String>>,
 }
 
@@ -69,6 +79,7 @@ impl Issuance {
             providers,
             metrics: Arc::default(),
             settings,
+            owner: super::lease::new_owner(),
             tracker,
             locks: NameLocks::default(),
             wake: Notify::new(),
@@ -81,6 +92,11 @@ impl Issuance {
     /// How long transient CA failures are retried for a new partnered operation.
     pub fn deadline(&self) -> Duration {
         self.settings.deadline
+    }
+
+    /// This worker's lease owner id.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// Tells the worker that an operation became due.
@@ -100,34 +116,45 @@ impl Issuance {
 
     /// The worker loop; returns when `token` is cancelled.
     pub async fn run(self: Arc<Self>, token: CancellationToken) {
-        info!("issuance worker started");
+        info!(owner = %self.owner, "issuance worker started");
         let tracker = self.tracker.clone();
         loop {
             let now = self.clock.unix_ms();
-            let due = match self.db.run(move |s| s.due_operations(now, BATCH)).await {
-                Ok(due) => due,
+            let terms = self.lease_terms();
+            let claimed = match self.db.run(move |s| s.claim_due(now, &terms, BATCH)).await {
+                Ok(claimed) => claimed,
                 Err(e) => {
-                    warn!(error = %e, "cannot read due operations; retrying");
+                    warn!(error = %e, "cannot claim due operations; retrying");
                     Vec::new()
                 }
             };
-            for op in due {
-                if !self.claim(&op.key) {
+            let full = claimed.len() == BATCH;
+            let mut raced = false;
+            for op in claimed {
+                if !self.claim_local(&op.request_id) {
+                    // Our own task for this row is finishing: give the fresh lease back.
+                    raced = true;
+                    self.release_lease(&op.request_id).await;
                     continue;
                 }
                 let this = self.clone();
                 tracker.spawn(async move {
-                    let key = op.key.clone();
-                    this.advance(op).await;
-                    this.release(&key);
+                    let request_id = op.request_id.clone();
+                    this.work(op).await;
+                    this.release_local(&request_id);
+                    // Its next step may be due at once.
+                    this.wake();
                 });
             }
-            let sleep = match self.db.run(|s| s.next_due()).await {
-                Ok(Some(next)) if next != NEVER => {
-                    let ms = (next - self.clock.unix_ms()).clamp(0, IDLE_SCAN.as_millis() as i64);
-                    Duration::from_millis(ms as u64).max(MIN_SLEEP)
+            let sleep = if full {
+                Duration::ZERO
+            } else {
+                let sleep = self.until_next().await;
+                if raced {
+                    sleep.max(RACE_PAUSE)
+                } else {
+                    sleep
                 }
-                _ => IDLE_SCAN,
             };
             tokio::select! {
                 _ = token.cancelled() => break,
@@ -138,28 +165,70 @@ impl Issuance {
         info!("issuance worker stopped");
     }
 
-    fn claim(&self, key: &str) -> bool {
+    /// Until the earliest due time of a free row (vault clock) or lease expiry (wall clock),
+    /// at most [`IDLE_SCAN`].
+    async fn until_next(&self) -> Duration {
+        let wall = super::lease::wall_ms();
+        let wake = match self.db.run(move |s| s.next_wake(wall)).await {
+            Ok(wake) => wake,
+            Err(e) => {
+                warn!(error = %e, "cannot read the next due time; scanning again later");
+                return IDLE_SCAN;
+            }
+        };
+        let mut ms = IDLE_SCAN.as_millis() as i64;
+        if let Some(due) = wake.next_due_ms {
+            ms = ms.min(due.saturating_sub(self.clock.unix_ms()));
+        }
+        if let Some(expiry) = wake.lease_expiry_ms {
+            ms = ms.min(expiry.saturating_sub(super::lease::wall_ms()));
+        }
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    fn claim_local(&self, request_id: &str) -> bool {
         self.in_flight
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string())
+            .insert(request_id.to_string())
     }
 
-    fn release(&self, key: &str) {
+    fn release_local(&self, request_id: &str) {
         self.in_flight
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+            .remove(request_id);
     }
 
+    /// One step of a claimed operation, abandoned at once if the lease is lost; the lease is
+    /// given back unless the step's own write already did.
+    async fn work(&self, op: OperationRecord) {
+        let request_id = op.request_id.clone();
+        let released = tokio::select! {
+            released = self.advance(op) => released,
+            () = self.keep_lease(request_id.clone()) => {
+                warn!(op.request_id = %request_id, "lease on the operation lost to another worker; step abandoned");
+                return;
+            }
+        };
+        if !released {
+            self.release_lease(&request_id).await;
+        }
+    }
+
+    /// Returns whether the step's write released the lease.
     #[instrument(skip_all, fields(cert.key = %op.key, op.request_id = %op.request_id))]
-    async fn advance(&self, op: OperationRecord) {
+    async fn advance(&self, op: OperationRecord) -> bool {
         if op.provider.is_some() {
             return self.advance_partnered(op).await;
         }
+        if op.is_orphan() {
+            // Only partnered operations are orphaned; anything else has nothing to cancel.
+            return self.drop_orphan(&op).await;
+        }
         if !op.issuer_name.eq_ignore_ascii_case(ISSUER_SELF) {
             // Unknown-issuer operations wait for a merge; they are never due.
-            return;
+            return false;
         }
         let started = std::time::Instant::now();
         let outcome = self.issue_self_signed(&op).await;
@@ -171,15 +240,32 @@ impl Issuance {
             }
         };
         match result {
-            Ok(true) => info!(
-                duration_ms = started.elapsed().as_millis() as u64,
-                op.status = "completed",
-                "self-signed certificate issued"
-            ),
-            Ok(false) => {
-                info!("operation changed while issuing (cancelled or deleted); result discarded")
+            Ok(true) => {
+                info!(
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    op.status = "completed",
+                    "self-signed certificate issued"
+                );
+                true
             }
-            Err(e) => warn!(error = %e, "cannot record issuance result; will retry"),
+            Ok(false) => {
+                info!("operation changed while issuing (cancelled, deleted or taken over); result discarded");
+                false
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot record issuance result; will retry");
+                false
+            }
         }
+    }
+
+    /// Deletes an orphaned row that has no CA order to cancel.
+    async fn drop_orphan(&self, op: &OperationRecord) -> bool {
+        let result = self
+            .write_leased(op, |current, _| {
+                Some(vec![Change::DeleteOperation { key: current.key }])
+            })
+            .await;
+        matches!(result, Ok(true))
     }
 }

@@ -15,7 +15,7 @@ pub mod outbox;
 pub use certificate::{CertRecord, Deletion, ListScope, VersionRecord};
 pub use issuer::IssuerRecord;
 pub use names::{key_of, ISSUER_SELF, ISSUER_UNKNOWN};
-pub use operation::{Ending, OperationRecord, ProviderPhase, ProviderState, NEVER};
+pub use operation::{orphan_key, Ending, OperationRecord, ProviderPhase, ProviderState, NEVER};
 pub use outbox::{
     Delivery, DeliveryStatus, LifetimeMarker, MarkerAction, MarkerState, NotificationKind,
     NotificationRecord,

@@ -9,6 +9,19 @@ use shared::models::{CertificatePolicy, ErrorDetail, OperationStatus};
 /// `next_run_at` of an operation the worker must never pick (it waits for the user, or ended).
 pub const NEVER: i64 = i64::MAX;
 
+/// Starts the key of an orphaned operation; no certificate name can (names are
+/// `[0-9a-zA-Z-]`), so an orphan never shadows a name.
+const ORPHAN_PREFIX: char = '~';
+
+/// Where an operation goes when vault stops tracking it while the CA may hold an order for it
+/// (`DELETE …/pending`, or its certificate deleted): a row of its own, keyed by its request
+/// id, that is nothing but a durable intent to cancel at the CA. The worker carries it out
+/// (looking the order up first if its id is not known yet), then deletes the row; it survives
+/// a crash like any row.
+pub fn orphan_key(request_id: &str) -> String {
+    format!("{ORPHAN_PREFIX}{request_id}")
+}
+
 /// The one pending operation of a name (spec §4.1): overwritten, never accumulated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationRecord {
@@ -48,6 +61,11 @@ pub enum Ending {
 }
 
 impl OperationRecord {
+    /// Whether this is an orphaned operation (see [`orphan_key`]): nobody polls it any more.
+    pub fn is_orphan(&self) -> bool {
+        self.key.starts_with(ORPHAN_PREFIX)
+    }
+
     /// Moves the operation to its final status: the one place a status changes (spec §4.1).
     /// The worker never picks it again; a completed operation carries no error or details.
     /// The caller stamps `updated` and writes the record in the same batch as its effects.
@@ -84,9 +102,21 @@ pub struct ProviderState {
     /// The CA's order id once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// Unix seconds of the first submission attempt (bounds a lookup after a crash).
+    /// Unix seconds of the first submission attempt on vault's clock (kept for rows written
+    /// before `lookup_from`; the clock is shiftable, so it does not bound a lookup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_started: Option<i64>,
+    /// Wall-clock unix seconds of the first submission attempt: where a lookup's time window
+    /// starts (the CA shares the wall clock, not vault's shifted one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_from: Option<i64>,
+    /// The CA said an order with our handle exists (GlobalSign -105): a lookup that then finds
+    /// none fails the operation instead of submitting again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exists_reported: bool,
+    /// A cancel went unanswered (ambiguous): read the order's state before sending another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancel_unsure: bool,
     /// Consecutive failed attempts (transient errors); resets on success.
     #[serde(default)]
     pub failures: u32,
@@ -100,7 +130,9 @@ pub struct ProviderState {
 }
 
 /// The submission state machine: `New` → `Submitting` (persisted before the CA is called) →
-/// `Submitted` (order id known). A crash in `Submitting` leads to a lookup, not a resubmit.
+/// `Submitted` (order id known). `Submitting` means "the CA may have the order": a crash or an
+/// ambiguous answer there leads to a lookup, and only a lookup that finds nothing leads back
+/// to `New` (a resubmit). A submit that certainly never reached the CA goes back to `New`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderPhase {

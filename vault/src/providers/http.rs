@@ -3,14 +3,26 @@
 //! trailing slash on the configured base, and the classification of transport failures and
 //! HTTP statuses into [`ProviderError`] (partner-dialects.md §6):
 //!
-//! | what happened | class |
-//! |---|---|
-//! | connection refused / DNS / TLS handshake failure (nothing reached the CA) | `Transient` |
-//! | timeout, connection reset mid-request or mid-body (the CA may have acted) | `NoAnswer` |
-//! | body that does not decode | `Malformed` |
-//! | 429 (Retry-After in seconds or as an HTTP date honoured) and 5xx | `Transient` |
-//! | 401 / 403 | `Credentials` |
-//! | other 4xx | `Refused` |
+//! | what happened | class | may the CA have acted? |
+//! |---|---|---|
+//! | connection refused, DNS failure, connect timeout, TLS handshake failure | `NotSent` | no: the request bytes never left |
+//! | timeout, reset mid-request or mid-body, truncated or unreadable answer | `Ambiguous` | maybe |
+//! | 5xx (Retry-After honoured) | `Ambiguous` | maybe: a gateway's 502/504 can follow the act |
+//! | 429 with the vendor's documented rate-limit error (DigiCert `request_limit_exceeded`) | `Throttled` | no |
+//! | any other 429 (Retry-After honoured) | `Ambiguous` | maybe |
+//! | 401 / 403 | `Credentials` | no |
+//! | other 4xx | `Refused` | no |
+//!
+//! **429.** DigiCert documents `request_limit_exceeded` as a limit applied per API key before
+//! a request is processed (partner-dialects.md §2.6), so that answer is `Throttled`: sent again
+//! as is once Retry-After (else 5 s) has passed. GlobalSign's SOAP API and the WoSign dialect
+//! document no 429 at all; one from them (or from a proxy in between, or without the vendor's
+//! error) is treated like a 5xx, `Ambiguous`: a submit or cancel is then resolved by a lookup.
+//! A lookup costs one call; a wrong "did not act" costs a duplicate certificate.
+//!
+//! The worker's rule (`issuance::partner`): `NotSent` and `Throttled` are retried as is;
+//! `Ambiguous` on a submit or cancel is followed by a lookup by vault's own handle, and a
+//! resubmit happens only when the lookup proves the CA has no order.
 //!
 //! Nothing here logs a header value or a body: API keys, passwords and HMAC signatures travel
 //! in headers and bodies, so logs carry only method, path and status.
@@ -102,28 +114,27 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 pub fn transport_error(what: &str, e: &reqwest::Error) -> ProviderError {
     let detail = error_chain(e);
     if e.is_connect() {
-        // Includes connect timeouts and TLS handshake failures: the request never reached
-        // the CA, so it cannot have been acted on.
-        ProviderError::Transient {
+        // Includes DNS failures, connect timeouts and TLS handshake failures: the request
+        // never reached the CA, so it cannot have been acted on.
+        ProviderError::NotSent {
             message: format!("{what}: could not connect to the CA: {detail}"),
-            retry_after: None,
         }
     } else if e.is_timeout() {
-        ProviderError::NoAnswer {
+        ProviderError::Ambiguous {
             message: format!("{what}: the CA did not answer in time: {detail}"),
+            retry_after: None,
         }
     } else if e.is_decode() {
-        ProviderError::Malformed {
-            message: format!("{what}: unreadable answer from the CA: {detail}"),
-        }
+        ProviderError::unreadable(format!("{what}: unreadable answer from the CA: {detail}"))
     } else if e.is_builder() {
         ProviderError::Config {
             message: format!("{what}: cannot build the request: {detail}"),
         }
     } else {
         // Reset mid-request, mid-body, protocol error: the CA may have acted.
-        ProviderError::NoAnswer {
+        ProviderError::Ambiguous {
             message: format!("{what}: the connection failed before the CA answered: {detail}"),
+            retry_after: None,
         }
     }
 }
@@ -163,21 +174,22 @@ pub async fn send(what: &str, request: reqwest::RequestBuilder) -> Result<Answer
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > MAX_BODY {
-                    return Err(ProviderError::Malformed {
-                        message: format!("{what}: the CA's answer exceeds {MAX_BODY} bytes"),
-                    });
+                    return Err(ProviderError::unreadable(format!(
+                        "{what}: the CA's answer exceeds {MAX_BODY} bytes"
+                    )));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
             Err(e) => {
                 // Headers arrived, so the CA saw the request; the body was cut short.
-                return Err(ProviderError::NoAnswer {
+                return Err(ProviderError::Ambiguous {
                     message: format!(
                         "{what}: the connection failed while reading the CA's answer (HTTP {}): {}",
                         status.as_u16(),
                         error_chain(&e)
                     ),
+                    retry_after: None,
                 });
             }
         }
@@ -233,15 +245,10 @@ fn parse_http_date(s: &str) -> Option<i64> {
     Some(date.with_time(t).assume_utc().unix_timestamp())
 }
 
-/// The class of a non-success HTTP status, with the CA's `message`: 429 and 5xx are
-/// Transient (honouring Retry-After; `default_retry` when 429 carries none), 401/403
-/// Credentials, anything else Refused.
-pub fn status_error(
-    what: &str,
-    answer: &Answer,
-    message: &str,
-    default_retry: Option<Duration>,
-) -> ProviderError {
+/// The class of a non-success HTTP status, with the CA's `message`: 5xx and 429 are
+/// Ambiguous (honouring Retry-After), 401/403 Credentials, anything else Refused. A dialect
+/// whose vendor documents a 429 as "not processed" turns it into [`throttled`] itself.
+pub fn status_error(what: &str, answer: &Answer, message: &str) -> ProviderError {
     let status = answer.status;
     let code = status.as_u16();
     let message = if message.is_empty() {
@@ -249,13 +256,8 @@ pub fn status_error(
     } else {
         format!("{what}: HTTP {code}: {message}")
     };
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        ProviderError::Transient {
-            message,
-            retry_after: retry_after(&answer.headers).or(default_retry),
-        }
-    } else if status.is_server_error() {
-        ProviderError::Transient {
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        ProviderError::Ambiguous {
             message,
             retry_after: retry_after(&answer.headers),
         }
@@ -263,6 +265,20 @@ pub fn status_error(
         ProviderError::Credentials { message }
     } else {
         ProviderError::Refused { message }
+    }
+}
+
+/// A 429 the vendor documents as refused before processing: Throttled, after Retry-After or
+/// `default_retry` when the answer carries none.
+pub fn throttled(
+    what: &str,
+    answer: &Answer,
+    message: &str,
+    default_retry: Duration,
+) -> ProviderError {
+    ProviderError::Throttled {
+        message: format!("{what}: HTTP {}: {message}", answer.status.as_u16()),
+        retry_after: Some(retry_after(&answer.headers).unwrap_or(default_retry)),
     }
 }
 
@@ -352,7 +368,7 @@ mod tests {
 
     #[tokio::test]
     async fn transport_errors_are_classified() {
-        // A port nobody listens on: connection refused -> Transient.
+        // A port nobody listens on: connection refused -> NotSent.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
@@ -360,9 +376,10 @@ mod tests {
         let err = send("probe", c.get(format!("http://127.0.0.1:{port}/x")))
             .await
             .unwrap_err();
-        assert!(matches!(err, ProviderError::Transient { .. }), "{err:?}");
+        assert!(matches!(err, ProviderError::NotSent { .. }), "{err:?}");
+        assert!(!err.may_have_acted());
 
-        // A server that accepts and never answers: timeout -> NoAnswer.
+        // A server that accepts and never answers: timeout -> Ambiguous.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let hold = tokio::spawn(async move {
@@ -375,9 +392,10 @@ mod tests {
         let err = send("probe", c.get(format!("http://127.0.0.1:{port}/x")))
             .await
             .unwrap_err();
-        assert!(matches!(err, ProviderError::NoAnswer { .. }), "{err:?}");
+        assert!(matches!(err, ProviderError::Ambiguous { .. }), "{err:?}");
+        assert!(err.may_have_acted());
 
-        // A server that accepts, reads, then drops the connection: reset -> NoAnswer.
+        // A server that accepts, reads, then drops the connection: reset -> Ambiguous.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port2 = listener.local_addr().unwrap().port();
         let drop_task = tokio::spawn(async move {
@@ -392,8 +410,48 @@ mod tests {
         let err = send("probe", c.get(format!("http://127.0.0.1:{port2}/x")))
             .await
             .unwrap_err();
-        assert!(matches!(err, ProviderError::NoAnswer { .. }), "{err:?}");
+        assert!(matches!(err, ProviderError::Ambiguous { .. }), "{err:?}");
+
+        // A TLS handshake that fails (the peer speaks no TLS): nothing was sent -> NotSent.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port3 = listener.local_addr().unwrap().port();
+        let plain = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Ok((mut s, _)) = listener.accept().await {
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+                drop(s);
+            }
+        });
+        let err = send("probe", c.get(format!("https://127.0.0.1:{port3}/x")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::NotSent { .. }), "{err:?}");
         hold.abort();
         drop_task.abort();
+        plain.abort();
+    }
+
+    #[test]
+    fn statuses_are_classified_by_what_the_ca_may_have_done() {
+        let answer = |code: u16| Answer {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: HeaderMap::new(),
+            body: bytes::Bytes::new(),
+        };
+        for code in [500, 502, 503, 504, 429] {
+            let e = status_error("call", &answer(code), "");
+            assert!(e.may_have_acted(), "{code}: {e:?}");
+        }
+        assert!(matches!(
+            status_error("call", &answer(401), ""),
+            ProviderError::Credentials { .. }
+        ));
+        assert!(matches!(
+            status_error("call", &answer(404), ""),
+            ProviderError::Refused { .. }
+        ));
+        let e = throttled("call", &answer(429), "slow down", Duration::from_secs(5));
+        assert!(!e.may_have_acted() && e.is_retryable(), "{e:?}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
     }
 }

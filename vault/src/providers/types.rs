@@ -62,7 +62,9 @@ pub struct OrderRequest {
     pub validity_months: u32,
     pub cert_transparency: Option<bool>,
     pub credentials: Credentials,
-    /// Unix seconds: no earlier than the first submission attempt (bounds a lookup).
+    /// Unix seconds on the wall clock (never vault's shiftable clock, which the CA does not
+    /// share): no later than the first submission attempt, so a lookup's time window that
+    /// starts here cannot miss the order.
     pub not_before: i64,
 }
 
@@ -99,22 +101,35 @@ pub enum CancelOutcome {
     AlreadyFinal(String),
 }
 
-/// Why a CA call failed, classified for the worker's retry rules.
+/// Why a CA call failed, classified by what the CA may have done (see `providers::http`):
+/// whether the request can have reached the CA decides whether a state-changing call (submit,
+/// cancel) may simply be sent again or must first be resolved by a lookup.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProviderError {
-    /// The CA answered and did not act (429, 5xx, "busy", "please retry"): retry later,
-    /// after `retry_after` when the CA said so.
+    /// The request never left this machine (connection refused, DNS, TLS handshake failure):
+    /// the CA cannot have acted, so the same call may be sent again as is.
     #[error("{message}")]
-    Transient {
+    NotSent { message: String },
+    /// The CA turned the request away before acting on it, as its documentation says of this
+    /// answer (DigiCert's 429 `request_limit_exceeded`): send it again after `retry_after`.
+    #[error("{message}")]
+    Throttled {
         message: String,
         retry_after: Option<Duration>,
     },
-    /// No answer (timeout, dropped connection): the request may or may not have been acted on.
+    /// The request may have reached the CA and what it did is unknown: 5xx, a vendor's "busy,
+    /// retry" code, a timeout, a reset, a truncated or unreadable answer, a 429 the vendor does
+    /// not document. A read is simply retried; a submit or cancel is resolved by a lookup
+    /// first. `retry_after` when the CA asked for a pause.
     #[error("{message}")]
-    NoAnswer { message: String },
-    /// The CA answered with something unreadable (malformed JSON/XML): retried like Transient.
+    Ambiguous {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The CA says an order with vault's own handle already exists (GlobalSign -105 for the
+    /// pre-allocated OrderID): an earlier attempt arrived, so look it up instead of failing.
     #[error("{message}")]
-    Malformed { message: String },
+    Exists { message: String },
     /// Bad or missing credentials, account disabled, permission missing: permanent.
     #[error("{message}")]
     Credentials { message: String },
@@ -127,14 +142,51 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
-    /// Whether retrying the same call later can succeed.
+    /// An answer that arrived but cannot be read (not JSON/XML, a field missing): the CA may
+    /// have acted, so it is [`ProviderError::Ambiguous`].
+    pub fn unreadable(message: impl Into<String>) -> Self {
+        ProviderError::Ambiguous {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Whether retrying later can succeed (after a lookup, for an ambiguous state change).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ProviderError::Transient { .. }
-                | ProviderError::NoAnswer { .. }
-                | ProviderError::Malformed { .. }
+            ProviderError::NotSent { .. }
+                | ProviderError::Throttled { .. }
+                | ProviderError::Ambiguous { .. }
         )
+    }
+
+    /// Whether the CA may have carried out the request: a submit or cancel that failed this
+    /// way is followed by a lookup before anything else.
+    pub fn may_have_acted(&self) -> bool {
+        matches!(self, ProviderError::Ambiguous { .. })
+    }
+
+    /// The pause the CA asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::Throttled { retry_after, .. }
+            | ProviderError::Ambiguous { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The class as a metric label.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ProviderError::NotSent { .. } => "not_sent",
+            ProviderError::Throttled { .. } => "throttled",
+            ProviderError::Ambiguous { .. } => "ambiguous",
+            ProviderError::Exists { .. } => "exists",
+            ProviderError::Credentials { .. } => "credentials",
+            ProviderError::Refused { .. } => "refused",
+            ProviderError::Config { .. } => "config",
+        }
     }
 }
 

@@ -39,7 +39,9 @@ impl ReadCache {
             match change {
                 Change::PutCert(c) => self.fill_cert(&c.key, Some(c.clone())),
                 Change::PutOperation(o) => self.fill_operation(&o.key, Some(o.clone())),
-                Change::DeleteOperation { key } => self.fill_operation(key, None),
+                Change::DeleteOperation { key } | Change::DetachOperation { key, .. } => {
+                    self.fill_operation(key, None)
+                }
                 Change::PurgeCert { key } => {
                     self.fill_cert(key, None);
                     self.fill_operation(key, None);

@@ -1,5 +1,7 @@
-//! What the store promises: the [`Store`] trait (reads, and one atomic [`Store::apply`] of a
-//! batch of [`Change`]s) and its error type. Implemented by `sqlite`; used through `db::Db`.
+//! What the store promises: the [`Store`] trait (reads, one atomic [`Store::apply`] of a batch
+//! of [`Change`]s, and the issuance worker's lease protocol: [`Store::claim_due`],
+//! [`Store::renew_lease`], [`Store::update_leased`]) and its error type. Implemented by
+//! `sqlite`; used through `db::Db`.
 
 use crate::model::{
     CertRecord, Delivery, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
@@ -23,6 +25,31 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A worker's claim: who (a process-unique owner id) and the lease's end, both ends in
+/// wall-clock unix milliseconds (never vault's shiftable clock: leases are between processes).
+#[derive(Debug, Clone)]
+pub struct LeaseTerms {
+    pub owner: String,
+    pub now_ms: i64,
+    pub until_ms: i64,
+}
+
+/// When the worker has something to do next (see [`Store::next_wake`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wake {
+    /// Earliest `next_run_at` (vault clock, unix ms) of an in-progress row nobody holds.
+    pub next_due_ms: Option<i64>,
+    /// Earliest expiry (wall clock, unix ms) of a lease someone holds: that row can be taken
+    /// over then.
+    pub lease_expiry_ms: Option<i64>,
+}
+
+/// The worker's write of one step, given the row as it is now (read in the same transaction)
+/// and the version it produces: the changes to apply (normally including a
+/// [`Change::PutOperation`] of the row), or `None` to write nothing.
+pub type LeasedUpdate =
+    Box<dyn FnOnce(OperationRecord, Option<VersionRecord>) -> Option<Vec<Change>> + Send>;
+
 /// One write inside an atomic batch.
 // Batches are short-lived and small; boxing the records would only add noise at call sites.
 #[allow(clippy::large_enum_variant)]
@@ -37,6 +64,20 @@ pub enum Change {
     PutOperation(OperationRecord),
     DeleteOperation {
         key: String,
+    },
+    /// Vault stops tracking the in-progress operation of `key` while the CA may hold an order
+    /// for it: the row moves to its `model::orphan_key` with `cancellation_requested`, due at
+    /// `now_ms` at the latest, its lease kept (a worker mid-step finds it by request id). An
+    /// operation that already ended is simply deleted.
+    DetachOperation {
+        key: String,
+        now_ms: i64,
+        details: String,
+    },
+    /// Gives a worker's lease on an operation back (no-op if `owner` no longer holds it).
+    ReleaseLease {
+        request_id: String,
+        owner: String,
     },
     /// Removes every trace of a name: versions, operation, policy, deletion marker.
     PurgeCert {
@@ -86,10 +127,32 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<(CertRecord, VersionRecord)>>;
     fn operation(&self, key: &str) -> StoreResult<Option<OperationRecord>>;
-    /// In-progress operations whose `next_run_at` (unix ms) has come, oldest first.
-    fn due_operations(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<OperationRecord>>;
-    /// The earliest `next_run_at` of any in-progress operation.
-    fn next_due(&self) -> StoreResult<Option<i64>>;
+    /// Claims up to `limit` in-progress operations whose `next_run_at` (vault clock, unix ms)
+    /// has come and that nobody holds an unexpired lease on, oldest due first, each with a
+    /// conditional update; returns those claimed for `lease.owner`.
+    fn claim_due(
+        &self,
+        now_ms: i64,
+        lease: &LeaseTerms,
+        limit: usize,
+    ) -> StoreResult<Vec<OperationRecord>>;
+    /// Extends `owner`'s lease on the operation with `request_id` to `until_ms`; false when the
+    /// lease is lost (taken over after expiry, or the operation ended or is gone).
+    fn renew_lease(&self, request_id: &str, owner: &str, until_ms: i64) -> StoreResult<bool>;
+    /// The fenced write of a worker's step: in one transaction, reads the in-progress
+    /// operation with `request_id` (wherever its key now is) and, only if `owner` still holds
+    /// its lease, applies what `update` returns. Returns whether anything was written.
+    fn update_leased(
+        &self,
+        request_id: &str,
+        owner: &str,
+        update: LeasedUpdate,
+    ) -> StoreResult<bool>;
+    /// Forgets every lease; only for the store's sole user at start (the data dir's lock
+    /// proves the owners found are dead). Returns how many were dropped.
+    fn clear_leases(&self) -> StoreResult<usize>;
+    /// When the worker should look next (`wall_now_ms`: the wall clock, for leases).
+    fn next_wake(&self, wall_now_ms: i64) -> StoreResult<Wake>;
     fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>>;
     fn issuers(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssuerRecord>>;
     fn contacts(&self) -> StoreResult<Option<Contacts>>;

@@ -4,22 +4,25 @@
 //!
 //! The store is deliberately dumb: it reads records and applies batches atomically. The rules
 //! (conflicts, state transitions) live in `certs`, `issuance` and `lifetime`, which serialise
-//! work per certificate name before they write.
+//! work per certificate name before they write. The one protocol it owns is the issuance
+//! worker's lease on operation rows (claim, renew, fenced write: `sqlite::operations`), written
+//! as conditional SQL so that it holds unchanged for several vault instances on one database.
 //!
 //! The trait is synchronous because SQLite is; callers hold a [`Db`], whose [`Db::run`] moves
 //! each call to the blocking pool.
 //!
 //! Layout: [`contract`] (the trait, the change batch, the error), [`db`] (the async handle),
 //! [`sqlite`] (the implementation, by table group), [`cache`] (the read cache it keeps in step
-//! with commits), [`seal`] (encryption at rest).
+//! with commits), [`seal`] (encryption at rest), [`lock`] (one process per data dir).
 
 pub mod cache;
 pub mod contract;
 pub mod db;
+pub mod lock;
 pub mod seal;
 pub mod sqlite;
 
-pub use contract::{Change, Store, StoreError, StoreResult};
+pub use contract::{Change, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult, Wake};
 pub use db::Db;
 pub use sqlite::SqliteStore;
 

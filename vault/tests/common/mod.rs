@@ -94,6 +94,8 @@ pub struct Script {
     calls: Vec<String>,
     /// Every submitted CSR, in order.
     csrs: Vec<Vec<u8>>,
+    /// How long each submission takes before it is answered (the order exists meanwhile).
+    pub submit_delay: Option<Duration>,
 }
 
 /// A DigiCert-kind CA whose answers the test writes (see [`Script`]), recording what it was
@@ -171,16 +173,23 @@ impl CaProvider for ScriptedCa {
     }
 
     async fn submit(&self, order: &OrderRequest) -> Result<Submitted, ProviderError> {
+        let (number, delay) = {
+            let mut s = self.script();
+            s.calls.push("submit".into());
+            s.csrs.push(order.csr_der.clone());
+            (s.csrs.len(), s.submit_delay)
+        };
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         let mut s = self.script();
-        s.calls.push("submit".into());
-        s.csrs.push(order.csr_der.clone());
         Self::next(
             &mut s,
             |s| &mut s.submits,
             "submit",
-            |s, _| {
+            |_, _| {
                 Ok(Submitted {
-                    order_id: s.csrs.len().to_string(),
+                    order_id: number.to_string(),
                     status: OrderStatus::Pending {
                         ca_status: "pending".into(),
                     },
@@ -189,10 +198,21 @@ impl CaProvider for ScriptedCa {
         )
     }
 
-    async fn find(&self, _order: &OrderRequest) -> Result<Option<String>, ProviderError> {
+    /// Unscripted, it finds the order with the same CSR (ids "1", "2", … by submission).
+    async fn find(&self, order: &OrderRequest) -> Result<Option<String>, ProviderError> {
         let mut s = self.script();
         s.calls.push("find".into());
-        Self::next(&mut s, |s| &mut s.finds, "find", |_, _| Ok(None))
+        Self::next(
+            &mut s,
+            |s| &mut s.finds,
+            "find",
+            |s, _| {
+                Ok(s.csrs
+                    .iter()
+                    .position(|c| *c == order.csr_der)
+                    .map(|i| (i + 1).to_string()))
+            },
+        )
     }
 
     async fn poll(&self, _c: &Credentials, order_id: &str) -> Result<OrderStatus, ProviderError> {
@@ -269,6 +289,18 @@ pub async fn partnered_vault(
     deadline: Duration,
     tracker: &TaskTracker,
 ) -> (Arc<Issuance>, Service) {
+    partnered_vault_leased(db, clock, ca, deadline, Duration::from_secs(30), tracker).await
+}
+
+/// [`partnered_vault`] with its worker's lease term.
+pub async fn partnered_vault_leased(
+    db: &Db,
+    clock: Arc<dyn Clock>,
+    ca: Arc<ScriptedCa>,
+    deadline: Duration,
+    lease: Duration,
+    tracker: &TaskTracker,
+) -> (Arc<Issuance>, Service) {
     let mut providers = Providers::default();
     providers.insert(ca);
     let issuance = Issuance::new(
@@ -278,6 +310,7 @@ pub async fn partnered_vault(
         issuance::Settings {
             poll_interval: Duration::from_millis(20),
             deadline,
+            lease,
         },
         tracker.clone(),
     );

@@ -10,15 +10,19 @@
 //!   `GET certificate/{certificate.id}/download/format/pem_all` split into DER certificates.
 //! - cancel: `PUT order/certificate/{id}/status {"status":"canceled",...}` → 204; a 400 is
 //!   checked against the order's status (already issued / already final).
-//! - find: `GET order/certificate/status-changes?filters[status_last_updated]={from}...{to}`,
-//!   then each listed order's `certificate.csr` is compared with ours. Times are written as
-//!   `yyyy-MM-dd HH:mm:ss` (the space form-encoded as `+`, e.g. `2026-01-02+03:04:05`) in
-//!   Mountain time (UTC-6, "Timezone is MDT" per DigiCert's docs), from one day before
-//!   `not_before` to one day after now, capped at DigiCert's 7-day maximum: the day of slack
-//!   on each side absorbs any time-zone reading of the window.
+//! - find (DigiCert has no client-chosen order id, so vault finds its order by what it sent):
+//!   `GET order/certificate?filters[common_name]={cn}&limit=1000&offset={n}`, the order list,
+//!   paged to the end (`page.total`), then each listed order's `certificate.csr`
+//!   (`GET order/certificate/{id}`) is compared with ours, newest first, until one matches.
+//!   No date filter: DigiCert reads dates on its own clock, and neither vault's shiftable clock
+//!   nor the wall clock is guaranteed to agree with it (a simulator may even run faster), so a
+//!   window could miss the order; the common name keeps the candidates few, and no cap on
+//!   orders examined means a large account cannot hide it either.
 //! - errors: `{"errors":[{"code","message"}]}` (an object instead of an array is tolerated);
-//!   401/403 → Credentials, 429 → Transient (Retry-After, else 5 s), 5xx → Transient, other
-//!   4xx → Refused, with the CA's `code: message` passed through.
+//!   401/403 → Credentials, 429 with `request_limit_exceeded` → Throttled (not processed, per
+//!   DigiCert; Retry-After, else 5 s), any other 429 and 5xx → Ambiguous, other 4xx → Refused,
+//!   with the CA's `code: message` passed through.
+//! - `cert_transparency` from the policy is sent as `disable_ct` (its negation).
 //!
 //! This file makes the calls; `wire.rs` writes and reads CertCentral's JSON (the order body,
 //! the lookup window's date-times, the error list, CSR comparison); `tests.rs` runs the adapter
@@ -38,13 +42,14 @@ use super::types::{
 use reqwest::Method;
 use serde_json::{json, Value};
 use shared::models::ProviderKind;
+use std::collections::HashSet;
 use url::Url;
 use wire::{
-    b64_of, error_from, lookup_window, normalize_pem, order_body, parse_json, with_reason, DEVKEY,
+    b64_of, common_name, error_from, normalize_pem, order_body, parse_json, with_reason, DEVKEY,
 };
 
-/// Orders examined by `find` at most.
-const FIND_MAX_ORDERS: usize = 200;
+/// Orders per page of a lookup (DigiCert's cap on `limit`).
+const PAGE_LIMIT: usize = 1000;
 
 pub struct DigiCert {
     base: Url,
@@ -129,7 +134,8 @@ impl DigiCert {
                      account id {expected}: the issuer is misconfigured."
                 ),
             }),
-            None => Err(ProviderError::Malformed {
+            None => Err(ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: the answer has no account_id"),
             }),
         }
@@ -158,9 +164,10 @@ impl DigiCert {
         ));
         let answer = match self.call(what, credentials, Method::GET, url, None).await {
             Ok(a) => a,
-            // The order said issued; a 4xx here is a stale read (§6 "not ready on fetch").
+            // The order said issued; a 4xx here is a stale read (§6 "not ready on fetch"):
+            // read again later.
             Err(ProviderError::Refused { message }) => {
-                return Err(ProviderError::Transient {
+                return Err(ProviderError::Ambiguous {
                     message,
                     retry_after: None,
                 })
@@ -169,7 +176,8 @@ impl DigiCert {
         };
         let chain = pem_certs(&answer.text());
         if chain.is_empty() {
-            return Err(ProviderError::Malformed {
+            return Err(ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: no certificate in the pem_all answer"),
             });
         }
@@ -183,7 +191,8 @@ impl DigiCert {
         order: &Value,
     ) -> Result<OrderStatus, ProviderError> {
         let status = order.get("status").and_then(Value::as_str).ok_or_else(|| {
-            ProviderError::Malformed {
+            ProviderError::Ambiguous {
+                retry_after: None,
                 message: "DigiCert order status: the answer has no status".into(),
             }
         })?;
@@ -192,7 +201,8 @@ impl DigiCert {
                 let certificate_id = order
                     .pointer("/certificate/id")
                     .and_then(scalar)
-                    .ok_or_else(|| ProviderError::Malformed {
+                    .ok_or_else(|| ProviderError::Ambiguous {
+                        retry_after: None,
                         message: format!(
                             "DigiCert order {order_id} is issued but has no certificate.id"
                         ),
@@ -242,7 +252,8 @@ impl CaProvider for DigiCert {
             created
                 .get("id")
                 .and_then(scalar)
-                .ok_or_else(|| ProviderError::Malformed {
+                .ok_or_else(|| ProviderError::Ambiguous {
+                    retry_after: None,
                     message: format!("{what}: the answer has no order id"),
                 })?;
         let chain: Vec<Vec<u8>> = created
@@ -272,51 +283,61 @@ impl CaProvider for DigiCert {
 
     async fn find(&self, order: &OrderRequest) -> Result<Option<String>, ProviderError> {
         let credentials = &order.credentials;
-        let what = "DigiCert order lookup (status-changes)";
-        let (from, to) = lookup_window(order.not_before, http::unix_now());
-        let mut url = self.url("order/certificate/status-changes");
-        url.query_pairs_mut()
-            .append_pair("filters[status_last_updated]", &format!("{from}...{to}"));
-        let listed = match self.get_json(what, credentials, url).await {
-            Ok(v) => v,
-            Err(ProviderError::Refused { message }) if message.contains("not_found|route") => {
-                return Err(ProviderError::Refused {
-                    message: format!(
-                        "{what} is unsupported by this CA, so an order whose submission went \
-                         unanswered cannot be found: {message}"
-                    ),
-                })
-            }
-            Err(e) => return Err(e),
-        };
+        let what = "DigiCert order lookup (order list)";
+        let common_name = common_name(order)?;
         let ours = b64_of(&order.csr_der);
-        let ids: Vec<String> = listed
-            .get("orders")
-            .and_then(Value::as_array)
-            .map(|orders| {
-                orders
-                    .iter()
-                    .filter_map(|o| o.get("order_id").and_then(scalar))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Newest first: the order we look for is recent.
-        let mut ids = ids;
-        ids.sort_by_key(|id| std::cmp::Reverse(id.parse::<u64>().unwrap_or(0)));
-        ids.dedup();
-        for id in ids.into_iter().take(FIND_MAX_ORDERS) {
-            let detail = match self.order(credentials, &id).await {
-                Ok(d) => d,
-                // An order we may not see (another division) is not ours.
-                Err(ProviderError::Refused { .. }) => continue,
+        // Orders already compared: pages can shift while new orders arrive at the front.
+        let mut seen = HashSet::new();
+        let mut offset = 0usize;
+        loop {
+            let mut url = self.url("order/certificate");
+            url.query_pairs_mut()
+                .append_pair("filters[common_name]", &common_name)
+                .append_pair("limit", &PAGE_LIMIT.to_string())
+                .append_pair("offset", &offset.to_string());
+            let page = match self.get_json(what, credentials, url).await {
+                Ok(v) => v,
+                Err(ProviderError::Refused { message }) if message.contains("not_found|route") => {
+                    return Err(ProviderError::Refused {
+                        message: format!(
+                            "{what} is unsupported by this CA, so an order whose submission went \
+                             unanswered cannot be found: {message}"
+                        ),
+                    })
+                }
                 Err(e) => return Err(e),
             };
-            let csr = detail.pointer("/certificate/csr").and_then(Value::as_str);
-            if csr.is_some_and(|c| normalize_pem(c) == ours) {
-                return Ok(Some(id));
+            let entries = page
+                .get("orders")
+                .and_then(Value::as_array)
+                .ok_or_else(|| {
+                    ProviderError::unreadable(format!("{what}: the answer has no orders list"))
+                })?;
+            for id in entries.iter().filter_map(|o| o.get("id").and_then(scalar)) {
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let detail = match self.order(credentials, &id).await {
+                    Ok(d) => d,
+                    // An order we may not see (another division) is not ours.
+                    Err(ProviderError::Refused { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                let csr = detail.pointer("/certificate/csr").and_then(Value::as_str);
+                if csr.is_some_and(|c| normalize_pem(c) == ours) {
+                    return Ok(Some(id));
+                }
+            }
+            // Page to the end: `page.total` says how far; without it, this was the only page.
+            let total = page
+                .pointer("/page/total")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize;
+            offset += entries.len();
+            if entries.is_empty() || offset >= total {
+                return Ok(None);
             }
         }
-        Ok(None)
     }
 
     async fn poll(

@@ -1,7 +1,7 @@
 //! The DigiCert adapter against a wiremock CertCentral: request shapes, answers, error
 //! classification, cancellation and lookup.
 
-use super::wire::{b64_of, lookup_window, normalize_pem, with_reason, DEVKEY};
+use super::wire::{b64_of, normalize_pem, with_reason, DEVKEY};
 use super::DigiCert;
 use crate::providers::convert::validity_years;
 use crate::providers::test_support::{self, chain, client, order, pem};
@@ -97,7 +97,7 @@ async fn submit_poll_pending_then_issued_with_crlf_four_cert_chain() {
             }
         }
     );
-    // The body: CSR as PEM, reference in comments, no invented CT field.
+    // The body: CSR as PEM, reference in comments, the policy's CT choice as `disable_ct`.
     let reqs = server.received_requests().await.unwrap();
     let post = reqs.iter().find(|r| r.method.as_str() == "POST").unwrap();
     let body: Value = serde_json::from_slice(&post.body).unwrap();
@@ -106,6 +106,7 @@ async fn submit_poll_pending_then_issued_with_crlf_four_cert_chain() {
     assert_eq!(normalize_pem(csr), b64_of(&o.csr_der));
     assert!(body["comments"].as_str().unwrap().contains("req-1"));
     assert!(!body.to_string().contains("transparency"));
+    assert_eq!(body["disable_ct"], json!(false));
 
     // Poll: pending.
     let pending = Mock::given(method("GET"))
@@ -270,19 +271,27 @@ async fn error_shapes_are_classified() {
             )),
     )
     .await;
+    // DigiCert documents request_limit_exceeded as refused before processing.
     assert_eq!(
             e,
-            ProviderError::Transient {
+            ProviderError::Throttled {
                 message: "DigiCert order submission: HTTP 429: request_limit_exceeded: Service unavailable, please limit request volume".into(),
                 retry_after: Some(Duration::from_secs(12))
             }
         );
+    assert!(!e.may_have_acted());
     let e = submit_error(
         ResponseTemplate::new(429).set_body_json(errors("request_limit_exceeded", "slow down")),
     )
     .await;
     assert!(
-        matches!(e, ProviderError::Transient { retry_after: Some(d), .. } if d == Duration::from_secs(5)),
+        matches!(e, ProviderError::Throttled { retry_after: Some(d), .. } if d == Duration::from_secs(5)),
+        "{e:?}"
+    );
+    // A 429 without DigiCert's code (a proxy's, say) may follow the act.
+    let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "2")).await;
+    assert!(
+        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d == Duration::from_secs(2)),
         "{e:?}"
     );
 
@@ -290,11 +299,12 @@ async fn error_shapes_are_classified() {
         submit_error(ResponseTemplate::new(500).set_body_json(errors("internal_error", "boom")))
             .await;
     assert!(
-        matches!(&e, ProviderError::Transient { retry_after: None, message } if message.contains("boom")),
+        matches!(&e, ProviderError::Ambiguous { retry_after: None, message } if message.contains("boom")),
         "{e:?}"
     );
+    assert!(e.may_have_acted());
     let e = submit_error(ResponseTemplate::new(503).set_body_string("<html>down</html>")).await;
-    assert!(matches!(e, ProviderError::Transient { .. }), "{e:?}");
+    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
 
     // Tolerated: errors as an object.
     let e = submit_error(ResponseTemplate::new(404).set_body_json(
@@ -307,7 +317,16 @@ async fn error_shapes_are_classified() {
     );
 
     let e = submit_error(ResponseTemplate::new(201).set_body_string("{\"id\": 5,")).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -411,64 +430,67 @@ async fn cancel_paths() {
     );
 }
 
+/// One page of the order list: entries with ids only (the list carries no CSR).
+fn list_page(ids: &[u64], total: usize, offset: usize) -> ResponseTemplate {
+    let orders: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "status": "pending", "certificate": {"common_name": "www.example.com"}}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(
+        json!({"orders": orders, "page": {"total": total, "limit": ids.len(), "offset": offset}}),
+    )
+}
+
+async fn mount_detail(server: &MockServer, id: u64, csr: &str) {
+    Mock::given(method("GET"))
+        .and(path(format!("/services/v2/order/certificate/{id}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": id, "status": "pending", "certificate": {"csr": csr}})),
+        )
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
-async fn find_matches_the_csr() {
+async fn find_pages_the_order_list_to_the_end_and_matches_the_csr() {
     let (server, dc) = setup().await;
     let o = order("req-find", creds(), CertType::Ov);
     let ours = shared::crypto::pem_encode("CERTIFICATE REQUEST", &o.csr_der).replace('\n', "\r\n");
     let other = shared::crypto::pem_encode("CERTIFICATE REQUEST", &test_support::csr());
-    Mock::given(method("GET"))
-        .and(path("/services/v2/order/certificate/status-changes"))
-        .and(header(DEVKEY, "devkey-secret"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"orders": [
-            {"order_id": 300, "certificate_id": 1, "status": "pending"},
-            {"order_id": 301, "certificate_id": 2, "status": "issued"}
-        ]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services/v2/order/certificate/300"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(
-                json!({"id": 300, "status": "pending", "certificate": {"csr": ours}}),
-            ),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/services/v2/order/certificate/301"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"id": 301, "status": "issued", "certificate": {"id": 2, "csr": other}}),
-        ))
-        .mount(&server)
-        .await;
+    // Three pages; ours is the very last entry of the last one (no cap on orders examined).
+    for (offset, ids) in [
+        (0usize, vec![310u64, 309]),
+        (2, vec![308, 307]),
+        (4, vec![300]),
+    ] {
+        Mock::given(method("GET"))
+            .and(path("/services/v2/order/certificate"))
+            .and(header(DEVKEY, "devkey-secret"))
+            .and(query_param("filters[common_name]", "www.example.com"))
+            .and(query_param("offset", offset.to_string()))
+            .respond_with(list_page(&ids, 5, offset))
+            .mount(&server)
+            .await;
+    }
+    for id in [310, 309, 308, 307] {
+        mount_detail(&server, id, &other).await;
+    }
+    mount_detail(&server, 300, &ours).await;
     assert_eq!(dc.find(&o).await.unwrap(), Some("300".into()));
 
-    // The filter: `from...to`, DigiCert date-times.
+    // No date filter: no clock (vault's, the wall's, the CA's) can make the lookup miss.
     let reqs = server.received_requests().await.unwrap();
-    let list: &Request = reqs
+    let lists: Vec<&Request> = reqs
         .iter()
-        .find(|r| r.url.path().ends_with("status-changes"))
-        .unwrap();
-    assert!(list
-        .url
-        .query()
-        .unwrap()
-        .starts_with("filters%5Bstatus_last_updated%5D="));
-    let filter = list
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "filters[status_last_updated]")
-        .unwrap()
-        .1
-        .into_owned();
-    let (from, to) = filter.split_once("...").unwrap();
-    for t in [from, to] {
-        assert_eq!(t.len(), 19, "{t}");
-        assert_eq!(&t[10..11], " ");
-    }
+        .filter(|r| r.url.path() == "/services/v2/order/certificate")
+        .collect();
+    assert_eq!(lists.len(), 3);
+    assert!(lists
+        .iter()
+        .all(|r| !r.url.query().unwrap_or("").contains("date")));
 
-    // Another request: no match -> None.
+    // Another request: every page examined, no match -> None (the CA has no such order).
     let mut other_order = o.clone();
     other_order.csr_der = test_support::csr();
     assert_eq!(dc.find(&other_order).await.unwrap(), None);
@@ -478,7 +500,7 @@ async fn find_matches_the_csr() {
 async fn find_unsupported_route() {
     let (server, dc) = setup().await;
     Mock::given(method("GET"))
-        .and(path("/services/v2/order/certificate/status-changes"))
+        .and(path("/services/v2/order/certificate"))
         .respond_with(
             ResponseTemplate::new(404).set_body_json(errors("not_found|route", "Route not found.")),
         )
@@ -492,14 +514,42 @@ async fn find_unsupported_route() {
         matches!(&e, ProviderError::Refused { message } if message.contains("unsupported")),
         "{e:?}"
     );
-    let _ = query_param("x", "y");
+}
+
+#[tokio::test]
+async fn cert_transparency_is_sent_as_disable_ct() {
+    let (server, dc) = setup().await;
+    mount_me(&server, json!(1234567)).await;
+    Mock::given(method("POST"))
+        .and(path("/services/v2/order/certificate/ssl_securesite_flex"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
+        .mount(&server)
+        .await;
+    for (ct, expected) in [
+        (Some(false), Some(true)),
+        (Some(true), Some(false)),
+        (None, None),
+    ] {
+        let mut o = order("req-ct", creds(), CertType::Ov);
+        o.cert_transparency = ct;
+        dc.submit(&o).await.unwrap();
+        let reqs = server.received_requests().await.unwrap();
+        let post = reqs
+            .iter()
+            .rev()
+            .find(|r| r.method.as_str() == "POST")
+            .unwrap();
+        let body: Value = serde_json::from_slice(&post.body).unwrap();
+        assert_eq!(
+            body["disable_ct"].as_bool(),
+            expected,
+            "cert_transparency {ct:?}"
+        );
+    }
 }
 
 #[test]
-fn window_is_at_most_seven_days() {
-    let (from, to) = lookup_window(0, 30 * 86_400);
-    assert_eq!(to, "1970-01-31 18:00:00");
-    assert_eq!(from, "1970-01-24 18:00:00");
+fn validity_is_in_whole_years() {
     assert_eq!(validity_years(0), 1);
     assert_eq!(validity_years(12), 1);
     assert_eq!(validity_years(24), 2);

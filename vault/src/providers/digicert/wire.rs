@@ -1,6 +1,6 @@
 //! CertCentral's JSON as DigiCert writes and reads it (partner-dialects.md §2): the §2.2 order
-//! body, the `status-changes` lookup window as DigiCert date-times, the `errors` list turned
-//! into a classified [`ProviderError`], and the CSR comparison `find` relies on.
+//! body (with `disable_ct` from the policy's `cert_transparency`), the `errors` list turned into
+//! a classified [`ProviderError`], and the CSR comparison `find` relies on.
 
 use crate::providers::convert::validity_years;
 use crate::providers::http::{self, Answer};
@@ -28,14 +28,7 @@ pub(super) fn order_body(order: &OrderRequest) -> Result<Value, ProviderError> {
         Ok(n) => json!(n),
         Err(_) => json!(org),
     };
-    let common_name = order
-        .common_name
-        .clone()
-        .filter(|c| !c.trim().is_empty())
-        .or_else(|| order.dns_names.first().cloned())
-        .ok_or_else(|| ProviderError::Refused {
-            message: "DigiCert needs a common name or a DNS name for the certificate.".into(),
-        })?;
+    let common_name = common_name(order)?;
     let mut certificate = json!({
         "common_name": common_name,
         "csr": shared::crypto::pem_encode("CERTIFICATE REQUEST", &order.csr_der),
@@ -45,7 +38,7 @@ pub(super) fn order_body(order: &OrderRequest) -> Result<Value, ProviderError> {
     if !order.dns_names.is_empty() {
         certificate["dns_names"] = json!(order.dns_names);
     }
-    Ok(json!({
+    let mut body = json!({
         "certificate": certificate,
         "organization": {"id": org_id},
         "order_validity": {"years": validity_years(order.validity_months)},
@@ -53,35 +46,31 @@ pub(super) fn order_body(order: &OrderRequest) -> Result<Value, ProviderError> {
         "skip_approval": true,
         "disable_renewal_notifications": true,
         "comments": format!("Azure Key Vault emulator request {}", order.reference),
-    }))
+    });
+    // Key Vault's `issuer.cert_transparency` is DigiCert's `disable_ct`, inverted; left to the
+    // account's default when the policy does not say.
+    if let Some(ct) = order.cert_transparency {
+        body["disable_ct"] = json!(!ct);
+    }
+    Ok(body)
 }
 
-/// The status-changes window as DigiCert date-times (see the module doc).
-pub(super) fn lookup_window(not_before: i64, now: i64) -> (String, String) {
-    const DAY: i64 = 86_400;
-    let to = now.max(not_before) + DAY;
-    let from = (not_before - DAY).max(to - 7 * DAY);
-    (digicert_time(from), digicert_time(to))
-}
-
-fn digicert_time(unix: i64) -> String {
-    let mdt = time::UtcOffset::from_hms(-6, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    let t = time::OffsetDateTime::from_unix_timestamp(unix)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(mdt);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+/// The certificate's common name as the order names it (and as a lookup filters by it): the
+/// subject's CN, else the first DNS name.
+pub(super) fn common_name(order: &OrderRequest) -> Result<String, ProviderError> {
+    order
+        .common_name
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| order.dns_names.first().cloned())
+        .ok_or_else(|| ProviderError::Refused {
+            message: "DigiCert needs a common name or a DNS name for the certificate.".into(),
+        })
 }
 
 pub(super) fn parse_json(what: &str, answer: &Answer) -> Result<Value, ProviderError> {
-    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::Malformed {
+    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::Ambiguous {
+        retry_after: None,
         message: format!("{what}: the CA's answer is not JSON: {e}"),
     })
 }
@@ -112,13 +101,37 @@ fn error_messages(body: &[u8]) -> String {
         .join("; ")
 }
 
+/// DigiCert's documented rate-limit code: the request was refused before processing (§2.6).
+const RATE_LIMIT_CODE: &str = "request_limit_exceeded";
+
+/// The classified error of a non-2xx answer; a 429 carrying `request_limit_exceeded` is
+/// Throttled (not processed), any other 429 Ambiguous (see `providers::http`).
 pub(super) fn error_from(what: &str, answer: &Answer) -> ProviderError {
-    http::status_error(
-        what,
-        answer,
-        &error_messages(&answer.body),
-        Some(RATE_LIMIT_BACKOFF),
-    )
+    let message = error_messages(&answer.body);
+    if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        && error_codes(&answer.body)
+            .iter()
+            .any(|c| c == RATE_LIMIT_CODE)
+    {
+        return http::throttled(what, answer, &message, RATE_LIMIT_BACKOFF);
+    }
+    http::status_error(what, answer, &message)
+}
+
+/// The `code` of each entry in `errors`.
+fn error_codes(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let entries: Vec<&Value> = match v.get("errors") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(o @ Value::Object(_)) => vec![o],
+        _ => vec![],
+    };
+    entries
+        .iter()
+        .filter_map(|e| e.get("code").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 /// Standard base64 of DER: what [`normalize_pem`] leaves of its PEM.

@@ -27,8 +27,11 @@
 //!   cancelled; -9938 (status already changed) is resolved by reading the order.
 //! - find: `GetOrderByOrderID` on the derived id; -9916 (not found) → none.
 //! - errors: HTTP 200 with `OrderResponseHeader/SuccessCode` -1 and `Errors/Error[]`;
-//!   -4001/-4201/-9200/-9939 → Credentials, -300/-201/-301/-9942/-9943 → Transient, other
-//!   codes → Refused with GlobalSign's message; a SOAP Fault or unreadable XML → Malformed.
+//!   -4001/-4201/-9200/-9939 → Credentials, -300/-201/-301/-9942/-9943 ("please retry") →
+//!   Ambiguous, other codes → Refused with GlobalSign's message; a SOAP Fault, an HTTP 5xx or
+//!   unreadable XML → Ambiguous. On submit, -105 means an order with our pre-allocated
+//!   OrderID exists (an earlier attempt arrived) → `Exists`, which the worker resolves by a
+//!   lookup, never as a refusal.
 //!
 //! This file makes the calls; `soap.rs` writes and reads the envelopes and GlobalSign's error
 //! header; `order.rs` maps the order's own fields; `tests/` runs the adapter against a
@@ -167,7 +170,8 @@ impl GlobalSign {
             .text_of(&["OrderDetail", "OrderInfo", "OrderStatus"])
             .or_else(|| response.text_of(&["OrderDetail", "CertificateInfo", "CertificateStatus"]))
             .and_then(|s| s.parse::<i64>().ok())
-            .ok_or_else(|| ProviderError::Malformed {
+            .ok_or_else(|| ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!(
                     "{what}: the answer has no numeric OrderDetail/OrderInfo/OrderStatus"
                 ),
@@ -251,6 +255,12 @@ impl CaProvider for GlobalSign {
                     },
                 })
             }
+            // The pre-allocated OrderID is taken: an earlier attempt of ours arrived.
+            Outcome::Failed(errors) if has_code(&errors, -105) => Err(ProviderError::Exists {
+                message: format!(
+                    "{what}: GlobalSign reports order {order_id} exists already (-105)"
+                ),
+            }),
             Outcome::Failed(errors) => Err(classify(&what, &errors)),
         }
     }

@@ -17,7 +17,8 @@ pub(super) fn chain_of(response: &Node) -> Result<Option<Vec<Vec<u8>>>, Provider
     };
     let mut chain = pem_certs(leaf_pem);
     if chain.is_empty() {
-        return Err(ProviderError::Malformed {
+        return Err(ProviderError::Ambiguous {
+            retry_after: None,
             message: "GlobalSign order status: ServerCertificate/X509Cert is not a PEM certificate"
                 .into(),
         });

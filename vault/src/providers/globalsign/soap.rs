@@ -192,7 +192,7 @@ pub(super) enum Outcome {
     Failed(Vec<GsError>),
 }
 
-/// Reads the envelope. A SOAP Fault or unreadable XML is Malformed; HTTP errors without a
+/// Reads the envelope. A SOAP Fault or unreadable XML is Ambiguous; HTTP errors without a
 /// readable envelope are classified by status.
 pub(super) fn read_answer(what: &str, answer: &Answer) -> Result<Outcome, ProviderError> {
     let text = answer.text();
@@ -202,27 +202,30 @@ pub(super) fn read_answer(what: &str, answer: &Answer) -> Result<Outcome, Provid
         Ok(root) if root.name == "Envelope" => root,
         other => {
             if !status.is_success() {
-                return Err(http::status_error(what, answer, "", None));
+                return Err(http::status_error(what, answer, ""));
             }
             let detail = match other {
                 Ok(root) => format!("root element is {}, not a SOAP Envelope", root.name),
                 Err(e) => e,
             };
-            return Err(ProviderError::Malformed {
+            return Err(ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: unreadable SOAP answer: {detail}"),
             });
         }
     };
     let payload = root.child("Body").and_then(Node::first_element);
     let Some(payload) = payload else {
-        return Err(ProviderError::Malformed {
+        return Err(ProviderError::Ambiguous {
+            retry_after: None,
             message: format!("{what}: the SOAP Body is empty"),
         });
     };
     if payload.name == "Fault" {
         let code = payload.text_of(&["faultcode"]).unwrap_or("");
         let reason = payload.text_of(&["faultstring"]).unwrap_or("");
-        return Err(ProviderError::Malformed {
+        return Err(ProviderError::Ambiguous {
+            retry_after: None,
             message: format!(
                 "{what}: SOAP Fault (HTTP {}): {code} {reason}",
                 status.as_u16()
@@ -230,11 +233,12 @@ pub(super) fn read_answer(what: &str, answer: &Answer) -> Result<Outcome, Provid
         });
     }
     if !status.is_success() {
-        return Err(http::status_error(what, answer, "", None));
+        return Err(http::status_error(what, answer, ""));
     }
     let response = payload
         .child("Response")
-        .ok_or_else(|| ProviderError::Malformed {
+        .ok_or_else(|| ProviderError::Ambiguous {
+            retry_after: None,
             message: format!("{what}: {} has no Response", payload.name),
         })?;
     let header = response
@@ -243,7 +247,8 @@ pub(super) fn read_answer(what: &str, answer: &Answer) -> Result<Outcome, Provid
     let code = header
         .and_then(|h| h.text_of(&["SuccessCode"]))
         .and_then(|c| c.parse::<i64>().ok())
-        .ok_or_else(|| ProviderError::Malformed {
+        .ok_or_else(|| ProviderError::Ambiguous {
+            retry_after: None,
             message: format!("{what}: the answer has no numeric OrderResponseHeader/SuccessCode"),
         })?;
     // 0 = success, 1 = success with a warning.
@@ -294,12 +299,14 @@ fn describe(errors: &[GsError]) -> String {
         .join("; ")
 }
 
-/// Classifies GlobalSign error codes (§3.2); the first listed code decides.
+/// Classifies GlobalSign error codes (§3.2); the first listed code decides. The "please retry"
+/// codes (database or RA system problems) do not say whether the order was written before the
+/// failure, so they are Ambiguous.
 pub(super) fn classify(what: &str, errors: &[GsError]) -> ProviderError {
     let message = format!("{what}: GlobalSign error {}", describe(errors));
     match errors.first().map(|e| e.code) {
         Some(-4001 | -4201 | -9200 | -9939) => ProviderError::Credentials { message },
-        Some(-300 | -201 | -301 | -9942 | -9943) => ProviderError::Transient {
+        Some(-300 | -201 | -301 | -9942 | -9943) => ProviderError::Ambiguous {
             message,
             retry_after: None,
         },

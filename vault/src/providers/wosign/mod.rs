@@ -22,8 +22,9 @@
 //!   extension of the proposed dialect (an unknown route answers Refused "lookup unsupported").
 //!
 //! Errors come as HTTP 200 with a non-zero `code`: 1001 (bad signature) and 1002 (account
-//! disabled) → Credentials; 9999 (busy) → Transient; 2001, 2002, 3001 and anything else →
-//! Refused with the CA's message. HTTP 429/5xx → Transient, 401/403 → Credentials.
+//! disabled) → Credentials; 9999 (busy) → Ambiguous (it does not say whether the order was
+//! written first); 2001, 2002, 3001 and anything else → Refused with the CA's message. HTTP
+//! 5xx and 429 (the dialect documents none) → Ambiguous, 401/403 → Credentials.
 //!
 //! This file makes the calls; `wire.rs` signs requests and reads the answer envelope;
 //! `tests.rs` runs the adapter against a wiremock WoSign.
@@ -115,9 +116,10 @@ impl WoSign {
                 .ok()
                 .map(envelope_message)
                 .unwrap_or_default();
-            return Err(http::status_error(what, &answer, &message, None));
+            return Err(http::status_error(what, &answer, &message));
         }
-        let v = parsed.map_err(|e| ProviderError::Malformed {
+        let v = parsed.map_err(|e| ProviderError::Ambiguous {
+            retry_after: None,
             message: format!("{what}: the CA's answer is not JSON: {e}"),
         })?;
         check_code(what, &answer, v)
@@ -134,7 +136,8 @@ impl WoSign {
         let status = data
             .get("status")
             .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::Malformed {
+            .ok_or_else(|| ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: the answer has no data.status"),
             })?
             .to_string();
@@ -153,12 +156,14 @@ impl WoSign {
         let leaf = data
             .get("certificate")
             .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::Malformed {
+            .ok_or_else(|| ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: the answer has no data.certificate"),
             })?;
         let mut chain = pem_certs(leaf);
         if chain.is_empty() {
-            return Err(ProviderError::Malformed {
+            return Err(ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: data.certificate is not a PEM certificate"),
             });
         }
@@ -257,7 +262,8 @@ impl CaProvider for WoSign {
         let order_id =
             data.get("orderNo")
                 .and_then(scalar)
-                .ok_or_else(|| ProviderError::Malformed {
+                .ok_or_else(|| ProviderError::Ambiguous {
+                    retry_after: None,
                     message: format!("{what}: the answer has no data.orderNo"),
                 })?;
         let ca_status = data
@@ -300,13 +306,15 @@ impl CaProvider for WoSign {
         let orders = data
             .get("orders")
             .and_then(Value::as_array)
-            .ok_or_else(|| ProviderError::Malformed {
+            .ok_or_else(|| ProviderError::Ambiguous {
+                retry_after: None,
                 message: format!("{what}: the answer has no data.orders list"),
             })?;
         match orders.first() {
             None => Ok(None),
             Some(o) => o.get("orderNo").and_then(scalar).map(Some).ok_or_else(|| {
-                ProviderError::Malformed {
+                ProviderError::Ambiguous {
+                    retry_after: None,
                     message: format!("{what}: data.orders[0] has no orderNo"),
                 }
             }),

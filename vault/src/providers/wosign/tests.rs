@@ -206,25 +206,52 @@ async fn error_codes_in_http_200() {
     let e = submit_error(fail(3001, "insufficient balance")).await;
     assert!(matches!(e, ProviderError::Refused { .. }), "{e:?}");
     let e = submit_error(fail(9999, "system busy")).await;
-    assert!(matches!(e, ProviderError::Transient { .. }), "{e:?}");
+    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
     let e = submit_error(fail(4242, "something else")).await;
     assert!(
         matches!(&e, ProviderError::Refused { message } if message.contains("something else")),
         "{e:?}"
     );
     let e = submit_error(ResponseTemplate::new(200).set_body_string("{\"code\":0,\"data\":")).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = submit_error(ResponseTemplate::new(200).set_body_json(json!({"data": {}}))).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = submit_error(ResponseTemplate::new(503).set_body_string("busy")).await;
-    assert!(matches!(e, ProviderError::Transient { .. }), "{e:?}");
+    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
     let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "3")).await;
     assert!(
-        matches!(e, ProviderError::Transient { retry_after: Some(d), .. } if d.as_secs() == 3),
+        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d.as_secs() == 3),
         "{e:?}"
     );
     let e = submit_error(ok(json!({"status": "PENDING_VALIDATION"}))).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -312,7 +339,7 @@ async fn cancel_paths() {
         .await;
     assert!(matches!(
         ws.cancel(&creds(), "N5").await.unwrap_err(),
-        ProviderError::Transient { .. }
+        ProviderError::Ambiguous { .. }
     ));
 }
 

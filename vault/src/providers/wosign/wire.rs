@@ -42,7 +42,8 @@ pub(super) fn check_code(what: &str, answer: &Answer, v: Value) -> Result<Value,
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| ProviderError::Malformed {
+    .ok_or_else(|| ProviderError::Ambiguous {
+        retry_after: None,
         message: format!(
             "{what}: the CA's answer (HTTP {}) has no numeric code",
             answer.status.as_u16()
@@ -54,7 +55,8 @@ pub(super) fn check_code(what: &str, answer: &Answer, v: Value) -> Result<Value,
     let message = format!("{what}: WoSign error {}", envelope_message(&v));
     Err(match code {
         1001 | 1002 => ProviderError::Credentials { message },
-        9999 => ProviderError::Transient {
+        // "System busy" does not say whether the order was written first.
+        9999 => ProviderError::Ambiguous {
             message,
             retry_after: http::retry_after(&answer.headers),
         },

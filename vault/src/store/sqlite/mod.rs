@@ -18,7 +18,7 @@ use crate::model::{
     OperationRecord, VersionRecord,
 };
 use crate::store::cache::ReadCache;
-use crate::store::contract::{Change, Store, StoreResult};
+use crate::store::contract::{Change, LeaseTerms, LeasedUpdate, Store, StoreResult, Wake};
 use crate::store::seal::Sealer;
 use rusqlite::Connection;
 use shared::crypto::PrivateKey;
@@ -73,6 +73,14 @@ impl SqliteStore {
             } => certs::put_version(tx, &self.sealer, version, private_key.as_ref()),
             Change::PutOperation(o) => operations::put_operation(tx, o),
             Change::DeleteOperation { key } => operations::delete_operation(tx, key),
+            Change::DetachOperation {
+                key,
+                now_ms,
+                details,
+            } => operations::detach_operation(tx, key, *now_ms, details),
+            Change::ReleaseLease { request_id, owner } => {
+                operations::release_lease(tx, request_id, owner)
+            }
             Change::PurgeCert { key } => certs::purge(tx, key),
             Change::PutIssuer(i) => settings::put_issuer(tx, &self.sealer, i),
             Change::DeleteIssuer { key } => settings::delete_issuer(tx, key),
@@ -146,12 +154,57 @@ impl Store for SqliteStore {
         Ok(value)
     }
 
-    fn due_operations(&self, now: i64, limit: usize) -> StoreResult<Vec<OperationRecord>> {
-        operations::due_operations(&self.conn(), now, limit)
+    fn claim_due(
+        &self,
+        now_ms: i64,
+        lease: &LeaseTerms,
+        limit: usize,
+    ) -> StoreResult<Vec<OperationRecord>> {
+        let mut conn = self.conn();
+        // IMMEDIATE: take the write lock before reading, so two stores on one file cannot
+        // both read a row as free and then both claim it.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let claimed = operations::claim_due(&tx, now_ms, lease, limit)?;
+        tx.commit()?;
+        Ok(claimed)
     }
 
-    fn next_due(&self) -> StoreResult<Option<i64>> {
-        operations::next_due(&self.conn())
+    fn renew_lease(&self, request_id: &str, owner: &str, until_ms: i64) -> StoreResult<bool> {
+        operations::renew_lease(&self.conn(), request_id, owner, until_ms)
+    }
+
+    fn update_leased(
+        &self,
+        request_id: &str,
+        owner: &str,
+        update: LeasedUpdate,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some((op, holder)) = operations::leased_operation(&tx, request_id)? else {
+            return Ok(false);
+        };
+        if holder.as_deref() != Some(owner) {
+            return Ok(false);
+        }
+        let version = certs::version(&tx, &op.key, &op.version)?;
+        let Some(changes) = update(op, version) else {
+            return Ok(false);
+        };
+        for change in &changes {
+            self.write(&tx, change)?;
+        }
+        tx.commit()?;
+        self.cache.applied(&changes);
+        Ok(true)
+    }
+
+    fn clear_leases(&self) -> StoreResult<usize> {
+        operations::clear_leases(&self.conn())
+    }
+
+    fn next_wake(&self, wall_now_ms: i64) -> StoreResult<Wake> {
+        operations::next_wake(&self.conn(), wall_now_ms)
     }
 
     fn issuer(&self, key: &str) -> StoreResult<Option<IssuerRecord>> {

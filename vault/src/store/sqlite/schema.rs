@@ -109,6 +109,15 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
 "#,
+    // 5: leases (issuance::lease): which worker holds an operation and until when (wall-clock
+    // unix ms), so several workers on one store never work the same row; the worker's fenced
+    // writes find a row by its request id (it keeps it when the row moves to an orphan key).
+    // Existing rows start unleased.
+    r#"
+ALTER TABLE operations ADD COLUMN lease_owner TEXT;
+ALTER TABLE operations ADD COLUMN lease_until INTEGER;
+CREATE INDEX operations_by_request ON operations (request_id);
+"#,
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer schema.

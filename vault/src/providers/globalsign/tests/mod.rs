@@ -356,10 +356,16 @@ async fn error_shapes() {
         matches!(&e, ProviderError::Refused { message } if message.contains("-101 Invalid parameter (Field)")),
         "{e:?}"
     );
-    for code in [-102, -105, -6101, -9936, -9961, -6007, -9949] {
+    for code in [-102, -6101, -9936, -9961, -6007, -9949] {
         let e = submit_error(xml(error_response("OVOrder", code, "no"))).await;
         assert!(matches!(e, ProviderError::Refused { .. }), "{code}: {e:?}");
     }
+    // -105 on our pre-allocated OrderID: an earlier attempt arrived; look it up.
+    let e = submit_error(xml(error_response("OVOrder", -105, "Invalid combination"))).await;
+    assert!(
+        matches!(&e, ProviderError::Exists { message } if message.contains("-105")),
+        "{e:?}"
+    );
     for code in [-300, -201, -301, -9942, -9943] {
         let e = submit_error(xml(error_response(
             "OVOrder",
@@ -368,30 +374,67 @@ async fn error_shapes() {
         )))
         .await;
         assert!(
-            matches!(e, ProviderError::Transient { .. }),
+            matches!(e, ProviderError::Ambiguous { .. }),
             "{code}: {e:?}"
         );
     }
     let fault = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Unmarshalling Error</faultstring></soap:Fault></soap:Body></soap:Envelope>"#;
     let e = submit_error(ResponseTemplate::new(500).set_body_string(fault)).await;
     assert!(
-        matches!(&e, ProviderError::Malformed { message } if message.contains("Unmarshalling Error")),
+        matches!(&e, ProviderError::Ambiguous { retry_after: None, message } if message.contains("Unmarshalling Error")),
         "{e:?}"
     );
     let e = submit_error(xml(fault)).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = submit_error(xml("<soap:Envelope><soap:Body><ns2:OVOrderResponse>")).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = submit_error(xml("<a><b></a>")).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e = submit_error(xml("not xml at all")).await;
-    assert!(matches!(e, ProviderError::Malformed { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Ambiguous {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let e =
         submit_error(ResponseTemplate::new(503).set_body_string("<html>maintenance</html>")).await;
-    assert!(matches!(e, ProviderError::Transient { .. }), "{e:?}");
+    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
+    // GlobalSign documents no 429: one (from a proxy, say) may follow the act.
     let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "9")).await;
     assert!(
-        matches!(e, ProviderError::Transient { retry_after: Some(d), .. } if d.as_secs() == 9),
+        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d.as_secs() == 9),
         "{e:?}"
     );
 }
