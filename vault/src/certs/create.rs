@@ -60,6 +60,11 @@ impl Service {
         if let IssuerKind::Named(issuer) = &issuer_kind {
             let ik = key_of(issuer);
             match self.db.run(move |s| s.issuer(&ik)).await? {
+                Some(record)
+                    if record.bundle.attributes.as_ref().and_then(|a| a.enabled) == Some(false) =>
+                {
+                    return Err(issuer_disabled(issuer))
+                }
                 Some(record) => issuer_provider = record.bundle.provider,
                 None => {
                     return Err(Error::bad(format!(
@@ -181,7 +186,12 @@ impl Service {
         })
         .await
         .map_err(|e| Error::Internal(format!("key generation task: {e}")))?
-        .map_err(|e| Error::Internal(format!("key generation: {e}")))
+        .map_err(|e| match e {
+            // Policy validation runs the builder's own name checks, so this is not expected;
+            // if it happens it is still the client's policy, not a server fault.
+            crypto::CryptoError::InvalidName(m) => Error::bad(m),
+            e => Error::Internal(format!("key generation: {e}")),
+        })
     }
 }
 
@@ -193,6 +203,18 @@ pub(crate) struct CreateExtra {
     /// More writes for the same transaction as the new operation, given that operation.
     #[allow(clippy::type_complexity)]
     pub changes: Option<Box<dyn FnOnce(&OperationRecord) -> Vec<Change> + Send>>,
+}
+
+/// A create through a disabled issuer (README, "Rules where Azure leaves room"): 403 like the
+/// use of a disabled key or secret (spec §4.6); operations already at the CA go on.
+fn issuer_disabled(issuer: &str) -> Error {
+    Error::Forbidden {
+        message: format!(
+            "Operation create is not allowed with the disabled issuer '{issuer}'. Enable it \
+             (attributes.enabled = true) or name another issuer in the policy."
+        ),
+        inner: Some("IssuerDisabled"),
+    }
 }
 
 pub(crate) fn check_name_free(

@@ -1,6 +1,7 @@
 //! Merge (spec §4.2): complete a pending operation with a chain the user's own CA signed. The
 //! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
-//! to preserve the order.
+//! to preserve the order. Only an `inProgress` operation takes a merge; a partnered one never
+//! does (its CA issues the certificate), so a cancelled or failed operation keeps its status.
 
 use super::names::validate_name;
 use super::policy;
@@ -61,18 +62,26 @@ impl Service {
         let key = key_of(name);
         let _guard = self.issuance.locks.lock(&key).await;
         let (cert, mut op) = self.operation(name).await?;
-        if op.status == OperationStatus::Completed {
-            return Err(Error::pending_not_found());
+        match op.status {
+            OperationStatus::InProgress => {}
+            // Nothing is pending any more (unchanged from before the rule below).
+            OperationStatus::Completed => return Err(Error::pending_not_found()),
+            // Only an operation still waiting for its certificate can take one; a cancelled
+            // or failed one stays as it ended (the same 400 as a cancel that is too late).
+            status => {
+                return Err(Error::bad(format!(
+                    "The operation cannot be merged because its status is {status}; only an \
+                     operation that is inProgress can be merged."
+                )))
+            }
         }
         if let policy::IssuerKind::Named(issuer) = policy::issuer_kind(&op.policy) {
-            if op.status == OperationStatus::InProgress {
-                return Err(Error::Forbidden {
-                    message: format!(
-                        "Merge is forbidden on pending object created with issuer : {issuer} while it is in progess."
-                    ),
-                    inner: None,
-                });
-            }
+            return Err(Error::Forbidden {
+                message: format!(
+                    "Merge is forbidden on pending object created with issuer : {issuer} while it is in progess."
+                ),
+                inner: None,
+            });
         }
         let (k, v) = (key.clone(), op.version.clone());
         let (record, pending_key) = self

@@ -172,16 +172,7 @@ pub fn validate(p: &CertificatePolicy) -> Result<()> {
             Error::bad(format!("x509_props.subject is not a valid X.500 name: {e}"))
         })?;
     }
-    validate_sans(&sans)?;
-    if let Some(ekus) = &x509.ekus {
-        for eku in ekus {
-            if !is_dotted_oid(eku) {
-                return Err(Error::bad(format!(
-                    "x509_props.ekus contains '{eku}', which is not a dotted object identifier."
-                )));
-            }
-        }
-    }
+    validate_names(&sans, x509.ekus.as_deref().unwrap_or_default())?;
     let months = x509.validity_months.unwrap_or(DEFAULT_VALIDITY_MONTHS);
     if !(1..=MAX_VALIDITY_MONTHS).contains(&months) {
         return Err(Error::bad(format!(
@@ -239,49 +230,14 @@ pub fn validate(p: &CertificatePolicy) -> Result<()> {
     Ok(())
 }
 
-fn validate_sans(sans: &SubjectAlternativeNames) -> Result<()> {
-    for dns in sans.dns_names.iter().flatten() {
-        let ok = !dns.is_empty()
-            && dns.len() <= 253
-            && dns
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '*' | '_'));
-        if !ok {
-            return Err(Error::bad(format!(
-                "sans.dns_names contains an invalid name '{dns}'."
-            )));
-        }
-    }
-    for email in sans.emails.iter().chain(sans.upns.iter()).flatten() {
-        if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-            return Err(Error::bad(format!(
-                "sans contains '{email}', which is not an address of the form user@domain."
-            )));
-        }
-    }
-    for ip in sans.ip_addresses.iter().flatten() {
-        if ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(Error::bad(format!(
-                "sans.ipAddresses contains '{ip}', which is not an IP address."
-            )));
-        }
-    }
-    for uri in sans.uris.iter().flatten() {
-        if url::Url::parse(uri).is_err() {
-            return Err(Error::bad(format!(
-                "sans.uris contains '{uri}', which is not an absolute URI."
-            )));
-        }
+/// Every SAN and EKU through the checks the certificate and CSR builders apply themselves
+/// (`shared::crypto`), so a policy accepted here never fails later in the builder.
+fn validate_names(sans: &SubjectAlternativeNames, ekus: &[String]) -> Result<()> {
+    shared::crypto::validate_sans(sans).map_err(|e| Error::bad(e.to_string()))?;
+    for eku in ekus {
+        shared::crypto::validate_eku(eku).map_err(|e| Error::bad(e.to_string()))?;
     }
     Ok(())
-}
-
-fn is_dotted_oid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() >= 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Defaults then validation: the policy a create stores.
@@ -446,6 +402,76 @@ mod tests {
             let err = complete(p).unwrap_err().to_string();
             assert!(err.contains(needle), "{json}: {err}");
         }
+    }
+
+    fn with_sans(sans: &str) -> CertificatePolicy {
+        serde_json::from_str(&format!(
+            r#"{{"x509_props":{{"subject":"CN=a","sans":{sans}}},"issuer":{{"name":"Self"}}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_san_kind_is_checked_with_the_builders_rules() {
+        let cases = [
+            (r#"{"emails":["a b@x.test"]}"#, "sans.emails", "a b@x.test"),
+            (
+                r#"{"emails":["josé@x.test"]}"#,
+                "sans.emails",
+                "josé@x.test",
+            ),
+            (r#"{"emails":[" a@x.test"]}"#, "sans.emails", " a@x.test"),
+            (
+                r#"{"dns_names":["a b.example"]}"#,
+                "sans.dns_names",
+                "a b.example",
+            ),
+            (
+                r#"{"upns":["user name@x.test"]}"#,
+                "sans.upns",
+                "user name@x.test",
+            ),
+            (
+                r#"{"uris":["https://exa mple.test"]}"#,
+                "sans.uris",
+                "exa mple",
+            ),
+            (r#"{"uris":["https://ü.test/"]}"#, "sans.uris", "ü.test"),
+            (
+                r#"{"ipAddresses":[" 10.0.0.1"]}"#,
+                "sans.ipAddresses",
+                " 10.0.0.1",
+            ),
+        ];
+        for (sans, field, value) in cases {
+            let err = complete(with_sans(sans)).unwrap_err();
+            assert!(matches!(err, Error::BadParameter(_)), "{sans}: {err:?}");
+            let err = err.to_string();
+            assert!(err.contains(field) && err.contains(value), "{sans}: {err}");
+        }
+        for eku in ["5.1", "1.01", "1.40.1", " 1.3.6.1"] {
+            let mut p = minimal();
+            p.x509_props.as_mut().unwrap().ekus = Some(vec![eku.into()]);
+            let err = complete(p).unwrap_err().to_string();
+            assert!(err.contains("x509_props.ekus"), "{eku}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_accepted_policy_builds_its_csr() {
+        let policy = complete(with_sans(
+            r#"{"dns_names":["a.example","*.example"],"emails":["a@x.test"],"upns":["josé@x.test"],"uris":["spiffe://x/y"],"ipAddresses":["10.0.0.1","::1"]}"#,
+        ))
+        .unwrap();
+        let profile =
+            crate::issuance::profile::cert_profile(&policy, time::OffsetDateTime::now_utc());
+        let key = shared::crypto::PrivateKey::generate(
+            crate::issuance::profile::key_spec(&policy).unwrap(),
+        )
+        .unwrap();
+        let csr = shared::crypto::build_csr(&key, &profile).unwrap();
+        let info = shared::crypto::parse_csr(&csr).unwrap();
+        assert_eq!(info.sans.upns, Some(vec!["josé@x.test".to_string()]));
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Paging (spec §7): `maxresults` 1..25 (default 25), an opaque URL-safe `$skiptoken`, and an
 //! absolute `nextLink` that carries `api-version`, `maxresults` and `includePending` through.
+//! Every list reads its paging input here, and anything out of range is a 400 BadParameter:
+//! `maxresults` outside 1..=25 or not a number, a `$skiptoken` that is not one of ours (not
+//! hex, not a name key or offset, an offset above [`MAX_OFFSET`]).
 
 use super::extract::Ctx;
 use super::reply::reply;
@@ -9,6 +12,25 @@ use axum::response::Response;
 use shared::models::ListResult;
 
 pub const MAX_RESULTS: usize = 25;
+
+/// The largest version offset a `$skiptoken` may carry: far beyond any real version count, and
+/// small enough that `offset + page` fits the store's `i64` and `usize` everywhere (a larger
+/// one once wrapped to a negative SQL offset and served the first page again).
+pub const MAX_OFFSET: usize = u32::MAX as usize;
+
+/// What a decoded cursor is made of: a name key (`^[0-9a-z-]{1,127}$` after lowercasing) or a
+/// decimal offset. Anything else did not come from one of our `nextLink`s.
+fn is_cursor(cursor: &str) -> bool {
+    !cursor.is_empty()
+        && cursor.len() <= 127
+        && cursor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn bad_token() -> Error {
+    Error::bad("The $skiptoken is not valid; follow the nextLink of the previous page.")
+}
 
 /// Paging parameters of a list request.
 #[derive(Debug, Clone)]
@@ -38,7 +60,8 @@ impl Page {
                 hex::decode(token)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| Error::bad("The $skiptoken is not valid."))?,
+                    .filter(|c| is_cursor(c))
+                    .ok_or_else(bad_token)?,
             ),
         };
         let include_pending = match ctx.query().get("includePending").as_deref() {
@@ -58,13 +81,15 @@ impl Page {
         })
     }
 
-    /// A numeric offset cursor (used for version lists).
+    /// A numeric offset cursor (used for version lists), at most [`MAX_OFFSET`].
     pub fn offset(&self) -> Result<usize> {
         match &self.cursor {
             None => Ok(0),
             Some(c) => c
-                .parse()
-                .map_err(|_| Error::bad("The $skiptoken is not valid.")),
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_OFFSET)
+                .ok_or_else(bad_token),
         }
     }
 
@@ -106,5 +131,46 @@ impl Page {
                 next_link: self.next_link(ctx, next),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(cursor: &str) -> Page {
+        Page {
+            max: MAX_RESULTS,
+            cursor: Some(cursor.into()),
+            include_pending: false,
+        }
+    }
+
+    #[test]
+    fn offsets_are_bounded_and_never_wrap() {
+        assert_eq!(page("0").offset().unwrap(), 0);
+        assert_eq!(page("50").offset().unwrap(), 50);
+        assert_eq!(page(&MAX_OFFSET.to_string()).offset().unwrap(), MAX_OFFSET);
+        for bad in [
+            "-1",
+            "9223372036854775808",
+            "18446744073709551615",
+            "99999999999999999999999",
+            "4294967296",
+            "ab",
+        ] {
+            assert!(
+                matches!(page(bad).offset(), Err(Error::BadParameter(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn cursors_are_name_keys_or_offsets() {
+        assert!(is_cursor("my-cert-1") && is_cursor("42"));
+        for bad in ["", "a b", "a/b", "é", &"a".repeat(128)] {
+            assert!(!is_cursor(bad), "{bad:?}");
+        }
     }
 }

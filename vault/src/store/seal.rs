@@ -1,7 +1,7 @@
 //! Encryption at rest: AES-256-GCM over private keys and issuer passwords, so a copied
 //! database file leaks nothing (design.md §3). The master key comes from `VAULT_MASTER_KEY`
 //! (base64 or hex of 32 bytes, via config) or from `master.key` in the data dir, created on
-//! first start with mode 0600.
+//! first start with mode 0600; a key file group or others may read or write stops the start.
 //!
 //! Sealed form: `0x01 || nonce (12) || ciphertext || tag (16)`. The associated data names the
 //! row the value belongs to, so a ciphertext moved to another row fails to open.
@@ -108,7 +108,10 @@ fn parse_master_key(text: &str) -> StoreResult<Secret> {
 
 fn load_or_create_key_file(path: &Path) -> StoreResult<Secret> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_master_key(&text),
+        Ok(text) => {
+            check_private(path)?;
+            parse_master_key(&text)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut secret: Secret = Zeroizing::new([0u8; 32]);
             SystemRandom::new()
@@ -128,6 +131,28 @@ fn load_or_create_key_file(path: &Path) -> StoreResult<Secret> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Refuses a key file that group or others may read or write (unix): whoever can read it can
+/// open every sealed private key, and whoever can write it can make the vault seal with a key
+/// they know. Vault creates the file 0600; another mode means someone changed it.
+fn check_private(path: &Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::Seal(format!(
+                "the master key file {} has mode {mode:04o}: group or others may read or write \
+                 it. Restrict it with `chmod 600 {}` and start again.",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -162,6 +187,32 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_or_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        Sealer::load(dir.path(), None).unwrap();
+        let path = dir.path().join(MASTER_KEY_FILE);
+        for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = Sealer::load(dir.path(), None).unwrap_err().to_string();
+            assert!(
+                err.contains(&path.display().to_string())
+                    && err.contains("chmod 600")
+                    && err.contains(&format!("{mode:04o}")),
+                "{mode:o}: {err}"
+            );
+        }
+        for mode in [0o600, 0o400] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert!(Sealer::load(dir.path(), None).is_ok(), "{mode:o}");
+        }
+        // A configured key does not read the file at all.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Sealer::load(dir.path(), Some(&"11".repeat(32))).is_ok());
     }
 
     #[test]
