@@ -96,6 +96,8 @@ pub struct Script {
     csrs: Vec<Vec<u8>>,
     /// How long each submission takes before it is answered (the order exists meanwhile).
     pub submit_delay: Option<Duration>,
+    /// Replaces the poll answers when the next cancel arrives (the order's state after it).
+    pub polls_after_cancel: Option<VecDeque<Result<OrderStatus, ProviderError>>>,
 }
 
 /// A DigiCert-kind CA whose answers the test writes (see [`Script`]), recording what it was
@@ -264,6 +266,9 @@ impl CaProvider for ScriptedCa {
     ) -> Result<CancelOutcome, ProviderError> {
         let mut s = self.script();
         s.calls.push(format!("cancel {order_id}"));
+        if let Some(polls) = s.polls_after_cancel.take() {
+            s.polls = polls;
+        }
         Self::next(
             &mut s,
             |s| &mut s.cancels,
@@ -341,4 +346,100 @@ pub async fn partnered_vault_leased(
         .await
         .unwrap();
     (issuance, service)
+}
+
+/// A partnered EC P-256 policy for `partner.example` under [`ISSUER`].
+pub fn partner_policy() -> shared::models::CertificateCreateParameters {
+    let policy: shared::models::CertificatePolicy = serde_json::from_value(serde_json::json!({
+        "key_props": {"kty": "EC", "crv": "P-256"},
+        "x509_props": {"subject": "CN=partner.example", "sans": {"dns_names": ["partner.example"]}},
+        "issuer": {"name": ISSUER, "cty": "OV-SSL"}
+    }))
+    .unwrap();
+    shared::models::CertificateCreateParameters {
+        policy: Some(policy),
+        ..Default::default()
+    }
+}
+
+/// Polls `check` every 10 ms until it returns `Some`, failing after 10 s with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The operation with `key` as a store opened afresh reads it (no cache: another store handle
+/// may have written it).
+pub fn fresh_operation(dir: &Path, key: &str) -> Option<vault::model::OperationRecord> {
+    open_db(dir).0.operation(key).unwrap()
+}
+
+/// Puts the operation of `name` where a worker that died in the middle of its submission left
+/// it: `Submitting`, leased by a dead owner until `lease_until_ms` (wall clock), and the order
+/// created at `ca` (the CA got the request; vault never heard back). Returns the operation.
+pub async fn die_while_submitting(
+    db: &Db,
+    ca: &ScriptedCa,
+    name: &str,
+    lease_until_ms: i64,
+) -> vault::model::OperationRecord {
+    let key = vault::model::key_of(name);
+    let terms = vault::store::LeaseTerms {
+        owner: "dead-worker".into(),
+        now_ms: vault::issuance::lease::wall_ms(),
+        until_ms: lease_until_ms,
+    };
+    let claimed = db
+        .run(move |s| s.claim_due(i64::MAX - 1, &terms, 1000))
+        .await
+        .unwrap();
+    let op = claimed
+        .into_iter()
+        .find(|o| o.key == key)
+        .expect("the operation is due and free");
+    let rid = op.request_id.clone();
+    let written = db
+        .run(move |s| {
+            s.update_leased(
+                &rid,
+                "dead-worker",
+                Box::new(|mut current, _| {
+                    let mut state = current.provider.clone().unwrap_or_default();
+                    state.phase = vault::model::ProviderPhase::Submitting;
+                    state.lookup_from = Some(vault::issuance::lease::wall_ms() / 1000);
+                    current.provider = Some(state);
+                    Some(vec![vault::store::Change::PutOperation(current)])
+                }),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(written);
+    let order = OrderRequest {
+        reference: op.request_id.clone(),
+        csr_der: op.csr.clone().unwrap(),
+        common_name: Some("partner.example".into()),
+        dns_names: vec!["partner.example".into()],
+        cert_type: vault::providers::CertType::Ov,
+        validity_months: 12,
+        cert_transparency: None,
+        credentials: Credentials::default(),
+        not_before: 0,
+    };
+    // The request reached the CA; its answer is lost with the worker.
+    let _ = ca.submit(&order).await;
+    op
 }
