@@ -1,0 +1,568 @@
+//! Exactly once when the CA's answer is lost (issue 13), end to end against an in-process
+//! ca-sim whose fault rules strike **after** the act (`"phase": "after"`: the order is created
+//! or the cancel applied, then the answer is lost as a 5xx, a dropped connection, a truncated
+//! body, or a delay longer than vault's timeout):
+//!
+//! - for each dialect × each after-phase fault, on submit and on cancel: exactly one CA order
+//!   per operation, and the operation ends as it should, read from ca-sim's admin API;
+//! - a delete or cancel that arrives before vault knows the order's id (its lookups failing),
+//!   with a restart in between, and with `kill -9` of the real binary in between: the CA's
+//!   order ends cancelled;
+//! - a second vault process on the same data dir refuses to start.
+//!
+//! Names: certificate `{case}-{dc|gs|ws}`, common name `{certificate}.example.com`, so each
+//! rule and each order is found by its common name.
+
+use std::time::Duration;
+
+use e2e::*;
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    DigiCert,
+    GlobalSign,
+    WoSign,
+}
+
+use Provider::{DigiCert, GlobalSign, WoSign};
+
+const ALL: [Provider; 3] = [DigiCert, GlobalSign, WoSign];
+
+/// The after-phase fault kinds (ca-sim README, Faults), with vault's timeout in mind.
+fn after_faults() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "server-error",
+            json!({"kind": "server_error", "status": 502}),
+        ),
+        ("drop", json!({"kind": "drop"})),
+        ("malformed", json!({"kind": "malformed"})),
+        // Longer than VAULT_TIMEOUT: vault gives up waiting; the CA has acted.
+        ("delay", json!({"kind": "delay", "ms": 4000})),
+    ]
+}
+
+/// vault's timeout of one CA call in these tests.
+const VAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Provider {
+    fn short(self) -> &'static str {
+        match self {
+            DigiCert => "dc",
+            GlobalSign => "gs",
+            WoSign => "ws",
+        }
+    }
+
+    fn dialect(self) -> &'static str {
+        match self {
+            DigiCert => "digicert",
+            GlobalSign => "globalsign",
+            WoSign => "wosign",
+        }
+    }
+
+    /// The issuer with ca-sim's built-in account (partner-dialects.md §1.3).
+    fn issuer_body(self) -> Value {
+        match self {
+            DigiCert => json!({
+                "provider": "DigiCert",
+                "credentials": { "account_id": "sim-dc-account", "pwd": "sim-dc-key" },
+                "org_details": { "id": "100001" }
+            }),
+            GlobalSign => json!({
+                "provider": "GlobalSign",
+                "credentials": { "account_id": "PAR_SIM_API", "pwd": "sim-gs-pass" },
+                "org_details": { "admin_details": [{
+                    "first_name": "Ada", "last_name": "Admin",
+                    "email": "ada.admin@contoso.example", "phone": "+1 555 0100"
+                }] }
+            }),
+            WoSign => json!({
+                "provider": "WoSign",
+                "credentials": { "account_id": "ws-sim-001", "pwd": "sim-ws-key" }
+            }),
+        }
+    }
+
+    /// The operation vault's lookup is to ca-sim's fault rules (GlobalSign looks an order up
+    /// with GetOrderByOrderID, a `poll`).
+    fn lookup_operation(self) -> &'static str {
+        match self {
+            GlobalSign => "poll",
+            _ => "lookup",
+        }
+    }
+}
+
+fn cn_of(name: &str) -> String {
+    format!("{name}.example.com")
+}
+
+fn create_body(p: Provider, name: &str) -> Value {
+    let cn = cn_of(name);
+    // GlobalSign's OVOrder needs an O in the subject.
+    let subject = match p {
+        GlobalSign => format!("CN={cn}, O=Contoso"),
+        _ => format!("CN={cn}"),
+    };
+    json!({ "policy": {
+        "key_props": { "kty": "EC", "crv": "P-256", "exportable": true, "reuse_key": false },
+        "secret_props": { "contentType": "application/x-pkcs12" },
+        "x509_props": { "subject": subject, "sans": { "dns_names": [cn] }, "validity_months": 12 },
+        "issuer": { "name": format!("{}-issuer", p.short()), "cty": "OV-SSL" }
+    }})
+}
+
+/// ca-sim with every built-in account on `profile`, no DigiCert rate limit.
+async fn ca_sim(profile: &'static str) -> TestCaSim {
+    TestCaSim::start_with(move |c| {
+        for account in &mut c.accounts {
+            account.profile = Some(profile.into());
+        }
+        c.digicert_rate_limits = Vec::new();
+    })
+    .await
+}
+
+fn vault_config(ca: &TestCaSim) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
+    let endpoints = ca.provider_endpoints();
+    let ca_path = ca.ca_path().to_path_buf();
+    move |config| {
+        config.provider_endpoints = endpoints.clone();
+        config.provider_ca = vec![ca_path.clone()];
+        config.provider_poll_interval = Duration::from_millis(50);
+        config.provider_deadline = Duration::from_secs(120);
+        config.provider_timeout = VAULT_TIMEOUT;
+        config.retry_after = Duration::from_millis(100);
+    }
+}
+
+async fn put_issuers(raw: &Raw) {
+    for p in ALL {
+        let name = format!("{}-issuer", p.short());
+        let rsp = raw
+            .put(&format!("/certificates/issuers/{name}"), &p.issuer_body())
+            .await;
+        assert_eq!(
+            rsp.status,
+            StatusCode::OK,
+            "PUT issuer {name}: {}",
+            rsp.text
+        );
+    }
+}
+
+/// A rule that strikes once on `operation` for the order named `cn`, after the act.
+fn after_rule(p: Provider, operation: &str, cn: &str, action: &Value) -> Value {
+    json!({
+        "name": format!("after-{operation}-{cn}"), "dialect": p.dialect(),
+        "operation": operation, "common_name": cn, "phase": "after", "nth": 1,
+        "action": action,
+    })
+}
+
+/// How often each rule fired, by name.
+async fn fired(admin: &CaSimAdmin) -> std::collections::HashMap<String, u64> {
+    let faults = admin.get("faults").await;
+    faults["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["fired"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The one order the CA holds for `cn` (asserting there is exactly one).
+async fn single_order(admin: &CaSimAdmin, cn: &str) -> Value {
+    let orders = admin.orders_for(cn).await;
+    assert_eq!(
+        orders.len(),
+        1,
+        "exactly one CA order for {cn}: {orders:#?}"
+    );
+    orders.into_iter().next().unwrap()
+}
+
+/// Waits until the CA's one order for `cn` reads `status`.
+async fn order_becomes(admin: &CaSimAdmin, cn: &str, status: &str) -> Value {
+    eventually(
+        Duration::from_secs(60),
+        &format!("the CA's order for {cn} to be {status}"),
+        || async {
+            let order = single_order(admin, cn).await;
+            (order["status"] == status).then_some(order)
+        },
+    )
+    .await
+}
+
+/// Runs one case per (provider, fault) concurrently and reports every failure together.
+async fn all_cases<F, Fut>(cases: Vec<(Provider, &'static str, Value)>, run: F)
+where
+    F: Fn(Provider, &'static str, Value) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let handles: Vec<_> = cases
+        .into_iter()
+        .map(|(p, fault, action)| (p, fault, tokio::spawn(run(p, fault, action))))
+        .collect();
+    let mut failures = Vec::new();
+    for (p, fault, handle) in handles {
+        if let Err(e) = handle.await {
+            failures.push(format!("{p:?} × {fault}: {e}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "failed cases:\n{}",
+        failures.join("\n")
+    );
+}
+
+fn every_case() -> Vec<(Provider, &'static str, Value)> {
+    ALL.iter()
+        .flat_map(|p| {
+            after_faults()
+                .into_iter()
+                .map(move |(fault, action)| (*p, fault, action))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_whose_answer_is_lost_after_the_act_orders_once() {
+    let ca = ca_sim("fixed:1s").await;
+    let admin = ca.admin();
+    let rules: Vec<Value> = every_case()
+        .into_iter()
+        .map(|(p, fault, action)| {
+            after_rule(
+                p,
+                "order",
+                &cn_of(&format!("sub-{fault}-{}", p.short())),
+                &action,
+            )
+        })
+        .collect();
+    admin.set_faults(&Value::Array(rules)).await;
+    let vault = TestVault::start_with(vault_config(&ca)).await;
+    let raw = vault.raw();
+    put_issuers(&raw).await;
+
+    all_cases(every_case(), |p, fault, _| {
+        let (raw, admin) = (raw.clone(), admin.clone());
+        async move {
+            let name = format!("sub-{fault}-{}", p.short());
+            let cn = cn_of(&name);
+            raw.start_create(&name, &create_body(p, &name)).await;
+            let op = raw
+                .wait_operation(
+                    &name,
+                    Duration::from_secs(60),
+                    &format!("{name} to finish"),
+                    |op| op["status"] != "inProgress",
+                )
+                .await;
+            assert_eq!(op["status"], "completed", "{name}: {op:#}");
+            let order = single_order(&admin, &cn).await;
+            assert_eq!(order["dialect"], p.dialect(), "{order:#}");
+            assert_eq!(order["status"], "issued", "{name}: {order:#}");
+        }
+    })
+    .await;
+
+    // Every rule struck (the answers really were lost), and vault resolved each by a lookup.
+    let fired = fired(&admin).await;
+    for (p, fault, _) in every_case() {
+        let rule = format!(
+            "after-order-{}",
+            cn_of(&format!("sub-{fault}-{}", p.short()))
+        );
+        assert_eq!(fired.get(&rule), Some(&1), "{rule} fired once: {fired:?}");
+    }
+    for p in [DigiCert, WoSign] {
+        let lookups = admin
+            .requests(Some(p.dialect()), Some("lookup"))
+            .await
+            .len();
+        assert!(
+            lookups >= 4,
+            "{p:?}: a lookup per lost answer, saw {lookups}"
+        );
+    }
+    assert_eq!(admin.orders().await.len(), 12, "12 operations, 12 orders");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_whose_answer_is_lost_after_the_act_ends_cancelled() {
+    // An hour at 1x: the orders stay pending until cancelled.
+    let ca = ca_sim("fixed:1h").await;
+    let admin = ca.admin();
+    let rules: Vec<Value> = every_case()
+        .into_iter()
+        .map(|(p, fault, action)| {
+            after_rule(
+                p,
+                "cancel",
+                &cn_of(&format!("can-{fault}-{}", p.short())),
+                &action,
+            )
+        })
+        .collect();
+    admin.set_faults(&Value::Array(rules)).await;
+    let vault = TestVault::start_with(vault_config(&ca)).await;
+    let raw = vault.raw();
+    put_issuers(&raw).await;
+
+    all_cases(every_case(), |p, fault, _| {
+        let (raw, admin) = (raw.clone(), admin.clone());
+        async move {
+            let name = format!("can-{fault}-{}", p.short());
+            let cn = cn_of(&name);
+            raw.start_create(&name, &create_body(p, &name)).await;
+            // The order id is known to vault (it reports the CA's state).
+            raw.wait_operation(&name, DEADLINE, &format!("{name} to be at the CA"), |op| {
+                op["status_details"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("The CA reports"))
+            })
+            .await;
+            let rsp = raw
+                .patch(
+                    &format!("/certificates/{name}/pending"),
+                    &json!({ "cancellation_requested": true }),
+                )
+                .await;
+            assert_eq!(rsp.status, StatusCode::OK, "PATCH {name}: {}", rsp.text);
+            let op = raw
+                .wait_operation(
+                    &name,
+                    Duration::from_secs(60),
+                    &format!("{name} to finish"),
+                    |op| op["status"] != "inProgress",
+                )
+                .await;
+            assert_eq!(op["status"], "cancelled", "{name}: {op:#}");
+            let order = single_order(&admin, &cn).await;
+            assert_eq!(order["status"], "canceled", "{name}: {order:#}");
+        }
+    })
+    .await;
+
+    let fired = fired(&admin).await;
+    for (p, fault, _) in every_case() {
+        let rule = format!(
+            "after-cancel-{}",
+            cn_of(&format!("can-{fault}-{}", p.short()))
+        );
+        assert_eq!(fired.get(&rule), Some(&1), "{rule} fired once: {fired:?}");
+    }
+}
+
+/// What the client does before vault knows the order's id.
+#[derive(Debug, Clone, Copy)]
+enum Intent {
+    DeletePending,
+    Cancel,
+    DeleteCertificate,
+}
+
+impl Intent {
+    fn short(self) -> &'static str {
+        match self {
+            Intent::DeletePending => "delpending",
+            Intent::Cancel => "cancel",
+            Intent::DeleteCertificate => "delcert",
+        }
+    }
+
+    async fn send(self, raw: &Raw, name: &str) {
+        let rsp = match self {
+            Intent::DeletePending => raw.delete(&format!("/certificates/{name}/pending")).await,
+            Intent::Cancel => {
+                raw.patch(
+                    &format!("/certificates/{name}/pending"),
+                    &json!({ "cancellation_requested": true }),
+                )
+                .await
+            }
+            Intent::DeleteCertificate => raw.delete(&format!("/certificates/{name}")).await,
+        };
+        assert_eq!(rsp.status, StatusCode::OK, "{self:?} {name}: {}", rsp.text);
+    }
+}
+
+const INTENTS: [Intent; 3] = [
+    Intent::DeletePending,
+    Intent::Cancel,
+    Intent::DeleteCertificate,
+];
+
+/// Fault rules that lose every submission's answer after the order is created (a dropped
+/// connection) and make every lookup fail, so vault cannot learn the order ids.
+fn lost_and_unfindable() -> Value {
+    let mut rules = Vec::new();
+    for p in ALL {
+        rules.push(json!({
+            "name": format!("lost-{}", p.short()), "dialect": p.dialect(), "operation": "order",
+            "phase": "after", "action": {"kind": "drop"},
+        }));
+        rules.push(json!({
+            "name": format!("unfindable-{}", p.short()), "dialect": p.dialect(),
+            "operation": p.lookup_operation(), "action": {"kind": "server_error", "status": 503},
+        }));
+    }
+    Value::Array(rules)
+}
+
+fn intent_names() -> Vec<(Provider, Intent, String)> {
+    ALL.iter()
+        .flat_map(|p| {
+            INTENTS
+                .iter()
+                .map(move |i| (*p, *i, format!("{}-{}", i.short(), p.short())))
+        })
+        .collect()
+}
+
+/// Creates every (provider, intent) certificate, waits until each order exists at the CA
+/// while vault, its lookups failing, does not know its id, then sends each intent.
+async fn intents_before_the_order_id_is_known(raw: &Raw, admin: &CaSimAdmin) {
+    let names = intent_names();
+    for (p, _, name) in &names {
+        raw.start_create(name, &create_body(*p, name)).await;
+    }
+    join_all(names.iter().map(|(p, intent, name)| async move {
+        let cn = cn_of(name);
+        eventually(
+            DEADLINE,
+            &format!("an order for {cn} at the CA"),
+            || async { admin.orders_for(&cn).await.into_iter().next() },
+        )
+        .await;
+        // Vault is stuck looking the order up: it does not know the id.
+        eventually(DEADLINE, &format!("a failed lookup for {name}"), || async {
+            let lookups = admin
+                .requests(Some(p.dialect()), Some(p.lookup_operation()))
+                .await;
+            lookups
+                .iter()
+                .any(|r| r["status"].as_u64() == Some(503))
+                .then_some(())
+        })
+        .await;
+        let op = raw.pending(name).await;
+        assert_eq!(op["status"], "inProgress", "{name}: {op:#}");
+        intent.send(raw, name).await;
+    }))
+    .await;
+}
+
+/// After the lookups work again: every order ends cancelled at the CA, one per certificate.
+async fn every_order_ends_cancelled(raw: &Raw, admin: &CaSimAdmin) {
+    join_all(
+        intent_names()
+            .into_iter()
+            .map(|(_, intent, name)| async move {
+                let cn = cn_of(&name);
+                order_becomes(admin, &cn, "canceled").await;
+                match intent {
+                    Intent::Cancel => {
+                        let op = raw.wait_finished(&name).await;
+                        assert_eq!(op["status"], "cancelled", "{name}: {op:#}");
+                    }
+                    Intent::DeletePending => {
+                        let rsp = raw.get(&format!("/certificates/{name}/pending")).await;
+                        rsp.assert_error(StatusCode::NOT_FOUND, "PendingCertificateNotFound");
+                    }
+                    Intent::DeleteCertificate => {
+                        let rsp = raw.get(&format!("/deletedcertificates/{name}")).await;
+                        assert_eq!(
+                            rsp.status,
+                            StatusCode::OK,
+                            "{name} is soft-deleted: {}",
+                            rsp.text
+                        );
+                    }
+                }
+            }),
+    )
+    .await;
+    assert_eq!(admin.orders().await.len(), 9, "one order per certificate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intents_before_the_order_id_is_known_survive_a_restart() {
+    let ca = ca_sim("fixed:1h").await;
+    let admin = ca.admin();
+    admin.set_faults(&lost_and_unfindable()).await;
+    let vault = TestVault::start_with(vault_config(&ca)).await;
+    put_issuers(&vault.raw()).await;
+    intents_before_the_order_id_is_known(&vault.raw(), &admin).await;
+
+    let vault = vault.restart().await;
+    admin.set_faults(&json!([])).await;
+    every_order_ends_cancelled(&vault.raw(), &admin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intents_before_the_order_id_is_known_survive_kill_9() {
+    let ca = ca_sim("fixed:1h").await;
+    let admin = ca.admin();
+    admin.set_faults(&lost_and_unfindable()).await;
+    let data_dir = tempfile::Builder::new()
+        .prefix("e2e-exactly-once-")
+        .tempdir()
+        .expect("temp dir");
+    let mut args = Vec::new();
+    for (kind, url) in ca.provider_endpoints() {
+        args.push("--provider-endpoint".to_string());
+        args.push(format!("{kind}={url}"));
+    }
+    args.extend(
+        [
+            "--provider-ca",
+            &ca.ca_path().display().to_string(),
+            "--provider-poll-interval",
+            "50ms",
+            "--provider-timeout",
+            "2s",
+            "--retry-after",
+            "100ms",
+        ]
+        .map(String::from),
+    );
+
+    let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
+    put_issuers(&vault.raw()).await;
+    intents_before_the_order_id_is_known(&vault.raw(), &admin).await;
+
+    // While it runs, a second process on the same data dir is refused.
+    let second = tokio::process::Command::new(vault_binary())
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .expect("run a second vault");
+    let text = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "the second vault must not start");
+    assert!(
+        text.contains("in use by another vault process"),
+        "a clear message: {text}"
+    );
+
+    vault.kill().await;
+    let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
+    admin.set_faults(&json!([])).await;
+    every_order_ends_cancelled(&vault.raw(), &admin).await;
+}
