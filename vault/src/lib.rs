@@ -30,8 +30,10 @@
 //!   `inProgress` by `certs::Service::create_locked`.
 //! - **Where bytes hit disk**: [`store::Store::apply`] in [`store::sqlite`] (one SQLite
 //!   transaction per batch of [`store::Change`]s; keys and passwords sealed by
-//!   [`store::seal`] first). The only other files are written once at start in the data dir:
-//!   the master key ([`store::seal::Sealer::load`]) and the dev TLS material ([`tls::setup`]).
+//!   [`store::seal`] first), and the issuance worker's lease writes there (claim, renew,
+//!   fenced write: `store::sqlite::operations`). The only other files are written once at
+//!   start in the data dir: its lock ([`store::lock`], one vault process per data dir), the
+//!   master key ([`store::seal::Sealer::load`]) and the dev TLS material ([`tls::setup`]).
 //!
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
 
