@@ -18,29 +18,12 @@
 //! The owner id is unique per [`Issuance`] (process id + random), so two workers in one
 //! process are as separate as two processes.
 
+pub use super::wall::{new_owner, wall_ms};
 use super::worker::Issuance;
 use crate::model::{OperationRecord, VersionRecord};
 use crate::store::{Change, LeaseTerms, StoreError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tracing::warn;
-
-/// Wall-clock unix milliseconds: leases are between processes, so they never follow vault's
-/// shiftable clock.
-pub fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// A fresh owner id: this process and a random part.
-pub fn new_owner() -> String {
-    format!(
-        "{}-{:016x}",
-        std::process::id(),
-        super::backoff::random_u64()
-    )
-}
 
 impl Issuance {
     /// The terms of a claim or renewal made now.

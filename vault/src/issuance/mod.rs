@@ -6,12 +6,12 @@
 //! when.
 //!
 //! Layout: [`worker`] (the [`Issuance`] shared with `certs`, and the loop that claims due
-//! operations and sleeps until the next one), [`lease`] (claim, renew, fenced write),
-//! [`self_signed`] (issuer `Self`: key, CSR and certificate made here), [`partner`] (one step
-//! of a partner-CA order per call, cancel intents, orphans), [`backoff`] (retry delays with
-//! jitter), [`chain`] (ordering and parsing user or CA chains), [`profile`] (policy → key and
-//! certificate profile), [`locks`] (the per-name locks). Operations for issuer `Unknown` wait
-//! for a merge and are never due.
+//! operations and sleeps until the next one), [`lease`] (claim, renew, fenced write) and
+//! [`wall`] (its clock and owner ids), [`self_signed`] (issuer `Self`: key, CSR and
+//! certificate made here), [`partner`] (one step of a partner-CA order per call, cancel
+//! intents, orphans), [`backoff`] (retry delays with jitter), [`chain`] (ordering and parsing
+//! user or CA chains), [`profile`] (policy → key and certificate profile), [`locks`] (the
+//! per-name locks). Operations for issuer `Unknown` wait for a merge and are never due.
 
 pub mod backoff;
 pub mod chain;
@@ -20,6 +20,7 @@ pub mod locks;
 pub mod partner;
 pub mod profile;
 pub mod self_signed;
+pub mod wall;
 pub mod worker;
 
 pub use worker::{Issuance, Settings};

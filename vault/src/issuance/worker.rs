@@ -79,7 +79,7 @@ impl Issuance {
             providers,
             metrics: Arc::default(),
             settings,
-            owner: super::lease::new_owner(),
+            owner: super::wall::new_owner(),
             tracker,
             locks: NameLocks::default(),
             wake: Notify::new(),
@@ -168,7 +168,7 @@ impl Issuance {
     /// Until the earliest due time of a free row (vault clock) or lease expiry (wall clock),
     /// at most [`IDLE_SCAN`].
     async fn until_next(&self) -> Duration {
-        let wall = super::lease::wall_ms();
+        let wall = super::wall::wall_ms();
         let wake = match self.db.run(move |s| s.next_wake(wall)).await {
             Ok(wake) => wake,
             Err(e) => {
@@ -181,7 +181,7 @@ impl Issuance {
             ms = ms.min(due.saturating_sub(self.clock.unix_ms()));
         }
         if let Some(expiry) = wake.lease_expiry_ms {
-            ms = ms.min(expiry.saturating_sub(super::lease::wall_ms()));
+            ms = ms.min(expiry.saturating_sub(super::wall::wall_ms()));
         }
         Duration::from_millis(ms.max(0) as u64)
     }

@@ -169,7 +169,7 @@ impl Issuance {
         state.submit_started.get_or_insert(self.clock.unix());
         state
             .lookup_from
-            .get_or_insert(crate::issuance::lease::wall_ms() / 1000);
+            .get_or_insert(crate::issuance::wall::wall_ms() / 1000);
         // Written before the CA is called: a crash from here on leads to a lookup.
         match self
             .save_state(op, &state, "Submitting the order to the CA.")
