@@ -38,7 +38,7 @@ fn seeds_place_orders() {
     let seed = |target: &str, name: &str| {
         shared::fuzzing::corpus(target)
             .into_iter()
-            .find(|(file, _)| file.ends_with(name))
+            .find(|(file, _)| file.ends_with(&format!("/{name}")))
             .unwrap_or_else(|| panic!("seed {target}/{name} is missing"))
             .1
     };
