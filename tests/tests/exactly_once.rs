@@ -45,8 +45,11 @@ fn after_faults() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// vault's timeout of one CA call in these tests.
+/// vault's timeout of one CA call in the after-phase fault tests (shorter than the delay).
 const VAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// vault's timeout where the lookups are made to fail: a submission that times out before the
+/// CA acted would leave nothing to find, so the timeout must not strike on a busy machine.
+const PATIENT_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Provider {
     fn short(self) -> &'static str {
@@ -128,7 +131,10 @@ async fn ca_sim(profile: &'static str) -> TestCaSim {
     .await
 }
 
-fn vault_config(ca: &TestCaSim) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
+fn vault_config(
+    ca: &TestCaSim,
+    timeout: Duration,
+) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
     let endpoints = ca.provider_endpoints();
     let ca_path = ca.ca_path().to_path_buf();
     move |config| {
@@ -136,7 +142,7 @@ fn vault_config(ca: &TestCaSim) -> impl Fn(&mut vault::Config) + Send + Sync + '
         config.provider_ca = vec![ca_path.clone()];
         config.provider_poll_interval = Duration::from_millis(50);
         config.provider_deadline = Duration::from_secs(120);
-        config.provider_timeout = VAULT_TIMEOUT;
+        config.provider_timeout = timeout;
         config.retry_after = Duration::from_millis(100);
     }
 }
@@ -254,7 +260,7 @@ async fn a_submit_whose_answer_is_lost_after_the_act_orders_once() {
         })
         .collect();
     admin.set_faults(&Value::Array(rules)).await;
-    let vault = TestVault::start_with(vault_config(&ca)).await;
+    let vault = TestVault::start_with(vault_config(&ca, VAULT_TIMEOUT)).await;
     let raw = vault.raw();
     put_issuers(&raw).await;
 
@@ -319,7 +325,7 @@ async fn a_cancel_whose_answer_is_lost_after_the_act_ends_cancelled() {
         })
         .collect();
     admin.set_faults(&Value::Array(rules)).await;
-    let vault = TestVault::start_with(vault_config(&ca)).await;
+    let vault = TestVault::start_with(vault_config(&ca, VAULT_TIMEOUT)).await;
     let raw = vault.raw();
     put_issuers(&raw).await;
 
@@ -407,14 +413,15 @@ const INTENTS: [Intent; 3] = [
     Intent::DeleteCertificate,
 ];
 
-/// Fault rules that lose every submission's answer after the order is created (a dropped
-/// connection) and make every lookup fail, so vault cannot learn the order ids.
+/// Fault rules that lose every submission's answer after the order is created (a 502; not a
+/// dropped connection, which over HTTP/2 would also cut the other submissions in flight on it
+/// before the CA saw them) and make every lookup fail, so vault cannot learn the order ids.
 fn lost_and_unfindable() -> Value {
     let mut rules = Vec::new();
     for p in ALL {
         rules.push(json!({
             "name": format!("lost-{}", p.short()), "dialect": p.dialect(), "operation": "order",
-            "phase": "after", "action": {"kind": "drop"},
+            "phase": "after", "action": {"kind": "server_error", "status": 502},
         }));
         rules.push(json!({
             "name": format!("unfindable-{}", p.short()), "dialect": p.dialect(),
@@ -505,7 +512,7 @@ async fn intents_before_the_order_id_is_known_survive_a_restart() {
     let ca = ca_sim("fixed:1h").await;
     let admin = ca.admin();
     admin.set_faults(&lost_and_unfindable()).await;
-    let vault = TestVault::start_with(vault_config(&ca)).await;
+    let vault = TestVault::start_with(vault_config(&ca, PATIENT_TIMEOUT)).await;
     put_issuers(&vault.raw()).await;
     intents_before_the_order_id_is_known(&vault.raw(), &admin).await;
 
@@ -535,7 +542,7 @@ async fn intents_before_the_order_id_is_known_survive_kill_9() {
             "--provider-poll-interval",
             "50ms",
             "--provider-timeout",
-            "2s",
+            "20s",
             "--retry-after",
             "100ms",
         ]

@@ -1251,7 +1251,7 @@ async fn crash_safety_kill_9_mid_flight_then_all_complete_once() {
 
     println!(
         "crash safety: after the restart vault looked {} order(s) up at the CA (DigiCert \
-         status-changes, WoSign clientOrderId; GlobalSign lookups count as polls)",
+         order list, WoSign clientOrderId; GlobalSign lookups count as polls)",
         admin.requests(None, Some("lookup")).await.len()
     );
     let orders = admin.orders().await;
