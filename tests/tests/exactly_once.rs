@@ -8,6 +8,7 @@
 //! - a delete or cancel that arrives before vault knows the order's id (its lookups failing),
 //!   with a restart in between, and with `kill -9` of the real binary in between: the CA's
 //!   order ends cancelled;
+//! - GlobalSign's -105 on a resubmission (a lookup wrongly said "no order") is looked up;
 //! - a second vault process on the same data dir refuses to start.
 //!
 //! Names: certificate `{case}-{dc|gs|ws}`, common name `{certificate}.example.com`, so each
@@ -572,4 +573,38 @@ async fn intents_before_the_order_id_is_known_survive_kill_9() {
     let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
     admin.set_faults(&json!([])).await;
     every_order_ends_cancelled(&vault.raw(), &admin).await;
+}
+
+/// GlobalSign's client-chosen OrderID: when a lookup wrongly says "no such order" and vault
+/// submits again, GlobalSign answers -105 for the taken id, which vault reads as "it exists:
+/// look it up", never as a refusal; still one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn globalsign_105_on_a_resubmit_is_looked_up() {
+    let ca = ca_sim("fixed:1s").await;
+    let admin = ca.admin();
+    let name = "gs105-gs";
+    let cn = cn_of(name);
+    admin
+        .set_faults(&json!([
+            after_rule(GlobalSign, "order", &cn, &json!({"kind": "server_error", "status": 502})),
+            {
+                "name": "blind-lookup", "dialect": "globalsign", "operation": "poll", "times": 1,
+                "action": {"kind": "vendor_error", "code": "-9916", "message": "Order not found"},
+            },
+        ]))
+        .await;
+    let vault = TestVault::start_with(vault_config(&ca, PATIENT_TIMEOUT)).await;
+    let raw = vault.raw();
+    put_issuers(&raw).await;
+    raw.start_create(name, &create_body(GlobalSign, name)).await;
+    let op = raw.wait_finished(name).await;
+    assert_eq!(op["status"], "completed", "{op:#}");
+    let order = single_order(&admin, &cn).await;
+    assert_eq!(order["status"], "issued", "{order:#}");
+    let submissions = admin.requests(Some("globalsign"), Some("order")).await;
+    assert_eq!(submissions.len(), 2, "{submissions:#?}");
+    assert_eq!(
+        submissions[1]["code"], "-105",
+        "the resubmission was refused as a taken OrderID: {submissions:#?}"
+    );
 }
