@@ -16,6 +16,9 @@
 //!   [`Raw::pending`], [`Raw::wait_operation`], [`Raw::wait_finished`],
 //!   [`Raw::create_and_wait`]).
 //! - `policies`: certificate policies as SDK models and as wire JSON.
+//! - `partners`: the three partner CAs through ca-sim ([`Provider`]: dialects, built-in accounts,
+//!   issuer bodies), the partnered policy, and vault wired to ca-sim ([`partner_config`] in
+//!   process, [`partner_vault_args`] for the binary).
 //! - `wait`: [`eventually`], polling with a deadline instead of sleeping for state, and
 //!   [`DEADLINE`].
 //! - `ids`: Key Vault ids split into collection, name and version.
@@ -24,12 +27,14 @@
 //! - `bytes`: strict base64, digests, PEM blocks, searching bytes in a data dir's files.
 //!
 //! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`;
-//! `raw_http` uses only `wait`; this file only declares and re-exports.
+//! `partners` uses `raw_http` and `test_ca_sim`; `raw_http` uses only `wait`; this file only
+//! declares and re-exports.
 
 mod bytes;
 mod crypto;
 mod ids;
 mod operations;
+mod partners;
 mod policies;
 mod raw_http;
 mod sdk;
@@ -49,6 +54,10 @@ pub use self::crypto::{
     verify_cert_signed_by, verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
 };
 pub use self::ids::{is_version, split_id, version_of};
+pub use self::partners::{
+    cn_of, partner_config, partner_policy, partner_vault_args, put_issuer, put_partner_issuers,
+    set_profile, Provider,
+};
 pub use self::policies::{ec_policy, policy_with_key, rsa_policy, self_signed_ec_policy_json};
 pub use self::raw_http::{api, trusting_client, with_api_version, Raw, RawResponse, API_VERSION};
 pub use self::sdk::{

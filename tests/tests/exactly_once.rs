@@ -16,21 +16,13 @@
 
 use std::time::Duration;
 
-use e2e::*;
+use e2e::{
+    Provider::{DigiCert, GlobalSign, WoSign},
+    *,
+};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    DigiCert,
-    GlobalSign,
-    WoSign,
-}
-
-use Provider::{DigiCert, GlobalSign, WoSign};
-
-const ALL: [Provider; 3] = [DigiCert, GlobalSign, WoSign];
 
 /// The after-phase fault kinds (ca-sim README, Faults), with vault's timeout in mind.
 fn after_faults() -> Vec<(&'static str, Value)> {
@@ -52,115 +44,18 @@ const VAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// CA acted would leave nothing to find, so the timeout must not strike on a busy machine.
 const PATIENT_TIMEOUT: Duration = Duration::from_secs(20);
 
-impl Provider {
-    fn short(self) -> &'static str {
-        match self {
-            DigiCert => "dc",
-            GlobalSign => "gs",
-            WoSign => "ws",
-        }
-    }
-
-    fn dialect(self) -> &'static str {
-        match self {
-            DigiCert => "digicert",
-            GlobalSign => "globalsign",
-            WoSign => "wosign",
-        }
-    }
-
-    /// The issuer with ca-sim's built-in account (partner-dialects.md §1.3).
-    fn issuer_body(self) -> Value {
-        match self {
-            DigiCert => json!({
-                "provider": "DigiCert",
-                "credentials": { "account_id": "sim-dc-account", "pwd": "sim-dc-key" },
-                "org_details": { "id": "100001" }
-            }),
-            GlobalSign => json!({
-                "provider": "GlobalSign",
-                "credentials": { "account_id": "PAR_SIM_API", "pwd": "sim-gs-pass" },
-                "org_details": { "admin_details": [{
-                    "first_name": "Ada", "last_name": "Admin",
-                    "email": "ada.admin@contoso.example", "phone": "+1 555 0100"
-                }] }
-            }),
-            WoSign => json!({
-                "provider": "WoSign",
-                "credentials": { "account_id": "ws-sim-001", "pwd": "sim-ws-key" }
-            }),
-        }
-    }
-
-    /// The operation vault's lookup is to ca-sim's fault rules (GlobalSign looks an order up
-    /// with GetOrderByOrderID, a `poll`).
-    fn lookup_operation(self) -> &'static str {
-        match self {
-            GlobalSign => "poll",
-            _ => "lookup",
-        }
-    }
-}
-
-fn cn_of(name: &str) -> String {
-    format!("{name}.example.com")
-}
-
+/// The create request for `name` through `p`'s issuer with ca-sim's built-in account.
 fn create_body(p: Provider, name: &str) -> Value {
-    let cn = cn_of(name);
-    // GlobalSign's OVOrder needs an O in the subject.
-    let subject = match p {
-        GlobalSign => format!("CN={cn}, O=Contoso"),
-        _ => format!("CN={cn}"),
-    };
-    json!({ "policy": {
-        "key_props": { "kty": "EC", "crv": "P-256", "exportable": true, "reuse_key": false },
-        "secret_props": { "contentType": "application/x-pkcs12" },
-        "x509_props": { "subject": subject, "sans": { "dns_names": [cn] }, "validity_months": 12 },
-        "issuer": { "name": format!("{}-issuer", p.short()), "cty": "OV-SSL" }
-    }})
+    p.create_body(&p.issuer(), name)
 }
 
 /// ca-sim with every built-in account on `profile`, no DigiCert rate limit.
 async fn ca_sim(profile: &'static str) -> TestCaSim {
     TestCaSim::start_with(move |c| {
-        for account in &mut c.accounts {
-            account.profile = Some(profile.into());
-        }
+        set_profile(c, profile);
         c.digicert_rate_limits = Vec::new();
     })
     .await
-}
-
-fn vault_config(
-    ca: &TestCaSim,
-    timeout: Duration,
-) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
-    let endpoints = ca.provider_endpoints();
-    let ca_path = ca.ca_path().to_path_buf();
-    move |config| {
-        config.provider_endpoints = endpoints.clone();
-        config.provider_ca = vec![ca_path.clone()];
-        config.provider_poll_interval = Duration::from_millis(50);
-        config.provider_deadline = Duration::from_secs(120);
-        config.provider_timeout = timeout;
-        config.retry_after = Duration::from_millis(100);
-    }
-}
-
-async fn put_issuers(raw: &Raw) {
-    for p in ALL {
-        let name = format!("{}-issuer", p.short());
-        let rsp = raw
-            .put(&format!("/certificates/issuers/{name}"), &p.issuer_body())
-            .await;
-        assert_eq!(
-            rsp.status,
-            StatusCode::OK,
-            "PUT issuer {name}: {}",
-            rsp.text
-        );
-    }
 }
 
 /// A rule that strikes once on `operation` for the order named `cn`, after the act.
@@ -236,7 +131,8 @@ where
 }
 
 fn every_case() -> Vec<(Provider, &'static str, Value)> {
-    ALL.iter()
+    Provider::ALL
+        .iter()
         .flat_map(|p| {
             after_faults()
                 .into_iter()
@@ -245,57 +141,74 @@ fn every_case() -> Vec<(Provider, &'static str, Value)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_submit_whose_answer_is_lost_after_the_act_orders_once() {
-    let ca = ca_sim("fixed:1s").await;
-    let admin = ca.admin();
+/// The certificate of one (provider, fault) case: `{prefix}-{fault}-{dc|gs|ws}`.
+fn case_name(prefix: &str, fault: &str, p: Provider) -> String {
+    format!("{prefix}-{fault}-{}", p.short())
+}
+
+/// ca-sim on `profile` with an after-phase rule on `operation` for the order of every case
+/// (certificates `{prefix}-…`), and vault wired to it with its issuers, timing out at
+/// [`VAULT_TIMEOUT`].
+async fn after_fault_env(
+    profile: &'static str,
+    operation: &str,
+    prefix: &str,
+) -> (TestCaSim, TestVault) {
+    let ca = ca_sim(profile).await;
     let rules: Vec<Value> = every_case()
         .into_iter()
         .map(|(p, fault, action)| {
-            after_rule(
-                p,
-                "order",
-                &cn_of(&format!("sub-{fault}-{}", p.short())),
-                &action,
-            )
+            after_rule(p, operation, &cn_of(&case_name(prefix, fault, p)), &action)
         })
         .collect();
-    admin.set_faults(&Value::Array(rules)).await;
-    let vault = TestVault::start_with(vault_config(&ca, VAULT_TIMEOUT)).await;
-    let raw = vault.raw();
-    put_issuers(&raw).await;
+    ca.admin().set_faults(&Value::Array(rules)).await;
+    let vault = TestVault::start_with(partner_config(&ca, VAULT_TIMEOUT)).await;
+    put_partner_issuers(&vault.raw()).await;
+    (ca, vault)
+}
+
+/// Asserts that every case's rule on `operation` struck once (the answers really were lost).
+async fn every_rule_fired_once(admin: &CaSimAdmin, operation: &str, prefix: &str) {
+    let fired = fired(admin).await;
+    for (p, fault, _) in every_case() {
+        let rule = format!("after-{operation}-{}", cn_of(&case_name(prefix, fault, p)));
+        assert_eq!(fired.get(&rule), Some(&1), "{rule} fired once: {fired:?}");
+    }
+}
+
+/// Waits (up to a minute: lost answers cost vault a timeout and a lookup) until the operation
+/// of `name` leaves `inProgress`; returns it.
+async fn finished(raw: &Raw, name: &str) -> Value {
+    raw.wait_operation(
+        name,
+        Duration::from_secs(60),
+        &format!("{name} to finish"),
+        |op| op["status"] != "inProgress",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_whose_answer_is_lost_after_the_act_orders_once() {
+    let (ca, vault) = after_fault_env("fixed:1s", "order", "sub").await;
+    let (raw, admin) = (vault.raw(), ca.admin());
 
     all_cases(every_case(), |p, fault, _| {
         let (raw, admin) = (raw.clone(), admin.clone());
         async move {
-            let name = format!("sub-{fault}-{}", p.short());
-            let cn = cn_of(&name);
+            let name = case_name("sub", fault, p);
             raw.start_create(&name, &create_body(p, &name)).await;
-            let op = raw
-                .wait_operation(
-                    &name,
-                    Duration::from_secs(60),
-                    &format!("{name} to finish"),
-                    |op| op["status"] != "inProgress",
-                )
-                .await;
+            let op = finished(&raw, &name).await;
             assert_eq!(op["status"], "completed", "{name}: {op:#}");
-            let order = single_order(&admin, &cn).await;
+            let order = single_order(&admin, &cn_of(&name)).await;
             assert_eq!(order["dialect"], p.dialect(), "{order:#}");
             assert_eq!(order["status"], "issued", "{name}: {order:#}");
         }
     })
     .await;
 
-    // Every rule struck (the answers really were lost), and vault resolved each by a lookup.
-    let fired = fired(&admin).await;
-    for (p, fault, _) in every_case() {
-        let rule = format!(
-            "after-order-{}",
-            cn_of(&format!("sub-{fault}-{}", p.short()))
-        );
-        assert_eq!(fired.get(&rule), Some(&1), "{rule} fired once: {fired:?}");
-    }
+    // Every rule struck, and vault resolved each lost answer by a lookup.
+    every_rule_fired_once(&admin, "order", "sub").await;
     for p in [DigiCert, WoSign] {
         let lookups = admin
             .requests(Some(p.dialect()), Some("lookup"))
@@ -312,29 +225,13 @@ async fn a_submit_whose_answer_is_lost_after_the_act_orders_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_whose_answer_is_lost_after_the_act_ends_cancelled() {
     // An hour at 1x: the orders stay pending until cancelled.
-    let ca = ca_sim("fixed:1h").await;
-    let admin = ca.admin();
-    let rules: Vec<Value> = every_case()
-        .into_iter()
-        .map(|(p, fault, action)| {
-            after_rule(
-                p,
-                "cancel",
-                &cn_of(&format!("can-{fault}-{}", p.short())),
-                &action,
-            )
-        })
-        .collect();
-    admin.set_faults(&Value::Array(rules)).await;
-    let vault = TestVault::start_with(vault_config(&ca, VAULT_TIMEOUT)).await;
-    let raw = vault.raw();
-    put_issuers(&raw).await;
+    let (ca, vault) = after_fault_env("fixed:1h", "cancel", "can").await;
+    let (raw, admin) = (vault.raw(), ca.admin());
 
     all_cases(every_case(), |p, fault, _| {
         let (raw, admin) = (raw.clone(), admin.clone());
         async move {
-            let name = format!("can-{fault}-{}", p.short());
-            let cn = cn_of(&name);
+            let name = case_name("can", fault, p);
             raw.start_create(&name, &create_body(p, &name)).await;
             // The order id is known to vault (it reports the CA's state).
             raw.wait_operation(&name, DEADLINE, &format!("{name} to be at the CA"), |op| {
@@ -350,29 +247,15 @@ async fn a_cancel_whose_answer_is_lost_after_the_act_ends_cancelled() {
                 )
                 .await;
             assert_eq!(rsp.status, StatusCode::OK, "PATCH {name}: {}", rsp.text);
-            let op = raw
-                .wait_operation(
-                    &name,
-                    Duration::from_secs(60),
-                    &format!("{name} to finish"),
-                    |op| op["status"] != "inProgress",
-                )
-                .await;
+            let op = finished(&raw, &name).await;
             assert_eq!(op["status"], "cancelled", "{name}: {op:#}");
-            let order = single_order(&admin, &cn).await;
+            let order = single_order(&admin, &cn_of(&name)).await;
             assert_eq!(order["status"], "canceled", "{name}: {order:#}");
         }
     })
     .await;
 
-    let fired = fired(&admin).await;
-    for (p, fault, _) in every_case() {
-        let rule = format!(
-            "after-cancel-{}",
-            cn_of(&format!("can-{fault}-{}", p.short()))
-        );
-        assert_eq!(fired.get(&rule), Some(&1), "{rule} fired once: {fired:?}");
-    }
+    every_rule_fired_once(&admin, "cancel", "can").await;
 }
 
 /// What the client does before vault knows the order's id.
@@ -419,7 +302,7 @@ const INTENTS: [Intent; 3] = [
 /// before the CA saw them) and make every lookup fail, so vault cannot learn the order ids.
 fn lost_and_unfindable() -> Value {
     let mut rules = Vec::new();
-    for p in ALL {
+    for p in Provider::ALL {
         rules.push(json!({
             "name": format!("lost-{}", p.short()), "dialect": p.dialect(), "operation": "order",
             "phase": "after", "action": {"kind": "server_error", "status": 502},
@@ -433,7 +316,8 @@ fn lost_and_unfindable() -> Value {
 }
 
 fn intent_names() -> Vec<(Provider, Intent, String)> {
-    ALL.iter()
+    Provider::ALL
+        .iter()
         .flat_map(|p| {
             INTENTS
                 .iter()
@@ -513,8 +397,8 @@ async fn intents_before_the_order_id_is_known_survive_a_restart() {
     let ca = ca_sim("fixed:1h").await;
     let admin = ca.admin();
     admin.set_faults(&lost_and_unfindable()).await;
-    let vault = TestVault::start_with(vault_config(&ca, PATIENT_TIMEOUT)).await;
-    put_issuers(&vault.raw()).await;
+    let vault = TestVault::start_with(partner_config(&ca, PATIENT_TIMEOUT)).await;
+    put_partner_issuers(&vault.raw()).await;
     intents_before_the_order_id_is_known(&vault.raw(), &admin).await;
 
     let vault = vault.restart().await;
@@ -531,15 +415,9 @@ async fn intents_before_the_order_id_is_known_survive_kill_9() {
         .prefix("e2e-exactly-once-")
         .tempdir()
         .expect("temp dir");
-    let mut args = Vec::new();
-    for (kind, url) in ca.provider_endpoints() {
-        args.push("--provider-endpoint".to_string());
-        args.push(format!("{kind}={url}"));
-    }
+    let mut args = partner_vault_args(&ca);
     args.extend(
         [
-            "--provider-ca",
-            &ca.ca_path().display().to_string(),
             "--provider-poll-interval",
             "50ms",
             "--provider-timeout",
@@ -551,7 +429,7 @@ async fn intents_before_the_order_id_is_known_survive_kill_9() {
     );
 
     let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
-    put_issuers(&vault.raw()).await;
+    put_partner_issuers(&vault.raw()).await;
     intents_before_the_order_id_is_known(&vault.raw(), &admin).await;
 
     // While it runs, a second process on the same data dir is refused.
@@ -593,9 +471,9 @@ async fn globalsign_105_on_a_resubmit_is_looked_up() {
             },
         ]))
         .await;
-    let vault = TestVault::start_with(vault_config(&ca, PATIENT_TIMEOUT)).await;
+    let vault = TestVault::start_with(partner_config(&ca, PATIENT_TIMEOUT)).await;
     let raw = vault.raw();
-    put_issuers(&raw).await;
+    put_partner_issuers(&raw).await;
     raw.start_create(name, &create_body(GlobalSign, name)).await;
     let op = raw.wait_finished(name).await;
     assert_eq!(op["status"], "completed", "{op:#}");

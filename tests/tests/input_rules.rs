@@ -123,51 +123,19 @@ impl OwnCa {
     }
 }
 
-/// vault's partner configuration pointing at `ca`, with fast polls.
-fn partner_config(ca: &TestCaSim) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
-    let endpoints = ca.provider_endpoints();
-    let ca_path = ca.ca_path().to_path_buf();
-    move |config| {
-        config.provider_endpoints = endpoints.clone();
-        config.provider_ca = vec![ca_path.clone()];
-        config.provider_poll_interval = Duration::from_millis(50);
-        config.provider_deadline = Duration::from_secs(120);
-        config.provider_timeout = Duration::from_secs(5);
-        config.retry_after = Duration::from_millis(100);
-    }
-}
-
 /// ca-sim issuing at once for every account.
 async fn instant_ca_sim() -> TestCaSim {
-    TestCaSim::start_with(|c| {
-        for account in &mut c.accounts {
-            account.profile = Some("instant".into());
-        }
-    })
-    .await
+    TestCaSim::start_with(|c| set_profile(c, "instant")).await
 }
+
+/// vault's timeout of one CA call.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A DigiCert issuer for ca-sim's built-in account (`secret` the API key).
 fn digicert_issuer(secret: &str, enabled: bool) -> Value {
-    json!({
-        "provider": "DigiCert",
-        "credentials": { "account_id": "sim-dc-account", "pwd": secret },
-        "org_details": { "id": "100001" },
-        "attributes": { "enabled": enabled }
-    })
-}
-
-async fn put_issuer(raw: &Raw, name: &str, body: &Value) -> Value {
-    let rsp = raw
-        .put(&format!("/certificates/issuers/{name}"), body)
-        .await;
-    assert_eq!(
-        rsp.status,
-        StatusCode::OK,
-        "PUT issuer {name}: {}",
-        rsp.text
-    );
-    rsp.json()
+    let mut issuer = Provider::DigiCert.issuer_body(secret);
+    issuer["attributes"] = json!({ "enabled": enabled });
+    issuer
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -434,7 +402,7 @@ async fn paging_input_out_of_range_is_bad_parameter_on_every_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_issuer_refuses_issuance_until_enabled() {
     let ca = instant_ca_sim().await;
-    let vault = TestVault::start_with(partner_config(&ca)).await;
+    let vault = TestVault::start_with(partner_config(&ca, PROVIDER_TIMEOUT)).await;
     let raw = vault.raw();
     let admin = ca.admin();
     let issuer = put_issuer(&raw, "dc-off", &digicert_issuer("sim-dc-key", false)).await;
@@ -577,7 +545,7 @@ async fn merge_on_a_cancelled_operation_is_refused_and_it_stays_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_on_a_failed_operation_is_refused_and_it_stays_failed() {
     let ca_sim = instant_ca_sim().await;
-    let vault = TestVault::start_with(partner_config(&ca_sim)).await;
+    let vault = TestVault::start_with(partner_config(&ca_sim, PROVIDER_TIMEOUT)).await;
     let raw = vault.raw();
     put_issuer(
         &raw,

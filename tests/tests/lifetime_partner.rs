@@ -16,7 +16,7 @@
 //! looked at every other certificate again.
 
 use e2e::{eventually, json, parse_cert, pem_blocks, verify_cert_signed_by, Raw, DEADLINE};
-use e2e::{CaSimAdmin, TestCaSim, TestVault};
+use e2e::{partner_config, put_issuer, set_profile, CaSimAdmin, Provider, TestCaSim, TestVault};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::Duration;
@@ -45,36 +45,12 @@ impl Env {
     /// ca-sim issuing after 200 ms; vault polling it every 50 ms; the DigiCert issuer and two
     /// contacts set.
     async fn start() -> Env {
-        let ca = TestCaSim::start_with(|cfg| {
-            for account in &mut cfg.accounts {
-                account.profile = Some("fixed:200ms".into());
-            }
-        })
-        .await;
-        let endpoints = ca.provider_endpoints();
-        let ca_path = ca.ca_path().to_path_buf();
-        let vault = TestVault::start_with(move |cfg| {
-            cfg.provider_endpoints = endpoints.clone();
-            cfg.provider_ca = vec![ca_path.clone()];
-            cfg.provider_poll_interval = Duration::from_millis(50);
-            cfg.provider_deadline = Duration::from_secs(120);
-            cfg.provider_timeout = Duration::from_secs(5);
-            cfg.retry_after = Duration::from_millis(100);
-        })
-        .await;
+        let ca = TestCaSim::start_with(|cfg| set_profile(cfg, "fixed:200ms")).await;
+        let vault = TestVault::start_with(partner_config(&ca, Duration::from_secs(5))).await;
         let raw = vault.raw();
         let admin = ca.admin();
-        let rsp = raw
-            .put(
-                &format!("/certificates/issuers/{ISSUER}"),
-                &json!({
-                    "provider": "DigiCert",
-                    "credentials": { "account_id": "sim-dc-account", "pwd": "sim-dc-key" },
-                    "org_details": { "id": "100001" }
-                }),
-            )
-            .await;
-        assert_eq!(rsp.status, StatusCode::OK, "PUT issuer: {}", rsp.text);
+        let dc = Provider::DigiCert;
+        put_issuer(&raw, ISSUER, &dc.issuer_body(dc.secret())).await;
         let contacts: Vec<Value> = CONTACTS.iter().map(|e| json!({ "email": e })).collect();
         let rsp = raw
             .put("/certificates/contacts", &json!({ "contacts": contacts }))

@@ -26,7 +26,10 @@ use azure_security_keyvault_certificates::models::{
     CertificateOperation, CertificatePolicy, CreateCertificateParameters, CurveName,
     IssuerParameters, KeyProperties, KeyType, SubjectAlternativeNames, X509CertificateProperties,
 };
-use e2e::*;
+use e2e::{
+    Provider::{DigiCert, GlobalSign, WoSign},
+    *,
+};
 use futures::{stream, StreamExt as _};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -34,131 +37,26 @@ use shared::crypto::pkcs12_parse;
 use x509_parser::prelude::GeneralName;
 
 // ------------------------------------------------------------------------------------------------
-// Providers and issuers
+// Providers and issuers (the accounts and issuer bodies are the harness's `Provider`)
 // ------------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    DigiCert,
-    GlobalSign,
-    WoSign,
-}
-
-use Provider::{DigiCert, GlobalSign, WoSign};
-
-const ALL: [Provider; 3] = [DigiCert, GlobalSign, WoSign];
 
 /// Error codes of a failed partnered operation (spec §4.1, partner-dialects.md §1.4).
 const ISSUER_ERROR: &str = "Certificate issuer error";
 const REQUEST_REJECTED: &str = "Request rejected";
 
-impl Provider {
-    fn short(self) -> &'static str {
-        match self {
-            DigiCert => "dc",
-            GlobalSign => "gs",
-            WoSign => "ws",
-        }
-    }
-
-    /// ca-sim's dialect name (admin API, fault rules).
-    fn dialect(self) -> &'static str {
-        match self {
-            DigiCert => "digicert",
-            GlobalSign => "globalsign",
-            WoSign => "wosign",
-        }
-    }
-
-    fn provider_name(self) -> &'static str {
-        match self {
-            DigiCert => "DigiCert",
-            GlobalSign => "GlobalSign",
-            WoSign => "WoSign",
-        }
-    }
-
-    /// The vault issuer with the built-in ca-sim account's real credentials.
-    fn issuer(self) -> String {
-        format!("{}-issuer", self.short())
-    }
-
+/// This file's second issuer per provider.
+trait BadIssuer {
     /// The vault issuer with a wrong password / API key.
+    fn bad_issuer(self) -> String;
+}
+
+impl BadIssuer for Provider {
     fn bad_issuer(self) -> String {
         format!("{}-bad-issuer", self.short())
     }
-
-    fn secret(self) -> &'static str {
-        match self {
-            DigiCert => "sim-dc-key",
-            GlobalSign => "sim-gs-pass",
-            WoSign => "sim-ws-key",
-        }
-    }
-
-    /// The issuer object (partner-dialects.md §1.3) for ca-sim's built-in account.
-    fn issuer_body(self, secret: &str) -> Value {
-        match self {
-            DigiCert => json!({
-                "provider": "DigiCert",
-                "credentials": { "account_id": "sim-dc-account", "pwd": secret },
-                "org_details": { "id": "100001" }
-            }),
-            GlobalSign => json!({
-                "provider": "GlobalSign",
-                "credentials": { "account_id": "PAR_SIM_API", "pwd": secret },
-                "org_details": { "admin_details": [{
-                    "first_name": "Ada",
-                    "last_name": "Admin",
-                    "email": "ada.admin@contoso.example",
-                    "phone": "+1 555 0100"
-                }] }
-            }),
-            WoSign => json!({
-                "provider": "WoSign",
-                "credentials": { "account_id": "ws-sim-001", "pwd": secret }
-            }),
-        }
-    }
-
-    /// The policy subject. GlobalSign's OVOrder needs OrganizationInfo, which vault derives from
-    /// the subject's O (see `globalsign_subject_without_organization_completes`).
-    fn subject(self, cn: &str) -> String {
-        match self {
-            GlobalSign => format!("CN={cn}, O=Contoso"),
-            _ => format!("CN={cn}"),
-        }
-    }
-
-    /// A word the dialect uses for an order that is not issued yet.
-    fn pending_word(self) -> &'static str {
-        match self {
-            DigiCert => "pending",
-            GlobalSign => "Waiting",
-            WoSign => "PENDING",
-        }
-    }
 }
 
-fn cn_of(name: &str) -> String {
-    format!("{name}.example.com")
-}
-
-/// A partnered EC P-256 policy as wire JSON.
-fn partner_policy(issuer: &str, subject: &str, cn: &str) -> Value {
-    json!({
-        "key_props": { "kty": "EC", "crv": "P-256", "exportable": true, "reuse_key": false },
-        "secret_props": { "contentType": "application/x-pkcs12" },
-        "x509_props": {
-            "subject": subject,
-            "sans": { "dns_names": [cn] },
-            "validity_months": 12
-        },
-        "issuer": { "name": issuer, "cty": "OV-SSL" }
-    })
-}
-
-/// The same policy for the SDK.
+/// The same policy as [`partner_policy`] for the SDK.
 fn sdk_partner_policy(issuer: &str, subject: &str, cn: &str) -> CertificatePolicy {
     CertificatePolicy {
         key_properties: Some(KeyProperties {
@@ -189,26 +87,8 @@ fn sdk_partner_policy(issuer: &str, subject: &str, cn: &str) -> CertificatePolic
 // Environment: one ca-sim, one vault wired to it
 // ------------------------------------------------------------------------------------------------
 
-/// Vault configuration for partners: the three ca-sim endpoints, ca-sim's TLS CA, fast polls.
-fn partner_config(ca: &TestCaSim) -> impl Fn(&mut vault::Config) + Send + Sync + 'static {
-    let endpoints = ca.provider_endpoints();
-    let ca_path = ca.ca_path().to_path_buf();
-    move |config| {
-        config.provider_endpoints = endpoints.clone();
-        config.provider_ca = vec![ca_path.clone()];
-        config.provider_poll_interval = Duration::from_millis(50);
-        config.provider_deadline = Duration::from_secs(120);
-        config.provider_timeout = Duration::from_secs(5);
-        config.retry_after = Duration::from_millis(100);
-    }
-}
-
-/// Sets every account's timing profile.
-fn set_profile(config: &mut ca_sim::Config, profile: &str) {
-    for account in &mut config.accounts {
-        account.profile = Some(profile.into());
-    }
-}
+/// vault's timeout of one CA call.
+const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct Env {
     ca: TestCaSim,
@@ -218,7 +98,7 @@ struct Env {
 impl Env {
     async fn start(configure_ca: impl Fn(&mut ca_sim::Config) + Send + Sync + 'static) -> Env {
         let ca = TestCaSim::start_with(configure_ca).await;
-        let vault = TestVault::start_with(partner_config(&ca)).await;
+        let vault = TestVault::start_with(partner_config(&ca, PROVIDER_TIMEOUT)).await;
         put_issuers(&vault.raw()).await;
         Env { ca, vault }
     }
@@ -233,22 +113,10 @@ impl Env {
 
 /// Creates the good and the bad issuer of every provider.
 async fn put_issuers(raw: &Raw) {
-    for p in ALL {
-        put_issuer(raw, &p.issuer(), &p.issuer_body(p.secret())).await;
+    put_partner_issuers(raw).await;
+    for p in Provider::ALL {
         put_issuer(raw, &p.bad_issuer(), &p.issuer_body("not-the-right-secret")).await;
     }
-}
-
-async fn put_issuer(raw: &Raw, name: &str, body: &Value) {
-    let rsp = raw
-        .put(&format!("/certificates/issuers/{name}"), body)
-        .await;
-    assert_eq!(
-        rsp.status,
-        StatusCode::OK,
-        "PUT issuer {name}: {}",
-        rsp.text
-    );
 }
 
 /// What a per-provider scenario needs: vault over raw HTTP and ca-sim's admin API.
@@ -398,7 +266,7 @@ where
     F: Fn(Provider) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let tasks: Vec<_> = ALL
+    let tasks: Vec<_> = Provider::ALL
         .iter()
         .map(|&p| (p, tokio::spawn(scenario(p))))
         .collect();
@@ -741,7 +609,7 @@ async fn bursts_of_5xx_and_429_still_complete() {
     let env = Env::start(|c| set_profile(c, "fixed:1s")).await;
     let ctx = env.ctx();
     let mut rules = Vec::new();
-    for p in ALL {
+    for p in Provider::ALL {
         let d = p.dialect();
         rules.push(
             json!({ "name": format!("{d}-order-503"), "dialect": d, "operation": "order",
@@ -1008,7 +876,7 @@ async fn partnered_create_without_endpoint_fails_clearly() {
             base: vault.base_url(),
         },
     };
-    for p in ALL {
+    for p in Provider::ALL {
         let name = format!("noendpoint-{}", p.short());
         let op = ctx
             .create_with(&name, &p.issuer(), &p.subject(&cn_of(&name)))
@@ -1130,21 +998,18 @@ async fn sdk_poller_drives_success_and_failure() {
 // ------------------------------------------------------------------------------------------------
 
 fn vault_args(ca: &TestCaSim) -> Vec<String> {
-    let mut args = Vec::new();
-    for (kind, url) in ca.provider_endpoints() {
-        args.push("--provider-endpoint".to_string());
-        args.push(format!("{kind}={url}"));
-    }
-    args.extend([
-        "--provider-ca".to_string(),
-        ca.ca_path().display().to_string(),
-        "--provider-poll-interval".to_string(),
-        "100ms".to_string(),
-        "--provider-deadline".to_string(),
-        "10m".to_string(),
-        "--retry-after".to_string(),
-        "100ms".to_string(),
-    ]);
+    let mut args = partner_vault_args(ca);
+    args.extend(
+        [
+            "--provider-poll-interval",
+            "100ms",
+            "--provider-deadline",
+            "10m",
+            "--retry-after",
+            "100ms",
+        ]
+        .map(String::from),
+    );
     args
 }
 
@@ -1176,7 +1041,7 @@ async fn crash_safety_kill_9_mid_flight_then_all_complete_once() {
     put_issuers(&raw).await;
     let names: Vec<(Provider, String)> = (0..N)
         .map(|i| {
-            let p = ALL[i % ALL.len()];
+            let p = Provider::ALL[i % Provider::ALL.len()];
             (p, format!("crash-{i:02}-{}", p.short()))
         })
         .collect();
@@ -1310,7 +1175,7 @@ async fn measure_100_concurrent_instant_issuances() {
     let ctx = env.ctx();
     let names: Vec<(Provider, String)> = (0..N)
         .map(|i| {
-            let p = ALL[i % ALL.len()];
+            let p = Provider::ALL[i % Provider::ALL.len()];
             (p, format!("perf-{i:03}-{}", p.short()))
         })
         .collect();

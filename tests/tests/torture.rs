@@ -53,74 +53,9 @@ const ROUND_DEADLINE: Duration = Duration::from_secs(90);
 /// The test's name as the libtest-style filter and `--list` see it.
 const TEST_NAME: &str = "crash_torture";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    DigiCert,
-    GlobalSign,
-    WoSign,
-}
-
-use Provider::{DigiCert, GlobalSign, WoSign};
-
-const ALL: [Provider; 3] = [DigiCert, GlobalSign, WoSign];
-
-impl Provider {
-    fn short(self) -> &'static str {
-        match self {
-            DigiCert => "dc",
-            GlobalSign => "gs",
-            WoSign => "ws",
-        }
-    }
-
-    fn dialect(self) -> &'static str {
-        match self {
-            DigiCert => "digicert",
-            GlobalSign => "globalsign",
-            WoSign => "wosign",
-        }
-    }
-
-    fn issuer(self) -> String {
-        format!("torture-{}", self.short())
-    }
-
-    /// The issuer with ca-sim's built-in account (partner-dialects.md §1.3).
-    fn issuer_body(self) -> Value {
-        match self {
-            DigiCert => json!({
-                "provider": "DigiCert",
-                "credentials": { "account_id": "sim-dc-account", "pwd": "sim-dc-key" },
-                "org_details": { "id": "100001" }
-            }),
-            GlobalSign => json!({
-                "provider": "GlobalSign",
-                "credentials": { "account_id": "PAR_SIM_API", "pwd": "sim-gs-pass" },
-                "org_details": { "admin_details": [{
-                    "first_name": "Ada", "last_name": "Admin",
-                    "email": "ada.admin@contoso.example", "phone": "+1 555 0100"
-                }] }
-            }),
-            WoSign => json!({
-                "provider": "WoSign",
-                "credentials": { "account_id": "ws-sim-001", "pwd": "sim-ws-key" }
-            }),
-        }
-    }
-
-    fn create_body(self, cn: &str) -> Value {
-        // GlobalSign's OVOrder needs an O in the subject.
-        let subject = match self {
-            GlobalSign => format!("CN={cn}, O=Contoso"),
-            _ => format!("CN={cn}"),
-        };
-        json!({ "policy": {
-            "key_props": { "kty": "EC", "crv": "P-256", "exportable": true, "reuse_key": false },
-            "secret_props": { "contentType": "application/x-pkcs12" },
-            "x509_props": { "subject": subject, "sans": { "dns_names": [cn] }, "validity_months": 12 },
-            "issuer": { "name": self.issuer(), "cty": "OV-SSL" }
-        }})
-    }
+/// The torture run's issuer of `p` (ca-sim's built-in account).
+fn issuer(p: Provider) -> String {
+    format!("torture-{}", p.short())
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -329,9 +264,7 @@ struct Run {
 async fn run(rounds: u32, seed: u64) -> Result<String, String> {
     let started = Instant::now();
     let ca = TestCaSim::start_with(move |c| {
-        for account in &mut c.accounts {
-            account.profile = Some("instant".into());
-        }
+        set_profile(c, "instant");
         // Hundreds of orders, polls and lookups a minute would trip DigiCert's rate limit:
         // not what this test is about.
         c.digicert_rate_limits = Vec::new();
@@ -344,16 +277,16 @@ async fn run(rounds: u32, seed: u64) -> Result<String, String> {
         .expect("temp dir");
     let args = vault_args(&ca);
     let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
-    for p in ALL {
+    for p in Provider::ALL {
         let rsp = vault
             .raw()
             .put(
-                &format!("/certificates/issuers/{}", p.issuer()),
-                &p.issuer_body(),
+                &format!("/certificates/issuers/{}", issuer(p)),
+                &p.issuer_body(p.secret()),
             )
             .await;
         if rsp.status != StatusCode::OK {
-            return Err(format!("PUT issuer {}: {}", p.issuer(), rsp.text));
+            return Err(format!("PUT issuer {}: {}", issuer(p), rsp.text));
         }
     }
     let mut run = Run {
@@ -441,13 +374,7 @@ async fn run(rounds: u32, seed: u64) -> Result<String, String> {
 }
 
 fn vault_args(ca: &TestCaSim) -> Vec<String> {
-    let mut args = Vec::new();
-    for (kind, url) in ca.provider_endpoints() {
-        args.push("--provider-endpoint".to_string());
-        args.push(format!("{kind}={url}"));
-    }
-    args.push("--provider-ca".to_string());
-    args.push(ca.ca_path().display().to_string());
+    let mut args = partner_vault_args(ca);
     for (flag, value) in [
         ("--provider-poll-interval", "50ms"),
         ("--provider-timeout", PROVIDER_TIMEOUT),
@@ -512,7 +439,7 @@ impl Run {
 
         let ops: Vec<(Provider, String)> = (0..OPERATIONS)
             .map(|i| {
-                let p = ALL[i % ALL.len()];
+                let p = Provider::ALL[i % Provider::ALL.len()];
                 (p, format!("t{r:03}-{i:02}-{}", p.short()))
             })
             .collect();
@@ -571,8 +498,8 @@ impl Run {
             match rsp.status {
                 StatusCode::OK => {}
                 StatusCode::NOT_FOUND => {
-                    let cn = cn_of(name);
-                    raw.start_create(name, &p.create_body(&cn)).await;
+                    raw.start_create(name, &p.create_body(&issuer(*p), name))
+                        .await;
                     resent.insert(name.clone());
                 }
                 s => {
@@ -706,10 +633,6 @@ impl Run {
     }
 }
 
-fn cn_of(name: &str) -> String {
-    format!("{name}.example.com")
-}
-
 fn ids(orders: &[Value]) -> Vec<String> {
     orders.iter().map(|o| id_text(&o["id"])).collect()
 }
@@ -730,7 +653,7 @@ async fn send_create(
     let sent = client
         .post(url)
         .bearer_auth("e2e-torture")
-        .json(&p.create_body(&cn_of(name)))
+        .json(&p.create_body(&issuer(p), name))
         .send()
         .await;
     let rsp = match sent {
