@@ -6,10 +6,9 @@
 mod common;
 
 use common::{
-    die_while_submitting, eventually, fresh_operation, open_db, partner_policy,
-    partnered_vault_leased, ScriptedCa,
+    die_while_submitting, eventually, fresh_operation, leased_vault, open_db, partner_policy,
+    ScriptedCa,
 };
-use shared::clock::{Clock, OffsetClock};
 use shared::models::OperationStatus;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,17 +60,8 @@ async fn store_with(names: &[&str]) -> (tempfile::TempDir, Db, Arc<ScriptedCa>) 
     let dir = tempfile::tempdir().unwrap();
     let db = open_db(dir.path());
     let ca = ScriptedCa::issuing(None, vec![]);
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
     let tracker = TaskTracker::new();
-    let (_, service) = partnered_vault_leased(
-        &db,
-        clock,
-        ca.clone(),
-        Duration::from_secs(60),
-        Duration::from_secs(30),
-        &tracker,
-    )
-    .await;
+    let (_, service) = leased_vault(&db, &ca, &tracker).await;
     for name in names {
         service.create(name, partner_policy()).await.unwrap();
     }
@@ -150,17 +140,8 @@ async fn a_worker_takes_over_a_dead_workers_row_only_after_its_lease_expired() {
     assert_eq!(ca.calls(), ["submit"]);
 
     // A second worker on the same store starts while the dead worker's lease runs.
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
     let tracker = TaskTracker::new();
-    let (worker, _) = partnered_vault_leased(
-        &db,
-        clock,
-        ca.clone(),
-        Duration::from_secs(60),
-        Duration::from_secs(30),
-        &tracker,
-    )
-    .await;
+    let (worker, _) = leased_vault(&db, &ca, &tracker).await;
     let token = CancellationToken::new();
     tracker.spawn(worker.run(token.clone()));
 
@@ -196,16 +177,7 @@ async fn two_workers_on_one_database_never_both_submit() {
     for _ in 0..2 {
         // Its own store handle on the same file: as another vault instance would have.
         let db = open_db(dir.path());
-        let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
-        let (worker, _) = partnered_vault_leased(
-            &db,
-            clock,
-            ca.clone(),
-            Duration::from_secs(60),
-            Duration::from_secs(30),
-            &tracker,
-        )
-        .await;
+        let (worker, _) = leased_vault(&db, &ca, &tracker).await;
         owners.push(worker.owner().to_string());
         tracker.spawn(worker.run(token.clone()));
     }

@@ -5,10 +5,9 @@
 mod common;
 
 use common::{
-    die_while_submitting, eventually, fresh_operation, open_db, partner_policy,
-    partnered_vault_leased, ScriptedCa,
+    die_while_submitting, eventually, fresh_operation, leased_vault, open_db, partner_policy,
+    ScriptedCa,
 };
-use shared::clock::{Clock, OffsetClock};
 use shared::models::OperationStatus;
 use std::path::Path;
 use std::sync::Arc;
@@ -21,17 +20,8 @@ use vault::model::{key_of, orphan_key};
 /// A service over the store in `dir` and, when `run`, its worker.
 async fn vault(dir: &Path, ca: &Arc<ScriptedCa>, run: bool) -> (Service, CancellationToken) {
     let db = open_db(dir);
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
     let tracker = TaskTracker::new();
-    let (issuance, service) = partnered_vault_leased(
-        &db,
-        clock,
-        ca.clone(),
-        Duration::from_secs(60),
-        Duration::from_secs(30),
-        &tracker,
-    )
-    .await;
+    let (issuance, service) = leased_vault(&db, ca, &tracker).await;
     let token = CancellationToken::new();
     if run {
         tracker.spawn(issuance.run(token.clone()));

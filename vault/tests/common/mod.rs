@@ -1,12 +1,13 @@
 //! What vault's tests against a scripted CA share (no network): a root that signs the submitted
 //! CSR, the scripted CA itself, and a vault with that CA behind the DigiCert issuer
 //! [`ISSUER`]. `partner_worker.rs` scripts the CA's answers call by call; `lifetime_scripted_ca.rs`
-//! lets it issue every order.
+//! lets it issue every order; `leases.rs` and `orphans.rs` run workers on the wall clock
+//! ([`leased_vault`]) and leave operations where a dead worker would ([`die_while_submitting`]).
 
 // Each test file is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
-use shared::clock::Clock;
+use shared::clock::{Clock, OffsetClock};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{
     CurveName, IssuerBundle, IssuerCredentials, KeyUsage, OrganizationDetails, ProviderKind,
@@ -346,6 +347,25 @@ pub async fn partnered_vault_leased(
         .await
         .unwrap();
     (issuance, service)
+}
+
+/// [`partnered_vault_leased`] on the wall clock, with the lease tests' terms: retries for 60 s,
+/// a 30 s lease. Each call is a separate worker (its own owner id), as another vault would be.
+pub async fn leased_vault(
+    db: &Db,
+    ca: &Arc<ScriptedCa>,
+    tracker: &TaskTracker,
+) -> (Arc<Issuance>, Service) {
+    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
+    partnered_vault_leased(
+        db,
+        clock,
+        ca.clone(),
+        Duration::from_secs(60),
+        Duration::from_secs(30),
+        tracker,
+    )
+    .await
 }
 
 /// A partnered EC P-256 policy for `partner.example` under [`ISSUER`].
