@@ -58,3 +58,41 @@ fn seeds_place_orders() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<SuccessCode>0</SuccessCode>"), "{body}");
 }
+
+/// Found by the `digicert` target: an instant order (`skip_approval`) whose common name is not
+/// ASCII was signed in the 201 itself, signing failed and the answer was a 500. A name the CA
+/// cannot certify is now refused when the order is placed, in every dialect's own words.
+#[test]
+fn regression_non_ascii_names_are_refused_when_ordering() {
+    let (_dir, sim) = sim();
+    let crash = shared::fuzzing::corpus("digicert")
+        .into_iter()
+        .find(|(file, _)| file.ends_with("/crash-non-ascii-common-name.txt"))
+        .expect("the crash input is in the corpus")
+        .1;
+    let (status, body) = fuzzing::digicert(&sim, &crash).expect("a DigiCert request");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("invalid_dns_name"), "{body}");
+
+    let seed = |target: &str, name: &str| {
+        let (_, bytes) = shared::fuzzing::corpus(target)
+            .into_iter()
+            .find(|(file, _)| file.ends_with(&format!("/{name}")))
+            .unwrap_or_else(|| panic!("seed {target}/{name} is missing"));
+        String::from_utf8(bytes).expect("a text seed")
+    };
+    let wosign = seed("wosign", "create.txt").replace("www.order.fuzz.test", "www.ördér.test");
+    let (status, body) = fuzzing::wosign(&sim, wosign.as_bytes()).expect("a WoSign request");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"code\":2003"), "{body}");
+    let globalsign = seed("globalsign", "ovorder.txt")
+        .replace("<OrderID>FUZZ0001</OrderID>", "<OrderID>FUZZNAME</OrderID>")
+        .replace(
+            "<SubjectAltName>www.order.fuzz.test</SubjectAltName>",
+            "<SubjectAltName>www.ördér.test</SubjectAltName>",
+        );
+    let (status, body) =
+        fuzzing::globalsign(&sim, globalsign.as_bytes()).expect("a GlobalSign request");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<ErrorCode>-104</ErrorCode>"), "{body}");
+}

@@ -1,7 +1,8 @@
 //! The vendor dialects, all on one contract ([`contract`]): each authenticates the caller,
 //! parses the request, passes the fault gate ([`gate`]), acts on the order book, passes the
 //! gate again after the act (where an answer can be lost) and answers in its vendor's shape. What they share beside the contract: chain shaping ([`chain`]),
-//! CSR reading ([`csr`]) and the SOAP element tree ([`xml`]). Their routes are in
+//! CSR reading ([`csr`]), the names a CA can certify ([`names`]) and the SOAP element tree
+//! ([`xml`]). Their routes are in
 //! `crate::routes`.
 //!
 //! - [`digicert`]: DigiCert CertCentral Services API v2 (JSON, `X-DC-DEVKEY`).
@@ -14,5 +15,6 @@ pub mod csr;
 pub mod digicert;
 pub mod gate;
 pub mod globalsign;
+pub mod names;
 pub mod wosign;
 pub mod xml;

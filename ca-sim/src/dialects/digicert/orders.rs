@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::dialects::chain::ChainShape;
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::csr::csr_der;
+use crate::dialects::names::uncertifiable;
 use crate::domain::{op, Dialect, NewOrder, Order, OrderStatus};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -113,6 +114,13 @@ impl Operation<DigiCert> for Create {
                     dns_names.push(n.to_string());
                 }
             }
+        }
+        if let Some(bad) = uncertifiable(&dns_names) {
+            return Err(DcError::bad_request(
+                "invalid_dns_name",
+                format!("'{bad}' is not a valid domain name."),
+            )
+            .into());
         }
         let skip_approval = body["skip_approval"].as_bool().unwrap_or(false);
         let new = NewOrder {

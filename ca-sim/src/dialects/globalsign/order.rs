@@ -8,6 +8,7 @@ use super::{code, success, GlobalSign, GsError};
 use crate::app::App;
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::csr::csr_der;
+use crate::dialects::names::uncertifiable;
 use crate::dialects::xml::El;
 use crate::domain::{op, Dialect, NewOrder, TimingProfile, MAX_VALIDITY_DAYS};
 use serde_json::{json, Value};
@@ -346,6 +347,13 @@ fn names(req: &El, info: &CsrInfo) -> Result<(String, Vec<String>), GsError> {
         if !dns.iter().any(|d| d.eq_ignore_ascii_case(&s)) {
             dns.push(s);
         }
+    }
+    if let Some(bad) = uncertifiable(&dns) {
+        return Err(GsError::new(
+            code::FORMAT,
+            "SubjectAltName",
+            format!("'{bad}' is not a valid domain name"),
+        ));
     }
     Ok((cn, dns))
 }

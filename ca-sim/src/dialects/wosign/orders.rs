@@ -7,6 +7,7 @@ use super::{code, find, order_data, status_word, success, WoSign, WsError};
 use crate::dialects::chain::{crlf, ChainShape};
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::csr::csr_der;
+use crate::dialects::names::uncertifiable;
 use crate::domain::{op, Dialect, NewOrder, OrderStatus};
 use serde_json::{json, Value};
 use shared::crypto;
@@ -81,6 +82,13 @@ impl Operation<WoSign> for Create {
             if !dns.iter().any(|d| d.eq_ignore_ascii_case(n)) {
                 dns.push(n.to_string());
             }
+        }
+        if let Some(bad) = uncertifiable(&dns) {
+            return Err(WsError::code(
+                code::BAD_PARAMETER,
+                format!("'{bad}' is not a valid domain name"),
+            )
+            .into());
         }
         let new = NewOrder {
             dialect: Dialect::Wosign,
