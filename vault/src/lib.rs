@@ -41,6 +41,8 @@ pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod issuance;
 pub mod lifetime;
@@ -71,6 +73,9 @@ pub struct Handle {
     pub ca_pem: String,
     /// Where that PEM lives on disk.
     pub ca_path: PathBuf,
+    /// The state the HTTP front end shares, for in-process callers (the request-path fuzz
+    /// target drives [`http::middleware::handle`] with it, without a socket).
+    pub app: http::AppState,
     done: tokio::task::JoinHandle<()>,
 }
 
@@ -105,7 +110,13 @@ pub async fn serve(
     let data_dir_lock =
         store::lock::DataDirLock::acquire(&config.data_dir).map_err(Error::Config)?;
 
-    let sealer = store::seal::Sealer::load(&config.data_dir, config.master_key.as_deref())?;
+    // A master key that cannot be used (malformed, or a key file others may read) is a
+    // start-up configuration problem with a fix, not a storage fault.
+    let sealer = store::seal::Sealer::load(&config.data_dir, config.master_key.as_deref())
+        .map_err(|e| match e {
+            store::StoreError::Seal(message) => Error::Config(message),
+            e => e.into(),
+        })?;
     let sqlite = store::SqliteStore::open(&config.data_dir, sealer)?;
     let db = store::Db(Arc::new(sqlite));
     // Leases found now belong to a process that died holding them (we hold the data dir).
@@ -230,6 +241,7 @@ pub async fn serve(
         addr,
         ca_pem: tls.ca_pem,
         ca_path: tls.ca_path,
+        app,
         done,
     })
 }

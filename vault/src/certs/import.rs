@@ -37,16 +37,16 @@ enum Format {
 }
 
 /// The decoded upload: key, certificates in file order, and the source format.
-struct Material {
-    key: PrivateKey,
-    certs: Vec<Vec<u8>>,
+pub(crate) struct Material {
+    pub(crate) key: PrivateKey,
+    pub(crate) certs: Vec<Vec<u8>>,
     format: Format,
 }
 
 const SECONDS_PER_MONTH: f64 = 30.436_875 * 86_400.0;
 
 /// Reads the upload. CPU-heavy for PFX (key derivation): callers run it on the blocking pool.
-fn decode(value: &str, pwd: &str) -> Result<Material> {
+pub(crate) fn decode(value: &str, pwd: &str) -> Result<Material> {
     let trimmed = value.trim();
     let (bytes, looks_pem) = if trimmed.starts_with("-----BEGIN") {
         (trimmed.as_bytes().to_vec(), true)
