@@ -102,14 +102,6 @@ pub struct ProviderState {
     /// The CA's order id once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// Unix seconds of the first submission attempt on vault's clock (kept for rows written
-    /// before `lookup_from`; the clock is shiftable, so it does not bound a lookup).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submit_started: Option<i64>,
-    /// Wall-clock unix seconds of the first submission attempt: where a lookup's time window
-    /// starts (the CA shares the wall clock, not vault's shifted one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lookup_from: Option<i64>,
     /// The CA said an order with our handle exists (GlobalSign -105): a lookup that then finds
     /// none fails the operation instead of submitting again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -127,6 +119,16 @@ pub struct ProviderState {
     pub deadline: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+impl ProviderState {
+    /// The CA holds order `order_id` for this operation (answered, or found by a lookup):
+    /// from now on it is polled (or cancelled) by that id.
+    pub fn order_known(&mut self, order_id: String) {
+        self.phase = ProviderPhase::Submitted;
+        self.order_id = Some(order_id);
+        self.failures = 0;
+    }
 }
 
 /// The submission state machine: `New` → `Submitting` (persisted before the CA is called) →

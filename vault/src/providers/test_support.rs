@@ -92,7 +92,6 @@ pub fn order(reference: &str, credentials: Credentials, cert_type: CertType) -> 
         validity_months: 12,
         cert_transparency: Some(true),
         credentials,
-        not_before: http::unix_now() - 60,
     }
 }
 

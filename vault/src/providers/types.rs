@@ -62,10 +62,6 @@ pub struct OrderRequest {
     pub validity_months: u32,
     pub cert_transparency: Option<bool>,
     pub credentials: Credentials,
-    /// Unix seconds on the wall clock (never vault's shiftable clock, which the CA does not
-    /// share): no later than the first submission attempt, so a lookup's time window that
-    /// starts here cannot miss the order.
-    pub not_before: i64,
 }
 
 /// The CA's view of an order.

@@ -439,7 +439,6 @@ pub async fn die_while_submitting(
                 Box::new(|mut current, _| {
                     let mut state = current.provider.clone().unwrap_or_default();
                     state.phase = vault::model::ProviderPhase::Submitting;
-                    state.lookup_from = Some(vault::issuance::lease::wall_ms() / 1000);
                     current.provider = Some(state);
                     Some(vec![vault::store::Change::PutOperation(current)])
                 }),
@@ -457,7 +456,6 @@ pub async fn die_while_submitting(
         validity_months: 12,
         cert_transparency: None,
         credentials: Credentials::default(),
-        not_before: 0,
     };
     // The request reached the CA; its answer is lost with the worker.
     let _ = ca.submit(&order).await;

@@ -118,9 +118,7 @@ impl Issuance {
         match self.ca(adapter.kind(), "find", adapter.find(order)).await {
             Ok(Some(id)) => {
                 info!(ca.order_id = %id, "found the order to cancel");
-                state.phase = ProviderPhase::Submitted;
-                state.order_id = Some(id);
-                state.failures = 0;
+                state.order_known(id);
                 // Kept first, so the cancel that follows is never lost to a crash.
                 Outcome::Continue {
                     state,

@@ -83,11 +83,7 @@ pub(crate) fn no_endpoint_message(issuer: &str, provider: &str) -> String {
 }
 
 /// The order for `op` as the adapters take it.
-pub(super) fn order_request(
-    op: &OperationRecord,
-    credentials: Credentials,
-    state: &ProviderState,
-) -> OrderRequest {
+pub(super) fn order_request(op: &OperationRecord, credentials: Credentials) -> OrderRequest {
     let x509 = op.policy.x509_props.clone().unwrap_or_default();
     let subject = x509.subject.unwrap_or_default();
     let common_name = crypto::parse_dn(&subject)
@@ -102,12 +98,6 @@ pub(super) fn order_request(
         validity_months: x509.validity_months.unwrap_or(12),
         cert_transparency: op.cert_transparency,
         credentials,
-        // Rows from before `lookup_from` only have vault's clock; a day of slack in the
-        // adapters' windows covers small offsets.
-        not_before: state
-            .lookup_from
-            .or(state.submit_started)
-            .unwrap_or(op.created),
     }
 }
 

@@ -137,7 +137,7 @@ impl Issuance {
         };
         let state = op.provider.clone().unwrap_or_default();
         if op.cancellation_requested || op.is_orphan() {
-            let order = order_request(op, credentials, &state);
+            let order = order_request(op, credentials);
             return self.cancel_step(adapter.as_ref(), &order, state, op).await;
         }
         match state.phase {
@@ -146,7 +146,7 @@ impl Issuance {
                     .await
             }
             ProviderPhase::Submitting => {
-                let order = order_request(op, credentials, &state);
+                let order = order_request(op, credentials);
                 self.lookup_step(adapter.as_ref(), &order, state).await
             }
             ProviderPhase::Submitted => {
@@ -166,10 +166,6 @@ impl Issuance {
     ) -> Outcome {
         let mut state = before.clone();
         state.phase = ProviderPhase::Submitting;
-        state.submit_started.get_or_insert(self.clock.unix());
-        state
-            .lookup_from
-            .get_or_insert(crate::issuance::wall::wall_ms() / 1000);
         // Written before the CA is called: a crash from here on leads to a lookup.
         match self
             .save_state(op, &state, "Submitting the order to the CA.")
@@ -185,16 +181,14 @@ impl Issuance {
                 return self.retry(before, &error);
             }
         }
-        let order = order_request(op, credentials, &state);
+        let order = order_request(op, credentials);
         match self
             .ca(adapter.kind(), "submit", adapter.submit(&order))
             .await
         {
             Ok(submitted) => {
                 info!(ca.order_id = %submitted.order_id, provider = %adapter.kind(), "order submitted to the CA");
-                state.phase = ProviderPhase::Submitted;
-                state.order_id = Some(submitted.order_id);
-                state.failures = 0;
+                state.order_known(submitted.order_id);
                 self.on_status(op, state, submitted.status)
             }
             Err(e @ (ProviderError::NotSent { .. } | ProviderError::Throttled { .. })) => {
@@ -232,9 +226,7 @@ impl Issuance {
         match self.ca(adapter.kind(), "find", adapter.find(order)).await {
             Ok(Some(order_id)) => {
                 info!(ca.order_id = %order_id, "found the order whose submission went unanswered");
-                state.phase = ProviderPhase::Submitted;
-                state.order_id = Some(order_id);
-                state.failures = 0;
+                state.order_known(order_id);
                 Outcome::Continue {
                     state,
                     details: "Found the order at the CA; polling it.".into(),
