@@ -10,6 +10,9 @@
 //!   port; [`CaSimAdmin`], its `/admin/` API.
 //! - `sdk`: SDK clients ([`certificate_client`], [`key_client`], [`secret_client`]) with the
 //!   [`FakeCredential`], creating through the SDK poller, an SDK error's status and code.
+//! - `entra`: `azure_identity`'s client-secret credential and a certificate client with the
+//!   default challenge verification, over a transport through vault's drop-in proxy
+//!   ([`via_proxy`]) or resolving host names to it ([`resolving`]); the access file.
 //! - `raw_http`: [`Raw`] / [`RawResponse`], authorised raw HTTP with Key Vault error checks, and
 //!   [`trusting_client`].
 //! - `operations`: the create-then-poll flow on [`Raw`] ([`Raw::start_create`],
@@ -27,11 +30,12 @@
 //! - `bytes`: strict base64, digests, PEM blocks, searching bytes in a data dir's files.
 //!
 //! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`;
-//! `partners` uses `raw_http` and `test_ca_sim`; `raw_http` uses only `wait`; this file only
-//! declares and re-exports.
+//! `partners` uses `raw_http` and `test_ca_sim`; `raw_http` and `entra` use only `wait`; this
+//! file only declares and re-exports.
 
 mod bytes;
 mod crypto;
+mod entra;
 mod ids;
 mod operations;
 mod partners;
@@ -52,6 +56,9 @@ pub use self::bytes::{
 pub use self::crypto::{
     ec_private_scalar, parse_cert, private_key_matches_cert, spki_key, strip_leading_zeros,
     verify_cert_signed_by, verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
+};
+pub use self::entra::{
+    entra_certificate_client, resolving, secret_credential, via_proxy, write_access_file, TENANT_ID,
 };
 pub use self::ids::{is_version, split_id, version_of};
 pub use self::partners::{

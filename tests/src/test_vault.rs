@@ -102,6 +102,11 @@ impl TestVault {
         format!("https://localhost:{}", self.addr.port())
     }
 
+    /// The running server's handle (its proxy and identity listeners, its HTTP state).
+    pub fn handle(&self) -> &vault::Handle {
+        self.handle.as_ref().expect("the vault is running")
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }
