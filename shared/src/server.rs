@@ -1,5 +1,8 @@
 //! The one TLS accept loop of the workspace: vault and ca-sim both serve HTTP/1.1 and HTTP/2
 //! over rustls with it, with the same handshake timeout, graceful shutdown and grace periods.
+//! A listener whose connections start with something else before TLS (vault's drop-in proxy
+//! reads a `CONNECT` first) passes a prelude to [`spawn_accept_loop_with`]; the TLS handshake
+//! and the HTTP serving after it are the same code either way.
 
 use hyper::body::{Body, Incoming};
 use hyper::service::Service;
@@ -7,8 +10,11 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use std::error::Error as StdError;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -30,12 +36,48 @@ pub fn spawn_accept_loop<F, S, B>(
     name: &'static str,
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    mut make_service: F,
+    make_service: F,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 ) -> JoinHandle<()>
 where
     F: FnMut(&CancellationToken) -> S + Send + 'static,
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    spawn_accept_loop_with(
+        name,
+        listener,
+        acceptor,
+        make_service,
+        |tcp, _peer| async move { Some(tcp) },
+        tracker,
+        shutdown,
+    )
+}
+
+/// [`spawn_accept_loop`] with a `prelude` that runs on each accepted connection (in its own
+/// task) before the TLS handshake: it gets the TCP stream and the peer and returns the stream
+/// to run TLS on, or `None` when it dealt with the connection itself. It must bound its own
+/// time (the loop does not time it out).
+pub fn spawn_accept_loop_with<F, S, B, P, Fut, IO>(
+    name: &'static str,
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    mut make_service: F,
+    prelude: P,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+) -> JoinHandle<()>
+where
+    F: FnMut(&CancellationToken) -> S + Send + 'static,
+    P: Fn(TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: Future<Output = Option<IO>> + Send + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -65,7 +107,11 @@ where
             let service = make_service(&kill);
             let builder = builder.clone();
             let watcher = graceful.watcher();
+            let prelude = prelude(tcp, peer);
             tracker.spawn(async move {
+                let Some(tcp) = prelude.await else {
+                    return;
+                };
                 let tls =
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                         Ok(Ok(tls)) => tls,

@@ -2,7 +2,7 @@
 //! ([`dn`]), certificate profiles and their extensions ([`profile`]), the rules every subject
 //! alternative name meets ([`san`]), certificate issuance ([`cert`]), PKCS#10 requests
 //! ([`csr`]), certificate parsing ([`parse`]), the key-and-chain secret as PKCS#12 or PEM
-//! bundle ([`pkcs12`]), PEM text ([`pem`]) and the one error type ([`error`]). This file only declares the modules and re-exports everything public, so
+//! bundle ([`pkcs12`]), a CA's name constraints ([`name_constraints`]), PEM text ([`pem`]) and the one error type ([`error`]). This file only declares the modules and re-exports everything public, so
 //! callers write `shared::crypto::self_signed`; the modules import each other directly, never
 //! through here.
 //!
@@ -17,6 +17,7 @@ pub(crate) mod der;
 mod dn;
 mod error;
 mod keys;
+mod name_constraints;
 mod parse;
 mod pem;
 mod pkcs12;
@@ -30,6 +31,7 @@ pub use csr::{build_csr, parse_csr, CsrInfo};
 pub use dn::{parse_dn, DistinguishedName, DnAttribute};
 pub use error::CryptoError;
 pub use keys::{verify_digest, KeySpec, PrivateKey};
+pub use name_constraints::{permitted_names, self_signed_constrained, PermittedNames, Subtree};
 pub use parse::{parse_certificate, verify_certificate_signature, x5t, CertInfo};
 pub use pem::{pem_blocks, pem_encode};
 pub use pkcs12::{pem_bundle, pkcs12_build, pkcs12_parse};

@@ -77,6 +77,7 @@ fn build_certificate(
     profile: &CertProfile,
     issuer: Option<Issuer<'_>>,
     self_key: &PrivateKey,
+    extra_extensions: Vec<Vec<u8>>,
 ) -> Result<Vec<u8>, CryptoError> {
     if profile.not_after <= profile.not_before {
         return Err(CryptoError::InvalidCertificate(
@@ -95,6 +96,7 @@ fn build_certificate(
         },
     };
     let mut exts = profile_extensions(profile, subject.is_empty())?;
+    exts.extend(extra_extensions);
     exts.push(extension(
         OID_SKI,
         false,
@@ -133,7 +135,17 @@ fn build_certificate(
 
 /// A self-signed certificate for `key` (DER).
 pub fn self_signed(key: &PrivateKey, profile: &CertProfile) -> Result<Vec<u8>, CryptoError> {
-    build_certificate(key.spki_der(), profile, None, key)
+    build_certificate(key.spki_der(), profile, None, key, Vec::new())
+}
+
+/// A self-signed certificate with extensions beyond the profile's (already encoded, e.g. the
+/// name constraints of [`super::name_constraints`]).
+pub(crate) fn self_signed_with(
+    key: &PrivateKey,
+    profile: &CertProfile,
+    extra_extensions: Vec<Vec<u8>>,
+) -> Result<Vec<u8>, CryptoError> {
+    build_certificate(key.spki_der(), profile, None, key, extra_extensions)
 }
 
 /// A certificate for `subject_key` signed by the CA (`issuer_key`, `issuer_cert_der`). The
@@ -145,7 +157,13 @@ pub fn issue_for_key(
     issuer_cert_der: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let issuer = Issuer::from_cert(issuer_key, issuer_cert_der)?;
-    build_certificate(subject_key.spki_der(), profile, Some(issuer), issuer_key)
+    build_certificate(
+        subject_key.spki_der(),
+        profile,
+        Some(issuer),
+        issuer_key,
+        Vec::new(),
+    )
 }
 
 /// A certificate for the public key of a PKCS#10 request, after checking the request's
@@ -158,7 +176,7 @@ pub fn sign_csr(
 ) -> Result<Vec<u8>, CryptoError> {
     let spki = verified_csr_spki(csr_der)?;
     let issuer = Issuer::from_cert(issuer_key, issuer_cert_der)?;
-    build_certificate(&spki, profile, Some(issuer), issuer_key)
+    build_certificate(&spki, profile, Some(issuer), issuer_key, Vec::new())
 }
 
 #[cfg(test)]
