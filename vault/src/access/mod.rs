@@ -1,14 +1,22 @@
 //! Who may do what. The access document (`--access FILE`, TOML: principals, vaults and each
-//! vault's access model) in [`doc`]; the verified caller of a request in [`caller`]; the
-//! per-request decision ([`Access::check`]) with Key Vault's 403 bodies in [`check`].
-//!
-//! Scaffold: the document types and the API the front end calls are fixed here; the
-//! decision itself is filled in by the access work.
+//! vault's access model) in [`doc`], read and validated by [`load`]; the document in force
+//! ([`Access`]: load, runtime swap, write-back) in [`state`] and its SIGHUP reload in
+//! [`reload`]; the verified caller of a request in [`caller`]; what each route needs
+//! (access-policy permission, RBAC data action) in [`actions`]; the built-in roles in
+//! [`roles`]; the per-request decision ([`Access::check`]) with Key Vault's 403 bodies in
+//! [`check`]. See docs/access.md.
 
+pub mod actions;
 pub mod caller;
 pub mod check;
 pub mod doc;
+pub mod load;
+pub mod reload;
+pub mod roles;
+pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use caller::Caller;
-pub use check::Access;
 pub use doc::{AccessDoc, Authorization, Principal, VaultDecl};
+pub use state::Access;
