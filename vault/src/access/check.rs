@@ -124,11 +124,14 @@ fn scope_covers(scope: Option<&str>, needed: &Needed) -> bool {
     let Some(object) = needed.name.as_deref() else {
         return false;
     };
-    let kind_ok = match (kind, needed.op.target) {
-        ("certificates", Target::Certificate | Target::Key | Target::Secret) => true,
-        ("keys", Target::Key) | ("secrets", Target::Secret) => true,
-        _ => false,
-    };
+    let kind_ok = matches!(
+        (kind, needed.op.target),
+        (
+            "certificates",
+            Target::Certificate | Target::Key | Target::Secret
+        ) | ("keys", Target::Key)
+            | ("secrets", Target::Secret)
+    );
     kind_ok && name.eq_ignore_ascii_case(object)
 }
 

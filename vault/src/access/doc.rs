@@ -87,10 +87,6 @@ pub struct VaultDecl {
     pub name: String,
     #[serde(default)]
     pub authorization: Authorization,
-    #[serde(default)]
-    pub access_policies: Vec<AccessPolicy>,
-    #[serde(default)]
-    pub role_assignments: Vec<RoleAssignment>,
     /// Azure region for 403 messages; [`DEFAULT_LOCATION`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
@@ -100,6 +96,10 @@ pub struct VaultDecl {
     /// Resource group of the RBAC resource id; [`DEFAULT_RESOURCE_GROUP`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_group: Option<String>,
+    #[serde(default)]
+    pub access_policies: Vec<AccessPolicy>,
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignment>,
 }
 
 impl VaultDecl {
