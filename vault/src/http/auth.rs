@@ -1,8 +1,8 @@
 //! Authentication of Key Vault requests (`--auth dev|entra`) and the admin-token gate of
-//! `/_admin/*`; the 401 challenge with the `resource` the SDKs accept for the request's host.
+//! `/_admin/*`; the 401 challenge with the `resource` the SDKs accept for the request's host
+//! and the configured tenant's authority.
 
-use super::error::CHALLENGE_AUTHORITY;
-use super::middleware::authority;
+use super::extract::authority;
 use super::state::AppState;
 use crate::access::Caller;
 use crate::config::AuthMode;
@@ -16,35 +16,39 @@ use axum::response::{IntoResponse, Response};
 /// the verified caller in entra mode, `Err` the 401 (with the challenge) to send.
 #[allow(clippy::result_large_err)]
 pub fn authenticate(app: &AppState, req: &Request, base: &str) -> Result<Option<Caller>, Response> {
-    let authority = authority(req);
-    let resource = hosts::challenge_resource(authority, base);
-    let Some(token) = bearer(req) else {
-        return Err(challenge(Error::Unauthorized, &resource));
-    };
-    match (app.auth, &app.identity) {
-        (AuthMode::Dev, _) => Ok(None),
-        (AuthMode::Entra, Some(identity)) => identity
-            .verify(token, &[resource.as_str(), hosts::AZURE_RESOURCE])
-            .map(Some)
-            .map_err(|e| challenge(e, &resource)),
-        (AuthMode::Entra, None) => Err(challenge(
+    let resource = || hosts::challenge_resource(authority(req), base);
+    match (app.auth, &app.identity, bearer(req)) {
+        (_, _, None) => Err(challenge(app, Error::Unauthorized, &resource())),
+        (AuthMode::Dev, _, Some(_)) => Ok(None),
+        (AuthMode::Entra, Some(identity), Some(token)) => {
+            let resource = resource();
+            identity
+                .verify(token, &[resource.as_str(), hosts::AZURE_RESOURCE])
+                .map(Some)
+                .map_err(|e| challenge(app, e, &resource))
+        }
+        (AuthMode::Entra, None, Some(_)) => Err(challenge(
+            app,
             Error::Internal("entra mode without a token service".into()),
-            &resource,
+            &resource(),
         )),
     }
 }
 
-/// `/_admin/*` in entra mode needs the admin token, except health and ca.pem.
+/// `/_admin/*` in entra mode needs the admin token, except health and ca.pem (`/metrics` is
+/// not part of the admin API and stays open). Fails closed if there is no admin token.
 #[allow(clippy::result_large_err)]
 pub fn admin_gate(app: &AppState, req: &Request) -> Result<(), Response> {
     let path = req.uri().path();
-    if app.auth == AuthMode::Dev || path == "/_admin/health" || path == "/_admin/ca.pem" {
+    if app.auth == AuthMode::Dev
+        || !(path == "/_admin" || path.starts_with("/_admin/"))
+        || path == "/_admin/health"
+        || path == "/_admin/ca.pem"
+    {
         return Ok(());
     }
-    let Some(expected) = app.admin_token.as_deref() else {
-        return Ok(());
-    };
-    match bearer(req) {
+    let expected = app.admin_token.as_deref().unwrap_or("");
+    match bearer(req).filter(|_| !expected.is_empty()) {
         Some(token)
             if aws_lc_rs::constant_time::verify_slices_are_equal(
                 token.as_bytes(),
@@ -61,11 +65,14 @@ pub fn admin_gate(app: &AppState, req: &Request) -> Result<(), Response> {
     }
 }
 
-/// The 401 with `WWW-Authenticate` naming `resource`.
-fn challenge(error: Error, resource: &str) -> Response {
+/// The 401 with `WWW-Authenticate` naming the tenant's authority and `resource`.
+fn challenge(app: &AppState, error: Error, resource: &str) -> Response {
     let mut resp = error.into_response();
-    let challenge =
-        format!("Bearer authorization=\"{CHALLENGE_AUTHORITY}\", resource=\"{resource}\"");
+    let tenant = crate::identity::tenant_of(&app.access.doc()).to_string();
+    let challenge = format!(
+        "Bearer authorization=\"https://{}/{tenant}\", resource=\"{resource}\"",
+        hosts::LOGIN_HOST
+    );
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }

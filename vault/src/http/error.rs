@@ -8,15 +8,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shared::models::{ErrorDetail, ErrorResponse};
 
-/// Challenge sent with every 401 (spec §6.3). Both `authorization` and `resource`, quoted,
-/// with no `=` or `,` inside values.
-pub const CHALLENGE_AUTHORITY: &str =
-    "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000";
-
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, code, inner): (StatusCode, &str, Option<&str>) = match &self {
-            Error::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized", None),
+            Error::Unauthorized | Error::InvalidToken(_) => {
+                (StatusCode::UNAUTHORIZED, "Unauthorized", None)
+            }
             Error::BadParameter(_) => (StatusCode::BAD_REQUEST, "BadParameter", None),
             Error::NotFound { code, .. } => (StatusCode::NOT_FOUND, code, None),
             Error::Conflict { code, inner, .. } => (StatusCode::CONFLICT, code, *inner),
