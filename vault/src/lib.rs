@@ -1,11 +1,13 @@
 //! `vault`: a local service that speaks the Azure Key Vault certificates REST API well enough
 //! that the real Azure SDKs work against it unmodified.
 //!
-//! Layout, top down; every dependency points down this list (http → lifetime → certs →
-//! issuance → providers/store), never up:
+//! Layout, top down; every dependency points down this list (http → vaults → lifetime →
+//! certs → issuance → providers/store), never up:
 //! - [`http`]: the front end: per-connection service, middleware (auth challenge,
-//!   api-version, the polling fast path), the route table, one handler file per resource,
-//!   the wire mapping, the one error renderer.
+//!   api-version, the vault the host names, the polling fast path), the route table, one
+//!   handler file per resource, the wire mapping, the one error renderer.
+//! - [`vaults`]: many vaults by host name: each its own store, certificate service and
+//!   workers, opened at start or on first use; it assembles the layers below per vault.
 //! - [`lifetime`]: the lifetime-action scheduler (`EmailContacts`, `AutoRenew`); it renews
 //!   through `certs`, so it sits above it.
 //! - [`certs`]: the certificate service: every rule of the API that reads or changes state.
@@ -17,7 +19,8 @@
 //! - [`store`]: persistence (SQLite) and encryption at rest.
 //! - [`model`]: the domain records every layer speaks in; imports nothing of the above.
 //! - [`config`], [`error`], [`metrics`], [`tls`]: the typed configuration, the crate's error
-//!   type, the `/metrics` counters, the listener's certificates.
+//!   type, the `/metrics` counters, the listener's certificates; [`hosts`]: what a host name
+//!   means (which vault, the challenge's resource).
 //!
 //! Where to look, each in one place:
 //! - **Where a request is routed**: [`http::routes::router`], the route table. Every request
@@ -29,29 +32,36 @@
 //!   worker (`issuance`), merge and cancel (`certs`) decide when. Operations are created
 //!   `inProgress` by `certs::Service::create_locked`.
 //! - **Where bytes hit disk**: [`store::Store::apply`] in [`store::sqlite`] (one SQLite
-//!   transaction per batch of [`store::Change`]s; keys and passwords sealed by
-//!   [`store::seal`] first), and the issuance worker's lease writes there (claim, renew,
-//!   fenced write: `store::sqlite::operations`). The only other files are written once at
+//!   database per vault: the default vault's at the data dir's root, every other in
+//!   `DATA_DIR/vaults/NAME/` ([`vaults::vault_dir`]); one transaction per batch of
+//!   [`store::Change`]s; keys and passwords sealed by [`store::seal`] first), and the
+//!   issuance worker's lease writes there (claim, renew, fenced write:
+//!   `store::sqlite::operations`). The only other files are written once at
 //!   start in the data dir: its lock ([`store::lock`], one vault process per data dir), the
 //!   master key ([`store::seal::Sealer::load`]) and the dev TLS material ([`tls::setup`]).
 //!
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
 
+pub mod access;
 pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hosts;
 pub mod http;
+pub mod identity;
 pub mod issuance;
 pub mod lifetime;
 pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod providers;
+pub mod proxy;
 pub mod store;
 pub mod tls;
+pub mod vaults;
 
 pub use config::Config;
 pub use error::Error;
@@ -76,6 +86,10 @@ pub struct Handle {
     /// The state the HTTP front end shares, for in-process callers (the request-path fuzz
     /// target drives [`http::middleware::handle`] with it, without a socket).
     pub app: http::AppState,
+    /// The drop-in proxy's bound address (`--proxy-listen`), if it runs.
+    pub proxy_addr: Option<SocketAddr>,
+    /// The plain-HTTP identity listener's bound address (`--identity-listen`), if it runs.
+    pub identity_addr: Option<SocketAddr>,
     done: tokio::task::JoinHandle<()>,
 }
 
@@ -99,6 +113,14 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<Handle, Error> {
     let addr = listener.local_addr()?;
+    // The drop-in proxy's port is bound first, so a taken port stops start-up early.
+    let proxy_listener =
+        match config.proxy_listen {
+            Some(at) => Some(TcpListener::bind(at).await.map_err(|e| {
+                Error::Config(format!("cannot listen on --proxy-listen {at}: {e}"))
+            })?),
+            None => None,
+        };
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         Error::Config(format!(
             "cannot create data dir {}: {e}",
@@ -110,23 +132,15 @@ pub async fn serve(
     let data_dir_lock =
         store::lock::DataDirLock::acquire(&config.data_dir).map_err(Error::Config)?;
 
-    // A master key that cannot be used (malformed, or a key file others may read) is a
-    // start-up configuration problem with a fix, not a storage fault.
-    let sealer = store::seal::Sealer::load(&config.data_dir, config.master_key.as_deref())
-        .map_err(|e| match e {
-            store::StoreError::Seal(message) => Error::Config(message),
-            e => e.into(),
-        })?;
-    let sqlite = store::SqliteStore::open(&config.data_dir, sealer)?;
-    let db = store::Db(Arc::new(sqlite));
-    // Leases found now belong to a process that died holding them (we hold the data dir).
-    let orphaned_leases = db.run(|s| s.clear_leases()).await?;
-    if orphaned_leases > 0 {
-        tracing::info!(
-            leases = orphaned_leases,
-            "released the leases of a previous process"
-        );
-    }
+    // The default vault's store is the data dir's root (as before vaults were many); it is
+    // opened first because it keeps the clock's offset. Leases found in any store now belong
+    // to a process that died holding them (we hold the data dir).
+    let db = vaults::open::open_store(
+        &config.data_dir,
+        config.master_key.as_deref(),
+        &config.data_dir,
+    )
+    .await?;
 
     let byo = match (&config.tls_cert, &config.tls_key) {
         (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
@@ -143,83 +157,81 @@ pub async fn serve(
     .await
     .map_err(|e| Error::Internal(format!("tls setup task: {e}")))??;
 
+    // Principals, vaults and their access models; a broken file stops start-up.
+    let access = Arc::new(access::Access::load(config.access_file.as_deref())?);
+    // The token service (entra mode): signing key, managed-identity header, admin token.
+    let token_service = match config.auth {
+        config::AuthMode::Entra => Some(Arc::new(
+            identity::Identity::start(&config, access.clone()).await?,
+        )),
+        config::AuthMode::Dev => None,
+    };
     let providers = providers::from_config(
         &config.provider_endpoints,
         &config.provider_ca,
         config.provider_timeout,
     )
     .map_err(Error::Config)?;
-    // One clock for everything; its offset survives restarts (or --clock-offset replaces it).
+    // One clock for every vault; its offset survives restarts in the default vault's store
+    // (or --clock-offset replaces it).
     let clock_control =
         Arc::new(clock::ClockControl::restore(db.clone(), config.clock_offset).await?);
-    let clock = clock_control.clock();
     let tracker = TaskTracker::new();
-    let issuance = issuance::Issuance::new(
-        db.clone(),
-        clock.clone(),
-        providers,
-        issuance::Settings {
-            poll_interval: config.provider_poll_interval,
-            deadline: config.provider_deadline,
-            // Longer than a CA call with room to spare; renewed every third of it.
-            lease: config.provider_timeout * 2 + std::time::Duration::from_secs(10),
-        },
-        tracker.clone(),
+    // Each vault is assembled (store, service, workers) by one function, here for the vaults
+    // known at start and later for those opened on first use.
+    let parts = vaults::Shared::new(&config, addr, clock_control, providers, &tracker, &shutdown);
+    let default_vault = parts.default_vault.clone();
+    let metrics = parts.metrics.clone();
+    let vaults = Arc::new(
+        vaults::Vaults::start(parts, db, &config.vaults, access.clone(), config.auth).await?,
     );
-    let service = certs::Service::new(
-        db.clone(),
-        clock.clone(),
-        issuance.clone(),
-        certs::Settings {
-            self_signed_delay: config.self_signed_delay,
-        },
-    );
-    let notifier = notify::Notifier::new(
-        db.clone(),
-        clock,
-        notify::Settings {
-            vault_url: config.public_url.as_ref().map_or_else(
-                || format!("https://{addr}"),
-                |u| u.as_str().trim_end_matches('/').to_string(),
-            ),
-            smtp: config.smtp.clone(),
-            from: config.smtp_from.clone(),
-            retry: config.smtp_retry,
-        },
-    )
-    .map_err(Error::Config)?;
-    let lifetime = lifetime::Lifetime::new(
-        db,
-        clock_control,
-        service.clone(),
-        issuance.clone(),
-        notifier.clone(),
-        lifetime::Settings {
-            scan_interval: config.lifetime_scan_interval,
-        },
-    );
+    // SIGHUP re-reads the access file (see `access::reload`); entra mode names the open vaults.
+    tracker.spawn(access::reload::run(access.clone(), shutdown.clone()));
+    if config.auth == config::AuthMode::Entra {
+        access.log_open_vaults(vaults.all().iter().map(|v| v.name.as_str()));
+    }
     let app = Arc::new(http::App {
-        service,
+        vaults,
         public_url: config
             .public_url
             .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_string()),
         retry_after: config.retry_after,
         poll_headers: http::poll::PollHeaders::new(config.retry_after),
-        poll_bodies: http::poll::PollBodies::default(),
         ca_pem: tls.ca_pem.clone(),
         ready: AtomicBool::new(false),
-        lifetime: lifetime.clone(),
         throttle: config.throttle.map(http::throttle::Throttle::new),
-        metrics: issuance.metrics.clone(),
+        metrics,
         request_ids: http::RequestIds::new(),
+        auth: config.auth,
+        identity: token_service.clone(),
+        access: access.clone(),
+        admin_token: token_service
+            .as_ref()
+            .map_or(config.admin_token.clone(), |i| {
+                Some(i.admin_token().to_string())
+            }),
+        default_vault,
     });
     let service = http::VaultService::new(app.clone());
 
-    tracker.spawn(issuance.run(shutdown.clone()));
-    tracker.spawn(lifetime.run(shutdown.clone()));
-    tracker.spawn(notifier.run(shutdown.clone()));
-
+    // The drop-in proxy serves its tunnels with the same TLS and service (see `proxy`).
+    let proxy_addr = match &proxy_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
+    let proxy = proxy_listener.map(|l| {
+        let acceptor = TlsAcceptor::from(tls.server_config.clone());
+        proxy::spawn(l, acceptor, service.clone(), shutdown.clone())
+    });
+    // Managed identity over plain HTTP on loopback (`--identity-listen`).
+    let identity_addr = identity::listen::start(
+        config.identity_listen,
+        token_service,
+        &tracker,
+        shutdown.clone(),
+    )
+    .await?;
     // One connection, one clone of the service; vault never closes a connection on purpose,
     // so the per-connection kill token goes unused.
     let accept = shared::server::spawn_accept_loop(
@@ -233,6 +245,9 @@ pub async fn serve(
     // The data dir stays locked until everything has stopped.
     let done = tokio::spawn(async move {
         let _ = accept.await;
+        if let Some(proxy) = proxy {
+            let _ = proxy.await;
+        }
         drop(data_dir_lock);
     });
 
@@ -242,6 +257,8 @@ pub async fn serve(
         ca_pem: tls.ca_pem,
         ca_path: tls.ca_path,
         app,
+        proxy_addr,
+        identity_addr,
         done,
     })
 }

@@ -1,4 +1,6 @@
-//! `/_admin/*`: unauthenticated operator endpoints that never collide with Key Vault paths.
+//! `/_admin/*`: operator endpoints that never collide with Key Vault paths. They are the
+//! process's, not a vault's: the clock moves every vault; what reads a vault's data
+//! (`/_admin/notifications`) takes `?vault=NAME` (the default vault without it).
 
 use super::extract::{JsonBody, QueryParams};
 use super::reply::reply;
@@ -26,7 +28,7 @@ async fn clock(State(app): State<AppState>) -> Response {
 }
 
 fn clock_reply(app: &AppState) -> Response {
-    let clock = app.lifetime.clock();
+    let clock = app.vaults.clock();
     let now = clock.now();
     reply(
         StatusCode::OK,
@@ -49,7 +51,7 @@ async fn advance_clock(
     State(app): State<AppState>,
     JsonBody(body): JsonBody<Advance>,
 ) -> Result<Response, Error> {
-    app.lifetime.advance_clock(body.seconds).await?;
+    app.vaults.advance_clock(body.seconds).await?;
     Ok(clock_reply(&app))
 }
 
@@ -63,22 +65,27 @@ async fn set_clock(
     State(app): State<AppState>,
     JsonBody(body): JsonBody<SetOffset>,
 ) -> Result<Response, Error> {
-    app.lifetime.set_clock_offset(body.offset_seconds).await?;
+    app.vaults.set_clock_offset(body.offset_seconds).await?;
     Ok(clock_reply(&app))
 }
 
-/// `GET /_admin/notifications[?certificate=NAME]`: the outbox, oldest first.
+/// `GET /_admin/notifications[?certificate=NAME][&vault=NAME]`: a vault's outbox (the default
+/// vault's unless `vault` names another), oldest first.
 async fn notifications(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
     let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let notifier = app.lifetime.notifier();
+    let vault = match query.get("vault") {
+        Some(name) => app.vaults.existing(&name).await?,
+        None => app.vaults.default_vault().clone(),
+    };
+    let notifier = vault.lifetime.notifier();
     let rows = notifier.list(query.get("certificate").as_deref()).await?;
     let value: Vec<_> = rows.iter().map(crate::notify::view).collect();
     Ok(reply(
         StatusCode::OK,
-        &serde_json::json!({ "smtp": notifier.relay(), "value": value }),
+        &serde_json::json!({ "vault": vault.name, "smtp": notifier.relay(), "value": value }),
     ))
 }
 
@@ -104,16 +111,31 @@ async fn ca_pem(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /metrics`: Prometheus text; operation counts are read from the store at scrape time.
+/// `GET /metrics`: Prometheus text; operation counts are read from every vault's store at
+/// scrape time and summed.
 pub async fn metrics(State(app): State<AppState>) -> Response {
-    let now_ms = app.service.now_ms();
-    let gauges = match app.service.operation_stats(now_ms).await {
-        Ok((operations_by_status, queue_depth)) => crate::metrics::StoreGauges {
-            operations_by_status,
-            queue_depth,
-        },
-        Err(e) => return e.into_response(),
+    let mut gauges = crate::metrics::StoreGauges {
+        operations_by_status: Vec::new(),
+        queue_depth: 0,
     };
+    for vault in app.vaults.all() {
+        let now_ms = vault.service.now_ms();
+        let (by_status, queue_depth) = match vault.service.operation_stats(now_ms).await {
+            Ok(stats) => stats,
+            Err(e) => return e.into_response(),
+        };
+        gauges.queue_depth += queue_depth;
+        for (status, count) in by_status {
+            match gauges
+                .operations_by_status
+                .iter_mut()
+                .find(|(s, _)| *s == status)
+            {
+                Some((_, total)) => *total += count,
+                None => gauges.operations_by_status.push((status, count)),
+            }
+        }
+    }
     (
         StatusCode::OK,
         [(

@@ -23,7 +23,7 @@ pub async fn create(
     Path(name): Path<String>,
     JsonBody(params): JsonBody<CertificateCreateParameters>,
 ) -> Result<Response> {
-    let (cert, op) = app.service.create(&name, params).await?;
+    let (cert, op) = ctx.vault.service.create(&name, params).await?;
     let mut resp = reply(
         StatusCode::ACCEPTED,
         &wire::operation(&ctx.base, &cert, &op),
@@ -39,33 +39,33 @@ pub async fn create(
     Ok(resp)
 }
 
-pub async fn get_latest(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    let (cert, v) = app.service.latest(&name).await?;
+pub async fn get_latest(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let (cert, v) = ctx.vault.service.latest(&name).await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }
 
 pub async fn get_version(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (cert, v) = app.service.version_or_latest(&name, Some(&version)).await?;
+    let (cert, v) = ctx
+        .vault
+        .service
+        .version_or_latest(&name, Some(&version))
+        .await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }
 
 /// `GET /certificates`: names in order, each with its latest version (spec §7).
-pub async fn list(State(app): State<AppState>, ctx: Ctx) -> Result<Response> {
-    list_scope(&app, &ctx, ListScope::Active).await
+pub async fn list(ctx: Ctx) -> Result<Response> {
+    list_scope(&ctx, ListScope::Active).await
 }
 
 /// A page of active or soft-deleted certificates (the item shape is the same, §3.4).
-pub async fn list_scope(app: &AppState, ctx: &Ctx, scope: ListScope) -> Result<Response> {
+pub async fn list_scope(ctx: &Ctx, scope: ListScope) -> Result<Response> {
     let page = Page::from_ctx(ctx)?;
-    let rows = app
+    let rows = ctx
+        .vault
         .service
         .list(
             scope,
@@ -83,14 +83,14 @@ pub async fn list_scope(app: &AppState, ctx: &Ctx, scope: ListScope) -> Result<R
 }
 
 /// `GET /certificates/{name}/versions`, oldest first.
-pub async fn versions(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
+pub async fn versions(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
     let page = Page::from_ctx(&ctx)?;
     let offset = page.offset()?;
-    let (cert, versions) = app.service.versions(&name, offset, page.max + 1).await?;
+    let (cert, versions) = ctx
+        .vault
+        .service
+        .versions(&name, offset, page.max + 1)
+        .await?;
     let next = (offset + page.max).to_string();
     Ok(page.reply(
         &ctx,
@@ -101,51 +101,44 @@ pub async fn versions(
 }
 
 pub async fn update_latest(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
     JsonBody(params): JsonBody<CertificateUpdateParameters>,
 ) -> Result<Response> {
-    let (cert, v) = app.service.update(&name, None, params).await?;
+    let (cert, v) = ctx.vault.service.update(&name, None, params).await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }
 
 pub async fn update_version(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
     JsonBody(params): JsonBody<CertificateUpdateParameters>,
 ) -> Result<Response> {
-    let (cert, v) = app.service.update(&name, Some(&version), params).await?;
+    let (cert, v) = ctx
+        .vault
+        .service
+        .update(&name, Some(&version), params)
+        .await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }
 
-pub async fn get_policy(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    let cert = app.service.policy(&name).await?;
+pub async fn get_policy(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let cert = ctx.vault.service.policy(&name).await?;
     Ok(reply(StatusCode::OK, &wire::policy(&ctx.base, &cert)))
 }
 
 pub async fn update_policy(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
     JsonBody(patch): JsonBody<CertificatePolicy>,
 ) -> Result<Response> {
-    let cert = app.service.update_policy(&name, patch).await?;
+    let cert = ctx.vault.service.update_policy(&name, patch).await?;
     Ok(reply(StatusCode::OK, &wire::policy(&ctx.base, &cert)))
 }
 
 /// `DELETE /certificates/{name}` → the DeletedCertificateBundle of the latest version.
-pub async fn delete(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    let (cert, v) = app.service.delete(&name).await?;
+pub async fn delete(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let (cert, v) = ctx.vault.service.delete(&name).await?;
     Ok(reply(
         StatusCode::OK,
         &wire::deleted_bundle(&ctx.base, &cert, &v),
@@ -154,27 +147,22 @@ pub async fn delete(
 
 /// `POST /certificates/{name}/import` → 200 with the new version (spec §4.4).
 pub async fn import(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
     JsonBody(params): JsonBody<CertificateImportParameters>,
 ) -> Result<Response> {
-    let (cert, v) = app.service.import(&name, params).await?;
+    let (cert, v) = ctx.vault.service.import(&name, params).await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }
 
 /// `POST /certificates/{name}/backup` → `{"value": base64url}`.
-pub async fn backup(State(app): State<AppState>, Path(name): Path<String>) -> Result<Response> {
-    let value = app.service.backup(&name).await?;
+pub async fn backup(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let value = ctx.vault.service.backup(&name).await?;
     Ok(reply(StatusCode::OK, &BackupBlob { value }))
 }
 
 /// `POST /certificates/restore` → 200 with the latest version.
-pub async fn restore(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    JsonBody(body): JsonBody<BackupBlob>,
-) -> Result<Response> {
-    let (cert, v) = app.service.restore(&body.value).await?;
+pub async fn restore(ctx: Ctx, JsonBody(body): JsonBody<BackupBlob>) -> Result<Response> {
+    let (cert, v) = ctx.vault.service.restore(&body.value).await?;
     Ok(reply(StatusCode::OK, &wire::bundle(&ctx.base, &cert, &v)))
 }

@@ -1,15 +1,31 @@
-//! Request extractors: the per-request context the middleware prepared ([`Ctx`]), decoded
+//! Request extractors: the request's authority ([`authority`]), the per-request context the
+//! middleware prepared ([`Ctx`]: the vault the host named, the base URL for ids), decoded
 //! query parameters, and [`JsonBody`], which turns every body problem into a Key Vault 400/413.
 
 use crate::error::Error;
+use crate::vaults::VaultInstance;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 /// Request bodies larger than this are refused with 413 (a PFX or a chain fits easily).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The request's authority (`host[:port]`): the URI's (HTTP/2) or the Host header.
+pub fn authority<B>(req: &axum::http::Request<B>) -> &str {
+    req.uri()
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+        })
+        .unwrap_or("localhost")
+}
 
 /// Query parameters with percent-decoded names and values (spec §0: `api%2Dversion`): a view
 /// over the raw query, decoded on lookup (requests carry one to four parameters and handlers
@@ -39,7 +55,7 @@ impl<'a> QueryParams<'a> {
 
 /// What the middleware learned about the request, shared with the handler without copying
 /// (handlers read it through `Deref`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Ctx(std::sync::Arc<CtxData>);
 
 impl Ctx {
@@ -55,8 +71,9 @@ impl std::ops::Deref for Ctx {
     }
 }
 
-#[derive(Debug)]
 pub struct CtxData {
+    /// The vault the request's host named: its service answers the request.
+    pub vault: std::sync::Arc<VaultInstance>,
     /// `https://host[:port]` (or `--public-url`): prefix of every id.
     pub base: String,
     /// The request URI as received (its path is reused in `nextLink`).

@@ -3,12 +3,11 @@
 
 use super::extract::{Ctx, JsonBody};
 use super::reply::reply;
-use super::state::AppState;
 use super::wire;
 use crate::certs::Linked;
 use crate::error::{Error, Result};
 use crate::model::{CertRecord, VersionRecord};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use shared::b64;
@@ -36,21 +35,17 @@ fn key_bundle(base: &str, cert: &CertRecord, v: &VersionRecord, key: &PrivateKey
 }
 
 async fn load(
-    app: &AppState,
+    ctx: &Ctx,
     name: &str,
     version: Option<&str>,
 ) -> Result<(CertRecord, VersionRecord, PrivateKey)> {
-    let (cert, v, key) = app.service.linked(Linked::Key, name, version).await?;
+    let (cert, v, key) = ctx.vault.service.linked(Linked::Key, name, version).await?;
     let key = key.ok_or_else(|| Error::Internal(format!("key material of {name} is missing")))?;
     Ok((cert, v, key))
 }
 
-pub async fn get_latest(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    let (cert, v, key) = load(&app, &name, None).await?;
+pub async fn get_latest(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let (cert, v, key) = load(&ctx, &name, None).await?;
     Ok(reply(
         StatusCode::OK,
         &key_bundle(&ctx.base, &cert, &v, &key),
@@ -58,11 +53,10 @@ pub async fn get_latest(
 }
 
 pub async fn get_version(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response> {
-    let (cert, v, key) = load(&app, &name, Some(&version)).await?;
+    let (cert, v, key) = load(&ctx, &name, Some(&version)).await?;
     Ok(reply(
         StatusCode::OK,
         &key_bundle(&ctx.base, &cert, &v, &key),
@@ -83,12 +77,11 @@ fn require_op(v: &VersionRecord, op: KeyOperation) -> Result<()> {
 /// `POST /keys/{name}/{version}/sign`: `value` is the base64url digest; RSA signing runs on
 /// the blocking pool.
 pub async fn sign(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
     JsonBody(body): JsonBody<KeySignParameters>,
 ) -> Result<Response> {
-    let (cert, v, key) = load(&app, &name, Some(&version)).await?;
+    let (cert, v, key) = load(&ctx, &name, Some(&version)).await?;
     require_op(&v, KeyOperation::Sign)?;
     let digest = b64::decode_lenient(&body.value)
         .map_err(|_| Error::bad("value must be the base64url encoding of a digest."))?;
@@ -107,11 +100,11 @@ pub async fn sign(
 }
 
 pub async fn verify(
-    State(app): State<AppState>,
+    ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
     JsonBody(body): JsonBody<KeyVerifyParameters>,
 ) -> Result<Response> {
-    let (_cert, v, key) = load(&app, &name, Some(&version)).await?;
+    let (_cert, v, key) = load(&ctx, &name, Some(&version)).await?;
     require_op(&v, KeyOperation::Verify)?;
     let digest =
         b64::decode_lenient(&body.digest).map_err(|_| Error::bad("digest must be base64url."))?;

@@ -1,19 +1,25 @@
 //! Cross-cutting request handling, in this order (spec §6, §0, §1):
-//! 1. `/_admin/*` skips Key Vault rules.
-//! 2. Authentication first: no non-empty bearer token → 401 with the challenge, before any
+//! 1. `/_admin/*` skips Key Vault rules (the admin token gate aside).
+//! 2. The host: `NAME.vault.azure.net` / `NAME.vault.localhost` name a vault, `localhost` and
+//!    IP addresses the default one (`hosts::classify`); a Key Vault path on the login host is
+//!    404.
+//! 3. Authentication first: no non-empty bearer token → 401 with the challenge, before any
 //!    other validation (first SDK requests arrive without a body).
-//! 3. Query parsing with percent-decoded names (`api%2Dversion`, `%24skiptoken`), then the
+//! 4. Query parsing with percent-decoded names (`api%2Dversion`, `%24skiptoken`), then the
 //!    api-version allow-list.
-//! 4. The request context (base URL for ids, query) for handlers; the polling hot path
-//!    (`GET …/pending`) is answered here directly, everything else goes through the router.
-//! 5. On the way out: any error response that is not Key Vault JSON (framework rejections) is
+//! 5. The vault the host named (opened on first use in `--auth dev`, 404 `VaultNotFound` for
+//!    an undeclared one in `--auth entra`), then the access check for it and throttling.
+//! 6. The request context (the vault, base URL for ids, query) for handlers; the polling hot
+//!    path (`GET …/pending`) is answered here directly, everything else goes through the
+//!    router.
+//! 7. On the way out: any error response that is not Key Vault JSON (framework rejections) is
 //!    rewritten into it, and the common headers are added.
 
-use super::error::CHALLENGE_AUTHORITY;
-use super::extract::{Ctx, CtxData, QueryParams, BODY_LIMIT};
+use super::extract::{authority, Ctx, CtxData, QueryParams, BODY_LIMIT};
 use super::routes::{poll_target, route_template, POLL_ROUTE};
 use super::state::AppState;
 use crate::error::Error;
+use crate::hosts::{self, HostKind};
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -50,11 +56,19 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let path = uri.path();
     let poll = (method == Method::GET).then(|| poll_target(path)).flatten();
 
-    let mut response = if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
-        route(router, req).await
-    } else {
-        key_vault(app, router, req, poll).await
-    };
+    // The token service's endpoints (entra mode), on any host; the matching is identity's.
+    let identity = app.identity.as_ref();
+    let mut response =
+        if let Some(identity) = identity.filter(|_| crate::identity::is_identity_path(path)) {
+            crate::identity::handle(identity, req, "https").await
+        } else if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
+            match super::auth::admin_gate(app, &req) {
+                Ok(()) => route(router, req).await,
+                Err(refused) => refused,
+            }
+        } else {
+            key_vault(app, router, req, poll).await
+        };
 
     let headers = response.headers_mut();
     headers.insert(REQUEST_ID.clone(), app.request_ids.next());
@@ -91,15 +105,41 @@ async fn key_vault(
     mut req: Request,
     poll: Option<&str>,
 ) -> Response {
-    let base = base_url(app, &req);
-    let api_version = match admit(&req, &base) {
+    let host = hosts::classify(authority(&req));
+    if host == HostKind::Login {
+        // The identity endpoints were routed before this point: nothing else lives there.
+        return Error::RouteNotFound.into_response();
+    }
+    let base = base_url(app, &req, &host);
+    // Authentication first: the SDKs' first request carries no token (and no body).
+    let caller = match super::auth::authenticate(app, &req, &base) {
+        Ok(caller) => caller,
+        Err(resp) => return resp,
+    };
+    let api_version = match api_version(&req) {
         Ok(v) => v,
         Err(resp) => return resp,
     };
+    let vault = match &host {
+        HostKind::Vault { name, .. } => match app.vaults.resolve(name).await {
+            Ok(vault) => vault,
+            Err(e) => return e.into_response(),
+        },
+        HostKind::Default | HostKind::Login => app.vaults.default_vault().clone(),
+    };
+    if let Some(caller) = &caller {
+        if let Err(denied) = app
+            .access
+            .check(&vault.name, caller, req.method(), req.uri().path())
+        {
+            return denied.into_response();
+        }
+    }
     if let Some(refused) = throttled(app, req.method(), req.uri().path()) {
         return refused.into_response();
     }
     let ctx = CtxData {
+        vault,
         base,
         uri: req.uri().clone(),
         api_version,
@@ -120,18 +160,10 @@ async fn route(router: &Router, req: Request) -> Response {
     }
 }
 
-/// Authentication, then the api-version. Returns the version or the response to send.
+/// The api-version query parameter, checked against the allow-list. Returns the version or
+/// the response to send.
 #[allow(clippy::result_large_err)]
-fn admit(req: &Request, base: &str) -> Result<&'static str, Response> {
-    if !has_bearer(req) {
-        let mut resp = Error::Unauthorized.into_response();
-        let challenge =
-            format!("Bearer authorization=\"{CHALLENGE_AUTHORITY}\", resource=\"{base}\"");
-        if let Ok(v) = HeaderValue::from_str(&challenge) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
-        return Err(resp);
-    }
+fn api_version(req: &Request) -> Result<&'static str, Response> {
     let query = QueryParams::new(req.uri().query().unwrap_or(""));
     let api_version = match query.get("api-version").as_deref() {
         None | Some("") => {
@@ -153,35 +185,13 @@ fn admit(req: &Request, base: &str) -> Result<&'static str, Response> {
     Ok(api_version)
 }
 
-fn has_bearer(req: &Request) -> bool {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return false;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let mut parts = value.trim().splitn(2, ' ');
-    let scheme = parts.next().unwrap_or("");
-    let token = parts.next().unwrap_or("").trim();
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("pop"))
-        && !token.is_empty()
-}
-
-/// `https://` + the request's authority (spec §1.1), unless `--public-url` is set.
-fn base_url(app: &AppState, req: &Request) -> String {
-    if let Some(public) = &app.public_url {
+/// `https://` + the request's authority (spec §1.1): ids use the host the client used.
+/// `--public-url` replaces it for the default vault only.
+fn base_url(app: &AppState, req: &Request, host: &HostKind) -> String {
+    if let (Some(public), HostKind::Default) = (&app.public_url, host) {
         return public.clone();
     }
-    let authority = req
-        .uri()
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-        })
-        .unwrap_or("localhost");
+    let authority = authority(req);
     let mut base = String::with_capacity("https://".len() + authority.len());
     base.push_str("https://");
     base.push_str(authority);

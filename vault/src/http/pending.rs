@@ -2,6 +2,7 @@
 //! path), cancel, delete.
 
 use super::extract::{Ctx, CtxData, JsonBody};
+use super::poll::poll_body;
 use super::reply::{reply, reply_json_bytes};
 use super::state::{App, AppState};
 use super::wire;
@@ -14,8 +15,8 @@ use shared::models::{CertificateMergeParameters, CertificateOperationUpdateParam
 /// `GET …/pending`: the polling hot path, answered from the read cache and, while the
 /// operation is unchanged, from its already rendered body.
 pub async fn poll(app: &App, ctx: &CtxData, name: &str) -> Result<Response> {
-    let (cert, op) = app.service.poll_operation(name).await?;
-    let body = app.poll_bodies.body(&ctx.base, &cert, &op)?;
+    let (cert, op) = ctx.vault.service.poll_operation(name).await?;
+    let body = poll_body(&ctx.vault, &ctx.base, &cert, &op)?;
     let mut resp = reply_json_bytes(StatusCode::OK, body);
     app.poll_headers.add(&mut resp, &op);
     Ok(resp)
@@ -32,12 +33,12 @@ pub async fn get(
 }
 
 pub async fn cancel(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<CertificateOperationUpdateParameter>,
 ) -> Result<Response> {
-    let (cert, op) = app
+    let (cert, op) = ctx
+        .vault
         .service
         .cancel_operation(&name, body.cancellation_requested)
         .await?;
@@ -47,12 +48,8 @@ pub async fn cancel(
     ))
 }
 
-pub async fn delete(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    let (cert, op) = app.service.delete_operation(&name).await?;
+pub async fn delete(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    let (cert, op) = ctx.vault.service.delete_operation(&name).await?;
     Ok(reply(
         StatusCode::OK,
         &wire::operation(&ctx.base, &cert, &op),
@@ -61,12 +58,11 @@ pub async fn delete(
 
 /// `POST /certificates/{name}/pending/merge` → 201 with the certificate (spec §4.2).
 pub async fn merge(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
     JsonBody(body): JsonBody<CertificateMergeParameters>,
 ) -> Result<Response> {
-    let (cert, v) = app.service.merge(&name, body).await?;
+    let (cert, v) = ctx.vault.service.merge(&name, body).await?;
     Ok(reply(
         StatusCode::CREATED,
         &wire::bundle(&ctx.base, &cert, &v),

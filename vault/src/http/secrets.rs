@@ -4,19 +4,22 @@
 
 use super::extract::Ctx;
 use super::reply::reply;
-use super::state::AppState;
 use super::wire;
 use crate::certs::Linked;
 use crate::error::{Error, Result};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use shared::b64;
 use shared::crypto;
 use shared::models::{ContentType, SecretBundle};
 
-async fn secret(app: &AppState, ctx: &Ctx, name: &str, version: Option<&str>) -> Result<Response> {
-    let (cert, v, key) = app.service.linked(Linked::Secret, name, version).await?;
+async fn secret(ctx: &Ctx, name: &str, version: Option<&str>) -> Result<Response> {
+    let (cert, v, key) = ctx
+        .vault
+        .service
+        .linked(Linked::Secret, name, version)
+        .await?;
     let key = if v.exportable { key } else { None };
     let chain = v.chain.clone();
     let content_type = v.content_type;
@@ -42,18 +45,13 @@ async fn secret(app: &AppState, ctx: &Ctx, name: &str, version: Option<&str>) ->
     Ok(reply(StatusCode::OK, &bundle))
 }
 
-pub async fn get_latest(
-    State(app): State<AppState>,
-    ctx: Ctx,
-    Path(name): Path<String>,
-) -> Result<Response> {
-    secret(&app, &ctx, &name, None).await
+pub async fn get_latest(ctx: Ctx, Path(name): Path<String>) -> Result<Response> {
+    secret(&ctx, &name, None).await
 }
 
 pub async fn get_version(
-    State(app): State<AppState>,
     ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response> {
-    secret(&app, &ctx, &name, Some(&version)).await
+    secret(&ctx, &name, Some(&version)).await
 }

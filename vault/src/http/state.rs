@@ -1,11 +1,10 @@
 //! The one state struct every handler shares ([`AppState`] = `Arc<App>`), and the source of
 //! request ids it carries.
 
-use super::poll::{PollBodies, PollHeaders};
+use super::poll::PollHeaders;
 use super::throttle::Throttle;
-use crate::certs::Service;
-use crate::lifetime::Lifetime;
 use crate::metrics::Metrics;
+use crate::vaults::Vaults;
 use axum::http::HeaderValue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,16 +12,15 @@ use std::time::Duration;
 
 /// Everything a handler may need. Shared as `Arc<App>`.
 pub struct App {
-    /// The certificate service: all state changes go through it.
-    pub service: Service,
-    /// `--public-url`: when set, ids use it instead of the request's Host.
+    /// Every vault, by name; each has its own certificate service (all state changes go
+    /// through it), workers and poll-body cache. The host of a request picks one.
+    pub vaults: Arc<Vaults>,
+    /// `--public-url`: when set, the default vault's ids use it instead of the request's Host.
     pub public_url: Option<String>,
     /// `Retry-After` sent while an operation is in progress (spec §2 notes, §5.2).
     pub retry_after: Duration,
     /// The same as header values, made once.
     pub poll_headers: PollHeaders,
-    /// Rendered bodies of polled operations (the polling hot path).
-    pub poll_bodies: PollBodies,
     /// The dev CA certificate (PEM) served at `/_admin/ca.pem`.
     pub ca_pem: String,
     /// Set once start-up finished; `/_admin/health` answers 503 before.
@@ -33,9 +31,16 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Source of `x-ms-request-id` values.
     pub request_ids: RequestIds,
-    /// Lifetime actions: the clock and the notification outbox behind `/_admin/clock` and
-    /// `/_admin/notifications`.
-    pub lifetime: Arc<Lifetime>,
+    /// How bearer tokens are checked.
+    pub auth: crate::config::AuthMode,
+    /// The token service (entra mode only).
+    pub identity: Option<Arc<crate::identity::Identity>>,
+    /// Access policies and RBAC per vault (consulted in entra mode).
+    pub access: Arc<crate::access::Access>,
+    /// The bearer token `/_admin/*` requires in entra mode.
+    pub admin_token: Option<String>,
+    /// The vault `localhost` and IP addresses reach.
+    pub default_vault: String,
 }
 
 pub type AppState = Arc<App>;

@@ -65,19 +65,21 @@ pub struct Issuance {
 }
 
 impl Issuance {
+    /// `metrics` are the process's, shared by every vault's worker.
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
         providers: Providers,
         settings: Settings,
         tracker: TaskTracker,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(Self {
             db,
             clock,
             providers,
-            metrics: Arc::default(),
+            metrics,
             settings,
             owner: super::wall::new_owner(),
             tracker,

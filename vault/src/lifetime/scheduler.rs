@@ -93,7 +93,9 @@ impl Lifetime {
         Ok(offset)
     }
 
-    fn clock_changed(&self) {
+    /// Wakes everything that schedules by the clock (it moved). With many vaults the clock
+    /// is one, so a move wakes every vault's schedulers this way.
+    pub fn clock_changed(&self) {
         self.rescan.store(true, Ordering::Release);
         self.issuance.wake();
         self.issuance.wake_lifetime();

@@ -319,6 +319,7 @@ pub async fn partnered_vault_leased(
             lease,
         },
         tracker.clone(),
+        Arc::default(),
     );
     let service = Service::new(
         db.clone(),

@@ -1,0 +1,332 @@
+//! Many vaults picked by host name (issue 14 §3), over real HTTPS with the dev CA: `--vault`
+//! vaults and one opened on first use (`--auth dev`) are isolated for certificates, issuers,
+//! contacts and deleted certificates; ids carry the host the client used; the default vault
+//! (127.0.0.1) keeps its own data; a restart keeps every vault's data; an invalid name is 400;
+//! the challenge's `resource` for `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`;
+//! in `--auth entra` an undeclared name is 404 `VaultNotFound`.
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Vault names the tests use besides the default (127.0.0.1): `alpha` and `bravo` (declared),
+/// `charlie` (opened on first use), `x1` (an invalid name: two characters).
+const HOSTS: [&str; 4] = ["alpha", "bravo", "charlie", "x1"];
+
+struct Vault {
+    handle: vault::Handle,
+    shutdown: CancellationToken,
+    client: reqwest::Client,
+}
+
+impl Vault {
+    async fn start(dir: &Path) -> Vault {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = vault::Config::new(dir);
+        config.vaults = vec!["alpha".into(), "Bravo".into()];
+        let shutdown = CancellationToken::new();
+        let handle = vault::serve(listener, config, shutdown.clone())
+            .await
+            .unwrap();
+        let mut builder = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()]);
+        for name in HOSTS {
+            builder = builder.resolve(&format!("{name}.vault.localhost"), handle.addr);
+        }
+        Vault {
+            client: builder.build().unwrap(),
+            handle,
+            shutdown,
+        }
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle.stopped().await;
+    }
+
+    /// The base URL of vault `name` (`None`: the default vault by IP address).
+    fn base(&self, name: Option<&str>) -> String {
+        match name {
+            Some(name) => format!("https://{name}.vault.localhost:{}", self.handle.addr.port()),
+            None => self.handle.url(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        vault: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = format!("{}{path}{sep}api-version=7.6", self.base(vault));
+        let mut req = self.client.request(method, url).bearer_auth("dev");
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, vault: Option<&str>, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, vault, path, None).await
+    }
+
+    /// Creates a self-signed certificate and waits (polling, with a deadline) until it is
+    /// issued; returns the certificate bundle.
+    async fn issue(&self, vault: Option<&str>, name: &str, subject: &str) -> Value {
+        let policy = json!({"policy": {
+            "key_props": {"kty": "EC", "crv": "P-256"},
+            "x509_props": {"subject": subject},
+            "issuer": {"name": "Self"}
+        }});
+        let path = format!("/certificates/{name}/create");
+        let (status, op) = self
+            .call(reqwest::Method::POST, vault, &path, Some(policy))
+            .await;
+        assert_eq!(status, 202, "{op}");
+        let started = Instant::now();
+        loop {
+            let (_, op) = self
+                .get(vault, &format!("/certificates/{name}/pending"))
+                .await;
+            if op["status"] == "completed" {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{name} was not issued: {op}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (status, cert) = self.get(vault, &format!("/certificates/{name}")).await;
+        assert_eq!(status, 200, "{cert}");
+        cert
+    }
+}
+
+/// The subject of a certificate bundle, read from the certificate itself.
+fn subject(cert: &Value) -> String {
+    let der = shared::b64::decode_lenient(cert["cer"].as_str().unwrap()).unwrap();
+    let (_, parsed) = x509_parser::parse_x509_certificate(&der).unwrap();
+    parsed.subject().to_string()
+}
+
+/// Each vault's own data, written once and checked before and after a restart.
+async fn check_own_data(v: &Vault) {
+    let port = v.handle.addr.port();
+    for (vault, cn) in [
+        (Some("alpha"), "CN=a"),
+        (Some("bravo"), "CN=b"),
+        (None, "CN=default"),
+    ] {
+        let (status, cert) = v.get(vault, "/certificates/web").await;
+        assert_eq!(status, 200, "{vault:?}: {cert}");
+        assert_eq!(subject(&cert), cn, "{vault:?}");
+        // Ids use the host the client used.
+        let id = cert["id"].as_str().unwrap();
+        let expected = match vault {
+            Some(name) => format!("https://{name}.vault.localhost:{port}/certificates/web/"),
+            None => format!("https://127.0.0.1:{port}/certificates/web/"),
+        };
+        assert!(id.starts_with(&expected), "{id} vs {expected}");
+    }
+    // Only `alpha` has the issuer and contacts; only `bravo` deleted its `old`; `charlie` has
+    // `solo` alone.
+    let (status, issuer) = v.get(Some("alpha"), "/certificates/issuers/partner").await;
+    assert_eq!(status, 200, "{issuer}");
+    assert_eq!(
+        issuer["id"],
+        format!("https://alpha.vault.localhost:{port}/certificates/issuers/partner")
+    );
+    let (status, contacts) = v.get(Some("alpha"), "/certificates/contacts").await;
+    assert_eq!(status, 200, "{contacts}");
+    assert_eq!(contacts["contacts"][0]["email"], "ops@alpha.example");
+    for vault in [Some("bravo"), Some("charlie"), None] {
+        let (status, body) = v.get(vault, "/certificates/issuers/partner").await;
+        assert_eq!(status, 404, "{vault:?}: {body}");
+        let (status, body) = v.get(vault, "/certificates/contacts").await;
+        assert_eq!(status, 404, "{vault:?}: {body}");
+    }
+    let (status, deleted) = v.get(Some("bravo"), "/deletedcertificates/old").await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(
+        deleted["recoveryId"],
+        format!("https://bravo.vault.localhost:{port}/deletedcertificates/old")
+    );
+    for vault in [Some("alpha"), Some("charlie"), None] {
+        let (_, list) = v.get(vault, "/deletedcertificates").await;
+        assert_eq!(list["value"], json!([]), "{vault:?}");
+    }
+    let (_, list) = v.get(Some("charlie"), "/certificates").await;
+    let names: Vec<_> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["solo"]);
+    assert_eq!(
+        subject(&v.get(Some("charlie"), "/certificates/solo").await.1),
+        "CN=c"
+    );
+    for vault in [Some("alpha"), Some("bravo"), None] {
+        let (status, _) = v.get(vault, "/certificates/solo").await;
+        assert_eq!(status, 404, "{vault:?}");
+    }
+}
+
+#[tokio::test]
+async fn vaults_by_host_name_are_isolated_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vault::start(dir.path()).await;
+
+    // The same certificate name in three vaults: three certificates.
+    v.issue(Some("alpha"), "web", "CN=a").await;
+    v.issue(Some("bravo"), "web", "CN=b").await;
+    v.issue(None, "web", "CN=default").await;
+    // `charlie` was never declared: `--auth dev` opens it on first use.
+    v.issue(Some("charlie"), "solo", "CN=c").await;
+    assert!(dir.path().join("vaults").join("charlie").is_dir());
+    // An issuer and contacts in `alpha` only.
+    let put = reqwest::Method::PUT;
+    let (status, body) = v
+        .call(
+            put.clone(),
+            Some("alpha"),
+            "/certificates/issuers/partner",
+            Some(json!({"provider": "DigiCert"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let contacts = json!({"contacts": [{"email": "ops@alpha.example"}]});
+    let (status, body) = v
+        .call(put, Some("alpha"), "/certificates/contacts", Some(contacts))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // A deleted certificate in `bravo` only.
+    v.issue(Some("bravo"), "old", "CN=old").await;
+    let (status, body) = v
+        .call(
+            reqwest::Method::DELETE,
+            Some("bravo"),
+            "/certificates/old",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    check_own_data(&v).await;
+
+    // Notifications are per vault: `?vault=` picks one, an unknown name is 404.
+    let admin = |q: &str| {
+        let url = format!("{}/_admin/notifications{q}", v.handle.url());
+        let client = v.client.clone();
+        async move {
+            let resp = client.get(url).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = admin("?vault=alpha").await;
+    assert_eq!((status, &body["vault"]), (200, &json!("alpha")), "{body}");
+    let (status, body) = admin("").await;
+    assert_eq!((status, &body["vault"]), (200, &json!("default")), "{body}");
+    let (status, body) = admin("?vault=nowhere").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "VaultNotFound");
+
+    // Restart on the same data dir: every vault comes back with its data (a new port).
+    v.stop().await;
+    let v = Vault::start(dir.path()).await;
+    check_own_data(&v).await;
+    v.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_vault_names_are_400_and_challenges_name_the_local_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vault::start(dir.path()).await;
+    let (status, body) = v.get(Some("x1"), "/certificates").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "BadParameter");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("3-24 characters"), "{message}");
+    assert!(!dir.path().join("vaults").join("x1").exists());
+
+    // No token: the challenge's resource is one the SDKs' own check accepts for the host.
+    let port = v.handle.addr.port();
+    let resp = v
+        .client
+        .get(format!(
+            "{}/certificates?api-version=7.6",
+            v.base(Some("alpha"))
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains(&format!("resource=\"https://vault.localhost:{port}\"")),
+        "{challenge}"
+    );
+    v.stop().await;
+}
+
+/// The registry's decisions in `--auth entra`, without tokens: a declared name opens, an
+/// undeclared one is 404 `VaultNotFound` naming how to declare it, an invalid one is 400.
+#[tokio::test]
+async fn entra_mode_knows_only_declared_vaults() {
+    use vault::config::AuthMode;
+    use vault::vaults::{open::open_store, Shared, Vaults};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = vault::Config::new(dir.path());
+    config.auth = AuthMode::Entra;
+    let db = open_store(dir.path(), None, dir.path()).await.unwrap();
+    let clock = Arc::new(
+        vault::clock::ClockControl::restore(db.clone(), None)
+            .await
+            .unwrap(),
+    );
+    let (tracker, shutdown) = (TaskTracker::new(), CancellationToken::new());
+    let addr = "127.0.0.1:8443".parse().unwrap();
+    let parts = Shared::new(
+        &config,
+        addr,
+        clock,
+        Default::default(),
+        &tracker,
+        &shutdown,
+    );
+    let access = Arc::new(vault::access::Access::new(Default::default()));
+    let declared = ["kept".to_string()];
+    let vaults = Vaults::start(parts, db, &declared, access, AuthMode::Entra)
+        .await
+        .unwrap();
+
+    assert_eq!(vaults.resolve("kept").await.unwrap().name, "kept");
+    assert_eq!(vaults.resolve("default").await.unwrap().name, "default");
+    match vaults.resolve("stranger").await {
+        Err(vault::Error::NotFound { code, message }) => {
+            assert_eq!(code, "VaultNotFound");
+            assert!(message.contains("--vault stranger"), "{message}");
+        }
+        Err(other) => panic!("expected VaultNotFound, got {other}"),
+        Ok(_) => panic!("an undeclared vault opened in entra mode"),
+    }
+    assert!(!dir.path().join("vaults").join("stranger").exists());
+    assert!(matches!(
+        vaults.resolve("-bad").await,
+        Err(vault::Error::BadParameter(_))
+    ));
+    shutdown.cancel();
+    tracker.close();
+    tracker.wait().await;
+}
