@@ -44,7 +44,13 @@ async fn main() -> anyhow::Result<()> {
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "vault listening on {}", handle.url())?;
+    if let Some(at) = handle.identity_addr {
+        writeln!(out, "identity listening on http://{at}")?;
+    }
     writeln!(out, "trust this CA: {}", handle.ca_path.display())?;
+    if let Some(proxy) = handle.proxy_addr {
+        writeln!(out, "proxy listening on http://{proxy}")?;
+    }
     writeln!(out, "ready")?;
     out.flush()?;
     drop(out);

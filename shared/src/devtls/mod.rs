@@ -1,5 +1,5 @@
 //! Development TLS material kept in a service's data dir: a local CA and a server certificate
-//! (SANs localhost, *.localhost, 127.0.0.1, ::1, the caller's own names, plus extra hostnames),
+//! (SANs localhost, 127.0.0.1, ::1, the caller's own names, plus extra hostnames),
 //! created on first start and reused afterwards so clients that trusted the CA keep trusting
 //! it. The server certificate is re-issued by the same CA when it lacks a requested name, nears
 //! expiry or was not signed by the CA. Used by vault and ca-sim; each turns the DER it gets
@@ -51,8 +51,9 @@ pub struct DevTls {
 pub struct DevTlsOptions<'a> {
     /// The CA's subject DN.
     pub ca_subject: &'a str,
-    /// DNS names (wildcards allowed) the server certificate carries besides localhost,
-    /// *.localhost and the hostnames.
+    /// DNS names (wildcards allowed) the server certificate carries besides localhost and the
+    /// hostnames. Under name constraints webpki rejects a whole chain whose leaf has a wildcard
+    /// over fewer than three labels (`*.localhost`), so constrained callers leave those out.
     pub dns_names: &'a [&'a str],
     /// When set, the CA is name-constrained to these subtrees plus one per hostname.
     pub permitted: Option<&'a [Subtree]>,
@@ -65,13 +66,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DevTlsError + '_ {
     }
 }
 
-/// Loads or creates the dev CA (`ca_subject`, unconstrained) and server certificate in `dir`.
+/// Loads or creates the dev CA (`ca_subject`, unconstrained) and server certificate (localhost,
+/// *.localhost, loopback, `hostnames`) in `dir`.
 pub fn ensure(dir: &Path, ca_subject: &str, hostnames: &[String]) -> Result<DevTls> {
     ensure_with(
         dir,
         &DevTlsOptions {
             ca_subject,
-            dns_names: &[],
+            dns_names: &["*.localhost"],
             permitted: None,
         },
         hostnames,
@@ -142,7 +144,7 @@ pub fn ensure_with(
         }
     };
 
-    let mut wanted_dns = vec!["localhost".to_string(), "*.localhost".to_string()];
+    let mut wanted_dns = vec!["localhost".to_string()];
     wanted_dns.extend(options.dns_names.iter().map(|d| d.to_ascii_lowercase()));
     let mut wanted_ips = vec!["127.0.0.1".to_string(), "::1".to_string()];
     for h in hostnames {
