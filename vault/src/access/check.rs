@@ -55,6 +55,20 @@ impl Access {
         })
     }
 
+    /// Logs, once at start in entra mode, which of the vaults known now are open to every
+    /// verified caller because the document does not declare them.
+    pub fn log_open_vaults<'a>(&self, known: impl IntoIterator<Item = &'a str>) {
+        let open = self.open_vaults(known);
+        if open.is_empty() {
+            tracing::info!("every vault is governed by the access document");
+        } else {
+            tracing::warn!(
+                vaults = %open.join(","),
+                "vaults not declared in the access document are open to every verified caller"
+            );
+        }
+    }
+
     /// The vaults among `known` that the document does not declare, i.e. open to every
     /// verified caller.
     pub fn open_vaults<'a>(&self, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
