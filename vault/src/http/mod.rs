@@ -5,6 +5,8 @@
 //! [`error`] renders errors.
 
 pub mod admin;
+pub mod admin_access;
+pub mod auth;
 pub mod certificates;
 pub mod contacts;
 pub mod deleted;

@@ -4,7 +4,9 @@
 
 use super::extract::BODY_LIMIT;
 use super::state::AppState;
-use super::{admin, certificates, contacts, deleted, issuers, keys, pending, secrets};
+use super::{
+    admin, admin_access, certificates, contacts, deleted, issuers, keys, pending, secrets,
+};
 use crate::error::Error;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -93,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(kv)
         .nest("/_admin", admin::router())
+        .merge(admin_access::router())
         .route("/metrics", get(admin::metrics))
         .fallback(|| async { Error::RouteNotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
