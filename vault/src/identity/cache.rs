@@ -5,12 +5,15 @@
 
 use crate::access::Caller;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::RwLock;
 
 const SHARDS: usize = 16;
 /// Entries per shard; past it, expired entries go, and if none did the shard is emptied.
 const SHARD_CAPACITY: usize = 1024;
+/// Bytes of the token's end that are hashed: inside the signature, which differs for every
+/// token, so hashing all ~1.3 KB on every request is not needed (hits compare all bytes).
+const HASHED_TAIL: usize = 48;
 
 /// What a verified token established.
 #[derive(Debug, Clone)]
@@ -21,51 +24,87 @@ pub struct Verified {
     pub exp: i64,
 }
 
+/// The map's keys are already hashes: pass them through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Tokens by hash; a bucket holds every token with that hash (almost always one).
+type Shard = HashMap<u64, Vec<(Box<str>, Verified)>, BuildHasherDefault<PassThrough>>;
+
 pub struct TokenCache {
     hasher: RandomState,
-    shards: Vec<RwLock<HashMap<Box<str>, Verified>>>,
+    shards: Vec<RwLock<Shard>>,
 }
 
 impl Default for TokenCache {
     fn default() -> Self {
         Self {
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
         }
     }
 }
 
 impl TokenCache {
-    fn shard(&self, token: &str) -> &RwLock<HashMap<Box<str>, Verified>> {
-        let i = (self.hasher.hash_one(token) as usize) % SHARDS;
-        &self.shards[i]
+    fn key(&self, token: &str) -> (u64, &RwLock<Shard>) {
+        let bytes = token.as_bytes();
+        let tail = &bytes[bytes.len().saturating_sub(HASHED_TAIL)..];
+        let hash = self.hasher.hash_one((bytes.len(), tail));
+        (hash, &self.shards[(hash >> 56) as usize % SHARDS])
     }
 
     /// Runs `f` on the cached entry of `token`, if any.
     pub fn with<R>(&self, token: &str, f: impl FnOnce(&Verified) -> R) -> Option<R> {
-        let shard = match self.shard(token).read() {
+        let (hash, shard) = self.key(token);
+        let shard = match shard.read() {
             Ok(shard) => shard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        shard.get(token).map(f)
+        shard
+            .get(&hash)?
+            .iter()
+            .find(|(t, _)| **t == *token)
+            .map(|(_, v)| f(v))
     }
 
     /// Remembers a verified token; `now` (Unix seconds) decides what has expired.
     pub fn insert(&self, token: &str, verified: Verified, now: i64) {
-        let mut shard = match self.shard(token).write() {
+        let (hash, shard) = self.key(token);
+        let mut shard = match shard.write() {
             Ok(shard) => shard,
             Err(poisoned) => poisoned.into_inner(),
         };
         if shard.len() >= SHARD_CAPACITY {
-            shard.retain(|_, v| v.exp > now);
+            shard.retain(|_, bucket| {
+                bucket.retain(|(_, v)| v.exp > now);
+                !bucket.is_empty()
+            });
             if shard.len() >= SHARD_CAPACITY {
                 shard.clear();
             }
         }
-        shard.insert(token.into(), verified);
+        let bucket = shard.entry(hash).or_default();
+        match bucket.iter_mut().find(|(t, _)| **t == *token) {
+            Some(slot) => slot.1 = verified,
+            None => bucket.push((token.into(), verified)),
+        }
     }
 
-    /// Forgets every token (the tenant or the signing key changed).
+    /// Forgets every token.
     pub fn clear(&self) {
         for shard in &self.shards {
             match shard.write() {
@@ -75,10 +114,11 @@ impl TokenCache {
         }
     }
 
+    /// How many tokens are cached.
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.read().map_or(0, |s| s.len()))
+            .map(|s| s.read().map_or(0, |s| s.values().map(Vec::len).sum()))
             .sum()
     }
 
@@ -109,6 +149,14 @@ mod tests {
         cache.insert("tok", entry(100), 0);
         assert_eq!(cache.with("tok", |v| v.exp), Some(100));
         assert_eq!(cache.with("other", |v| v.exp), None);
+        // Same tail, different token: never confused (hits compare every byte).
+        let long_a = format!("a{}", "x".repeat(100));
+        let long_b = format!("b{}", "x".repeat(100));
+        cache.insert(&long_a, entry(7), 0);
+        assert_eq!(cache.with(&long_b, |v| v.exp), None);
+        cache.insert(&long_b, entry(8), 0);
+        assert_eq!(cache.with(&long_a, |v| v.exp), Some(7));
+        assert_eq!(cache.with(&long_b, |v| v.exp), Some(8));
         for i in 0..(SHARDS * SHARD_CAPACITY * 2) {
             cache.insert(&format!("t{i}"), entry(10), 50);
         }
