@@ -187,8 +187,9 @@ pub static OPERATIONS: &[Operation] = &[
     op(Method::GET, "/certificates/{name}/{version}", C, &["get"], CERT_READ, Cert),
     op(Method::PATCH, "/certificates/{name}/{version}", C, &["update"], CERT_UPDATE, Cert),
     // Deleted certificates: Azure has no separate data actions for them; reading them is
-    // certificates/read, recovering and purging their own actions.
-    op(Method::GET, "/deletedcertificates", C, &["list"], CERT_READ, Vault),
+    // certificates/read, recovering and purging their own actions. The list "requires the
+    // certificates/get/list permission" (REST docs): either word.
+    op(Method::GET, "/deletedcertificates", C, &["list", "get"], CERT_READ, Vault),
     op(Method::GET, "/deletedcertificates/{name}", C, &["get"], CERT_READ, Deleted),
     op(Method::DELETE, "/deletedcertificates/{name}", C, &["purge"], CERT_PURGE, Deleted),
     op(Method::POST, "/deletedcertificates/{name}/recover", C, &["recover"], CERT_RECOVER, Deleted),
