@@ -330,3 +330,88 @@ async fn entra_mode_knows_only_declared_vaults() {
     tracker.close();
     tracker.wait().await;
 }
+
+/// Over HTTPS in `--auth entra` with a token from vault's own token service: a vault the
+/// access file declares answers (and sees only its own data), an undeclared name is 404
+/// `VaultNotFound` and no store is made for it.
+#[tokio::test]
+async fn entra_mode_answers_declared_vaults_and_404s_the_rest() {
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const APP: &str = "11111111-1111-1111-1111-111111111111";
+    let dir = tempfile::tempdir().unwrap();
+    let access = dir.path().join("access.toml");
+    std::fs::write(
+        &access,
+        format!(
+            r#"tenant_id = "{TENANT}"
+[[principals]]
+name = "app"
+client_id = "{APP}"
+client_secret = "app-secret"
+[[vaults]]
+name = "declared"
+authorization = "access-policy"
+[[vaults.access_policies]]
+principal = "app"
+certificates = ["get", "list", "create"]
+"#
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = vault::Config::new(&data);
+    config.auth = vault::config::AuthMode::Entra;
+    config.access_file = Some(access);
+    let shutdown = CancellationToken::new();
+    let handle = vault::serve(listener, config, shutdown.clone())
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
+        .resolve("declared.vault.localhost", handle.addr)
+        .resolve("stranger.vault.localhost", handle.addr)
+        .build()
+        .unwrap();
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "client_credentials"),
+            ("client_id", APP),
+            ("client_secret", "app-secret"),
+            ("scope", "https://vault.azure.net/.default"),
+        ])
+        .finish();
+    let resp = client
+        .post(format!("{}/{TENANT}/oauth2/v2.0/token", handle.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let token: Value = resp.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+
+    let port = handle.addr.port();
+    let list = |name: &str| {
+        let url = format!("https://{name}.vault.localhost:{port}/certificates?api-version=7.6");
+        let req = client.get(url).bearer_auth(&token);
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = list("declared").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"], json!([]));
+    let (status, body) = list("stranger").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "VaultNotFound");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("--vault stranger"), "{message}");
+    assert!(!data.join("vaults").join("stranger").exists());
+    assert!(data.join("vaults").join("declared").is_dir());
+    shutdown.cancel();
+    handle.stopped().await;
+}
