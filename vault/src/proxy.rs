@@ -171,9 +171,11 @@ async fn reply_refusal(
     refusal: &Refusal,
     request_line: Option<&str>,
 ) {
+    let line = request_line.unwrap_or("");
     info!(
         %peer,
-        request = request_line.unwrap_or(""),
+        destination = line.split_ascii_whitespace().nth(1).unwrap_or(""),
+        request = line,
         status = refusal.status,
         reason = %refusal.reason,
         "proxy refused a request"
