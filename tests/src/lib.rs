@@ -13,6 +13,8 @@
 //! - `entra`: `azure_identity`'s client-secret credential and a certificate client with the
 //!   default challenge verification, over a transport through vault's drop-in proxy
 //!   ([`via_proxy`]) or resolving host names to it ([`resolving`]); the access file.
+//! - `sdk_apps`: the Python and JavaScript SDK apps of `tests/sdk-apps/`, installed once
+//!   ([`sdk_apps`]) and run with nothing but an environment ([`run_app`], [`AppEnv`]).
 //! - `raw_http`: [`Raw`] / [`RawResponse`], authorised raw HTTP with Key Vault error checks, and
 //!   [`trusting_client`].
 //! - `operations`: the create-then-poll flow on [`Raw`] ([`Raw::start_create`],
@@ -42,6 +44,7 @@ mod partners;
 mod policies;
 mod raw_http;
 mod sdk;
+mod sdk_apps;
 mod test_ca_sim;
 mod test_vault;
 mod vault_process;
@@ -71,6 +74,7 @@ pub use self::sdk::{
     certificate_client, create_certificate, create_certificate_with, credential, error_code,
     fast_poller, http_status, key_client, sdk_client_options, secret_client, FakeCredential,
 };
+pub use self::sdk_apps::{run_app, sdk_apps, AppEnv, AppRun, Sdk, SdkApps, APP_TIMEOUT};
 pub use self::test_ca_sim::{CaSimAdmin, TestCaSim};
 pub use self::test_vault::TestVault;
 pub use self::vault_process::{find_loopback_port, vault_binary, VaultProcess};

@@ -36,7 +36,6 @@ function describeCertificate(cert) {
 }
 
 function describeError(step, err) {
-  const firstLine = String(err?.message ?? err).split("\n")[0];
   return {
     step,
     type: err?.name ?? typeof err,
@@ -44,7 +43,7 @@ function describeError(step, err) {
     code: err?.code ?? null,
     // The JS SDK surfaces Key Vault's error.code and message, not its innererror.
     inner_code: null,
-    message: firstLine,
+    message: String(err?.message ?? err),
   };
 }
 
@@ -79,8 +78,9 @@ async function run(scenario, name, summary) {
       summary.secret = {
         id: secret.properties.id,
         content_type: secret.properties.contentType ?? null,
+        key_id: secret.properties.certificateKeyId ?? null,
+        managed: secret.properties.managed ?? null,
         length: value.length,
-        sha256: digest("sha256", value),
       };
     }
   } catch (err) {

@@ -78,8 +78,9 @@ def run(scenario, name, summary):
             summary["secret"] = {
                 "id": secret.id,
                 "content_type": secret.properties.content_type,
+                "key_id": secret.properties.key_id,
+                "managed": secret.properties.managed,
                 "length": len(value),
-                "sha256": hashlib.sha256(value.encode()).hexdigest(),
             }
     except AzureError as err:
         summary["error"] = describe_error(step, err)

@@ -1,0 +1,386 @@
+//! Production code, unmodified: the Python SDK (`azure-identity` + `azure-keyvault-certificates`,
+//! PyPI) and the JavaScript SDK (`@azure/identity` + `@azure/keyvault-certificates`, npm), each
+//! as a little app (`tests/sdk-apps/`) using `DefaultAzureCredential` and
+//! `https://myvault.vault.azure.net`, driven only by environment variables, against the real
+//! `vault` binary in `--auth entra` mode through its drop-in proxy (`--proxy-listen`).
+//!
+//! Per SDK: the `app` principal creates a certificate with the SDK's default policy, reads it,
+//! lists and reads its secret (access policy); the `reader` principal reads it and is refused a
+//! create with 403 `ForbiddenByPolicy`; the same pair against an RBAC vault (`ForbiddenByRbac`).
+//! Every outcome is also read back from vault with raw HTTP (dev CA, a token from vault's own
+//! token endpoint), and the certificate is parsed.
+
+use std::net::SocketAddr;
+
+use e2e::{
+    b64url, decode_b64_std_strict, eventually, parse_cert, private_key_matches_cert, run_app, sha1,
+    via_proxy, write_access_file, AppEnv, Sdk, VaultProcess, DEADLINE, TENANT_ID,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const APP_CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
+const APP_SECRET: &str = "app-secret";
+const READER_CLIENT_ID: &str = "22222222-2222-2222-2222-222222222222";
+const READER_SECRET: &str = "reader-secret";
+const ADMIN_TOKEN: &str = "e2e-admin-token";
+const POLICY_VAULT: &str = "myvault";
+const RBAC_VAULT: &str = "rbacvault";
+
+/// `app` may do everything with certificates and read secrets in `myvault`; `reader` may only
+/// get and list certificates. In `rbacvault` the same pair holds built-in roles.
+fn access_toml() -> String {
+    format!(
+        r#"
+tenant_id = "{TENANT_ID}"
+
+[[principals]]
+name = "app"
+client_id = "{APP_CLIENT_ID}"
+client_secret = "{APP_SECRET}"
+
+[[principals]]
+name = "reader"
+client_id = "{READER_CLIENT_ID}"
+client_secret = "{READER_SECRET}"
+
+[[vaults]]
+name = "{POLICY_VAULT}"
+authorization = "access-policy"
+
+[[vaults.access_policies]]
+principal = "app"
+certificates = ["get", "list", "update", "create", "import", "delete", "recover", "backup",
+                "restore", "managecontacts", "manageissuers", "getissuers", "listissuers",
+                "setissuers", "deleteissuers", "purge"]
+secrets = ["get"]
+
+[[vaults.access_policies]]
+principal = "reader"
+certificates = ["get", "list"]
+
+[[vaults]]
+name = "{RBAC_VAULT}"
+authorization = "rbac"
+
+[[vaults.role_assignments]]
+principal = "app"
+role = "Key Vault Certificates Officer"
+
+[[vaults.role_assignments]]
+principal = "app"
+role = "Key Vault Secrets User"
+
+[[vaults.role_assignments]]
+principal = "reader"
+role = "Key Vault Certificate User"
+"#
+    )
+}
+
+/// A `vault --auth entra` process with its drop-in proxy, and what the apps and the raw
+/// checks need to reach it.
+struct DropIn {
+    vault: VaultProcess,
+    proxy: SocketAddr,
+    /// Trusts only the dev CA; every request goes through the proxy.
+    http: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl DropIn {
+    async fn start() -> DropIn {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let access = write_access_file(dir.path(), &access_toml());
+        let vault = VaultProcess::spawn_with_args(
+            &dir.path().join("data"),
+            &[
+                "--auth".as_ref(),
+                "entra".as_ref(),
+                "--access".as_ref(),
+                access.as_os_str(),
+                "--admin-token".as_ref(),
+                ADMIN_TOKEN.as_ref(),
+                "--proxy-listen".as_ref(),
+                "127.0.0.1:0".as_ref(),
+            ] as &[&std::ffi::OsStr],
+        )
+        .await;
+        let proxy = eventually(DEADLINE, "vault to print its proxy address", || {
+            let output = vault.output();
+            async move { proxy_addr(&output) }
+        })
+        .await;
+        std::fs::write(dir.path().join("ca.pem"), vault.ca_pem()).expect("write ca.pem");
+        std::fs::create_dir(dir.path().join("home")).expect("create home");
+        let http = via_proxy(vault.ca_pem(), proxy);
+        DropIn {
+            vault,
+            proxy,
+            http,
+            dir,
+        }
+    }
+
+    /// The environment a deployment of the app would get for `vault_name` and one principal.
+    fn env(&self, vault_name: &str, client_id: &str, client_secret: &str) -> AppEnv {
+        AppEnv {
+            proxy: self.proxy,
+            ca_file: self.dir.path().join("ca.pem"),
+            tenant_id: TENANT_ID.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.to_string(),
+            vault_url: vault_url(vault_name),
+            home: self.dir.path().join("home"),
+        }
+    }
+
+    /// A token for `app` from vault's token endpoint (client credentials, v2), as raw HTTP.
+    async fn app_token(&self) -> String {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", APP_CLIENT_ID)
+            .append_pair("client_secret", APP_SECRET)
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("scope", "https://vault.azure.net/.default")
+            .finish();
+        let rsp = self
+            .http
+            .post(format!(
+                "https://login.microsoftonline.com/{TENANT_ID}/oauth2/v2.0/token"
+            ))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("token request through the proxy");
+        let status = rsp.status();
+        let body: Value = rsp.json().await.expect("token response is JSON");
+        assert_eq!(status, StatusCode::OK, "token endpoint: {body}");
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in {body}"))
+            .to_string()
+    }
+
+    /// `GET https://{vault}.vault.azure.net{path}` as `app`: status and JSON body.
+    async fn get(&self, vault_name: &str, path: &str) -> (StatusCode, Value) {
+        let rsp = self
+            .http
+            .get(format!("{}{path}?api-version=7.5", vault_url(vault_name)))
+            .bearer_auth(self.app_token().await)
+            .send()
+            .await
+            .expect("raw GET through the proxy");
+        let status = rsp.status();
+        let text = rsp.text().await.expect("read body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|err| panic!("GET {path}: {status} body is not JSON ({err}): {text}"));
+        (status, body)
+    }
+
+    /// Asserts from vault itself that `name` exists in `vault_name` with the thumbprint the app
+    /// reported, that its `cer` parses with the SDK's default subject, and (when the app read
+    /// it) that the secret is the one the app saw.
+    async fn assert_stored(&self, vault_name: &str, name: &str, sdk: Sdk, summary: &Value) {
+        let (status, cert) = self
+            .get(vault_name, &format!("/certificates/{name}/"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "vault's copy of {name}: {cert}");
+        let der = decode_b64_std_strict(cert["cer"].as_str().expect("cer"));
+        let parsed = parse_cert(&der);
+        let cn = parsed
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .expect("subject CN");
+        let default_cn = match sdk {
+            Sdk::Python => "DefaultPolicy", // CertificatePolicy.get_default()
+            Sdk::JavaScript => "MyCert",    // DefaultCertificatePolicy (subject "cn=MyCert")
+        };
+        assert!(
+            cn.eq_ignore_ascii_case(default_cn),
+            "subject CN {cn}, expected the SDK default {default_cn}"
+        );
+        let thumbprint = hex(&sha1(&der));
+        assert_eq!(summary["certificate"]["thumbprint"], thumbprint.as_str());
+        assert_eq!(summary["certificate"]["cer_sha1"], thumbprint.as_str());
+        assert_eq!(
+            cert["id"], summary["certificate"]["id"],
+            "same id for app and vault"
+        );
+        assert_eq!(
+            cert["x5t"].as_str().map(|x5t| x5t.trim_end_matches('=')),
+            Some(b64url(&sha1(&der)).as_str()),
+            "x5t"
+        );
+        if let Some(app_secret) = summary.get("secret") {
+            // The app read the certificate's secret; a PFX is exported afresh on every read,
+            // so compare what identifies it, then open vault's copy.
+            assert_eq!(
+                app_secret["id"], cert["sid"],
+                "secret id is the certificate's sid"
+            );
+            assert_eq!(app_secret["key_id"], cert["kid"], "secret kid");
+            assert_eq!(app_secret["managed"], true);
+            assert_eq!(app_secret["content_type"], "application/x-pkcs12");
+            let (status, secret) = self.get(vault_name, &format!("/secrets/{name}/")).await;
+            assert_eq!(status, StatusCode::OK, "vault's secret of {name}: {secret}");
+            let pfx = decode_b64_std_strict(secret["value"].as_str().expect("secret value"));
+            let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&pfx, "")
+                .unwrap_or_else(|err| panic!("{name}: PFX opens with the empty password: {err:?}"));
+            assert_eq!(archive.keys.len(), 1, "{name}: one private key");
+            assert!(
+                private_key_matches_cert(archive.keys[0].key.as_der(), &der),
+                "{name}: the PFX key belongs to the certificate"
+            );
+        }
+    }
+
+    /// Asserts from vault itself that `name` does not exist in `vault_name`.
+    async fn assert_absent(&self, vault_name: &str, name: &str) {
+        let (status, body) = self
+            .get(vault_name, &format!("/certificates/{name}/"))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{name} in {vault_name}: {body}"
+        );
+        assert_eq!(body["error"]["code"], "CertificateNotFound", "{body}");
+    }
+}
+
+fn vault_url(vault_name: &str) -> String {
+    format!("https://{vault_name}.vault.azure.net")
+}
+
+/// The proxy's address from vault's output (`proxy listening on http://127.0.0.1:PORT`).
+fn proxy_addr(output: &str) -> Option<SocketAddr> {
+    output.lines().find_map(|line| {
+        let rest = &line[line.find("proxy listening on ")? + "proxy listening on ".len()..];
+        let addr = rest.trim().trim_start_matches("http://");
+        addr.split_whitespace().next()?.parse().ok()
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks the summary of a successful create-get-list(-secret) run of `name` in `vault_name`.
+fn assert_created(summary: &Value, vault_name: &str, name: &str) {
+    let prefix = format!("{}/certificates/{name}/", vault_url(vault_name));
+    let created = &summary["created"];
+    let got = &summary["certificate"];
+    for cert in [created, got] {
+        let id = cert["id"].as_str().expect("id");
+        assert!(
+            id.starts_with(&prefix),
+            "id {id} should start with {prefix}"
+        );
+        let thumbprint = cert["thumbprint"].as_str().expect("thumbprint");
+        assert_eq!(thumbprint.len(), 40, "SHA-1 thumbprint: {thumbprint}");
+        assert_eq!(cert["enabled"], true);
+    }
+    assert_eq!(created["thumbprint"], got["thumbprint"]);
+    assert_eq!(created["version"], got["version"]);
+    assert!(
+        summary["listed"]
+            .as_array()
+            .expect("listed")
+            .contains(&Value::from(name)),
+        "{name} listed: {}",
+        summary["listed"]
+    );
+}
+
+/// Checks a 403 as the SDK surfaced it: status, Key Vault's code, the innererror where the SDK
+/// exposes it (Python), and the message naming the caller.
+fn assert_forbidden(sdk: Sdk, error: &Value, inner: &str, message_part: &str) {
+    assert_eq!(error["step"], "create", "{error}");
+    assert_eq!(error["status"], 403, "{error}");
+    assert_eq!(error["code"], "Forbidden", "{error}");
+    if sdk == Sdk::Python {
+        assert_eq!(error["inner_code"], inner, "{error}");
+    }
+    let message = error["message"].as_str().expect("message");
+    assert!(message.contains(message_part), "{message}");
+    assert!(
+        message.contains(&format!("appid={READER_CLIENT_ID}")),
+        "the message names the caller: {message}"
+    );
+}
+
+async fn drive(sdk: Sdk, tag: &str) {
+    let dropin = DropIn::start().await;
+    let name = format!("{tag}-web");
+    let denied = format!("{tag}-denied");
+    let app = dropin.env(POLICY_VAULT, APP_CLIENT_ID, APP_SECRET);
+    let reader = dropin.env(POLICY_VAULT, READER_CLIENT_ID, READER_SECRET);
+
+    // Access policy, full permissions: create (default policy), get, list, secret.
+    let run = run_app(sdk, &app, "full", &name).await;
+    let summary = run.ok();
+    assert_created(summary, POLICY_VAULT, &name);
+    dropin
+        .assert_stored(POLICY_VAULT, &name, sdk, summary)
+        .await;
+
+    // get + list only: reading works ...
+    let run = run_app(sdk, &reader, "read", &name).await;
+    let read = run.ok();
+    assert_eq!(
+        read["certificate"]["thumbprint"],
+        summary["certificate"]["thumbprint"]
+    );
+    assert!(read["listed"]
+        .as_array()
+        .expect("listed")
+        .contains(&Value::from(name.as_str())));
+    // ... creating is refused, and nothing is created.
+    let run = run_app(sdk, &reader, "create", &denied).await;
+    assert_forbidden(
+        sdk,
+        run.error(),
+        "ForbiddenByPolicy",
+        &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
+    );
+    dropin.assert_absent(POLICY_VAULT, &denied).await;
+
+    // RBAC: Certificates Officer + Secrets User may do it all; Certificate User may not create.
+    let app = dropin.env(RBAC_VAULT, APP_CLIENT_ID, APP_SECRET);
+    let reader = dropin.env(RBAC_VAULT, READER_CLIENT_ID, READER_SECRET);
+    let run = run_app(sdk, &app, "full", &name).await;
+    let summary = run.ok();
+    assert_created(summary, RBAC_VAULT, &name);
+    dropin.assert_stored(RBAC_VAULT, &name, sdk, summary).await;
+    let run = run_app(sdk, &reader, "create", &denied).await;
+    assert_forbidden(
+        sdk,
+        run.error(),
+        "ForbiddenByRbac",
+        "Caller is not authorized to perform action on resource.",
+    );
+    dropin.assert_absent(RBAC_VAULT, &denied).await;
+
+    assert!(
+        dropin
+            .vault
+            .output()
+            .lines()
+            .all(|l| !l.contains("panicked")),
+        "vault output:\n{}",
+        dropin.vault.output()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_sdk_runs_unmodified_with_default_azure_credential() {
+    drive(Sdk::Python, "py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn javascript_sdk_runs_unmodified_with_default_azure_credential() {
+    drive(Sdk::JavaScript, "js").await;
+}
