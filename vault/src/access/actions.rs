@@ -217,13 +217,20 @@ pub struct Needed {
 /// earliest wins (spec §1.1); then the method. `None` when the router would answer 404 or
 /// 405 itself.
 pub fn lookup(method: &Method, path: &str) -> Option<Needed> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let mut best: Option<(Vec<bool>, &'static str)> = None;
+    // Every request of a declared vault comes here: no allocation until the name is copied.
+    let mut segments = [""; MAX_SEGMENTS];
+    let mut count = 0;
+    for segment in path.split('/') {
+        *segments.get_mut(count)? = segment;
+        count += 1;
+    }
+    let segments = &segments[..count];
+    let mut best: Option<(u32, &'static str)> = None;
     for op in OPERATIONS {
-        let Some(rank) = shape_match(op.route, &segments) else {
+        let Some(rank) = shape_match(op.route, segments) else {
             continue;
         };
-        if best.as_ref().is_none_or(|(r, _)| rank > *r) {
+        if best.is_none_or(|(r, _)| rank > r) {
             best = Some((rank, op.route));
         }
     }
@@ -242,25 +249,26 @@ pub fn lookup(method: &Method, path: &str) -> Option<Needed> {
     Some(Needed { op, name })
 }
 
-/// Whether `route` matches the path's segments; the rank is which segments matched a static
-/// word (compared lexicographically: a static segment earlier beats a parameter there).
-fn shape_match(route: &str, segments: &[&str]) -> Option<Vec<bool>> {
-    let pattern: Vec<&str> = route.split('/').collect();
-    if pattern.len() != segments.len() {
-        return None;
-    }
-    let mut rank = Vec::with_capacity(pattern.len());
-    for (p, s) in pattern.iter().zip(segments) {
+/// More path segments than any route has (the leading empty one included).
+const MAX_SEGMENTS: usize = 8;
+
+/// Whether `route` matches the path's segments; the rank has a bit per segment that matched a
+/// static word, earlier segments in higher bits, so a static segment earlier beats a
+/// parameter there.
+fn shape_match(route: &str, segments: &[&str]) -> Option<u32> {
+    let mut rank = 0u32;
+    let mut pattern = route.split('/');
+    for (i, s) in segments.iter().enumerate() {
+        let p = pattern.next()?;
         if p.starts_with('{') {
             if s.is_empty() {
                 return None;
             }
-            rank.push(false);
-        } else if p == s {
-            rank.push(true);
+        } else if p == *s {
+            rank |= 1 << (31 - i);
         } else {
             return None;
         }
     }
-    Some(rank)
+    pattern.next().is_none().then_some(rank)
 }

@@ -533,6 +533,7 @@ fn every_operation_is_found_by_its_own_route() {
     assert_eq!(issuers.op.category, Category::Certificates);
     assert!(lookup(&Method::GET, "/certificates/web/create").is_none());
     assert!(lookup(&Method::GET, "/nothing").is_none());
+    assert!(lookup(&Method::GET, "/certificates/a/b/c/d/e/f/g/h").is_none());
     assert_eq!(
         lookup(&Method::GET, "/certificates/w%2Deb")
             .unwrap()
