@@ -206,13 +206,13 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// A client assertion for `certapp`, as MSAL builds one.
+/// A client assertion for `certapp`, as MSAL Python builds one (times as floats).
 fn assertion(env: &Env, alg: SignatureAlgorithm, aud: &str, exp: i64, x5t: Option<&str>) -> String {
     let mut header = json!({"alg": if alg == SignatureAlgorithm::Ps256 { "PS256" } else { "RS256" }, "typ": "JWT"});
     if let Some(x5t) = x5t {
         header["x5t"] = json!(x5t);
     }
-    let claims = json!({"aud": aud, "iss": CERT_APP, "sub": CERT_APP, "jti": "j1", "nbf": now() - 10, "exp": exp});
+    let claims = json!({"aud": aud, "iss": CERT_APP, "sub": CERT_APP, "jti": "j1", "nbf": now() as f64 - 10.5, "exp": exp as f64 + 0.25});
     sign(&env.cert_key, alg, &header, &claims)
 }
 
@@ -342,7 +342,8 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
     assert_eq!(env.create("c2", Some(v1_token)).await.status(), 202);
 
     // Client assertions, RS256 and PS256, with and without x5t.
-    let x5t = crypto::x5t(&env.cert_der);
+    // MSAL Python sends x5t base64url *with* padding.
+    let x5t = format!("{}=", crypto::x5t(&env.cert_der));
     for (alg, x5t) in [
         (SignatureAlgorithm::Rs256, Some(x5t.as_str())),
         (SignatureAlgorithm::Ps256, None),

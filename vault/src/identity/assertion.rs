@@ -24,8 +24,9 @@ struct AssertionClaims {
     sub: String,
     #[serde(default)]
     aud: serde_json::Value,
-    exp: Option<i64>,
-    nbf: Option<i64>,
+    // Seconds; MSAL Python sends them as floats.
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 /// Verifies `assertion` for `client_id`, whose certificate (PEM or DER) is at `cert_path`;
@@ -56,15 +57,14 @@ pub fn verify(
             "The key was not found., Thumbprint of key used by client: '{claimed}'"
         ))
     };
-    if let Some(x5t) = &header.x5t {
-        if *x5t != crypto::x5t(&cert_der) {
-            return Err(thumbprint(x5t));
-        }
-    }
-    if let Some(s256) = &header.x5t_s256 {
-        let ours = shared::b64::url_encode(digest::digest(&digest::SHA256, &cert_der).as_ref());
-        if *s256 != ours {
-            return Err(thumbprint(s256));
+    // Thumbprints are compared as bytes: MSAL Python sends base64url *with* padding.
+    let sha1 = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &cert_der);
+    let sha256 = digest::digest(&digest::SHA256, &cert_der);
+    for (claimed, ours) in [(&header.x5t, sha1), (&header.x5t_s256, sha256)] {
+        if let Some(claimed) = claimed {
+            if shared::b64::decode_lenient(claimed).ok().as_deref() != Some(ours.as_ref()) {
+                return Err(thumbprint(claimed));
+            }
         }
     }
     let spki = crypto::parse_certificate(&cert_der)
@@ -92,7 +92,8 @@ pub fn verify(
     let Some(exp) = claims.exp else {
         return Err(EntraError::AssertionTime);
     };
-    if exp + CLOCK_SKEW_SECS < now || claims.nbf.is_some_and(|nbf| nbf > now + CLOCK_SKEW_SECS) {
+    let (now, skew) = (now as f64, CLOCK_SKEW_SECS as f64);
+    if exp + skew < now || claims.nbf.is_some_and(|nbf| nbf > now + skew) {
         return Err(EntraError::AssertionTime);
     }
     Ok(())
