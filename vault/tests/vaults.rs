@@ -2,8 +2,9 @@
 //! vaults and one opened on first use (`--auth dev`) are isolated for certificates, issuers,
 //! contacts and deleted certificates; ids carry the host the client used; the default vault
 //! (127.0.0.1) keeps its own data; a restart keeps every vault's data; an invalid name is 400;
-//! the challenge's `resource` for `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`;
-//! in `--auth entra` an undeclared name is 404 `VaultNotFound`.
+//! a Key Vault path on the login host is 404; the challenge's `resource` for
+//! `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`; concurrent first uses open a
+//! vault once; in `--auth entra` an undeclared name is 404 `VaultNotFound`.
 
 use serde_json::{json, Value};
 use std::path::Path;
@@ -15,6 +16,8 @@ use tokio_util::task::TaskTracker;
 /// Vault names the tests use besides the default (127.0.0.1): `alpha` and `bravo` (declared),
 /// `charlie` (opened on first use), `x1` (an invalid name: two characters).
 const HOSTS: [&str; 4] = ["alpha", "bravo", "charlie", "x1"];
+/// Entra ID's host: vault answers its identity endpoints there, and nothing of Key Vault.
+const LOGIN_HOST: &str = "login.microsoftonline.com";
 
 struct Vault {
     handle: vault::Handle,
@@ -36,6 +39,7 @@ impl Vault {
         for name in HOSTS {
             builder = builder.resolve(&format!("{name}.vault.localhost"), handle.addr);
         }
+        builder = builder.resolve(LOGIN_HOST, handle.addr);
         Vault {
             client: builder.build().unwrap(),
             handle,
@@ -250,7 +254,7 @@ async fn vaults_by_host_name_are_isolated_and_survive_a_restart() {
 }
 
 #[tokio::test]
-async fn invalid_vault_names_are_400_and_challenges_name_the_local_resource() {
+async fn bad_names_the_login_host_and_the_local_challenge() {
     let dir = tempfile::tempdir().unwrap();
     let v = Vault::start(dir.path()).await;
     let (status, body) = v.get(Some("x1"), "/certificates").await;
@@ -259,6 +263,21 @@ async fn invalid_vault_names_are_400_and_challenges_name_the_local_resource() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("3-24 characters"), "{message}");
     assert!(!dir.path().join("vaults").join("x1").exists());
+
+    // A Key Vault path on the login host is no vault's.
+    let resp = v
+        .client
+        .get(format!(
+            "https://{LOGIN_HOST}:{}/certificates?api-version=7.6",
+            v.handle.addr.port()
+        ))
+        .bearer_auth("dev")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "NotFound", "{body}");
 
     // No token: the challenge's resource is one the SDKs' own check accepts for the host.
     let port = v.handle.addr.port();
@@ -280,16 +299,16 @@ async fn invalid_vault_names_are_400_and_challenges_name_the_local_resource() {
     v.stop().await;
 }
 
-/// The registry's decisions in `--auth entra`, without tokens: a declared name opens, an
-/// undeclared one is 404 `VaultNotFound` naming how to declare it, an invalid one is 400.
-#[tokio::test]
-async fn entra_mode_knows_only_declared_vaults() {
-    use vault::config::AuthMode;
+/// A registry on `dir` as `serve` builds it, without the HTTP front end.
+async fn registry(
+    dir: &Path,
+    auth: vault::config::AuthMode,
+    declared: &[String],
+) -> (Arc<vault::vaults::Vaults>, TaskTracker, CancellationToken) {
     use vault::vaults::{open::open_store, Shared, Vaults};
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = vault::Config::new(dir.path());
-    config.auth = AuthMode::Entra;
-    let db = open_store(dir.path(), None, dir.path()).await.unwrap();
+    let mut config = vault::Config::new(dir);
+    config.auth = auth;
+    let db = open_store(dir, None, dir).await.unwrap();
     let clock = Arc::new(
         vault::clock::ClockControl::restore(db.clone(), None)
             .await
@@ -306,10 +325,26 @@ async fn entra_mode_knows_only_declared_vaults() {
         &shutdown,
     );
     let access = Arc::new(vault::access::Access::new(Default::default()));
-    let declared = ["kept".to_string()];
-    let vaults = Vaults::start(parts, db, &declared, access, AuthMode::Entra)
+    let vaults = Vaults::start(parts, db, declared, access, auth)
         .await
         .unwrap();
+    (Arc::new(vaults), tracker, shutdown)
+}
+
+async fn stop(tracker: TaskTracker, shutdown: CancellationToken) {
+    shutdown.cancel();
+    tracker.close();
+    tracker.wait().await;
+}
+
+/// The registry's decisions in `--auth entra`, without tokens: a declared name opens, an
+/// undeclared one is 404 `VaultNotFound` naming how to declare it, an invalid one is 400.
+#[tokio::test]
+async fn entra_mode_knows_only_declared_vaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let declared = ["kept".to_string()];
+    let (vaults, tracker, shutdown) =
+        registry(dir.path(), vault::config::AuthMode::Entra, &declared).await;
 
     assert_eq!(vaults.resolve("kept").await.unwrap().name, "kept");
     assert_eq!(vaults.resolve("default").await.unwrap().name, "default");
@@ -326,9 +361,35 @@ async fn entra_mode_knows_only_declared_vaults() {
         vaults.resolve("-bad").await,
         Err(vault::Error::BadParameter(_))
     ));
-    shutdown.cancel();
-    tracker.close();
-    tracker.wait().await;
+    stop(tracker, shutdown).await;
+}
+
+/// Concurrent first uses of a name (`--auth dev`) open it once: every caller gets the same
+/// vault.
+#[tokio::test]
+async fn concurrent_first_uses_open_a_vault_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vaults, tracker, shutdown) = registry(dir.path(), vault::config::AuthMode::Dev, &[]).await;
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let vaults = vaults.clone();
+            tokio::spawn(async move { vaults.resolve("delta").await.unwrap() })
+        })
+        .collect();
+    let mut opened = Vec::new();
+    for racer in racers {
+        opened.push(racer.await.unwrap());
+    }
+    assert!(opened.iter().all(|v| Arc::ptr_eq(v, &opened[0])));
+    assert_eq!(
+        vaults
+            .all()
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>(),
+        ["default", "delta"]
+    );
+    stop(tracker, shutdown).await;
 }
 
 /// Over HTTPS in `--auth entra` with a token from vault's own token service: a vault the
