@@ -45,6 +45,24 @@ pub struct Config {
     pub clock_offset: Option<i64>,
     /// Longest time between two scans of the certificates' lifetime triggers.
     pub lifetime_scan_interval: Duration,
+    /// How bearer tokens are checked: `dev` accepts any, `entra` verifies vault-issued JWTs.
+    pub auth: AuthMode,
+    /// `--admin-token`: the bearer token `/_admin/*` requires in `entra` mode (health and
+    /// ca.pem stay open); `None` there means one is generated into the data dir.
+    pub admin_token: Option<String>,
+    /// `--access FILE`: principals, vaults and their access models (TOML).
+    pub access_file: Option<PathBuf>,
+    /// `--vault NAME` (repeatable): vaults that exist besides those in the access file.
+    pub vaults: Vec<String>,
+    /// The vault that answers for `localhost` and IP addresses.
+    pub default_vault: String,
+    /// `--proxy-listen`: the drop-in CONNECT proxy's address.
+    pub proxy_listen: Option<SocketAddr>,
+    /// `--identity-listen`: plain-HTTP listener for managed-identity endpoints (loopback only).
+    pub identity_listen: Option<SocketAddr>,
+    /// `--identity-header`: the secret App Service-style managed identity callers send as
+    /// `X-IDENTITY-HEADER`; `None` means one is generated into the data dir.
+    pub identity_header: Option<String>,
 }
 
 impl Config {
@@ -69,8 +87,31 @@ impl Config {
             smtp_retry: Duration::from_secs(5),
             clock_offset: None,
             lifetime_scan_interval: Duration::from_secs(60),
+            auth: AuthMode::Dev,
+            admin_token: None,
+            access_file: None,
+            vaults: Vec::new(),
+            default_vault: DEFAULT_VAULT.into(),
+            proxy_listen: None,
+            identity_listen: None,
+            identity_header: None,
         }
     }
+}
+
+/// Name of the vault that answers for `localhost` and IP addresses unless `--default-vault`
+/// names another.
+pub const DEFAULT_VAULT: &str = "default";
+
+/// How bearer tokens are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Any non-empty bearer token is accepted (no identity, no access checks).
+    #[default]
+    Dev,
+    /// Tokens must be RS256 JWTs this vault's Entra-shaped token service issued; access
+    /// policies or RBAC from `--access` decide each call.
+    Entra,
 }
 
 /// Throttling budgets per 10 s window (Key Vault's service limits; `http::throttle` enforces
@@ -171,6 +212,35 @@ pub struct Cli {
     /// Throttling budget for every other operation per 10 s window.
     #[arg(long, env = "VAULT_THROTTLE_OTHER", default_value_t = 4000, value_parser = clap::value_parser!(u32).range(1..))]
     pub throttle_other: u32,
+    /// How bearer tokens are checked: dev (any token) or entra (vault-issued JWTs, access checks).
+    #[arg(long, env = "VAULT_AUTH", value_enum, default_value = "dev")]
+    pub auth: AuthMode,
+    /// Bearer token /_admin/* requires with --auth entra (health and ca.pem stay open); without
+    /// it one is generated into DATA_DIR/admin.token.
+    #[arg(long, env = "VAULT_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+    /// Principals, vaults and their access models (TOML; see docs/access.md). Reloaded on SIGHUP.
+    #[arg(long = "access", env = "VAULT_ACCESS")]
+    pub access_file: Option<PathBuf>,
+    /// A vault to serve besides those in the access file (repeatable), reached as
+    /// NAME.vault.azure.net or NAME.vault.localhost.
+    #[arg(long = "vault", env = "VAULT_VAULTS", value_delimiter = ',')]
+    pub vaults: Vec<String>,
+    /// The vault that answers for localhost and IP addresses.
+    #[arg(long, env = "VAULT_DEFAULT_VAULT", default_value = DEFAULT_VAULT)]
+    pub default_vault: String,
+    /// Start the drop-in HTTPS proxy here: it accepts CONNECT for *.vault.azure.net:443,
+    /// login.microsoftonline.com:443 and *.vault.localhost and answers them itself.
+    #[arg(long, env = "VAULT_PROXY_LISTEN")]
+    pub proxy_listen: Option<SocketAddr>,
+    /// Plain-HTTP listener (loopback only) for the managed-identity endpoints
+    /// (IDENTITY_ENDPOINT / AZURE_POD_IDENTITY_AUTHORITY_HOST point here).
+    #[arg(long, env = "VAULT_IDENTITY_LISTEN")]
+    pub identity_listen: Option<SocketAddr>,
+    /// Secret App Service-style managed-identity callers send as X-IDENTITY-HEADER; without it
+    /// one is generated into DATA_DIR/identity/identity-header.
+    #[arg(long, env = "VAULT_IDENTITY_HEADER")]
+    pub identity_header: Option<String>,
     /// Log output format.
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -204,6 +274,14 @@ impl Cli {
             smtp_retry: self.smtp_retry,
             clock_offset: self.clock_offset,
             lifetime_scan_interval: self.lifetime_scan_interval,
+            auth: self.auth,
+            admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
+            access_file: self.access_file.clone(),
+            vaults: self.vaults.clone(),
+            default_vault: self.default_vault.clone(),
+            proxy_listen: self.proxy_listen,
+            identity_listen: self.identity_listen,
+            identity_header: self.identity_header.clone().filter(|t| !t.is_empty()),
         }
     }
 }

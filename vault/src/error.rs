@@ -8,6 +8,10 @@ pub enum Error {
     /// No usable bearer token (spec §6): 401 plus the challenge header.
     #[error("Request is missing a Bearer or PoP token.")]
     Unauthorized,
+    /// A bearer token that is not acceptable (signature, audience, issuer, lifetime) or a
+    /// missing/wrong admin token: 401 with the challenge; the message is Key Vault's (AKV…).
+    #[error("{0}")]
+    InvalidToken(String),
     /// Bad api-version, name, body, policy, paging parameter, base64 (spec §4.9).
     #[error("{0}")]
     BadParameter(String),
