@@ -6,7 +6,8 @@
 //!
 //! Per SDK: the `app` principal creates a certificate with the SDK's default policy, reads it,
 //! lists and reads its secret (access policy); the `reader` principal reads it and is refused a
-//! create with 403 `ForbiddenByPolicy`; the same pair against an RBAC vault (`ForbiddenByRbac`).
+//! create with 403 `ForbiddenByPolicy` until the admin API grants it; the same pair against an
+//! RBAC vault (`ForbiddenByRbac`).
 //! Every outcome is also read back from vault with raw HTTP (dev CA, a token from vault's own
 //! token endpoint), and the certificate is parsed.
 
@@ -23,13 +24,20 @@ const APP_CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
 const APP_SECRET: &str = "app-secret";
 const READER_CLIENT_ID: &str = "22222222-2222-2222-2222-222222222222";
 const READER_SECRET: &str = "reader-secret";
+const READER_OBJECT_ID: &str = "33333333-3333-3333-3333-333333333333";
 const ADMIN_TOKEN: &str = "e2e-admin-token";
 const POLICY_VAULT: &str = "myvault";
 const RBAC_VAULT: &str = "rbacvault";
 
 /// `app` may do everything with certificates and read secrets in `myvault`; `reader` may only
-/// get and list certificates. In `rbacvault` the same pair holds built-in roles.
-fn access_toml() -> String {
+/// get and list certificates (and create, once `reader_creates`). In `rbacvault` the same pair
+/// holds built-in roles.
+fn access_toml(reader_creates: bool) -> String {
+    let reader_certificates = if reader_creates {
+        r#"["get", "list", "create"]"#
+    } else {
+        r#"["get", "list"]"#
+    };
     format!(
         r#"
 tenant_id = "{TENANT_ID}"
@@ -43,6 +51,7 @@ client_secret = "{APP_SECRET}"
 name = "reader"
 client_id = "{READER_CLIENT_ID}"
 client_secret = "{READER_SECRET}"
+object_id = "{READER_OBJECT_ID}"
 
 [[vaults]]
 name = "{POLICY_VAULT}"
@@ -57,7 +66,7 @@ secrets = ["get"]
 
 [[vaults.access_policies]]
 principal = "reader"
-certificates = ["get", "list"]
+certificates = {reader_certificates}
 
 [[vaults]]
 name = "{RBAC_VAULT}"
@@ -91,7 +100,7 @@ struct DropIn {
 impl DropIn {
     async fn start() -> DropIn {
         let dir = tempfile::tempdir().expect("temp dir");
-        let access = write_access_file(dir.path(), &access_toml());
+        let access = write_access_file(dir.path(), &access_toml(false));
         let vault = VaultProcess::spawn_with_args(
             &dir.path().join("data"),
             &[
@@ -133,6 +142,39 @@ impl DropIn {
             vault_url: vault_url(vault_name),
             home: self.dir.path().join("home"),
         }
+    }
+
+    /// Replaces the access document in force through `PUT /_admin/access` (raw HTTP to vault's
+    /// own listener with the dev CA and the admin token; refused without the token).
+    async fn put_access(&self, toml: String) {
+        let url = format!("{}/_admin/access", self.vault.base_url());
+        let rsp = self
+            .vault
+            .http()
+            .put(&url)
+            .header("content-type", "application/toml")
+            .body(toml.clone())
+            .send()
+            .await
+            .expect("PUT /_admin/access");
+        assert_eq!(
+            rsp.status(),
+            StatusCode::UNAUTHORIZED,
+            "admin API without the token"
+        );
+        let rsp = self
+            .vault
+            .http()
+            .put(&url)
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/toml")
+            .body(toml)
+            .send()
+            .await
+            .expect("PUT /_admin/access");
+        let status = rsp.status();
+        let text = rsp.text().await.expect("read body");
+        assert_eq!(status, StatusCode::OK, "PUT /_admin/access: {text}");
     }
 
     /// A token for `app` from vault's token endpoint (client credentials, v2), as raw HTTP.
@@ -306,9 +348,12 @@ fn assert_forbidden(sdk: Sdk, error: &Value, inner: &str, message_part: &str) {
     }
     let message = error["message"].as_str().expect("message");
     assert!(message.contains(message_part), "{message}");
+    let caller = format!(
+        "appid={READER_CLIENT_ID};oid={READER_OBJECT_ID};iss=https://sts.windows.net/{TENANT_ID}/"
+    );
     assert!(
-        message.contains(&format!("appid={READER_CLIENT_ID}")),
-        "the message names the caller: {message}"
+        message.contains(&caller),
+        "the message names the caller ({caller}): {message}"
     );
 }
 
@@ -347,6 +392,14 @@ async fn drive(sdk: Sdk, tag: &str) {
         &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
     );
     dropin.assert_absent(POLICY_VAULT, &denied).await;
+    // Granted `create` at runtime (admin API), the same unmodified app may create.
+    dropin.put_access(access_toml(true)).await;
+    let run = run_app(sdk, &reader, "create", &denied).await;
+    let summary = run.ok();
+    assert_created(summary, POLICY_VAULT, &denied);
+    dropin
+        .assert_stored(POLICY_VAULT, &denied, sdk, summary)
+        .await;
 
     // RBAC: Certificates Officer + Secrets User may do it all; Certificate User may not create.
     let app = dropin.env(RBAC_VAULT, APP_CLIENT_ID, APP_SECRET);
