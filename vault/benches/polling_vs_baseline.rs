@@ -13,20 +13,17 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
+use common::{client_tls, env_or, load, median};
+use http_body_util::Full;
+use hyper::header::HeaderValue;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() {
@@ -109,14 +106,21 @@ async fn main() {
     // figure of merit is the median of the per-round ratios.
     let rounds = env_or("BENCH_ROUNDS", 3);
     let window = Duration::from_secs(secs);
+    let auth = HeaderValue::from_static("Bearer bench");
     let (mut base, mut vault, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let (b, v) = if round % 2 == 1 {
-            let b = load(&baseline_url, &tls, http2, clients, window).await;
-            (b, load(&vault_url, &tls, http2, clients, window).await)
+            let b = load(&baseline_url, &tls, http2, clients, window, &auth).await;
+            (
+                b,
+                load(&vault_url, &tls, http2, clients, window, &auth).await,
+            )
         } else {
-            let v = load(&vault_url, &tls, http2, clients, window).await;
-            (load(&baseline_url, &tls, http2, clients, window).await, v)
+            let v = load(&vault_url, &tls, http2, clients, window, &auth).await;
+            (
+                load(&baseline_url, &tls, http2, clients, window, &auth).await,
+                v,
+            )
         };
         let ratio = 100.0 * v.0 / b.0;
         println!(
@@ -127,10 +131,6 @@ async fn main() {
         vault.push(v);
         ratios.push(ratio);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
-    };
     let pick = |xs: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| xs.iter().map(f).collect::<Vec<_>>();
     let (base_rps, base_p99) = (median(pick(&base, |x| x.0)), median(pick(&base, |x| x.1)));
     let (vault_rps, vault_p99) = (median(pick(&vault, |x| x.0)), median(pick(&vault, |x| x.1)));
@@ -219,151 +219,4 @@ async fn baseline_server(
         }
     });
     addr
-}
-
-/// Where a load run sends its requests.
-struct Target {
-    addr: std::net::SocketAddr,
-    path_and_query: String,
-}
-
-impl Target {
-    fn parse(url: &str) -> Self {
-        let url = url::Url::parse(url).expect("url");
-        let addr = url
-            .socket_addrs(|| None)
-            .expect("address")
-            .into_iter()
-            .next()
-            .expect("one address");
-        let mut path_and_query = url.path().to_string();
-        if let Some(q) = url.query() {
-            path_and_query.push('?');
-            path_and_query.push_str(q);
-        }
-        Self {
-            addr,
-            path_and_query,
-        }
-    }
-}
-
-/// The load generator's client: hyper's connection API over tokio-rustls, without a pool,
-/// redirect or retry layers, so as little of the shared cores as possible goes to the client.
-enum Conn {
-    H1(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
-    H2(hyper::client::conn::http2::SendRequest<Empty<Bytes>>),
-}
-
-async fn connect(target: &Target, tls: &Arc<rustls::ClientConfig>, http2: bool) -> Conn {
-    let tcp = tokio::net::TcpStream::connect(target.addr)
-        .await
-        .expect("connect");
-    let _ = tcp.set_nodelay(true);
-    let name = rustls::pki_types::ServerName::IpAddress(target.addr.ip().into());
-    let stream = tokio_rustls::TlsConnector::from(tls.clone())
-        .connect(name, tcp)
-        .await
-        .expect("tls handshake");
-    let io = TokioIo::new(stream);
-    if http2 {
-        let (send, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-            .await
-            .expect("h2 handshake");
-        tokio::spawn(conn);
-        Conn::H2(send)
-    } else {
-        let (send, conn) = hyper::client::conn::http1::handshake(io)
-            .await
-            .expect("http/1.1 handshake");
-        tokio::spawn(conn);
-        Conn::H1(send)
-    }
-}
-
-fn client_tls(ca_pem: &str, http2: bool) -> Arc<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        roots.add(cert.expect("ca pem")).expect("ca certificate");
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![if http2 {
-        b"h2".to_vec()
-    } else {
-        b"http/1.1".to_vec()
-    }];
-    Arc::new(config)
-}
-
-/// `clients` clients polling `url` back to back for `duration`: one HTTP/1.1 connection each,
-/// or (http2) all of them multiplexed over one connection. Returns requests/s and p99 (ms).
-async fn load(
-    url: &str,
-    tls: &Arc<rustls::ClientConfig>,
-    http2: bool,
-    clients: usize,
-    duration: Duration,
-) -> (f64, f64) {
-    let target = Arc::new(Target::parse(url));
-    let shared = match http2 {
-        true => match connect(&target, tls, true).await {
-            Conn::H2(send) => Some(send),
-            Conn::H1(_) => unreachable!("asked for h2"),
-        },
-        false => None,
-    };
-    let mut conns = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        conns.push(match &shared {
-            Some(send) => Conn::H2(send.clone()),
-            None => connect(&target, tls, false).await,
-        });
-    }
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = Vec::new();
-    for mut conn in conns {
-        let target = target.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let request = hyper::Request::get(target.path_and_query.as_str())
-                    .header(hyper::header::HOST, target.addr.to_string())
-                    .header(hyper::header::AUTHORIZATION, "Bearer bench")
-                    .body(Empty::<Bytes>::new())
-                    .expect("request");
-                let t = Instant::now();
-                let resp = match &mut conn {
-                    Conn::H1(send) => {
-                        send.ready().await.expect("connection ready");
-                        send.send_request(request).await
-                    }
-                    Conn::H2(send) => send.send_request(request).await,
-                }
-                .expect("response");
-                assert_eq!(resp.status().as_u16(), 200);
-                let _ = resp.into_body().collect().await.expect("body");
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("client task"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_by(|a, b| a.total_cmp(b));
-    let p99 = all
-        .get((all.len() as f64 * 0.99) as usize)
-        .copied()
-        .unwrap_or(0.0);
-    (all.len() as f64 / elapsed, p99)
 }
