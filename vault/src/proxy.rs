@@ -96,17 +96,24 @@ pub fn spawn(
     service: VaultService,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
+    // A client still sending its head when shutdown starts is dropped, not waited for.
+    let stopping = shutdown.clone();
     shared::server::spawn_accept_loop_with(
         "vault proxy",
         listener,
         acceptor,
         move |_kill: &CancellationToken| service.clone(),
-        |tcp, peer| async move {
-            match tokio::time::timeout(HEAD_TIMEOUT, open_tunnel(tcp, peer)).await {
-                Ok(tunnel) => tunnel,
-                Err(_) => {
-                    debug!(%peer, "proxy request head timed out");
-                    None
+        move |tcp, peer| {
+            let stopping = stopping.clone();
+            async move {
+                tokio::select! {
+                    _ = stopping.cancelled() => None,
+                    head = tokio::time::timeout(HEAD_TIMEOUT, open_tunnel(tcp, peer)) => {
+                        head.unwrap_or_else(|_| {
+                            debug!(%peer, "proxy request head timed out");
+                            None
+                        })
+                    }
                 }
             }
         },

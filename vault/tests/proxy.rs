@@ -14,7 +14,10 @@ use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
 async fn start(dir: &std::path::Path) -> (vault::Handle, CancellationToken) {
-    let mut config = vault::Config::new(dir);
+    start_with(vault::Config::new(dir)).await
+}
+
+async fn start_with(mut config: vault::Config) -> (vault::Handle, CancellationToken) {
     config.proxy_listen = Some("127.0.0.1:0".parse().unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let token = CancellationToken::new();
@@ -65,7 +68,7 @@ async fn sdk_hosts_are_served_through_the_proxy_with_the_dev_ca() {
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    assert!(!ctype.starts_with("text/plain"), "{ctype}");
+    assert!(ctype.starts_with("application/json"), "{ctype}");
 
     // *.vault.localhost on any port is tunnelled too.
     let resp = client
@@ -80,6 +83,29 @@ async fn sdk_hosts_are_served_through_the_proxy_with_the_dev_ca() {
         "{challenge}"
     );
 
+    token.cancel();
+    handle.stopped().await;
+}
+
+#[tokio::test]
+async fn entras_endpoints_answer_through_the_proxy_in_entra_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = vault::Config::new(dir.path());
+    config.auth = vault::config::AuthMode::Entra;
+    let (handle, token) = start_with(config).await;
+    let client = sdk_client(&handle);
+    let resp = client
+        .get("https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let doc: serde_json::Value = resp.json().await.unwrap();
+    let endpoint = doc["token_endpoint"].as_str().unwrap_or_default();
+    assert_eq!(
+        endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        "{doc}"
+    );
     token.cancel();
     handle.stopped().await;
 }
