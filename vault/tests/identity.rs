@@ -856,7 +856,7 @@ fn good_claims(aud: &str) -> Value {
 
 #[tokio::test]
 async fn unacceptable_tokens_get_401_with_the_challenge() {
-    let env = Env::start(|_| {}).await;
+    let env = Env::start(|c| c.vaults = vec!["myvault".into()]).await;
     let base = env.base();
     let key = env.signing_key();
     let kid = segment(
@@ -974,6 +974,41 @@ async fn unacceptable_tokens_get_401_with_the_challenge() {
     let local = format!("https://vault.localhost:{}", env.handle.addr.port());
     let local_token = mint(&good_claims(&local));
     assert_eq!(env.create("local", Some(&local_token)).await.status(), 401);
+    // … and accepted on a host of that resource, whose challenge names it.
+    let port = env.handle.addr.port();
+    let named = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(env.handle.ca_pem.as_bytes()).unwrap()])
+        .resolve("myvault.vault.localhost", env.handle.addr)
+        .build()
+        .unwrap();
+    let url =
+        format!("https://myvault.vault.localhost:{port}/certificates/local/create?api-version=7.5");
+    let challenged = named.post(&url).send().await.unwrap();
+    assert_eq!(challenged.status(), 401);
+    let challenge = challenged.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.ends_with(&format!("resource=\"{local}\"")),
+        "{challenge}"
+    );
+    let created = named
+        .post(&url)
+        .bearer_auth(&local_token)
+        .header("content-type", "application/json")
+        .body(POLICY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202, "{:?}", created.text().await);
+    // A token for https://vault.azure.net is good on any host.
+    let created = named
+        .post(url.replace("/local/", "/azure/"))
+        .bearer_auth(&good)
+        .header("content-type", "application/json")
+        .body(POLICY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
     env.stop().await;
 }
 

@@ -11,19 +11,20 @@ use crate::hosts;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
 
 /// Checks the bearer token. `Ok(None)` in dev mode (any token, no identity), `Ok(Some)` with
 /// the verified caller in entra mode, `Err` the 401 (with the challenge) to send.
 #[allow(clippy::result_large_err)]
 pub fn authenticate(app: &AppState, req: &Request, base: &str) -> Result<Option<Caller>, Response> {
-    let resource = || hosts::challenge_resource(authority(req), base);
+    let resource = || resource(authority(req), base);
     match (app.auth, &app.identity, bearer(req)) {
         (_, _, None) => Err(challenge(app, Error::Unauthorized, &resource())),
         (AuthMode::Dev, _, Some(_)) => Ok(None),
         (AuthMode::Entra, Some(identity), Some(token)) => {
             let resource = resource();
             identity
-                .verify(token, &[resource.as_str(), hosts::AZURE_RESOURCE])
+                .verify(token, &[&resource, hosts::AZURE_RESOURCE])
                 .map(Some)
                 .map_err(|e| challenge(app, e, &resource))
         }
@@ -62,6 +63,20 @@ pub fn admin_gate(app: &AppState, req: &Request) -> Result<(), Response> {
             "The admin API needs the admin token (--admin-token) as a bearer token.".into(),
         )
         .into_response()),
+    }
+}
+
+/// [`hosts::challenge_resource`] without its allocations on the hot path: only a
+/// `*.vault.*` host can name something other than `base`.
+fn resource<'a>(authority: &str, base: &'a str) -> Cow<'a, str> {
+    let maybe_vault_host = authority
+        .as_bytes()
+        .windows(7)
+        .any(|w| w.eq_ignore_ascii_case(b".vault."));
+    if maybe_vault_host {
+        Cow::Owned(hosts::challenge_resource(authority, base))
+    } else {
+        Cow::Borrowed(base)
     }
 }
 
