@@ -535,6 +535,18 @@ async fn refusals_are_entras_error_json() {
             "invalid_resource",
             500011,
         ),
+        (
+            "/common/oauth2/v2.0/token".into(),
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", APP),
+                ("client_secret", "app-secret"),
+                ("scope", good_scope),
+            ],
+            400,
+            "invalid_request",
+            50059,
+        ),
     ];
     for (path, form, status, error, code) in cases {
         let (got, body) = env.token_request(&path, &form).await;
@@ -543,6 +555,10 @@ async fn refusals_are_entras_error_json() {
         // The client's request id comes back as the correlation id.
         assert_eq!(body["correlation_id"], "corr-1234");
     }
+    // The token endpoint takes POST only.
+    let (status, body) = env.get_json(&v2).await;
+    assert_eq!(status, 400);
+    assert_entra_error(&body, "invalid_request", 900561);
     // The managed identity has no secret: it cannot use client credentials.
     let (status, body) = env
         .token_request(
@@ -586,7 +602,7 @@ async fn discovery_documents_use_the_requests_host() {
         .get_json("/not-a-tenant/v2.0/.well-known/openid-configuration")
         .await;
     assert_eq!(status, 400);
-    assert_entra_error(&unknown, "invalid_request", 90002);
+    assert_entra_error(&unknown, "invalid_tenant", 90002);
 
     // Instance discovery points at the authority's own host.
     let (status, instance) = env

@@ -25,6 +25,7 @@ fn tenant_segment(identity: &Identity, tenant: &str) -> Result<String, Response>
     } else {
         Err(EntraError::UnknownTenant {
             tenant: tenant.to_string(),
+            discovery: true,
         }
         .render(None))
     }

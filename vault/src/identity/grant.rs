@@ -48,7 +48,9 @@ pub async fn token(
             }
             Err(_) => Err(EntraError::MissingParameter { name: "grant_type" }),
         },
-        _ => Err(EntraError::NotPost),
+        ref method => Err(EntraError::NotPost {
+            method: method.to_string(),
+        }),
     };
     match result {
         Ok(minted) => success(&minted, version),
@@ -68,9 +70,16 @@ fn grant(
 ) -> Result<Minted, EntraError> {
     let param = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let our_tenant = identity.tenant();
+    if ["common", "organizations", "consumers"]
+        .iter()
+        .any(|t| tenant.eq_ignore_ascii_case(t))
+    {
+        return Err(EntraError::NoTenant);
+    }
     if !tenant.eq_ignore_ascii_case(&our_tenant) {
         return Err(EntraError::UnknownTenant {
             tenant: tenant.to_string(),
+            discovery: false,
         });
     }
     let grant = param("grant_type").ok_or(EntraError::MissingParameter { name: "grant_type" })?;

@@ -28,14 +28,16 @@ pub enum EntraError {
     InvalidResource { resource: String, tenant: String },
     /// AADSTS700016 (400): no such application in the tenant.
     UnknownClient { client_id: String, tenant: String },
-    /// AADSTS90002 (400): no such tenant.
-    UnknownTenant { tenant: String },
+    /// AADSTS90002 (400): no such tenant (`invalid_tenant` from the discovery documents).
+    UnknownTenant { tenant: String, discovery: bool },
+    /// AADSTS50059 (400): an app token asked for at `common`/`organizations`.
+    NoTenant,
     /// AADSTS70003 (400): not `client_credentials`.
     UnsupportedGrant { grant: String },
     /// AADSTS900144 (400): a required form parameter is missing.
     MissingParameter { name: &'static str },
     /// AADSTS900561 (400): the token endpoint was not called with POST.
-    NotPost,
+    NotPost { method: String },
     /// Managed identity (IMDS style) without `Metadata: true` (400).
     ImdsMetadataHeader,
     /// Managed identity (App Service style) with a missing or wrong `X-IDENTITY-HEADER`.
@@ -73,7 +75,7 @@ impl EntraError {
             UnknownClient { client_id, tenant } => (bad, "unauthorized_client", 700016, format!(
                 "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
             )),
-            UnknownTenant { tenant } => (bad, "invalid_request", 90002, format!(
+            UnknownTenant { tenant, discovery } => (bad, if *discovery { "invalid_tenant" } else { "invalid_request" }, 90002, format!(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
             )),
             UnsupportedGrant { grant } => (bad, "unsupported_grant_type", 70003, format!(
@@ -82,8 +84,11 @@ impl EntraError {
             MissingParameter { name } => (bad, "invalid_request", 900144, format!(
                 "The request body must contain the following parameter: '{name}'."
             )),
-            NotPost => (StatusCode::METHOD_NOT_ALLOWED, "invalid_request", 900561,
-                "The endpoint only accepts POST requests. Received a GET request.".into()),
+            NoTenant => (bad, "invalid_request", 50059,
+                "No tenant-identifying information found in either the request or implied by any provided credentials.".into()),
+            NotPost { method } => (bad, "invalid_request", 900561, format!(
+                "The endpoint only accepts POST, OPTIONS requests. Received a {method} request."
+            )),
             ImdsMetadataHeader | IdentityHeader { .. } | ManagedIdentity { .. } => {
                 (bad, "invalid_request", 0, String::new())
             }
