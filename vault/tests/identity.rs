@@ -338,6 +338,17 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
     assert!(v1["not_before"].as_str().unwrap().parse::<i64>().is_ok());
     let v1_token = v1["access_token"].as_str().unwrap();
     assert_eq!(segment(v1_token, 1)["aud"], base.as_str());
+    // client_secret_basic: the credentials in the Authorization header.
+    let basic = env
+        .client
+        .post(format!("{base}/{TENANT}/oauth2/v2.0/token"))
+        .basic_auth(APP, Some("app-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=https%3A%2F%2Fvault.azure.net%2F.default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 200);
     // A token for https://127.0.0.1:PORT is good on that host.
     assert_eq!(env.create("c2", Some(v1_token)).await.status(), 202);
 

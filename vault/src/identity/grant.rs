@@ -39,11 +39,21 @@ pub async fn token(
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let basic = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(basic_credentials);
     let result = match *req.method() {
         Method::POST => match axum::body::to_bytes(req.into_body(), FORM_LIMIT).await {
             Ok(body) => {
-                let form: HashMap<String, String> =
+                let mut form: HashMap<String, String> =
                     url::form_urlencoded::parse(&body).into_owned().collect();
+                // `client_secret_basic`: the form's own fields win.
+                if let Some((id, secret)) = basic {
+                    form.entry("client_id".into()).or_insert(id);
+                    form.entry("client_secret".into()).or_insert(secret);
+                }
                 grant(identity, &form, origin, tenant, version)
             }
             Err(_) => Err(EntraError::MissingParameter { name: "grant_type" }),
@@ -157,6 +167,25 @@ fn grant(
                 reason: "internal error".into(),
             }
         })
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`, each part form-encoded
+/// (RFC 6749 §2.3.1).
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = shared::b64::decode_lenient(encoded).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((unescape(id), unescape(secret)))
 }
 
 /// The resource of a v2 `scope`: exactly one `{resource}/.default` besides OIDC scopes.
