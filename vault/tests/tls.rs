@@ -185,9 +185,9 @@ fn verify(verifier: &WebPkiServerVerifier, leaf: &[u8], name: &str) -> Result<()
         .map(|_| ())
 }
 
-/// `openssl verify` of `leaf_pem` against the CA, when openssl is installed (as the shared
-/// crate's chain test does); `ok` is the expected outcome.
-fn openssl_verify(dir: &Path, ca_pem: &str, leaf_pem: &str, ok: bool) -> Option<String> {
+/// `openssl verify` of `leaf_pem` against the CA (the openssl CLI is required; `.ci/run`
+/// installs it); `ok` is the expected outcome.
+fn openssl_verify(dir: &Path, ca_pem: &str, leaf_pem: &str, ok: bool) -> String {
     let ca = dir.join("openssl-ca.pem");
     let leaf = dir.join("openssl-leaf.pem");
     std::fs::write(&ca, ca_pem).unwrap();
@@ -198,7 +198,7 @@ fn openssl_verify(dir: &Path, ca_pem: &str, leaf_pem: &str, ok: bool) -> Option<
         .arg(&ca)
         .arg(&leaf)
         .output()
-        .ok()?;
+        .expect("the openssl CLI is needed for this test (.ci/run installs it)");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -206,7 +206,7 @@ fn openssl_verify(dir: &Path, ca_pem: &str, leaf_pem: &str, ok: bool) -> Option<
     );
     eprintln!("openssl verify: {text}");
     assert_eq!(out.status.success(), ok, "{text}");
-    Some(text)
+    text
 }
 
 fn leaf_for(name: &str, ca_key: &PrivateKey, ca_der: &[u8]) -> (PrivateKey, Vec<u8>) {
@@ -277,9 +277,8 @@ async fn a_leaf_for_another_name_signed_with_the_dev_ca_key_is_rejected() {
     }
 
     let evil_pem = crypto::pem_encode("CERTIFICATE", &evil);
-    if let Some(text) = openssl_verify(dir.path(), &ca_pem, &evil_pem, false) {
-        assert!(text.contains("permitted subtree violation"), "{text}");
-    }
+    let text = openssl_verify(dir.path(), &ca_pem, &evil_pem, false);
+    assert!(text.contains("permitted subtree violation"), "{text}");
     openssl_verify(
         dir.path(),
         &ca_pem,
