@@ -163,9 +163,7 @@ fn grant(
         .mint(&principal, &our_tenant, &resource, proof)
         .map_err(|e| {
             tracing::error!(error = %e, "minting a token failed");
-            EntraError::BadAssertion {
-                reason: "internal error".into(),
-            }
+            EntraError::ServerError
         })
 }
 

@@ -90,7 +90,7 @@ fn mint(identity: &Identity, req: &Request, style: Style) -> Result<Response, En
         .mint(&principal, &tenant, &audience, Proof::ManagedIdentity)
         .map_err(|e| {
             tracing::error!(error = %e, "minting a token failed");
-            problem("Internal error")
+            EntraError::ServerError
         })?;
     let body = match style {
         Style::AppService => serde_json::json!({

@@ -38,6 +38,8 @@ pub enum EntraError {
     MissingParameter { name: &'static str },
     /// AADSTS900561 (400): the token endpoint was not called with POST.
     NotPost { method: String },
+    /// AADSTS50000 (500): signing failed on our side (logged where it happened).
+    ServerError,
     /// Managed identity (IMDS style) without `Metadata: true` (400).
     ImdsMetadataHeader,
     /// Managed identity (App Service style) with a missing or wrong `X-IDENTITY-HEADER`.
@@ -84,6 +86,8 @@ impl EntraError {
             MissingParameter { name } => (bad, "invalid_request", 900144, format!(
                 "The request body must contain the following parameter: '{name}'."
             )),
+            ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", 50000,
+                "There was an error issuing a token or an issue with our sign-in service.".into()),
             NoTenant => (bad, "invalid_request", 50059,
                 "No tenant-identifying information found in either the request or implied by any provided credentials.".into()),
             NotPost { method } => (bad, "invalid_request", 900561, format!(
