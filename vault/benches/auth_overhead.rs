@@ -12,7 +12,9 @@
 //!
 //! Env: `BENCH_CLIENTS` (256), `BENCH_SECS` (5), `BENCH_ROUNDS` (6), `BENCH_HTTP2` (set: the
 //! clients multiplexed over one h2 connection), `BENCH_AUTHZ=rbac` (the entra vault uses RBAC
-//! instead of access policies), `BENCH_DEV_TOKEN=short` (dev gets a 5-byte token instead).
+//! instead of access policies) or `BENCH_AUTHZ=open` (the polled vault is undeclared: token
+//! verification without an access decision), `BENCH_DEV_TOKEN=short` (dev gets a 5-byte token
+//! instead), `BENCH_AA=1` (the "entra" side becomes a second dev vault: the noise floor).
 
 // The allocator the shipped binaries use (see vault/src/main.rs).
 #[global_allocator]
@@ -20,7 +22,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod common;
 
-use common::{client_tls, env_or, load, median};
+use common::{client_tls, env_or, load, median, Run};
 use hyper::header::HeaderValue;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -33,11 +35,44 @@ const CLIENT_ID: &str = "0b0b0b0b-1111-2222-3333-444444444444";
 const CLIENT_SECRET: &str = "bench-secret";
 const CREATE_BODY: &str = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=poll"},"issuer":{"name":"Unknown"}}}"#;
 
+/// How the polled vault decides access (`BENCH_AUTHZ`).
+#[derive(Clone, Copy, PartialEq)]
+enum Authz {
+    /// An access policy grants the principal `get`, `list`, `create` (the default).
+    Policy,
+    /// A vault-wide Key Vault Certificates Officer role assignment (`rbac`).
+    Rbac,
+    /// The polled vault is not declared, so every verified caller may do everything there:
+    /// verification alone, no access decision (`open`).
+    Open,
+}
+
+impl Authz {
+    fn from_env() -> Self {
+        match std::env::var("BENCH_AUTHZ").as_deref() {
+            Ok("rbac") => Authz::Rbac,
+            Ok("open") => Authz::Open,
+            _ => Authz::Policy,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Authz::Policy => "access policy",
+            Authz::Rbac => "rbac",
+            Authz::Open => "undeclared vault (verification only)",
+        }
+    }
+}
+
 /// The access file: one principal allowed to create and read certificates in the vault that
-/// `127.0.0.1` reaches, by access policy or (`rbac`) by role.
-fn access_toml(rbac: bool) -> String {
-    let vault = vault::config::DEFAULT_VAULT;
-    let grant = if rbac {
+/// `127.0.0.1` reaches, by access policy or by role; or (open) that vault left undeclared.
+fn access_toml(authz: Authz) -> String {
+    let vault = match authz {
+        Authz::Open => "elsewhere",
+        _ => vault::config::DEFAULT_VAULT,
+    };
+    let grant = if authz == Authz::Rbac {
         "authorization = \"rbac\"\n\n[[vaults.role_assignments]]\nprincipal = \"bench\"\nrole = \"Key Vault Certificates Officer\"\n"
     } else {
         "authorization = \"access-policy\"\n\n[[vaults.access_policies]]\nprincipal = \"bench\"\ncertificates = [\"get\", \"list\", \"create\"]\n"
@@ -143,13 +178,14 @@ async fn main() {
     let secs = env_or("BENCH_SECS", 5) as u64;
     let rounds = env_or("BENCH_ROUNDS", 6);
     let http2 = std::env::var_os("BENCH_HTTP2").is_some();
-    let rbac = std::env::var("BENCH_AUTHZ").is_ok_and(|v| v == "rbac");
+    let authz = Authz::from_env();
+    let aa = std::env::var_os("BENCH_AA").is_some();
 
     let token = CancellationToken::new();
     let dev_dir = tempfile::tempdir().expect("temp dir");
     let entra_dir = tempfile::tempdir().expect("temp dir");
     let access = entra_dir.path().join("access.toml");
-    std::fs::write(&access, access_toml(rbac)).expect("write access file");
+    std::fs::write(&access, access_toml(authz)).expect("write access file");
 
     let dev = start(vault::Config::new(dev_dir.path()), &token).await;
     let mut entra_config = vault::Config::new(entra_dir.path().join("data"));
@@ -178,6 +214,22 @@ async fn main() {
     };
     create_operation(&setup, &dev, &dev_auth).await;
     create_operation(&setup, &entra, &entra_auth).await;
+    // A/A: a second dev vault, with its own dev CA, stands in for the entra one.
+    let twin_dir = tempfile::tempdir().expect("temp dir");
+    let twin = match aa {
+        true => {
+            let twin = start(vault::Config::new(twin_dir.path()), &token).await;
+            let setup = reqwest::Client::builder()
+                .tls_certs_only([
+                    reqwest::Certificate::from_pem(twin.handle.ca_pem.as_bytes()).expect("pem"),
+                ])
+                .build()
+                .expect("client");
+            create_operation(&setup, &twin, &dev_auth).await;
+            Some(twin)
+        }
+        false => None,
+    };
     // The entra vault really verifies: a token it did not issue is refused.
     let forged = setup
         .get(&entra.pending_url)
@@ -188,7 +240,14 @@ async fn main() {
     assert_eq!(forged.status().as_u16(), 401, "entra mode verifies tokens");
 
     let dev_tls = client_tls(&dev.handle.ca_pem, http2);
-    let entra_tls = client_tls(&entra.handle.ca_pem, http2);
+    let (measured, measured_auth) = match &twin {
+        Some(twin) => (twin, &dev_auth),
+        None => (&entra, &entra_auth),
+    };
+    let entra_tls = client_tls(&measured.handle.ca_pem, http2);
+    if aa {
+        println!("A/A run: the \"entra\" figures below are a second --auth dev vault");
+    }
     println!(
         "machine: {} cores; {clients} keep-alive clients over {}, {secs}s per run, {rounds} rounds; entra: {}, token {} bytes (dev gets {})",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -197,7 +256,7 @@ async fn main() {
         } else {
             "HTTP/1.1 (one connection each)"
         },
-        if rbac { "rbac" } else { "access policy" },
+        authz.label(),
         jwt.len(),
         if short_dev_token {
             "a 5-byte token"
@@ -211,30 +270,38 @@ async fn main() {
         let (url, auth) = (vault.pending_url.clone(), auth.clone());
         async move { load(&url, tls, http2, clients, window, &auth).await }
     };
-    let (mut devs, mut entras, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut devs, mut entras, mut ratios, mut cpu_ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let cpu = |r: &Run| r.cpu_us.map_or("?".to_string(), |us| format!("{us:.1}"));
     for round in 1..=rounds {
         // Alternate which mode goes first: the machine's speed drifts.
         let (d, e) = if round % 2 == 1 {
             let d = run(&dev, &dev_tls, &dev_auth).await;
-            (d, run(&entra, &entra_tls, &entra_auth).await)
+            (d, run(measured, &entra_tls, measured_auth).await)
         } else {
-            let e = run(&entra, &entra_tls, &entra_auth).await;
+            let e = run(measured, &entra_tls, measured_auth).await;
             (run(&dev, &dev_tls, &dev_auth).await, e)
         };
-        let ratio = 100.0 * e.0 / d.0;
+        let ratio = 100.0 * e.rps / d.rps;
         println!(
-            "round {round}: dev {:.0} req/s (p99 {:.2} ms), entra {:.0} req/s (p99 {:.2} ms), entra/dev {ratio:.1}%",
-            d.0, d.1, e.0, e.1,
+            "round {round}: dev {:.0} req/s (p99 {:.2} ms, {} µs CPU/req), entra {:.0} req/s (p99 {:.2} ms, {} µs CPU/req), entra/dev {ratio:.1}%",
+            d.rps, d.p99_ms, cpu(&d), e.rps, e.p99_ms, cpu(&e),
         );
+        if let (Some(dc), Some(ec)) = (d.cpu_us, e.cpu_us) {
+            cpu_ratios.push(100.0 * ec / dc);
+        }
         devs.push(d);
         entras.push(e);
         ratios.push(ratio);
     }
-    let pick = |xs: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| xs.iter().map(f).collect::<Vec<_>>();
-    let (dev_rps, dev_p99) = (median(pick(&devs, |x| x.0)), median(pick(&devs, |x| x.1)));
+    let pick = |xs: &[Run], f: fn(&Run) -> f64| xs.iter().map(f).collect::<Vec<_>>();
+    let (dev_rps, dev_p99) = (
+        median(pick(&devs, |x| x.rps)),
+        median(pick(&devs, |x| x.p99_ms)),
+    );
     let (entra_rps, entra_p99) = (
-        median(pick(&entras, |x| x.0)),
-        median(pick(&entras, |x| x.1)),
+        median(pick(&entras, |x| x.rps)),
+        median(pick(&entras, |x| x.p99_ms)),
     );
     let ratio = median(ratios);
     let cost = 100.0 - ratio;
@@ -244,6 +311,15 @@ async fn main() {
         "entra / dev: median of round ratios {ratio:.1}% (ratio of medians {:.1}%)",
         100.0 * entra_rps / dev_rps
     );
+    if !cpu_ratios.is_empty() {
+        // CPU per request does not depend on how much of the machine other tenants take: on
+        // a busy machine it is the steadier estimate of what the rate would be on an idle one.
+        println!(
+            "CPU per request (process, client included), entra / dev: median of round ratios {:.1}% ({:+.1}% per request)",
+            median(cpu_ratios.clone()),
+            median(cpu_ratios) - 100.0
+        );
+    }
     if cost < MAX_COST_PERCENT {
         println!("PASS: token verification costs {cost:.1}% of polling throughput (< {MAX_COST_PERCENT}%)");
     } else {
@@ -255,6 +331,9 @@ async fn main() {
     token.cancel();
     dev.handle.stopped().await;
     entra.handle.stopped().await;
+    if let Some(twin) = twin {
+        twin.handle.stopped().await;
+    }
 }
 
 /// What entra mode adds to a poll, call by call, timed in a loop on one thread against the

@@ -110,15 +110,23 @@ async fn main() {
     let (mut base, mut vault, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
         let (b, v) = if round % 2 == 1 {
-            let b = load(&baseline_url, &tls, http2, clients, window, &auth).await;
+            let b = load(&baseline_url, &tls, http2, clients, window, &auth)
+                .await
+                .pair();
             (
                 b,
-                load(&vault_url, &tls, http2, clients, window, &auth).await,
+                load(&vault_url, &tls, http2, clients, window, &auth)
+                    .await
+                    .pair(),
             )
         } else {
-            let v = load(&vault_url, &tls, http2, clients, window, &auth).await;
+            let v = load(&vault_url, &tls, http2, clients, window, &auth)
+                .await
+                .pair();
             (
-                load(&baseline_url, &tls, http2, clients, window, &auth).await,
+                load(&baseline_url, &tls, http2, clients, window, &auth)
+                    .await
+                    .pair(),
                 v,
             )
         };

@@ -2,6 +2,9 @@
 //! `auth_overhead`): hyper's client connection API over tokio-rustls, without a pool,
 //! redirect or retry layers, so as little of the shared cores as possible goes to the client.
 
+// Each bench compiles this module on its own and uses a part of it.
+#![allow(dead_code)]
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::header::HeaderValue;
@@ -90,9 +93,38 @@ pub fn client_tls(ca_pem: &str, http2: bool) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
+/// One load run's figures.
+pub struct Run {
+    pub rps: f64,
+    pub p99_ms: f64,
+    /// CPU time of the whole process (every thread, client included) per request over the
+    /// timed window, in µs; unlike the rate, it does not depend on how much of the machine
+    /// other tenants take. `None` without `/proc/self/stat`.
+    pub cpu_us: Option<f64>,
+}
+
+impl Run {
+    /// Requests/s and p99 (ms).
+    pub fn pair(&self) -> (f64, f64) {
+        (self.rps, self.p99_ms)
+    }
+}
+
+/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in
+/// `USER_HZ` = 100 ticks per second).
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ').skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
 /// `clients` clients polling `url` back to back for `duration`, each request carrying
 /// `authorization`: one HTTP/1.1 connection each, or (http2) all of them multiplexed over one
-/// connection. Every answer must be 200. Returns requests/s and p99 (ms).
+/// connection. Every answer must be 200.
 pub async fn load(
     url: &str,
     tls: &Arc<rustls::ClientConfig>,
@@ -100,7 +132,7 @@ pub async fn load(
     clients: usize,
     duration: Duration,
     authorization: &HeaderValue,
-) -> (f64, f64) {
+) -> Run {
     let target = Arc::new(Target::parse(url));
     let shared = match http2 {
         true => match connect(&target, tls, true).await {
@@ -116,6 +148,7 @@ pub async fn load(
             None => connect(&target, tls, false).await,
         });
     }
+    let cpu_before = process_cpu_secs();
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -151,12 +184,21 @@ pub async fn load(
         all.extend(t.await.expect("client task"));
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_secs()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     all.sort_by(|a, b| a.total_cmp(b));
     let p99 = all
         .get((all.len() as f64 * 0.99) as usize)
         .copied()
         .unwrap_or(0.0);
-    (all.len() as f64 / elapsed, p99)
+    Run {
+        rps: all.len() as f64 / elapsed,
+        p99_ms: p99,
+        cpu_us: cpu
+            .filter(|_| !all.is_empty())
+            .map(|cpu| cpu * 1e6 / all.len() as f64),
+    }
 }
 
 /// The median of `values` (the upper one for an even count).
