@@ -6,6 +6,8 @@
 //! built-in role definitions (handbook spec/identity-and-access.md §3).
 
 use axum::http::Method;
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// The object kind an access-policy permission belongs to (one list per kind in a policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,19 +207,35 @@ pub static OPERATIONS: &[Operation] = &[
 ];
 
 /// What a request needs: its table row and, for object targets, the object's name (the
-/// path's second segment, percent-decoded).
+/// path's second segment, percent-decoded; borrowed from the path unless it has escapes).
 #[derive(Debug)]
-pub struct Needed {
+pub struct Needed<'p> {
     pub op: &'static Operation,
-    pub name: Option<String>,
+    /// The row's position in [`OPERATIONS`] (what per-document grants are indexed by).
+    pub index: usize,
+    /// The row's permission words as bits of [`Category::words`] ([`permission_bits`]).
+    pub permissions: u32,
+    pub name: Option<Cow<'p, str>>,
+}
+
+/// The bits of `category`'s [`Category::words`] that `words` name (case-insensitive; words
+/// the category does not know set none). Bit 0 is `all`.
+pub fn permission_bits<'w>(category: Category, words: impl IntoIterator<Item = &'w str>) -> u32 {
+    let known = category.words();
+    words
+        .into_iter()
+        .filter_map(|w| known.iter().position(|k| k.eq_ignore_ascii_case(w)))
+        .fold(0, |bits, i| bits | 1 << i)
 }
 
 /// The operation for `method` on `path` (relative to the vault), chosen the way the router
 /// chooses: among the routes whose shape matches the path, the one with static segments
 /// earliest wins (spec §1.1); then the method. `None` when the router would answer 404 or
 /// 405 itself.
-pub fn lookup(method: &Method, path: &str) -> Option<Needed> {
-    // Every request of a declared vault comes here: no allocation until the name is copied.
+pub fn lookup<'p>(method: &Method, path: &'p str) -> Option<Needed<'p>> {
+    // Every request of a declared vault comes here: no allocation (the name is borrowed
+    // unless it has escapes) and no splitting of the table's routes, which [`ROUTES`] holds
+    // split, by segment count, best rank first.
     let mut segments = [""; MAX_SEGMENTS];
     let mut count = 0;
     for segment in path.split('/') {
@@ -225,50 +243,85 @@ pub fn lookup(method: &Method, path: &str) -> Option<Needed> {
         count += 1;
     }
     let segments = &segments[..count];
-    let mut best: Option<(u32, &'static str)> = None;
-    for op in OPERATIONS {
-        let Some(rank) = shape_match(op.route, segments) else {
-            continue;
-        };
-        if best.is_none_or(|(r, _)| rank > r) {
-            best = Some((rank, op.route));
-        }
-    }
-    let (_, route) = best?;
-    let op = OPERATIONS
-        .iter()
-        .find(|op| op.route == route && op.method == method)?;
+    let route = ROUTES.get(count)?.iter().find(|r| r.matches(segments))?;
+    let &(index, op, permissions) = route.ops.iter().find(|(_, op, _)| op.method == method)?;
     let name = match op.target {
         Target::Vault => None,
-        _ => segments.get(2).map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        }),
+        _ => segments
+            .get(2)
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy()),
     };
-    Some(Needed { op, name })
+    Some(Needed {
+        op,
+        index,
+        permissions,
+        name,
+    })
 }
 
 /// More path segments than any route has (the leading empty one included).
 const MAX_SEGMENTS: usize = 8;
 
-/// Whether `route` matches the path's segments; the rank has a bit per segment that matched a
-/// static word, earlier segments in higher bits, so a static segment earlier beats a
-/// parameter there.
-fn shape_match(route: &str, segments: &[&str]) -> Option<u32> {
-    let mut rank = 0u32;
-    let mut pattern = route.split('/');
-    for (i, s) in segments.iter().enumerate() {
-        let p = pattern.next()?;
-        if p.starts_with('{') {
-            if s.is_empty() {
-                return None;
-            }
-        } else if p == *s {
-            rank |= 1 << (31 - i);
-        } else {
-            return None;
+/// One distinct route of [`OPERATIONS`], split once: `None` for a `{parameter}` segment.
+struct Route {
+    segments: Vec<Option<&'static str>>,
+    /// Its rows (index in [`OPERATIONS`], row, permission bits), in table order.
+    ops: Vec<(usize, &'static Operation, u32)>,
+}
+
+impl Route {
+    /// Whether the path's segments (as many as the route has) fit: static words equal, a
+    /// parameter non-empty.
+    fn matches(&self, path: &[&str]) -> bool {
+        self.segments.iter().zip(path).all(|(p, s)| match p {
+            Some(word) => word == s,
+            None => !s.is_empty(),
+        })
+    }
+
+    /// A bit per static segment, earlier segments in higher bits: among routes that fit a
+    /// path, the highest rank is the one whose static segment comes earliest.
+    fn rank(&self) -> u32 {
+        self.segments
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some())
+            .fold(0, |rank, (i, _)| rank | 1 << (31 - i))
+    }
+}
+
+/// The routes of [`OPERATIONS`] by segment count (index = count, the leading empty segment
+/// included), each list in falling rank, ties in table order: the first route that fits a
+/// path is the one the router picks.
+static ROUTES: LazyLock<Vec<Vec<Route>>> = LazyLock::new(|| {
+    let mut routes: Vec<(&'static str, Route)> = Vec::new();
+    for (index, op) in OPERATIONS.iter().enumerate() {
+        let bits = permission_bits(op.category, op.permissions.iter().copied());
+        let entry = (index, op, bits);
+        match routes.iter_mut().find(|(r, _)| *r == op.route) {
+            Some((_, route)) => route.ops.push(entry),
+            None => routes.push((
+                op.route,
+                Route {
+                    segments: op
+                        .route
+                        .split('/')
+                        .map(|s| (!s.starts_with('{')).then_some(s))
+                        .collect(),
+                    ops: vec![entry],
+                },
+            )),
         }
     }
-    pattern.next().is_none().then_some(rank)
-}
+    let mut by_count: Vec<Vec<Route>> = (0..=MAX_SEGMENTS).map(|_| Vec::new()).collect();
+    for (_, route) in routes {
+        if let Some(list) = by_count.get_mut(route.segments.len()) {
+            list.push(route);
+        }
+    }
+    for list in &mut by_count {
+        // Stable: equal ranks keep table order.
+        list.sort_by_key(|r| std::cmp::Reverse(r.rank()));
+    }
+    by_count
+});

@@ -9,9 +9,7 @@
 
 use super::actions::{self, Needed, Target};
 use super::caller::Caller;
-use super::doc::{AccessDoc, Authorization, Principal, VaultDecl};
-use super::load::parse_scope;
-use super::roles;
+use super::doc::{Authorization, VaultDecl};
 use super::state::Access;
 use crate::error::Error;
 use axum::http::Method;
@@ -29,29 +27,23 @@ impl Access {
         method: &Method,
         path: &str,
     ) -> Result<(), Error> {
-        let doc = self.doc();
-        let Some(decl) = doc
-            .vaults
-            .iter()
-            .find(|v| v.name.eq_ignore_ascii_case(vault))
-        else {
-            return Ok(());
-        };
-        let Some(needed) = actions::lookup(method, path) else {
-            return Ok(());
-        };
-        let principal = find_principal(&doc, caller);
-        let allowed = match (decl.authorization, principal) {
-            (_, None) => false,
-            (Authorization::AccessPolicy, Some(p)) => policy_allows(decl, p, &needed),
-            (Authorization::Rbac, Some(p)) => rbac_allows(decl, p, &needed),
-        };
-        if allowed {
-            return Ok(());
-        }
-        Err(match decl.authorization {
-            Authorization::AccessPolicy => forbidden_by_policy(decl, caller, &needed),
-            Authorization::Rbac => forbidden_by_rbac(decl, caller, &needed),
+        self.with_index(|index| {
+            let Some((decl, grants)) = index.vault(vault) else {
+                return Ok(());
+            };
+            let Some(needed) = actions::lookup(method, path) else {
+                return Ok(());
+            };
+            let allowed = index
+                .principal(caller)
+                .is_some_and(|p| grants.allows(decl.authorization, p, &needed));
+            if allowed {
+                return Ok(());
+            }
+            Err(match decl.authorization {
+                Authorization::AccessPolicy => forbidden_by_policy(decl, caller, &needed),
+                Authorization::Rbac => forbidden_by_rbac(decl, caller, &needed),
+            })
         })
     }
 
@@ -82,71 +74,6 @@ impl Access {
         open.dedup();
         open
     }
-}
-
-/// The principal a token belongs to: by `appid` (client id) or `oid` (object id, derived in
-/// the token's tenant when the document has none).
-fn find_principal<'d>(doc: &'d AccessDoc, caller: &Caller) -> Option<&'d Principal> {
-    doc.principals.iter().find(|p| {
-        p.client_id.eq_ignore_ascii_case(&caller.appid)
-            || p.object_id_or_derived(&caller.tid)
-                .eq_ignore_ascii_case(&caller.oid)
-    })
-}
-
-fn policy_allows(decl: &VaultDecl, principal: &Principal, needed: &Needed) -> bool {
-    let op = needed.op;
-    decl.access_policies
-        .iter()
-        .filter(|a| a.principal == principal.name)
-        .flat_map(|a| match op.category {
-            actions::Category::Certificates => &a.certificates,
-            actions::Category::Keys => &a.keys,
-            actions::Category::Secrets => &a.secrets,
-        })
-        .any(|word| {
-            word.eq_ignore_ascii_case("all")
-                || op.permissions.iter().any(|p| word.eq_ignore_ascii_case(p))
-        })
-}
-
-fn rbac_allows(decl: &VaultDecl, principal: &Principal, needed: &Needed) -> bool {
-    decl.role_assignments
-        .iter()
-        .filter(|a| a.principal == principal.name)
-        .any(|a| {
-            let role_ok = roles::find(&a.role).is_some_and(|r| r.allows(needed.op.data_action));
-            role_ok && scope_covers(a.scope.as_deref(), needed)
-        })
-}
-
-/// Whether an assignment scope covers the request's object. `/certificates/NAME` covers that
-/// certificate's paths and its linked key and secret (same name): the Key Vault Certificate
-/// User role is meant to be assigned per certificate and "reads certificate contents"
-/// through the secret (Azure built-in roles). Deleted certificates and vault-level
-/// operations need a vault-wide assignment.
-fn scope_covers(scope: Option<&str>, needed: &Needed) -> bool {
-    let Some(scope) = scope else {
-        return true;
-    };
-    let Some(parsed) = parse_scope(scope) else {
-        return false;
-    };
-    let Some((kind, name)) = parsed else {
-        return true;
-    };
-    let Some(object) = needed.name.as_deref() else {
-        return false;
-    };
-    let kind_ok = matches!(
-        (kind, needed.op.target),
-        (
-            "certificates",
-            Target::Certificate | Target::Key | Target::Secret
-        ) | ("keys", Target::Key)
-            | ("secrets", Target::Secret)
-    );
-    kind_ok && name.eq_ignore_ascii_case(object)
 }
 
 fn vault_label(decl: &VaultDecl) -> String {

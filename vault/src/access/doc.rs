@@ -12,6 +12,8 @@ pub const DEFAULT_LOCATION: &str = "eastus";
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// Resource group in RBAC resource ids when a vault declares none.
 pub const DEFAULT_RESOURCE_GROUP: &str = "vault-emulator";
+/// The tenant when the access document names none (the one vault's challenges always named).
+pub const DEFAULT_TENANT: &str = "00000000-0000-0000-0000-000000000000";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,16 @@ pub struct AccessDoc {
     pub principals: Vec<Principal>,
     #[serde(default)]
     pub vaults: Vec<VaultDecl>,
+}
+
+impl AccessDoc {
+    /// The tenant tokens are issued in: `tenant_id`, else [`DEFAULT_TENANT`].
+    pub fn tenant(&self) -> &str {
+        self.tenant_id
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .unwrap_or(DEFAULT_TENANT)
+    }
 }
 
 /// An application (service principal) or managed identity that can get tokens.

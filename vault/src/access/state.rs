@@ -3,14 +3,16 @@
 //! re-read on SIGHUP ([`super::reload`]). The decision itself is in [`super::check`].
 
 use super::doc::AccessDoc;
+use super::index::DocIndex;
 use super::load;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-/// The current access document, swappable at runtime (admin API, SIGHUP).
+/// The current access document, swappable at runtime (admin API, SIGHUP), with the look-up
+/// tables the per-request decision reads ([`DocIndex`], rebuilt on each swap).
 pub struct Access {
-    doc: RwLock<Arc<AccessDoc>>,
+    current: RwLock<Arc<DocIndex>>,
     /// `--access FILE`: re-read on SIGHUP, rewritten by `PUT /_admin/access`.
     file: Option<PathBuf>,
 }
@@ -19,7 +21,7 @@ impl Access {
     /// An access document that lives only in memory (no file behind it).
     pub fn new(doc: AccessDoc) -> Self {
         Self {
-            doc: RwLock::new(Arc::new(doc)),
+            current: RwLock::new(Arc::new(DocIndex::new(Arc::new(doc)))),
             file: None,
         }
     }
@@ -32,7 +34,7 @@ impl Access {
         };
         let doc = read_file(path)?;
         Ok(Self {
-            doc: RwLock::new(Arc::new(doc)),
+            current: RwLock::new(Arc::new(DocIndex::new(Arc::new(doc)))),
             file: Some(path.to_path_buf()),
         })
     }
@@ -44,19 +46,27 @@ impl Access {
 
     /// The document in force.
     pub fn doc(&self) -> Arc<AccessDoc> {
-        match self.doc.read() {
-            Ok(doc) => doc.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        self.with_index(|index| index.doc.clone())
+    }
+
+    /// Runs `f` on the document in force and its look-up tables, under the read lock (the
+    /// per-request path: no reference count touched; `f` must not block).
+    pub(crate) fn with_index<R>(&self, f: impl FnOnce(&DocIndex) -> R) -> R {
+        match self.current.read() {
+            Ok(current) => f(&current),
+            Err(poisoned) => f(&poisoned.into_inner()),
         }
     }
 
-    /// Replaces the document in force (in memory only).
+    /// Replaces the document in force (in memory only). The look-up tables are built before
+    /// the lock is taken, so requests never wait for that.
     pub fn replace(&self, doc: AccessDoc) {
-        let mut slot = match self.doc.write() {
+        let index = Arc::new(DocIndex::new(Arc::new(doc)));
+        let mut slot = match self.current.write() {
             Ok(slot) => slot,
             Err(poisoned) => poisoned.into_inner(),
         };
-        *slot = Arc::new(doc);
+        *slot = index;
     }
 
     /// Re-reads the file (SIGHUP). On error the document in force stays; `Ok(false)` when

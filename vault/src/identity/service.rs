@@ -12,15 +12,11 @@ use crate::config::Config;
 use crate::error::Error;
 use std::sync::Arc;
 
-/// The tenant when the access document names none (the one vault's challenges always named).
-pub const DEFAULT_TENANT: &str = "00000000-0000-0000-0000-000000000000";
+pub use crate::access::doc::DEFAULT_TENANT;
 
 /// The tenant of `doc`: its `tenant_id`, else [`DEFAULT_TENANT`].
 pub fn tenant_of(doc: &AccessDoc) -> &str {
-    doc.tenant_id
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .unwrap_or(DEFAULT_TENANT)
+    doc.tenant()
 }
 
 /// `iss` of the access tokens of `tenant` (Entra v1 tokens).
