@@ -271,9 +271,9 @@ struct Route {
 
 impl Route {
     /// Whether the path's segments (as many as the route has) fit: static words equal, a
-    /// parameter non-empty.
+    /// parameter non-empty. Last segment first: that is where routes of one length differ.
     fn matches(&self, path: &[&str]) -> bool {
-        self.segments.iter().zip(path).all(|(p, s)| match p {
+        self.segments.iter().zip(path).rev().all(|(p, s)| match p {
             Some(word) => word == s,
             None => !s.is_empty(),
         })

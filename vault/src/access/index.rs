@@ -105,6 +105,10 @@ impl DocIndex {
             .by_client_id
             .get(lower(&caller.appid).as_ref())
             .copied();
+        if by_client == Some(0) {
+            // Nothing comes before the first principal.
+            return by_client;
+        }
         if caller.tid.eq_ignore_ascii_case(&self.oid_tenant) {
             let by_oid = self.by_object_id.get(lower(&caller.oid).as_ref()).copied();
             return match (by_client, by_oid) {
