@@ -3,9 +3,16 @@
 //!
 //! Layout, top down; every dependency points down this list (http → vaults → lifetime →
 //! certs → issuance → providers/store), never up:
-//! - [`http`]: the front end: per-connection service, middleware (auth challenge,
-//!   api-version, the vault the host names, the polling fast path), the route table, one
-//!   handler file per resource, the wire mapping, the one error renderer.
+//! - [`proxy`]: the drop-in CONNECT proxy (`--proxy-listen`): tunnels for the real Azure
+//!   host names, served by the same [`http`] service.
+//! - [`http`]: the front end: per-connection service, middleware (authentication, access
+//!   decision, api-version, the vault the host names, the polling fast path), the route
+//!   table, one handler file per resource, the wire mapping, the one error renderer.
+//! - [`identity`] and [`access`], beside the layers and used by `http`: the Entra-shaped
+//!   token service (`--auth entra`: token endpoints, discovery, JWKS, managed identity, the
+//!   cached verification of every request's token) and the access document (principals,
+//!   vaults, access policies and RBAC, the per-request decision with Key Vault's 403s);
+//!   `identity` reads the principals from `access`; neither imports a layer below.
 //! - [`vaults`]: many vaults by host name: each its own store, certificate service and
 //!   workers, opened at start or on first use; it assembles the layers below per vault.
 //! - [`lifetime`]: the lifetime-action scheduler (`EmailContacts`, `AutoRenew`); it renews
