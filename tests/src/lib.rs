@@ -74,7 +74,9 @@ pub use self::sdk::{
     certificate_client, create_certificate, create_certificate_with, credential, error_code,
     fast_poller, http_status, key_client, sdk_client_options, secret_client, FakeCredential,
 };
-pub use self::sdk_apps::{run_app, sdk_apps, AppEnv, AppRun, Sdk, SdkApps, APP_TIMEOUT};
+pub use self::sdk_apps::{
+    run_app, sdk_apps, AppEnv, AppIdentity, AppRun, Sdk, SdkApps, APP_TIMEOUT,
+};
 pub use self::test_ca_sim::{CaSimAdmin, TestCaSim};
 pub use self::test_vault::TestVault;
 pub use self::vault_process::{find_loopback_port, vault_binary, VaultProcess};

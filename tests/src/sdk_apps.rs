@@ -1,7 +1,8 @@
 //! The Python and JavaScript SDK apps of `tests/sdk-apps/`: [`sdk_apps`] installs their pinned
 //! SDKs once per test process (through `tests/sdk-apps/install.sh`, into `target/sdk-apps`),
 //! and [`run_app`] runs one unmodified app with nothing but an environment ([`AppEnv`]: proxy,
-//! CA bundle, client-secret identity, vault URL) and returns the JSON summary it prints.
+//! CA bundle, an identity ([`AppIdentity`]: client secret or managed identity), vault URL) and
+//! returns the JSON summary it prints.
 
 use std::{
     net::SocketAddr,
@@ -85,13 +86,94 @@ pub struct AppEnv {
     pub proxy: SocketAddr,
     /// vault's dev CA (`REQUESTS_CA_BUNDLE` / `SSL_CERT_FILE` / `NODE_EXTRA_CA_CERTS`).
     pub ca_file: PathBuf,
-    pub tenant_id: String,
-    pub client_id: String,
-    pub client_secret: String,
+    /// Who `DefaultAzureCredential` finds in the environment.
+    pub identity: AppIdentity,
     /// `VAULT_URL`, e.g. `https://myvault.vault.azure.net`.
     pub vault_url: String,
     /// A throwaway `HOME` (and working directory): no user config, caches or tool logins.
     pub home: PathBuf,
+}
+
+/// The identity an app's `DefaultAzureCredential` finds in its environment.
+#[derive(Debug, Clone)]
+pub enum AppIdentity {
+    /// `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` (its environment credential).
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        client_secret: String,
+    },
+    /// Managed identity, App Service style: `IDENTITY_ENDPOINT` (e.g.
+    /// `http://127.0.0.1:PORT/msi/token`) + `IDENTITY_HEADER`.
+    AppService {
+        endpoint: String,
+        header: String,
+        /// `AZURE_CLIENT_ID`: a user-assigned identity; `None` is the system-assigned one.
+        client_id: Option<String>,
+    },
+    /// Managed identity, IMDS style: `AZURE_POD_IDENTITY_AUTHORITY_HOST` (e.g.
+    /// `http://127.0.0.1:PORT`) in place of `http://169.254.169.254`.
+    Imds {
+        authority_host: String,
+        /// `AZURE_CLIENT_ID`: a user-assigned identity; `None` is the system-assigned one.
+        client_id: Option<String>,
+    },
+}
+
+impl AppIdentity {
+    /// The variables that set this identity, and `NO_PROXY`: empty for a client secret (the
+    /// token requests go to `login.microsoftonline.com` through the proxy), the managed-identity
+    /// endpoint's host otherwise, so those plain-HTTP calls go direct (the JavaScript SDK would
+    /// send them to `HTTPS_PROXY` too, which only tunnels HTTPS).
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        let user_assigned = |client_id: &Option<String>| {
+            client_id
+                .iter()
+                .map(|id| ("AZURE_CLIENT_ID", id.clone()))
+                .collect::<Vec<_>>()
+        };
+        match self {
+            AppIdentity::ClientSecret {
+                tenant_id,
+                client_id,
+                client_secret,
+            } => vec![
+                ("NO_PROXY", String::new()),
+                ("AZURE_TENANT_ID", tenant_id.clone()),
+                ("AZURE_CLIENT_ID", client_id.clone()),
+                ("AZURE_CLIENT_SECRET", client_secret.clone()),
+            ],
+            AppIdentity::AppService {
+                endpoint,
+                header,
+                client_id,
+            } => [
+                ("NO_PROXY", host_of(endpoint)),
+                ("IDENTITY_ENDPOINT", endpoint.clone()),
+                ("IDENTITY_HEADER", header.clone()),
+            ]
+            .into_iter()
+            .chain(user_assigned(client_id))
+            .collect(),
+            AppIdentity::Imds {
+                authority_host,
+                client_id,
+            } => [
+                ("NO_PROXY", host_of(authority_host)),
+                ("AZURE_POD_IDENTITY_AUTHORITY_HOST", authority_host.clone()),
+            ]
+            .into_iter()
+            .chain(user_assigned(client_id))
+            .collect(),
+        }
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("managed-identity endpoint {url} has no host"))
 }
 
 /// One finished app run.
@@ -159,10 +241,7 @@ pub async fn run_app(sdk: Sdk, env: &AppEnv, scenario: &str, name: &str) -> AppR
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", &env.home)
         .env("HTTPS_PROXY", format!("http://{}", env.proxy))
-        .env("NO_PROXY", "")
-        .env("AZURE_TENANT_ID", &env.tenant_id)
-        .env("AZURE_CLIENT_ID", &env.client_id)
-        .env("AZURE_CLIENT_SECRET", &env.client_secret)
+        .envs(env.identity.vars())
         .env("VAULT_URL", &env.vault_url)
         .current_dir(&env.home)
         .stdin(Stdio::null())

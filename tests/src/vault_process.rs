@@ -228,7 +228,10 @@ fn drain(
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(port) = find_loopback_port(&line) {
+            // The plain-HTTP identity listener (`--identity-listen`) is logged on stderr before
+            // vault's own address reaches stdout; its port is not vault's.
+            let other_listener = line.contains("identity listening");
+            if let Some(port) = find_loopback_port(&line).filter(|_| !other_listener) {
                 let _ = port_tx.send(port);
             }
             let mut out = output.lock().unwrap();

@@ -8,6 +8,15 @@
 //! lists and reads its secret (access policy); the `reader` principal reads it and is refused a
 //! create with 403 `ForbiddenByPolicy` until the admin API grants it; the same pair against an
 //! RBAC vault (`ForbiddenByRbac`).
+//!
+//! Managed identity, found from the environment alone (no `AZURE_CLIENT_SECRET`), per SDK and
+//! style, against vault's plain-HTTP `--identity-listen` listener: App Service style
+//! (`IDENTITY_ENDPOINT=http://127.0.0.1:PORT/msi/token` + `IDENTITY_HEADER`) and IMDS style
+//! (`AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:PORT`, which both SDKs' IMDS sources
+//! use in place of `169.254.169.254`). The system-assigned identity (`mi-app`, the first
+//! declared) creates and reads; a user-assigned one picked with `AZURE_CLIENT_ID` (`mi-none`,
+//! no access policy) is refused the create with a 403 naming it. The Key Vault calls still go
+//! through the proxy; `NO_PROXY=127.0.0.1` sends the identity calls direct.
 //! Every outcome is also read back from vault with raw HTTP (dev CA, a token from vault's own
 //! token endpoint), and the certificate is parsed.
 
@@ -15,7 +24,7 @@ use std::net::SocketAddr;
 
 use e2e::{
     b64url, decode_b64_std_strict, eventually, parse_cert, private_key_matches_cert, run_app, sha1,
-    via_proxy, write_access_file, AppEnv, Sdk, VaultProcess, DEADLINE, TENANT_ID,
+    via_proxy, write_access_file, AppEnv, AppIdentity, Sdk, VaultProcess, DEADLINE, TENANT_ID,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -28,10 +37,18 @@ const READER_OBJECT_ID: &str = "33333333-3333-3333-3333-333333333333";
 const ADMIN_TOKEN: &str = "e2e-admin-token";
 const POLICY_VAULT: &str = "myvault";
 const RBAC_VAULT: &str = "rbacvault";
+/// The system-assigned managed identity (the first `managed_identity = true` principal).
+const MI_APP_CLIENT_ID: &str = "44444444-4444-4444-4444-444444444444";
+/// A user-assigned managed identity without any access.
+const MI_NONE_CLIENT_ID: &str = "55555555-5555-5555-5555-555555555555";
+const MI_NONE_OBJECT_ID: &str = "66666666-6666-6666-6666-666666666666";
+/// `--identity-header`: what App Service-style callers send as `X-IDENTITY-HEADER`.
+const IDENTITY_HEADER: &str = "e2e-identity-header";
 
-/// `app` may do everything with certificates and read secrets in `myvault`; `reader` may only
-/// get and list certificates (and create, once `reader_creates`). In `rbacvault` the same pair
-/// holds built-in roles.
+/// `app` (and the managed identity `mi-app`) may do everything with certificates and read
+/// secrets in `myvault`; `reader` may only get and list certificates (and create, once
+/// `reader_creates`); the managed identity `mi-none` may nothing. In `rbacvault` `app` and
+/// `reader` hold built-in roles.
 fn access_toml(reader_creates: bool) -> String {
     let reader_certificates = if reader_creates {
         r#"["get", "list", "create"]"#
@@ -53,6 +70,17 @@ client_id = "{READER_CLIENT_ID}"
 client_secret = "{READER_SECRET}"
 object_id = "{READER_OBJECT_ID}"
 
+[[principals]]
+name = "mi-app"
+client_id = "{MI_APP_CLIENT_ID}"
+managed_identity = true
+
+[[principals]]
+name = "mi-none"
+client_id = "{MI_NONE_CLIENT_ID}"
+object_id = "{MI_NONE_OBJECT_ID}"
+managed_identity = true
+
 [[vaults]]
 name = "{POLICY_VAULT}"
 authorization = "access-policy"
@@ -62,6 +90,11 @@ principal = "app"
 certificates = ["get", "list", "update", "create", "import", "delete", "recover", "backup",
                 "restore", "managecontacts", "manageissuers", "getissuers", "listissuers",
                 "setissuers", "deleteissuers", "purge"]
+secrets = ["get"]
+
+[[vaults.access_policies]]
+principal = "mi-app"
+certificates = ["get", "list", "create"]
 secrets = ["get"]
 
 [[vaults.access_policies]]
@@ -87,11 +120,13 @@ role = "Key Vault Certificate User"
     )
 }
 
-/// A `vault --auth entra` process with its drop-in proxy, and what the apps and the raw
-/// checks need to reach it.
+/// A `vault --auth entra` process with its drop-in proxy and its managed-identity listener,
+/// and what the apps and the raw checks need to reach it.
 struct DropIn {
     vault: VaultProcess,
     proxy: SocketAddr,
+    /// `--identity-listen`: the plain-HTTP managed-identity endpoints.
+    identity: SocketAddr,
     /// Trusts only the dev CA; every request goes through the proxy.
     http: reqwest::Client,
     dir: tempfile::TempDir,
@@ -112,12 +147,21 @@ impl DropIn {
                 ADMIN_TOKEN.as_ref(),
                 "--proxy-listen".as_ref(),
                 "127.0.0.1:0".as_ref(),
+                "--identity-listen".as_ref(),
+                "127.0.0.1:0".as_ref(),
+                "--identity-header".as_ref(),
+                IDENTITY_HEADER.as_ref(),
             ] as &[&std::ffi::OsStr],
         )
         .await;
         let proxy = eventually(DEADLINE, "vault to print its proxy address", || {
             let output = vault.output();
-            async move { proxy_addr(&output) }
+            async move { listening_addr(&output, "proxy") }
+        })
+        .await;
+        let identity = eventually(DEADLINE, "vault to print its identity address", || {
+            let output = vault.output();
+            async move { listening_addr(&output, "identity") }
         })
         .await;
         std::fs::write(dir.path().join("ca.pem"), vault.ca_pem()).expect("write ca.pem");
@@ -126,6 +170,7 @@ impl DropIn {
         DropIn {
             vault,
             proxy,
+            identity,
             http,
             dir,
         }
@@ -133,12 +178,46 @@ impl DropIn {
 
     /// The environment a deployment of the app would get for `vault_name` and one principal.
     fn env(&self, vault_name: &str, client_id: &str, client_secret: &str) -> AppEnv {
+        self.env_as(
+            vault_name,
+            AppIdentity::ClientSecret {
+                tenant_id: TENANT_ID.to_string(),
+                client_id: client_id.to_string(),
+                client_secret: client_secret.to_string(),
+            },
+        )
+    }
+
+    /// The environment of an app hosted with a managed identity, as App Service (`app_service`)
+    /// or a VM / pod (IMDS) would set it, with nothing else: no tenant, no secret.
+    /// `user_assigned` is `AZURE_CLIENT_ID`; `None` picks the system-assigned identity.
+    fn managed_env(
+        &self,
+        vault_name: &str,
+        app_service: bool,
+        user_assigned: Option<&str>,
+    ) -> AppEnv {
+        let client_id = user_assigned.map(str::to_string);
+        let identity = if app_service {
+            AppIdentity::AppService {
+                endpoint: format!("http://{}/msi/token", self.identity),
+                header: IDENTITY_HEADER.to_string(),
+                client_id,
+            }
+        } else {
+            AppIdentity::Imds {
+                authority_host: format!("http://{}", self.identity),
+                client_id,
+            }
+        };
+        self.env_as(vault_name, identity)
+    }
+
+    fn env_as(&self, vault_name: &str, identity: AppIdentity) -> AppEnv {
         AppEnv {
             proxy: self.proxy,
             ca_file: self.dir.path().join("ca.pem"),
-            tenant_id: TENANT_ID.to_string(),
-            client_id: client_id.to_string(),
-            client_secret: client_secret.to_string(),
+            identity,
             vault_url: vault_url(vault_name),
             home: self.dir.path().join("home"),
         }
@@ -297,10 +376,12 @@ fn vault_url(vault_name: &str) -> String {
     format!("https://{vault_name}.vault.azure.net")
 }
 
-/// The proxy's address from vault's output (`proxy listening on http://127.0.0.1:PORT`).
-fn proxy_addr(output: &str) -> Option<SocketAddr> {
+/// A plain-HTTP listener's address from vault's output (`{what} listening on
+/// http://127.0.0.1:PORT`, `what` being `proxy` or `identity`).
+fn listening_addr(output: &str, what: &str) -> Option<SocketAddr> {
+    let marker = format!("{what} listening on ");
     output.lines().find_map(|line| {
-        let rest = &line[line.find("proxy listening on ")? + "proxy listening on ".len()..];
+        let rest = &line[line.find(&marker)? + marker.len()..];
         let addr = rest.trim().trim_start_matches("http://");
         addr.split_whitespace().next()?.parse().ok()
     })
@@ -338,8 +419,14 @@ fn assert_created(summary: &Value, vault_name: &str, name: &str) {
 }
 
 /// Checks a 403 as the SDK surfaced it: status, Key Vault's code, the innererror where the SDK
-/// exposes it (Python), and the message naming the caller.
-fn assert_forbidden(sdk: Sdk, error: &Value, inner: &str, message_part: &str) {
+/// exposes it (Python), and the message naming the caller (`appid`, `oid`).
+fn assert_forbidden(
+    sdk: Sdk,
+    error: &Value,
+    inner: &str,
+    message_part: &str,
+    (appid, oid): (&str, &str),
+) {
     assert_eq!(error["step"], "create", "{error}");
     assert_eq!(error["status"], 403, "{error}");
     assert_eq!(error["code"], "Forbidden", "{error}");
@@ -348,9 +435,7 @@ fn assert_forbidden(sdk: Sdk, error: &Value, inner: &str, message_part: &str) {
     }
     let message = error["message"].as_str().expect("message");
     assert!(message.contains(message_part), "{message}");
-    let caller = format!(
-        "appid={READER_CLIENT_ID};oid={READER_OBJECT_ID};iss=https://sts.windows.net/{TENANT_ID}/"
-    );
+    let caller = format!("appid={appid};oid={oid};iss=https://sts.windows.net/{TENANT_ID}/");
     assert!(
         message.contains(&caller),
         "the message names the caller ({caller}): {message}"
@@ -390,6 +475,7 @@ async fn drive(sdk: Sdk, tag: &str) {
         run.error(),
         "ForbiddenByPolicy",
         &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
+        (READER_CLIENT_ID, READER_OBJECT_ID),
     );
     dropin.assert_absent(POLICY_VAULT, &denied).await;
     // Granted `create` at runtime (admin API), the same unmodified app may create.
@@ -414,9 +500,14 @@ async fn drive(sdk: Sdk, tag: &str) {
         run.error(),
         "ForbiddenByRbac",
         "Caller is not authorized to perform action on resource.",
+        (READER_CLIENT_ID, READER_OBJECT_ID),
     );
     dropin.assert_absent(RBAC_VAULT, &denied).await;
 
+    assert_no_panic(&dropin);
+}
+
+fn assert_no_panic(dropin: &DropIn) {
     assert!(
         dropin
             .vault
@@ -428,6 +519,37 @@ async fn drive(sdk: Sdk, tag: &str) {
     );
 }
 
+/// Per managed-identity style: the system-assigned identity creates (default policy), gets,
+/// lists and reads the secret; the user-assigned `mi-none` (`AZURE_CLIENT_ID`) is refused the
+/// create with a 403 naming it, and nothing is created.
+async fn drive_managed(sdk: Sdk, tag: &str) {
+    let dropin = DropIn::start().await;
+    for (app_service, style) in [(true, "appservice"), (false, "imds")] {
+        let name = format!("{tag}-mi-{style}");
+        let denied = format!("{tag}-mi-{style}-denied");
+
+        let app = dropin.managed_env(POLICY_VAULT, app_service, None);
+        let run = run_app(sdk, &app, "full", &name).await;
+        let summary = run.ok();
+        assert_created(summary, POLICY_VAULT, &name);
+        dropin
+            .assert_stored(POLICY_VAULT, &name, sdk, summary)
+            .await;
+
+        let none = dropin.managed_env(POLICY_VAULT, app_service, Some(MI_NONE_CLIENT_ID));
+        let run = run_app(sdk, &none, "create", &denied).await;
+        assert_forbidden(
+            sdk,
+            run.error(),
+            "ForbiddenByPolicy",
+            &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
+            (MI_NONE_CLIENT_ID, MI_NONE_OBJECT_ID),
+        );
+        dropin.assert_absent(POLICY_VAULT, &denied).await;
+    }
+    assert_no_panic(&dropin);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn python_sdk_runs_unmodified_with_default_azure_credential() {
     drive(Sdk::Python, "py").await;
@@ -436,4 +558,14 @@ async fn python_sdk_runs_unmodified_with_default_azure_credential() {
 #[tokio::test(flavor = "multi_thread")]
 async fn javascript_sdk_runs_unmodified_with_default_azure_credential() {
     drive(Sdk::JavaScript, "js").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_sdk_finds_a_managed_identity_in_the_environment() {
+    drive_managed(Sdk::Python, "py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn javascript_sdk_finds_a_managed_identity_in_the_environment() {
+    drive_managed(Sdk::JavaScript, "js").await;
 }
