@@ -263,8 +263,10 @@ pub fn lookup<'p>(method: &Method, path: &'p str) -> Option<Needed<'p>> {
 const MAX_SEGMENTS: usize = 8;
 
 /// One distinct route of [`OPERATIONS`], split once: `None` for a `{parameter}` segment.
+/// The segments are held inline, so the routes of one length lie in one contiguous block.
 struct Route {
-    segments: Vec<Option<&'static str>>,
+    segments: [Option<&'static str>; MAX_SEGMENTS],
+    len: usize,
     /// Its rows (index in [`OPERATIONS`], row, permission bits), in table order.
     ops: Vec<(usize, &'static Operation, u32)>,
 }
@@ -273,16 +275,20 @@ impl Route {
     /// Whether the path's segments (as many as the route has) fit: static words equal, a
     /// parameter non-empty. Last segment first: that is where routes of one length differ.
     fn matches(&self, path: &[&str]) -> bool {
-        self.segments.iter().zip(path).rev().all(|(p, s)| match p {
-            Some(word) => word == s,
-            None => !s.is_empty(),
-        })
+        self.segments[..self.len]
+            .iter()
+            .zip(path)
+            .rev()
+            .all(|(p, s)| match p {
+                Some(word) => word == s,
+                None => !s.is_empty(),
+            })
     }
 
     /// A bit per static segment, earlier segments in higher bits: among routes that fit a
     /// path, the highest rank is the one whose static segment comes earliest.
     fn rank(&self) -> u32 {
-        self.segments
+        self.segments[..self.len]
             .iter()
             .enumerate()
             .filter(|(_, p)| p.is_some())
@@ -298,24 +304,29 @@ static ROUTES: LazyLock<Vec<Vec<Route>>> = LazyLock::new(|| {
     for (index, op) in OPERATIONS.iter().enumerate() {
         let bits = permission_bits(op.category, op.permissions.iter().copied());
         let entry = (index, op, bits);
-        match routes.iter_mut().find(|(r, _)| *r == op.route) {
-            Some((_, route)) => route.ops.push(entry),
-            None => routes.push((
-                op.route,
-                Route {
-                    segments: op
-                        .route
-                        .split('/')
-                        .map(|s| (!s.starts_with('{')).then_some(s))
-                        .collect(),
-                    ops: vec![entry],
-                },
-            )),
+        if let Some((_, route)) = routes.iter_mut().find(|(r, _)| *r == op.route) {
+            route.ops.push(entry);
+            continue;
         }
+        let mut route = Route {
+            segments: [None; MAX_SEGMENTS],
+            len: 0,
+            ops: vec![entry],
+        };
+        for segment in op.route.split('/') {
+            // A route longer than any path lookup accepts could never match: left out.
+            let Some(slot) = route.segments.get_mut(route.len) else {
+                route.len = usize::MAX;
+                break;
+            };
+            *slot = (!segment.starts_with('{')).then_some(segment);
+            route.len += 1;
+        }
+        routes.push((op.route, route));
     }
     let mut by_count: Vec<Vec<Route>> = (0..=MAX_SEGMENTS).map(|_| Vec::new()).collect();
     for (_, route) in routes {
-        if let Some(list) = by_count.get_mut(route.segments.len()) {
+        if let Some(list) = by_count.get_mut(route.len) {
             list.push(route);
         }
     }
