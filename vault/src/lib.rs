@@ -25,6 +25,7 @@
 //! - [`clock`]: the one controllable, persisted clock.
 //! - [`store`]: persistence (SQLite) and encryption at rest.
 //! - [`model`]: the domain records every layer speaks in; imports nothing of the above.
+//! - [`acme`]: the ACME (RFC 8555) gateway's building blocks, not wired into routes yet.
 //! - [`config`], [`error`], [`metrics`], [`tls`]: the typed configuration, the crate's error
 //!   type, the `/metrics` counters, the listener's certificates; [`hosts`]: what a host name
 //!   means (which vault, the challenge's resource).
@@ -50,6 +51,7 @@
 //! [`serve`] runs everything on a listener you pass in, so tests can use port 0.
 
 pub mod access;
+pub mod acme;
 pub mod certs;
 pub mod clock;
 pub mod config;
