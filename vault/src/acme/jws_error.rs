@@ -1,0 +1,69 @@
+//! The one error type of ACME request authentication (RFC 8555 §6.2, §6.7): each kind names
+//! the `urn:ietf:params:acme:error:*` problem type a later problem+json renderer sends.
+
+use std::fmt;
+
+/// Algorithms the gateway accepts on an outer JWS, for `badSignatureAlgorithm`'s
+/// `algorithms` member (RFC 8555 §6.2).
+pub const SUPPORTED_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "ES512", "EdDSA",
+];
+
+/// Why a JWS request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwsError {
+    /// Not a well-formed flattened JWS, or a header member is missing or wrong.
+    Malformed(String),
+    /// `alg` is unknown, `none`, MAC-based where a signature is needed, or does not fit the key.
+    BadSignatureAlgorithm(String),
+    /// The JWK is not a usable public key (unknown `kty`/`crv`, bad point, RSA size, private).
+    BadPublicKey(String),
+    /// The signature (or the EAB MAC) does not verify, or the request is not allowed.
+    Unauthorized(String),
+    /// `kid` names no account (the caller's lookup says so).
+    AccountDoesNotExist(String),
+}
+
+impl JwsError {
+    /// The RFC 8555 problem type's last segment (`urn:ietf:params:acme:error:<this>`).
+    pub fn problem_type(&self) -> &'static str {
+        match self {
+            JwsError::Malformed(_) => "malformed",
+            JwsError::BadSignatureAlgorithm(_) => "badSignatureAlgorithm",
+            JwsError::BadPublicKey(_) => "badPublicKey",
+            JwsError::Unauthorized(_) => "unauthorized",
+            JwsError::AccountDoesNotExist(_) => "accountDoesNotExist",
+        }
+    }
+
+    /// The HTTP status RFC 8555 servers answer with for this kind.
+    pub fn status(&self) -> u16 {
+        match self {
+            JwsError::Unauthorized(_) => 401,
+            _ => 400,
+        }
+    }
+
+    /// The human-readable `detail`.
+    pub fn detail(&self) -> &str {
+        match self {
+            JwsError::Malformed(d)
+            | JwsError::BadSignatureAlgorithm(d)
+            | JwsError::BadPublicKey(d)
+            | JwsError::Unauthorized(d)
+            | JwsError::AccountDoesNotExist(d) => d,
+        }
+    }
+}
+
+impl fmt::Display for JwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.problem_type(), self.detail())
+    }
+}
+
+impl std::error::Error for JwsError {}
+
+pub(crate) fn malformed(detail: impl Into<String>) -> JwsError {
+    JwsError::Malformed(detail.into())
+}
