@@ -1,6 +1,7 @@
-//! The one error type of ACME request authentication (RFC 8555 §6.2, §6.7): each kind names
-//! the `urn:ietf:params:acme:error:*` problem type a later problem+json renderer sends.
+//! The one error type of ACME request authentication (RFC 8555 §6.2, §6.7): each kind maps to
+//! an [`ErrorType`], and into a [`Problem`] (`badSignatureAlgorithm` listing [`SUPPORTED_ALGS`]).
 
+use super::problem::{ErrorType, Problem};
 use std::fmt;
 
 /// Algorithms the gateway accepts on an outer JWS, for `badSignatureAlgorithm`'s
@@ -25,22 +26,14 @@ pub enum JwsError {
 }
 
 impl JwsError {
-    /// The RFC 8555 problem type's last segment (`urn:ietf:params:acme:error:<this>`).
-    pub fn problem_type(&self) -> &'static str {
+    /// The ACME error type this is answered with.
+    pub fn kind(&self) -> ErrorType {
         match self {
-            JwsError::Malformed(_) => "malformed",
-            JwsError::BadSignatureAlgorithm(_) => "badSignatureAlgorithm",
-            JwsError::BadPublicKey(_) => "badPublicKey",
-            JwsError::Unauthorized(_) => "unauthorized",
-            JwsError::AccountDoesNotExist(_) => "accountDoesNotExist",
-        }
-    }
-
-    /// The HTTP status RFC 8555 servers answer with for this kind.
-    pub fn status(&self) -> u16 {
-        match self {
-            JwsError::Unauthorized(_) => 401,
-            _ => 400,
+            JwsError::Malformed(_) => ErrorType::Malformed,
+            JwsError::BadSignatureAlgorithm(_) => ErrorType::BadSignatureAlgorithm,
+            JwsError::BadPublicKey(_) => ErrorType::BadPublicKey,
+            JwsError::Unauthorized(_) => ErrorType::Unauthorized,
+            JwsError::AccountDoesNotExist(_) => ErrorType::AccountDoesNotExist,
         }
     }
 
@@ -58,11 +51,22 @@ impl JwsError {
 
 impl fmt::Display for JwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.problem_type(), self.detail())
+        write!(f, "{}: {}", self.kind().urn(), self.detail())
     }
 }
 
 impl std::error::Error for JwsError {}
+
+impl From<JwsError> for Problem {
+    fn from(err: JwsError) -> Problem {
+        match err {
+            JwsError::BadSignatureAlgorithm(detail) => {
+                Problem::bad_signature_algorithm(detail, SUPPORTED_ALGS)
+            }
+            other => Problem::new(other.kind(), other.detail()),
+        }
+    }
+}
 
 pub(crate) fn malformed(detail: impl Into<String>) -> JwsError {
     JwsError::Malformed(detail.into())

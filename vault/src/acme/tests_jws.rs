@@ -4,6 +4,7 @@
 use super::{Eab, Jws, KeyRef};
 use crate::acme::jwk::Jwk;
 use crate::acme::jws_error::JwsError;
+use crate::acme::problem::{ErrorType, Problem};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -424,12 +425,16 @@ fn external_account_binding() {
 }
 
 #[test]
-fn errors_name_their_problem_types() {
-    assert_eq!(JwsError::Malformed("x".into()).problem_type(), "malformed");
+fn errors_become_problem_documents() {
+    let problem = Problem::from(JwsError::BadSignatureAlgorithm("x".into()));
+    assert_eq!(problem.kind, ErrorType::BadSignatureAlgorithm);
+    assert_eq!(problem.status, 400);
+    assert_eq!(problem.algorithms.as_deref().map(<[String]>::len), Some(8));
+    let problem = Problem::from(JwsError::AccountDoesNotExist("no such account".into()));
+    assert_eq!(problem.kind, ErrorType::AccountDoesNotExist);
+    assert_eq!(problem.detail, "no such account");
     assert_eq!(
-        JwsError::BadSignatureAlgorithm("x".into()).problem_type(),
-        "badSignatureAlgorithm"
+        JwsError::Unauthorized("x".into()).kind(),
+        ErrorType::Unauthorized
     );
-    assert_eq!(JwsError::Unauthorized("x".into()).status(), 401);
-    assert_eq!(JwsError::BadPublicKey("x".into()).status(), 400);
 }
