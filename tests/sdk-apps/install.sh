@@ -20,11 +20,12 @@ trap 'echo "sdk-apps install FAILED: command on line $LINENO of $0 exited non-ze
 
 need() {
   command -v "$1" >/dev/null 2>&1 ||
-    fail "'$1' is not on PATH; the Python/JavaScript SDK tests need Python >= 3.9 (with venv) and Node.js >= 20 with npm"
+    fail "'$1' is not on PATH; the Python/JavaScript SDK tests need Python >= 3.9 (with venv) and Node.js >= 20 with npm, and flock (util-linux) to serialize concurrent installs"
 }
 need python3
 need node
 need npm
+need flock
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' ||
   fail "python3 is $(python3 --version 2>&1); the Python SDK needs >= 3.9"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
@@ -32,10 +33,8 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 
 mkdir -p "$out"
 # One installer at a time per OUT_DIR (test processes may start it concurrently).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$out/.install.lock"
-  flock 9
-fi
+exec 9>"$out/.install.lock"
+flock 9
 
 stamp_of() { # the hash of the given files plus one line of extra context
   local extra="$1"
