@@ -4,6 +4,8 @@
 //! its neighbours), a runtime change through `PUT /_admin/access` taking effect on the next
 //! request and surviving in the file, and SIGHUP re-reading the file.
 
+mod entra_support;
+
 use base64::Engine;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -107,26 +109,14 @@ impl Vault {
 
     /// A token from vault's own Entra-shaped endpoint (client credentials with a secret).
     async fn token(&self, client_id: &str, secret: &str) -> String {
-        let enc = |v: &str| {
-            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
-        };
-        let body = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
-            enc(client_id),
-            enc(secret),
-            enc("https://vault.azure.net/.default")
-        );
-        let resp = self
-            .client
-            .post(format!("{}/{TENANT}/oauth2/v2.0/token", self.handle.url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let body: Value = resp.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_string()
+        entra_support::client_secret_token(
+            &self.client,
+            &self.handle.url(),
+            TENANT,
+            client_id,
+            secret,
+        )
+        .await
     }
 
     async fn call(

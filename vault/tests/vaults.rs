@@ -6,6 +6,8 @@
 //! `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`; concurrent first uses open a
 //! vault once; in `--auth entra` an undeclared name is 404 `VaultNotFound`.
 
+mod entra_support;
+
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
@@ -434,24 +436,8 @@ certificates = ["get", "list", "create"]
         .resolve("stranger.vault.localhost", handle.addr)
         .build()
         .unwrap();
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "client_credentials"),
-            ("client_id", APP),
-            ("client_secret", "app-secret"),
-            ("scope", "https://vault.azure.net/.default"),
-        ])
-        .finish();
-    let resp = client
-        .post(format!("{}/{TENANT}/oauth2/v2.0/token", handle.url()))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let token: Value = resp.json().await.unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token =
+        entra_support::client_secret_token(&client, &handle.url(), TENANT, APP, "app-secret").await;
 
     let port = handle.addr.port();
     let list = |name: &str| {
