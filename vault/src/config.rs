@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use shared::models::ProviderKind;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,6 +63,50 @@ pub struct Config {
     /// `--identity-header`: the secret App Service-style managed identity callers send as
     /// `X-IDENTITY-HEADER`; `None` means one is generated into the data dir.
     pub identity_header: Option<String>,
+    /// The ACME gateway's settings (`--acme-*`).
+    pub acme: AcmeConfig,
+}
+
+/// The ACME gateway's settings: how challenges are validated, EAB, chaos.
+#[derive(Debug, Clone)]
+pub struct AcmeConfig {
+    /// `--acme-http01-port`: the port http-01 validation connects to (RFC 8555: 80).
+    pub http01_port: u16,
+    /// `--acme-tlsalpn01-port`: the port tls-alpn-01 validation connects to (RFC 8737: 443).
+    pub tlsalpn01_port: u16,
+    /// `--acme-dns-resolver ADDR`: the DNS server dns-01 (and name lookups for the other
+    /// challenges) ask; `None` = the system's resolver.
+    pub dns_resolver: Option<SocketAddr>,
+    /// `--acme-host NAME=IP` (repeatable): fixed addresses that win over DNS.
+    pub hosts: Vec<(String, IpAddr)>,
+    /// `--acme-validation`: `real` (default) or `always-valid` (Pebble's
+    /// `PEBBLE_VA_ALWAYS_VALID`).
+    pub validation: AcmeValidation,
+    /// `--acme-eab-required`: newAccount needs an `externalAccountBinding`.
+    pub eab_required: bool,
+}
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        Self {
+            http01_port: 80,
+            tlsalpn01_port: 443,
+            dns_resolver: None,
+            hosts: Vec::new(),
+            validation: AcmeValidation::Real,
+            eab_required: false,
+        }
+    }
+}
+
+/// Whether ACME challenges are validated for real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AcmeValidation {
+    /// http-01, dns-01 and tls-alpn-01 are checked over the network.
+    #[default]
+    Real,
+    /// Every challenge the client answers becomes valid without a check.
+    AlwaysValid,
 }
 
 impl Config {
@@ -95,6 +139,7 @@ impl Config {
             proxy_listen: None,
             identity_listen: None,
             identity_header: None,
+            acme: AcmeConfig::default(),
         }
     }
 }
@@ -242,6 +287,29 @@ pub struct Cli {
     #[arg(long, env = "VAULT_IDENTITY_HEADER")]
     pub identity_header: Option<String>,
     /// Log output format.
+    /// ACME gateway: the port http-01 validation connects to.
+    #[arg(long, env = "VAULT_ACME_HTTP01_PORT", default_value_t = 80)]
+    pub acme_http01_port: u16,
+    /// ACME gateway: the port tls-alpn-01 validation connects to.
+    #[arg(long, env = "VAULT_ACME_TLSALPN01_PORT", default_value_t = 443)]
+    pub acme_tlsalpn01_port: u16,
+    /// ACME gateway: the DNS server to ask (ADDR, e.g. 127.0.0.1:5353); default: the system's.
+    #[arg(long, env = "VAULT_ACME_DNS_RESOLVER", value_parser = parse_resolver)]
+    pub acme_dns_resolver: Option<SocketAddr>,
+    /// ACME gateway: NAME=IP, an address that wins over DNS for validation (repeatable).
+    #[arg(long = "acme-host", env = "VAULT_ACME_HOSTS", value_delimiter = ',', value_parser = parse_acme_host)]
+    pub acme_hosts: Vec<(String, IpAddr)>,
+    /// ACME gateway: `real` validation, or `always-valid` (no check).
+    #[arg(
+        long,
+        env = "VAULT_ACME_VALIDATION",
+        value_enum,
+        default_value = "real"
+    )]
+    pub acme_validation: AcmeValidation,
+    /// ACME gateway: newAccount requires external account binding (keys: /_admin/acme/eab).
+    #[arg(long, env = "VAULT_ACME_EAB_REQUIRED")]
+    pub acme_eab_required: bool,
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 }
@@ -282,6 +350,14 @@ impl Cli {
             proxy_listen: self.proxy_listen,
             identity_listen: self.identity_listen,
             identity_header: self.identity_header.clone().filter(|t| !t.is_empty()),
+            acme: AcmeConfig {
+                http01_port: self.acme_http01_port,
+                tlsalpn01_port: self.acme_tlsalpn01_port,
+                dns_resolver: self.acme_dns_resolver,
+                hosts: self.acme_hosts.clone(),
+                validation: self.acme_validation,
+                eab_required: self.acme_eab_required,
+            },
         }
     }
 }
@@ -304,6 +380,33 @@ pub fn parse_offset(text: &str) -> Result<i64, String> {
     let secs =
         i64::try_from(duration.as_secs()).map_err(|_| format!("'{trimmed}' is too large"))?;
     Ok(if negative { -secs } else { secs })
+}
+
+/// `NAME=IP` for `--acme-host`, e.g. `www.example.test=127.0.0.1`; the name is kept lower case.
+pub fn parse_acme_host(text: &str) -> Result<(String, IpAddr), String> {
+    let (name, ip) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not NAME=IP"))?;
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return Err(format!("'{text}' has no name before '='"));
+    }
+    let ip = ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{ip}' in '{text}' is not an IP address"))?;
+    Ok((name, ip))
+}
+
+/// `--acme-dns-resolver`: `IP:PORT`, or a bare IP (port 53).
+pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("'{text}' is not IP:PORT or an IP address"))
 }
 
 /// `PROVIDER=URL`, e.g. `DigiCert=https://127.0.0.1:9443/services/v2`.

@@ -1,11 +1,12 @@
 //! The domain records every layer speaks in (Pebble's `core/types.go`): certificates and their
 //! versions, the pending operation, issuers, lifetime markers and notifications, and the name
-//! rules they are keyed by. Plain data: this module imports nothing of vault's layers, so
+//! rules they are keyed by, and the ACME gateway's objects ([`acme`]). Plain data: this module imports nothing of vault's layers, so
 //! `http`, `certs`, `issuance`, `notify` and `store` can all use it without depending on each
 //! other.
 //!
 //! The one place a pending operation's status changes is [`OperationRecord::end`].
 
+pub mod acme;
 pub mod certificate;
 pub mod issuer;
 pub mod names;

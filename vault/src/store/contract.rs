@@ -3,6 +3,9 @@
 //! [`Store::renew_lease`], [`Store::update_leased`]) and its error type. Implemented by
 //! `sqlite`; used through `db::Db`.
 
+use crate::model::acme::{
+    AccountRecord, AcmeCertRecord, AuthzRecord, EabKeyRecord, Identifier, OrderRecord, OrderStatus,
+};
 use crate::model::{
     CertRecord, Delivery, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
     OperationRecord, VersionRecord,
@@ -97,6 +100,20 @@ pub enum Change {
     PutDelivery(Delivery),
     /// The controllable clock's offset in seconds, restored at start.
     PutClockOffset(i64),
+    /// ACME gateway objects (`model::acme`), inserted or replaced by id.
+    PutAcmeAccount(AccountRecord),
+    PutAcmeOrder(OrderRecord),
+    PutAcmeAuthz(AuthzRecord),
+    PutAcmeCert(AcmeCertRecord),
+    /// An EAB key; its HMAC key is sealed at rest.
+    PutAcmeEab(EabKeyRecord),
+    /// The chain a partner CA delivered for ACME order `order_id` (written by the issuance
+    /// worker in the same transaction that completes the order's operation; the gateway turns
+    /// it into the order's certificate).
+    PutAcmeIssued {
+        order_id: String,
+        chain: Vec<Vec<u8>>,
+    },
 }
 
 /// Persistence for everything vault knows.
@@ -174,6 +191,47 @@ pub trait Store: Send + Sync + 'static {
     fn next_notification_due(&self) -> StoreResult<Option<i64>>;
     /// Operations per status, and how many in-progress ones are due at `now_ms` (metrics).
     fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)>;
+    fn acme_account(&self, id: &str) -> StoreResult<Option<AccountRecord>>;
+    /// The account registered with the key of this RFC 7638 thumbprint.
+    fn acme_account_by_thumbprint(&self, thumbprint: &str) -> StoreResult<Option<AccountRecord>>;
+    fn acme_order(&self, id: &str) -> StoreResult<Option<OrderRecord>>;
+    /// Orders in creation order after order `after` (exclusive), of one account or (`None`)
+    /// of every account.
+    fn acme_orders(
+        &self,
+        account_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<OrderRecord>>;
+    /// Orders in `status`, oldest first (restart recovery of `processing` orders).
+    fn acme_orders_in_status(
+        &self,
+        status: OrderStatus,
+        limit: usize,
+    ) -> StoreResult<Vec<OrderRecord>>;
+    /// Orders per status (for `/metrics`).
+    fn acme_order_stats(&self) -> StoreResult<Vec<(String, i64)>>;
+    fn acme_authz(&self, id: &str) -> StoreResult<Option<AuthzRecord>>;
+    /// The newest valid authorization of the account for the identifier still unexpired at
+    /// `now` (unix seconds), for authorization reuse.
+    fn acme_reusable_authz(
+        &self,
+        account_id: &str,
+        identifier: &Identifier,
+        wildcard: bool,
+        now: i64,
+    ) -> StoreResult<Option<AuthzRecord>>;
+    fn acme_cert(&self, id: &str) -> StoreResult<Option<AcmeCertRecord>>;
+    /// By the leaf's serial (lower-case hex).
+    fn acme_cert_by_serial(&self, serial_hex: &str) -> StoreResult<Option<AcmeCertRecord>>;
+    /// By RFC 9773 certID.
+    fn acme_cert_by_ari_id(&self, ari_id: &str) -> StoreResult<Option<AcmeCertRecord>>;
+    /// Every revoked certificate (for the CRL).
+    fn acme_revoked_certs(&self) -> StoreResult<Vec<AcmeCertRecord>>;
+    fn acme_eab(&self, kid: &str) -> StoreResult<Option<EabKeyRecord>>;
+    fn acme_eabs(&self) -> StoreResult<Vec<EabKeyRecord>>;
+    /// The chain recorded by [`Change::PutAcmeIssued`] for an order.
+    fn acme_issued(&self, order_id: &str) -> StoreResult<Option<Vec<Vec<u8>>>>;
     /// Applies every change or none.
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
     /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it

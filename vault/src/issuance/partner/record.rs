@@ -6,6 +6,7 @@
 
 use super::outcome::Outcome;
 use crate::issuance::worker::Issuance;
+use crate::model::acme::acme_order_of;
 use crate::model::{Ending, OperationRecord, ProviderState};
 use crate::store::{Change, StoreError};
 use std::time::Duration;
@@ -83,6 +84,14 @@ impl Issuance {
                         changes.push(Change::DeleteOperation { key: current.key });
                     }
                     Outcome::Complete { chain, nbf, exp } => {
+                        // A partnered ACME order has no version: its checked chain is kept
+                        // for the gateway in this same transaction (exactly once).
+                        if let Some(order_id) = acme_order_of(&current.key) {
+                            changes.push(Change::PutAcmeIssued {
+                                order_id: order_id.to_string(),
+                                chain: chain.clone(),
+                            });
+                        }
                         if let Some(mut v) = version {
                             v.chain = chain;
                             v.leaf_index = 0;

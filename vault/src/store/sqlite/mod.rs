@@ -4,8 +4,9 @@
 //!
 //! Layout by table group: [`schema`] (migrations), [`certs`] (certificates, versions and their
 //! sealed keys), [`operations`], [`outbox`] (lifetime markers, notifications), [`settings`]
-//! (issuers, contacts, the clock offset); [`codec`] holds the shared column codecs.
+//! (issuers, contacts, the clock offset), [`acme`] (the ACME gateway's objects); [`codec`] holds the shared column codecs.
 
+pub mod acme;
 pub mod certs;
 pub mod codec;
 pub mod operations;
@@ -13,6 +14,9 @@ pub mod outbox;
 pub mod schema;
 pub mod settings;
 
+use crate::model::acme::{
+    AccountRecord, AcmeCertRecord, AuthzRecord, EabKeyRecord, Identifier, OrderRecord, OrderStatus,
+};
 use crate::model::{
     CertRecord, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
     OperationRecord, VersionRecord,
@@ -90,6 +94,12 @@ impl SqliteStore {
             Change::AddNotification(n) => outbox::add_notification(tx, n),
             Change::PutDelivery(d) => outbox::put_delivery(tx, d),
             Change::PutClockOffset(offset) => settings::put_clock_offset(tx, *offset),
+            Change::PutAcmeAccount(a) => acme::put_account(tx, a),
+            Change::PutAcmeOrder(o) => acme::put_order(tx, o),
+            Change::PutAcmeAuthz(a) => acme::put_authz(tx, a),
+            Change::PutAcmeCert(c) => acme::put_cert(tx, c),
+            Change::PutAcmeEab(e) => acme::put_eab(tx, &self.sealer, e),
+            Change::PutAcmeIssued { order_id, chain } => acme::put_issued(tx, order_id, chain),
         }
     }
 }
@@ -249,6 +259,81 @@ impl Store for SqliteStore {
 
     fn operation_stats(&self, now_ms: i64) -> StoreResult<(Vec<(String, i64)>, i64)> {
         operations::operation_stats(&self.conn(), now_ms)
+    }
+
+    fn acme_account(&self, id: &str) -> StoreResult<Option<AccountRecord>> {
+        acme::account(&self.conn(), id)
+    }
+
+    fn acme_account_by_thumbprint(&self, thumbprint: &str) -> StoreResult<Option<AccountRecord>> {
+        acme::account_by_thumbprint(&self.conn(), thumbprint)
+    }
+
+    fn acme_order(&self, id: &str) -> StoreResult<Option<OrderRecord>> {
+        acme::order(&self.conn(), id)
+    }
+
+    fn acme_orders(
+        &self,
+        account_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        acme::orders(&self.conn(), account_id, after, limit)
+    }
+
+    fn acme_orders_in_status(
+        &self,
+        status: OrderStatus,
+        limit: usize,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        acme::orders_in_status(&self.conn(), status, limit)
+    }
+
+    fn acme_order_stats(&self) -> StoreResult<Vec<(String, i64)>> {
+        acme::order_stats(&self.conn())
+    }
+
+    fn acme_authz(&self, id: &str) -> StoreResult<Option<AuthzRecord>> {
+        acme::authz(&self.conn(), id)
+    }
+
+    fn acme_reusable_authz(
+        &self,
+        account_id: &str,
+        identifier: &Identifier,
+        wildcard: bool,
+        now: i64,
+    ) -> StoreResult<Option<AuthzRecord>> {
+        acme::reusable_authz(&self.conn(), account_id, identifier, wildcard, now)
+    }
+
+    fn acme_cert(&self, id: &str) -> StoreResult<Option<AcmeCertRecord>> {
+        acme::cert(&self.conn(), id)
+    }
+
+    fn acme_cert_by_serial(&self, serial_hex: &str) -> StoreResult<Option<AcmeCertRecord>> {
+        acme::cert_by_serial(&self.conn(), serial_hex)
+    }
+
+    fn acme_cert_by_ari_id(&self, ari_id: &str) -> StoreResult<Option<AcmeCertRecord>> {
+        acme::cert_by_ari_id(&self.conn(), ari_id)
+    }
+
+    fn acme_revoked_certs(&self) -> StoreResult<Vec<AcmeCertRecord>> {
+        acme::revoked_certs(&self.conn())
+    }
+
+    fn acme_eab(&self, kid: &str) -> StoreResult<Option<EabKeyRecord>> {
+        acme::eab(&self.conn(), &self.sealer, kid)
+    }
+
+    fn acme_eabs(&self) -> StoreResult<Vec<EabKeyRecord>> {
+        acme::eabs(&self.conn(), &self.sealer)
+    }
+
+    fn acme_issued(&self, order_id: &str) -> StoreResult<Option<Vec<Vec<u8>>>> {
+        acme::issued(&self.conn(), order_id)
     }
 
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {

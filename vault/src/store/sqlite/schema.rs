@@ -118,6 +118,8 @@ ALTER TABLE operations ADD COLUMN lease_owner TEXT;
 ALTER TABLE operations ADD COLUMN lease_until INTEGER;
 CREATE INDEX operations_by_request ON operations (request_id);
 "#,
+    // 6: the ACME gateway's objects (issue 15).
+    super::acme::MIGRATION,
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer schema.
