@@ -7,3 +7,4 @@ pub mod jws;
 pub mod jws_error;
 pub mod nonce;
 pub mod problem;
+pub mod validate;
