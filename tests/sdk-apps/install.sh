@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the pinned Azure SDKs for the Python and JavaScript test apps into a throwaway
-# place under target/ (never globally):
+# Installs the pinned Azure SDKs for the Python and JavaScript test apps, and certbot for the
+# ACME test, into a throwaway place under target/ (never globally):
 #   target/sdk-apps/venv             python3 -m venv + pip install -r python/requirements.txt
+#                                    -r certbot/requirements.txt (venv/bin/certbot)
 #   target/sdk-apps/js/node_modules  npm ci on a copy of js/package.json + js/package-lock.json
 # Idempotent: each half keeps a stamp holding the hash of its pinned files (and the
-# interpreter's version) and installs again only when that changes. Run by .ci/run and by
-# tests/tests/sdk_python_js.rs before the apps run. Usage: install.sh [OUT_DIR]
+# interpreter's version) and installs again only when that changes. Run by .ci/run, and by
+# tests/tests/sdk_python_js.rs and tests/tests/acme_certbot.rs before they run anything.
+# Usage: install.sh [OUT_DIR]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,21 +44,23 @@ stamp_of() { # the hash of the given files plus one line of extra context
   { cat "$@"; echo "$extra"; } | sha256sum | cut -d' ' -f1
 }
 
-# --- Python: azure-identity, azure-keyvault-certificates, azure-keyvault-secrets -----------
-py_stamp="$(stamp_of "$(python3 --version 2>&1)" "$here/python/requirements.txt")"
+# --- Python: azure-identity, azure-keyvault-certificates, azure-keyvault-secrets; certbot ---
+py_stamp="$(stamp_of "$(python3 --version 2>&1)" "$here/python/requirements.txt" \
+  "$here/certbot/requirements.txt")"
 venv="$out/venv"
 if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$py_stamp" ] || [ ! -x "$venv/bin/python" ]; then
-  echo "sdk-apps: installing the Python SDKs into $venv" >&2
+  echo "sdk-apps: installing the Python SDKs and certbot into $venv" >&2
   rm -rf "$venv"
   python3 -m venv "$venv" || fail "python3 -m venv $venv (on Debian: apt-get install python3-venv)"
   "$venv/bin/python" -m pip install --quiet --no-input --disable-pip-version-check \
-    -r "$here/python/requirements.txt" ||
-    fail "pip install -r $here/python/requirements.txt into $venv"
+    -r "$here/python/requirements.txt" -r "$here/certbot/requirements.txt" ||
+    fail "pip install -r $here/python/requirements.txt -r $here/certbot/requirements.txt into $venv"
   "$venv/bin/python" -c 'import azure.identity, azure.keyvault.certificates, azure.keyvault.secrets' ||
     fail "the Python SDKs do not import from $venv"
+  "$venv/bin/certbot" --version >&2 || fail "$venv/bin/certbot does not run"
   echo "$py_stamp" >"$venv/.stamp"
 else
-  echo "sdk-apps: Python SDKs up to date in $venv" >&2
+  echo "sdk-apps: Python SDKs and certbot up to date in $venv" >&2
 fi
 
 # --- JavaScript: @azure/identity, @azure/keyvault-certificates, @azure/keyvault-secrets ----
