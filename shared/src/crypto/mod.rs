@@ -34,6 +34,9 @@ pub use keys::{verify_digest, KeySpec, PrivateKey};
 pub use name_constraints::{permitted_names, self_signed_constrained, PermittedNames, Subtree};
 pub use parse::{parse_certificate, verify_certificate_signature, x5t, CertInfo};
 pub use pem::{pem_blocks, pem_encode};
-pub use pkcs12::{pem_bundle, pkcs12_build, pkcs12_parse};
+pub use pkcs12::{
+    looks_like_pkcs12, pem_bundle, pkcs12_build, pkcs12_certificates, pkcs12_parse,
+    Pkcs12Certificates,
+};
 pub use profile::{validate_eku, CertProfile};
 pub use san::{validate_san, validate_sans, SanKind};

@@ -103,6 +103,50 @@ pub fn pkcs12_parse(
     Ok((key, certs))
 }
 
+/// Whether `der` is shaped like a PFX (`SEQUENCE { INTEGER 3, ... }`) rather than an X.509
+/// certificate (`SEQUENCE { SEQUENCE tbsCertificate, ... }`), so a caller that takes either
+/// (merge's `x5c`) can tell them apart before parsing. Any length form is allowed, as BER
+/// writers use indefinite lengths.
+pub fn looks_like_pkcs12(der: &[u8]) -> bool {
+    let Some((&0x30, rest)) = der.split_first() else {
+        return false;
+    };
+    let Some((&len, rest)) = rest.split_first() else {
+        return false;
+    };
+    let skip = if len > 0x80 {
+        usize::from(len & 0x7f)
+    } else {
+        0
+    };
+    rest.get(skip..skip + 3) == Some(&[0x02, 0x01, 0x03][..])
+}
+
+/// What a PFX brought only for its certificates holds (merge's `x5c` items, which .NET's
+/// `X509Certificate2.Export(Pfx)` writes without a key).
+#[derive(Debug)]
+pub struct Pkcs12Certificates {
+    /// The certificates in file order.
+    pub certs: Vec<Vec<u8>>,
+    /// How many private keys the PFX carries: counted, never returned, so a caller that takes
+    /// certificates only can refuse a key without holding it.
+    pub private_keys: usize,
+}
+
+/// Reads the certificates of a PFX (any scheme [`pkcs12_parse`] reads). A MAC that does not
+/// verify with `password` gives [`CryptoError::WrongPassword`].
+pub fn pkcs12_certificates(der: &[u8], password: &str) -> Result<Pkcs12Certificates, CryptoError> {
+    let archive = Pkcs12Archive::from_pkcs12(der, password).map_err(map_err)?;
+    Ok(Pkcs12Certificates {
+        certs: archive
+            .certs
+            .iter()
+            .map(|bag| bag.cert.as_der().to_vec())
+            .collect(),
+        private_keys: archive.keys.len(),
+    })
+}
+
 /// Key Vault's PEM secret: the PKCS#8 key (if any), then the certificates in the given order.
 pub fn pem_bundle(key: Option<&PrivateKey>, chain: &[Vec<u8>]) -> String {
     let mut out = key.map(PrivateKey::pkcs8_pem).unwrap_or_default();
@@ -168,6 +212,57 @@ mod tests {
             pkcs12_build(None, &[b"junk".to_vec()]),
             Err(CryptoError::InvalidCertificate(_))
         ));
+    }
+
+    #[test]
+    fn certificates_only_reading_counts_keys() {
+        let (key, certs) = chain();
+        let certs_only = pkcs12_build(None, &certs).unwrap();
+        assert!(looks_like_pkcs12(&certs_only));
+        let read = pkcs12_certificates(&certs_only, "").unwrap();
+        assert_eq!((read.certs, read.private_keys), (certs.clone(), 0));
+
+        let with_key = pkcs12_build(Some(&key), &certs).unwrap();
+        let read = pkcs12_certificates(&with_key, "").unwrap();
+        assert_eq!((read.certs.len(), read.private_keys), (2, 1));
+        assert!(matches!(
+            pkcs12_certificates(&with_key, "wrong"),
+            Err(CryptoError::WrongPassword)
+        ));
+
+        // Files from other tools: OpenSSL's legacy and AES PFX, keytool's, a certificate-only one.
+        for name in [
+            "rsa-chain-legacy-3des.pfx",
+            "rsa-chain-aes.pfx",
+            "java-keytool.p12",
+            "rsa-cert-only.pfx",
+        ] {
+            let der = fixture(name);
+            assert!(looks_like_pkcs12(&der), "{name}");
+            let read = pkcs12_certificates(&der, FIXTURE_PASSWORD).unwrap();
+            assert!(!read.certs.is_empty(), "{name}");
+            assert_eq!(
+                read.private_keys,
+                usize::from(name != "rsa-cert-only.pfx"),
+                "{name}"
+            );
+        }
+
+        // Certificates, PEM text, garbage and truncations are not PFX-shaped.
+        for cert in &certs {
+            assert!(!looks_like_pkcs12(cert));
+        }
+        for junk in [
+            &b""[..],
+            b"0",
+            &[0x30, 0x82, 0x01],
+            &[0x30, 0x80, 0x02, 0x01, 0x02],
+        ] {
+            assert!(!looks_like_pkcs12(junk), "{junk:?}");
+        }
+        assert!(looks_like_pkcs12(&[0x30, 0x80, 0x02, 0x01, 0x03]));
+        assert!(!looks_like_pkcs12(&fixture("garbage.bin")));
+        assert!(!looks_like_pkcs12(&fixture("rsa-cert-only.pem")));
     }
 
     #[test]

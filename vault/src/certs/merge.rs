@@ -2,6 +2,11 @@
 //! leaf must carry the pending key; the chain is stored leaf first unless the operation asked
 //! to preserve the order. Only an `inProgress` operation takes a merge; a partnered one never
 //! does (its CA issues the certificate), so a cancelled or failed operation keeps its status.
+//!
+//! `x5c` items may be DER, PEM text, or PKCS#12 blobs holding certificates only, in any order
+//! and mixed: Acmebot's older releases send each chain certificate as its own
+//! `X509Certificate2.Export(Pfx)` blob (no key, no password), possibly reversed, and Azure
+//! accepts that (acme-gateway spec §4, "Key Vault users").
 
 use super::names::validate_name;
 use super::policy;
@@ -11,19 +16,21 @@ use crate::issuance::chain;
 use crate::model::{key_of, CertRecord, Ending, VersionRecord};
 use crate::store::Change;
 use shared::b64;
-use shared::crypto;
+use shared::crypto::{self, CryptoError};
 use shared::models::{CertificateMergeParameters, OperationStatus};
 use tracing::info;
 
 const BAD_X5C: &str = "Property x5c has invalid value X5C must has at least one valid item";
 
-/// Each `x5c` item is base64 DER, or base64 of PEM text holding one or more certificates.
+/// Each `x5c` item is base64 DER, base64 of PEM text holding one or more certificates, or base64
+/// of a PKCS#12 (PFX) with one or more certificates and no key, readable without a password.
+/// The certificates come out in the order given; the caller finds the leaf by its key.
 fn decode_x5c(items: &[String]) -> Result<Vec<Vec<u8>>> {
     if items.is_empty() {
         return Err(Error::bad(BAD_X5C));
     }
     let mut ders = Vec::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let trimmed = item.trim();
         let bytes = if trimmed.starts_with("-----BEGIN") {
             trimmed.as_bytes().to_vec()
@@ -41,11 +48,40 @@ fn decode_x5c(items: &[String]) -> Result<Vec<Vec<u8>>> {
                 return Err(Error::bad(BAD_X5C));
             }
             ders.extend(blocks);
+        } else if crypto::looks_like_pkcs12(&bytes) {
+            ders.extend(pfx_certificates(i + 1, &bytes)?);
         } else {
             ders.push(bytes);
         }
     }
     Ok(ders)
+}
+
+/// The certificates of the PFX that is `x5c` item number `n`. A PFX with a private key is
+/// refused: the key of a merged certificate is always the one vault made for the pending
+/// operation, and a key sent alongside would only leak it.
+fn pfx_certificates(n: usize, der: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let read = crypto::pkcs12_certificates(der, "").map_err(|e| match e {
+        CryptoError::WrongPassword => Error::bad(format!(
+            "{BAD_X5C}: item #{n} is a password-protected PKCS#12 (PFX); merge reads PFX items \
+             that have no password (export the certificates without one, or send them as DER)."
+        )),
+        e => Error::bad(format!(
+            "{BAD_X5C}: item #{n} is a PKCS#12 (PFX) that cannot be read: {e}"
+        )),
+    })?;
+    if read.private_keys > 0 {
+        return Err(Error::bad(format!(
+            "{BAD_X5C}: item #{n} is a PKCS#12 (PFX) that holds a private key; merge takes \
+             certificates only (the pending certificate's key stays the one this vault made)."
+        )));
+    }
+    if read.certs.is_empty() {
+        return Err(Error::bad(format!(
+            "{BAD_X5C}: item #{n} is a PKCS#12 (PFX) without certificates."
+        )));
+    }
+    Ok(read.certs)
 }
 
 impl Service {
