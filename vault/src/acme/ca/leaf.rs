@@ -9,6 +9,7 @@ use rcgen::{
     CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
     IsCa, KeyUsagePurpose, SanType, SerialNumber,
 };
+use shared::crypto::SanKind;
 
 /// X.520 ub-common-name: a longer name cannot be the CN (CA/B BRs §7.1.4.3 keep it a SAN).
 const MAX_COMMON_NAME: usize = 64;
@@ -65,11 +66,10 @@ fn san(id: &Identifier) -> Result<SanType, CaError> {
             .parse()
             .map(SanType::IpAddress)
             .map_err(|_| CaError::BadCsr(format!("'{}' is not an IP address", id.value))),
-        IdentifierType::Dns => id
-            .value
-            .as_str()
-            .try_into()
+        IdentifierType::Dns => shared::crypto::validate_san(SanKind::Dns, &id.value)
+            .ok()
+            .and_then(|()| id.value.as_str().try_into().ok())
             .map(SanType::DnsName)
-            .map_err(|_| CaError::BadCsr(format!("'{}' is not a DNS name", id.value))),
+            .ok_or_else(|| CaError::BadCsr(format!("'{}' is not a DNS name", id.value))),
     }
 }
