@@ -4,7 +4,7 @@
 //! Everything lives in one file, `ca.json` (the certificates as PEM, the EC P-256 private keys
 //! sealed with the store's master key, AES-256-GCM with the key's role as associated data),
 //! written atomically (temp file + rename), so a crash mid-creation leaves either no CA or a
-//! whole one. `root.pem` beside it is a convenience copy for `--ca-file`-style settings.
+//! whole one. `root.pem` beside it is a copy of the root for clients' trust settings.
 //! A `ca.json` that is unreadable, corrupt or sealed with another master key stops the start
 //! with the reason: silently making a new root would break every client that trusts the old.
 
