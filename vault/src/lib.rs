@@ -25,7 +25,10 @@
 //! - [`clock`]: the one controllable, persisted clock.
 //! - [`store`]: persistence (SQLite) and encryption at rest.
 //! - [`model`]: the domain records every layer speaks in; imports nothing of the above.
-//! - [`acme`]: the ACME (RFC 8555) gateway's building blocks, not wired into routes yet.
+//! - [`acme`]: the ACME (RFC 8555) gateway: every vault serves `/acme/…` (directory,
+//!   accounts, orders, challenges, finalize through its local CA or a partner issuer); it
+//!   sits beside `vaults` (whose instances carry its per-vault state) and uses `issuance`
+//!   and `store`, never `http`, `vaults`, `certs` or `lifetime`.
 //! - [`config`], [`error`], [`metrics`], [`tls`]: the typed configuration, the crate's error
 //!   type, the `/metrics` counters, the listener's certificates; [`hosts`]: what a host name
 //!   means (which vault, the challenge's resource).
@@ -188,7 +191,26 @@ pub async fn serve(
     let tracker = TaskTracker::new();
     // Each vault is assembled (store, service, workers) by one function, here for the vaults
     // known at start and later for those opened on first use.
-    let parts = vaults::Shared::new(&config, addr, clock_control, providers, &tracker, &shutdown);
+    // The ACME gateway's process-wide part (nonces, validator, local CA); every vault gets
+    // its own part when it opens.
+    let acme = Arc::new(
+        acme::gateway::Acme::start(
+            &config,
+            clock_control.clock(),
+            Arc::default(),
+            tracker.clone(),
+        )
+        .await?,
+    );
+    let parts = vaults::Shared::new(
+        &config,
+        addr,
+        clock_control,
+        providers,
+        acme.clone(),
+        &tracker,
+        &shutdown,
+    );
     let default_vault = parts.default_vault.clone();
     let metrics = parts.metrics.clone();
     let vaults = Arc::new(
@@ -221,6 +243,7 @@ pub async fn serve(
                 Some(i.admin_token().to_string())
             }),
         default_vault,
+        acme,
     });
     let service = http::VaultService::new(app.clone());
 

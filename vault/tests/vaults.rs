@@ -318,11 +318,20 @@ async fn registry(
     );
     let (tracker, shutdown) = (TaskTracker::new(), CancellationToken::new());
     let addr = "127.0.0.1:8443".parse().unwrap();
+    let acme = vault::acme::gateway::Acme::start(
+        &config,
+        clock.clock(),
+        Default::default(),
+        tracker.clone(),
+    )
+    .await
+    .unwrap();
     let parts = Shared::new(
         &config,
         addr,
         clock,
         Default::default(),
+        Arc::new(acme),
         &tracker,
         &shutdown,
     );

@@ -18,6 +18,8 @@
 use super::extract::{authority, Ctx, CtxData, QueryParams, BODY_LIMIT};
 use super::routes::{poll_target, route_template, POLL_ROUTE};
 use super::state::AppState;
+use crate::acme::problem::{ErrorType, Problem};
+use crate::acme::routes as acme_routes;
 use crate::error::Error;
 use crate::hosts::{self, HostKind};
 use axum::extract::Request;
@@ -61,8 +63,12 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let mut response =
         if let Some(identity) = identity.filter(|_| crate::identity::is_identity_path(path)) {
             crate::identity::handle(identity, req, "https").await
+        } else if acme_routes::is_acme_path(path) {
+            // ACME requests carry no bearer token: their JWS is their authentication.
+            acme(app, req, false).await
         } else if path.starts_with("/_admin/") || path == "/_admin" || path == "/metrics" {
             match super::auth::admin_gate(app, &req) {
+                Ok(()) if acme_routes::is_admin_path(path) => acme(app, req, true).await,
                 Ok(()) => route(router, req).await,
                 Err(refused) => refused,
             }
@@ -79,6 +85,9 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let status = response.status();
     let route_label = match poll {
         Some(_) => std::borrow::Cow::Borrowed(POLL_ROUTE),
+        None if acme_routes::is_acme_path(path) => {
+            std::borrow::Cow::Owned(format!("/acme/{}", acme_routes::endpoint(path)))
+        }
         None => std::borrow::Cow::Owned(route_template(path)),
     };
     app.metrics.request(
@@ -151,6 +160,36 @@ async fn key_vault(
     }
     req.extensions_mut().insert(Ctx::new(ctx));
     normalise_errors(route(router, req).await).await
+}
+
+/// An ACME request (`/acme/…`, or `/_admin/acme/…` past the admin gate): the vault its host
+/// names (like a Key Vault request, without token or api-version), then the gateway.
+async fn acme(app: &AppState, req: Request, admin: bool) -> Response {
+    let host = hosts::classify(authority(&req));
+    let vault = match &host {
+        HostKind::Login => {
+            let mut p = Problem::new(ErrorType::Malformed, "No ACME server on the login host.");
+            p.status = StatusCode::NOT_FOUND.as_u16();
+            return p.into_response(None);
+        }
+        HostKind::Vault { name, .. } => match app.vaults.resolve(name).await {
+            Ok(vault) => vault,
+            Err(e) => {
+                // The vault's own refusal (404 VaultNotFound, 400 bad name), as a problem.
+                let detail = e.to_string();
+                let mut p = Problem::new(ErrorType::Malformed, detail);
+                p.status = e.into_response().status().as_u16();
+                return p.into_response(None);
+            }
+        },
+        HostKind::Default => app.vaults.default_vault().clone(),
+    };
+    let base = base_url(app, &req, &host);
+    if admin {
+        crate::acme::routes::handle_admin(&app.acme, &vault.acme, &base, req).await
+    } else {
+        crate::acme::routes::handle(&app.acme, &vault.acme, &base, req).await
+    }
 }
 
 async fn route(router: &Router, req: Request) -> Response {

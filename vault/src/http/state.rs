@@ -41,6 +41,9 @@ pub struct App {
     pub admin_token: Option<String>,
     /// The vault `localhost` and IP addresses reach.
     pub default_vault: String,
+    /// The ACME gateway's process-wide state (nonces, validator, local CA, chaos); each
+    /// vault's own ACME state is `VaultInstance.acme`.
+    pub acme: Arc<crate::acme::gateway::Acme>,
 }
 
 pub type AppState = Arc<App>;

@@ -16,4 +16,6 @@ pub struct VaultInstance {
     pub lifetime: Arc<Lifetime>,
     /// Rendered bodies of this vault's polled operations (the polling hot path).
     pub poll_bodies: PollBodies,
+    /// This vault's ACME gateway state (its ACME objects live in its store).
+    pub acme: Arc<crate::acme::gateway::VaultAcme>,
 }

@@ -5,6 +5,7 @@
 
 use super::instance::VaultInstance;
 use super::poll_cache::PollBodies;
+use crate::acme::gateway::{Acme, VaultAcme};
 use crate::clock::ClockControl;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -86,15 +87,19 @@ pub struct Shared {
     pub port: u16,
     pub tracker: TaskTracker,
     pub shutdown: CancellationToken,
+    /// The ACME gateway's process-wide state; each vault gets its own part on open.
+    pub acme: Arc<Acme>,
 }
 
 impl Shared {
-    /// Resolves every vault's settings from `config` once; `addr` is the listener's.
+    /// Resolves every vault's settings from `config` once; `addr` is the listener's. The
+    /// metrics are the ACME gateway's (one set per process).
     pub fn new(
         config: &Config,
         addr: SocketAddr,
         clock: Arc<ClockControl>,
         providers: Providers,
+        acme: Arc<Acme>,
         tracker: &TaskTracker,
         shutdown: &CancellationToken,
     ) -> Self {
@@ -104,7 +109,7 @@ impl Shared {
             default_vault: config.default_vault.to_ascii_lowercase(),
             clock,
             providers,
-            metrics: Arc::default(),
+            metrics: acme.metrics.clone(),
             issuance: issuance::Settings {
                 poll_interval: config.provider_poll_interval,
                 deadline: config.provider_deadline,
@@ -129,6 +134,7 @@ impl Shared {
             port: addr.port(),
             tracker: tracker.clone(),
             shutdown: shutdown.clone(),
+            acme,
         }
     }
 
@@ -161,6 +167,7 @@ impl Shared {
             mail.vault_url = format!("https://{name}{}:{}", crate::hosts::LOCAL_SUFFIX, self.port);
         }
         let notifier = notify::Notifier::new(db.clone(), clock, mail).map_err(Error::Config)?;
+        let acme = Arc::new(VaultAcme::new(name, db.clone(), issuance.clone()));
         let lifetime = lifetime::Lifetime::new(
             db,
             self.clock.clone(),
@@ -179,6 +186,7 @@ impl Shared {
             service,
             lifetime,
             poll_bodies: PollBodies::default(),
+            acme,
         }))
     }
 }

@@ -1,0 +1,231 @@
+//! Revocation (RFC 8555 §7.6) and this vault's CRL.
+//!
+//! `POST /acme/revoke-cert` `{"certificate": base64url(DER), "reason"?: n}` is accepted from
+//! the account the certificate was issued to (`kid`) or from the certificate's own key
+//! (`jwk` = the certificate's public key); another account is `unauthorized`. Reasons are
+//! RFC 5280 CRLReason codes 0–10 except 7 (unused), else `badRevocationReason`; revoking twice
+//! is `alreadyRevoked`. The certificate must be one this vault issued, byte for byte.
+//!
+//! `GET /acme/crl` is the local CA's CRL of this vault (DER, `application/pkix-crl`), built
+//! on each request from the store's revoked certificates, signed by `acme::ca`. Certificates
+//! of partner profiles are revoked in the gateway's records (ARI then says "renew now") but
+//! are not listed: the local CA's CRL can only speak for certificates the local CA signed.
+
+use crate::acme::jwk::Jwk;
+use crate::acme::problem::{ErrorType, Problem};
+use crate::acme::profiles;
+use crate::acme::reply::{internal, malformed, unauthorized, Reply};
+use crate::acme::request::{AcmeRequest, Cx, Signer};
+use crate::model::acme::Revocation;
+use crate::store::Change;
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::info;
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+/// RFC 5280 §5.3.1: `7` is not assigned.
+const UNUSED_REASON: u8 = 7;
+/// The highest CRLReason code (`aACompromise`).
+const MAX_REASON: u8 = 10;
+
+/// The revocation request's payload.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokePayload {
+    certificate: String,
+    #[serde(default)]
+    reason: Option<i64>,
+}
+
+/// `POST /acme/revoke-cert`.
+pub async fn revoke(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
+    let payload: RevokePayload = req.payload()?;
+    let reason = check_reason(payload.reason)?;
+    let der = URL_SAFE_NO_PAD
+        .decode(payload.certificate.trim_end_matches('='))
+        .map_err(|_| malformed("'certificate' is not base64url DER."))?;
+    let leaf = shared::crypto::parse_certificate(&der)
+        .map_err(|e| malformed(format!("'certificate' is not a certificate: {e}")))?;
+    let serial = leaf.serial_hex.to_ascii_lowercase();
+    let key = serial.clone();
+    let stored = cx
+        .vault
+        .db
+        .run(move |s| s.acme_cert_by_serial(&key))
+        .await
+        .map_err(internal)?;
+    let not_ours = || {
+        let mut p = malformed("This certificate was not issued by this server.");
+        p.status = StatusCode::NOT_FOUND.as_u16();
+        p
+    };
+    let mut cert = stored.ok_or_else(not_ours)?;
+    if cert.chain.first() != Some(&der) {
+        return Err(not_ours());
+    }
+    match &req.signer {
+        Signer::Account(account) if account.record.id == cert.account_id => {}
+        Signer::Account(_) => {
+            return Err(unauthorized(
+                "The certificate was issued to another account; only that account or the \
+                 certificate's key can revoke it.",
+            ))
+        }
+        Signer::Key(key, _) => {
+            let cert_key = jwk_of_spki(&leaf.spki_der).ok_or_else(|| {
+                unauthorized("The certificate's key cannot sign ACME requests; revoke it with its account.")
+            })?;
+            if !key.same_key(&cert_key) {
+                return Err(unauthorized(
+                    "The request is signed with a 'jwk' that is not the certificate's key.",
+                ));
+            }
+        }
+    }
+    if cert.revoked.is_some() {
+        return Err(Problem::new(
+            ErrorType::AlreadyRevoked,
+            format!("The certificate with serial {serial} is already revoked."),
+        ));
+    }
+    cert.revoked = Some(Revocation {
+        reason,
+        at: cx.now(),
+    });
+    let id = cert.id.clone();
+    cx.vault
+        .db
+        .run(move |s| s.apply(vec![Change::PutAcmeCert(cert)]))
+        .await
+        .map_err(internal)?;
+    info!(acme.cert = %id, serial = %serial, reason, "acme certificate revoked");
+    Ok(Reply::empty(StatusCode::OK))
+}
+
+/// `GET /acme/crl`: see the module doc.
+pub async fn crl(cx: &Cx) -> Result<Reply, Problem> {
+    let revoked = cx
+        .vault
+        .db
+        .run(|s| s.acme_revoked_certs())
+        .await
+        .map_err(internal)?;
+    let entries: Vec<(String, i64, u8)> = revoked
+        .into_iter()
+        .filter(|c| profiles::builtin().iter().any(|b| b.name == c.profile))
+        .filter_map(|c| c.revoked.map(|r| (c.serial_hex, r.at, r.reason)))
+        .collect();
+    let ca = cx.acme.ca.clone();
+    let now = cx.now();
+    let der = tokio::task::spawn_blocking(move || ca.crl(&entries, now))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(Reply::bytes("application/pkix-crl", der))
+}
+
+/// The payload's reason code (absent: 0, unspecified).
+fn check_reason(reason: Option<i64>) -> Result<u8, Problem> {
+    let Some(code) = reason else {
+        return Ok(0);
+    };
+    match u8::try_from(code) {
+        Ok(c) if c <= MAX_REASON && c != UNUSED_REASON => Ok(c),
+        _ => Err(Problem::new(
+            ErrorType::BadRevocationReason,
+            format!(
+                "{code} is not a revocation reason this server accepts (RFC 5280 CRLReason \
+                 0-10, except 7)."
+            ),
+        )),
+    }
+}
+
+/// The certificate's public key as a JWK, to compare with a `jwk`-signed request's key
+/// (RSA, EC P-256/384/521, Ed25519; anything else cannot have signed an ACME request).
+fn jwk_of_spki(spki_der: &[u8]) -> Option<Jwk> {
+    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).ok()?;
+    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let strip = |bytes: &[u8]| -> Vec<u8> {
+        let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        bytes[first..].to_vec()
+    };
+    let value: Value = match spki.parsed().ok()? {
+        PublicKey::RSA(rsa) => json!({
+            "kty": "RSA",
+            "n": b64(&strip(rsa.modulus)),
+            "e": b64(&strip(rsa.exponent)),
+        }),
+        PublicKey::EC(point) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())?
+                .to_id_string();
+            let crv = match curve.as_str() {
+                "1.2.840.10045.3.1.7" => "P-256",
+                "1.3.132.0.34" => "P-384",
+                "1.3.132.0.35" => "P-521",
+                _ => return None,
+            };
+            let data = point.data();
+            let len = data.len().checked_sub(1)? / 2;
+            if data.first() != Some(&4) || len == 0 {
+                return None;
+            }
+            json!({
+                "kty": "EC",
+                "crv": crv,
+                "x": b64(&data[1..1 + len]),
+                "y": b64(&data[1 + len..]),
+            })
+        }
+        _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": b64(&spki.subject_public_key.data),
+        }),
+        _ => return None,
+    };
+    Jwk::from_value(&value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_zero_to_ten_except_seven() {
+        assert_eq!(check_reason(None).unwrap(), 0);
+        for ok in [0, 1, 4, 6, 8, 10] {
+            assert_eq!(check_reason(Some(ok)).unwrap(), ok as u8);
+        }
+        for bad in [-1, 7, 11, 256] {
+            let p = check_reason(Some(bad)).unwrap_err();
+            assert_eq!(p.kind, ErrorType::BadRevocationReason);
+        }
+    }
+
+    #[test]
+    fn a_certificate_key_becomes_the_same_jwk() {
+        for spec in [
+            shared::crypto::KeySpec::Ec {
+                curve: shared::models::CurveName::P384,
+            },
+            shared::crypto::KeySpec::Rsa { bits: 2048 },
+        ] {
+            let pk = shared::crypto::PrivateKey::generate(spec).unwrap();
+            let from_spki = jwk_of_spki(pk.spki_der()).expect("a JWK");
+            let jwk = serde_json::to_value(pk.public_jwk()).unwrap();
+            let direct = Jwk::from_value(&jwk).unwrap();
+            assert!(from_spki.same_key(&direct));
+            assert_eq!(from_spki.thumbprint(), direct.thumbprint());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! What the ACME core tests share: an in-process vault on port 0 with the ACME gateway
+//! (`always-valid` unless a test asks otherwise), a reqwest client that trusts its TLS CA, and
+//! an `instant-acme` account builder pointed at it.
+
+// Each test file is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+use vault::config::AcmeValidation;
+
+/// A running vault and what tests need to reach it.
+pub struct Server {
+    pub handle: vault::Handle,
+    pub token: CancellationToken,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    /// Starts vault on `dir` with `always-valid` validation.
+    pub async fn start(dir: &Path) -> Server {
+        Self::start_with(dir, |c| c.acme.validation = AcmeValidation::AlwaysValid).await
+    }
+
+    /// Starts vault on `dir` after `tweak` adjusted its configuration.
+    pub async fn start_with(dir: &Path, tweak: impl FnOnce(&mut vault::Config)) -> Server {
+        let mut config = vault::Config::new(dir);
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let token = CancellationToken::new();
+        let handle = vault::serve(listener, config, token.clone()).await.unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        Server {
+            handle,
+            token,
+            http,
+        }
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn base(&self) -> String {
+        self.handle.url()
+    }
+
+    /// The default vault's ACME directory URL.
+    pub fn directory(&self) -> String {
+        format!("{}/acme/directory", self.base())
+    }
+
+    /// An `instant-acme` account builder whose client trusts vault's TLS CA.
+    pub fn acme_builder(&self) -> instant_acme::AccountBuilder {
+        instant_acme::Account::builder_with_root(&self.handle.ca_path).unwrap()
+    }
+
+    /// Stops the server and waits until it released the data dir.
+    pub async fn stop(self) {
+        self.token.cancel();
+        self.handle.stopped().await;
+    }
+}
