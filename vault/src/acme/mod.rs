@@ -9,6 +9,7 @@
 //! [`jws`]/[`jwk`]/[`jws_error`] (request signatures), [`nonce`], [`validate`] (challenges).
 
 pub mod ca;
+pub mod chaos;
 pub mod gateway;
 pub mod handlers;
 pub mod jwk;
