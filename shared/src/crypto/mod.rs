@@ -2,7 +2,7 @@
 //! ([`dn`]), certificate profiles and their extensions ([`profile`]), the rules every subject
 //! alternative name meets ([`san`]), certificate issuance ([`cert`]), PKCS#10 requests
 //! ([`csr`]), certificate parsing ([`parse`]), the key-and-chain secret as PKCS#12 or PEM
-//! bundle ([`pkcs12`]), a CA's name constraints ([`name_constraints`]), PEM text ([`pem`]) and the one error type ([`error`]). This file only declares the modules and re-exports everything public, so
+//! bundle ([`pkcs12`]; [`pkcs12_null`] reads the null-password PFX .NET writes), a CA's name constraints ([`name_constraints`]), PEM text ([`pem`]) and the one error type ([`error`]). This file only declares the modules and re-exports everything public, so
 //! callers write `shared::crypto::self_signed`; the modules import each other directly, never
 //! through here.
 //!
@@ -21,6 +21,7 @@ mod name_constraints;
 mod parse;
 mod pem;
 mod pkcs12;
+mod pkcs12_null;
 mod profile;
 mod san;
 #[cfg(test)]

@@ -2,11 +2,14 @@
 //! PKCS#12 (PFX) through p12-keystore, writing Key Vault's secret PFX (empty password,
 //! PBES2/AES-256-CBC with PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC, as OpenSSL 3 writes by default)
 //! and reading what users import (PBES2/AES, legacy 3DES/RC2 with SHA-1 MAC, Java keytool);
-//! and the `application/x-pem-file` bundle ([`pem_bundle`]).
+//! the certificates of a key-less PFX that merge takes in `x5c` ([`pkcs12_certificates`], also
+//! under the null password through [`super::pkcs12_null`]); and the `application/x-pem-file`
+//! bundle ([`pem_bundle`]).
 
 use super::error::CryptoError;
 use super::keys::PrivateKey;
 use super::pem::pem_encode;
+use super::pkcs12_null::{read as read_null_password, Password};
 use aws_lc_rs::digest;
 use p12_keystore::error::Error as P12Error;
 use p12_keystore::{
@@ -133,18 +136,31 @@ pub struct Pkcs12Certificates {
     pub private_keys: usize,
 }
 
-/// Reads the certificates of a PFX (any scheme [`pkcs12_parse`] reads). A MAC that does not
-/// verify with `password` gives [`CryptoError::WrongPassword`].
+/// Reads the certificates of a PFX (any scheme [`pkcs12_parse`] reads). An empty `password`
+/// also opens a PFX written under the null password ([`super::pkcs12_null`]). A MAC that does
+/// not verify with `password` gives [`CryptoError::WrongPassword`].
 pub fn pkcs12_certificates(der: &[u8], password: &str) -> Result<Pkcs12Certificates, CryptoError> {
-    let archive = Pkcs12Archive::from_pkcs12(der, password).map_err(map_err)?;
-    Ok(Pkcs12Certificates {
-        certs: archive
-            .certs
-            .iter()
-            .map(|bag| bag.cert.as_der().to_vec())
-            .collect(),
-        private_keys: archive.keys.len(),
-    })
+    match Pkcs12Archive::from_pkcs12(der, password) {
+        Ok(archive) => Ok(Pkcs12Certificates {
+            certs: archive
+                .certs
+                .iter()
+                .map(|bag| bag.cert.as_der().to_vec())
+                .collect(),
+            private_keys: archive.keys.len(),
+        }),
+        // No password also means the null password, which .NET's `Export(Pfx)` writes and
+        // p12-keystore cannot express; when that does not open the file either, the first
+        // error is the one that explains it.
+        Err(e) if password.is_empty() => match read_null_password(der, Password::Null) {
+            Ok((certs, private_keys)) => Ok(Pkcs12Certificates {
+                certs,
+                private_keys,
+            }),
+            Err(_) => Err(map_err(e)),
+        },
+        Err(e) => Err(map_err(e)),
+    }
 }
 
 /// Key Vault's PEM secret: the PKCS#8 key (if any), then the certificates in the given order.
