@@ -1,0 +1,349 @@
+//! tls-alpn-01 (RFC 8737): a TLS handshake with the name (or, for an IP identifier, the IP
+//! with its reverse name as SNI, RFC 8738 §6) on the tls-alpn-01 port offering only ALPN
+//! `acme-tls/1` must negotiate `acme-tls/1` and present a certificate with exactly one SAN,
+//! the identifier, and the critical id-pe-acmeIdentifier extension (1.3.6.1.5.5.7.1.31)
+//! holding the DER OCTET STRING of SHA-256(key authorization).
+//!
+//! Failures: no usable address is `dns`, no TCP connection is `connection`, a failed
+//! handshake or another ALPN is `tls`, a certificate that does not prove the key
+//! authorization is `incorrectResponse`. The caller bounds the time.
+
+use super::context::Context;
+use super::failure::{chain, problem, quote};
+use super::resolve::{connectable, list};
+use crate::acme::problem::ErrorType;
+use crate::model::acme::{Identifier, IdentifierType, StoredProblem};
+use aws_lc_rs::digest;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// RFC 8737 §6.2.
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+/// RFC 8737 §6.1, id-pe-acmeIdentifier.
+pub const ACME_IDENTIFIER_OID: &str = "1.3.6.1.5.5.7.1.31";
+
+/// The tls-alpn-01 client configuration (see `Context::tls`).
+pub(super) fn client_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot build the tls-alpn-01 client: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
+    // A resumed session shows no certificate; every check needs a full handshake.
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(Arc::new(config))
+}
+
+pub(super) async fn validate(
+    context: &Context,
+    identifier: &Identifier,
+    key_authorization: &str,
+) -> Result<(), StoredProblem> {
+    let (ips, sni) = match identifier.kind {
+        IdentifierType::Dns => (
+            context.addresses.lookup_ip(&identifier.value).await?,
+            identifier.value.clone(),
+        ),
+        IdentifierType::Ip => {
+            let ip: IpAddr = identifier.value.parse().map_err(|_| {
+                problem(
+                    ErrorType::Malformed,
+                    format!("{} is not an IP address", quote(&identifier.value)),
+                )
+            })?;
+            if !connectable(ip) {
+                return Err(problem(
+                    ErrorType::Connection,
+                    format!("{ip} is not an address a server can answer on"),
+                ));
+            }
+            (vec![ip], reverse_name(ip))
+        }
+    };
+    let server_name = ServerName::try_from(sni.clone()).map_err(|_| {
+        problem(
+            ErrorType::Malformed,
+            format!("{} cannot be sent as a TLS server name", quote(&sni)),
+        )
+    })?;
+    let (stream, peer) = connect(&ips, context.tlsalpn01_port, identifier).await?;
+    let connector = tokio_rustls::TlsConnector::from(context.tls.clone());
+    let tls = connector.connect(server_name, stream).await.map_err(|e| {
+        problem(
+            ErrorType::Tls,
+            format!(
+                "TLS handshake with {peer} (SNI {sni}) failed: {}{}",
+                chain(&e),
+                handshake_hint(&e)
+            ),
+        )
+    })?;
+    let (_, session) = tls.get_ref();
+    if session.alpn_protocol() != Some(ACME_TLS_ALPN) {
+        let got = session
+            .alpn_protocol()
+            .map(|p| quote(&String::from_utf8_lossy(p)))
+            .unwrap_or_else(|| "no protocol".to_string());
+        return Err(problem(
+            ErrorType::Tls,
+            format!("{peer} (SNI {sni}) negotiated ALPN {got}, not acme-tls/1 (RFC 8737 §3)"),
+        ));
+    }
+    let Some(leaf) = session.peer_certificates().and_then(|c| c.first()) else {
+        return Err(problem(
+            ErrorType::Tls,
+            format!("{peer} (SNI {sni}) presented no certificate"),
+        ));
+    };
+    check_certificate(leaf.as_ref(), identifier, key_authorization).map_err(|why| {
+        problem(
+            ErrorType::IncorrectResponse,
+            format!("the certificate {peer} presented for {sni} {why}"),
+        )
+    })
+}
+
+/// What to fix when the server refused the handshake for want of a common ALPN protocol.
+fn handshake_hint(error: &std::io::Error) -> &'static str {
+    let refused_alpn = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| {
+            matches!(
+                e,
+                rustls::Error::AlertReceived(rustls::AlertDescription::NoApplicationProtocol)
+                    | rustls::Error::NoApplicationProtocol
+            )
+        });
+    if refused_alpn {
+        " (the server must offer ALPN acme-tls/1)"
+    } else {
+        ""
+    }
+}
+
+/// The first address that accepts a TCP connection.
+async fn connect(
+    ips: &[IpAddr],
+    port: u16,
+    identifier: &Identifier,
+) -> Result<(TcpStream, SocketAddr), StoredProblem> {
+    let mut failures = Vec::new();
+    for ip in ips {
+        let addr = SocketAddr::new(*ip, port);
+        match TcpStream::connect(addr).await {
+            Ok(stream) => return Ok((stream, addr)),
+            Err(e) => failures.push(format!("{addr}: {e}")),
+        }
+    }
+    Err(problem(
+        ErrorType::Connection,
+        format!(
+            "cannot connect to {} for {}: {}; is a TLS server answering acme-tls/1 on port \
+             {port}?",
+            list(ips),
+            identifier.value,
+            failures.join("; ")
+        ),
+    ))
+}
+
+/// Why the certificate does not prove the key authorization (the text completes "the
+/// certificate … presented for NAME …").
+fn check_certificate(
+    der: &[u8],
+    identifier: &Identifier,
+    key_authorization: &str,
+) -> Result<(), String> {
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("is not valid X.509: {e}"))?;
+    let sans = cert
+        .subject_alternative_name()
+        .map_err(|e| format!("has an unreadable subjectAltName: {e}"))?
+        .map(|ext| ext.value.general_names.clone())
+        .unwrap_or_default();
+    let [only] = sans.as_slice() else {
+        return Err(format!(
+            "has {} subjectAltName entries; RFC 8737 §3 requires exactly one, {}",
+            sans.len(),
+            identifier.value
+        ));
+    };
+    if !names_identifier(only, identifier) {
+        return Err(format!(
+            "names {}, not {}",
+            general_name(only),
+            identifier.value
+        ));
+    }
+    let Some(extension) = cert
+        .extensions()
+        .iter()
+        .find(|e| e.oid.to_id_string() == ACME_IDENTIFIER_OID)
+    else {
+        return Err(format!(
+            "has no id-pe-acmeIdentifier extension ({ACME_IDENTIFIER_OID})"
+        ));
+    };
+    if !extension.critical {
+        return Err(format!(
+            "has the id-pe-acmeIdentifier extension ({ACME_IDENTIFIER_OID}) not marked critical \
+             (RFC 8737 §3)"
+        ));
+    }
+    let digest = digest::digest(&digest::SHA256, key_authorization.as_bytes());
+    let mut expected = vec![0x04, 0x20];
+    expected.extend_from_slice(digest.as_ref());
+    if extension.value != expected.as_slice() {
+        return Err(
+            "has an id-pe-acmeIdentifier extension that is not the SHA-256 of this challenge's \
+             key authorization"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+fn names_identifier(name: &GeneralName<'_>, identifier: &Identifier) -> bool {
+    match (name, identifier.kind) {
+        (GeneralName::DNSName(dns), IdentifierType::Dns) => dns
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(&identifier.value),
+        (GeneralName::IPAddress(bytes), IdentifierType::Ip) => {
+            match identifier.value.parse::<IpAddr>() {
+                Ok(IpAddr::V4(v4)) => *bytes == v4.octets().as_slice(),
+                Ok(IpAddr::V6(v6)) => *bytes == v6.octets().as_slice(),
+                Err(_) => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn general_name(name: &GeneralName<'_>) -> String {
+    match name {
+        GeneralName::DNSName(dns) => format!("DNS:{dns}"),
+        GeneralName::IPAddress(bytes) => match <[u8; 4]>::try_from(*bytes) {
+            Ok(v4) => format!("IP:{}", IpAddr::from(v4)),
+            Err(_) => match <[u8; 16]>::try_from(*bytes) {
+                Ok(v6) => format!("IP:{}", IpAddr::from(v6)),
+                Err(_) => "an IP entry of the wrong length".to_string(),
+            },
+        },
+        other => other.to_string(),
+    }
+}
+
+/// RFC 8738 §6: the SNI for an IP identifier is its reverse-mapping name
+/// (`4.3.2.1.in-addr.arpa`, nibbles under `ip6.arpa`).
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(v6) => {
+            let mut name = String::with_capacity(72);
+            for byte in v6.octets().iter().rev() {
+                name.push_str(&format!("{:x}.{:x}.", byte & 0x0f, byte >> 4));
+            }
+            name.push_str("ip6.arpa");
+            name
+        }
+    }
+}
+
+/// Accepts whatever certificate the server presents: a tls-alpn-01 certificate is
+/// self-signed by design, and its content is checked afterwards. The handshake signature is
+/// still verified against the certificate's key (so the server holds it), from the raw
+/// SubjectPublicKeyInfo: webpki would refuse the certificate itself, since RFC 8737 makes
+/// acmeIdentifier a critical extension it does not know.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl AnyCertificate {
+    fn verify_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+        tls13: bool,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        let (_, parsed) = X509Certificate::from_der(cert.as_ref()).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        let spki = parsed.public_key();
+        if tls13 {
+            return rustls::crypto::verify_tls13_signature_with_raw_key(
+                message,
+                &SubjectPublicKeyInfoDer::from(spki.raw),
+                dss,
+                algorithms,
+            );
+        }
+        // TLS 1.2: every algorithm mapped to the scheme is tried, as rustls does.
+        let candidates = algorithms
+            .mapping
+            .iter()
+            .find(|(scheme, _)| *scheme == dss.scheme)
+            .map(|(_, candidates)| *candidates)
+            .unwrap_or_default();
+        let key = spki.subject_public_key.data.as_ref();
+        if candidates
+            .iter()
+            .any(|alg| alg.verify_signature(key, message, dss.signature()).is_ok())
+        {
+            Ok(HandshakeSignatureValid::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::BadSignature,
+            ))
+        }
+    }
+}
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verify_signature(message, cert, dss, true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
