@@ -11,7 +11,7 @@ use acme_support::{
 };
 use std::net::IpAddr;
 use std::time::Duration;
-use vault::acme::validate::{txt_value, Validator, MAX_BODY, MAX_REDIRECTS};
+use vault::acme::validate::{reverse_name, txt_value, Validator, MAX_BODY, MAX_REDIRECTS};
 use vault::config::{AcmeConfig, AcmeValidation};
 use vault::model::acme::{ChallengeType, Identifier, IdentifierType, StoredProblem};
 
@@ -477,7 +477,36 @@ async fn dns01_ip_identifier_is_malformed() {
     );
 }
 
+#[tokio::test]
+async fn dns01_silent_resolver_is_dns_within_the_attempt_bound() {
+    // A resolver address that takes queries and never answers.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let config = AcmeConfig {
+        dns_resolver: Some(silent.local_addr().unwrap()),
+        ..acme_config(None, None, None, &[])
+    };
+    let v = validator(&config).with_attempt_timeout(Duration::from_millis(300));
+    assert_problem(
+        check(&v, ChallengeType::Dns01, &dns("example.test")).await,
+        "dns",
+        "within 300 ms",
+    );
+}
+
 // ---------------------------------------------------------------- tls-alpn-01
+
+#[test]
+fn reverse_names_follow_rfc_8738() {
+    assert_eq!(
+        reverse_name("192.0.2.5".parse().unwrap()),
+        "5.2.0.192.in-addr.arpa"
+    );
+    // RFC 8738 §6's example address.
+    assert_eq!(
+        reverse_name("2001:db8::567:89ab".parse().unwrap()),
+        "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+    );
+}
 
 #[tokio::test]
 async fn tlsalpn01_valid_for_a_name() {

@@ -102,8 +102,12 @@ impl Validator {
         };
         let outcome = match tokio::time::timeout(self.attempt_timeout, attempt).await {
             Ok(outcome) => outcome,
+            // A lookup that never answers is a DNS problem; anything else a connection one.
             Err(_) => Err(failure::problem(
-                ErrorType::Connection,
+                match kind {
+                    ChallengeType::Dns01 => ErrorType::Dns,
+                    _ => ErrorType::Connection,
+                },
                 format!(
                     "{} validation of {} got no complete answer within {} ms",
                     kind.as_str(),

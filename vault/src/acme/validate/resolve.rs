@@ -24,8 +24,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long one DNS query waits for an answer, and how often it is tried.
-const DNS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one DNS query waits for an answer, and how often it is tried: together well
+/// inside the attempt's bound, so a silent resolver is reported as such.
+const DNS_TIMEOUT: Duration = Duration::from_secs(3);
 const DNS_ATTEMPTS: usize = 2;
 
 /// The address policy and the DNS resolver behind it.
