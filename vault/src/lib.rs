@@ -264,13 +264,13 @@ pub async fn serve(
         shutdown.clone(),
     )
     .await?;
-    // One connection, one clone of the service; vault never closes a connection on purpose,
-    // so the per-connection kill token goes unused.
+    // One connection, one clone of the service, holding the connection's kill token (ACME
+    // chaos closes a connection unanswered with it).
     let accept = shared::server::spawn_accept_loop(
         "vault",
         listener,
         TlsAcceptor::from(tls.server_config.clone()),
-        move |_kill: &CancellationToken| service.clone(),
+        move |kill: &CancellationToken| service.for_connection(kill),
         tracker,
         shutdown,
     );

@@ -105,3 +105,210 @@ async fn profile_pinned_directory() {
     assert_eq!(problem["type"], "urn:ietf:params:acme:error:invalidProfile");
     server.stop().await;
 }
+
+/// Accounts with `instant-acme`: create, look up by key (`onlyReturnExisting`), update the
+/// contacts, roll the key over (the old key then finds no account, the new one works), and
+/// deactivate (then every request of the account is `unauthorized`).
+#[tokio::test]
+async fn account_lifecycle() {
+    use instant_acme::{Identifier, Key, NewOrder};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+
+    let (key, pkcs8) = Key::generate_pkcs8().unwrap();
+    let der = pkcs8.secret_pkcs8_der().to_vec();
+    let pkcs8_key = |der: &[u8]| {
+        let owned = rustls::pki_types::PrivatePkcs8KeyDer::from(der.to_vec());
+        (
+            Key::from_pkcs8_der(owned.clone_key()).unwrap(),
+            rustls::pki_types::PrivateKeyDer::Pkcs8(owned),
+        )
+    };
+    let (account, _) = server
+        .acme_builder()
+        .create_from_key(
+            (key, rustls::pki_types::PrivateKeyDer::Pkcs8(pkcs8)),
+            server.directory(),
+        )
+        .await
+        .unwrap();
+    let (found, _) = server
+        .acme_builder()
+        .from_key(pkcs8_key(&der), server.directory())
+        .await
+        .unwrap();
+    assert_eq!(found.id(), account.id());
+
+    account
+        .update_contacts(&["mailto:a@example.test", "mailto:b@example.test"])
+        .await
+        .unwrap();
+
+    let mut rolled = account.clone();
+    rolled.update_key().await.unwrap();
+    let old = server
+        .acme_builder()
+        .from_key(pkcs8_key(&der), server.directory())
+        .await;
+    let err = old.err().expect("the old key finds no account").to_string();
+    assert!(err.contains("accountDoesNotExist"), "{err}");
+    let ids = [Identifier::Dns("rolled.example.test".into())];
+    rolled.new_order(&NewOrder::new(&ids)).await.unwrap();
+    // The old key no longer signs for the account.
+    let err = account
+        .new_order(&NewOrder::new(&ids))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("unauthorized"), "{err}");
+
+    rolled.clone().deactivate().await.unwrap();
+    let err = rolled
+        .new_order(&NewOrder::new(&ids))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("unauthorized"), "{err}");
+    server.stop().await;
+}
+
+/// new-account by hand: the same key again answers 200 with the account's `Location`;
+/// `onlyReturnExisting` for an unknown key is `accountDoesNotExist`; the terms must be
+/// agreed; contacts must be `mailto:` addresses; a key rollover to a key another account has
+/// is 409 with that account's `Location`; `kid` on new-account is `malformed`.
+#[tokio::test]
+async fn new_account_rules() {
+    use acme_core_support::raw::{Key, Raw};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let mut raw = Raw::new(server.http.clone(), &server.base());
+    let url = raw.url("new-account");
+
+    let refused = raw.post(&url, Some(&json!({}))).await;
+    assert_eq!(
+        (refused.status, refused.problem()),
+        (400, "malformed"),
+        "{}",
+        refused.text
+    );
+    let lookup = raw
+        .post(&url, Some(&json!({ "onlyReturnExisting": true })))
+        .await;
+    assert_eq!(lookup.problem(), "accountDoesNotExist", "{}", lookup.text);
+    let contact = raw
+        .post(
+            &url,
+            Some(&json!({ "termsOfServiceAgreed": true, "contact": ["tel:+1555"] })),
+        )
+        .await;
+    assert_eq!(contact.problem(), "unsupportedContact", "{}", contact.text);
+    let contact = raw
+        .post(
+            &url,
+            Some(&json!({ "termsOfServiceAgreed": true, "contact": ["mailto:a@b@c"] })),
+        )
+        .await;
+    assert_eq!(contact.problem(), "invalidContact", "{}", contact.text);
+
+    let created = raw.create().await;
+    assert_eq!(created.body["status"], "valid");
+    let kid = raw.kid.clone().unwrap();
+    let again = {
+        let header =
+            json!({ "alg": "ES256", "nonce": raw.nonce().await, "url": url, "jwk": raw.key.jwk });
+        raw.send(
+            &url,
+            &raw.key
+                .jws(&header, Some(&json!({ "termsOfServiceAgreed": true }))),
+        )
+        .await
+    };
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.header("location"), Some(kid.as_str()));
+    // new-account must be signed with the key itself.
+    let with_kid = raw
+        .post(&url, Some(&json!({ "termsOfServiceAgreed": true })))
+        .await;
+    assert_eq!(with_kid.problem(), "malformed", "{}", with_kid.text);
+
+    // Roll over to a key that another account already has: 409 + Location.
+    let mut other = Raw::new(server.http.clone(), &server.base());
+    other.create().await;
+    let key_change = raw.url("key-change");
+    let inner_header = json!({ "alg": "ES256", "url": key_change, "jwk": other.key.jwk });
+    let inner = other.key.jws(
+        &inner_header,
+        Some(&json!({ "account": kid, "oldKey": raw.key.jwk })),
+    );
+    let conflict = raw.post(&key_change, Some(&inner)).await;
+    assert_eq!(conflict.status, 409, "{}", conflict.text);
+    assert_eq!(conflict.header("location"), other.kid.as_deref());
+    // An inner JWS with a nonce, or over another account's URL, is refused.
+    let fresh = Key::generate();
+    let with_nonce = json!({ "alg": "ES256", "url": key_change, "jwk": fresh.jwk, "nonce": "x" });
+    let inner = fresh.jws(
+        &with_nonce,
+        Some(&json!({ "account": kid, "oldKey": raw.key.jwk })),
+    );
+    assert_eq!(
+        raw.post(&key_change, Some(&inner)).await.problem(),
+        "malformed"
+    );
+    let inner_header = json!({ "alg": "ES256", "url": key_change, "jwk": fresh.jwk });
+    let inner = fresh.jws(
+        &inner_header,
+        Some(&json!({ "account": other.kid, "oldKey": raw.key.jwk })),
+    );
+    assert_eq!(
+        raw.post(&key_change, Some(&inner)).await.problem(),
+        "unauthorized"
+    );
+
+    // Deactivated: the account reads as such once, then nothing more is accepted.
+    let deactivated = raw
+        .post(&kid, Some(&json!({ "status": "deactivated" })))
+        .await;
+    assert_eq!(
+        deactivated.body["status"], "deactivated",
+        "{}",
+        deactivated.text
+    );
+    let after = raw.post(&kid, None).await;
+    assert_eq!((after.status, after.problem()), (403, "unauthorized"));
+    server.stop().await;
+}
+
+/// `--acme-eab-required`: the directory says so and new-account without a binding is
+/// `externalAccountRequired`.
+#[tokio::test]
+async fn eab_required_is_enforced() {
+    use acme_core_support::raw::Raw;
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), |c| c.acme.eab_required = true).await;
+    let directory: Value = server
+        .http
+        .get(server.directory())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(directory["meta"]["externalAccountRequired"], true);
+    let raw = Raw::new(server.http.clone(), &server.base());
+    let url = raw.url("new-account");
+    let answer = raw
+        .post(&url, Some(&json!({ "termsOfServiceAgreed": true })))
+        .await;
+    assert_eq!(
+        (answer.status, answer.problem()),
+        (400, "externalAccountRequired"),
+        "{}",
+        answer.text
+    );
+    server.stop().await;
+}

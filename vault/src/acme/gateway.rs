@@ -7,6 +7,8 @@
 //! store, and the in-flight sets are rebuilt lazily (a `processing` object without a running
 //! task gets one when it is next read, see `handlers`).
 
+use super::ca::LocalCa;
+use super::chaos::Chaos;
 use super::jwk::Jwk;
 use super::nonce::NonceStore;
 use super::validate::Validator;
@@ -33,6 +35,10 @@ pub struct Acme {
     pub nonces: NonceStore,
     /// Challenge validation (http-01, dns-01, tls-alpn-01, or always-valid).
     pub validator: Validator,
+    /// Chaos knobs and rate limits (`--acme-chaos`, `/_admin/acme/chaos`); off by default.
+    pub chaos: Chaos,
+    /// The local CA (profiles `local` and `shortlived`), loaded or created at start.
+    pub ca: Arc<LocalCa>,
     /// The vault clock: expiry, validity and windows follow `/_admin/clock`.
     pub clock: Arc<dyn Clock>,
     /// The process's counters (`/metrics`).
@@ -45,12 +51,25 @@ impl Acme {
     /// Builds the gateway's process-wide state from the configuration. Blocking parts (the
     /// local CA's files) run on the blocking pool.
     pub async fn start(
-        config: &crate::Config,
+        config: &crate::config::Config,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
         tracker: TaskTracker,
     ) -> crate::error::Result<Acme> {
         let validator = Validator::new(&config.acme).map_err(crate::error::Error::Config)?;
+        let chaos =
+            Chaos::from_config(config.acme.chaos.as_ref()).map_err(crate::error::Error::Config)?;
+        let (data_dir, master_key, now) = (
+            config.data_dir.clone(),
+            config.master_key.clone(),
+            clock.unix(),
+        );
+        let ca = tokio::task::spawn_blocking(move || {
+            LocalCa::load_or_create(&data_dir, master_key.as_deref(), now)
+        })
+        .await
+        .map_err(|e| crate::error::Error::Internal(format!("acme CA task: {e}")))?
+        .map_err(|e| crate::error::Error::Config(e.to_string()))?;
         tracing::info!(
             validation = ?config.acme.validation,
             http01_port = config.acme.http01_port,
@@ -64,6 +83,8 @@ impl Acme {
             settings: config.acme.clone(),
             nonces: NonceStore::new(NONCE_CAPACITY),
             validator,
+            chaos,
+            ca: Arc::new(ca),
             clock,
             metrics,
             tracker,
@@ -80,6 +101,9 @@ impl Acme {
 pub struct VaultAcme {
     /// The vault's name.
     pub name: String,
+    /// The vault's own URL (`https://host[:port]`, as its mail uses): the local CA's leaves
+    /// point at `{url}/acme/crl`, the same whichever host a client used.
+    pub url: String,
     /// The vault's store: every ACME object of this vault lives there.
     pub db: Db,
     /// The vault's issuance worker: partner-profile orders become its operations.
@@ -91,18 +115,50 @@ pub struct VaultAcme {
     pub validating: InFlight,
     /// Orders being signed by the local CA in this process.
     pub signing: InFlight,
+    /// Serialises read-modify-writes of one object (order, authorization, account key, EAB
+    /// key) by id, striped so unrelated objects never wait on each other.
+    pub locks: Stripes,
+    /// Held while an external account binding key is bound (rare: new accounts with EAB).
+    pub eab_lock: tokio::sync::Mutex<()>,
 }
 
 impl VaultAcme {
-    pub fn new(name: &str, db: Db, issuance: Arc<Issuance>) -> Self {
+    pub fn new(name: &str, url: &str, db: Db, issuance: Arc<Issuance>) -> Self {
         VaultAcme {
             name: name.to_string(),
+            url: url.trim_end_matches('/').to_string(),
             db,
             issuance,
             accounts: RwLock::default(),
             validating: InFlight::default(),
             signing: InFlight::default(),
+            locks: Stripes::default(),
+            eab_lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The local CA's CRL distribution point for this vault's leaves.
+    pub fn crl_url(&self) -> String {
+        format!("{}/acme/crl", self.url)
+    }
+
+    /// Account `id` of this vault, from the cache or the store (then cached).
+    pub async fn account(&self, id: &str) -> Result<Option<Arc<KnownAccount>>, String> {
+        if let Some(hit) = self.cached_account(id) {
+            return Ok(Some(hit));
+        }
+        let key = id.to_string();
+        let Some(record) = self
+            .db
+            .run(move |s| s.acme_account(&key))
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let known = Arc::new(KnownAccount::new(record).map_err(|e| e.to_string())?);
+        self.cache_account(known.clone());
+        Ok(Some(known))
     }
 
     /// The cached account `id`, if it was read or written since start.
@@ -137,6 +193,45 @@ impl KnownAccount {
         let key = Jwk::from_value(&record.jwk)?;
         Ok(KnownAccount { record, key })
     }
+}
+
+/// Stripes of async locks chosen by a hash of the object's id: holding one serialises the
+/// read-modify-write of that object (and of the few others sharing its stripe).
+pub struct Stripes(Vec<tokio::sync::Mutex<()>>);
+
+/// Lock stripes per vault: enough that 64 concurrent clients rarely share one.
+const STRIPES: usize = 256;
+
+impl Default for Stripes {
+    fn default() -> Self {
+        Stripes((0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+}
+
+impl Stripes {
+    /// Waits for the stripe of `id`.
+    pub async fn lock(&self, id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h =
+            std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                .build_hasher();
+        h.write(id.as_bytes());
+        self.0[(h.finish() as usize) % self.0.len()].lock().await
+    }
+}
+
+/// A random id for a new object: 16 bytes from the system RNG, base64url (22 characters).
+pub fn random_id() -> Result<String, String> {
+    random_b64(16)
+}
+
+/// `n` random bytes, base64url without padding (challenge tokens use 32).
+pub fn random_b64(n: usize) -> Result<String, String> {
+    use base64::Engine;
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| "the random number generator failed".to_string())?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Ids of objects with background work running in this process; [`InFlight::start`] admits

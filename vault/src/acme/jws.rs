@@ -131,6 +131,37 @@ impl Jws {
         })
     }
 
+    /// Parses the inner JWS of a key rollover (RFC 8555 §7.3.5): the outer request's payload,
+    /// signed by the new key, with `jwk` (not `kid`), the outer `url`, and no `nonce` (its
+    /// [`Header::nonce`] is left empty). Does not verify: see [`Jws::verify_with`].
+    pub fn parse_key_change(value: &Value) -> Result<Jws, JwsError> {
+        let f = flattened(value)?;
+        let alg = Alg::from_name(header_str(&f.protected, "alg")?)?;
+        if f.protected.contains_key("nonce") {
+            return Err(malformed(
+                "The inner JWS of a key change must not have a 'nonce'.",
+            ));
+        }
+        let key = key_ref(&f.protected)?;
+        if !matches!(key, KeyRef::Jwk(..)) {
+            return Err(malformed(
+                "The inner JWS of a key change must carry the new key as 'jwk'.",
+            ));
+        }
+        let header = Header {
+            alg,
+            nonce: String::new(),
+            url: header_str(&f.protected, "url")?.to_string(),
+            key,
+        };
+        Ok(Jws {
+            header,
+            payload: f.payload,
+            signing_input: f.signing_input,
+            signature: f.signature,
+        })
+    }
+
     /// Verifies the signature with the header's `jwk`, or with the key `lookup` returns for
     /// `kid` (it answers `accountDoesNotExist` / `unauthorized` itself). Returns the key used.
     pub fn verify(

@@ -8,6 +8,7 @@
 //! [`gateway::VaultAcme`]); [`wire`] the URLs and JSON of the objects. Building blocks:
 //! [`jws`]/[`jwk`]/[`jws_error`] (request signatures), [`nonce`], [`validate`] (challenges).
 
+pub mod admin;
 pub mod ca;
 pub mod chaos;
 pub mod gateway;
@@ -17,6 +18,7 @@ pub mod jws;
 pub mod jws_error;
 pub mod nonce;
 pub mod problem;
+pub mod profiles;
 pub mod reply;
 pub mod request;
 pub mod routes;

@@ -47,22 +47,7 @@ impl Cx {
 
     /// Account `id` of this vault, from the cache or the store.
     pub async fn account(&self, id: &str) -> Result<Option<Arc<KnownAccount>>, Problem> {
-        if let Some(hit) = self.vault.cached_account(id) {
-            return Ok(Some(hit));
-        }
-        let key = id.to_string();
-        let Some(record) = self
-            .vault
-            .db
-            .run(move |s| s.acme_account(&key))
-            .await
-            .map_err(internal)?
-        else {
-            return Ok(None);
-        };
-        let known = Arc::new(KnownAccount::new(record).map_err(internal)?);
-        self.vault.cache_account(known.clone());
-        Ok(Some(known))
+        self.vault.account(id).await.map_err(internal)
     }
 }
 

@@ -6,8 +6,12 @@
 //! Adding a route is one line in [`route`] (or [`admin`]); a gate every request passes
 //! (chaos, rate limits) goes in [`handle`] before `route`, keyed by [`endpoint`].
 
+use super::admin;
+use super::chaos::{self, Endpoint};
 use super::gateway::{Acme, VaultAcme};
-use super::handlers::{accounts, authz, certificate, challenges, directory, finalize, orders};
+use super::handlers::{
+    accounts, ari, authz, certificate, challenges, directory, finalize, orders, revoke,
+};
 use super::problem::Problem;
 use super::reply::{self, Reply};
 use super::request::{self, AcmeRequest, Cx};
@@ -69,10 +73,23 @@ pub async fn handle(
     base: &str,
     req: Request,
 ) -> Response {
+    let started = std::time::Instant::now();
     let cx = Cx::new(acme.clone(), vault.clone(), base);
     let (parts, body) = req.into_parts();
-    let outcome = route(&cx, &parts, body).await;
-    finish(&cx, outcome)
+    let template = endpoint(parts.uri.path());
+    // Chaos first (when off, one atomic load): a fault answers instead of the route.
+    let fault = Endpoint::from_template(template).and_then(|e| acme.chaos.before(e));
+    let response = match fault {
+        Some(fault) => fault.mark(finish(&cx, Err(fault.problem()))),
+        None => {
+            let outcome = route(&cx, &parts, body).await;
+            finish(&cx, outcome)
+        }
+    };
+    // `/metrics`: ACME requests by endpoint and status.
+    acme.metrics
+        .acme_request(template, response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// The `/_admin/acme/…` paths (the admin gate already passed).
@@ -99,7 +116,7 @@ async fn route(cx: &Cx, parts: &Parts, body: Body) -> Result<Reply, Problem> {
     let query = parts.uri.query();
     let m = &parts.method;
     match (m, segs.as_slice()) {
-        (&Method::GET, ["directory"]) => directory::get(cx, None),
+        (&Method::GET, ["directory"]) => directory::get(cx, None).await,
         (&Method::HEAD | &Method::GET, ["new-nonce"]) => directory::new_nonce(m),
         (&Method::POST, ["new-account"]) => {
             post(cx, parts, body, |r| accounts::new_account(cx, r)).await
@@ -135,8 +152,11 @@ async fn route(cx: &Cx, parts: &Parts, body: Body) -> Result<Reply, Problem> {
             Ok(n) if n >= 1 => post(cx, parts, body, |r| certificate::download(cx, r, id, n)).await,
             _ => Err(reply::not_found("certificate chain")),
         },
+        (&Method::POST, ["revoke-cert"]) => post(cx, parts, body, |r| revoke::revoke(cx, r)).await,
+        (&Method::GET, ["renewal-info", cert_id]) => ari::get(cx, cert_id).await,
+        (&Method::GET, ["crl"]) => revoke::crl(cx).await,
         // The profile-pinned directory last: its first segment is a profile name.
-        (&Method::GET, [profile, "directory"]) => directory::get(cx, Some(profile)),
+        (&Method::GET, [profile, "directory"]) => directory::get(cx, Some(profile)).await,
         (&Method::POST, [profile, "new-order"]) => {
             post(cx, parts, body, |r| orders::new_order(cx, r, Some(profile))).await
         }
@@ -146,9 +166,16 @@ async fn route(cx: &Cx, parts: &Parts, body: Body) -> Result<Reply, Problem> {
 }
 
 /// The table of `/_admin/acme/…`.
-async fn admin(_cx: &Cx, parts: &Parts, _body: Body) -> Result<Reply, Problem> {
+async fn admin(cx: &Cx, parts: &Parts, body: Body) -> Result<Reply, Problem> {
     let segs = segments(parts.uri.path(), "/_admin/acme");
     match (&parts.method, segs.as_slice()) {
+        (&Method::GET, ["root.pem"]) => admin::root_pem(cx),
+        (&Method::GET, ["eab"]) => admin::list_eab(cx).await,
+        (&Method::POST, ["eab"]) => admin::create_eab(cx, body).await,
+        (&Method::GET, ["orders"]) => admin::list_orders(cx, parts.uri.query()).await,
+        (&Method::PUT, ["renewal-info"]) => admin::put_renewal_info(cx, body).await,
+        (&Method::GET, ["chaos"]) => chaos::admin::get(&cx.acme.chaos),
+        (&Method::PUT, ["chaos"]) => chaos::admin::put(&cx.acme.chaos, body).await,
         (_, [""]) => Err(reply::not_found("ACME admin resource (see docs/acme.md)")),
         _ => Err(reply::not_found("ACME admin resource")),
     }

@@ -166,8 +166,14 @@ impl Shared {
         if name != self.default_vault {
             mail.vault_url = format!("https://{name}{}:{}", crate::hosts::LOCAL_SUFFIX, self.port);
         }
+        let vault_url = mail.vault_url.clone();
         let notifier = notify::Notifier::new(db.clone(), clock, mail).map_err(Error::Config)?;
-        let acme = Arc::new(VaultAcme::new(name, db.clone(), issuance.clone()));
+        let acme = Arc::new(VaultAcme::new(
+            name,
+            &vault_url,
+            db.clone(),
+            issuance.clone(),
+        ));
         let lifetime = lifetime::Lifetime::new(
             db,
             self.clock.clone(),

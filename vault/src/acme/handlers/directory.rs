@@ -3,50 +3,23 @@
 //! (`/acme/{profile}/directory`) is the same except that `newOrder` is that profile's and
 //! `meta.profiles` lists only it, for clients without profile support.
 
-use crate::acme::problem::{ErrorType, Problem};
-use crate::acme::reply::Reply;
+use crate::acme::problem::Problem;
+use crate::acme::profiles;
+use crate::acme::reply::{internal, Reply};
 use crate::acme::request::Cx;
 use axum::http::{Method, StatusCode};
-use serde_json::{json, Map, Value};
-
-/// The profiles this vault offers, name → description, default first.
-pub fn profiles(_cx: &Cx) -> Vec<(String, String)> {
-    vec![
-        (
-            "local".to_string(),
-            "vault's local ACME CA, 90-day certificates (the default)".to_string(),
-        ),
-        (
-            "shortlived".to_string(),
-            "vault's local ACME CA, 6-day certificates".to_string(),
-        ),
-    ]
-}
-
-/// `invalidProfile` unless `name` is one of this vault's profiles.
-pub fn check_profile(cx: &Cx, name: &str) -> Result<(), Problem> {
-    if profiles(cx).iter().any(|(n, _)| n == name) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            ErrorType::InvalidProfile,
-            format!("The profile '{name}' is not offered by this server; see the directory's meta.profiles."),
-        ))
-    }
-}
+use serde_json::json;
 
 /// `GET /acme/directory` and `GET /acme/{profile}/directory`.
-pub fn get(cx: &Cx, pinned: Option<&str>) -> Result<Reply, Problem> {
-    if let Some(name) = pinned {
-        check_profile(cx, name)?;
-    }
+/// `meta.profiles` is `acme::profiles`' list (the built-ins and this vault's partner issuers);
+/// an unknown pinned profile is `invalidProfile`.
+pub async fn get(cx: &Cx, pinned: Option<&str>) -> Result<Reply, Problem> {
+    let listed = match pinned {
+        Some(name) => vec![profiles::resolve(&cx.vault.db, Some(name)).await?],
+        None => profiles::list(&cx.vault.db).await.map_err(internal)?,
+    };
+    let listed = profiles::meta(&listed);
     let urls = &cx.urls;
-    let mut listed = Map::new();
-    for (name, description) in profiles(cx) {
-        if pinned.is_none_or(|p| p == name) {
-            listed.insert(name, Value::String(description));
-        }
-    }
     let new_order = match pinned {
         Some(p) => urls.at(&format!("{p}/new-order")),
         None => urls.at("new-order"),
