@@ -275,11 +275,10 @@ fn request_failure(url: &Url, error: &reqwest::Error) -> StoredProblem {
         return problem(ErrorType::Connection, format!("GET {url} timed out"));
     }
     let port = url.port_or_known_default().unwrap_or(0);
+    // reqwest's own message repeats the URL; its causes say what happened.
+    let cause = std::error::Error::source(error).map_or_else(|| error.to_string(), chain);
     problem(
         ErrorType::Connection,
-        format!(
-            "GET {url} failed: {}; is a web server answering http-01 on port {port}?",
-            chain(error)
-        ),
+        format!("GET {url} failed: {cause}; is a web server answering http-01 on port {port}?"),
     )
 }
