@@ -145,7 +145,7 @@ async fn account_lifecycle() {
         .unwrap();
 
     let mut rolled = account.clone();
-    rolled.update_key().await.unwrap();
+    let _credentials = rolled.update_key().await.unwrap();
     let old = server
         .acme_builder()
         .from_key(pkcs8_key(&der), server.directory())

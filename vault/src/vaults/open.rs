@@ -186,6 +186,11 @@ impl Shared {
         self.tracker
             .spawn(lifetime.clone().run(self.shutdown.clone()));
         self.tracker.spawn(notifier.run(self.shutdown.clone()));
+        // ACME orders a previous process left signing by the local CA are finished now.
+        self.tracker.spawn(crate::acme::handlers::issue::recover(
+            self.acme.clone(),
+            acme.clone(),
+        ));
         tracing::info!(vault = name, "vault open");
         Ok(Arc::new(VaultInstance {
             name: name.to_string(),

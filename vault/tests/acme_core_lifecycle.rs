@@ -1,0 +1,216 @@
+//! The gateway's objects over time: a real http-01 validation (the test's own responder, the
+//! gateway pointed at it by `--acme-http01-port` and `--acme-host`), a failed one making the
+//! challenge, authorization and order `invalid`; expiry by the vault clock (`/_admin/clock`);
+//! and an order left `processing` by a crash finished by the next start.
+
+mod acme_core_support;
+// Only the http-01 responder of the shared support is used here.
+#[allow(unused_imports)]
+mod acme_support;
+
+use acme_core_support::raw::Raw;
+use acme_core_support::Server;
+use acme_support::{acme_config, loopback, Http01Responder};
+use instant_acme::{ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use vault::model::acme::OrderStatus as Stored;
+use vault::store::Change;
+
+fn retries() -> RetryPolicy {
+    RetryPolicy::new()
+        .initial_delay(Duration::from_millis(20))
+        .backoff(1.5)
+        .timeout(Duration::from_secs(20))
+}
+
+/// Polls `url` (POST-as-GET) until its status is `want`.
+async fn poll_status(raw: &Raw, url: &str, want: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = raw.post(url, None).await;
+        if answer.body["status"] == want {
+            return answer.body;
+        }
+        assert!(Instant::now() < deadline, "never {want}: {}", answer.text);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// http-01 validated for real: the responder serves the key authorization for one name and
+/// the order is issued; for a name it does not serve, the challenge and authorization end
+/// `invalid` with the validator's problem and the order `invalid` with it.
+#[tokio::test]
+async fn real_http01_validation() {
+    let http = Http01Responder::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = acme_config(
+        Some(&http),
+        None,
+        None,
+        &[
+            ("web.example.test", loopback()),
+            ("gone.example.test", loopback()),
+        ],
+    );
+    let server = Server::start_with(dir.path(), |c| c.acme = config).await;
+    let (account, _) = server
+        .acme_builder()
+        .create(
+            &NewAccount {
+                contact: &[],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            server.directory(),
+            None,
+        )
+        .await
+        .unwrap();
+
+    let ids = [Identifier::Dns("web.example.test".into())];
+    let mut order = account.new_order(&NewOrder::new(&ids)).await.unwrap();
+    {
+        let mut authzs = order.authorizations();
+        let mut authz = authzs.next().await.unwrap().unwrap();
+        let mut challenge = authz.challenge(ChallengeType::Http01).unwrap();
+        http.set(&challenge.token, challenge.key_authorization().as_str());
+        challenge.set_ready().await.unwrap();
+    }
+    assert_eq!(
+        order.poll_ready(&retries()).await.unwrap(),
+        OrderStatus::Ready
+    );
+    order.finalize().await.unwrap();
+    order.poll_certificate(&retries()).await.unwrap();
+    assert!(http
+        .hosts_seen()
+        .iter()
+        .any(|h| h.starts_with("web.example.test")));
+
+    // Nothing served for this token: incorrect response (404).
+    let ids = [Identifier::Dns("gone.example.test".into())];
+    let mut order = account.new_order(&NewOrder::new(&ids)).await.unwrap();
+    {
+        let mut authzs = order.authorizations();
+        let mut authz = authzs.next().await.unwrap().unwrap();
+        let mut challenge = authz.challenge(ChallengeType::Http01).unwrap();
+        challenge.set_ready().await.unwrap();
+    }
+    let err = order
+        .poll_ready(&retries())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("urn:ietf:params:acme:error:"), "{err}");
+    assert_eq!(order.state().status, OrderStatus::Invalid);
+    let error = order.state().error.clone().unwrap();
+    assert_ne!(
+        error.r#type.as_deref(),
+        Some("urn:ietf:params:acme:error:serverInternal")
+    );
+    server.stop().await;
+}
+
+/// Pending orders and authorizations expire by the vault clock: moved 8 days on, the order
+/// reads `invalid` and its authorization `expired`.
+#[tokio::test]
+async fn pending_objects_expire_by_the_vault_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let mut raw = Raw::new(server.http.clone(), &server.base());
+    raw.create().await;
+    let created = raw.order(&["late.example.test"]).await;
+    let order_url = created.header("location").unwrap().to_string();
+    let authz_url = created.body["authorizations"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let moved = server
+        .http
+        .post(format!("{}/_admin/clock/advance", server.base()))
+        .json(&json!({ "seconds": 8 * 24 * 3600 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let order = raw.post(&order_url, None).await;
+    assert_eq!(order.body["status"], "invalid", "{}", order.text);
+    assert!(order.body["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let authz = raw.post(&authz_url, None).await;
+    assert_eq!(authz.body["status"], "expired", "{}", authz.text);
+    // An expired authorization's challenge can no longer be answered.
+    let challenge = authz.body["challenges"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let answer = raw.post(&challenge, Some(&json!({}))).await;
+    assert_eq!(answer.problem(), "malformed", "{}", answer.text);
+    server.stop().await;
+}
+
+/// A crash between finalize's write (`processing`, with the CSR) and the signature: the next
+/// start signs the order without any client request, and it reads `valid`.
+#[tokio::test]
+async fn processing_order_is_finished_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let mut raw = Raw::new(server.http.clone(), &server.base());
+    raw.create().await;
+    let created = raw.order(&["crash.example.test"]).await;
+    let order_url = created.header("location").unwrap().to_string();
+    let authz = raw
+        .post(created.body["authorizations"][0].as_str().unwrap(), None)
+        .await;
+    let challenge = authz.body["challenges"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    raw.post(&challenge, Some(&json!({}))).await;
+    poll_status(&raw, &order_url, "ready").await;
+    let order_id = order_url.rsplit('/').next().unwrap().to_string();
+    let kid = raw.kid.clone().unwrap();
+    server.stop().await;
+
+    // What finalize writes before it signs, as a crash would leave it.
+    let mut params = rcgen::CertificateParams::new(vec!["crash.example.test".to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    let csr = params
+        .serialize_request(&rcgen::KeyPair::generate().unwrap())
+        .unwrap()
+        .der()
+        .to_vec();
+    {
+        let db = vault::vaults::open::open_store(dir.path(), None, dir.path())
+            .await
+            .unwrap();
+        let id = order_id.clone();
+        db.run(move |s| {
+            let mut order = s.acme_order(&id)?.unwrap();
+            assert_eq!(order.status, Stored::Ready);
+            order.csr = Some(csr);
+            order.set_status(Stored::Processing, order.updated);
+            s.apply(vec![Change::PutAcmeOrder(order)])
+        })
+        .await
+        .unwrap();
+    }
+
+    let server = Server::start(dir.path()).await;
+    let base = server.base();
+    let mut raw2 = Raw::new(server.http.clone(), &base);
+    raw2.key = raw.key;
+    raw2.kid = Some(format!(
+        "{base}/acme/acct/{}",
+        kid.rsplit('/').next().unwrap()
+    ));
+    let order_url = format!("{base}/acme/order/{order_id}");
+    let done = poll_status(&raw2, &order_url, "valid").await;
+    assert!(done["certificate"].is_string());
+    server.stop().await;
+}
