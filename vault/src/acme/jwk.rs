@@ -191,6 +191,11 @@ impl Jwk {
         }
     }
 
+    /// Whether `other` is the same public key (however its members were spelled).
+    pub fn same_key(&self, other: &Jwk) -> bool {
+        self.key == other.key
+    }
+
     /// RFC 7638 thumbprint: SHA-256 over the required members as compact JSON in
     /// lexicographic order, base64url without padding.
     pub fn thumbprint(&self) -> String {

@@ -111,13 +111,10 @@ async fn ca_pem(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /metrics`: Prometheus text; operation counts are read from every vault's store at
-/// scrape time and summed.
+/// `GET /metrics`: Prometheus text; operation and ACME order counts are read from every
+/// vault's store at scrape time and summed.
 pub async fn metrics(State(app): State<AppState>) -> Response {
-    let mut gauges = crate::metrics::StoreGauges {
-        operations_by_status: Vec::new(),
-        queue_depth: 0,
-    };
+    let mut gauges = crate::metrics::StoreGauges::default();
     for vault in app.vaults.all() {
         let now_ms = vault.service.now_ms();
         let (by_status, queue_depth) = match vault.service.operation_stats(now_ms).await {
@@ -125,15 +122,10 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
             Err(e) => return e.into_response(),
         };
         gauges.queue_depth += queue_depth;
-        for (status, count) in by_status {
-            match gauges
-                .operations_by_status
-                .iter_mut()
-                .find(|(s, _)| *s == status)
-            {
-                Some((_, total)) => *total += count,
-                None => gauges.operations_by_status.push((status, count)),
-            }
+        gauges.add_operations(by_status);
+        match vault.acme.db.run(|s| s.acme_order_stats()).await {
+            Ok(stats) => gauges.add_acme_orders(stats),
+            Err(e) => return crate::error::Error::from(e).into_response(),
         }
     }
     (

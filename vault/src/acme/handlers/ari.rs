@@ -81,7 +81,9 @@ pub async fn get(cx: &Cx, cert_id: &str) -> Result<Reply, Problem> {
         .await
         .map_err(internal)?;
     let Some(cert) = cert else {
-        let mut p = malformed(format!("No certificate issued here has the certID {cert_id}."));
+        let mut p = malformed(format!(
+            "No certificate issued here has the certID {cert_id}."
+        ));
         p.status = StatusCode::NOT_FOUND.as_u16();
         return Err(p);
     };
@@ -126,7 +128,9 @@ pub async fn check_replaces(
     if cert.account_id != account_id {
         return Err(Problem::new(
             ErrorType::Unauthorized,
-            format!("The certificate {replaces} named in 'replaces' was issued to another account."),
+            format!(
+                "The certificate {replaces} named in 'replaces' was issued to another account."
+            ),
         ));
     }
     if let Some(by) = &cert.replaced_by {
@@ -212,7 +216,10 @@ mod tests {
 
     #[test]
     fn cert_ids_are_checked_and_normalised() {
-        assert_eq!(parse_cert_id("aYhba4dGQEH.AIdlQyE=").unwrap(), "aYhba4dGQEH.AIdlQyE");
+        assert_eq!(
+            parse_cert_id("aYhba4dGQEH.AIdlQyE=").unwrap(),
+            "aYhba4dGQEH.AIdlQyE"
+        );
         for bad in ["", "abc", "a.b.c", "a+b.cd", "ab."] {
             assert!(parse_cert_id(bad).is_err(), "{bad}");
         }

@@ -23,7 +23,8 @@ use crate::acme::profiles;
 use crate::acme::reply::internal;
 use crate::acme::request::Cx;
 use crate::model::acme::{
-    acme_operation_key, AcmeCertRecord, IdentifierType, OrderRecord, OrderStatus, StoredProblem,
+    acme_operation_key, AcmeCertRecord, Identifier, IdentifierType, OrderRecord, OrderStatus,
+    StoredProblem,
 };
 use crate::model::OperationRecord;
 use crate::store::{Change, Store, StoreError};
@@ -38,19 +39,16 @@ const VALIDITY_MONTHS: u32 = 12;
 const CN_MAX: usize = 64;
 
 /// Finalizes `order` (read as `ready` by the caller, its CSR checked against the order)
-/// through the partner issuer `issuer`: see the module doc. Returns the order as stored
-/// (`processing`). Another finalize of the same order that got here first makes this one
-/// `orderNotReady`.
-pub async fn finalize(
-    cx: &Cx,
-    order: &OrderRecord,
-    issuer: &str,
-    csr: Vec<u8>,
-) -> Result<OrderRecord, Problem> {
-    check_identifiers(order)?;
+/// through the partner issuer its profile names: see the module doc. Returns the order as
+/// stored (`processing`). Another finalize of the same order that got here first makes this
+/// one `orderNotReady`.
+pub async fn finalize(cx: &Cx, order: &OrderRecord, csr: Vec<u8>) -> Result<OrderRecord, Problem> {
+    let issuer = order.profile.as_str();
+    check_identifiers(&order.profile, &order.identifiers)?;
     let key = acme_operation_key(&order.id);
     let issuance = cx.vault.issuance.clone();
-    let _guard = issuance.locks.lock(&key).await;
+    // The order's lock, as for every read-modify-write of an order (`load`, `issue`).
+    let _guard = cx.vault.locks.lock(&order.id).await;
     let now = cx.now();
     let now_ms = cx.acme.clock.unix_ms();
     let op = OperationRecord {
@@ -70,7 +68,7 @@ pub async fn finalize(
         error: None,
         cancellation_requested: false,
         preserve_cert_order: false,
-        policy: policy(order, issuer),
+        policy: policy(order),
         created: now,
         updated: now,
         next_run_at: now_ms,
@@ -121,8 +119,7 @@ pub async fn finalize(
 /// Brings a `processing` partner order up to date with its operation (see the module doc);
 /// any other order is returned as it is, without a store read.
 pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem> {
-    if order.status != OrderStatus::Processing
-        || profiles::builtin().iter().any(|b| b.name == order.profile)
+    if order.status != OrderStatus::Processing || profiles::local_validity(&order.profile).is_some()
     {
         return Ok(order);
     }
@@ -135,7 +132,7 @@ pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem>
     if op.status == OperationStatus::InProgress {
         return Ok(order);
     }
-    let _guard = cx.vault.issuance.locks.lock(&key).await;
+    let _guard = cx.vault.locks.lock(&order.id).await;
     let now = cx.now();
     let order_id = order.id.clone();
     let settled = cx
@@ -147,6 +144,10 @@ pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem>
     let settled = settled.map_err(internal)?;
     if settled.status != OrderStatus::Processing {
         info!(acme.order = %settled.id, status = settled.status.as_str(), "partner acme order settled");
+        if settled.status == OrderStatus::Valid {
+            // Chaos: the certificate counts against its registered domains' limit.
+            cx.acme.chaos.record_issued(&settled.identifiers, now);
+        }
     }
     Ok(settled)
 }
@@ -233,19 +234,15 @@ fn cert_record(
 }
 
 /// Partner CAs are asked for DNS names only (the adapters' order carries DNS names), so an
-/// order with an IP identifier cannot go to one: `rejectedIdentifier`.
-pub fn check_identifiers(order: &OrderRecord) -> Result<(), Problem> {
-    match order
-        .identifiers
-        .iter()
-        .find(|i| i.kind == IdentifierType::Ip)
-    {
+/// order under partner profile `profile` with an IP identifier is `rejectedIdentifier`.
+pub fn check_identifiers(profile: &str, identifiers: &[Identifier]) -> Result<(), Problem> {
+    match identifiers.iter().find(|i| i.kind == IdentifierType::Ip) {
         Some(ip) => Err(Problem::new(
             ErrorType::RejectedIdentifier,
             format!(
-                "The profile '{}' is a partner CA, which issues for DNS names only; {} is an IP \
-                 address (use the 'local' profile for IP certificates).",
-                order.profile, ip.value
+                "The profile '{profile}' is a partner CA, which issues for DNS names only; {} is \
+                 an IP address (the 'local' profile issues for IP addresses).",
+                ip.value
             ),
         )),
         None => Ok(()),
@@ -254,7 +251,7 @@ pub fn check_identifiers(order: &OrderRecord) -> Result<(), Problem> {
 
 /// The policy the operation carries: what the adapters send the CA besides the CSR (common
 /// name, DNS names, validity) and what the chain check requires of the issued leaf.
-fn policy(order: &OrderRecord, issuer: &str) -> CertificatePolicy {
+fn policy(order: &OrderRecord) -> CertificatePolicy {
     let dns: Vec<String> = order
         .identifiers
         .iter()
@@ -277,7 +274,7 @@ fn policy(order: &OrderRecord, issuer: &str) -> CertificatePolicy {
             ..Default::default()
         }),
         issuer: Some(IssuerParameters {
-            name: Some(issuer.to_string()),
+            name: Some(order.profile.clone()),
             cty: None,
             cert_transparency: None,
         }),

@@ -78,7 +78,9 @@ pub async fn revoke(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         }
         Signer::Key(key, _) => {
             let cert_key = jwk_of_spki(&leaf.spki_der).ok_or_else(|| {
-                unauthorized("The certificate's key cannot sign ACME requests; revoke it with its account.")
+                unauthorized(
+                    "The certificate's key cannot sign ACME requests; revoke it with its account.",
+                )
             })?;
             if !key.same_key(&cert_key) {
                 return Err(unauthorized(
@@ -117,7 +119,7 @@ pub async fn crl(cx: &Cx) -> Result<Reply, Problem> {
         .map_err(internal)?;
     let entries: Vec<(String, i64, u8)> = revoked
         .into_iter()
-        .filter(|c| profiles::builtin().iter().any(|b| b.name == c.profile))
+        .filter(|c| profiles::local_validity(&c.profile).is_some())
         .filter_map(|c| c.revoked.map(|r| (c.serial_hex, r.at, r.reason)))
         .collect();
     let ca = cx.acme.ca.clone();
