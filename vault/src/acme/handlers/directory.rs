@@ -34,7 +34,6 @@ pub async fn get(cx: &Cx, pinned: Option<&str>) -> Result<Reply, Problem> {
         "renewalInfo": urls.at("renewal-info"),
         "meta": {
             "termsOfService": TERMS,
-            "website": "https://github.com/",
             "caaIdentities": [cx.vault.name.clone()],
             "externalAccountRequired": cx.acme.settings.eab_required,
             "profiles": listed,
@@ -44,7 +43,7 @@ pub async fn get(cx: &Cx, pinned: Option<&str>) -> Result<Reply, Problem> {
 
 /// The terms of service clients agree to (`termsOfServiceAgreed`), inline like Pebble's.
 pub const TERMS: &str =
-    "data:text/plain,vault's ACME gateway is a local test CA: no warranty, no trust.";
+    "data:text/plain,vault%27s%20ACME%20gateway%20is%20a%20local%20test%20CA%3A%20no%20warranty%2C%20no%20trust.";
 
 /// `HEAD|GET /acme/new-nonce` (RFC 8555 §7.2): 200 for HEAD, 204 for GET; the nonce is added
 /// by the renderer like on every response.
