@@ -84,6 +84,9 @@ pub struct AcmeConfig {
     pub validation: AcmeValidation,
     /// `--acme-eab-required`: newAccount needs an `externalAccountBinding`.
     pub eab_required: bool,
+    /// `--acme-chaos FILE|JSON`: the chaos document in force at start (validated by
+    /// `acme::chaos` when the gateway starts); `None` = no chaos.
+    pub chaos: Option<serde_json::Value>,
 }
 
 impl Default for AcmeConfig {
@@ -95,6 +98,7 @@ impl Default for AcmeConfig {
             hosts: Vec::new(),
             validation: AcmeValidation::Real,
             eab_required: false,
+            chaos: None,
         }
     }
 }
@@ -310,6 +314,10 @@ pub struct Cli {
     /// ACME gateway: newAccount requires external account binding (keys: /_admin/acme/eab).
     #[arg(long, env = "VAULT_ACME_EAB_REQUIRED")]
     pub acme_eab_required: bool,
+    /// ACME gateway: the chaos document at start, inline JSON or a file holding it (see
+    /// docs/acme.md; changeable at runtime through /_admin/acme/chaos). Default: no chaos.
+    #[arg(long, env = "VAULT_ACME_CHAOS", value_name = "FILE|JSON", value_parser = parse_acme_chaos)]
+    pub acme_chaos: Option<serde_json::Value>,
     #[arg(long, env = "VAULT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 }
@@ -357,6 +365,7 @@ impl Cli {
                 hosts: self.acme_hosts.clone(),
                 validation: self.acme_validation,
                 eab_required: self.acme_eab_required,
+                chaos: self.acme_chaos.clone(),
             },
         }
     }
@@ -407,6 +416,23 @@ pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
     text.parse::<IpAddr>()
         .map(|ip| SocketAddr::new(ip, 53))
         .map_err(|_| format!("'{text}' is not IP:PORT or an IP address"))
+}
+
+/// `--acme-chaos`: inline JSON (starting with `{`) or the path of a file holding it. Only
+/// read as a JSON object here; the gateway validates the document when it starts.
+pub fn parse_acme_chaos(text: &str) -> Result<serde_json::Value, String> {
+    let text = text.trim();
+    let json = if text.starts_with('{') {
+        text.to_string()
+    } else {
+        std::fs::read_to_string(text).map_err(|e| format!("cannot read '{text}': {e}"))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| format!("not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("the chaos document is a JSON object".into());
+    }
+    Ok(value)
 }
 
 /// `PROVIDER=URL`, e.g. `DigiCert=https://127.0.0.1:9443/services/v2`.

@@ -102,7 +102,7 @@ pub fn spawn(
         "vault proxy",
         listener,
         acceptor,
-        move |_kill: &CancellationToken| service.clone(),
+        move |kill: &CancellationToken| service.for_connection(kill),
         move |tcp, peer| {
             let stopping = stopping.clone();
             async move {

@@ -6,32 +6,29 @@
 use super::doc::ChaosDoc;
 use super::engine::Chaos;
 use crate::acme::problem::{ErrorType, Problem};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use crate::acme::reply::{internal, Reply};
+use crate::acme::request::BODY_LIMIT;
+use axum::body::Body;
 
 /// `GET /_admin/acme/chaos`.
-pub fn get(chaos: &Chaos) -> Response {
+pub fn get(chaos: &Chaos) -> Result<Reply, Problem> {
     json(&chaos.document())
 }
 
 /// `PUT /_admin/acme/chaos` with a whole document (`{}` switches everything off).
-pub fn put(chaos: &Chaos, body: &[u8]) -> Response {
-    match ChaosDoc::parse(body) {
-        Ok(doc) => json(&chaos.put(&doc)),
-        Err(detail) => Problem::new(ErrorType::Malformed, detail).into_response(None),
-    }
+pub async fn put(chaos: &Chaos, body: Body) -> Result<Reply, Problem> {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        Problem::new(
+            ErrorType::Malformed,
+            format!("The request body is over {BODY_LIMIT} bytes."),
+        )
+    })?;
+    let doc = ChaosDoc::parse(&bytes).map_err(|e| Problem::new(ErrorType::Malformed, e))?;
+    json(&chaos.put(&doc))
 }
 
-fn json(doc: &ChaosDoc) -> Response {
-    match serde_json::to_vec(doc) {
-        Ok(body) => {
-            let mut response = (StatusCode::OK, body).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Err(e) => Problem::new(ErrorType::ServerInternal, e.to_string()).into_response(None),
-    }
+fn json(doc: &ChaosDoc) -> Result<Reply, Problem> {
+    serde_json::to_value(doc)
+        .map(|v| Reply::json(&v))
+        .map_err(internal)
 }

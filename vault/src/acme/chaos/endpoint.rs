@@ -86,6 +86,30 @@ impl Endpoint {
         Self::ALL.into_iter().find(|e| e.name() == name)
     }
 
+    /// The endpoint of a route template of the route table (`acme::routes::endpoint`:
+    /// `new-order`, `challenge`, ...); `None` for paths that are no endpoint.
+    pub fn from_template(template: &str) -> Option<Endpoint> {
+        Some(match template {
+            "directory" | "profile-directory" => Self::Directory,
+            "new-nonce" => Self::NewNonce,
+            "new-account" => Self::NewAccount,
+            "acct" => Self::Account,
+            "orders" => Self::Orders,
+            "key-change" => Self::KeyChange,
+            "new-order" => Self::NewOrder,
+            "order" => Self::Order,
+            "finalize" => Self::Finalize,
+            "new-authz" => Self::NewAuthz,
+            "authz" => Self::Authz,
+            "challenge" => Self::Challenge,
+            "cert" => Self::Certificate,
+            "revoke-cert" => Self::RevokeCert,
+            "renewal-info" => Self::RenewalInfo,
+            "crl" => Self::Crl,
+            _ => return None,
+        })
+    }
+
     /// Position in [`Endpoint::ALL`], for per-endpoint tables.
     pub fn index(self) -> usize {
         self as usize

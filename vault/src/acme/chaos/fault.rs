@@ -62,7 +62,12 @@ impl Fault {
 
     /// The answer, with the caller's fresh `Replay-Nonce`.
     pub fn into_response(self, replay_nonce: Option<&str>) -> Response {
-        let mut response = self.problem().into_response(replay_nonce);
+        self.mark(self.problem().into_response(replay_nonce))
+    }
+
+    /// `response` (the rendered [`Fault::problem`]) marked for the connection's service:
+    /// a [`Fault::Drop`] gets [`DropConnection`], anything else is returned as is.
+    pub fn mark(self, mut response: Response) -> Response {
         if self == Fault::Drop {
             response.extensions_mut().insert(DropConnection);
         }

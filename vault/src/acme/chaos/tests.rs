@@ -398,3 +398,40 @@ fn spans_print_in_the_largest_exact_unit() {
         assert_eq!(s, text);
     }
 }
+
+#[test]
+fn every_route_template_names_its_endpoint() {
+    let paths = [
+        ("/acme/directory", Endpoint::Directory),
+        ("/acme/shortlived/directory", Endpoint::Directory),
+        ("/acme/new-nonce", Endpoint::NewNonce),
+        ("/acme/new-account", Endpoint::NewAccount),
+        ("/acme/acct/a1", Endpoint::Account),
+        ("/acme/acct/a1/orders", Endpoint::Orders),
+        ("/acme/key-change", Endpoint::KeyChange),
+        ("/acme/new-order", Endpoint::NewOrder),
+        ("/acme/local/new-order", Endpoint::NewOrder),
+        ("/acme/order/o1", Endpoint::Order),
+        ("/acme/order/o1/finalize", Endpoint::Finalize),
+        ("/acme/new-authz", Endpoint::NewAuthz),
+        ("/acme/authz/z1", Endpoint::Authz),
+        ("/acme/chall/z1/c1", Endpoint::Challenge),
+        ("/acme/cert/c1", Endpoint::Certificate),
+        ("/acme/cert/c1/1", Endpoint::Certificate),
+        ("/acme/revoke-cert", Endpoint::RevokeCert),
+        ("/acme/renewal-info/abc.def", Endpoint::RenewalInfo),
+        ("/acme/crl", Endpoint::Crl),
+    ];
+    for (path, want) in paths {
+        let template = crate::acme::routes::endpoint(path);
+        assert_eq!(Endpoint::from_template(template), Some(want), "{path}");
+    }
+    assert_eq!(
+        Endpoint::from_template(crate::acme::routes::endpoint("/acme/nothing/here/at/all")),
+        None
+    );
+    // Every endpoint is reachable from some path above.
+    for e in Endpoint::ALL {
+        assert!(paths.iter().any(|(_, w)| *w == e), "{e:?}");
+    }
+}
