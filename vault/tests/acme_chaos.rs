@@ -662,3 +662,31 @@ async fn invalid_documents_are_refused() {
         .expect("an invalid chaos document stops start-up");
     assert!(err.to_string().contains("--acme-chaos"), "{err}");
 }
+
+/// `--acme-chaos` takes inline JSON or the path of a file holding it; anything but a JSON
+/// object, or a file that cannot be read, is refused by the flag itself; absent, no chaos.
+#[test]
+fn the_flag_takes_json_or_a_file() {
+    use clap::Parser;
+    use vault::config::Cli;
+    let doc = json!({"seed": 3, "endpoints": {"finalize": {"drop": 0.5}}});
+    let inline = Cli::try_parse_from(["vault", "--acme-chaos", &doc.to_string()]).unwrap();
+    assert_eq!(inline.config().acme.chaos, Some(doc.clone()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chaos.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let from_file = Cli::try_parse_from(["vault", "--acme-chaos", file.to_str().unwrap()]).unwrap();
+    assert_eq!(from_file.config().acme.chaos, Some(doc));
+
+    for bad in ["[1]", "{not json", "/nonexistent/chaos.json"] {
+        assert!(
+            Cli::try_parse_from(["vault", "--acme-chaos", bad]).is_err(),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        Cli::try_parse_from(["vault"]).unwrap().config().acme.chaos,
+        None
+    );
+}
