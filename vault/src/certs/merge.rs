@@ -92,7 +92,12 @@ impl Service {
         params: CertificateMergeParameters,
     ) -> Result<(CertRecord, VersionRecord)> {
         validate_name(name, "certificate name")?;
-        let ders = decode_x5c(&params.x5c)?;
+        // PFX items cost key derivations (thousands of hashes each): off the async threads,
+        // as import decodes its PFX.
+        let items = params.x5c;
+        let ders = tokio::task::spawn_blocking(move || decode_x5c(&items))
+            .await
+            .map_err(|e| Error::Internal(format!("merge task: {e}")))??;
         let certs = chain::parse_all(ders).map_err(|e| Error::bad(format!("{BAD_X5C}: {e}")))?;
 
         let key = key_of(name);
