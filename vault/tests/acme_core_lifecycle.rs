@@ -214,3 +214,59 @@ async fn processing_order_is_finished_after_restart() {
     assert!(done["certificate"].is_string());
     server.stop().await;
 }
+
+/// Pre-authorization (`new-authz`): a wildcard is refused; a valid pre-authorization is
+/// reused by the account's next order for that name, which is `ready` at once. Deactivating
+/// a pending authorization makes its order `invalid`.
+#[tokio::test]
+async fn pre_authorization_reuse_and_deactivation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let mut raw = Raw::new(server.http.clone(), &server.base());
+    raw.create().await;
+    let new_authz = raw.url("new-authz");
+
+    let wildcard = json!({ "identifier": { "type": "dns", "value": "*.pre.example.test" } });
+    let refused = raw.post(&new_authz, Some(&wildcard)).await;
+    assert_eq!(refused.problem(), "rejectedIdentifier", "{}", refused.text);
+
+    let plain = json!({ "identifier": { "type": "dns", "value": "pre.example.test" } });
+    let created = raw.post(&new_authz, Some(&plain)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let authz_url = created.header("location").unwrap().to_string();
+    assert_eq!(created.body["status"], "pending");
+    let challenge = created.body["challenges"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    raw.post(&challenge, Some(&json!({}))).await;
+    poll_status(&raw, &authz_url, "valid").await;
+
+    let order = raw.order(&["pre.example.test"]).await;
+    assert_eq!(order.status, 201, "{}", order.text);
+    assert_eq!(order.body["status"], "ready");
+    assert_eq!(order.body["authorizations"], json!([authz_url]));
+
+    // A pending authorization deactivated by its account: the order cannot complete.
+    let order = raw.order(&["drop.example.test"]).await;
+    let order_url = order.header("location").unwrap().to_string();
+    let pending = order.body["authorizations"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deactivated = raw
+        .post(&pending, Some(&json!({ "status": "deactivated" })))
+        .await;
+    assert_eq!(
+        deactivated.body["status"], "deactivated",
+        "{}",
+        deactivated.text
+    );
+    let again = raw
+        .post(&pending, Some(&json!({ "status": "deactivated" })))
+        .await;
+    assert_eq!(again.problem(), "malformed", "{}", again.text);
+    let order = raw.post(&order_url, None).await;
+    assert_eq!(order.body["status"], "invalid", "{}", order.text);
+    server.stop().await;
+}
