@@ -585,3 +585,108 @@ async fn merge_refuses_pfx_items_with_a_key_a_password_or_damage() {
     .expect("the right chain merges after the refusals");
     assert_merged(&vault, name, &merged, &chain, PKCS12).await;
 }
+
+/// The real thing: the pending operation's CSR goes to this vault's own ACME gateway
+/// (`instant-acme`, `--acme-validation always-valid`), the order is finalized with it, and the
+/// downloaded chain is merged the way older Acmebot releases send it: one .NET-shaped PKCS#12
+/// blob per certificate, reversed by `MitigateChainOrder`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acmebot_orders_from_the_vault_acme_gateway_and_merges_pfx_blobs() {
+    use instant_acme::{
+        Account, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus,
+        RetryPolicy,
+    };
+    let vault = TestVault::start_with(|config| {
+        config.acme.validation = vault::config::AcmeValidation::AlwaysValid;
+    })
+    .await;
+    let client = vault.certificate_client();
+    let name = "acmebot-gateway";
+    let dns = [
+        "acmebot-gateway.example.com",
+        "www.acmebot-gateway.example.com",
+    ];
+    let csr = start_create(&client, name, acmebot_policy(&dns, rsa_key(), PKCS12)).await;
+
+    let (account, _credentials) = Account::builder_with_root(vault.ca_path())
+        .expect("an ACME client trusting the vault's TLS CA")
+        .create(
+            &NewAccount {
+                contact: &["mailto:acmebot@example.com"],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            format!("{}/acme/directory", vault.base_url()),
+            None,
+        )
+        .await
+        .expect("new account");
+    let identifiers: Vec<Identifier> = dns.iter().map(|d| Identifier::Dns(d.to_string())).collect();
+    let mut order = account
+        .new_order(&NewOrder::new(&identifiers))
+        .await
+        .expect("new order");
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let mut authz = authz.expect("authorization");
+        if authz.status == AuthorizationStatus::Valid {
+            continue;
+        }
+        // Acmebot answers dns-01; with always-valid any offered challenge completes.
+        let mut challenge = authz
+            .challenge(ChallengeType::Dns01)
+            .expect("dns-01 offered for a DNS name");
+        challenge.set_ready().await.expect("challenge ready");
+    }
+    let retry = RetryPolicy::new()
+        .initial_delay(std::time::Duration::from_millis(50))
+        .timeout(DEADLINE);
+    assert_eq!(
+        order.poll_ready(&retry).await.expect("order ready"),
+        OrderStatus::Ready
+    );
+    order
+        .finalize_csr(&csr)
+        .await
+        .expect("finalize with the pending operation's CSR");
+    let pem = order.poll_certificate(&retry).await.expect("certificate");
+    let downloaded: Vec<Vec<u8>> = pem_blocks(&pem)
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect();
+    assert!(downloaded.len() >= 2, "leaf and intermediate: {pem}");
+    let leaf = parse_cert(&downloaded[0]);
+    let sans: Vec<String> = leaf
+        .subject_alternative_name()
+        .expect("SAN")
+        .expect("SAN present")
+        .value
+        .general_names
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    for d in dns {
+        assert!(sans.iter().any(|s| s.contains(d)), "{d} in {sans:?}");
+    }
+
+    // The gateway's root closes the chain (served at /_admin/acme/root.pem).
+    let rsp = vault.raw().get("/_admin/acme/root.pem").await;
+    assert_eq!(rsp.status, StatusCode::OK, "root.pem: {}", rsp.text);
+    let root = pem_blocks(&rsp.text)
+        .into_iter()
+        .find(|(label, _)| label == "CERTIFICATE")
+        .expect("root certificate")
+        .1;
+    let mut chain = downloaded.clone();
+    if chain.last() != Some(&root) {
+        chain.push(root);
+    }
+
+    let mut blobs = pfx_per_certificate(&chain, Pfx::DotnetNull);
+    blobs.reverse();
+    let merged = merge(&client, name, blobs)
+        .await
+        .expect("merge the gateway's chain as .NET PFX blobs");
+    assert_merged(&vault, name, &merged, &chain, PKCS12).await;
+}
