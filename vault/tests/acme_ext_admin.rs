@@ -107,7 +107,7 @@ async fn eab_keys_are_made_listed_and_bind_one_account() {
         .await
         .err()
         .expect("a wrong HMAC key is refused");
-    assert!(!problem_type(&err).is_empty(), "{err}");
+    assert_eq!(problem_type(&err), "unauthorized", "{err}");
     let eab = ExternalAccountKey::new(kid.clone(), &key);
     let bound = create_account(&server, Some(&eab)).await.expect("bound");
     // The account works (orders are accepted) and its key cannot bind another.
