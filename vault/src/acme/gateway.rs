@@ -115,9 +115,12 @@ pub struct VaultAcme {
     pub validating: InFlight,
     /// Orders being signed by the local CA in this process.
     pub signing: InFlight,
-    /// Serialises read-modify-writes of one object (order, authorization, account key, EAB
-    /// key) by id, striped so unrelated objects never wait on each other.
+    /// Serialises read-modify-writes of one object (order, authorization, account) by id,
+    /// striped so unrelated objects never wait on each other.
     pub locks: Stripes,
+    /// Serialises the use of one account key (by thumbprint: new-account, key-change). Taken
+    /// before any of `locks`, never after, so the two never deadlock.
+    pub key_locks: Stripes,
     /// Held while an external account binding key is bound (rare: new accounts with EAB).
     pub eab_lock: tokio::sync::Mutex<()>,
 }
@@ -133,6 +136,7 @@ impl VaultAcme {
             validating: InFlight::default(),
             signing: InFlight::default(),
             locks: Stripes::default(),
+            key_locks: Stripes::default(),
             eab_lock: tokio::sync::Mutex::new(()),
         }
     }

@@ -99,7 +99,7 @@ pub async fn new_account(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
     let payload: NewAccount = req.payload()?;
     let thumbprint = jwk.thumbprint();
     // One creation per key at a time: the thumbprint is unique in the store.
-    let _lock = cx.vault.locks.lock(&thumbprint).await;
+    let _lock = cx.vault.key_locks.lock(&thumbprint).await;
     let key = thumbprint.clone();
     let existing = cx
         .vault
@@ -301,7 +301,7 @@ pub async fn key_change(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
     }
     let thumbprint = new_key.thumbprint();
     // Under the new key's lock, like new-account: the thumbprint is unique.
-    let _lock = cx.vault.locks.lock(&thumbprint).await;
+    let _lock = cx.vault.key_locks.lock(&thumbprint).await;
     let key = thumbprint.clone();
     let holder = cx
         .vault

@@ -178,17 +178,14 @@ pub async fn finalize(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Prob
             .map_err(internal)?
     };
     let processing = written.map_err(|o| not_ready(&o))?;
-    if let Some(task) = issue::spawn(&cx.acme, &cx.vault, id) {
+    let signed = match issue::spawn(&cx.acme, &cx.vault, id, Some(processing.clone())) {
         // The task goes on if the wait ends first; the client then polls the order.
-        let _ = tokio::time::timeout(SIGN_WAIT, task).await;
-    }
-    let key = id.to_string();
-    let latest = cx
-        .vault
-        .db
-        .run(move |s| s.acme_order(&key))
-        .await
-        .map_err(internal)?
-        .unwrap_or(processing);
+        Some(task) => match tokio::time::timeout(SIGN_WAIT, task).await {
+            Ok(Ok(written)) => written,
+            _ => None,
+        },
+        None => None,
+    };
+    let latest = signed.unwrap_or(processing);
     Ok(order_reply(cx, &latest).location(cx.urls.order(id)))
 }

@@ -20,15 +20,25 @@ pub fn local_validity(profile: &str) -> Option<Duration> {
     crate::acme::profiles::local_validity(profile)
 }
 
-/// Starts signing order `order_id` unless a task already does; the handle resolves when the
-/// order is written `valid` or `invalid` (or was not `processing`).
-pub fn spawn(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, order_id: &str) -> Option<JoinHandle<()>> {
+/// Starts signing order `order_id` unless a task already does (`known`: the order as just
+/// read or written, saving the task a store read); the handle resolves to the order as
+/// written `valid` or `invalid` (`None` when it was not a processing local order).
+pub fn spawn(
+    acme: &Arc<Acme>,
+    vault: &Arc<VaultAcme>,
+    order_id: &str,
+    known: Option<OrderRecord>,
+) -> Option<JoinHandle<Option<OrderRecord>>> {
     let guard = vault.signing.start(order_id)?;
     let (acme, vault, id) = (acme.clone(), vault.clone(), order_id.to_string());
     Some(acme.tracker.clone().spawn(async move {
         let _guard = guard;
-        if let Err(e) = sign(&acme, &vault, &id).await {
-            tracing::error!(vault = %vault.name, acme.order = %id, error = %e, "acme: signing failed");
+        match sign(&acme, &vault, &id, known).await {
+            Ok(written) => written,
+            Err(e) => {
+                tracing::error!(vault = %vault.name, acme.order = %id, error = %e, "acme: signing failed");
+                None
+            }
         }
     }))
 }
@@ -49,7 +59,7 @@ pub async fn recover(acme: Arc<Acme>, vault: Arc<VaultAcme>) {
                 tracing::info!(vault = %vault.name, orders = local.len(), "acme: resuming local orders left processing");
             }
             for order in local {
-                spawn(&acme, &vault, &order.id);
+                spawn(&acme, &vault, &order.id, Some(order.clone()));
             }
         }
         Err(e) => {
@@ -59,18 +69,28 @@ pub async fn recover(acme: Arc<Acme>, vault: Arc<VaultAcme>) {
 }
 
 /// Signs one `processing` local order and writes the outcome.
-async fn sign(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, order_id: &str) -> Result<(), String> {
-    let key = order_id.to_string();
-    let order = vault
-        .db
-        .run(move |s| s.acme_order(&key))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn sign(
+    acme: &Arc<Acme>,
+    vault: &Arc<VaultAcme>,
+    order_id: &str,
+    known: Option<OrderRecord>,
+) -> Result<Option<OrderRecord>, String> {
+    let order = match known {
+        Some(order) => Some(order),
+        None => {
+            let key = order_id.to_string();
+            vault
+                .db
+                .run(move |s| s.acme_order(&key))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
     let Some(order) = order.filter(|o| o.status == OrderStatus::Processing) else {
-        return Ok(());
+        return Ok(None);
     };
     let (Some(validity), Some(csr)) = (local_validity(&order.profile), order.csr.clone()) else {
-        return Ok(());
+        return Ok(None);
     };
     // Chaos: a slow CA (`finalize_delay`); finalize answers `processing` meanwhile.
     let delay = acme.chaos.finalize_delay();
@@ -122,15 +142,15 @@ async fn sign(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, order_id: &str) -> Resul
     let issued_for = outcome.as_ref().ok().map(|_| order.identifiers.clone());
     let _lock = vault.locks.lock(order_id).await;
     let key = order_id.to_string();
-    vault
+    let written = vault
         .db
         .run(move |s| {
             // Re-read under the lock: only a still-processing order takes the outcome.
             let Some(mut current) = s.acme_order(&key)? else {
-                return Ok(());
+                return Ok(None);
             };
             if current.status != OrderStatus::Processing {
-                return Ok(());
+                return Ok(Some(current));
             }
             let mut changes = Vec::with_capacity(2);
             match outcome {
@@ -146,8 +166,9 @@ async fn sign(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, order_id: &str) -> Resul
                     current.set_status(OrderStatus::Invalid, now);
                 }
             }
-            changes.push(Change::PutAcmeOrder(current));
-            s.apply(changes)
+            changes.push(Change::PutAcmeOrder(current.clone()));
+            s.apply(changes)?;
+            Ok(Some(current))
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -155,5 +176,5 @@ async fn sign(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, order_id: &str) -> Resul
     if let Some(identifiers) = issued_for {
         acme.chaos.record_issued(&identifiers, now);
     }
-    Ok(())
+    Ok(written)
 }

@@ -155,7 +155,7 @@ pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem>
     }
     if is_local(&order.profile) {
         if !cx.vault.signing.contains(&order.id) {
-            issue::spawn(&cx.acme, &cx.vault, &order.id);
+            issue::spawn(&cx.acme, &cx.vault, &order.id, Some(order.clone()));
         }
         return Ok(order);
     }
