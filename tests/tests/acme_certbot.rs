@@ -38,18 +38,26 @@ const README_SECTION: &str = "## ACME: certbot, lego, instant-acme";
 const README_VAULT: &str = "https://127.0.0.1:8443";
 const DAY: i64 = 86_400;
 
-/// The README's certbot command: its environment assignments and its arguments.
-struct ReadmeCommand {
+/// A certbot command line of the README: its environment assignments and its arguments.
+struct Certbot {
     env: Vec<(String, String)>,
     args: Vec<String>,
+}
+
+/// The README's ACME block: how it starts vault and the certbot commands it prints.
+struct Readme {
     /// The flags the README starts vault with (after `--`).
     vault_args: Vec<String>,
+    /// `certbot certonly …`.
+    certonly: Certbot,
+    /// `certbot renew …`.
+    renew: Certbot,
 }
 
 /// Reads the first ```sh block of [`README_SECTION`] that runs `certbot certonly`, joining
-/// backslash-continued lines: the line starting `cargo run` gives vault's flags, the line
-/// holding `certbot certonly` the command.
-fn readme_command() -> ReadmeCommand {
+/// backslash-continued lines: the line starting `cargo run` gives vault's flags, the lines
+/// running `certbot certonly` and `certbot renew` the commands.
+fn readme() -> Readme {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let readme = std::fs::read_to_string(&path).expect("read README.md");
     let section = readme
@@ -77,21 +85,31 @@ fn readme_command() -> ReadmeCommand {
         .split_once(" -- ")
         .map(|(_, flags)| flags.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
-    let certbot_line = lines
-        .iter()
-        .find(|l| l.contains("certbot certonly"))
-        .expect("the certbot line");
-    let mut env = Vec::new();
-    let mut words = certbot_line.split_whitespace().peekable();
-    while let Some((name, value)) = words.peek().and_then(|w| w.split_once('=')) {
-        env.push((name.to_string(), value.to_string()));
-        words.next();
-    }
-    assert_eq!(words.next(), Some("certbot"), "the command runs certbot");
-    ReadmeCommand {
-        env,
-        args: words.map(str::to_string).collect(),
+    let command = |subcommand: &str| {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("certbot {subcommand}")))
+            .unwrap_or_else(|| panic!("the README's block has no `certbot {subcommand}`"));
+        let mut env = Vec::new();
+        let mut words = line.split_whitespace().peekable();
+        while let Some((name, value)) = words.peek().and_then(|w| w.split_once('=')) {
+            env.push((name.to_string(), value.to_string()));
+            words.next();
+        }
+        assert_eq!(
+            words.next(),
+            Some("certbot"),
+            "the command runs certbot: {line}"
+        );
+        Certbot {
+            env,
+            args: words.map(str::to_string).collect(),
+        }
+    };
+    Readme {
         vault_args,
+        certonly: command("certonly"),
+        renew: command("renew"),
     }
 }
 
@@ -293,7 +311,7 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
         "{} missing: tests/sdk-apps/install.sh installs certbot into the venv",
         certbot_bin.display()
     );
-    let readme = readme_command();
+    let readme = readme();
     let work = tempfile::tempdir().expect("temp dir");
     let cwd = work.path();
 
@@ -302,7 +320,7 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let readme_http01 = flag_value(&readme.args, "--http-01-port").to_string();
+    let readme_http01 = flag_value(&readme.certonly.args, "--http-01-port").to_string();
     let vault_args: Vec<String> = readme
         .vault_args
         .iter()
@@ -339,14 +357,16 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
         .1;
 
     // The README's command, only ports and domain changed.
-    let server = flag_value(&readme.args, "--server").replace(README_VAULT, &vault.base_url());
+    let server =
+        flag_value(&readme.certonly.args, "--server").replace(README_VAULT, &vault.base_url());
     assert!(
         server.ends_with("/acme/directory"),
         "--server is the directory URL: {server}"
     );
-    let args = with_flag(readme.args.clone(), "--server", &server);
+    let args = with_flag(readme.certonly.args.clone(), "--server", &server);
     let args = with_flag(args, "--http-01-port", &http01.to_string());
     let ca_bundle = readme
+        .certonly
         .env
         .iter()
         .find(|(k, _)| k == "REQUESTS_CA_BUNDLE")
@@ -362,7 +382,7 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
     // 1. certonly, the default profile: 90 days.
     let domain = "www.certbot.localhost";
     let first = with_flag(args.clone(), "-d", domain);
-    certbot(&certbot_bin, cwd, &readme.env, &first)
+    certbot(&certbot_bin, cwd, &readme.certonly.env, &first)
         .await
         .assert_ok(&logs);
     let live = config.join("live").join(domain);
@@ -377,7 +397,7 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
     let short = "short.certbot.localhost";
     let mut second = with_flag(args.clone(), "-d", short);
     second.extend(["--preferred-profile".to_string(), "shortlived".to_string()]);
-    certbot(&certbot_bin, cwd, &readme.env, &second)
+    certbot(&certbot_bin, cwd, &readme.certonly.env, &second)
         .await
         .assert_ok(&logs);
     let short_leaf = check_lineage(&config.join("live").join(short), short, &root_der);
@@ -415,16 +435,14 @@ async fn certbot_readme_command_profile_and_ari_renewal() {
     let body = put.text().await.unwrap_or_default();
     assert_eq!(status, 200, "PUT /_admin/acme/renewal-info: {body}");
 
-    let renew: Vec<String> = ["renew", "--non-interactive"]
-        .into_iter()
-        .map(str::to_string)
-        .chain(
-            ["--config-dir", "--work-dir", "--logs-dir"]
-                .into_iter()
-                .flat_map(|f| [f.to_string(), flag_value(&args, f).to_string()]),
-        )
-        .collect();
-    let run = certbot(&certbot_bin, cwd, &readme.env, &renew).await;
+    // The README's renew command as written: the same dirs, no --force-renewal.
+    let renew = &readme.renew;
+    assert_eq!(renew.args[0], "renew");
+    assert!(!renew.args.iter().any(|a| a == "--force-renewal"));
+    for flag in ["--config-dir", "--work-dir", "--logs-dir"] {
+        assert_eq!(flag_value(&renew.args, flag), flag_value(&args, flag));
+    }
+    let run = certbot(&certbot_bin, cwd, &renew.env, &renew.args).await;
     run.assert_ok(&logs);
     assert_eq!(
         archived_certs(&config, domain).len(),

@@ -11,16 +11,17 @@
 //!
 //! Both servers are separate processes (vault's release binary, `pebble` from PATH) started on
 //! free loopback ports with fresh state, and their output discarded; the client is
-//! `instant-acme` on this process's runtime. Polls repeat every `BENCH_POLL_MS` whatever
+//! `instant-acme` on this process's runtime, over reqwest with `TCP_NODELAY` (see [`Http`]). Polls repeat every `BENCH_POLL_MS` whatever
 //! `Retry-After` says, the same for both. Pebble runs with `PEBBLE_VA_NOSLEEP=1
 //! PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0` (and `PEBBLE_VA_ALWAYS_VALID=1` in the first
 //! mode); for real http-01 it resolves names through `pebble-challtestsrv` (same package),
 //! which answers every A query with 127.0.0.1. Without `pebble` on PATH the Pebble column is
 //! skipped with a line saying so (`apt-get install pebble`); this is a bench, not a test.
 //!
-//! Printed per mode and client count: orders/s, p50/p99 cycle latency and the server's CPU
-//! per order (from `/proc/PID/stat`, independent of what else the machine runs), then the
-//! ratios. The issue's targets: ≥ 3× Pebble's orders/s with validation off, and a p99 below
+//! Printed per mode and client count: orders/s, p50/p99 cycle latency, the server's CPU per
+//! order and this process's (the clients') CPU per order (from `/proc/PID/stat`: unlike the
+//! rates, independent of what else the machine runs), then the ratios. The servers' pids are
+//! printed at start, for `perf record -p`. The issue's targets: ≥ 3× Pebble's orders/s with validation off, and a p99 below
 //! Pebble's.
 //!
 //! Env: `BENCH_ORDERS` (cycles per client count, at least 4 per client; 320),
@@ -37,8 +38,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
 use instant_acme::{
-    Account, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus,
+    Account, AuthorizationStatus, BodyWrapper, BytesResponse, ChallengeType, HttpClient,
+    Identifier, NewAccount, NewOrder, OrderStatus,
 };
 
 /// How long a server may take to answer its directory after start.
@@ -75,16 +79,21 @@ struct Server {
 }
 
 impl Server {
-    /// The server process's user+system CPU seconds so far (`/proc/PID/stat`).
+    /// The server process's user+system CPU seconds so far.
     fn cpu_secs(&self) -> Option<f64> {
-        let pid = self.children.first()?.id()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let rest = &stat[stat.rfind(')')? + 2..];
-        let mut fields = rest.split(' ').skip(11);
-        let utime: u64 = fields.next()?.parse().ok()?;
-        let stime: u64 = fields.next()?.parse().ok()?;
-        Some((utime + stime) as f64 / 100.0)
+        cpu_secs(&self.children.first()?.id()?.to_string())
     }
+}
+
+/// User+system CPU seconds of process `pid` (or `self`) so far: `/proc/PID/stat` fields 14
+/// and 15, in `USER_HZ` (100) ticks.
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ').skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 /// A loopback port nobody listens on right now (the servers take fixed ports on their
@@ -284,6 +293,51 @@ impl Responder {
     }
 }
 
+/// instant-acme's HTTP client, over reqwest: instant-acme's own leaves Nagle's algorithm on,
+/// which with delayed ACKs adds ~40 ms to every POST whichever server answers, and so would
+/// measure the client instead of the servers. One connection pool per account, as there.
+struct Http(reqwest::Client);
+
+impl Http {
+    fn new(tls_root: &Path) -> Self {
+        let pem = std::fs::read(tls_root).expect("read the server's TLS root");
+        let root = reqwest::Certificate::from_pem(&pem).expect("TLS root PEM");
+        let client = reqwest::Client::builder()
+            .tls_certs_only([root])
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .expect("client");
+        Http(client)
+    }
+}
+
+impl HttpClient for Http {
+    fn request(
+        &self,
+        req: http::Request<BodyWrapper<Bytes>>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>,
+    > {
+        let client = self.0.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let body = match body.collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(never) => match never {},
+            };
+            let rsp = client
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?;
+            Ok(BytesResponse::from(http::Response::from(rsp)))
+        })
+    }
+}
+
 /// One client count's figures for one server.
 struct Figures {
     orders: usize,
@@ -293,6 +347,8 @@ struct Figures {
     p99_ms: f64,
     /// Server CPU (user+system) per completed order, ms.
     cpu_ms: Option<f64>,
+    /// This process's (the clients', and the http-01 responder's) CPU per completed order, ms.
+    client_cpu_ms: Option<f64>,
     first_error: Option<String>,
 }
 
@@ -307,22 +363,33 @@ async fn run(
 ) -> Figures {
     let mut accounts = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let builder = Account::builder_with_root(&server.tls_root).expect("account builder");
-        let (account, _) = builder
-            .create(
-                &NewAccount {
-                    contact: &[],
-                    terms_of_service_agreed: true,
-                    only_return_existing: false,
-                },
-                server.directory.clone(),
-                None,
-            )
+        let builder = Account::builder_with_http(Box::new(Http::new(&server.tls_root)));
+        let new_account = NewAccount {
+            contact: &[],
+            terms_of_service_agreed: true,
+            only_return_existing: false,
+        };
+        match builder
+            .create(&new_account, server.directory.clone(), None)
             .await
-            .unwrap_or_else(|err| panic!("{}: new account: {err}", server.label));
-        accounts.push(account);
+        {
+            Ok((account, _)) => accounts.push(account),
+            Err(err) => {
+                return Figures {
+                    orders: 0,
+                    failed: total,
+                    per_sec: 0.0,
+                    p50_ms: f64::NAN,
+                    p99_ms: f64::NAN,
+                    cpu_ms: None,
+                    client_cpu_ms: None,
+                    first_error: Some(format!("new account: {err}")),
+                }
+            }
+        }
     }
     let cpu_before = server.cpu_secs();
+    let client_cpu_before = cpu_secs("self");
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for (c, account) in accounts.into_iter().enumerate() {
@@ -354,6 +421,12 @@ async fn run(
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu = server.cpu_secs().zip(cpu_before).map(|(a, b)| a - b);
+    let client_cpu = cpu_secs("self").zip(client_cpu_before).map(|(a, b)| a - b);
+    let done = latencies.len();
+    let per_order = |cpu: Option<f64>| {
+        cpu.filter(|_| done > 0)
+            .map(|cpu| cpu * 1000.0 / done as f64)
+    };
     latencies.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| {
         latencies
@@ -367,9 +440,8 @@ async fn run(
         per_sec: latencies.len() as f64 / secs,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
-        cpu_ms: cpu
-            .filter(|_| !latencies.is_empty())
-            .map(|cpu| cpu * 1000.0 / latencies.len() as f64),
+        cpu_ms: per_order(cpu),
+        client_cpu_ms: per_order(client_cpu),
         first_error: errors.into_iter().next(),
     }
 }
@@ -470,12 +542,13 @@ async fn finish(order: &mut instant_acme::Order, name: &str, poll: Duration) -> 
 }
 
 fn row(mode: Mode, clients: usize, label: &str, f: &Figures) {
-    let cpu = f
-        .cpu_ms
-        .map(|c| format!("{c:9.2}"))
-        .unwrap_or_else(|| format!("{:>9}", "-"));
+    let ms = |v: Option<f64>| {
+        v.map(|c| format!("{c:9.2}"))
+            .unwrap_or_else(|| format!("{:>9}", "-"))
+    };
+    let (cpu, client) = (ms(f.cpu_ms), ms(f.client_cpu_ms));
     println!(
-        "{:<13} {:>7} {:<7} {:>7} {:>6} {:>10.1} {:>8.1} {:>8.1} {cpu}",
+        "{:<13} {:>7} {:<7} {:>7} {:>6} {:>10.1} {:>8.1} {:>8.1} {cpu} {client}",
         mode.label(),
         clients,
         label,
@@ -547,8 +620,17 @@ async fn main() {
          http-01 responder on 127.0.0.1:{http01_port}"
     );
     println!(
-        "{:<13} {:>7} {:<7} {:>7} {:>6} {:>10} {:>8} {:>8} {:>9}",
-        "mode", "clients", "server", "orders", "failed", "orders/s", "p50 ms", "p99 ms", "cpu ms/o"
+        "{:<13} {:>7} {:<7} {:>7} {:>6} {:>10} {:>8} {:>8} {:>9} {:>9}",
+        "mode",
+        "clients",
+        "server",
+        "orders",
+        "failed",
+        "orders/s",
+        "p50 ms",
+        "p99 ms",
+        "cpu ms/o",
+        "client ms"
     );
     let mut summary = Vec::new();
     for mode in modes {
@@ -559,6 +641,20 @@ async fn main() {
         let pebble_dir = tempfile::tempdir().expect("temp dir");
         if pebble {
             servers.push(start_pebble(pebble_dir.path(), port).await);
+        }
+        for server in &servers {
+            let pids: Vec<String> = server
+                .children
+                .iter()
+                .filter_map(|c| c.id().map(|id| id.to_string()))
+                .collect();
+            println!(
+                "{}: {} {} (pid {})",
+                mode.label(),
+                server.label,
+                server.directory,
+                pids.join(", ")
+            );
         }
         let responder = (mode == Mode::Http01).then_some(&responder);
         for (i, &clients) in levels.iter().enumerate() {
