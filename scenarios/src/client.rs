@@ -94,6 +94,8 @@ impl VaultClient {
     }
 
     /// `path` is relative to the vault (`/certificates/x`) or an absolute id from a response.
+    /// Key Vault paths get `api-version`; the ACME gateway's (`/acme/…`, `/_admin/acme/…`) do
+    /// not, as they are another protocol (its admin API refuses unknown query parameters).
     pub async fn send(
         &self,
         method: Method,
@@ -106,7 +108,7 @@ impl VaultClient {
         } else {
             format!("{}{}", self.base, path)
         };
-        if !url.contains("api-version=") {
+        if !url.contains("api-version=") && !is_acme(&url) {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str("api-version=");
             url.push_str(API_VERSION);
@@ -124,6 +126,16 @@ impl VaultClient {
     pub async fn get(&self, path: &str) -> Result<Reply, Error> {
         self.send(Method::GET, path, None, true).await
     }
+}
+
+/// Whether `url` is one of the ACME gateway's paths.
+fn is_acme(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        let path = u.path();
+        ["/acme", "/_admin/acme"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    })
 }
 
 /// ca-sim's admin API.

@@ -6,6 +6,7 @@
 //! - [`services`]: vault and ca-sim started in-process on free ports, or found at URLs.
 //! - [`client`]: HTTPS clients for vault and ca-sim's admin API.
 //! - [`extca`]: the runner's own CA for the non-partnered flow and for imports.
+//! - [`http01`]: the runner's ACME http-01 responder on loopback.
 //! - [`runner`]: runs scenarios (concurrently where their names do not collide), reports
 //!   progress through [`runner::Observer`]: `runner/steps/` what each step kind sends (one
 //!   function per kind, files mirroring `case/step/`), `runner/check.rs` its expectations,
@@ -24,6 +25,7 @@ pub mod client;
 pub mod demo;
 pub mod error;
 pub mod extca;
+pub mod http01;
 pub mod load;
 pub mod report;
 pub mod runner;

@@ -1,7 +1,11 @@
 //! The services a run talks to: started in-process on free ports with temporary data dirs
 //! ([`LocalServices::start`]), or already running somewhere ([`Endpoints`] from URLs and CA files).
+//! Started services come with the runner's http-01 responder ([`Http01`]), which the vault is
+//! pointed at; that vault skips ACME validation unless [`LocalOptions::acme_validation`] says
+//! `Real`.
 
 use crate::error::Error;
+use crate::http01::Http01;
 use shared::models::ProviderKind;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +23,8 @@ pub struct Endpoints {
     pub ca_sim_url: String,
     pub ca_sim_ca_pem: String,
     pub ca_sim_ca_path: Option<PathBuf>,
+    /// The runner's http-01 responder vault validates against (started services only).
+    pub http01: Option<Http01>,
 }
 
 impl Endpoints {
@@ -42,6 +48,7 @@ impl Endpoints {
             ca_sim_url: ca_sim_url.trim_end_matches('/').to_string(),
             ca_sim_ca_pem: read(ca_sim_ca)?,
             ca_sim_ca_path: Some(ca_sim_ca.to_path_buf()),
+            http01: None,
         })
     }
 }
@@ -71,6 +78,10 @@ pub struct LocalOptions {
     pub throttle: Option<vault::http::throttle::Limits>,
     /// Keep ca-sim's default DigiCert rate limits (off by default so they never dominate).
     pub digicert_rate_limits: bool,
+    /// vault's ACME challenge validation: `AlwaysValid` (default, Pebble's
+    /// `PEBBLE_VA_ALWAYS_VALID`: every challenge type passes) or `Real` (http-01 against the
+    /// runner's responder, for names under `.localhost`).
+    pub acme_validation: vault::config::AcmeValidation,
 }
 
 impl Default for LocalOptions {
@@ -88,6 +99,7 @@ impl Default for LocalOptions {
             retry_after: Duration::from_secs(1),
             throttle: None,
             digicert_rate_limits: false,
+            acme_validation: vault::config::AcmeValidation::AlwaysValid,
         }
     }
 }
@@ -166,6 +178,14 @@ impl LocalServices {
         vcfg.retry_after = options.retry_after;
         vcfg.throttle = options.throttle;
         vcfg.self_signed_delay = options.self_signed_delay;
+        let http01 = Http01::start(shutdown.clone())
+            .await
+            .map_err(|e| Error::Start {
+                service: "http-01 responder",
+                message: format!("bind 127.0.0.1:0: {e}"),
+            })?;
+        vcfg.acme.http01_port = http01.port();
+        vcfg.acme.validation = options.acme_validation;
         let v = vault::serve(bind("vault").await?, vcfg, shutdown.clone())
             .await
             .map_err(|e| Error::Start {
@@ -181,6 +201,7 @@ impl LocalServices {
                 ca_sim_url: ca_url,
                 ca_sim_ca_pem: ca.ca_pem.clone(),
                 ca_sim_ca_path: Some(ca.ca_path.clone()),
+                http01: Some(http01),
             },
             shutdown,
             vault: Some(v),

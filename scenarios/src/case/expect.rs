@@ -17,9 +17,20 @@ pub struct Expect {
     /// `error.code` of the response, or of the operation.
     #[serde(default)]
     pub error_code: Option<String>,
-    /// Regular expression searched in `error.message` (response or operation).
+    /// Regular expression searched in `error.message` (response or operation); for ACME, in
+    /// the problem's `detail` (response, else the order's `error`).
     #[serde(default)]
     pub error_message: Option<Pattern>,
+    /// ACME: the problem type of the response (an RFC 8555 name such as `badNonce`, or the
+    /// whole `urn:ietf:params:acme:error:…`), else of the order's `error`.
+    #[serde(default)]
+    pub acme_problem: Option<String>,
+    /// `acme_renewal_info`: the suggested window's start, in days after the certificate's
+    /// notBefore (fractions allowed, inclusive bounds; negative when it lies before).
+    #[serde(default)]
+    pub window_start_days_min: Option<f64>,
+    #[serde(default)]
+    pub window_start_days_max: Option<f64>,
     /// Regular expression searched in the operation's `status_details`.
     #[serde(default)]
     pub status_details: Option<Pattern>,
@@ -32,6 +43,10 @@ pub struct Expect {
     /// Common name of the certificate's issuer.
     #[serde(default)]
     pub issuer_cn: Option<String>,
+    /// Regular expression searched in the issuer's common name (for CAs whose name carries a
+    /// per-installation tag, like vault's local ACME CA).
+    #[serde(default)]
+    pub issuer_cn_match: Option<Pattern>,
     /// The certificate is self-issued.
     #[serde(default)]
     pub self_issued: Option<bool>,
@@ -92,6 +107,7 @@ impl Expect {
     pub fn wants_cert(&self) -> bool {
         self.subject.is_some()
             || self.issuer_cn.is_some()
+            || self.issuer_cn_match.is_some()
             || self.self_issued.is_some()
             || self.dns_names.is_some()
             || self.key_type.is_some()

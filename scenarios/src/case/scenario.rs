@@ -95,6 +95,13 @@ impl Case {
             })
     }
 
+    /// Whether the scenario changes the ACME gateway's chaos document (restored afterwards).
+    pub fn touches_acme_chaos(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.get_ref(), Step::AcmeChaos(_)))
+    }
+
     /// Whether the scenario changes vault's certificate contacts (restored afterwards).
     pub fn changes_contacts(&self) -> bool {
         !self.setup.contacts.is_empty()

@@ -3,7 +3,10 @@
 
 use super::position::{line_of, nth_index};
 use super::scenario::Case;
-use super::step::{AdvanceClock, Import, List, ListOf, Request, SetFaults, Step};
+use super::step::{
+    AcmeAccount, AcmeChallenge, AcmeChaos, AcmeFinalize, AcmePoll, AdvanceClock, Import, List,
+    ListOf, Request, SetFaults, Step, CHALLENGE_TYPES, ORDER_STATUSES,
+};
 use crate::error::Error;
 use std::path::Path;
 
@@ -74,17 +77,31 @@ pub(super) fn validate(case: &Case, text: &str, file: &Path) -> Result<(), Error
                         .map_err(|e| bad(line, format!("field `rules`: {e}")))?;
                 }
             }
+            Step::AcmeAccount(_)
+            | Step::AcmeChallenge(_)
+            | Step::AcmeFinalize(_)
+            | Step::AcmePoll(_)
+            | Step::AcmeRevoke(_)
+            | Step::AcmeChaos(_) => acme_step(step.get_ref()).map_err(|e| bad(line, e))?,
             _ => {}
         }
-        if !step.get_ref().expect().notifications.is_empty()
-            && !matches!(step.get_ref(), Step::Notifications(_))
-        {
+        let expect = step.get_ref().expect();
+        let window =
+            expect.window_start_days_min.is_some() || expect.window_start_days_max.is_some();
+        if window && !matches!(step.get_ref(), Step::AcmeRenewalInfo(_)) {
+            return Err(bad(
+                line,
+                "field `window_start_days_min`: only an `acme_renewal_info` step reads a renewal \
+                 window"
+                    .into(),
+            ));
+        }
+        if !expect.notifications.is_empty() && !matches!(step.get_ref(), Step::Notifications(_)) {
             return Err(bad(
                 line,
                 "field `notifications`: only a `notifications` step reads the outbox".into(),
             ));
         }
-        let expect = step.get_ref().expect();
         if expect
             .notifications
             .iter()
@@ -115,4 +132,80 @@ pub(super) fn validate(case: &Case, text: &str, file: &Path) -> Result<(), Error
         })?;
     }
     Ok(())
+}
+
+/// The fields of an ACME step that must agree with each other or with what vault accepts.
+fn acme_step(step: &Step) -> Result<(), String> {
+    match step {
+        Step::AcmeAccount(AcmeAccount {
+            eab,
+            eab_kid,
+            eab_key,
+            ..
+        }) => match (eab, eab_kid, eab_key) {
+            (true, Some(_), _) | (true, _, Some(_)) => {
+                Err("field `eab`: give `eab = true` or `eab_kid` + `eab_key`, not both".into())
+            }
+            (_, Some(_), None) | (_, None, Some(_)) => {
+                Err("field `eab_kid`: `eab_kid` and `eab_key` go together".into())
+            }
+            _ => Ok(()),
+        },
+        Step::AcmeChallenge(AcmeChallenge {
+            challenge_type,
+            status,
+            ..
+        }) => {
+            if let Some(t) = challenge_type {
+                if !CHALLENGE_TYPES.contains(&t.as_str()) {
+                    return Err(format!(
+                        "field `type`: '{t}' is not one of {}",
+                        CHALLENGE_TYPES.join(", ")
+                    ));
+                }
+            }
+            one_of("status", status.as_deref(), &["ready", "invalid"])
+        }
+        Step::AcmeFinalize(AcmeFinalize {
+            key_type,
+            key_size,
+            curve,
+            status,
+            ..
+        }) => {
+            crate::extca::key_spec(key_type.as_deref(), *key_size, curve.as_deref())
+                .map_err(|e| format!("field `key_type`: {e}"))?;
+            one_of(
+                "status",
+                status.as_deref(),
+                &["valid", "invalid", "processing"],
+            )
+        }
+        Step::AcmePoll(AcmePoll { status, .. }) => {
+            one_of("status", status.as_deref(), &ORDER_STATUSES)
+        }
+        Step::AcmeRevoke(r) => r
+            .reason_code()
+            .map(|_| ())
+            .map_err(|e| format!("field `reason`: {e}")),
+        // The document vault would refuse, refused here with the step's line.
+        Step::AcmeChaos(AcmeChaos { chaos, .. }) => {
+            let json = serde_json::to_vec(chaos).map_err(|e| format!("field `chaos`: {e}"))?;
+            vault::acme::chaos::ChaosDoc::parse(&json)
+                .map(|_| ())
+                .map_err(|e| format!("field `chaos`: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `value` (when given) is one of `allowed`.
+fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), String> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(format!(
+            "field `{field}`: '{v}' is not one of {}",
+            allowed.join(", ")
+        )),
+        _ => Ok(()),
+    }
 }

@@ -2,7 +2,7 @@
 //! the failure message.
 
 use super::env::Env;
-use super::observed::{op_summary, Observed};
+use super::observed::{acme_problem, op_summary, Observed, ACME_ERROR};
 use crate::case::{Expect, NotificationCount, Step};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -70,13 +70,16 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
         }
     }
 
-    // Error code and message: the response's error, else the operation's.
-    let error = obs
-        .reply
-        .as_ref()
-        .and_then(|r| r.body.get("error"))
-        .filter(|e| !e.is_null())
-        .or_else(|| op.and_then(|o| o.get("error")).filter(|e| !e.is_null()));
+    // Error code and message: an ACME problem, else the response's error, else the
+    // operation's.
+    let problem = acme_problem(obs);
+    let error = problem.or_else(|| {
+        obs.reply
+            .as_ref()
+            .and_then(|r| r.body.get("error"))
+            .filter(|e| !e.is_null())
+            .or_else(|| op.and_then(|o| o.get("error")).filter(|e| !e.is_null()))
+    });
     if let Some(want) = &e.error_code {
         let got = error
             .and_then(|x| x["code"].as_str())
@@ -88,8 +91,22 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
             ));
         }
     }
+    if let Some(want) = &e.acme_problem {
+        let got = problem
+            .and_then(|p| p["type"].as_str())
+            .unwrap_or("(no problem)");
+        let name = got.strip_prefix(ACME_ERROR).unwrap_or(got);
+        if want != got && want != name {
+            return Err(format!(
+                "expected ACME problem '{want}', got '{name}' {}",
+                problem.map(short).unwrap_or_default()
+            ));
+        }
+    }
     if let Some(p) = &e.error_message {
-        let got = error.and_then(|x| x["message"].as_str()).unwrap_or("");
+        let got = error
+            .and_then(|x| x["message"].as_str().or_else(|| x["detail"].as_str()))
+            .unwrap_or("");
         if !p.0.is_match(got) {
             return Err(format!("error message '{got}' does not match /{}/", p.0));
         }
@@ -157,6 +174,26 @@ pub(crate) async fn check(env: &Env, step: &Step, obs: &Observed) -> Result<(), 
             .as_ref()
             .ok_or("notifications need a `notifications` step")?;
         check_notifications(&e.notifications, rows)?;
+    }
+
+    if e.window_start_days_min.is_some() || e.window_start_days_max.is_some() {
+        let got = obs
+            .window_start_days
+            .ok_or("the step read no renewal window")?;
+        if e.window_start_days_min.is_some_and(|min| got < min)
+            || e.window_start_days_max.is_some_and(|max| got > max)
+        {
+            return Err(format!(
+                "expected the renewal window to start {}..{} days after notBefore, it starts \
+                 after {got:.2} days",
+                e.window_start_days_min
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                e.window_start_days_max
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ));
+        }
     }
 
     if e.wants_cert() {
@@ -261,16 +298,25 @@ async fn check_cert(env: &Env, e: &Expect, obs: &Observed) -> Result<(), String>
             return Err(format!("expected subject '{want}', got '{}'", info.subject));
         }
     }
-    if let Some(want) = &e.issuer_cn {
-        let cn = crypto::parse_dn(&info.issuer)
+    let issuer_cn = || {
+        crypto::parse_dn(&info.issuer)
             .ok()
             .and_then(|dn| dn.values_of("2.5.4.3").next().map(str::to_string))
-            .unwrap_or_default();
+            .unwrap_or_default()
+    };
+    if let Some(want) = &e.issuer_cn {
+        let cn = issuer_cn();
         if &cn != want {
             return Err(format!(
                 "expected issuer CN '{want}', got '{cn}' ({})",
                 info.issuer
             ));
+        }
+    }
+    if let Some(p) = &e.issuer_cn_match {
+        let cn = issuer_cn();
+        if !p.0.is_match(&cn) {
+            return Err(format!("issuer CN '{cn}' does not match /{}/", p.0));
         }
     }
     if let Some(want) = e.self_issued {
@@ -325,7 +371,12 @@ async fn check_cert(env: &Env, e: &Expect, obs: &Observed) -> Result<(), String>
             ));
         }
     }
-    if e.chain_length.is_some() || e.content_type.is_some() {
+    if let (Some(want), Some(chain)) = (e.chain_length, &obs.chain) {
+        // An ACME download: the chain itself, not a Key Vault secret.
+        if chain.len() != want {
+            return Err(format!("expected a chain of {want}, got {}", chain.len()));
+        }
+    } else if e.chain_length.is_some() || e.content_type.is_some() {
         let sid = bundle["sid"]
             .as_str()
             .ok_or("the certificate has no `sid`")?;

@@ -21,7 +21,7 @@ mod state;
 mod steps;
 mod wire;
 
-pub use env::Env;
+pub use env::{AcmeEnv, Env};
 pub use observer::{Observer, Quiet};
 pub use outcome::{CaseReport, Outcome, StepReport};
 pub use wire::issuer_body;

@@ -1,5 +1,6 @@
 //! A case's setup and teardown: the state put in place before its first step, and the global
-//! state (faults, vault's clock, contacts) read before and put back after.
+//! state (faults, vault's clock, contacts, the ACME chaos document) read before and put back
+//! after.
 
 use super::env::Env;
 use super::wire::{enc, notifications_path, set_issuer};
@@ -7,6 +8,9 @@ use crate::case::Case;
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::{json, Value};
+
+/// The ACME gateway's chaos document (vault's admin API).
+const ACME_CHAOS: &str = "/_admin/acme/chaos";
 
 /// Puts the case's setup in place: ca-sim accounts, request history, faults; vault issuers,
 /// contacts, clock; and removes leftovers of the case's certificate names (delete + purge), so
@@ -108,6 +112,8 @@ pub(crate) struct Saved {
     clock_offset: Option<i64>,
     /// The certificate contacts: `Some(None)` when none were set; `None`: unknown, left alone.
     contacts: Option<Option<Value>>,
+    /// The ACME gateway's chaos document (`None`: unknown, `{}` is put instead).
+    acme_chaos: Option<Value>,
 }
 
 /// Reads what the case will change globally (vault's clock offset, the contacts), so that
@@ -124,6 +130,16 @@ pub(crate) async fn snapshot(env: &Env, case: &Case) -> Saved {
             Err(e) => eprintln!("warning: {}: vault clock: {e}", case.name),
         }
     }
+    if case.touches_acme_chaos() {
+        match env.vault.get(ACME_CHAOS).await {
+            Ok(r) if r.is_success() => saved.acme_chaos = Some(r.body),
+            Ok(r) => eprintln!(
+                "warning: {}: acme chaos: {} {}",
+                case.name, r.status, r.body
+            ),
+            Err(e) => eprintln!("warning: {}: acme chaos: {e}", case.name),
+        }
+    }
     if case.changes_contacts() {
         match env.vault.get("/certificates/contacts").await {
             Ok(r) if r.is_success() => saved.contacts = Some(Some(r.body["contacts"].clone())),
@@ -135,8 +151,8 @@ pub(crate) async fn snapshot(env: &Env, case: &Case) -> Saved {
     saved
 }
 
-/// Undoes global changes: fault rules are cleared; vault's clock offset and the contacts are
-/// put back as they were before the case.
+/// Undoes global changes: fault rules are cleared; vault's clock offset, the contacts and the
+/// ACME chaos document are put back as they were before the case.
 pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<(), Error> {
     if case.touches_faults() {
         env.ca_sim.call(Method::DELETE, "/faults", None).await?;
@@ -155,6 +171,19 @@ pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<()
         if !r.is_success() {
             return Err(Error::Client(format!(
                 "vault clock: {} {}",
+                r.status, r.body
+            )));
+        }
+    }
+    if case.touches_acme_chaos() {
+        let doc = saved.acme_chaos.clone().unwrap_or_else(|| json!({}));
+        let r = env
+            .vault
+            .send(Method::PUT, ACME_CHAOS, Some(&doc), true)
+            .await?;
+        if !r.is_success() {
+            return Err(Error::Client(format!(
+                "acme chaos: {} {}",
                 r.status, r.body
             )));
         }

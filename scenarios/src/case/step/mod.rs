@@ -4,15 +4,22 @@
 //! - `certs.rs`: certificates, versions, deleted certificates, lists, backups;
 //! - `pending.rs`: a certificate's pending operation (merge, cancel, poll);
 //! - `settings.rs`: vault's issuers and contacts;
-//! - `control.rs`: raw requests, clocks, ca-sim orders and faults, the outbox, sleep.
+//! - `control.rs`: raw requests, clocks, ca-sim orders and faults, the outbox, sleep;
+//! - `acme.rs`: vault's ACME gateway through an ACME client (accounts, orders, challenges,
+//!   finalize, download, revoke, renewal information, chaos).
 //!
 //! The runner's `steps` module mirrors this layout with what each kind does on the wire.
 
+mod acme;
 mod certs;
 mod control;
 mod pending;
 mod settings;
 
+pub use acme::{
+    AcmeAccount, AcmeChallenge, AcmeChaos, AcmeDownload, AcmeFinalize, AcmeOrder, AcmePoll,
+    AcmeRenewalInfo, AcmeRevoke, CHALLENGE_TYPES, DEFAULT_NAME, ORDER_STATUSES,
+};
 pub use certs::{
     Backup, Create, Delete, Get, GetDeleted, Import, LifetimeActionSpec, List, ListOf, Purge,
     Recover, Restore, Update,
@@ -61,6 +68,15 @@ pub enum Step {
     SetFaults(SetFaults),
     Notifications(Notifications),
     Sleep(Sleep),
+    AcmeAccount(AcmeAccount),
+    AcmeOrder(AcmeOrder),
+    AcmeChallenge(AcmeChallenge),
+    AcmeFinalize(AcmeFinalize),
+    AcmePoll(AcmePoll),
+    AcmeDownload(AcmeDownload),
+    AcmeRevoke(AcmeRevoke),
+    AcmeRenewalInfo(AcmeRenewalInfo),
+    AcmeChaos(AcmeChaos),
 }
 
 /// Evaluates `$body` with `$s` bound to the step's kind struct, whatever the kind: for the
@@ -98,6 +114,15 @@ macro_rules! each_kind {
             Step::SetFaults($s) => $body,
             Step::Notifications($s) => $body,
             Step::Sleep($s) => $body,
+            Step::AcmeAccount($s) => $body,
+            Step::AcmeOrder($s) => $body,
+            Step::AcmeChallenge($s) => $body,
+            Step::AcmeFinalize($s) => $body,
+            Step::AcmePoll($s) => $body,
+            Step::AcmeDownload($s) => $body,
+            Step::AcmeRevoke($s) => $body,
+            Step::AcmeRenewalInfo($s) => $body,
+            Step::AcmeChaos($s) => $body,
         }
     };
 }
@@ -136,6 +161,15 @@ impl Step {
             Step::SetFaults(_) => "set_faults",
             Step::Notifications(_) => "notifications",
             Step::Sleep(_) => "sleep",
+            Step::AcmeAccount(_) => "acme_account",
+            Step::AcmeOrder(_) => "acme_order",
+            Step::AcmeChallenge(_) => "acme_challenge",
+            Step::AcmeFinalize(_) => "acme_finalize",
+            Step::AcmePoll(_) => "acme_poll",
+            Step::AcmeDownload(_) => "acme_download",
+            Step::AcmeRevoke(_) => "acme_revoke",
+            Step::AcmeRenewalInfo(_) => "acme_renewal_info",
+            Step::AcmeChaos(_) => "acme_chaos",
         }
     }
 
@@ -170,6 +204,10 @@ impl Step {
             | Step::GetIssuer(GetIssuer { name, .. })
             | Step::DeleteIssuer(DeleteIssuer { name, .. }) => Some(name),
             Step::Create(Create { issuer, .. }) => issuer.as_deref(),
+            // A partner profile is an issuer's name (`local` and `shortlived` are built in).
+            Step::AcmeOrder(AcmeOrder { profile, .. }) => profile
+                .as_deref()
+                .filter(|p| !matches!(*p, "local" | "shortlived")),
             _ => None,
         }
     }
@@ -200,6 +238,16 @@ impl Step {
             | (Step::CaOrder(CaOrder { common_name, .. }), _) => {
                 format!("{} {common_name}", self.kind())
             }
+            (Step::AcmeAccount(AcmeAccount { account: n, .. }), _)
+            | (Step::AcmeOrder(AcmeOrder { order: n, .. }), _)
+            | (Step::AcmeChallenge(AcmeChallenge { order: n, .. }), _)
+            | (Step::AcmeFinalize(AcmeFinalize { order: n, .. }), _)
+            | (Step::AcmePoll(AcmePoll { order: n, .. }), _)
+            | (Step::AcmeDownload(AcmeDownload { order: n, .. }), _)
+            | (Step::AcmeRevoke(AcmeRevoke { cert: n, .. }), _)
+            | (Step::AcmeRenewalInfo(AcmeRenewalInfo { cert: n, .. }), _) => {
+                format!("{} {n}", self.kind())
+            }
             (Step::List(List { of, .. }), name) => format!(
                 "list {of:?}{}",
                 name.map(|n| format!(" {n}")).unwrap_or_default()
@@ -227,6 +275,8 @@ impl Step {
                 | Step::DeleteContacts(_)
                 | Step::AdvanceClock(_)
                 | Step::SetFaults(_)
+                // The gateway's chaos is one per vault process: every ACME client sees it.
+                | Step::AcmeChaos(_)
         ) || !self.expect().ca_requests.is_empty()
             // The whole outbox (not one certificate's): other scenarios' notices would count.
             || matches!(self, Step::Notifications(Notifications { name: None, expect, .. })

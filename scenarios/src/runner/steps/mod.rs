@@ -5,8 +5,10 @@
 //! - `certs.rs`: certificates, versions, deleted certificates, lists, backups;
 //! - `pending.rs`: the pending operation (merge, cancel, get, poll);
 //! - `settings.rs`: issuers and contacts;
-//! - `control.rs`: raw requests, clocks, ca-sim orders and faults, the outbox, sleep.
+//! - `control.rs`: raw requests, clocks, ca-sim orders and faults, the outbox, sleep;
+//! - `acme.rs`: vault's ACME gateway through `instant-acme`.
 
+mod acme;
 mod certs;
 mod control;
 mod pending;
@@ -113,6 +115,27 @@ async fn perform(
             control::sleep(s).await;
             Ok(())
         }
+        Step::AcmeAccount(s) => acme::account(env, s, state, o).await,
+        Step::AcmeOrder(s) => acme::order(s, state, o).await,
+        Step::AcmeChallenge(s) => acme::challenge(env, s, state, o).await,
+        Step::AcmeFinalize(s) => {
+            let expected = s.expected.map(|d| d.0);
+            let on_poll = |elapsed: Duration, status: &str| {
+                observer.polling(case, index, elapsed, expected, status)
+            };
+            acme::finalize(s, state, o, on_poll).await
+        }
+        Step::AcmePoll(s) => {
+            let expected = s.expected.map(|d| d.0);
+            let on_poll = |elapsed: Duration, status: &str| {
+                observer.polling(case, index, elapsed, expected, status)
+            };
+            acme::poll(s, state, o, on_poll).await
+        }
+        Step::AcmeDownload(s) => acme::download(s, state, o).await,
+        Step::AcmeRevoke(s) => acme::revoke(s, state, o).await,
+        Step::AcmeRenewalInfo(s) => acme::renewal_info(env, s, state, o).await,
+        Step::AcmeChaos(s) => acme::chaos(env, s, o).await,
     }?;
     Ok(obs)
 }
