@@ -50,6 +50,10 @@ pub const SHOWCASE: &[(&str, &str)] = &[
         "demo/09-outage.toml",
         include_str!("../demo/09-outage.toml"),
     ),
+    (
+        "demo/10-acme-digicert.toml",
+        include_str!("../demo/10-acme-digicert.toml"),
+    ),
 ];
 
 /// The showcase scenarios, parsed.
@@ -97,6 +101,7 @@ pub async fn run(options: DemoOptions) -> Result<DemoOutcome, Error> {
         "  ca-sim  {}   (DigiCert /services/v2, GlobalSign /kb/ws/v1, WoSign /api/v1)",
         ep.ca_sim_url
     ));
+    out.say(&format!("  ACME    {}/acme/directory", ep.vault_url));
     let env = Env::new(ep)?;
 
     let mut reports = Vec::new();
