@@ -121,6 +121,9 @@ pub struct VaultAcme {
     /// Serialises the use of one account key (by thumbprint: new-account, key-change). Taken
     /// before any of `locks`, never after, so the two never deadlock.
     pub key_locks: Stripes,
+    /// Serialises read-modify-writes of one authorization; taken before `locks` (a validated
+    /// authorization's order is written with it), never after.
+    pub authz_locks: Stripes,
     /// Held while an external account binding key is bound (rare: new accounts with EAB).
     pub eab_lock: tokio::sync::Mutex<()>,
 }
@@ -137,6 +140,7 @@ impl VaultAcme {
             signing: InFlight::default(),
             locks: Stripes::default(),
             key_locks: Stripes::default(),
+            authz_locks: Stripes::default(),
             eab_lock: tokio::sync::Mutex::new(()),
         }
     }

@@ -226,6 +226,10 @@ pub struct AuthzRecord {
     pub challenges: Vec<ChallengeRecord>,
     pub created: i64,
     pub updated: i64,
+    /// The order this authorization was created for (none for a pre-authorization): its
+    /// status is brought up to date in the same write that validates the authorization.
+    #[serde(default)]
+    pub order_id: Option<String>,
 }
 
 impl AuthzRecord {

@@ -42,6 +42,7 @@ pub async fn new_authz(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         expires: now.saturating_add(ORDER_LIFETIME),
         created: now,
         updated: now,
+        order_id: None,
     };
     let write = authz.clone();
     cx.vault
@@ -69,7 +70,12 @@ pub async fn authz(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Problem
         )));
     }
     let now = cx.now();
-    let _lock = cx.vault.locks.lock(id).await;
+    let _lock = cx.vault.authz_locks.lock(id).await;
+    // Its order turns invalid in the same write.
+    let _order_lock = match &current.order_id {
+        Some(order_id) => Some(cx.vault.locks.lock(order_id).await),
+        None => None,
+    };
     let key = id.to_string();
     let written = cx
         .vault
@@ -82,7 +88,9 @@ pub async fn authz(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Problem
                 return Ok(Err(a.status));
             }
             a.set_status(AuthzStatus::Deactivated, now);
-            s.apply(vec![Change::PutAcmeAuthz(a.clone())])?;
+            let mut changes: Vec<Change> = load::order_change(s, &a, now)?.into_iter().collect();
+            changes.push(Change::PutAcmeAuthz(a.clone()));
+            s.apply(changes)?;
             Ok(Ok(a))
         })
         .await

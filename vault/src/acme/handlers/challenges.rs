@@ -69,7 +69,12 @@ pub async fn challenge(
     // A chaos validation delay is served in the background, even with always-valid.
     let inline = cx.acme.validator.always_valid() && cx.acme.chaos.validation_delay().is_zero();
     let now = cx.now();
-    let _lock = cx.vault.locks.lock(authz_id).await;
+    let _lock = cx.vault.authz_locks.lock(authz_id).await;
+    // Validated at once (always-valid), the authorization's order is written with it.
+    let _order_lock = match (&current.order_id, inline) {
+        (Some(order_id), true) => Some(cx.vault.locks.lock(order_id).await),
+        _ => None,
+    };
     let (key, challenge_id) = (authz_id.to_string(), id.to_string());
     let answered = cx
         .vault
@@ -103,10 +108,13 @@ pub async fn challenge(
                 ));
             }
             ch.status = ChallengeStatus::Processing;
+            let mut changes = Vec::with_capacity(2);
             if inline {
                 validation::complete(&mut authz, &challenge_id, Ok(()), now);
+                changes.extend(load::order_change(s, &authz, now)?);
             }
-            s.apply(vec![Change::PutAcmeAuthz(authz.clone())])?;
+            changes.push(Change::PutAcmeAuthz(authz.clone()));
+            s.apply(changes)?;
             Ok(Answered::Written(authz, !inline))
         })
         .await

@@ -79,6 +79,35 @@ pub fn derive_order(order: &mut OrderRecord, authzs: &[AuthzRecord], now: i64) -
     false
 }
 
+/// The write that brings `authz`'s own order up to date now that `authz` changed (validated,
+/// invalid, deactivated), for the same batch as the authorization's write; `None` when it
+/// has no order or the order does not change. The caller holds that order's lock.
+pub fn order_change(s: &dyn Store, authz: &AuthzRecord, now: i64) -> StoreResult<Option<Change>> {
+    let Some(order_id) = &authz.order_id else {
+        return Ok(None);
+    };
+    let Some(mut order) = s.acme_order(order_id)? else {
+        return Ok(None);
+    };
+    if !matches!(order.status, OrderStatus::Pending | OrderStatus::Ready) {
+        return Ok(None);
+    }
+    let mut authzs = Vec::with_capacity(order.authz_ids.len());
+    for id in &order.authz_ids {
+        let mut a = if *id == authz.id {
+            authz.clone()
+        } else {
+            match s.acme_authz(id)? {
+                Some(a) => a,
+                None => continue,
+            }
+        };
+        derive_authz(&mut a, now);
+        authzs.push(a);
+    }
+    Ok(derive_order(&mut order, &authzs, now).then(|| Change::PutAcmeOrder(order)))
+}
+
 /// The order `id` with its statuses derived at `now`, and the writes that derivation needs.
 /// Runs in one store call (its reads, then at most one `apply`).
 fn read_order(
@@ -182,7 +211,7 @@ pub async fn authz(cx: &Cx, id: &str, account_id: &str) -> Result<AuthzRecord, P
     }
     let now = cx.now();
     if derive_authz(&mut authz.clone(), now) {
-        let _lock = cx.vault.locks.lock(id).await;
+        let _lock = cx.vault.authz_locks.lock(id).await;
         let key = id.to_string();
         let written = cx
             .vault

@@ -119,6 +119,7 @@ pub async fn new_order(cx: &Cx, req: AcmeRequest, pinned: Option<&str>) -> Resul
             expires,
             created: now,
             updated: now,
+            order_id: Some(order_id.clone()),
         });
     }
     let mut order = OrderRecord {

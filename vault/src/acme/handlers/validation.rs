@@ -115,7 +115,12 @@ async fn run(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, authz_id: &str) -> Result
         acme.chaos
             .record_failed_validation(&authz.account_id, &authz.identifier, now);
     }
-    let _lock = vault.locks.lock(authz_id).await;
+    let _lock = vault.authz_locks.lock(authz_id).await;
+    // The authorization's order is brought up to date in the same write.
+    let _order_lock = match &authz.order_id {
+        Some(order_id) => Some(vault.locks.lock(order_id).await),
+        None => None,
+    };
     let key = authz_id.to_string();
     vault
         .db
@@ -124,7 +129,11 @@ async fn run(acme: &Arc<Acme>, vault: &Arc<VaultAcme>, authz_id: &str) -> Result
                 return Ok(());
             };
             if complete(&mut current, &challenge.id, outcome, now) {
-                s.apply(vec![Change::PutAcmeAuthz(current)])?;
+                let mut changes: Vec<Change> = super::load::order_change(s, &current, now)?
+                    .into_iter()
+                    .collect();
+                changes.push(Change::PutAcmeAuthz(current));
+                s.apply(changes)?;
             }
             Ok(())
         })
