@@ -93,6 +93,8 @@ pub fn banner(vault_url: &str, ca_path: &str, ca_sim_url: &str, profile: &str) -
 CA file  {ca_path}
 ca-sim   {ca_sim_url}   (admin API: {ca_sim_url}/admin/…, orders issue after {profile})
 issuers  {issuers}   — also "Self" and "Unknown"
+ACME     {vault_url}/acme/directory   (every answered challenge is valid; profiles local,
+         shortlived and one per issuer above)
 
 Any bearer token is accepted. Press Ctrl-C to stop.
 
@@ -159,6 +161,7 @@ mod tests {
             "digicert (DigiCert)",
             "globalsign (GlobalSign)",
             "wosign (WoSign)",
+            "https://127.0.0.1:1/acme/directory",
         ] {
             assert!(b.contains(needle), "banner lacks {needle}");
         }
