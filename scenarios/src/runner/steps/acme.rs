@@ -392,6 +392,13 @@ pub(super) async fn download(
     obs: &mut Observed,
 ) -> Result<(), Failure> {
     let entry = order_entry(&mut state.acme, &s.order)?;
+    if entry.order.state().status == OrderStatus::Invalid {
+        // The client refuses this itself: there is no certificate to ask the server for.
+        return Err(Failure::new(format!(
+            "the order is {}: it has no certificate",
+            order_summary(entry.order.state())
+        )));
+    }
     let pem = match entry.order.certificate().await {
         Ok(Some(pem)) => pem,
         Ok(None) => return Err(Failure::new("the order is still processing")),
@@ -547,7 +554,9 @@ fn ok(body: Value) -> Reply {
 }
 
 /// An `instant-acme` error: a problem the server answered is what the step saw (its reply);
-/// anything else fails the step.
+/// anything else fails the step. A problem without a status (an object's own `error`, which
+/// the client raises as an error) reads as status 0: not a success, so only a step that
+/// expects it passes.
 fn seen(obs: &mut Observed, e: instant_acme::Error) -> Result<(), Failure> {
     match e {
         instant_acme::Error::Api(p) => {
