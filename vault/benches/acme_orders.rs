@@ -10,23 +10,27 @@
 //! then with real http-01 validation against a responder in this process on loopback.
 //!
 //! Both servers are separate processes (vault's release binary, `pebble` from PATH) started on
-//! free loopback ports with fresh state, and their output discarded; the client is
-//! `instant-acme` on this process's runtime, over reqwest with `TCP_NODELAY` (see [`Http`]). Polls repeat every `BENCH_POLL_MS` whatever
-//! `Retry-After` says, the same for both. Pebble runs with `PEBBLE_VA_NOSLEEP=1
-//! PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0` (and `PEBBLE_VA_ALWAYS_VALID=1` in the first
-//! mode); for real http-01 it resolves names through `pebble-challtestsrv` (same package),
-//! which answers every A query with 127.0.0.1. Without `pebble` on PATH the Pebble column is
-//! skipped with a line saying so (`apt-get install pebble`); this is a bench, not a test.
+//! free loopback ports with fresh state, their output discarded; the client is `instant-acme`
+//! on this process's runtime, over reqwest with `TCP_NODELAY` (see [`Http`]). Polls repeat
+//! every `BENCH_POLL_MS` whatever `Retry-After` says, the same for both. Pebble runs with
+//! `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0` (and
+//! `PEBBLE_VA_ALWAYS_VALID=1` in the first mode); for real http-01 it resolves names through
+//! `pebble-challtestsrv` (same package), which answers every A query with 127.0.0.1. Without
+//! `pebble` on PATH the Pebble column is skipped with a line saying so (`apt-get install
+//! pebble`); this is a bench, not a test.
 //!
-//! Printed per mode and client count: orders/s, p50/p99 cycle latency, the server's CPU per
-//! order and this process's (the clients') CPU per order (from `/proc/PID/stat`: unlike the
-//! rates, independent of what else the machine runs), then the ratios. The servers' pids are
-//! printed at start, for `perf record -p`. The issue's targets: ≥ 3× Pebble's orders/s with validation off, and a p99 below
-//! Pebble's.
+//! Each client count runs in rounds, both servers per round, alternating which goes first.
+//! Printed per mode and client count: orders/s (the median of the rounds), p50/p99 cycle
+//! latency (all rounds' cycles pooled), the server's CPU per order and this process's (the
+//! clients') CPU per order (from `/proc/PID/stat`: unlike the rates, independent of what else
+//! the machine runs), then the ratios (the median of the rounds' orders/s ratios). The
+//! servers' pids are printed at start, for `perf record -p`. The issue's targets: ≥ 3×
+//! Pebble's orders/s with validation off, and a p99 below Pebble's.
 //!
-//! Env: `BENCH_ORDERS` (cycles per client count, at least 4 per client; 320),
-//! `BENCH_CLIENTS` (comma list; `1,16,64`), `BENCH_POLL_MS` (10), `BENCH_MODES`
-//! (`always-valid,http-01`), `BENCH_NO_PEBBLE` (set: vault only).
+//! Env: `BENCH_ORDERS` (cycles per round, client count and server, at least 4 per client;
+//! 320), `BENCH_ROUNDS` (3), `BENCH_CLIENTS` (comma list; `1,16,64`), `BENCH_POLL_MS` (10),
+//! `BENCH_MODES` (`always-valid,http-01`), `BENCH_NO_PEBBLE` (set: vault only),
+//! `BENCH_LOG_DIR` (the servers' output appended to `DIR/NAME.log` instead of discarded).
 
 // The allocator the shipped binaries use (see vault/src/main.rs).
 #[global_allocator]
@@ -96,6 +100,20 @@ fn cpu_secs(pid: &str) -> Option<f64> {
     Some((utime + stime) as f64 / 100.0)
 }
 
+/// Where a server's output goes: discarded, or appended to `$BENCH_LOG_DIR/NAME.log`.
+fn server_log(name: &str) -> Stdio {
+    let Some(dir) = std::env::var_os("BENCH_LOG_DIR") else {
+        return Stdio::null();
+    };
+    let path = Path::new(&dir).join(format!("{name}.log"));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map(Stdio::from)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
 /// A loopback port nobody listens on right now (the servers take fixed ports on their
 /// command line or config file).
 fn free_port() -> u16 {
@@ -149,8 +167,8 @@ async fn start_vault(dir: &Path, http01_port: Option<u16>) -> Option<Server> {
     let mut child = cmd
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(server_log("vault"))
+        .stderr(server_log("vault"))
         .kill_on_drop(true)
         .spawn()
         .expect("spawn vault");
@@ -215,8 +233,8 @@ async fn start_pebble(dir: &Path, http01_port: Option<u16>) -> Server {
                 .arg("-management")
                 .arg(format!("127.0.0.1:{}", free_port()))
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stdout(server_log("pebble-challtestsrv"))
+                .stderr(server_log("pebble-challtestsrv"))
                 .kill_on_drop(true)
                 .spawn()
                 .expect("spawn pebble-challtestsrv"),
@@ -230,8 +248,8 @@ async fn start_pebble(dir: &Path, http01_port: Option<u16>) -> Server {
         .env("PEBBLE_WFE_NONCEREJECT", "0")
         .env("PEBBLE_AUTHZREUSE", "0")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(server_log("pebble"))
+        .stderr(server_log("pebble"))
         .kill_on_drop(true)
         .spawn()
         .expect("spawn pebble");
@@ -338,18 +356,73 @@ impl HttpClient for Http {
     }
 }
 
-/// One client count's figures for one server.
+/// One run's raw measurements: `total` cycles against one server.
+struct Measured {
+    /// Each completed cycle's latency, ms.
+    latencies: Vec<f64>,
+    failed: usize,
+    secs: f64,
+    /// Server CPU (user+system) over the run, s.
+    server_cpu: Option<f64>,
+    /// This process's (the clients' and the http-01 responder's) CPU over the run, s.
+    client_cpu: Option<f64>,
+    first_error: Option<String>,
+}
+
+impl Measured {
+    fn per_sec(&self) -> f64 {
+        self.latencies.len() as f64 / self.secs
+    }
+}
+
+/// One client count's figures for one server over all rounds: latencies pooled, the rate the
+/// median of the rounds', CPU per order over all of them.
 struct Figures {
     orders: usize,
     failed: usize,
     per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
-    /// Server CPU (user+system) per completed order, ms.
+    /// Server CPU per completed order, ms.
     cpu_ms: Option<f64>,
-    /// This process's (the clients', and the http-01 responder's) CPU per completed order, ms.
+    /// This process's CPU per completed order, ms.
     client_cpu_ms: Option<f64>,
     first_error: Option<String>,
+}
+
+impl Figures {
+    fn of(runs: &[Measured]) -> Figures {
+        let mut latencies: Vec<f64> = runs.iter().flat_map(|r| r.latencies.clone()).collect();
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let done = latencies.len();
+        let pct = |p: f64| {
+            latencies
+                .get(((done as f64 * p) as usize).min(done.saturating_sub(1)))
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let per_order = |cpu: Option<f64>| {
+            cpu.filter(|_| done > 0)
+                .map(|cpu| cpu * 1000.0 / done as f64)
+        };
+        let sum = |f: fn(&Measured) -> Option<f64>| runs.iter().map(f).sum::<Option<f64>>();
+        Figures {
+            orders: done,
+            failed: runs.iter().map(|r| r.failed).sum(),
+            per_sec: median(runs.iter().map(Measured::per_sec).collect()),
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            cpu_ms: per_order(sum(|r| r.server_cpu)),
+            client_cpu_ms: per_order(sum(|r| r.client_cpu)),
+            first_error: runs.iter().find_map(|r| r.first_error.clone()),
+        }
+    }
+}
+
+/// The median (the upper one for an even count); NaN for none.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Runs `total` cycles spread over `clients` accounts against `server`.
@@ -360,7 +433,7 @@ async fn run(
     responder: Option<&Responder>,
     poll: Duration,
     run_id: &str,
-) -> Figures {
+) -> Measured {
     let mut accounts = Vec::with_capacity(clients);
     for _ in 0..clients {
         let builder = Account::builder_with_http(Box::new(Http::new(&server.tls_root)));
@@ -375,14 +448,12 @@ async fn run(
         {
             Ok((account, _)) => accounts.push(account),
             Err(err) => {
-                return Figures {
-                    orders: 0,
+                return Measured {
+                    latencies: Vec::new(),
                     failed: total,
-                    per_sec: 0.0,
-                    p50_ms: f64::NAN,
-                    p99_ms: f64::NAN,
-                    cpu_ms: None,
-                    client_cpu_ms: None,
+                    secs: 1.0,
+                    server_cpu: None,
+                    client_cpu: None,
                     first_error: Some(format!("new account: {err}")),
                 }
             }
@@ -419,29 +490,12 @@ async fn run(
         latencies.extend(l);
         errors.extend(e);
     }
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = server.cpu_secs().zip(cpu_before).map(|(a, b)| a - b);
-    let client_cpu = cpu_secs("self").zip(client_cpu_before).map(|(a, b)| a - b);
-    let done = latencies.len();
-    let per_order = |cpu: Option<f64>| {
-        cpu.filter(|_| done > 0)
-            .map(|cpu| cpu * 1000.0 / done as f64)
-    };
-    latencies.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
-    Figures {
-        orders: latencies.len(),
+    Measured {
+        secs: started.elapsed().as_secs_f64(),
+        server_cpu: server.cpu_secs().zip(cpu_before).map(|(a, b)| a - b),
+        client_cpu: cpu_secs("self").zip(client_cpu_before).map(|(a, b)| a - b),
+        latencies,
         failed: errors.len(),
-        per_sec: latencies.len() as f64 / secs,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        cpu_ms: per_order(cpu),
-        client_cpu_ms: per_order(client_cpu),
         first_error: errors.into_iter().next(),
     }
 }
@@ -593,6 +647,7 @@ fn on_path(program: &str) -> bool {
 #[tokio::main]
 async fn main() {
     let total = env_num("BENCH_ORDERS", 320);
+    let rounds = env_num("BENCH_ROUNDS", 3).max(1);
     let poll = Duration::from_millis(env_num("BENCH_POLL_MS", 10) as u64);
     let levels: Vec<usize> = env_list("BENCH_CLIENTS", "1,16,64")
         .iter()
@@ -616,8 +671,8 @@ async fn main() {
     let responder = Responder::default();
     let http01_port = responder.start().await;
     println!(
-        "ACME order cycles: {total} per client count, poll every {poll:?}, EC P-256 CSRs, \
-         http-01 responder on 127.0.0.1:{http01_port}"
+        "ACME order cycles: {rounds} rounds of {total} per client count and server, poll every \
+         {poll:?}, EC P-256 CSRs, http-01 responder on 127.0.0.1:{http01_port}"
     );
     println!(
         "{:<13} {:>7} {:<7} {:>7} {:>6} {:>10} {:>8} {:>8} {:>9} {:>9}",
@@ -659,29 +714,36 @@ async fn main() {
         let responder = (mode == Mode::Http01).then_some(&responder);
         for (i, &clients) in levels.iter().enumerate() {
             let total = total.max(4 * clients);
-            let id = format!("{}{i}", mode.label().replace('-', ""));
-            // Alternate which server goes first, so neither always runs on a warmer machine.
-            let mut order: Vec<&Server> = servers.iter().collect();
-            if i % 2 == 1 {
-                order.reverse();
-            }
-            let mut v = None;
-            let mut p = None;
-            for server in order {
-                let figures = run(server, clients, total, responder, poll, &id).await;
-                row(mode, clients, server.label, &figures);
-                match server.label {
-                    "vault" => v = Some(figures),
-                    _ => p = Some(figures),
+            let mut runs: Vec<Vec<Measured>> = servers.iter().map(|_| Vec::new()).collect();
+            let mut ratios = Vec::new();
+            for round in 0..rounds {
+                // Alternate which server goes first, so neither always runs on a warmer
+                // machine or right after the other's burst.
+                let mut turn: Vec<usize> = (0..servers.len()).collect();
+                if (i + round) % 2 == 1 {
+                    turn.reverse();
+                }
+                let id = format!("{}{i}r{round}", mode.label().replace('-', ""));
+                for s in turn {
+                    let measured = run(&servers[s], clients, total, responder, poll, &id).await;
+                    runs[s].push(measured);
+                }
+                if let [vault, pebble] = &runs[..] {
+                    let (v, p) = (&vault[round], &pebble[round]);
+                    ratios.push(v.per_sec() / p.per_sec());
                 }
             }
-            if let (Some(v), Some(p)) = (v, p) {
-                summary.push((mode, clients, v.per_sec / p.per_sec, v.p99_ms, p.p99_ms));
+            let figures: Vec<Figures> = runs.iter().map(|r| Figures::of(r)).collect();
+            for (server, figures) in servers.iter().zip(&figures) {
+                row(mode, clients, server.label, figures);
+            }
+            if let [v, p] = &figures[..] {
+                summary.push((mode, clients, median(ratios), v.p99_ms, p.p99_ms));
             }
         }
     }
     if !summary.is_empty() {
-        println!("\nvault / pebble");
+        println!("\nvault / pebble (orders/s: the median of the rounds' ratios)");
         for (mode, clients, ratio, vp99, pp99) in summary {
             let target = match mode {
                 Mode::AlwaysValid if ratio >= TARGET_RATIO => " (target ≥ 3×: met)",
