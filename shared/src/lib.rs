@@ -1,5 +1,7 @@
 //! Code shared by the processes of this workspace.
 //!
+//! - [`acme`]: ACME (RFC 8555) protocol helpers: JWS/JWK verification, nonces, problem
+//!   documents; used by vault's ACME server and ca-sim's ACME dialect.
 //! - [`models`]: the Azure Key Vault certificates wire models (serde names match the REST API).
 //! - [`crypto`]: key generation, certificates and CSRs, X.509 parsing, PKCS#12 and PEM, JWK.
 //! - [`devtls`]: the dev CA and server certificate services keep in their data dir.
@@ -11,6 +13,7 @@
 //! - `fuzzing` (hidden): the bodies of the fuzz targets in `fuzz/`, shared with the corpus
 //!   replay tests.
 
+pub mod acme;
 pub mod b64;
 pub mod clock;
 pub mod crypto;

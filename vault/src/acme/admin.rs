@@ -14,7 +14,6 @@
 //!   derived from validity until the certificate is revoked.
 
 use super::handlers::{ari, load};
-use super::problem::Problem;
 use super::reply::{internal, malformed, not_found, Reply};
 use super::request::Cx;
 use super::wire::{self, parse_rfc3339, rfc3339};
@@ -24,6 +23,7 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shared::acme::problem::Problem;
 use tracing::info;
 
 /// Admin request bodies are small JSON documents.

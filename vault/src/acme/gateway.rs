@@ -9,14 +9,14 @@
 
 use super::ca::LocalCa;
 use super::chaos::Chaos;
-use super::jwk::Jwk;
-use super::nonce::NonceStore;
 use super::validate::Validator;
 use crate::config::AcmeConfig;
 use crate::issuance::Issuance;
 use crate::metrics::Metrics;
 use crate::model::acme::AccountRecord;
 use crate::store::Db;
+use shared::acme::jwk::Jwk;
+use shared::acme::nonce::NonceStore;
 use shared::clock::Clock;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -197,7 +197,7 @@ pub struct KnownAccount {
 
 impl KnownAccount {
     /// Parses the record's key; a stored key always parsed once already.
-    pub fn new(record: AccountRecord) -> Result<KnownAccount, super::jws_error::JwsError> {
+    pub fn new(record: AccountRecord) -> Result<KnownAccount, shared::acme::jws_error::JwsError> {
         let key = Jwk::from_value(&record.jwk)?;
         Ok(KnownAccount { record, key })
     }

@@ -9,9 +9,9 @@
 //! through the Key Vault API shows up in (or leaves) `meta.profiles` at once. Built-in names
 //! win over an issuer of the same name; a disabled issuer is not offered.
 
-use crate::acme::problem::{ErrorType, Problem};
 use crate::model::{key_of, IssuerRecord};
 use crate::store::{Db, StoreError};
+use shared::acme::problem::{ErrorType, Problem};
 use shared::models::ProviderKind;
 use std::time::Duration;
 

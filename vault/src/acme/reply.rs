@@ -2,13 +2,14 @@
 //! [`Problem`]; [`render`] turns either into the HTTP response with the headers every ACME
 //! response carries (RFC 8555 §6.5, §7.1): a fresh `Replay-Nonce`, `Link: <directory>;
 //! rel="index"`, `Cache-Control: no-store`, plus the reply's `Location`, other `Link`s and
-//! `Retry-After`. Problems render through [`Problem::into_response`], the one problem renderer.
+//! `Retry-After`. Problems render through [`problem_response`], vault's one problem renderer
+//! (the document itself is `shared::acme::problem`).
 
-use super::problem::Problem;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
+use shared::acme::problem::{self, ErrorType, Problem};
 
 /// What a handler answers.
 #[derive(Debug)]
@@ -107,9 +108,29 @@ pub fn render(outcome: Result<Reply, Problem>, nonce: Option<&str>, directory: &
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(problem) => problem.into_response(nonce),
+        Err(problem) => problem_response(problem, nonce),
     };
     append_link(response.headers_mut(), directory, "index");
+    response
+}
+
+/// A problem as the HTTP response: `application/problem+json`, the problem's status,
+/// `Replay-Nonce` when the caller has one, `Retry-After` when set, `Cache-Control: no-store`.
+pub fn problem_response(problem: Problem, replay_nonce: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(problem.to_json()));
+    *response.status_mut() = problem.http_status();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(problem::CONTENT_TYPE),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(nonce) = replay_nonce.and_then(|n| HeaderValue::from_str(n).ok()) {
+        headers.insert("replay-nonce", nonce);
+    }
+    if let Some(secs) = problem.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     response
 }
 
@@ -121,7 +142,7 @@ fn append_link(headers: &mut HeaderMap, url: &str, rel: &str) {
 
 /// `malformed` (400).
 pub fn malformed(detail: impl Into<String>) -> Problem {
-    Problem::new(super::problem::ErrorType::Malformed, detail)
+    Problem::new(ErrorType::Malformed, detail)
 }
 
 /// `malformed` with 404: no such resource (Pebble answers the same).
@@ -133,14 +154,18 @@ pub fn not_found(what: &str) -> Problem {
 
 /// `unauthorized` (403): the object belongs to another account, or the account may not act.
 pub fn unauthorized(detail: impl Into<String>) -> Problem {
-    Problem::new(super::problem::ErrorType::Unauthorized, detail)
+    Problem::new(ErrorType::Unauthorized, detail)
 }
 
 /// `serverInternal` (500) for a fault of ours; logged here, once, with the cause.
 pub fn internal(cause: impl std::fmt::Display) -> Problem {
     tracing::error!(error = %cause, "acme: internal error");
     Problem::new(
-        super::problem::ErrorType::ServerInternal,
+        ErrorType::ServerInternal,
         "The server could not complete the request; try again later.",
     )
 }
+
+#[cfg(test)]
+#[path = "tests_reply.rs"]
+mod tests;

@@ -5,9 +5,6 @@
 //! the per-request context [`Cx`] (the gateway's state, this vault's, the URLs).
 
 use super::gateway::{Acme, KnownAccount, VaultAcme};
-use super::jwk::Jwk;
-use super::jws::{Jws, KeyRef};
-use super::problem::{ErrorType, Problem};
 use super::reply::{internal, malformed, unauthorized};
 use super::wire::Urls;
 use crate::model::acme::AccountStatus;
@@ -16,6 +13,9 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shared::acme::jwk::Jwk;
+use shared::acme::jws::{Jws, KeyRef};
+use shared::acme::problem::{ErrorType, Problem};
 use std::sync::Arc;
 
 /// Request bodies larger than this are refused (a CSR with 100 names fits many times).

@@ -12,7 +12,6 @@ use super::gateway::{Acme, VaultAcme};
 use super::handlers::{
     accounts, ari, authz, certificate, challenges, directory, finalize, orders, revoke,
 };
-use super::problem::Problem;
 use super::reply::{self, Reply};
 use super::request::{self, AcmeRequest, Cx};
 use axum::body::Body;
@@ -20,6 +19,7 @@ use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use shared::acme::problem::Problem;
 use std::future::Future;
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@
 use super::extract::{authority, Ctx, CtxData, QueryParams, BODY_LIMIT};
 use super::routes::{poll_target, route_template, POLL_ROUTE};
 use super::state::AppState;
-use crate::acme::problem::{ErrorType, Problem};
+use crate::acme::reply::problem_response;
 use crate::acme::routes as acme_routes;
 use crate::error::Error;
 use crate::hosts::{self, HostKind};
@@ -26,6 +26,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use shared::acme::problem::{ErrorType, Problem};
 use std::time::Instant;
 
 /// Versions the SDKs send (spec §0). Anything else is a 400.
@@ -170,7 +171,7 @@ async fn acme(app: &AppState, req: Request, admin: bool) -> Response {
         HostKind::Login => {
             let mut p = Problem::new(ErrorType::Malformed, "No ACME server on the login host.");
             p.status = StatusCode::NOT_FOUND.as_u16();
-            return p.into_response(None);
+            return problem_response(p, None);
         }
         HostKind::Vault { name, .. } => match app.vaults.resolve(name).await {
             Ok(vault) => vault,
@@ -179,7 +180,7 @@ async fn acme(app: &AppState, req: Request, admin: bool) -> Response {
                 let detail = e.to_string();
                 let mut p = Problem::new(ErrorType::Malformed, detail);
                 p.status = e.into_response().status().as_u16();
-                return p.into_response(None);
+                return problem_response(p, None);
             }
         },
         HostKind::Default => app.vaults.default_vault().clone(),

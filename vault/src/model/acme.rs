@@ -132,7 +132,7 @@ pub struct Identifier {
 
 /// A problem document kept on an object (order `error`, challenge `error`): the RFC 8555
 /// type's short name (`"connection"`, `"rejectedIdentifier"`, ...), the detail, and any
-/// subproblems already in wire form. `acme::problem` turns it back into a `Problem`.
+/// subproblems already in wire form. `shared::acme::problem` turns it back into a `Problem`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredProblem {
     pub kind: String,

@@ -5,10 +5,10 @@
 
 use super::doc::ChaosDoc;
 use super::engine::Chaos;
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::reply::{internal, Reply};
 use crate::acme::request::BODY_LIMIT;
 use axum::body::Body;
+use shared::acme::problem::{ErrorType, Problem};
 
 /// `GET /_admin/acme/chaos`.
 pub fn get(chaos: &Chaos) -> Result<Reply, Problem> {

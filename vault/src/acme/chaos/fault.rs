@@ -6,9 +6,10 @@
 //! (`shared::server`), and the accept loop closes the TCP connection without writing a
 //! byte; a service without a kill token sends the 500 instead.
 
-use crate::acme::problem::{ErrorType, Problem};
+use crate::acme::reply::problem_response;
 use axum::http::StatusCode;
 use axum::response::Response;
+use shared::acme::problem::{ErrorType, Problem};
 
 /// An injected fault, decided by [`super::engine::Chaos::before`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,7 @@ impl Fault {
 
     /// The answer, with the caller's fresh `Replay-Nonce`.
     pub fn into_response(self, replay_nonce: Option<&str>) -> Response {
-        self.mark(self.problem().into_response(replay_nonce))
+        self.mark(problem_response(self.problem(), replay_nonce))
     }
 
     /// `response` (the rendered [`Fault::problem`]) marked for the connection's service:

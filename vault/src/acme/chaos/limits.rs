@@ -12,8 +12,8 @@ use super::doc::{
     LimitsDoc, LE_CERTIFICATES_PER_DOMAIN, LE_FAILED_VALIDATIONS, LE_ORDERS_PER_ACCOUNT,
 };
 use super::domain::registered_domain;
-use crate::acme::problem::Problem;
 use crate::model::acme::Identifier;
+use shared::acme::problem::Problem;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard};

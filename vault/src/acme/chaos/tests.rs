@@ -6,8 +6,8 @@ use super::domain::registered_domain;
 use super::endpoint::Endpoint;
 use super::engine::Chaos;
 use super::fault::{DropConnection, Fault};
-use crate::acme::problem::ErrorType;
 use crate::model::acme::{Identifier, IdentifierType};
+use shared::acme::problem::ErrorType;
 use std::time::Duration;
 
 fn doc(json: &str) -> ChaosDoc {

@@ -5,9 +5,6 @@
 
 use super::directory::TERMS;
 use crate::acme::gateway::{random_id, KnownAccount};
-use crate::acme::jwk::Jwk;
-use crate::acme::jws::{Eab, Jws, KeyRef};
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::reply::{internal, malformed, unauthorized, Reply};
 use crate::acme::request::{AcmeRequest, Cx, Signer};
 use crate::acme::wire;
@@ -16,6 +13,9 @@ use crate::store::Change;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
+use shared::acme::jwk::Jwk;
+use shared::acme::jws::{Eab, Jws, KeyRef};
+use shared::acme::problem::{ErrorType, Problem};
 use std::sync::Arc;
 
 /// At most this many contact URLs per account.

@@ -11,7 +11,6 @@
 //! derived one. Every time is on the vault clock, so `/_admin/clock` moves certificates into
 //! and past their windows.
 
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::reply::{internal, malformed, Reply};
 use crate::acme::request::Cx;
 use crate::acme::wire::rfc3339;
@@ -19,6 +18,7 @@ use crate::model::acme::{AcmeCertRecord, Identifier, OrderRecord};
 use crate::store::{Change, Store, StoreResult};
 use axum::http::StatusCode;
 use serde_json::json;
+use shared::acme::problem::{ErrorType, Problem};
 
 /// `Retry-After` of a renewal-info answer: clients ask again after this (Boulder: 6 hours).
 pub const RETRY_AFTER_SECS: u64 = 6 * 3600;

@@ -6,7 +6,6 @@ use super::identifiers::{self, WireIdentifier};
 use super::load;
 use super::orders::ORDER_LIFETIME;
 use crate::acme::gateway::random_id;
-use crate::acme::problem::Problem;
 use crate::acme::reply::{internal, malformed, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use crate::acme::wire;
@@ -14,6 +13,7 @@ use crate::model::acme::{AuthzRecord, AuthzStatus};
 use crate::store::Change;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use shared::acme::problem::Problem;
 
 #[derive(Deserialize)]
 struct NewAuthz {

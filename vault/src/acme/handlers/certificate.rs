@@ -4,9 +4,9 @@
 //! (the local CA's cross-signed path). Only the ordering account may download.
 
 use super::load::is_local;
-use crate::acme::problem::Problem;
 use crate::acme::reply::{internal, not_found, unauthorized, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
+use shared::acme::problem::Problem;
 
 /// `POST /acme/cert/{id}` (`n` = 0) and `POST /acme/cert/{id}/{n}` (alternate chain `n`).
 pub async fn download(cx: &Cx, req: AcmeRequest, id: &str, n: usize) -> Result<Reply, Problem> {

@@ -4,13 +4,13 @@
 //! same `apply`). Answering a challenge that is already processing or valid changes nothing.
 
 use super::{load, validation};
-use crate::acme::problem::Problem;
 use crate::acme::reply::{internal, malformed, not_found, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use crate::acme::wire;
 use crate::model::acme::{AuthzRecord, AuthzStatus, ChallengeStatus};
 use crate::store::Change;
 use serde_json::Value;
+use shared::acme::problem::Problem;
 
 /// `Retry-After` while a challenge is being validated, seconds.
 const VALIDATING_RETRY_AFTER: u64 = 1;

@@ -3,12 +3,12 @@
 //! (`/acme/{profile}/directory`) is the same except that `newOrder` is that profile's and
 //! `meta.profiles` lists only it, for clients without profile support.
 
-use crate::acme::problem::Problem;
 use crate::acme::profiles;
 use crate::acme::reply::{internal, Reply};
 use crate::acme::request::Cx;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
+use shared::acme::problem::Problem;
 
 /// `GET /acme/directory` and `GET /acme/{profile}/directory`.
 /// `meta.profiles` is `acme::profiles`' list (the built-ins and this vault's partner issuers);

@@ -6,7 +6,6 @@
 //! `Retry-After`. A partner-CA order goes to its issuer through the issuance worker.
 
 use super::{issue, load, orders::order_reply};
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::reply::{internal, malformed, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use crate::model::acme::{Identifier, IdentifierType, OrderRecord, OrderStatus};
@@ -14,6 +13,7 @@ use crate::store::Change;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
+use shared::acme::problem::{ErrorType, Problem};
 use shared::crypto::KeySpec;
 use shared::models::CurveName;
 use std::collections::HashSet;

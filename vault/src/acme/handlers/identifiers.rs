@@ -5,13 +5,13 @@
 //! http-01 and tls-alpn-01).
 
 use crate::acme::gateway::random_b64;
-use crate::acme::problem::{self, ErrorType, Problem, Subproblem};
 use crate::acme::reply::{internal, malformed};
 use crate::acme::wire::identifier_type;
 use crate::model::acme::{
     ChallengeRecord, ChallengeStatus, ChallengeType, Identifier, IdentifierType,
 };
 use serde::Deserialize;
+use shared::acme::problem::{self, ErrorType, Problem, Subproblem};
 use std::net::IpAddr;
 
 /// At most this many identifiers per order (Let's Encrypt's limit).

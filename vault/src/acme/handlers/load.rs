@@ -7,13 +7,13 @@
 //! polls, the admin list, restarts) sees the same state.
 
 use super::{issue, validation};
-use crate::acme::problem::Problem;
 use crate::acme::reply::{internal, not_found, unauthorized};
 use crate::acme::request::Cx;
 use crate::model::acme::{
     AuthzRecord, AuthzStatus, ChallengeStatus, OrderRecord, OrderStatus, StoredProblem,
 };
 use crate::store::{Change, Store, StoreResult};
+use shared::acme::problem::Problem;
 
 /// Whether `profile` is fulfilled by the local CA (else by a partner issuer).
 pub fn is_local(profile: &str) -> bool {

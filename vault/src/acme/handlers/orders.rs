@@ -7,7 +7,6 @@ use super::identifiers::{self, authz_target, WireIdentifier};
 use super::load;
 use super::{ari, partner};
 use crate::acme::gateway::random_id;
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::profiles;
 use crate::acme::reply::{internal, malformed, unauthorized, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
@@ -17,6 +16,7 @@ use crate::store::Change;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
+use shared::acme::problem::{ErrorType, Problem};
 
 /// How long a new order stays usable (and its new authorizations pending): 7 days.
 pub const ORDER_LIFETIME: i64 = 7 * 24 * 3600;

@@ -18,7 +18,6 @@
 
 use super::ari;
 use crate::acme::ca;
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::profiles;
 use crate::acme::reply::internal;
 use crate::acme::request::Cx;
@@ -28,6 +27,7 @@ use crate::model::acme::{
 };
 use crate::model::OperationRecord;
 use crate::store::{Change, Store, StoreError};
+use shared::acme::problem::{ErrorType, Problem};
 use shared::models::{
     CertificatePolicy, IssuerParameters, OperationStatus, SubjectAlternativeNames, X509Properties,
 };

@@ -11,8 +11,6 @@
 //! of partner profiles are revoked in the gateway's records (ARI then says "renew now") but
 //! are not listed: the local CA's CRL can only speak for certificates the local CA signed.
 
-use crate::acme::jwk::Jwk;
-use crate::acme::problem::{ErrorType, Problem};
 use crate::acme::profiles;
 use crate::acme::reply::{internal, malformed, unauthorized, Reply};
 use crate::acme::request::{AcmeRequest, Cx, Signer};
@@ -23,6 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use shared::acme::jwk::Jwk;
+use shared::acme::problem::{ErrorType, Problem};
 use tracing::info;
 use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey;

@@ -5,9 +5,9 @@
 
 use super::context::Context;
 use super::failure::{problem, quote};
-use crate::acme::problem::ErrorType;
 use crate::model::acme::{Identifier, IdentifierType, StoredProblem};
 use aws_lc_rs::digest;
+use shared::acme::problem::ErrorType;
 
 pub(super) async fn validate(
     context: &Context,

@@ -1,9 +1,9 @@
 //! How a failed validation is written down: a [`StoredProblem`] whose `kind` is the RFC 8555
 //! §6.7 short name of an [`ErrorType`] (`connection`, `dns`, `incorrectResponse`, `tls`,
-//! `unauthorized`, `malformed`), so the spelling comes from `acme::problem` alone.
+//! `unauthorized`, `malformed`), so the spelling comes from `shared::acme::problem` alone.
 
-use crate::acme::problem::ErrorType;
 use crate::model::acme::StoredProblem;
+use shared::acme::problem::ErrorType;
 
 const URN_PREFIX: &str = "urn:ietf:params:acme:error:";
 

@@ -11,8 +11,8 @@
 use super::context::Context;
 use super::failure::{chain, problem, quote};
 use super::resolve::{PolicyResolver, ResolveFailure};
-use crate::acme::problem::ErrorType;
 use crate::model::acme::{Identifier, IdentifierType, StoredProblem};
+use shared::acme::problem::ErrorType;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,10 +18,10 @@ pub use dns01::txt_value;
 pub use http01::{MAX_BODY, MAX_REDIRECTS};
 pub use tlsalpn01::{reverse_name, ACME_IDENTIFIER_OID, ACME_TLS_ALPN};
 
-use crate::acme::problem::ErrorType;
 use crate::config::{AcmeConfig, AcmeValidation};
 use crate::model::acme::{ChallengeType, Identifier, StoredProblem};
 use context::Context;
+use shared::acme::problem::ErrorType;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -10,7 +10,6 @@
 //! attempts is seen by the second.
 
 use super::failure::problem;
-use crate::acme::problem::ErrorType;
 use crate::config::AcmeConfig;
 use crate::model::acme::StoredProblem;
 use hickory_resolver::config::{
@@ -20,6 +19,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::TokioResolver;
+use shared::acme::problem::ErrorType;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

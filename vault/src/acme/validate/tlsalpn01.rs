@@ -11,13 +11,13 @@
 use super::context::Context;
 use super::failure::{chain, problem, quote};
 use super::resolve::{connectable, list};
-use crate::acme::problem::ErrorType;
 use crate::model::acme::{Identifier, IdentifierType, StoredProblem};
 use aws_lc_rs::digest;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use shared::acme::problem::ErrorType;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpStream;

@@ -1,6 +1,5 @@
 //! ACME anti-replay nonces (RFC 8555 §6.5): [`NonceStore::issue`] hands out a fresh
-//! `Replay-Nonce`, [`NonceStore::redeem`] accepts each one exactly once. Not wired into any
-//! route yet.
+//! `Replay-Nonce`, [`NonceStore::redeem`] accepts each one exactly once.
 //!
 //! The choice: a set of outstanding nonces, not a counter+HMAC scheme.
 //! - A nonce is 128 bits from the system RNG, base64url without padding (22 characters).

@@ -1,14 +1,16 @@
 //! ACME error documents (RFC 8555 §6.7, RFC 7807): every error type the ACME registries list,
-//! the HTTP status each is answered with, the [`Problem`] document and its one renderer,
-//! [`Problem::into_response`] (`application/problem+json`, the caller's `Replay-Nonce`,
-//! `Retry-After` when the problem carries one). Not wired into any route yet.
+//! the HTTP status each is answered with, and the [`Problem`] document with its JSON body
+//! ([`Problem::to_json`]). Each server renders the HTTP response itself (vault's
+//! `acme::reply::problem_response`, ca-sim's ACME dialect), so this crate needs no web framework.
 //!
 //! Statuses follow the RFC's text where it gives one (badNonce 400 §6.5, userActionRequired
 //! 403 §7.3.3, badSignatureAlgorithm 400 §6.2) and Boulder/Pebble practice elsewhere.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
+
+/// The media type of a problem document (RFC 7807 §3).
+pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// Every ACME error type: RFC 8555 §6.7, `invalidProfile` (draft-aaron-acme-profiles) and
 /// `alreadyReplaced` (RFC 9773, ARI: an order's `replaces` names a certificate already
@@ -224,30 +226,20 @@ impl Problem {
         self
     }
 
-    /// The HTTP response: `application/problem+json`, the status of [`Problem::status`]
-    /// (falling back to the type's when out of range), `Replay-Nonce` when the caller has
-    /// one (every ACME response but the directory carries a fresh nonce, RFC 8555 §6.5),
-    /// `Retry-After` when set, and `Cache-Control: no-store` like every ACME response.
-    pub fn into_response(self, replay_nonce: Option<&str>) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or_else(|_| self.kind.status());
-        let body = serde_json::to_vec(&self).unwrap_or_else(|_| {
+    /// The HTTP status to answer with: [`Problem::status`], falling back to the type's when
+    /// out of range.
+    pub fn http_status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or_else(|_| self.kind.status())
+    }
+
+    /// The JSON body. A response also carries `Content-Type:` [`CONTENT_TYPE`], the caller's
+    /// `Replay-Nonce` (every ACME response but the directory has a fresh one, RFC 8555 §6.5),
+    /// `Retry-After` from [`Problem::retry_after`], and `Cache-Control: no-store`.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_else(|_| {
             // Serializing plain strings and numbers cannot fail; keep a valid body anyway.
             br#"{"type":"urn:ietf:params:acme:error:serverInternal","detail":"error rendering failed","status":500}"#.to_vec()
-        });
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(nonce) = replay_nonce.and_then(|n| HeaderValue::from_str(n).ok()) {
-            headers.insert("replay-nonce", nonce);
-        }
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        })
     }
 }
 
