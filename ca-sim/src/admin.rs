@@ -8,7 +8,7 @@
 //! - `GET|DELETE requests[?dialect=&operation=]`
 //! - `GET clock`, `POST clock {"advance": "2d"}` (or `{"advance_seconds": N}`)
 //! - `GET accounts`, `PUT accounts` (add or replace one account)
-//! - `GET cert-status/{serial}`
+//! - `GET cert-status/{serial}`, `POST certificates/{serial}/revoke` (`{"reason": …}`)
 
 use crate::app::App;
 use crate::ca::{Revoked, WOSIGN_DISTRUST_AFTER};
@@ -268,6 +268,41 @@ pub async fn cert_status(State(app): State<Arc<App>>, Path(serial): Path<String>
         }))
         .into_response(),
         Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            format!("no certificate with serial {serial}"),
+        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /admin/certificates/{serial}/revoke` with `{"reason": "keyCompromise"}` (an RFC 5280
+/// name, DigiCert's word or the CRLReason code; none: unspecified). Answers the certificate's
+/// status as `cert-status` does; 404 for a serial ca-sim never issued, 409 if already revoked.
+pub async fn certificate_revoke(
+    State(app): State<Arc<App>>,
+    Path(serial): Path<String>,
+    body: Bytes,
+) -> Response {
+    use crate::ocsp::revoke::{parse_reason, revoke_serial, Revocation};
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return problem(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")),
+        }
+    };
+    let reason = match parse_reason(&body["reason"]) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e),
+    };
+    match revoke_serial(&app, &serial, reason) {
+        Ok(Revocation::Revoked(row)) => cert_status(State(app), Path(row.serial)).await,
+        Ok(Revocation::AlreadyRevoked(row)) => problem(
+            StatusCode::CONFLICT,
+            format!("certificate {} is already revoked", row.serial),
+        ),
+        Ok(Revocation::NotFound) => problem(
             StatusCode::NOT_FOUND,
             format!("no certificate with serial {serial}"),
         ),

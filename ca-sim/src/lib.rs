@@ -24,8 +24,9 @@
 //! - [`domain`]: the shared types (dialects, accounts, orders, timing profiles, fault actions,
 //!   rate windows, the seeded generator); it imports nothing else of the crate.
 //! - [`orders`]: the order book, its background worker and the simulated clock.
-//! - [`ca`]: hierarchies and signing. [`faults`]: the seeded rule engine. [`history`]: the
-//!   request history. [`metrics`]: Prometheus text.
+//! - [`ocsp`]: the OCSP responder of every CA and revocation by serial.
+//! - [`ca`]: hierarchies, signing and each CA's delegated OCSP responder. [`faults`]: the
+//!   seeded rule engine. [`history`]: the request history. [`metrics`]: Prometheus text.
 //! - [`store`]: SQLite and the data dir's files. [`tls`]: the listener's TLS. [`config`]:
 //!   flags and the config file. [`error`]: the crate's error type.
 
@@ -41,6 +42,7 @@ pub mod faults;
 pub mod fuzzing;
 pub mod history;
 pub mod metrics;
+pub mod ocsp;
 pub mod orders;
 pub mod routes;
 pub mod store;

@@ -146,6 +146,14 @@ pub fn router(app: Arc<App>) -> Router {
         // Public CA endpoints that issued certificates point at (CRL DP, AIA caIssuers).
         .route("/crl/{dialect}/{file}", get(admin::crl))
         .route("/ca/{dialect}/{file}", get(admin::ca_cert))
+        // Revocation status (RFC 6960 OCSP: POST the DER, or GET it base64 after the path), and
+        // revocation by serial through the admin API.
+        .route("/ocsp/{dialect}", post(crate::ocsp::handler::post))
+        .route("/ocsp/{dialect}/{*request}", get(crate::ocsp::handler::get))
+        .route(
+            "/admin/certificates/{serial}/revoke",
+            post(admin::certificate_revoke),
+        )
         .layer(axum::middleware::from_fn_with_state(app.clone(), record))
         .with_state(app)
 }

@@ -1,8 +1,10 @@
 //! The few DER structures ca-sim writes that neither `shared::crypto` nor rcgen offer: the
-//! Authority Information Access extension value and a certs-only PKCS#7 bundle (`p7b`,
-//! GlobalSign `PKCS7Cert`).
+//! Authority Information Access extension value, a certs-only PKCS#7 bundle (`p7b`,
+//! GlobalSign `PKCS7Cert`), and the primitives the OCSP responder (`crate::ocsp`) writes its
+//! responses with.
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+/// One DER element: `tag`, definite length, `content`.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -17,7 +19,8 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn oid(arcs: &[u64]) -> Vec<u8> {
+/// An OBJECT IDENTIFIER element from its arcs.
+pub fn oid(arcs: &[u64]) -> Vec<u8> {
     let mut body = Vec::new();
     let first = arcs.first().copied().unwrap_or(0) * 40 + arcs.get(1).copied().unwrap_or(0);
     let mut push = |mut v: u64| {
@@ -40,14 +43,39 @@ fn oid(arcs: &[u64]) -> Vec<u8> {
 /// OID of the AIA extension (id-pe-authorityInfoAccess).
 pub const OID_AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
 
-/// `AuthorityInfoAccessSyntax` with one caIssuers URI.
-pub fn aia_ca_issuers(uri: &str) -> Vec<u8> {
-    let access = [
-        oid(&[1, 3, 6, 1, 5, 5, 7, 48, 2]),
-        tlv(0x86, uri.as_bytes()),
-    ]
-    .concat();
-    tlv(0x30, &tlv(0x30, &access))
+/// `AuthorityInfoAccessSyntax` (RFC 5280 §4.2.2.1) with an OCSP responder URI (id-ad-ocsp)
+/// and a caIssuers URI (id-ad-caIssuers), in that order, as public CAs write them.
+pub fn aia(ocsp_uri: &str, ca_issuers_uri: &str) -> Vec<u8> {
+    let access = |method: u64, uri: &str| {
+        tlv(
+            0x30,
+            &[
+                oid(&[1, 3, 6, 1, 5, 5, 7, 48, method]),
+                tlv(0x86, uri.as_bytes()),
+            ]
+            .concat(),
+        )
+    };
+    tlv(
+        0x30,
+        &[access(1, ocsp_uri), access(2, ca_issuers_uri)].concat(),
+    )
+}
+
+/// GeneralizedTime `YYYYMMDDHHMMSSZ` (RFC 5280 §4.1.2.5.2: UTC, whole seconds), as OCSP
+/// writes every time (RFC 6960 §4.2.1).
+pub fn generalized_time(t: time::OffsetDateTime) -> Vec<u8> {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let text = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    tlv(0x18, text.as_bytes())
 }
 
 /// A degenerate (certs-only) PKCS#7 SignedData over `certs` (DER).

@@ -1,12 +1,15 @@
 //! The simulated CA hierarchies: per dialect a root and one or more intermediates, named after
 //! the vendor's, kept in `{data_dir}/ca/{dialect}/` so trust anchors survive restarts (fresh
 //! with `--ephemeral`). Leaves are signed for the CSR's public key with serverAuth+clientAuth,
-//! random serials, AKI/SKI, AIA caIssuers and a CRL distribution point pointing at ca-sim.
+//! random serials, AKI/SKI, AIA (OCSP and caIssuers) and a CRL distribution point pointing at
+//! ca-sim. Every CA has a delegated OCSP responder ([`responder`]) that `crate::ocsp` signs
+//! with.
 //!
 //! CA certificates come from `shared::crypto`; leaves and CRLs from rcgen, because the shared
 //! profile has no AIA/CRL-distribution-point fields and no CRL signer.
 
 pub mod der;
+pub mod responder;
 
 use crate::config::{CaConfig, CaKeyType};
 use crate::domain::Dialect;
@@ -17,6 +20,7 @@ use rcgen::{
     DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     RevocationReason, RevokedCertParams, SanType, SerialNumber,
 };
+use responder::Responder;
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CurveName, KeyUsage, SubjectAlternativeNames};
 use std::collections::BTreeMap;
@@ -45,6 +49,8 @@ pub struct Hierarchy {
     pub root: CaCert,
     /// Top-down: `intermediates[0]` is signed by the root; the last one issues leaves.
     pub intermediates: Vec<CaCert>,
+    /// Each CA's delegated OCSP responder, by CA id.
+    pub responders: BTreeMap<String, Responder>,
 }
 
 impl Hierarchy {
@@ -62,9 +68,32 @@ impl Hierarchy {
     }
 
     pub fn find(&self, id: &str) -> Option<&CaCert> {
-        std::iter::once(&self.root)
-            .chain(self.intermediates.iter())
-            .find(|c| c.id == id)
+        self.all().find(|c| c.id == id)
+    }
+
+    /// Every CA, top-down: the root, then the intermediates (each signed by the one before).
+    pub fn all(&self) -> impl Iterator<Item = &CaCert> {
+        std::iter::once(&self.root).chain(self.intermediates.iter())
+    }
+
+    /// Attaches a delegated OCSP responder to every CA (loaded from `dir` or made anew).
+    fn with_responders(
+        dialect: Dialect,
+        root: CaCert,
+        intermediates: Vec<CaCert>,
+        dir: Option<&Path>,
+    ) -> Result<Self> {
+        let mut responders = BTreeMap::new();
+        for ca in std::iter::once(&root).chain(intermediates.iter()) {
+            let r = Responder::load_or_create(dir, &ca.id, &ca.common_name, &ca.key, &ca.der)?;
+            responders.insert(ca.id.clone(), r);
+        }
+        Ok(Self {
+            dialect,
+            root,
+            intermediates,
+            responders,
+        })
     }
 }
 
@@ -169,11 +198,7 @@ impl Hierarchy {
                     });
                 }
                 let root = certs.remove(0);
-                return Ok(Self {
-                    dialect,
-                    root,
-                    intermediates: certs,
-                });
+                return Self::with_responders(dialect, root, certs, Some(dir));
             }
             files::clear_ca_dir(dir)?;
         }
@@ -214,11 +239,7 @@ impl Hierarchy {
             let c = make(&format!("int{i}"), cn, key, der)?;
             intermediates.push(c);
         }
-        Ok(Self {
-            dialect,
-            root,
-            intermediates,
-        })
+        Self::with_responders(dialect, root, intermediates, dir)
     }
 }
 
@@ -272,6 +293,11 @@ impl Authority {
         format!("{}/ca/{dialect}/{ca_id}.crt", self.base_url)
     }
 
+    /// The OCSP responder of every CA of `dialect` (POST, or GET with the request appended).
+    pub fn ocsp_url(&self, dialect: Dialect) -> String {
+        format!("{}/ocsp/{dialect}", self.base_url)
+    }
+
     /// Signs a leaf with the dialect's issuing CA. Returns (DER, serial hex).
     pub fn issue_leaf(&self, dialect: Dialect, req: &LeafRequest) -> Result<(Vec<u8>, String)> {
         let h = self.get(dialect)?;
@@ -322,7 +348,10 @@ impl Authority {
         }];
         params.custom_extensions = vec![CustomExtension::from_oid_content(
             der::OID_AIA,
-            der::aia_ca_issuers(&self.ca_issuers_url(dialect, &ca.id)),
+            der::aia(
+                &self.ocsp_url(dialect),
+                &self.ca_issuers_url(dialect, &ca.id),
+            ),
         )];
         let key = KeyPair::try_from(ca.key.pkcs8_der())?;
         let issuer = Issuer::from_ca_cert_der(&ca.der.clone().into(), key)?;
@@ -384,6 +413,7 @@ pub fn reason_code(text: &str) -> RevocationReason {
         "cessationofoperation" => RevocationReason::CessationOfOperation,
         "certificatehold" => RevocationReason::CertificateHold,
         "privilegewithdrawn" => RevocationReason::PrivilegeWithdrawn,
+        "aacompromise" => RevocationReason::AaCompromise,
         _ => RevocationReason::Unspecified,
     }
 }
