@@ -132,10 +132,73 @@ wire_enum!(
     }
 );
 
-wire_enum!(
-    /// Partner providers an issuer object may name (partner-dialects.md §1).
-    ProviderKind { DigiCert => "DigiCert", GlobalSign => "GlobalSign", WoSign => "WoSign" }
-);
+/// Partner providers an issuer may name (partner-dialects.md §1), plus vault's extension `ACME`
+/// / `ACME-<label>` (any RFC 8555 CA, several told apart by a lower-case label; not Azure's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ProviderKind {
+    DigiCert,
+    GlobalSign,
+    WoSign,
+    /// The canonical name: `ACME` or `ACME-<label>`.
+    Acme(String),
+}
+
+impl ProviderKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ProviderKind::DigiCert => "DigiCert",
+            ProviderKind::GlobalSign => "GlobalSign",
+            ProviderKind::WoSign => "WoSign",
+            ProviderKind::Acme(name) => name,
+        }
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = UnknownVariant;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let fine = |l: &str| {
+            (1..=64).contains(&l.len())
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "digicert" => ProviderKind::DigiCert,
+            "globalsign" => ProviderKind::GlobalSign,
+            "wosign" => ProviderKind::WoSign,
+            "acme" => ProviderKind::Acme("ACME".into()),
+            other => match other.strip_prefix("acme-") {
+                Some(label) if fine(label) => ProviderKind::Acme(format!("ACME-{label}")),
+                _ => {
+                    return Err(UnknownVariant {
+                        kind: "ProviderKind",
+                        value: s.to_string(),
+                    })
+                }
+            },
+        })
+    }
+}
+
+impl TryFrom<String> for ProviderKind {
+    type Error = UnknownVariant;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<ProviderKind> for String {
+    fn from(kind: ProviderKind) -> String {
+        kind.as_str().to_string()
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 wire_enum!(
     /// JWS algorithms accepted by `POST /keys/{name}/{version}/sign` and `/verify`.

@@ -27,6 +27,9 @@ pub struct Config {
     pub provider_endpoints: Vec<(ProviderKind, url::Url)>,
     /// Extra trust anchors (PEM files) for the providers' TLS, e.g. ca-sim's CA.
     pub provider_ca: Vec<PathBuf>,
+    /// `--acme-client-http01-listen`: where the ACME provider adapter answers http-01
+    /// challenges (`GET /.well-known/acme-challenge/{token}`); `None` = no http-01 responder.
+    pub acme_client_http01_listen: Option<SocketAddr>,
     /// First wait between polls of a pending CA order.
     pub provider_poll_interval: Duration,
     /// How long transient CA failures are retried before an operation fails.
@@ -126,6 +129,7 @@ impl Config {
             master_key: None,
             provider_endpoints: Vec::new(),
             provider_ca: Vec::new(),
+            acme_client_http01_listen: None,
             provider_poll_interval: Duration::from_secs(1),
             provider_deadline: Duration::from_secs(3600),
             provider_timeout: Duration::from_secs(15),
@@ -219,12 +223,17 @@ pub struct Cli {
     #[arg(long, env = "VAULT_RETRY_AFTER", default_value = "1s", value_parser = shared::duration::parse)]
     pub retry_after: Duration,
     /// Partner CA endpoint, PROVIDER=URL (repeatable): DigiCert=https://127.0.0.1:9443/services/v2,
-    /// GlobalSign=https://127.0.0.1:9443/kb/ws/v1, WoSign=https://127.0.0.1:9443/api/v1.
+    /// GlobalSign=https://127.0.0.1:9443/kb/ws/v1, WoSign=https://127.0.0.1:9443/api/v1,
+    /// ACME=<directory URL> (or ACME-<label>=<directory URL> for several ACME CAs).
     #[arg(long = "provider-endpoint", env = "VAULT_PROVIDER_ENDPOINTS", value_delimiter = ',', value_parser = parse_endpoint)]
     pub provider_endpoints: Vec<(ProviderKind, url::Url)>,
     /// Extra trust anchor (PEM) for the providers' TLS, e.g. ca-sim's /admin/ca.pem (repeatable).
     #[arg(long = "provider-ca", env = "VAULT_PROVIDER_CA", value_delimiter = ',')]
     pub provider_ca: Vec<PathBuf>,
+    /// ACME provider issuers: the address vault answers http-01 challenges on (ADDR, e.g.
+    /// 0.0.0.0:80 or 127.0.0.1:5002, the port the ACME CA's validation connects to).
+    #[arg(long, env = "VAULT_ACME_CLIENT_HTTP01_LISTEN")]
+    pub acme_client_http01_listen: Option<SocketAddr>,
     /// First wait between polls of a pending CA order (grows by half per poll, up to 60 s).
     #[arg(long, env = "VAULT_PROVIDER_POLL_INTERVAL", default_value = "1s", value_parser = shared::duration::parse)]
     pub provider_poll_interval: Duration,
@@ -338,6 +347,7 @@ impl Cli {
                 .filter(|v| !v.is_empty()),
             provider_endpoints: self.provider_endpoints.clone(),
             provider_ca: self.provider_ca.clone(),
+            acme_client_http01_listen: self.acme_client_http01_listen,
             provider_poll_interval: self.provider_poll_interval,
             provider_deadline: self.provider_deadline,
             provider_timeout: self.provider_timeout,
@@ -441,7 +451,10 @@ pub fn parse_endpoint(text: &str) -> Result<(ProviderKind, url::Url), String> {
         .split_once('=')
         .ok_or_else(|| format!("'{text}' is not PROVIDER=URL"))?;
     let kind: ProviderKind = provider.trim().parse().map_err(|_| {
-        format!("unknown provider '{provider}'; use DigiCert, GlobalSign or WoSign")
+        format!(
+            "unknown provider '{provider}'; use DigiCert, GlobalSign, WoSign, ACME or \
+             ACME-<label>"
+        )
     })?;
     let url = url::Url::parse(url.trim()).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
     if url.scheme() != "https" && url.scheme() != "http" {
@@ -537,7 +550,31 @@ mod tests {
         .unwrap();
         assert_eq!(cli.provider_endpoints[0].0, ProviderKind::DigiCert);
         assert_eq!(cli.provider_endpoints[1].1.path(), "/api/v1");
-        assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "Acme=https://x"]).is_err());
+        assert!(
+            Cli::try_parse_from(["vault", "--provider-endpoint", "Entrust=https://x"]).is_err()
+        );
+        // Issue 16: ACME CAs are providers too, several of them told apart by a label.
+        let cli = Cli::try_parse_from([
+            "vault",
+            "--provider-endpoint",
+            "Acme=https://127.0.0.1:14000/dir",
+            "--provider-endpoint",
+            "ACME-Pebble=https://127.0.0.1:14001/dir",
+            "--acme-client-http01-listen",
+            "127.0.0.1:5002",
+        ])
+        .unwrap();
+        let kinds: Vec<String> = cli
+            .provider_endpoints
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(kinds, ["ACME", "ACME-pebble"]);
+        assert_eq!(
+            cli.config().acme_client_http01_listen,
+            Some("127.0.0.1:5002".parse().unwrap())
+        );
+        assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "ACME-=https://x"]).is_err());
         assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "DigiCert"]).is_err());
     }
 }

@@ -182,6 +182,11 @@ pub async fn serve(
         &config.provider_endpoints,
         &config.provider_ca,
         config.provider_timeout,
+        &providers::acme::AcmeClientSettings {
+            data_dir: config.data_dir.clone(),
+            master_key: config.master_key.clone(),
+            http01_listen: config.acme_client_http01_listen,
+        },
     )
     .map_err(Error::Config)?;
     // One clock for every vault; its offset survives restarts in the default vault's store

@@ -1,13 +1,14 @@
 //! Partner CA adapters: one [`CaProvider`] per vendor dialect (DigiCert CertCentral REST,
-//! GlobalSign GCC SOAP, WoSign HMAC JSON), each written from the vendor's own wire shapes
-//! (partner-dialects.md) and sharing no types with ca-sim. The issuance worker drives them; an
+//! GlobalSign GCC SOAP, WoSign HMAC JSON, and vault's extension: any RFC 8555 ACME CA), each
+//! written from the vendor's own wire shapes (partner-dialects.md, RFC 8555) and sharing no
+//! types with ca-sim. The issuance worker drives them; an
 //! adapter only translates one call into the vendor's request and the vendor's answer back into
 //! [`OrderStatus`] or a classified [`ProviderError`].
 //!
 //! Layout (imports point down this list, never up):
 //! - this file: the set of configured adapters ([`Providers`]), built by [`from_config`], and
 //!   the re-exports the rest of vault uses;
-//! - `digicert/`, `globalsign/`, `wosign/`: one adapter each (`mod.rs` makes the calls, the
+//! - `digicert/`, `globalsign/`, `wosign/`, `acme/`: one adapter each (`mod.rs` makes the calls, the
 //!   sibling files hold the vendor's wire format, `tests` run it against wiremock);
 //! - `http.rs`: the shared HTTP client, URL joining and the classification of transport
 //!   failures and statuses;
@@ -15,6 +16,7 @@
 //! - `types.rs`: the [`CaProvider`] contract, its inputs, answers and errors;
 //! - `test_support.rs` (tests only): CSRs, chains and orders for the adapters' tests.
 
+pub mod acme;
 mod convert;
 pub mod digicert;
 pub mod globalsign;
@@ -55,11 +57,13 @@ impl Providers {
 }
 
 /// Builds the adapters for the configured endpoints, sharing one HTTP client that trusts the
-/// system roots plus `extra_ca` PEM files.
+/// system roots plus `extra_ca` PEM files. ACME adapters also get `acme` (their account keys'
+/// place, the http-01 responder, started here when an ACME CA is configured).
 pub fn from_config(
     endpoints: &[(ProviderKind, url::Url)],
     extra_ca: &[std::path::PathBuf],
     timeout: Duration,
+    acme: &acme::AcmeClientSettings,
 ) -> Result<Providers, String> {
     let mut providers = Providers::default();
     if endpoints.is_empty() {
@@ -72,6 +76,18 @@ pub fn from_config(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let client = http::client(&pems, timeout)?;
+    let tokens = match acme.http01_listen {
+        Some(addr)
+            if endpoints
+                .iter()
+                .any(|(k, _)| matches!(k, ProviderKind::Acme(_))) =>
+        {
+            let tokens = acme::http01::Http01Tokens::default();
+            acme::http01::serve(addr, tokens.clone())?;
+            Some(tokens)
+        }
+        _ => None,
+    };
     for (kind, url) in endpoints {
         let adapter: Arc<dyn CaProvider> = match kind {
             ProviderKind::DigiCert => {
@@ -81,6 +97,13 @@ pub fn from_config(
                 Arc::new(globalsign::GlobalSign::new(url.clone(), client.clone()))
             }
             ProviderKind::WoSign => Arc::new(wosign::WoSign::new(url.clone(), client.clone())),
+            ProviderKind::Acme(_) => Arc::new(acme::Acme::new(
+                kind.clone(),
+                url.clone(),
+                client.clone(),
+                acme,
+                tokens.clone(),
+            )?),
         };
         providers.insert(adapter);
     }

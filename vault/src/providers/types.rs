@@ -10,14 +10,17 @@ use std::time::Duration;
 /// What the issuer object carries (partner-dialects.md §1.3).
 #[derive(Clone, Default, PartialEq)]
 pub struct Credentials {
-    /// DigiCert account id, GlobalSign user name, WoSign account id.
+    /// DigiCert account id, GlobalSign user name, WoSign account id, ACME EAB key id.
     pub account_id: Option<String>,
-    /// DigiCert API key, GlobalSign password, WoSign API key.
+    /// DigiCert API key, GlobalSign password, WoSign API key, ACME EAB HMAC key (base64url).
     pub pwd: Option<String>,
-    /// DigiCert organization id.
+    /// DigiCert organization id; the ACME profile for ACME issuers.
     pub org_id: Option<String>,
     /// GlobalSign administrator contact (first of `org_details.admin_details`).
     pub admin: Option<AdministratorDetails>,
+    /// The vault issuer's name: adapters that keep state per issuer (the ACME account) key it
+    /// by this.
+    pub issuer: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -26,6 +29,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("account_id", &self.account_id)
             .field("org_id", &self.org_id)
+            .field("issuer", &self.issuer)
             .finish_non_exhaustive()
     }
 }

@@ -126,6 +126,7 @@ impl Issuance {
                 .as_ref()
                 .and_then(|o| o.admin_details.as_ref())
                 .and_then(|a| a.first().cloned()),
+            issuer: op.issuer_name.clone(),
         };
         Ok((adapter, credentials))
     }

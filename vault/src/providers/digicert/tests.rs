@@ -33,6 +33,7 @@ fn creds() -> Credentials {
         pwd: Some("devkey-secret".into()),
         org_id: Some("654321".into()),
         admin: None,
+        issuer: String::new(),
     }
 }
 

@@ -24,6 +24,7 @@ fn creds() -> Credentials {
             email: Some("jane@example.com".into()),
             phone: Some("+1 617 555 0100".into()),
         }),
+        issuer: String::new(),
     }
 }
 

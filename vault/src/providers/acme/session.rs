@@ -1,0 +1,202 @@
+//! One ACME CA as vault's issuers use it: the account of each issuer (made or found with
+//! newAccount, §7.3: the CA answers an existing account's URL for a known key, so after a
+//! restart the same call finds it again), requests signed as that account, and what the
+//! adapter remembers between calls of one process: the CSR of each order it has yet to
+//! finalize, and the http-01 tokens it published per order.
+
+use super::client::Client;
+use super::http01::Http01Tokens;
+use super::jws::{external_account_binding, AccountKey};
+use super::keys::KeyStore;
+use crate::providers::http::Answer;
+use crate::providers::types::{Credentials, ProviderError};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// An issuer's account at the CA.
+pub(crate) struct Account {
+    pub key: AccountKey,
+    /// The account URL (`kid`).
+    pub url: String,
+}
+
+/// An order this process placed or found and has not finalized yet.
+#[derive(Clone)]
+pub(crate) struct Pending {
+    /// Vault's request id of the operation the order belongs to.
+    pub reference: String,
+    pub csr_der: Vec<u8>,
+}
+
+pub(crate) struct Session {
+    /// `ACME` or `ACME-<label>`: names the account keys.
+    pub provider: String,
+    pub client: Client,
+    keys: KeyStore,
+    pub tokens: Option<Http01Tokens>,
+    /// Accounts by issuer name; the async lock also serializes first uses (one key each).
+    accounts: tokio::sync::Mutex<HashMap<String, Arc<Account>>>,
+    /// Orders to finalize, by order URL.
+    pending: Mutex<HashMap<String, Pending>>,
+    /// http-01 tokens published, by order URL.
+    published: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl Session {
+    pub(crate) fn new(
+        provider: String,
+        client: Client,
+        keys: KeyStore,
+        tokens: Option<Http01Tokens>,
+    ) -> Self {
+        Session {
+            provider,
+            client,
+            keys,
+            tokens,
+            accounts: Default::default(),
+            pending: Default::default(),
+            published: Default::default(),
+        }
+    }
+
+    /// The issuer's account, made (or found again) on first use.
+    pub(crate) async fn account(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Arc<Account>, ProviderError> {
+        let mut accounts = self.accounts.lock().await;
+        if let Some(account) = accounts.get(&credentials.issuer) {
+            return Ok(account.clone());
+        }
+        let key = self
+            .keys
+            .load_or_create(&self.provider, &credentials.issuer)
+            .map_err(|message| ProviderError::Config { message })?;
+        let directory = self.client.directory().await?;
+        let mut payload = json!({"termsOfServiceAgreed": true});
+        let eab_kid = credentials.account_id.as_deref().map(str::trim);
+        let eab_key = credentials.pwd.as_deref().map(str::trim);
+        match (eab_kid, eab_key) {
+            (Some(kid), Some(hmac)) if !kid.is_empty() && !hmac.is_empty() => {
+                let hmac =
+                    shared::b64::decode_lenient(hmac).map_err(|_| ProviderError::Config {
+                        message:
+                            "The ACME issuer's EAB HMAC key (credentials.pwd) is not base64url."
+                                .into(),
+                    })?;
+                payload["externalAccountBinding"] =
+                    external_account_binding(key.jwk(), kid, &hmac, &directory.new_account);
+            }
+            _ if directory.eab_required => {
+                return Err(ProviderError::Config {
+                    message: "The ACME CA requires external account binding: set the issuer's \
+                              credentials (account_id = EAB key id, pwd = base64url HMAC key)."
+                        .into(),
+                })
+            }
+            _ => {}
+        }
+        let what = "ACME newAccount";
+        let answer = self
+            .client
+            .post(
+                what,
+                &key,
+                None,
+                &directory.new_account,
+                Some(&payload),
+                None,
+            )
+            .await?;
+        let url = location(what, &answer)?;
+        let account = Arc::new(Account { key, url });
+        accounts.insert(credentials.issuer.clone(), account.clone());
+        Ok(account)
+    }
+
+    /// A request signed as the issuer's account. `accountDoesNotExist` (the CA forgot it)
+    /// drops the cached account so the next call makes it again.
+    pub(crate) async fn call(
+        &self,
+        what: &str,
+        credentials: &Credentials,
+        url: &str,
+        payload: Option<&Value>,
+        accept: Option<&str>,
+    ) -> Result<Answer, ProviderError> {
+        let account = self.account(credentials).await?;
+        let result = self
+            .client
+            .post(what, &account.key, Some(&account.url), url, payload, accept)
+            .await;
+        if let Err(ProviderError::NotSent { message }) = &result {
+            if message.contains("accountDoesNotExist") {
+                self.accounts.lock().await.remove(&credentials.issuer);
+            }
+        }
+        result
+    }
+
+    pub(crate) fn remember(&self, order_url: &str, pending: Pending) {
+        if let Ok(mut map) = self.pending.lock() {
+            map.insert(order_url.to_string(), pending);
+        }
+    }
+
+    pub(crate) fn pending(&self, order_url: &str) -> Option<Pending> {
+        self.pending.lock().ok()?.get(order_url).cloned()
+    }
+
+    /// Whether another operation of this process owns the order.
+    pub(crate) fn claimed_by_other(&self, order_url: &str, reference: &str) -> bool {
+        self.pending(order_url)
+            .is_some_and(|p| p.reference != reference)
+    }
+
+    pub(crate) fn forget(&self, order_url: &str) {
+        if let Ok(mut map) = self.pending.lock() {
+            map.remove(order_url);
+        }
+        self.withdraw(order_url);
+    }
+
+    /// Publishes an http-01 answer; `false` when vault runs no responder.
+    pub(crate) fn publish(&self, order_url: &str, token: &str, key_authorization: String) -> bool {
+        let Some(tokens) = &self.tokens else {
+            return false;
+        };
+        tokens.publish(token, key_authorization);
+        if let Ok(mut map) = self.published.lock() {
+            map.entry(order_url.to_string())
+                .or_default()
+                .push(token.to_string());
+        }
+        true
+    }
+
+    /// Withdraws the order's http-01 answers (it has left `pending`).
+    pub(crate) fn withdraw(&self, order_url: &str) {
+        let tokens = self
+            .published
+            .lock()
+            .ok()
+            .and_then(|mut map| map.remove(order_url));
+        if let (Some(responder), Some(tokens)) = (&self.tokens, tokens) {
+            for token in tokens {
+                responder.withdraw(&token);
+            }
+        }
+    }
+}
+
+/// The `Location` header of a creating answer (account URL, order URL).
+pub(crate) fn location(what: &str, answer: &Answer) -> Result<String, ProviderError> {
+    answer
+        .headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::unreadable(format!("{what}: the answer has no Location")))
+}

@@ -1,0 +1,650 @@
+//! The ACME adapter against a wiremock ACME CA answering in RFC 8555's shapes: the order state
+//! machine (challenge, finalize with the operation's CSR, download), badNonce retries, EAB and
+//! profile, error classes, the lookup after an unanswered newOrder, cancellation, and the
+//! account key surviving a restart.
+
+use super::http01::Http01Tokens;
+use super::keys::KeyStore;
+use super::{Acme, AcmeClientSettings};
+use crate::providers::test_support::{chain, client, order, pem};
+use crate::providers::types::{
+    CaProvider, CancelOutcome, CertType, Credentials, OrderStatus, ProviderError,
+};
+use aws_lc_rs::{digest, signature};
+use serde_json::{json, Value};
+use shared::b64::{decode_lenient, url_encode};
+use shared::models::ProviderKind;
+use url::Url;
+use wiremock::matchers::{method, path};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+
+struct Ca {
+    server: MockServer,
+    acme: Acme,
+    tokens: Http01Tokens,
+    _dir: tempfile::TempDir,
+}
+
+impl Ca {
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.server.uri())
+    }
+
+    /// The decoded payloads of the requests to `p`, in order.
+    async fn payloads(&self, p: &str) -> Vec<Value> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .filter(|r| r.url.path() == p && r.method.as_str() == "POST")
+            .map(|r| jws_part(r, "payload"))
+            .collect()
+    }
+}
+
+fn creds() -> Credentials {
+    Credentials {
+        issuer: "acme-issuer".into(),
+        ..Default::default()
+    }
+}
+
+/// A flattened JWS member of the request, base64url-decoded and parsed (`Null` if empty).
+fn jws_part(request: &Request, member: &str) -> Value {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let text = body[member].as_str().unwrap_or_default();
+    let bytes = decode_lenient(text).unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+/// Matches a JWS whose payload satisfies the predicate.
+struct Payload(Box<dyn Fn(&Value) -> bool + Send + Sync>);
+
+fn payload(f: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Payload {
+    Payload(Box::new(f))
+}
+
+impl Match for Payload {
+    fn matches(&self, request: &Request) -> bool {
+        (self.0)(&jws_part(request, "payload"))
+    }
+}
+
+/// A response carrying a fresh `Replay-Nonce`, as every ACME answer does.
+fn answer(status: u16) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("Replay-Nonce", "nonce-from-answer")
+}
+
+fn problem(status: u16, kind: &str, detail: &str) -> ResponseTemplate {
+    answer(status)
+        .insert_header("Content-Type", "application/problem+json")
+        .set_body_json(
+            json!({"type": format!("urn:ietf:params:acme:error:{kind}"), "detail": detail}),
+        )
+}
+
+async fn post(server: &MockServer, p: &str, response: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(p))
+        .respond_with(response)
+        .with_priority(5)
+        .mount(server)
+        .await;
+}
+
+/// Directory, newNonce and newAccount.
+async fn setup_with(directory_meta: Value) -> Ca {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/dir"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "newNonce": format!("{base}/nonce"),
+            "newAccount": format!("{base}/account"),
+            "newOrder": format!("{base}/order"),
+            "revokeCert": format!("{base}/revoke"),
+            "keyChange": format!("{base}/key-change"),
+            "meta": directory_meta,
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("HEAD"))
+        .and(path("/nonce"))
+        .respond_with(answer(200))
+        .mount(&server)
+        .await;
+    post(
+        &server,
+        "/account",
+        answer(201)
+            .insert_header("Location", format!("{base}/acct/1").as_str())
+            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = Http01Tokens::default();
+    let settings = AcmeClientSettings {
+        data_dir: dir.path().to_path_buf(),
+        master_key: None,
+        http01_listen: None,
+    };
+    let acme = Acme::new(
+        "ACME".parse().unwrap(),
+        Url::parse(&format!("{base}/dir")).unwrap(),
+        client(),
+        &settings,
+        Some(tokens.clone()),
+    )
+    .unwrap();
+    Ca {
+        server,
+        acme,
+        tokens,
+        _dir: dir,
+    }
+}
+
+async fn setup() -> Ca {
+    setup_with(json!({})).await
+}
+
+fn order_json(base: &str, status: &str) -> Value {
+    json!({
+        "status": status,
+        "expires": "2030-01-01T00:00:00Z",
+        "identifiers": [{"type": "dns", "value": "example.com"}, {"type": "dns", "value": "www.example.com"}],
+        "authorizations": [format!("{base}/authz/1")],
+        "finalize": format!("{base}/order/1/finalize"),
+    })
+}
+
+async fn mount_new_order(ca: &Ca) {
+    post(
+        &ca.server,
+        "/order",
+        answer(201)
+            .insert_header("Location", ca.url("/order/1").as_str())
+            .set_body_json(order_json(&ca.server.uri(), "pending")),
+    )
+    .await;
+}
+
+async fn mount_pending_authz(ca: &Ca) {
+    post(
+        &ca.server,
+        "/authz/1",
+        answer(200).set_body_json(json!({
+            "status": "pending",
+            "identifier": {"type": "dns", "value": "www.example.com"},
+            "challenges": [
+                {"type": "dns-01", "url": ca.url("/chall/dns"), "token": "tok-dns", "status": "pending"},
+                {"type": "http-01", "url": ca.url("/chall/http"), "token": "tok-http", "status": "pending"},
+            ],
+        })),
+    )
+    .await;
+}
+
+#[test]
+fn provider_names_include_acme_with_labels() {
+    let acme: ProviderKind = "acme".parse().unwrap();
+    assert_eq!(acme, ProviderKind::Acme("ACME".into()));
+    let pebble: ProviderKind = "Acme-Pebble".parse().unwrap();
+    assert_eq!(pebble.to_string(), "ACME-pebble");
+    assert_eq!(
+        "DIGICERT".parse::<ProviderKind>().unwrap(),
+        ProviderKind::DigiCert
+    );
+    for bad in ["ACME-", "ACMEx", "ACME-a b", "AC", ""] {
+        assert!(bad.parse::<ProviderKind>().is_err(), "{bad}");
+    }
+    assert_eq!(serde_json::to_string(&pebble).unwrap(), "\"ACME-pebble\"");
+}
+
+#[tokio::test]
+async fn submit_solves_finalizes_with_the_csr_and_downloads_the_chain() {
+    let ca = setup().await;
+    let mut credentials = creds();
+    credentials.org_id = Some("shortlived".into());
+    let request = order("req-1", credentials, CertType::Ov);
+    let our_csr = request.csr_der.clone();
+    let base = ca.server.uri();
+    mount_new_order(&ca).await;
+    // The first read finds the order pending, the next one ready (challenge validated).
+    Mock::given(method("POST"))
+        .and(path("/order/1"))
+        .respond_with(answer(200).set_body_json(order_json(&base, "pending")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&ca.server)
+        .await;
+    post(
+        &ca.server,
+        "/order/1",
+        answer(200).set_body_json(order_json(&base, "ready")),
+    )
+    .await;
+    mount_pending_authz(&ca).await;
+    Mock::given(method("POST"))
+        .and(path("/chall/http"))
+        .and(payload(move |p| p == &json!({})))
+        .respond_with(answer(200).set_body_json(json!({"type": "http-01", "status": "processing"})))
+        .expect(1)
+        .mount(&ca.server)
+        .await;
+    let mut valid = order_json(&base, "valid");
+    valid["certificate"] = json!(format!("{base}/cert/1"));
+    Mock::given(method("POST"))
+        .and(path("/order/1/finalize"))
+        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
+        .respond_with(answer(200).set_body_json(valid))
+        .expect(1)
+        .mount(&ca.server)
+        .await;
+    let issued = chain(1);
+    let pem_chain: String = issued.iter().map(|c| pem(c)).collect();
+    post(
+        &ca.server,
+        "/cert/1",
+        answer(200)
+            .insert_header("Content-Type", "application/pem-certificate-chain")
+            .set_body_string(pem_chain),
+    )
+    .await;
+
+    let submitted = ca.acme.submit(&request).await.unwrap();
+    assert_eq!(submitted.order_id, ca.url("/order/1"));
+    assert_eq!(submitted.status, OrderStatus::Issued { chain: issued });
+
+    // newOrder named both DNS names and the profile.
+    let new_order = &ca.payloads("/order").await[0];
+    assert_eq!(new_order["profile"], "shortlived");
+    assert_eq!(
+        new_order["identifiers"],
+        json!([{"type": "dns", "value": "example.com"}, {"type": "dns", "value": "www.example.com"}])
+    );
+    // The download asked for the PEM chain; requests after newAccount are signed with `kid`.
+    let requests = ca.server.received_requests().await.unwrap();
+    let download = requests.iter().find(|r| r.url.path() == "/cert/1").unwrap();
+    assert_eq!(
+        download.headers["accept"],
+        "application/pem-certificate-chain"
+    );
+    let protected = jws_part(download, "protected");
+    assert_eq!(protected["kid"], ca.url("/acct/1"));
+    assert_eq!(protected["url"], ca.url("/cert/1"));
+    assert_eq!(protected["alg"], "ES256");
+    // The http-01 token was withdrawn once the order left pending.
+    assert_eq!(ca.tokens.get("tok-http"), None);
+}
+
+#[tokio::test]
+async fn new_account_is_signed_with_its_jwk_and_binds_the_external_account() {
+    let ca = setup_with(json!({"externalAccountRequired": true})).await;
+    mount_pending_authz(&ca).await;
+    post(
+        &ca.server,
+        "/order/1",
+        answer(200).set_body_json(order_json(&ca.server.uri(), "pending")),
+    )
+    .await;
+    post(
+        &ca.server,
+        "/chall/http",
+        answer(200).set_body_json(json!({"status": "processing"})),
+    )
+    .await;
+    // Without EAB credentials the CA's requirement is a configuration error of the issuer.
+    let err = ca
+        .acme
+        .poll(&creds(), &ca.url("/order/1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
+
+    let hmac_key = b"an-eab-hmac-key-from-the-ca-32by";
+    let credentials = Credentials {
+        account_id: Some("kid-1".into()),
+        pwd: Some(url_encode(hmac_key)),
+        ..creds()
+    };
+    let status = ca
+        .acme
+        .poll(&credentials, &ca.url("/order/1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        OrderStatus::Pending {
+            ca_status: "pending".into()
+        }
+    );
+
+    let requests = ca.server.received_requests().await.unwrap();
+    let new_account = requests
+        .iter()
+        .find(|r| r.url.path() == "/account")
+        .unwrap();
+    let body: Value = serde_json::from_slice(&new_account.body).unwrap();
+    let protected = jws_part(new_account, "protected");
+    assert_eq!(protected["url"], ca.url("/account"));
+    assert!(protected.get("kid").is_none());
+    // ES256 over `protected.payload`, verifiable with the JWK it carries (RFC 7515).
+    let jwk = &protected["jwk"];
+    let mut point = vec![4u8];
+    point.extend(decode_lenient(jwk["x"].as_str().unwrap()).unwrap());
+    point.extend(decode_lenient(jwk["y"].as_str().unwrap()).unwrap());
+    let input = format!(
+        "{}.{}",
+        body["protected"].as_str().unwrap(),
+        body["payload"].as_str().unwrap()
+    );
+    let sig = decode_lenient(body["signature"].as_str().unwrap()).unwrap();
+    signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &point)
+        .verify(input.as_bytes(), &sig)
+        .expect("the newAccount JWS verifies with its own JWK");
+    // EAB: HS256 over the account JWK, keyed by the CA's HMAC key (RFC 8555 §7.3.4).
+    let payload = jws_part(new_account, "payload");
+    assert_eq!(payload["termsOfServiceAgreed"], true);
+    let eab = &payload["externalAccountBinding"];
+    let eab_protected: Value =
+        serde_json::from_slice(&decode_lenient(eab["protected"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(
+        eab_protected,
+        json!({"alg": "HS256", "kid": "kid-1", "url": ca.url("/account")})
+    );
+    let eab_payload: Value =
+        serde_json::from_slice(&decode_lenient(eab["payload"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(&eab_payload, jwk);
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, hmac_key);
+    let mac_input = format!(
+        "{}.{}",
+        eab["protected"].as_str().unwrap(),
+        eab["payload"].as_str().unwrap()
+    );
+    aws_lc_rs::hmac::verify(
+        &key,
+        mac_input.as_bytes(),
+        &decode_lenient(eab["signature"].as_str().unwrap()).unwrap(),
+    )
+    .expect("the EAB MAC verifies");
+
+    // The pending authorization's http-01 challenge was answered and its key authorization
+    // (token "." base64url(SHA-256 of the RFC 7638 JWK)) published on the responder.
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        jwk["x"].as_str().unwrap(),
+        jwk["y"].as_str().unwrap()
+    );
+    let thumbprint = url_encode(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref());
+    assert_eq!(
+        ca.tokens.get("tok-http"),
+        Some(format!("tok-http.{thumbprint}"))
+    );
+    assert_eq!(ca.payloads("/chall/http").await, vec![json!({})]);
+}
+
+#[tokio::test]
+async fn bad_nonce_is_retried_with_a_fresh_nonce() {
+    let ca = setup().await;
+    Mock::given(method("POST"))
+        .and(path("/order/1"))
+        .respond_with(problem(400, "badNonce", "stale nonce"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&ca.server)
+        .await;
+    let mut invalid = order_json(&ca.server.uri(), "invalid");
+    invalid["error"] = json!({"type": "urn:ietf:params:acme:error:rejectedIdentifier", "detail": "www.example.com is on the deny list"});
+    post(&ca.server, "/order/1", answer(200).set_body_json(invalid)).await;
+    let status = ca.acme.poll(&creds(), &ca.url("/order/1")).await.unwrap();
+    // Rejected with the CA's message, after two badNonce answers.
+    let OrderStatus::Rejected { message } = status else {
+        panic!("{status:?}")
+    };
+    assert!(
+        message.contains("rejectedIdentifier: www.example.com is on the deny list"),
+        "{message}"
+    );
+    let requests = ca.server.received_requests().await.unwrap();
+    let reads: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/order/1")
+        .collect();
+    assert_eq!(reads.len(), 3);
+    let nonces: Vec<Value> = reads
+        .iter()
+        .map(|r| jws_part(r, "protected")["nonce"].clone())
+        .collect();
+    assert_eq!(nonces[1], "nonce-from-answer");
+}
+
+#[tokio::test]
+async fn errors_are_classified_by_problem_type() {
+    let ca = setup().await;
+    let request = order("req-e", creds(), CertType::Ov);
+    Mock::given(method("POST"))
+        .and(path("/order"))
+        .respond_with(
+            problem(429, "rateLimited", "too many orders").insert_header("Retry-After", "30"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&ca.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/order"))
+        .respond_with(problem(403, "rejectedIdentifier", "no such TLD"))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&ca.server)
+        .await;
+    post(
+        &ca.server,
+        "/order",
+        problem(500, "serverInternal", "db down"),
+    )
+    .await;
+    let throttled = ca.acme.submit(&request).await.unwrap_err();
+    assert!(
+        matches!(throttled, ProviderError::Throttled { .. }) && !throttled.may_have_acted(),
+        "{throttled:?}"
+    );
+    assert_eq!(
+        throttled.retry_after(),
+        Some(std::time::Duration::from_secs(30))
+    );
+    let refused = ca.acme.submit(&request).await.unwrap_err();
+    assert!(
+        matches!(&refused, ProviderError::Refused { message } if message.contains("no such TLD")),
+        "{refused:?}"
+    );
+    let ambiguous = ca.acme.submit(&request).await.unwrap_err();
+    assert!(ambiguous.may_have_acted(), "{ambiguous:?}");
+}
+
+#[tokio::test]
+async fn after_an_unanswered_new_order_the_order_is_found_in_the_account_orders_list() {
+    let ca = setup().await;
+    let base = ca.server.uri();
+    post(
+        &ca.server,
+        "/order",
+        problem(503, "serverInternal", "gateway timeout"),
+    )
+    .await;
+    let request = order("req-2", creds(), CertType::Ov);
+    let err = ca.acme.submit(&request).await.unwrap_err();
+    assert!(err.may_have_acted(), "{err:?}");
+
+    // The account links its orders list; two pages (Link rel="next").
+    post(
+        &ca.server,
+        "/acct/1",
+        answer(200)
+            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
+    )
+    .await;
+    post(
+        &ca.server,
+        "/acct/1/orders",
+        answer(200)
+            .insert_header(
+                "Link",
+                format!("<{base}/acct/1/orders/2>;rel=\"next\"").as_str(),
+            )
+            .set_body_json(
+                json!({"orders": [format!("{base}/order/other"), format!("{base}/order/old")]}),
+            ),
+    )
+    .await;
+    post(
+        &ca.server,
+        "/acct/1/orders/2",
+        answer(200).set_body_json(json!({"orders": [format!("{base}/order/1")]})),
+    )
+    .await;
+    let mut other = order_json(&base, "pending");
+    other["identifiers"] = json!([{"type": "dns", "value": "other.example.net"}]);
+    post(&ca.server, "/order/other", answer(200).set_body_json(other)).await;
+    // An older order for the same names, expiring earlier.
+    let mut old = order_json(&base, "pending");
+    old["expires"] = json!("2029-12-01T00:00:00Z");
+    post(&ca.server, "/order/old", answer(200).set_body_json(old)).await;
+    post(
+        &ca.server,
+        "/order/1",
+        answer(200).set_body_json(order_json(&base, "ready")),
+    )
+    .await;
+    let found = ca.acme.find(&request).await.unwrap();
+    assert_eq!(found, Some(ca.url("/order/1")));
+
+    // The next poll finalizes the found order with this operation's CSR.
+    let our_csr = request.csr_der.clone();
+    Mock::given(method("POST"))
+        .and(path("/order/1/finalize"))
+        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
+        .respond_with(answer(200).set_body_json(order_json(&base, "processing")))
+        .expect(1)
+        .mount(&ca.server)
+        .await;
+    let status = ca
+        .acme
+        .poll(&request.credentials, &ca.url("/order/1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        OrderStatus::Pending {
+            ca_status: "processing".into()
+        }
+    );
+    // newOrder was sent once: the lookup found the order instead of ordering again.
+    assert_eq!(ca.payloads("/order").await.len(), 1);
+}
+
+#[tokio::test]
+async fn find_answers_none_when_no_listed_order_matches() {
+    let ca = setup().await;
+    let base = ca.server.uri();
+    post(
+        &ca.server,
+        "/acct/1",
+        answer(200)
+            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
+    )
+    .await;
+    post(
+        &ca.server,
+        "/acct/1/orders",
+        answer(200).set_body_json(json!({"orders": [format!("{base}/order/v")]})),
+    )
+    .await;
+    // A valid order for the same names, but its certificate is for another key: not ours.
+    let mut valid = order_json(&base, "valid");
+    valid["certificate"] = json!(format!("{base}/cert/v"));
+    post(&ca.server, "/order/v", answer(200).set_body_json(valid)).await;
+    let pem_chain: String = chain(0).iter().map(|c| pem(c)).collect();
+    post(
+        &ca.server,
+        "/cert/v",
+        answer(200).set_body_string(pem_chain),
+    )
+    .await;
+    let found = ca
+        .acme
+        .find(&order("req-3", creds(), CertType::Ov))
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+}
+
+#[tokio::test]
+async fn cancel_deactivates_the_authorizations() {
+    let ca = setup().await;
+    let base = ca.server.uri();
+    post(
+        &ca.server,
+        "/order/1",
+        answer(200).set_body_json(order_json(&base, "pending")),
+    )
+    .await;
+    mount_pending_authz(&ca).await;
+    Mock::given(method("POST"))
+        .and(path("/authz/1"))
+        .and(payload(move |p| p == &json!({"status": "deactivated"})))
+        .respond_with(answer(200).set_body_json(json!({"status": "deactivated", "challenges": []})))
+        .with_priority(1)
+        .expect(1)
+        .mount(&ca.server)
+        .await;
+    let outcome = ca.acme.cancel(&creds(), &ca.url("/order/1")).await.unwrap();
+    assert_eq!(outcome, CancelOutcome::Cancelled);
+
+    // Too late: an issued order is collected instead.
+    let mut valid = order_json(&base, "valid");
+    valid["certificate"] = json!(format!("{base}/cert/1"));
+    post(&ca.server, "/order/2", answer(200).set_body_json(valid)).await;
+    let outcome = ca.acme.cancel(&creds(), &ca.url("/order/2")).await.unwrap();
+    assert_eq!(outcome, CancelOutcome::AlreadyIssued);
+}
+
+#[test]
+fn the_account_key_survives_a_restart_and_is_per_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = KeyStore::open(dir.path(), None).unwrap();
+    let a = first.load_or_create("ACME", "issuer-a").unwrap();
+    let again = KeyStore::open(dir.path(), None).unwrap();
+    assert_eq!(
+        again.load_or_create("ACME", "issuer-a").unwrap().jwk(),
+        a.jwk()
+    );
+    assert_ne!(
+        again.load_or_create("ACME", "issuer-b").unwrap().jwk(),
+        a.jwk()
+    );
+    assert_ne!(
+        again
+            .load_or_create("ACME-pebble", "issuer-a")
+            .unwrap()
+            .jwk(),
+        a.jwk()
+    );
+    // Sealed: no file holds PKCS#8 in the clear, and under another master key (another
+    // data dir) the same files do not open.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(other.path().join("acme-client")).unwrap();
+    for entry in std::fs::read_dir(dir.path().join("acme-client")).unwrap() {
+        let entry = entry.unwrap();
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert_ne!(bytes.first(), Some(&0x30));
+        std::fs::copy(
+            entry.path(),
+            other.path().join("acme-client").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let stranger = KeyStore::open(other.path(), None).unwrap();
+    assert!(stranger.load_or_create("ACME", "issuer-a").is_err());
+}
