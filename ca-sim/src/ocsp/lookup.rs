@@ -31,7 +31,13 @@ pub fn status(app: &App, h: &Hierarchy, ca_id: &str, id: &CertId) -> Result<Cert
                 Some(secs) => CertStatus::Revoked {
                     at: OffsetDateTime::from_unix_timestamp(secs)
                         .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                    reason: row.reason.as_deref().map(|r| reason_code(r) as u8),
+                    // Unspecified (0) is left out, as the CRL leaves it out (RFC 5280
+                    // §5.3.1): both say the same.
+                    reason: row
+                        .reason
+                        .as_deref()
+                        .map(|r| reason_code(r) as u8)
+                        .filter(|code| *code != 0),
                 },
                 None => CertStatus::Good,
             });
