@@ -9,6 +9,7 @@ use crate::history::History;
 use crate::metrics::Metrics;
 use crate::orders::clock::SimClock;
 use crate::orders::OrderBook;
+use crate::store::acme::AcmeState;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -37,6 +38,8 @@ pub struct App {
     pub digicert_limits: RateLimiter,
     /// Page size cap of DigiCert's order list (the vendor's 1000 unless configured).
     pub digicert_page_limit: usize,
+    /// The ACME dialect's accounts, orders, authorizations and nonces.
+    pub acme: AcmeState,
     /// `https://host:port` used in AIA, CRL and WSDL addresses.
     pub base_url: String,
     /// The TLS dev CA (served at `/admin/ca.pem`).

@@ -96,6 +96,51 @@ impl Default for CaConfig {
     }
 }
 
+/// How ca-sim's ACME dialect validates challenges (Pebble: `PEBBLE_VA_ALWAYS_VALID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AcmeValidation {
+    /// Fetch http-01 responses from the identifier (`.localhost` names resolve to loopback).
+    #[default]
+    Real,
+    /// Every challenge the client answers is valid at once, nothing is fetched.
+    AlwaysValid,
+}
+
+/// The ACME dialect's knobs (`[acme]` in the config file, `--acme-*` flags).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AcmeConfig {
+    pub validation: AcmeValidation,
+    /// Port http-01 responses are fetched from (Pebble's `httpPort`, default 5002).
+    pub http01_port: u16,
+    /// Timing profile of ACME orders after finalize (`instant`, `fixed:5s`, `stuck`, ...).
+    pub timing: String,
+    /// ACME profiles (draft-aaron-acme-profiles) offered in the directory: name → timing
+    /// profile of orders that name it.
+    pub profiles: BTreeMap<String, String>,
+    /// External account binding keys: key id → base64url HMAC key.
+    pub eab_keys: BTreeMap<String, String>,
+    /// newAccount without a valid external account binding is refused.
+    pub eab_required: bool,
+    /// Validity of issued certificates.
+    pub validity_days: u32,
+}
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        Self {
+            validation: AcmeValidation::Real,
+            http01_port: 5002,
+            timing: "instant".into(),
+            profiles: BTreeMap::new(),
+            eab_keys: BTreeMap::new(),
+            eab_required: false,
+            validity_days: 90,
+        }
+    }
+}
+
 /// DigiCert's documented limits: 1000 requests / 5 min and 100 / 5 s per API key.
 pub fn default_digicert_limits() -> Vec<RateWindow> {
     vec![
@@ -133,6 +178,8 @@ pub struct FileConfig {
     /// The most orders one page of DigiCert's order list holds (default the vendor's 1000);
     /// lower it to make clients page with few orders.
     pub digicert_page_limit: Option<usize>,
+    /// The ACME dialect's knobs.
+    pub acme: Option<AcmeConfig>,
 }
 
 impl FileConfig {
@@ -164,6 +211,8 @@ pub struct Config {
     /// Base URL written into AIA/CRL distribution points and WSDL addresses when set (else
     /// `https://` + the bound address).
     pub public_url: Option<String>,
+    /// The ACME dialect's knobs.
+    pub acme: AcmeConfig,
 }
 
 impl Config {
@@ -179,6 +228,7 @@ impl Config {
             digicert_rate_limits: default_digicert_limits(),
             digicert_page_limit: DIGICERT_PAGE_LIMIT,
             public_url: None,
+            acme: AcmeConfig::default(),
         }
     }
 
@@ -206,6 +256,9 @@ impl Config {
         if let Some(limit) = file.digicert_page_limit {
             self.digicert_page_limit = limit;
         }
+        if let Some(acme) = file.acme {
+            self.acme = acme;
+        }
     }
 
     pub fn ca_for(&self, dialect: Dialect) -> CaConfig {
@@ -230,6 +283,21 @@ impl Config {
             if !(1..=3).contains(&ca.intermediates) {
                 return Err(Error::Config(format!("ca.{d}.intermediates must be 1..=3")));
             }
+        }
+        crate::domain::TimingProfile::parse(&self.acme.timing)
+            .map_err(|e| Error::Config(format!("acme.timing: {e}")))?;
+        for (name, t) in &self.acme.profiles {
+            crate::domain::TimingProfile::parse(t)
+                .map_err(|e| Error::Config(format!("acme.profiles.{name}: {e}")))?;
+        }
+        for (kid, key) in &self.acme.eab_keys {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(key.trim_end_matches('='))
+                .map_err(|_| Error::Config(format!("acme.eab_keys.{kid}: not base64url")))?;
+        }
+        if !(1..=3650).contains(&self.acme.validity_days) {
+            return Err(Error::Config("acme.validity_days must be 1..=3650".into()));
         }
         if self.digicert_page_limit == 0 {
             return Err(Error::Config(
@@ -278,6 +346,17 @@ pub struct Cli {
     /// Base URL for AIA, CRL and WSDL addresses (default: https:// plus the bound address).
     #[arg(long, env = "CASIM_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// ACME challenge validation: `real` (fetch http-01) or `always-valid` (Pebble's
+    /// `PEBBLE_VA_ALWAYS_VALID=1`). Overrides the file's `acme.validation`.
+    #[arg(long, env = "CASIM_ACME_VALIDATION", value_enum)]
+    pub acme_validation: Option<AcmeValidation>,
+    /// Port http-01 responses are fetched from (Pebble's `httpPort`; default 5002).
+    #[arg(long, env = "CASIM_ACME_HTTP01_PORT")]
+    pub acme_http01_port: Option<u16>,
+    /// Timing profile of ACME orders after finalize (default `instant`; `stuck` waits for an
+    /// admin approve).
+    #[arg(long, env = "CASIM_ACME_TIMING")]
+    pub acme_timing: Option<String>,
     /// Log output format.
     #[arg(long, env = "CASIM_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -294,6 +373,15 @@ impl Cli {
         }
         if let Some(scale) = self.time_scale {
             config.time_scale = scale;
+        }
+        if let Some(v) = self.acme_validation {
+            config.acme.validation = v;
+        }
+        if let Some(port) = self.acme_http01_port {
+            config.acme.http01_port = port;
+        }
+        if let Some(t) = &self.acme_timing {
+            config.acme.timing = t.clone();
         }
         config.ephemeral = self.ephemeral;
         config.public_url = self

@@ -18,7 +18,7 @@
 //! - [`dialects`]: the contract ([`dialects::contract`]), the fault gate, and one folder per
 //!   vendor: `digicert/` (CertCentral Services API v2 under `/services/v2/`), `globalsign/`
 //!   (GCC SOAP under `/kb/ws/v1/{ServerSSLService,GASService}`), `wosign/` (HMAC-signed JSON
-//!   under `/api/v1/`).
+//!   under `/api/v1/`), `acme/` (RFC 8555 at `/acme/directory`, ca-sim's own ACME CA).
 //! - [`admin`]: `/admin/*` (health, TLS CA, roots, orders, faults, requests, clock, accounts),
 //!   the CRLs and CA certificates that issued certificates point at, `/metrics`.
 //! - [`domain`]: the shared types (dialects, accounts, orders, timing profiles, fault actions,
@@ -156,6 +156,14 @@ pub async fn serve(
         config.seed,
     )?);
 
+    tracing::info!(
+        validation = ?config.acme.validation,
+        http01_port = config.acme.http01_port,
+        timing = %config.acme.timing,
+        eab_required = config.acme.eab_required,
+        "acme dialect at /acme/directory"
+    );
+    let acme = store::acme::AcmeState::load(store.clone(), config.acme.clone())?;
     let app = Arc::new(App {
         seed: config.seed,
         clock,
@@ -168,6 +176,7 @@ pub async fn serve(
         accounts: RwLock::new(accounts),
         digicert_limits: RateLimiter::new(config.digicert_rate_limits.clone()),
         digicert_page_limit: config.digicert_page_limit,
+        acme,
         base_url,
         tls_ca_pem: tls.ca_pem.clone(),
         tls_ca_path: tls.ca_path.clone(),

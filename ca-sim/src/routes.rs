@@ -8,6 +8,10 @@
 
 use crate::admin;
 use crate::app::App;
+use crate::dialects::acme::{
+    account as acme_account, admin as acme_admin, authz as acme_authz, certificate as acme_cert,
+    directory as acme_dir, order as acme_order, vendor as acme,
+};
 use crate::dialects::contract::handle;
 use crate::dialects::digicert::{
     self, account as dc_account, certificates as dc_certificates, list as dc_list,
@@ -115,6 +119,71 @@ pub fn router(app: Arc<App>) -> Router {
             post(handle::<WoSign, ws_orders::Revoke>),
         )
         .route("/api/v1/{*rest}", any(wosign::no_route))
+        // ACME (RFC 8555): the directory names every other URL; all but the directory and
+        // renewalInfo are JWS POSTs run through the contract.
+        .route("/acme/directory", get(acme_dir::directory))
+        .route(
+            "/acme/new-nonce",
+            get(acme::handle::<acme_dir::NewNonce>).head(acme::handle::<acme_dir::NewNonce>),
+        )
+        .route(
+            "/acme/new-account",
+            post(acme::handle::<acme_account::NewAccount>),
+        )
+        .route(
+            "/acme/acct/{id}",
+            post(acme::handle::<acme_account::AccountOp>),
+        )
+        .route(
+            "/acme/acct/{id}/orders",
+            post(acme::handle::<acme_account::OrdersList>),
+        )
+        .route(
+            "/acme/new-order",
+            post(acme::handle::<acme_order::NewOrderOp>),
+        )
+        .route(
+            "/acme/order/{id}",
+            post(acme::handle::<acme_order::GetOrder>),
+        )
+        .route(
+            "/acme/order/{id}/finalize",
+            post(acme::handle::<acme_order::Finalize>),
+        )
+        .route(
+            "/acme/authz/{id}",
+            post(acme::handle::<acme_authz::GetAuthz>),
+        )
+        .route(
+            "/acme/chall/{authz}/{kind}",
+            post(acme::handle::<acme_authz::ChallengeOp>),
+        )
+        .route(
+            "/acme/cert/{id}",
+            post(acme::handle::<acme_cert::Certificate>),
+        )
+        .route(
+            "/acme/revoke-cert",
+            post(acme::handle::<acme_cert::RevokeCert>),
+        )
+        .route("/acme/renewal-info/{id}", get(acme_cert::renewal_info))
+        .route("/admin/acme/root.pem", get(acme_admin::root_pem))
+        .route("/admin/acme/roots/{n}", get(acme_admin::roots))
+        .route("/admin/acme/root-keys/{n}", get(acme_admin::root_keys))
+        .route(
+            "/admin/acme/intermediates/{n}",
+            get(acme_admin::intermediates),
+        )
+        .route(
+            "/admin/acme/intermediate-keys/{n}",
+            get(acme_admin::intermediate_keys),
+        )
+        .route(
+            "/admin/acme/cert-status-by-serial/{serial}",
+            get(acme_admin::cert_status),
+        )
+        .route("/admin/acme/accounts", get(acme_admin::accounts))
+        .route("/admin/acme/orders", get(acme_admin::orders))
         // Admin API (no vendor auth) and metrics.
         .route("/admin/health", get(admin::health))
         .route("/metrics", get(admin::metrics))

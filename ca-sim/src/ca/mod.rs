@@ -53,6 +53,13 @@ pub struct Hierarchy {
     pub responders: BTreeMap<String, Responder>,
 }
 
+impl CaCert {
+    /// The private key, PKCS#8 PEM (Pebble's management API serves CA keys to test suites).
+    pub fn key_pem(&self) -> String {
+        self.key.pkcs8_pem()
+    }
+}
+
 impl Hierarchy {
     pub fn issuing(&self) -> &CaCert {
         self.intermediates.last().unwrap_or(&self.root)
@@ -125,6 +132,15 @@ fn names(dialect: Dialect, depth: usize) -> (String, String) {
                 "ca-sim WoSign OV SSL CA",
                 "ca-sim WoSign CA Free SSL Certificate G2",
                 "ca-sim WoSign Issuing CA 3",
+            ],
+        ),
+        Dialect::Acme => (
+            "ca-sim ACME",
+            "ca-sim ACME Root X1",
+            &[
+                "ca-sim ACME Intermediate R1",
+                "ca-sim ACME Intermediate R2",
+                "ca-sim ACME Intermediate R3",
             ],
         ),
     };

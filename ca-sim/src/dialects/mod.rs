@@ -8,7 +8,9 @@
 //! - [`digicert`]: DigiCert CertCentral Services API v2 (JSON, `X-DC-DEVKEY`).
 //! - [`globalsign`]: GlobalSign GCC SOAP (operation chosen from the body).
 //! - [`wosign`]: WoSign (HMAC-signed JSON).
+//! - [`acme`]: ACME (RFC 8555, JWS-signed JSON), ca-sim's own ACME CA.
 
+pub mod acme;
 pub mod chain;
 pub mod contract;
 pub mod csr;

@@ -2,23 +2,30 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The three vendor dialects ca-sim speaks.
+/// The vendor dialects ca-sim speaks (ACME: RFC 8555, ca-sim's own ACME CA).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     Digicert,
     Globalsign,
     Wosign,
+    Acme,
 }
 
 impl Dialect {
-    pub const ALL: [Dialect; 3] = [Dialect::Digicert, Dialect::Globalsign, Dialect::Wosign];
+    pub const ALL: [Dialect; 4] = [
+        Dialect::Digicert,
+        Dialect::Globalsign,
+        Dialect::Wosign,
+        Dialect::Acme,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Dialect::Digicert => "digicert",
             Dialect::Globalsign => "globalsign",
             Dialect::Wosign => "wosign",
+            Dialect::Acme => "acme",
         }
     }
 

@@ -18,6 +18,15 @@ pub mod op {
     /// `GetOrderByOrderID`, a poll).
     pub const LOOKUP: &str = "lookup";
     pub const OTHER: &str = "other";
+    /// ACME (RFC 8555) endpoints, under the directory's names. Reject, cancel and the
+    /// issuance outcomes strike at `finalize` (where ca-sim's order book gets the order).
+    pub const NEW_NONCE: &str = "newNonce";
+    pub const NEW_ACCOUNT: &str = "newAccount";
+    pub const NEW_ORDER: &str = "newOrder";
+    pub const CHALLENGE: &str = "challenge";
+    pub const FINALIZE: &str = "finalize";
+    pub const CERTIFICATE: &str = "certificate";
+    pub const REVOKE_CERT: &str = "revokeCert";
 }
 
 /// When a rule strikes: `before` the operation acts (the CA did nothing; today's faults), or
@@ -97,12 +106,13 @@ impl FaultAction {
     pub fn applies_to(&self, operation: &str) -> bool {
         match self {
             Self::Reject { .. } | Self::Cancel { .. } => {
-                operation == op::ORDER || operation == op::POLL
+                matches!(operation, op::ORDER | op::POLL | op::FINALIZE)
             }
-            Self::WrongKey => operation == op::ORDER,
-            Self::ChainWrongOrder | Self::ChainMissingIntermediate | Self::ChainCrlf => {
-                matches!(operation, op::ORDER | op::POLL | op::DOWNLOAD)
-            }
+            Self::WrongKey => matches!(operation, op::ORDER | op::FINALIZE),
+            Self::ChainWrongOrder | Self::ChainMissingIntermediate | Self::ChainCrlf => matches!(
+                operation,
+                op::ORDER | op::POLL | op::DOWNLOAD | op::FINALIZE | op::CERTIFICATE
+            ),
             _ => true,
         }
     }

@@ -2,6 +2,7 @@
 //! fault actions, rate windows and the seeded generator. This module imports nothing else of
 //! the crate, so any module may depend on it without forming a loop.
 //!
+//! - [`acme`]: the ACME dialect's accounts, orders, authorizations and challenges.
 //! - [`dialect`]: [`Dialect`], the key of everything per vendor.
 //! - [`account`]: [`Account`] and its DigiCert [`Organization`]s.
 //! - [`order`]: [`Order`], [`OrderStatus`], [`IssuedCert`], its timeline ([`Event`]) and
@@ -13,6 +14,7 @@
 //! - [`rng`]: [`SplitMix64`], the seeded generator behind every outcome-shaping choice.
 
 pub mod account;
+pub mod acme;
 pub mod dialect;
 pub mod fault;
 pub mod order;

@@ -24,7 +24,10 @@ pub struct FaultRule {
     pub name: Option<String>,
     #[serde(default)]
     pub dialect: Option<Dialect>,
-    /// `order`, `poll`, `download`, `cancel`, `revoke`, `approve`, `user`, `lookup`.
+    /// `order`, `poll`, `download`, `cancel`, `revoke`, `approve`, `user`, `lookup`; ACME:
+    /// `newNonce`, `newAccount`, `newOrder`, `challenge`, `finalize`, `certificate`,
+    /// `revokeCert` (its `poll` is an order or authorization read, `user` the account, `lookup`
+    /// the orders list).
     #[serde(default)]
     pub operation: Option<String>,
     #[serde(default)]
@@ -71,6 +74,13 @@ impl FaultRule {
                 op::APPROVE,
                 op::USER,
                 op::LOOKUP,
+                op::NEW_NONCE,
+                op::NEW_ACCOUNT,
+                op::NEW_ORDER,
+                op::CHALLENGE,
+                op::FINALIZE,
+                op::CERTIFICATE,
+                op::REVOKE_CERT,
             ];
             if !known.contains(&op.as_str()) {
                 return Err(format!(

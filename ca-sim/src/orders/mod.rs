@@ -571,5 +571,6 @@ pub fn default_reject_reason(dialect: Dialect) -> String {
         Dialect::Digicert => "Organization validation failed".into(),
         Dialect::Globalsign => "Order denied: vetting failed".into(),
         Dialect::Wosign => "Domain or organization validation failed".into(),
+        Dialect::Acme => "The CA refused to issue this certificate".into(),
     }
 }

@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS certs (
     serial TEXT PRIMARY KEY, dialect TEXT NOT NULL, ca_id TEXT NOT NULL, order_id TEXT NOT NULL,
     not_after INTEGER NOT NULL, revoked_at INTEGER, reason TEXT);
+CREATE TABLE IF NOT EXISTS acme_objects (
+    kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id));
 ";
 
 /// A certificate row.
@@ -55,6 +57,24 @@ impl Store {
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes an ACME object (`kind`: `account`, `order`, `authz`) as its JSON document.
+    pub fn put_acme(&self, kind: &str, id: &str, data: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO acme_objects (kind, id, data) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+            params![kind, id, data],
+        )?;
+        Ok(())
+    }
+
+    /// Every ACME object of `kind`, as `(id, JSON)`.
+    pub fn acme_objects(&self, kind: &str) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, data FROM acme_objects WHERE kind = ?1")?;
+        let rows = stmt.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
     pub fn meta_get(&self, key: &str) -> Result<Option<String>> {

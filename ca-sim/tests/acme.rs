@@ -1,0 +1,403 @@
+//! ca-sim's ACME dialect with a real ACME client (`instant-acme`, written from RFC 8555 by
+//! others): the happy path with the chain checked to `/admin/acme/root.pem`, real http-01,
+//! manual approval and rejection through the order book, fault rules before and after the act,
+//! revocation and persistence across a restart.
+
+mod common;
+
+use ca_sim::config::{AcmeValidation, Config};
+use common::{ders, tempdir, verify_chain, Sim, DEADLINE};
+use instant_acme::{
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
+    NewOrder, Order, OrderStatus, RetryPolicy, RevocationRequest,
+};
+use serde_json::json;
+use shared::crypto::{self, PrivateKey};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn always_valid(c: &mut Config) {
+    c.acme.validation = AcmeValidation::AlwaysValid;
+}
+
+async fn account(sim: &Sim) -> (Account, AccountCredentials) {
+    Account::builder_with_root(&sim.handle.ca_path)
+        .expect("client trusting ca-sim's TLS CA")
+        .create(
+            &NewAccount {
+                contact: &["mailto:acme@example.com"],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            format!("{}/acme/directory", sim.url),
+            None,
+        )
+        .await
+        .expect("new account")
+}
+
+fn retry() -> RetryPolicy {
+    RetryPolicy::new()
+        .initial_delay(Duration::from_millis(20))
+        .timeout(DEADLINE)
+}
+
+/// A new order for `names`, every authorization answered with `kind`.
+async fn ready_order(account: &Account, names: &[&str], kind: ChallengeType) -> Order {
+    let ids: Vec<Identifier> = names
+        .iter()
+        .map(|n| Identifier::Dns(n.to_string()))
+        .collect();
+    let mut order = account
+        .new_order(&NewOrder::new(&ids))
+        .await
+        .expect("new order");
+    let mut authzs = order.authorizations();
+    while let Some(a) = authzs.next().await {
+        let mut a = a.expect("authorization");
+        assert_eq!(a.status, AuthorizationStatus::Pending);
+        let mut ch = a.challenge(kind.clone()).expect("challenge offered");
+        ch.set_ready().await.expect("challenge answered");
+    }
+    assert_eq!(
+        order.poll_ready(&retry()).await.expect("ready"),
+        OrderStatus::Ready
+    );
+    order
+}
+
+/// A CSR (DER) for `names` (first is the CN) and its key.
+fn csr(names: &[&str]) -> (PrivateKey, Vec<u8>) {
+    let (key, pem) = common::csr(names[0], names);
+    (key, crypto::pem_blocks(&pem).remove(0).1)
+}
+
+async fn root_pem(sim: &Sim) -> String {
+    let r = sim
+        .client
+        .get(format!("{}/admin/acme/root.pem", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+/// Refreshes `order` until it leaves `processing` (deadline [`DEADLINE`]).
+/// Returns the status and the problem's detail.
+async fn settled(order: &mut Order) -> (OrderStatus, Option<String>) {
+    let start = std::time::Instant::now();
+    loop {
+        let s = order.refresh().await.expect("order");
+        if s.status != OrderStatus::Processing {
+            return (s.status, s.error.as_ref().and_then(|e| e.detail.clone()));
+        }
+        assert!(start.elapsed() < DEADLINE, "the order stays processing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn order_id(order: &Order) -> String {
+    order.url().rsplit('/').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn issues_revokes_and_reports_status() {
+    let sim = Sim::start(always_valid).await;
+    let (account, _) = account(&sim).await;
+    let names = ["happy.example.com", "www.happy.example.com"];
+    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
+    let (key, der) = csr(&names);
+    order.finalize_csr(&der).await.expect("finalize");
+    let pem = order.poll_certificate(&retry()).await.expect("certificate");
+    let chain = ders(&pem);
+    assert!(chain.len() >= 2, "leaf and intermediate: {pem}");
+    verify_chain(
+        &chain[0],
+        &chain[1..],
+        &root_pem(&sim).await,
+        &key,
+        names[1],
+    );
+
+    // Pebble's management endpoints: the root by index, the cert status by serial.
+    let root0 = sim
+        .client
+        .get(format!("{}/admin/acme/roots/0", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(root0, root_pem(&sim).await);
+    let serial = hex_serial(&chain[0]);
+    let status = sim
+        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
+        .await;
+    assert_eq!(status["Status"], "Valid");
+
+    account
+        .revoke(&RevocationRequest {
+            certificate: &rustls::pki_types::CertificateDer::from(chain[0].clone()),
+            reason: Some(instant_acme::RevocationReason::KeyCompromise),
+        })
+        .await
+        .expect("revoke");
+    let status = sim
+        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
+        .await;
+    assert_eq!(status["Status"], "Revoked");
+    assert_eq!(status["Reason"], "keyCompromise");
+    // The admin views list the account and its valid order.
+    let orders = sim.admin_get("acme/orders").await;
+    assert_eq!(orders["orders"][0]["status"], "valid");
+    sim.stop().await;
+}
+
+fn hex_serial(der: &[u8]) -> String {
+    use x509_parser::prelude::*;
+    let (_, cert) = X509Certificate::from_der(der).unwrap();
+    hex::encode(cert.raw_serial())
+}
+
+/// Real http-01: ca-sim fetches `/.well-known/acme-challenge/{token}` from a responder on
+/// loopback (a `.localhost` name) and checks the key authorization.
+#[tokio::test]
+async fn real_http01_validation() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let served = answer.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let body = served.lock().unwrap().clone();
+            let _ = s
+                .write_all(
+                    format!(
+                        "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    let sim = Sim::start(|c| c.acme.http01_port = port).await;
+    let (account, _) = account(&sim).await;
+    let name = "web.localhost";
+    let mut order = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
+        .await
+        .unwrap();
+    {
+        let mut authzs = order.authorizations();
+        let mut a = authzs.next().await.unwrap().unwrap();
+        let mut ch = a.challenge(ChallengeType::Http01).unwrap();
+        *answer.lock().unwrap() = ch.key_authorization().as_str().to_string();
+        ch.set_ready().await.unwrap();
+    }
+    assert_eq!(
+        order.poll_ready(&retry()).await.unwrap(),
+        OrderStatus::Ready
+    );
+
+    // A wrong answer fails the authorization and the order, with the CA's reason.
+    let mut bad = account
+        .new_order(&NewOrder::new(&[Identifier::Dns("bad.localhost".into())]))
+        .await
+        .unwrap();
+    *answer.lock().unwrap() = "not-the-key-authorization".into();
+    {
+        let mut authzs = bad.authorizations();
+        let mut a = authzs.next().await.unwrap().unwrap();
+        // The challenge comes back `invalid` with its error, which the client reports.
+        let refused = a
+            .challenge(ChallengeType::Http01)
+            .unwrap()
+            .set_ready()
+            .await
+            .expect_err("the wrong answer is refused");
+        assert!(
+            refused.to_string().contains("incorrectResponse"),
+            "{refused}"
+        );
+    }
+    let state = bad.refresh().await.unwrap();
+    assert_eq!(state.status, OrderStatus::Invalid);
+    let error = state.error.clone().expect("the order says why");
+    assert!(
+        error
+            .r#type
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("incorrectResponse"),
+        "{error:?}"
+    );
+    sim.stop().await;
+}
+
+/// `stuck` timing: the finalized order sits in `processing` until an admin approves it; a
+/// rejected one turns `invalid` with the admin's reason.
+#[tokio::test]
+async fn manual_approval_and_rejection() {
+    let sim = Sim::start(|c| {
+        always_valid(c);
+        c.acme.timing = "stuck".into();
+    })
+    .await;
+    let (account, _) = account(&sim).await;
+    for (name, action) in [
+        ("approve.example.com", "approve"),
+        ("reject.example.com", "reject"),
+    ] {
+        let mut order = ready_order(&account, &[name], ChallengeType::Dns01).await;
+        order.finalize_csr(&csr(&[name]).1).await.expect("finalize");
+        assert_eq!(
+            order.refresh().await.unwrap().status,
+            OrderStatus::Processing
+        );
+        let id = order_id(&order);
+        let r = sim
+            .admin_send(
+                reqwest::Method::POST,
+                &format!("orders/{id}/{action}"),
+                json!({"reason": "Domain failed manual review"}),
+            )
+            .await;
+        assert!(r.status().is_success(), "{action}: {}", r.status());
+        let (status, detail) = settled(&mut order).await;
+        if action == "approve" {
+            assert_eq!(status, OrderStatus::Valid);
+            assert!(order.certificate().await.unwrap().is_some());
+        } else {
+            assert_eq!(status, OrderStatus::Invalid);
+            let detail = detail.unwrap_or_default();
+            assert!(detail.contains("manual review"), "{detail}");
+        }
+    }
+    sim.stop().await;
+}
+
+/// Fault rules on ACME endpoints: a `before` 503 on newOrder creates nothing; an `after` 500
+/// on finalize loses only the answer (the order is processed and valid on the next read); a
+/// reject rule on finalize ends the order `invalid`.
+#[tokio::test]
+async fn fault_rules_before_and_after() {
+    let sim = Sim::start(always_valid).await;
+    let (account, _) = account(&sim).await;
+    sim.set_faults(json!([
+        {"name": "no-orders", "dialect": "acme", "operation": "newOrder", "nth": 1,
+         "action": {"kind": "server_error", "status": 503}},
+        {"name": "lost-finalize", "dialect": "acme", "operation": "finalize", "nth": 1,
+         "phase": "after", "action": {"kind": "server_error"}},
+        {"name": "refused", "dialect": "acme", "operation": "finalize",
+         "common_name": "refused.*", "action": {"kind": "reject", "reason": "policy says no"}},
+    ]))
+    .await;
+    let ids = [Identifier::Dns("faulty.example.com".into())];
+    let err = account.new_order(&NewOrder::new(&ids)).await;
+    assert!(err.is_err(), "the first newOrder fails");
+    let listed = sim.admin_get("acme/orders").await;
+    assert_eq!(
+        listed["orders"].as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
+
+    let mut order = ready_order(&account, &["faulty.example.com"], ChallengeType::Http01).await;
+    assert!(
+        order
+            .finalize_csr(&csr(&["faulty.example.com"]).1)
+            .await
+            .is_err(),
+        "the finalize answer is lost"
+    );
+    let state = order.refresh().await.unwrap();
+    assert_eq!(
+        state.status,
+        OrderStatus::Valid,
+        "it was finalized all the same"
+    );
+
+    let mut refused = ready_order(&account, &["refused.example.com"], ChallengeType::Http01).await;
+    refused
+        .finalize_csr(&csr(&["refused.example.com"]).1)
+        .await
+        .expect("finalize answered");
+    let state = refused.refresh().await.unwrap();
+    assert_eq!(state.status, OrderStatus::Invalid);
+    let history = sim.history("acme", "finalize").await;
+    assert!(
+        history.iter().any(|e| e["fault_phase"] == "after"),
+        "{history:?}"
+    );
+    sim.stop().await;
+}
+
+/// ca-sim on `port` (0: any) with its data in `dir`, and the way to stop it.
+async fn serve_at(dir: &std::path::Path, port: u16) -> (ca_sim::Handle, CancellationToken) {
+    let mut config = Config::new(dir);
+    always_valid(&mut config);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let handle = ca_sim::serve(listener, config, shutdown.clone())
+        .await
+        .unwrap();
+    (handle, shutdown)
+}
+
+async fn account_at(ca_path: &std::path::Path, url: &str) -> (Account, AccountCredentials) {
+    Account::builder_with_root(ca_path)
+        .unwrap()
+        .create(
+            &NewAccount {
+                contact: &[],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            format!("{url}/acme/directory"),
+            None,
+        )
+        .await
+        .expect("new account")
+}
+
+/// Accounts, orders and certificates survive a restart in the same data dir (on the same
+/// port: ACME objects are named by their URLs).
+#[tokio::test]
+async fn persists_across_restart() {
+    let (_dir, path) = tempdir();
+    let (handle, shutdown) = serve_at(&path, 0).await;
+    let port = handle.addr.port();
+    let (account, credentials) = account_at(&handle.ca_path, &handle.url()).await;
+    let mut order = ready_order(&account, &["kept.example.com"], ChallengeType::Http01).await;
+    order
+        .finalize_csr(&csr(&["kept.example.com"]).1)
+        .await
+        .unwrap();
+    let pem = order.poll_certificate(&retry()).await.unwrap();
+    let url = order.url().to_string();
+    shutdown.cancel();
+    handle.stopped().await;
+
+    let (handle, shutdown) = serve_at(&path, port).await;
+    let account = Account::builder_with_root(&handle.ca_path)
+        .unwrap()
+        .from_credentials(credentials)
+        .await
+        .expect("the account is known after the restart");
+    let mut order = account.order(url).await.expect("the order is known");
+    assert_eq!(order.state().status, OrderStatus::Valid);
+    assert_eq!(
+        order.certificate().await.unwrap().as_deref(),
+        Some(pem.as_str())
+    );
+    shutdown.cancel();
+    handle.stopped().await;
+}
