@@ -57,6 +57,8 @@ pub async fn roots(State(app): State<Arc<App>>) -> Response {
                 "pem": c.pem,
                 "path": c.path.as_ref().map(|p| p.display().to_string()),
                 "crl": app.ca.crl_url(*d, &c.id),
+                "ocspResponder": h.responders.get(&c.id)
+                    .map(|r| shared::crypto::pem_encode("CERTIFICATE", &r.cert_der)),
             })
         };
         out.insert(
@@ -64,6 +66,7 @@ pub async fn roots(State(app): State<Arc<App>>) -> Response {
             json!({
                 "root": ca(&h.root),
                 "intermediates": h.intermediates.iter().map(ca).collect::<Vec<_>>(),
+                "ocsp": app.ca.ocsp_url(*d),
                 "distrusted": if *d == Dialect::Wosign {
                     json!({"notBeforeAfter": WOSIGN_DISTRUST_AFTER, "reason": "Mozilla, Google, Apple and Microsoft distrust WoSign certificates issued after 2016-10-21"})
                 } else { Value::Null },

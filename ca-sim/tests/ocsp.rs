@@ -448,6 +448,42 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains(&nonce), "the nonce {nonce} echoed: {text}");
 
+    // The admin view names the responder URL and shows the delegated responder certificate:
+    // OCSPSigning, no-check, issued by the issuing CA.
+    let roots = sim.admin_get("roots").await;
+    assert_eq!(roots["wosign"]["ocsp"], format!("{}/ocsp/wosign", sim.url));
+    let responder = dir.join("responder.pem");
+    std::fs::write(
+        &responder,
+        roots["wosign"]["intermediates"][0]["ocspResponder"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let (ok, text) = openssl(&[
+        "x509",
+        "-in",
+        responder.to_str().unwrap(),
+        "-noout",
+        "-text",
+    ])
+    .await;
+    assert!(ok, "{text}");
+    assert!(text.contains("OCSP Signing"), "{text}");
+    assert!(text.contains("OCSP No Check"), "{text}");
+    let (ok, text) = openssl(&[
+        "verify",
+        "-CAfile",
+        &c.root,
+        "-untrusted",
+        &c.issuer,
+        "-purpose",
+        "ocsphelper",
+        responder.to_str().unwrap(),
+    ])
+    .await;
+    assert!(ok && text.contains(": OK"), "{text}");
+
     // Another dialect's CA is not this responder's: unauthorized.
     let other = dir.join("dc-root.pem");
     std::fs::write(&other, sim.root_pem("digicert")).unwrap();
