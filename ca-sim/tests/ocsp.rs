@@ -1,8 +1,9 @@
-//! OCSP and CRLs of every vendor dialect, read with the openssl CLI (its own parsers and
-//! signature checks, none of ca-sim's code): certificates issued through DigiCert, GlobalSign
-//! and WoSign carry the AIA OCSP and caIssuers URLs and the CRL distribution point; OCSP says
-//! `good` before and `revoked` (time and reason on ca-sim's clock) after a revocation through
-//! DigiCert's revoke, GlobalSign's ModifyOrder or the admin API, and the CRL lists the same;
+//! OCSP and CRLs of every dialect, read with the openssl CLI (its own parsers and signature
+//! checks, none of ca-sim's code): certificates issued through DigiCert, GlobalSign, WoSign and
+//! ACME carry the AIA OCSP and caIssuers URLs and the CRL distribution point; OCSP says `good`
+//! before and `revoked` (time and reason on ca-sim's clock) after a revocation through
+//! DigiCert's revoke, GlobalSign's ModifyOrder, ACME's revokeCert (with `instant-acme`) or the
+//! admin API, and the CRL lists the same;
 //! `unknown` for a serial the CA never issued; POST and GET forms; the nonce echoed; the
 //! delegated responder's signature verifies against the root alone.
 
@@ -584,5 +585,96 @@ async fn revocations_and_responders_survive_a_restart() {
         field(&after, "Responder Id:"),
         field(&before, "Responder Id:")
     );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn acme_revoke_cert_shows_in_ocsp_and_crl() {
+    use instant_acme::{
+        Account, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
+        RevocationReason, RevocationRequest,
+    };
+    let sim = Sim::start(|c| c.acme.validation = ca_sim::config::AcmeValidation::AlwaysValid).await;
+    let (_tmp, dir) = tempdir();
+    let (account, _) = Account::builder_with_root(&sim.handle.ca_path)
+        .unwrap()
+        .create(
+            &NewAccount {
+                contact: &[],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            format!("{}/acme/directory", sim.url),
+            None,
+        )
+        .await
+        .unwrap();
+    let cn = "ocsp-acme.example.com";
+    let mut order = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(cn.into())]))
+        .await
+        .unwrap();
+    let mut authzs = order.authorizations();
+    while let Some(a) = authzs.next().await {
+        let mut a = a.unwrap();
+        a.challenge(ChallengeType::Http01)
+            .unwrap()
+            .set_ready()
+            .await
+            .unwrap();
+    }
+    let retry = RetryPolicy::new()
+        .initial_delay(std::time::Duration::from_millis(20))
+        .timeout(DEADLINE);
+    assert_eq!(order.poll_ready(&retry).await.unwrap(), OrderStatus::Ready);
+    let (_, csr_pem) = csr(cn, &[cn]);
+    let csr_der = shared::crypto::pem_blocks(&csr_pem).remove(0).1;
+    order.finalize_csr(&csr_der).await.unwrap();
+    let pem = order.poll_certificate(&retry).await.unwrap();
+    let chain = ders(&pem);
+    let root = sim
+        .client
+        .get(format!("{}/admin/acme/root.pem", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let c = Issued {
+        serial: shared::crypto::parse_certificate(&chain[0])
+            .unwrap()
+            .serial_hex,
+        leaf: write(
+            "acme-leaf.pem",
+            &shared::crypto::pem_encode("CERTIFICATE", &chain[0]),
+        ),
+        issuer: write(
+            "acme-issuer.pem",
+            &shared::crypto::pem_encode("CERTIFICATE", &chain[1]),
+        ),
+        root: write("acme-root.pem", &root),
+    };
+    let (_, text) = openssl(&["x509", "-in", &c.leaf, "-noout", "-text"]).await;
+    assert!(
+        text.contains(&format!("OCSP - URI:{}/ocsp/acme", sim.url)),
+        "{text}"
+    );
+    let text = ocsp(&c, &[]).await;
+    assert_eq!(status_of(&text, &c.leaf), "good", "{text}");
+
+    account
+        .revoke(&RevocationRequest {
+            certificate: &rustls::pki_types::CertificateDer::from(chain[0].clone()),
+            reason: Some(RevocationReason::KeyCompromise),
+        })
+        .await
+        .unwrap();
+    assert_revoked(&sim, &c, Some("keyCompromise")).await;
     sim.stop().await;
 }
