@@ -60,8 +60,8 @@ async fn openssl(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// Asks the responder named in the leaf's AIA about it (POST, with a nonce); checks the
-/// signature verified against the root; returns openssl's text.
+/// Asks the responder named in the leaf's AIA (unless `extra` names one) about it (POST, with a
+/// nonce); checks the signature verified against the root; returns openssl's text.
 async fn ocsp(c: &Issued, extra: &[&str]) -> String {
     let (ok, uri) = openssl(&["x509", "-in", &c.leaf, "-noout", "-ocsp_uri"]).await;
     assert!(ok, "{uri}");
@@ -69,12 +69,13 @@ async fn ocsp(c: &Issued, extra: &[&str]) -> String {
         "ocsp",
         "-issuer",
         &c.issuer,
-        "-url",
-        uri.trim(),
         "-CAfile",
         &c.root,
         "-resp_text",
     ];
+    if !extra.contains(&"-url") {
+        args.extend_from_slice(&["-url", uri.trim()]);
+    }
     args.extend_from_slice(extra);
     if !extra.contains(&"-serial") {
         args.extend_from_slice(&["-cert", &c.leaf]);
@@ -235,23 +236,30 @@ async fn order_everywhere(sim: &Sim) -> (u64, String) {
     (dc_id, gs_id)
 }
 
-/// WoSign's HMAC recipe: hex(HMAC-SHA256(key, method + path + timestamp + hex(SHA-256(body)))).
-async fn ws_order(sim: &Sim, cn: &str) {
-    use aws_lc_rs::{digest, hmac};
+/// A WoSign order for `cn`; its order number.
+async fn ws_order(sim: &Sim, cn: &str) -> String {
     let (_, csr_pem) = csr(cn, &[]);
     let body = json!({"csr": csr_pem, "commonName": cn, "validityYears": 1,
-        "contact": {"name": "Li Lei", "email": "li@example.cn", "phone": "+86 10 5555 0100"}})
-    .to_string();
+        "contact": {"name": "Li Lei", "email": "li@example.cn", "phone": "+86 10 5555 0100"}});
+    let v = ws_call(sim, "/api/v1/orders", body).await;
+    v["data"]["orderNo"].as_str().unwrap().to_string()
+}
+
+/// A WoSign POST signed per its HMAC recipe: hex(HMAC-SHA256(key, method + path + timestamp +
+/// hex(SHA-256(body)))); asserts `code` 0.
+async fn ws_call(sim: &Sim, path: &str, body: Value) -> Value {
+    use aws_lc_rs::{digest, hmac};
+    let body = body.to_string();
     let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
     let key = hmac::Key::new(hmac::HMAC_SHA256, b"sim-ws-key");
     let body_hash = hex::encode(digest::digest(&digest::SHA256, body.as_bytes()));
     let sig = hex::encode(hmac::sign(
         &key,
-        format!("POST/api/v1/orders{ts}{body_hash}").as_bytes(),
+        format!("POST{path}{ts}{body_hash}").as_bytes(),
     ));
     let r = sim
         .client
-        .post(format!("{}/api/v1/orders", sim.url))
+        .post(format!("{}{path}", sim.url))
         .header("X-WoSign-AccountId", "ws-sim-001")
         .header("X-WoSign-Timestamp", ts)
         .header("X-WoSign-Signature", sig)
@@ -262,6 +270,7 @@ async fn ws_order(sim: &Sim, cn: &str) {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], 0, "{v}");
+    v
 }
 
 #[tokio::test]
@@ -385,7 +394,7 @@ async fn every_dialect_good_then_revoked_in_ocsp_and_crl() {
 async fn get_form_wrong_issuer_and_malformed_requests() {
     let sim = Sim::start(|_| {}).await;
     let (_tmp, dir) = tempdir();
-    ws_order(&sim, "ocsp-get.example.cn").await;
+    let no = ws_order(&sim, "ocsp-get.example.cn").await;
     let c = issued(&sim, "ocsp-get.example.cn", &dir).await;
     let req = format!("{}.req", c.leaf);
     let (ok, req_text) = openssl(&[
@@ -448,6 +457,30 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains(&nonce), "the nonce {nonce} echoed: {text}");
+
+    // The root's responder answers for the intermediate it signed (good) and nothing else.
+    let text = ocsp(
+        &Issued {
+            serial: String::new(),
+            leaf: c.issuer.clone(),
+            issuer: c.root.clone(),
+            root: c.root.clone(),
+        },
+        &["-url", &format!("{}/ocsp/wosign", sim.url)],
+    )
+    .await;
+    assert_eq!(status_of(&text, &c.issuer), "good", "{text}");
+
+    // WoSign's own revoke: the next answer, GET or POST, says revoked.
+    ws_call(
+        &sim,
+        &format!("/api/v1/orders/{no}/revoke"),
+        json!({"reason": "cessationOfOperation"}),
+    )
+    .await;
+    let text = ocsp(&c, &[]).await;
+    assert_eq!(status_of(&text, &c.leaf), "revoked", "{text}");
+    assert_eq!(field(&text, "Reason:"), "cessationOfOperation", "{text}");
 
     // The admin view names the responder URL and shows the delegated responder certificate:
     // OCSPSigning, no-check, issued by the issuing CA.
