@@ -167,6 +167,7 @@ pub fn router(app: Arc<App>) -> Router {
             post(acme::handle::<acme_cert::RevokeCert>),
         )
         .route("/acme/renewal-info/{id}", get(acme_cert::renewal_info))
+        .route("/acme/{*rest}", any(acme::no_route))
         .route("/admin/acme/root.pem", get(acme_admin::root_pem))
         .route("/admin/acme/roots/{n}", get(acme_admin::roots))
         .route("/admin/acme/root-keys/{n}", get(acme_admin::root_keys))

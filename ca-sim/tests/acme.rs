@@ -401,3 +401,129 @@ async fn persists_across_restart() {
     shutdown.cancel();
     handle.stopped().await;
 }
+
+/// EAB required: an account without a binding is refused with `externalAccountRequired`, one
+/// bound with a configured key is created. A profile names its timing; an unknown one is
+/// `invalidProfile`. ARI answers for an issued certificate. A `badNonce` fault is retried by
+/// the client.
+#[tokio::test]
+async fn eab_profiles_ari_and_bad_nonce() {
+    use base64::Engine;
+    let hmac = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let sim = Sim::start(|c| {
+        always_valid(c);
+        c.acme.eab_required = true;
+        c.acme.eab_keys.insert("kid-1".into(), hmac);
+        c.acme
+            .profiles
+            .insert("shortlived".into(), "instant".into());
+    })
+    .await;
+    let directory = format!("{}/acme/directory", sim.url);
+    let new = NewAccount {
+        contact: &[],
+        terms_of_service_agreed: true,
+        only_return_existing: false,
+    };
+    let refused = Account::builder_with_root(&sim.handle.ca_path)
+        .unwrap()
+        .create(&new, directory.clone(), None)
+        .await
+        .err()
+        .expect("no binding, no account");
+    assert!(
+        refused.to_string().contains("externalAccountRequired"),
+        "{refused}"
+    );
+    let eab = instant_acme::ExternalAccountKey::new("kid-1".into(), &[7u8; 32]);
+    let (account, _) = Account::builder_with_root(&sim.handle.ca_path)
+        .unwrap()
+        .create(&new, directory, Some(&eab))
+        .await
+        .expect("bound account");
+    let listed = sim.admin_get("acme/accounts").await;
+    assert_eq!(listed["accounts"][0]["eab_kid"], "kid-1");
+
+    let ids = [Identifier::Dns("profiled.example.com".into())];
+    let bad = account
+        .new_order(&NewOrder::new(&ids).profile("nope"))
+        .await
+        .err()
+        .expect("unknown profile");
+    assert!(bad.to_string().contains("invalidProfile"), "{bad}");
+
+    // The client retries a badNonce by itself; the history shows the injected one.
+    sim.set_faults(
+        json!([{"name": "stale", "dialect": "acme", "operation": "newOrder",
+        "nth": 1, "action": {"kind": "vendor_error", "code": "badNonce"}}]),
+    )
+    .await;
+    let mut order = account
+        .new_order(&NewOrder::new(&ids).profile("shortlived"))
+        .await
+        .expect("new order after a badNonce retry");
+    assert_eq!(order.state().profile.as_deref(), Some("shortlived"));
+    let history = sim.history("acme", "newOrder").await;
+    assert!(
+        history.iter().any(|e| e["code"] == "badNonce"),
+        "{history:?}"
+    );
+    {
+        let mut authzs = order.authorizations();
+        let mut a = authzs.next().await.unwrap().unwrap();
+        a.challenge(ChallengeType::Http01)
+            .unwrap()
+            .set_ready()
+            .await
+            .unwrap();
+    }
+    order.poll_ready(&retry()).await.unwrap();
+    order
+        .finalize_csr(&csr(&["profiled.example.com"]).1)
+        .await
+        .unwrap();
+    let pem = order.poll_certificate(&retry()).await.unwrap();
+    // ARI (RFC 9773 §4.1): the certID is base64url(AKI keyIdentifier) "." base64url(serial).
+    let leaf = ders(&pem).remove(0);
+    let cert_id = {
+        use x509_parser::prelude::*;
+        let (_, cert) = X509Certificate::from_der(&leaf).unwrap();
+        let aki = cert
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.clone(),
+                _ => None,
+            })
+            .expect("AKI");
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}", b64.encode(aki.0), b64.encode(cert.raw_serial()))
+    };
+    let r = sim
+        .client
+        .get(format!("{}/acme/renewal-info/{cert_id}", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let info: serde_json::Value = r.json().await.unwrap();
+    let parse = |k: &str| {
+        time::OffsetDateTime::parse(
+            info["suggestedWindow"][k].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert!(parse("start") < parse("end"));
+
+    // Unknown ACME paths answer with a problem document.
+    let r = sim
+        .client
+        .get(format!("{}/acme/nothing-here", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    sim.stop().await;
+}

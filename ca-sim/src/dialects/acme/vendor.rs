@@ -283,6 +283,11 @@ impl From<Problem> for Failure<Problem> {
     }
 }
 
+/// Any other path under `/acme/`: a problem document, 404.
+pub async fn no_route(State(app): State<Arc<App>>) -> Response {
+    problem_response(&app, not_found("ACME resource at this URL"))
+}
+
 /// The axum handler of ACME operation `O`: reads the request (and a POST's JWS), then runs
 /// it through the contract.
 pub async fn handle<O: Operation<Acme>>(
