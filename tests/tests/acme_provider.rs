@@ -1,0 +1,195 @@
+//! vault issues through an ACME CA (issue 16): an issuer whose provider is `ACME` in one
+//! in-process vault (the client) orders from a second in-process vault's ACME gateway (the CA,
+//! RFC 8555, validating for real), all through the Key Vault API of the client:
+//! - create → inProgress → completed; the certificate (PEM secret) chains up to the CA
+//!   vault's ACME root, its key is the pending operation's, and the CA holds exactly one
+//!   valid order for the name;
+//! - a name whose http-01 validation fails at the CA (it resolves to an address nothing
+//!   listens on) → failed, with the CA's reason in the operation's error;
+//! - cancel while the CA's validation is held back (its chaos `validation_delay`) → cancelled,
+//!   and the CA's order is invalid (its authorization deactivated).
+//!
+//! The client answers http-01 through `--acme-client-http01-listen`; the CA vault's
+//! `--acme-http01-port` points at it and `--acme-host` maps the test names to loopback.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use e2e::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use x509_parser::prelude::FromDer;
+
+const ISSUER: &str = "acme-ca";
+
+struct Pair {
+    ca: TestVault,
+    client: TestVault,
+}
+
+/// A free loopback port (bound, then released for the responder to take).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+async fn start_pair() -> Pair {
+    let http01 = free_port();
+    let ca = TestVault::start_with(move |config| {
+        config.acme.http01_port = http01;
+        config.acme.hosts = vec![
+            ("ok.e2e.test".into(), IpAddr::from([127, 0, 0, 1])),
+            ("cancel.e2e.test".into(), IpAddr::from([127, 0, 0, 1])),
+            // Nothing listens on 127.0.0.2: validation fails with a connection problem.
+            ("unreachable.e2e.test".into(), IpAddr::from([127, 0, 0, 2])),
+        ];
+    })
+    .await;
+    let directory = url::Url::parse(&format!("{}/acme/directory", ca.base_url())).unwrap();
+    let ca_path = ca.ca_path().to_path_buf();
+    let client = TestVault::start_with(move |config| {
+        config.provider_endpoints = vec![("ACME".parse().unwrap(), directory.clone())];
+        config.provider_ca = vec![ca_path.clone()];
+        config.acme_client_http01_listen = Some(SocketAddr::from(([127, 0, 0, 1], http01)));
+        config.provider_poll_interval = Duration::from_millis(100);
+        config.provider_deadline = Duration::from_secs(60);
+        config.retry_after = Duration::from_millis(100);
+    })
+    .await;
+    put_issuer(&client.raw(), ISSUER, &json!({"provider": "ACME"})).await;
+    Pair { ca, client }
+}
+
+fn create_body(cn: &str) -> Value {
+    let mut policy = partner_policy(ISSUER, &format!("CN={cn}"), cn);
+    policy["secret_props"]["contentType"] = json!("application/x-pem-file");
+    json!({ "policy": policy })
+}
+
+/// The CA vault's ACME orders for `name`.
+async fn ca_orders(ca: &TestVault, name: &str) -> Vec<Value> {
+    // The admin API takes no api-version, so not through `Raw`.
+    let url = format!("{}/_admin/acme/orders?limit=1000", ca.base_url());
+    let rsp = ca.http().get(url).send().await.expect("GET orders");
+    assert_eq!(rsp.status(), StatusCode::OK);
+    let page: Value = rsp.json().await.expect("orders JSON");
+    page["orders"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o["identifiers"].to_string().contains(name))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vault_issues_through_an_acme_ca() {
+    let pair = start_pair().await;
+    let raw = pair.client.raw();
+    assert_eq!(
+        raw.get(&format!("/certificates/issuers/{ISSUER}"))
+            .await
+            .json()["provider"],
+        "ACME"
+    );
+
+    // Issued: the chain up to the CA vault's ACME root, for the operation's key.
+    let cn = "ok.e2e.test";
+    let op = raw.start_create("acme-ok", &create_body(cn)).await;
+    assert_eq!(op["status"], "inProgress", "{op:#}");
+    let csr = decode_b64_std_strict(op["csr"].as_str().expect("the operation's CSR"));
+    let op = raw.wait_finished("acme-ok").await;
+    assert_eq!(op["status"], "completed", "{op:#}");
+    let secret = raw.get("/secrets/acme-ok").await;
+    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
+    let pem = secret.json()["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect();
+    assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
+    let leaf = parse_cert(&chain[0]);
+    let sans = leaf
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|s| format!("{:?}", s.value.general_names))
+        .unwrap_or_default();
+    assert!(sans.contains(cn), "{sans}");
+    let csr_key = x509_parser::certification_request::X509CertificationRequest::from_der(&csr)
+        .map(|(_, r)| r.certification_request_info.subject_pki.raw.to_vec())
+        .expect("the operation's CSR parses");
+    assert_eq!(leaf.tbs_certificate.subject_pki.raw, &csr_key[..]);
+    for pair_of in chain.windows(2) {
+        verify_cert_signed_by(&pair_of[0], &pair_of[1])
+            .expect("each certificate signs the one before");
+    }
+    let root = pair.ca.raw().get("/_admin/acme/root.pem").await;
+    let root_der = pem_blocks(&root.text).remove(0).1;
+    let top = chain.last().unwrap();
+    assert!(
+        top == &root_der || verify_cert_signed_by(top, &root_der).is_ok(),
+        "the chain ends at the CA vault's ACME root"
+    );
+    let orders = ca_orders(&pair.ca, cn).await;
+    assert_eq!(orders.len(), 1, "exactly one order at the CA: {orders:#?}");
+    assert_eq!(orders[0]["status"], "valid");
+
+    // Rejected: the CA cannot validate the name; its reason reaches the operation.
+    let op = raw
+        .start_create("acme-unreachable", &create_body("unreachable.e2e.test"))
+        .await;
+    assert_eq!(op["status"], "inProgress", "{op:#}");
+    let op = raw.wait_finished("acme-unreachable").await;
+    assert_eq!(op["status"], "failed", "{op:#}");
+    let message = op["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("invalid"), "{op:#}");
+    assert!(
+        message.contains("connection"),
+        "the CA's problem type: {op:#}"
+    );
+
+    // Cancelled while the CA holds the validation back.
+    let chaos = pair
+        .ca
+        .raw()
+        .put("/_admin/acme/chaos", &json!({"validation_delay": "10m"}))
+        .await;
+    assert_eq!(chaos.status, StatusCode::OK, "{}", chaos.text);
+    let cn = "cancel.e2e.test";
+    raw.start_create("acme-cancel", &create_body(cn)).await;
+    // Cancel once the order exists at the CA and vault has reported its state.
+    eventually(DEADLINE, "an order at the CA", || async {
+        ca_orders(&pair.ca, cn).await.into_iter().next()
+    })
+    .await;
+    raw.wait_operation(
+        "acme-cancel",
+        DEADLINE,
+        "vault to report the CA's state",
+        |op| {
+            let details = op["status_details"].as_str().unwrap_or_default();
+            details.contains("The CA reports the order as 'pending")
+        },
+    )
+    .await;
+    let rsp = raw
+        .patch(
+            "/certificates/acme-cancel/pending",
+            &json!({"cancellation_requested": true}),
+        )
+        .await;
+    assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
+    let op = raw.wait_finished("acme-cancel").await;
+    assert_eq!(op["status"], "cancelled", "{op:#}");
+    let orders = eventually(DEADLINE, "the CA's order to turn invalid", || async {
+        let orders = ca_orders(&pair.ca, cn).await;
+        (orders.len() == 1 && orders[0]["status"] == "invalid").then_some(orders)
+    })
+    .await;
+    assert_eq!(orders.len(), 1);
+}
