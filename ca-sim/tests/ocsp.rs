@@ -458,6 +458,27 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains(&nonce), "the nonce {nonce} echoed: {text}");
 
+    // Clients that append the base64 unescaped (with '/' and '+') are served too.
+    let r = sim
+        .client
+        .get(format!("{}/ocsp/wosign/{b64}", sim.url))
+        .send()
+        .await
+        .unwrap();
+    std::fs::write(&resp, r.bytes().await.unwrap()).unwrap();
+    let (ok, text) = openssl(&[
+        "ocsp",
+        "-reqin",
+        &req,
+        "-respin",
+        &resp,
+        "-CAfile",
+        &c.root,
+        "-resp_text",
+    ])
+    .await;
+    assert!(ok && text.contains("Cert Status: good"), "{text}");
+
     // The root's responder answers for the intermediate it signed (good) and nothing else.
     let text = ocsp(
         &Issued {
