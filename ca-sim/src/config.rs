@@ -114,6 +114,8 @@ pub struct AcmeConfig {
     pub validation: AcmeValidation,
     /// Port http-01 responses are fetched from (Pebble's `httpPort`, default 5002).
     pub http01_port: u16,
+    /// Port tls-alpn-01 handshakes go to (Pebble's `tlsPort`, default 5001).
+    pub tlsalpn01_port: u16,
     /// Timing profile of ACME orders after finalize (`instant`, `fixed:5s`, `stuck`, ...).
     pub timing: String,
     /// ACME profiles (draft-aaron-acme-profiles) offered in the directory: name → timing
@@ -132,6 +134,7 @@ impl Default for AcmeConfig {
         Self {
             validation: AcmeValidation::Real,
             http01_port: 5002,
+            tlsalpn01_port: 5001,
             timing: "instant".into(),
             profiles: BTreeMap::new(),
             eab_keys: BTreeMap::new(),
@@ -353,6 +356,9 @@ pub struct Cli {
     /// Port http-01 responses are fetched from (Pebble's `httpPort`; default 5002).
     #[arg(long, env = "CASIM_ACME_HTTP01_PORT")]
     pub acme_http01_port: Option<u16>,
+    /// Port tls-alpn-01 handshakes go to (Pebble's `tlsPort`; default 5001).
+    #[arg(long, env = "CASIM_ACME_TLSALPN01_PORT")]
+    pub acme_tlsalpn01_port: Option<u16>,
     /// Timing profile of ACME orders after finalize (default `instant`; `stuck` waits for an
     /// admin approve).
     #[arg(long, env = "CASIM_ACME_TIMING")]
@@ -379,6 +385,9 @@ impl Cli {
         }
         if let Some(port) = self.acme_http01_port {
             config.acme.http01_port = port;
+        }
+        if let Some(port) = self.acme_tlsalpn01_port {
+            config.acme.tlsalpn01_port = port;
         }
         if let Some(t) = &self.acme_timing {
             config.acme.timing = t.clone();

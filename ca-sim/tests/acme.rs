@@ -527,3 +527,96 @@ async fn eab_profiles_ari_and_bad_nonce() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     sim.stop().await;
 }
+
+/// Real tls-alpn-01 (RFC 8737): ca-sim handshakes with `acme-tls/1` on the configured port
+/// and checks the certificate's name and acmeIdentifier; a certificate for another key
+/// authorization is refused.
+#[tokio::test]
+async fn real_tlsalpn01_validation() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sim = Sim::start(|c| c.acme.tlsalpn01_port = port).await;
+    let (account, _) = account(&sim).await;
+    let name = "alpn.localhost";
+    let mut order = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
+        .await
+        .unwrap();
+    let mut authzs = order.authorizations();
+    let mut a = authzs.next().await.unwrap().unwrap();
+    let mut ch = a.challenge(ChallengeType::TlsAlpn01).unwrap();
+    let digest = ch.key_authorization().digest().as_ref().to_vec();
+
+    // The challenge responder: a self-signed certificate for the name with the digest.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(&digest)];
+    let cert = params.self_signed(&key).unwrap();
+    // Served through a resolver: `with_single_cert` would refuse the critical acmeIdentifier.
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let signing = provider
+        .key_provider
+        .load_private_key(rustls::pki_types::PrivateKeyDer::Pkcs8(
+            key.serialize_der().into(),
+        ))
+        .unwrap();
+    let certified = std::sync::Arc::new(rustls::sign::CertifiedKey::new(
+        vec![cert.der().clone()],
+        signing,
+    ));
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(std::sync::Arc::new(Fixed(certified)));
+    config.alpn_protocols = vec![b"acme-tls/1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+
+    ch.set_ready()
+        .await
+        .expect("the tls-alpn-01 certificate is accepted");
+    assert_eq!(
+        order.poll_ready(&retry()).await.unwrap(),
+        OrderStatus::Ready
+    );
+
+    // Another order's challenge (another token) meets the same certificate: refused.
+    let mut other = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
+        .await
+        .unwrap();
+    let mut authzs = other.authorizations();
+    let mut a = authzs.next().await.unwrap().unwrap();
+    let refused = a
+        .challenge(ChallengeType::TlsAlpn01)
+        .unwrap()
+        .set_ready()
+        .await
+        .expect_err("a certificate for another key authorization");
+    assert!(
+        refused.to_string().contains("incorrectResponse"),
+        "{refused}"
+    );
+    sim.stop().await;
+}
+
+/// Serves one certificate whatever the client asks for.
+#[derive(Debug)]
+struct Fixed(std::sync::Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for Fixed {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}

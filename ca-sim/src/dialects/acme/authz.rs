@@ -111,6 +111,7 @@ impl Operation<Acme> for ChallengeOp {
             token: &challenge.token,
             key_authorization: &key_authorization,
             http01_port: cfg.http01_port,
+            tlsalpn01_port: cfg.tlsalpn01_port,
         })
         .await;
         let now = super::objects::rfc3339(app.clock.now_ms());

@@ -376,7 +376,14 @@ impl Operation<Acme> for Finalize {
         };
         match app.orders.create_with_id(new, order.id.clone()) {
             Ok(Some(_)) => {}
-            Ok(None) => return Err(internal("order book id taken").into()),
+            // A concurrent finalize of the same order won the race.
+            Ok(None) => {
+                return Err(Problem::new(
+                    ErrorType::OrderNotReady,
+                    "The order is already being finalized.",
+                )
+                .into())
+            }
             Err(e) => return Err(internal(e).into()),
         }
         order.finalized = true;

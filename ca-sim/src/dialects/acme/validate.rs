@@ -1,13 +1,19 @@
 //! Challenge validation (RFC 8555 §8): `always-valid` (Pebble's `PEBBLE_VA_ALWAYS_VALID`)
 //! accepts every answered challenge; `real` fetches http-01 responses (§8.3) from the
-//! identifier on `--acme-http01-port`, with `.localhost` names on loopback (RFC 6761).
-//! dns-01 and tls-alpn-01 are validated only under `always-valid` for now.
+//! identifier on `--acme-http01-port` and checks tls-alpn-01 (RFC 8737) certificates on
+//! `--acme-tlsalpn01-port`, with `.localhost` names on loopback (RFC 6761). dns-01 is
+//! validated only under `always-valid` for now.
 
 use crate::config::AcmeValidation;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use shared::acme::problem::{ErrorType, Problem};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use x509_parser::extensions::GeneralName;
 
 /// How long one validation may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,6 +30,7 @@ pub struct Attempt<'a> {
     /// `token.thumbprint` (§8.1).
     pub key_authorization: &'a str,
     pub http01_port: u16,
+    pub tlsalpn01_port: u16,
 }
 
 /// Validates one challenge; the problem is the challenge's `error`.
@@ -37,6 +44,13 @@ pub async fn validate(a: &Attempt<'_>) -> Result<(), Problem> {
             Err(_) => Err(Problem::new(
                 ErrorType::Connection,
                 format!("Fetching the http-01 response from {} timed out.", a.name),
+            )),
+        },
+        "tls-alpn-01" => match tokio::time::timeout(TIMEOUT, tlsalpn01(a)).await {
+            Ok(r) => r,
+            Err(_) => Err(Problem::new(
+                ErrorType::Connection,
+                format!("The tls-alpn-01 handshake with {} timed out.", a.name),
             )),
         },
         other => Err(Problem::new(
@@ -101,6 +115,140 @@ async fn http01(a: &Attempt<'_>) -> Result<(), Problem> {
                 "The http-01 response from {addr} is not the key authorization of token {}.",
                 a.token
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// The ALPN protocol of tls-alpn-01 (RFC 8737 §6.2).
+const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+/// id-pe-acmeIdentifier (RFC 8737 §6.1).
+const ACME_IDENTIFIER_OID: &str = "1.3.6.1.5.5.7.1.31";
+
+/// Accepts any server certificate (the challenge certificate is self-signed by design; what
+/// counts is checked after the handshake), verifying only the handshake signatures.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        // Only TLS 1.3 is offered (see `tlsalpn01`).
+        Err(rustls::Error::General("TLS 1.2 is not offered".into()))
+    }
+
+    /// Checked against the certificate's raw key: the challenge certificate's critical
+    /// acmeIdentifier extension makes webpki refuse to parse it as an end-entity certificate.
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+            .map_err(|_| rustls::Error::General("unparsable certificate".into()))?;
+        let spki = SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
+        rustls::crypto::verify_tls13_signature_with_raw_key(
+            message,
+            &spki,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// RFC 8737 §3: a TLS handshake with SNI = the name and ALPN `acme-tls/1`; the certificate
+/// names exactly that dNSName and carries a critical acmeIdentifier extension holding the
+/// SHA-256 of the key authorization.
+async fn tlsalpn01(a: &Attempt<'_>) -> Result<(), Problem> {
+    let tls_err = |detail: String| Problem::new(ErrorType::Tls, detail);
+    let addr = format!("{}:{}", host(a.name), a.tlsalpn01_port);
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| tls_err(format!("TLS setup: {e}.")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
+    let server_name = ServerName::try_from(a.name.to_string())
+        .map_err(|_| tls_err(format!("'{}' is not a TLS server name.", a.name)))?;
+    let tcp = TcpStream::connect(&addr).await.map_err(|e| {
+        Problem::new(
+            ErrorType::Connection,
+            format!("Cannot connect to {addr} for tls-alpn-01: {e}."),
+        )
+    })?;
+    let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(server_name, tcp)
+        .await
+        .map_err(|e| {
+            tls_err(format!(
+                "The tls-alpn-01 handshake with {addr} failed: {e}."
+            ))
+        })?;
+    let (_, session) = stream.get_ref();
+    if session.alpn_protocol() != Some(ACME_TLS_ALPN) {
+        return Err(tls_err(format!("{addr} did not negotiate acme-tls/1.")));
+    }
+    let leaf = session
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .ok_or_else(|| tls_err(format!("{addr} sent no certificate.")))?;
+    let unauthorized = |detail: String| Problem::new(ErrorType::Unauthorized, detail);
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
+        .map_err(|_| unauthorized("The tls-alpn-01 certificate cannot be parsed.".into()))?;
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .map(|n| match n {
+                    GeneralName::DNSName(d) => d.to_ascii_lowercase(),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if names != [a.name.to_ascii_lowercase()] {
+        return Err(unauthorized(format!(
+            "The tls-alpn-01 certificate names {names:?}, not exactly {}.",
+            a.name
+        )));
+    }
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, a.key_authorization.as_bytes());
+    let mut expected = vec![0x04, 0x20];
+    expected.extend_from_slice(digest.as_ref());
+    let ok = cert.extensions().iter().any(|e| {
+        e.oid.to_id_string() == ACME_IDENTIFIER_OID && e.critical && e.value == expected.as_slice()
+    });
+    if !ok {
+        return Err(Problem::new(
+            ErrorType::IncorrectResponse,
+            format!("The tls-alpn-01 certificate from {addr} has no critical acmeIdentifier with this key authorization."),
         ));
     }
     Ok(())
