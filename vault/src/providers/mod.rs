@@ -97,13 +97,19 @@ pub fn from_config(
                 Arc::new(globalsign::GlobalSign::new(url.clone(), client.clone()))
             }
             ProviderKind::WoSign => Arc::new(wosign::WoSign::new(url.clone(), client.clone())),
-            ProviderKind::Acme(_) => Arc::new(acme::Acme::new(
-                kind.clone(),
-                url.clone(),
-                client.clone(),
-                acme,
-                tokens.clone(),
-            )?),
+            ProviderKind::Acme(_) => {
+                let settings = acme::AcmeClientSettings {
+                    anchors: pems.clone(),
+                    ..acme.clone()
+                };
+                Arc::new(acme::Acme::new(
+                    kind.clone(),
+                    url.clone(),
+                    client.clone(),
+                    &settings,
+                    tokens.clone(),
+                )?)
+            }
         };
         providers.insert(adapter);
     }

@@ -14,12 +14,14 @@
 //! - `session.rs`: the issuers' accounts, requests signed as them, what the process remembers
 //!   between calls (CSRs to finalize, published http-01 tokens);
 //! - `client.rs`: directory, nonces (badNonce retried) and signed POSTs;
+//! - `chain.rs`: the root appended to a chain the CA delivers without it;
 //! - `keys.rs`: the account keys, sealed on disk so accounts survive a restart;
 //! - `http01.rs`: the http-01 responder (`--acme-client-http01-listen`);
 //! - `jws.rs`: JWS signing, JWK thumbprint, external account binding;
 //! - `wire.rs`: RFC 8555's objects and problem documents, and their error classes;
 //! - `tests.rs`: the adapter against a wiremock ACME CA.
 
+mod chain;
 mod client;
 pub mod http01;
 mod jws;
@@ -51,6 +53,9 @@ pub struct AcmeClientSettings {
     pub master_key: Option<String>,
     /// `--acme-client-http01-listen`.
     pub http01_listen: Option<std::net::SocketAddr>,
+    /// The `--provider-ca` PEM texts: the roots that complete a chain delivered without one
+    /// (`providers::from_config` fills them in).
+    pub anchors: Vec<String>,
 }
 
 pub struct Acme {
@@ -70,7 +75,13 @@ impl Acme {
         let keys = KeyStore::open(&settings.data_dir, settings.master_key.as_deref())?;
         let client = Client::new(directory, http);
         Ok(Acme {
-            session: Session::new(kind.to_string(), client, keys, tokens),
+            session: Session::new(
+                kind.to_string(),
+                client,
+                keys,
+                tokens,
+                chain::anchors(&settings.anchors),
+            ),
             kind,
         })
     }

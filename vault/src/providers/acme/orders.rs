@@ -11,6 +11,7 @@
 //!   (latest `expires`, i.e. latest creation) first;
 //! - cancel: deactivate the order's authorizations (§7.5.2), which turns the order invalid.
 
+use super::chain::complete;
 use super::session::{location, Pending, Session};
 use super::wire::{next_link, parse, Account, Authorization, Order, OrdersPage};
 use crate::providers::convert::pem_certs;
@@ -263,7 +264,7 @@ async fn status_of(
                     "The ACME order {order_url} is valid but names no certificate"
                 )));
             };
-            let chain = download(s, credentials, cert_url).await?;
+            let chain = complete(download(s, credentials, cert_url).await?, &s.anchors);
             s.forget(order_url);
             Ok(OrderStatus::Issued { chain })
         }

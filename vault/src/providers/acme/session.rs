@@ -35,6 +35,8 @@ pub(crate) struct Session {
     pub client: Client,
     keys: KeyStore,
     pub tokens: Option<Http01Tokens>,
+    /// Roots that complete delivered chains (DER, from `--provider-ca`).
+    pub anchors: Vec<Vec<u8>>,
     /// Accounts by issuer name; the async lock also serializes first uses (one key each).
     accounts: tokio::sync::Mutex<HashMap<String, Arc<Account>>>,
     /// Orders to finalize, by order URL.
@@ -49,12 +51,14 @@ impl Session {
         client: Client,
         keys: KeyStore,
         tokens: Option<Http01Tokens>,
+        anchors: Vec<Vec<u8>>,
     ) -> Self {
         Session {
             provider,
             client,
             keys,
             tokens,
+            anchors,
             accounts: Default::default(),
             pending: Default::default(),
             published: Default::default(),

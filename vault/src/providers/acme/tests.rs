@@ -126,6 +126,7 @@ async fn setup_with(directory_meta: Value) -> Ca {
         data_dir: dir.path().to_path_buf(),
         master_key: None,
         http01_listen: None,
+        anchors: Vec::new(),
     };
     let acme = Acme::new(
         "ACME".parse().unwrap(),
@@ -608,6 +609,17 @@ async fn cancel_deactivates_the_authorizations() {
     post(&ca.server, "/order/2", answer(200).set_body_json(valid)).await;
     let outcome = ca.acme.cancel(&creds(), &ca.url("/order/2")).await.unwrap();
     assert_eq!(outcome, CancelOutcome::AlreadyIssued);
+}
+
+#[test]
+fn a_chain_without_its_root_is_completed_from_the_anchors() {
+    let full = chain(1);
+    let delivered = full[..2].to_vec();
+    let anchors = super::chain::anchors(&[pem(&full[0]), pem(&full[2])]);
+    assert_eq!(super::chain::complete(delivered.clone(), &anchors), full);
+    // No matching anchor, or already complete: unchanged.
+    assert_eq!(super::chain::complete(delivered.clone(), &[]), delivered);
+    assert_eq!(super::chain::complete(full.clone(), &anchors), full);
 }
 
 #[test]
