@@ -127,6 +127,10 @@ pub struct AcmeConfig {
     pub eab_required: bool,
     /// Validity of issued certificates.
     pub validity_days: u32,
+    /// Share (0..=1) of new orders' identifiers that reuse the account's valid authorization
+    /// for the same name instead of a new one (Pebble's `PEBBLE_AUTHZREUSE`, a percentage);
+    /// drawn from the seeded generator.
+    pub authz_reuse: f64,
 }
 
 impl Default for AcmeConfig {
@@ -140,6 +144,7 @@ impl Default for AcmeConfig {
             eab_keys: BTreeMap::new(),
             eab_required: false,
             validity_days: 90,
+            authz_reuse: 0.0,
         }
     }
 }
@@ -298,6 +303,11 @@ impl Config {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(key.trim_end_matches('='))
                 .map_err(|_| Error::Config(format!("acme.eab_keys.{kid}: not base64url")))?;
+        }
+        if !(0.0..=1.0).contains(&self.acme.authz_reuse) {
+            return Err(Error::Config(
+                "acme.authz_reuse must be within 0..=1".into(),
+            ));
         }
         if !(1..=3650).contains(&self.acme.validity_days) {
             return Err(Error::Config("acme.validity_days must be 1..=3650".into()));

@@ -620,3 +620,37 @@ impl rustls::server::ResolvesServerCert for Fixed {
         Some(self.0.clone())
     }
 }
+
+/// `authz_reuse = 1`: a second order for a validated name reuses the valid authorization and
+/// is `ready` at once; with the default 0 it gets a new, pending one.
+#[tokio::test]
+async fn authz_reuse() {
+    for (share, reused) in [(1.0, true), (0.0, false)] {
+        let sim = Sim::start(|c| {
+            always_valid(c);
+            c.acme.authz_reuse = share;
+        })
+        .await;
+        let (account, _) = account(&sim).await;
+        let first = ready_order(&account, &["reuse.example.com"], ChallengeType::Http01).await;
+        let mut second = account
+            .new_order(&NewOrder::new(&[Identifier::Dns(
+                "reuse.example.com".into(),
+            )]))
+            .await
+            .unwrap();
+        let status = second.state().status;
+        let same = second.state().authorizations[0].url == first_authz(first).await;
+        assert_eq!(
+            status == OrderStatus::Ready,
+            reused,
+            "share {share}: {status:?}"
+        );
+        assert_eq!(same, reused, "share {share}");
+        sim.stop().await;
+    }
+}
+
+async fn first_authz(mut order: Order) -> String {
+    order.refresh().await.unwrap().authorizations[0].url.clone()
+}

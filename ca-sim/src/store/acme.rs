@@ -120,6 +120,29 @@ impl AcmeState {
         self.lock().authzs.get(id).cloned()
     }
 
+    /// A `valid`, unexpired authorization of `account` for `name` (wildcard or not) that a
+    /// new order may reuse.
+    pub fn reusable_authz(
+        &self,
+        account: &str,
+        name: &str,
+        wildcard: bool,
+        now_ms: i64,
+    ) -> Option<Authz> {
+        self.lock()
+            .authzs
+            .values()
+            .filter(|a| {
+                a.account == account
+                    && a.identifier.value == name
+                    && a.wildcard == wildcard
+                    && a.status == "valid"
+                    && a.expires_ms > now_ms
+            })
+            .max_by_key(|a| a.expires_ms)
+            .cloned()
+    }
+
     pub fn put_authz(&self, a: Authz) -> Result<()> {
         let mut objects = self.lock();
         save(&self.store, "authz", &a.id, &a)?;

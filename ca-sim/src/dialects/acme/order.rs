@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::names::uncertifiable;
 use crate::domain::acme::{AcmeOrder, Authz, Challenge, Identifier};
-use crate::domain::{op, Dialect, NewOrder, OrderStatus, TimingProfile};
+use crate::domain::{op, Dialect, NewOrder, OrderStatus, SplitMix64, TimingProfile};
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -206,6 +206,11 @@ impl Operation<Acme> for NewOrderOp {
         let mut authzs = Vec::new();
         for ident in &identifiers {
             let wildcard = ident.value.starts_with("*.");
+            let bare = ident.value.trim_start_matches("*.");
+            if let Some(reused) = reuse(&app, &call.account.id, bare, wildcard, now)? {
+                authzs.push(reused);
+                continue;
+            }
             let kinds: &[&str] = if wildcard {
                 &["dns-01"]
             } else {
@@ -401,6 +406,30 @@ impl Operation<Acme> for Finalize {
         }
         Ok(response)
     }
+}
+
+/// Authorization reuse (`acme.authz_reuse`): with that probability, drawn from the seeded
+/// generator, an identifier with a valid authorization of the account keeps it.
+fn reuse(
+    app: &App,
+    account: &str,
+    name: &str,
+    wildcard: bool,
+    now: i64,
+) -> Result<Option<String>, Problem> {
+    let share = app.acme.config.authz_reuse;
+    if share <= 0.0 {
+        return Ok(None);
+    }
+    let Some(found) = app.acme.reusable_authz(account, name, wildcard, now) else {
+        return Ok(None);
+    };
+    let draw = app
+        .store
+        .next_counter("acme_authz_reuse")
+        .map_err(internal)?;
+    let hit = SplitMix64::derive(app.seed, "acme-authz-reuse", draw).next_f64() < share;
+    Ok(hit.then_some(found.id))
 }
 
 fn status_of(app: &App, order: &AcmeOrder) -> String {
