@@ -135,6 +135,10 @@ pub fn router(app: Arc<App>) -> Router {
             post(acme::handle::<acme_account::AccountOp>),
         )
         .route(
+            "/acme/key-change",
+            post(acme::handle::<acme_account::KeyChange>),
+        )
+        .route(
             "/acme/acct/{id}/orders",
             post(acme::handle::<acme_account::OrdersList>),
         )

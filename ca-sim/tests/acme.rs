@@ -654,3 +654,23 @@ async fn authz_reuse() {
 async fn first_authz(mut order: Order) -> String {
     order.refresh().await.unwrap().authorizations[0].url.clone()
 }
+
+/// Key rollover (RFC 8555 §7.3.5): after `update_key` the account orders with its new key,
+/// and the new credentials find the same account.
+#[tokio::test]
+async fn key_change() {
+    let sim = Sim::start(always_valid).await;
+    let (mut account, _) = account(&sim).await;
+    let id = account.id().to_string();
+    let credentials = account.update_key().await.expect("key change");
+    ready_order(&account, &["rolled.example.com"], ChallengeType::Http01).await;
+    let again = Account::builder_with_root(&sim.handle.ca_path)
+        .unwrap()
+        .from_credentials(credentials)
+        .await
+        .unwrap();
+    assert_eq!(again.id(), id);
+    let listed = sim.admin_get("acme/accounts").await;
+    assert_eq!(listed["accounts"].as_array().unwrap().len(), 1);
+    sim.stop().await;
+}

@@ -1,6 +1,6 @@
 //! Accounts (RFC 8555 §7.3): newAccount (with external account binding, §7.3.4), the
-//! account object (read, contact update, deactivation) and its orders list (§7.1.2.1), which
-//! clients use to find an order whose answer they lost.
+//! account object (read, contact update, deactivation), its orders list (§7.1.2.1), which
+//! clients use to find an order whose answer they lost, and key rollover (§7.3.5).
 
 use super::objects::{random_id, Urls};
 use super::vendor::{internal, json, malformed, not_found, unauthorized, Acme};
@@ -12,7 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
-use shared::acme::jws::Eab;
+use shared::acme::jwk::Jwk;
+use shared::acme::jws::{Eab, Jws, KeyRef};
 use shared::acme::problem::{ErrorType, Problem};
 
 #[derive(Deserialize, Default)]
@@ -201,5 +202,70 @@ impl Operation<Acme> for OrdersList {
             .map(|o| urls.order(&o.id))
             .collect();
         Ok(json(&app, StatusCode::OK, &j!({ "orders": orders }), None))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyChangePayload {
+    account: String,
+    old_key: Value,
+}
+
+/// `POST /acme/key-change` (§7.3.5): signed by the account's current key, carrying a JWS
+/// signed by the new key over `{account, oldKey}`. A key another account holds is 409 with
+/// that account's `Location`.
+pub struct KeyChange;
+
+impl Operation<Acme> for KeyChange {
+    const NAME: &'static str = op::USER;
+
+    fn parse(_call: &mut Call<Acme>) -> Result<Self, Problem> {
+        Ok(Self)
+    }
+
+    async fn apply(self, call: &mut Call<Acme>) -> Outcome<Acme> {
+        let app = call.app.clone();
+        let urls = Urls(&app.base_url);
+        let mut account = app
+            .acme
+            .account(&call.account.id)
+            .ok_or_else(|| malformed("A key change must be signed with 'kid'."))?;
+        let outer: Value = call.req.payload()?;
+        let inner = Jws::parse_key_change(&outer).map_err(Problem::from)?;
+        if inner.header.url != call.req.jws()?.header.url {
+            return Err(malformed("The inner JWS 'url' must be the key-change URL.").into());
+        }
+        let KeyRef::Jwk(new_key, new_value) = &inner.header.key else {
+            return Err(malformed("The inner JWS must carry the new key as 'jwk'.").into());
+        };
+        inner.verify_with(new_key).map_err(Problem::from)?;
+        let change: KeyChangePayload = serde_json::from_slice(&inner.payload)
+            .map_err(|e| malformed(format!("The key-change payload is not valid: {e}.")))?;
+        if change.account != urls.account(&account.id) {
+            return Err(
+                unauthorized("'account' is not the account that signed the request.").into(),
+            );
+        }
+        let current = Jwk::from_value(&account.jwk).map_err(Problem::from)?;
+        let old = Jwk::from_value(&change.old_key).map_err(Problem::from)?;
+        if !old.same_key(&current) {
+            return Err(unauthorized("'oldKey' is not the account's current key.").into());
+        }
+        call.gate(None).await?;
+        let thumbprint = new_key.thumbprint();
+        if let Some(holder) = app.acme.account_by_thumbprint(&thumbprint) {
+            let mut p = malformed("Another account already uses the new key.");
+            p.status = StatusCode::CONFLICT.as_u16();
+            let mut r = super::vendor::problem_response(&app, p);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&urls.account(&holder.id)) {
+                r.headers_mut().insert(axum::http::header::LOCATION, v);
+            }
+            return Ok(r);
+        }
+        account.jwk = new_value.clone();
+        account.thumbprint = thumbprint;
+        app.acme.put_account(account.clone()).map_err(internal)?;
+        Ok(json(&app, StatusCode::OK, &account.to_json(&urls), None))
     }
 }
