@@ -116,6 +116,9 @@ pub struct AcmeConfig {
     pub http01_port: u16,
     /// Port tls-alpn-01 handshakes go to (Pebble's `tlsPort`, default 5001).
     pub tlsalpn01_port: u16,
+    /// DNS server dns-01 TXT records are asked of (Pebble's `-dnsserver`); none: dns-01
+    /// passes only under `always-valid`.
+    pub dns_resolver: Option<SocketAddr>,
     /// Timing profile of ACME orders after finalize (`instant`, `fixed:5s`, `stuck`, ...).
     pub timing: String,
     /// ACME profiles (draft-aaron-acme-profiles) offered in the directory: name → timing
@@ -139,6 +142,7 @@ impl Default for AcmeConfig {
             validation: AcmeValidation::Real,
             http01_port: 5002,
             tlsalpn01_port: 5001,
+            dns_resolver: None,
             timing: "instant".into(),
             profiles: BTreeMap::new(),
             eab_keys: BTreeMap::new(),
@@ -369,6 +373,9 @@ pub struct Cli {
     /// Port tls-alpn-01 handshakes go to (Pebble's `tlsPort`; default 5001).
     #[arg(long, env = "CASIM_ACME_TLSALPN01_PORT")]
     pub acme_tlsalpn01_port: Option<u16>,
+    /// DNS server (`IP:PORT`) asked for dns-01 TXT records (Pebble's `-dnsserver`).
+    #[arg(long, env = "CASIM_ACME_DNS_RESOLVER")]
+    pub acme_dns_resolver: Option<SocketAddr>,
     /// Timing profile of ACME orders after finalize (default `instant`; `stuck` waits for an
     /// admin approve).
     #[arg(long, env = "CASIM_ACME_TIMING")]
@@ -398,6 +405,9 @@ impl Cli {
         }
         if let Some(port) = self.acme_tlsalpn01_port {
             config.acme.tlsalpn01_port = port;
+        }
+        if let Some(server) = self.acme_dns_resolver {
+            config.acme.dns_resolver = Some(server);
         }
         if let Some(t) = &self.acme_timing {
             config.acme.timing = t.clone();

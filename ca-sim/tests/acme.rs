@@ -674,3 +674,67 @@ async fn key_change() {
     assert_eq!(listed["accounts"].as_array().unwrap().len(), 1);
     sim.stop().await;
 }
+
+/// Real dns-01: ca-sim asks the configured DNS server for `_acme-challenge.{name}` TXT; a
+/// small UDP server here answers with the digest instant-acme computes.
+#[tokio::test]
+async fn real_dns01_validation() {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = socket.local_addr().unwrap();
+    let record = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let served = record.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            let txt = served.lock().unwrap().clone().into_bytes();
+            // The query's header and question, flagged as an answer with one TXT record
+            // pointing back at the question's name (0xC00C).
+            let mut rsp = buf[..n].to_vec();
+            rsp[2] = 0x81;
+            rsp[3] = 0x80;
+            rsp[6..8].copy_from_slice(&1u16.to_be_bytes());
+            rsp.extend_from_slice(&[0xC0, 0x0C, 0, 16, 0, 1, 0, 0, 0, 60]);
+            rsp.extend_from_slice(&((txt.len() + 1) as u16).to_be_bytes());
+            rsp.push(txt.len() as u8);
+            rsp.extend_from_slice(&txt);
+            let _ = socket.send_to(&rsp, from).await;
+        }
+    });
+    let sim = Sim::start(|c| c.acme.dns_resolver = Some(server)).await;
+    let (account, _) = account(&sim).await;
+    let mut order = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(
+            "*.dns.example.com".into(),
+        )]))
+        .await
+        .unwrap();
+    {
+        let mut authzs = order.authorizations();
+        let mut a = authzs.next().await.unwrap().unwrap();
+        let mut ch = a.challenge(ChallengeType::Dns01).unwrap();
+        *record.lock().unwrap() = ch.key_authorization().dns_value();
+        ch.set_ready().await.expect("the TXT record is accepted");
+    }
+    assert_eq!(
+        order.poll_ready(&retry()).await.unwrap(),
+        OrderStatus::Ready
+    );
+
+    *record.lock().unwrap() = "stale".into();
+    let mut other = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(
+            "other.dns.example.com".into(),
+        )]))
+        .await
+        .unwrap();
+    let mut authzs = other.authorizations();
+    let mut a = authzs.next().await.unwrap().unwrap();
+    let refused = a
+        .challenge(ChallengeType::Dns01)
+        .unwrap()
+        .set_ready()
+        .await
+        .expect_err("a stale TXT record");
+    assert!(refused.to_string().contains("unauthorized"), "{refused}");
+    sim.stop().await;
+}

@@ -112,6 +112,7 @@ impl Operation<Acme> for ChallengeOp {
             key_authorization: &key_authorization,
             http01_port: cfg.http01_port,
             tlsalpn01_port: cfg.tlsalpn01_port,
+            dns_resolver: cfg.dns_resolver,
         })
         .await;
         let now = super::objects::rfc3339(app.clock.now_ms());
