@@ -18,7 +18,6 @@ pub async fn directory(State(app): State<Arc<App>>) -> Response {
     let base = &app.base_url;
     let mut meta = json!({
         "externalAccountRequired": app.acme.config.eab_required,
-        "website": "https://github.com/letsencrypt/pebble",
     });
     if !app.acme.config.profiles.is_empty() {
         let profiles: Map<String, Value> = app
