@@ -82,9 +82,7 @@ pub fn from_config(
                 .iter()
                 .any(|(k, _)| matches!(k, ProviderKind::Acme(_))) =>
         {
-            let tokens = acme::http01::Http01Tokens::default();
-            acme::http01::serve(addr, tokens.clone())?;
-            Some(tokens)
+            Some(acme::http01::serve(addr)?.0)
         }
         _ => None,
     };

@@ -611,6 +611,31 @@ async fn cancel_deactivates_the_authorizations() {
     assert_eq!(outcome, CancelOutcome::AlreadyIssued);
 }
 
+#[tokio::test]
+async fn the_http01_responder_answers_published_tokens_until_dropped() {
+    let (tokens, addr) = super::http01::serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    tokens.publish("tok", "tok.thumb".into());
+    let http = client();
+    let url = format!("http://{addr}/.well-known/acme-challenge/tok");
+    let rsp = http.get(&url).send().await.unwrap();
+    assert_eq!(rsp.status(), 200);
+    assert_eq!(rsp.text().await.unwrap(), "tok.thumb");
+    let other = format!("http://{addr}/.well-known/acme-challenge/other");
+    assert_eq!(http.get(&other).send().await.unwrap().status(), 404);
+    tokens.withdraw("tok");
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 404);
+    // The last clone gone, the port is free again (bindable within a deadline).
+    drop(tokens);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpListener::bind(addr).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the responder still holds {addr}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[test]
 fn a_chain_without_its_root_is_completed_from_the_anchors() {
     let full = chain(1);
