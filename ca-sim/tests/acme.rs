@@ -738,3 +738,74 @@ async fn real_dns01_validation() {
     assert!(refused.to_string().contains("unauthorized"), "{refused}");
     sim.stop().await;
 }
+
+/// Revocation signed with the certificate's own key (`jwk`, RFC 8555 §7.6), by a raw JWS:
+/// accepted; another key is `unauthorized`.
+#[tokio::test]
+async fn revoke_with_the_certificate_key() {
+    use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let sim = Sim::start(always_valid).await;
+    let (account, _) = account(&sim).await;
+    let names = ["bykey.example.com"];
+    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
+    let (key, der) = csr(&names);
+    order.finalize_csr(&der).await.unwrap();
+    let leaf = ders(&order.poll_certificate(&retry()).await.unwrap()).remove(0);
+    let url = format!("{}/acme/revoke-cert", sim.url);
+
+    let revoke_with = |signer: PrivateKey| {
+        let sim = &sim;
+        let url = url.clone();
+        let leaf = leaf.clone();
+        async move {
+            let nonce = sim
+                .client
+                .head(format!("{}/acme/new-nonce", sim.url))
+                .send()
+                .await
+                .unwrap()
+                .headers()["replay-nonce"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+            let protected = json!({"alg": "ES256", "nonce": nonce, "url": url,
+                "jwk": serde_json::to_value(signer.public_jwk()).unwrap()});
+            let payload = json!({"certificate": b64(&leaf), "reason": 1});
+            let input = format!(
+                "{}.{}",
+                b64(protected.to_string().as_bytes()),
+                b64(payload.to_string().as_bytes())
+            );
+            let pkcs8 = crypto::pem_blocks(&signer.pkcs8_pem()).remove(0).1;
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).unwrap();
+            let sig = pair
+                .sign(&aws_lc_rs::rand::SystemRandom::new(), input.as_bytes())
+                .unwrap();
+            let (p, b) = input.split_once('.').unwrap();
+            sim.client
+                .post(&url)
+                .header("content-type", "application/jose+json")
+                .body(
+                    json!({"protected": p, "payload": b, "signature": b64(sig.as_ref())})
+                        .to_string(),
+                )
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let stranger = common::csr("x", &["x"]).0;
+    let r = revoke_with(stranger).await;
+    assert_eq!(r.status(), 403, "another key");
+    let r = revoke_with(key).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let serial = hex_serial(&leaf);
+    let status = sim
+        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
+        .await;
+    assert_eq!(status["Status"], "Revoked");
+    sim.stop().await;
+}

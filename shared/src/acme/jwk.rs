@@ -8,6 +8,9 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents, Verifi
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 /// A signature algorithm of an outer JWS (RFC 7518 §3; `none` and HMAC never get here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +216,53 @@ impl Jwk {
         URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
     }
 
+    /// A certificate's public key (its SubjectPublicKeyInfo, DER) as a JWK, to compare with a
+    /// `jwk`-signed request's key (revocation by the certificate's key, RFC 8555 §7.6): RSA,
+    /// EC P-256/384/521, Ed25519; anything else cannot have signed an ACME request.
+    pub fn from_spki_der(spki_der: &[u8]) -> Option<Jwk> {
+        let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).ok()?;
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let value: Value = match spki.parsed().ok()? {
+            PublicKey::RSA(rsa) => serde_json::json!({
+                "kty": "RSA",
+                "n": b64(&strip_leading_zeros(rsa.modulus)),
+                "e": b64(&strip_leading_zeros(rsa.exponent)),
+            }),
+            PublicKey::EC(point) => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())?
+                    .to_id_string();
+                let crv = match curve.as_str() {
+                    "1.2.840.10045.3.1.7" => "P-256",
+                    "1.3.132.0.34" => "P-384",
+                    "1.3.132.0.35" => "P-521",
+                    _ => return None,
+                };
+                let data = point.data();
+                let len = data.len().checked_sub(1)? / 2;
+                if data.first() != Some(&4) || len == 0 {
+                    return None;
+                }
+                serde_json::json!({
+                    "kty": "EC",
+                    "crv": crv,
+                    "x": b64(&data[1..1 + len]),
+                    "y": b64(&data[1 + len..]),
+                })
+            }
+            _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => serde_json::json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": b64(&spki.subject_public_key.data),
+            }),
+            _ => return None,
+        };
+        Jwk::from_value(&value).ok()
+    }
+
     /// Verifies `signature` over `message` with `alg`, which must fit this key's type and
     /// curve (else `badSignatureAlgorithm`); a wrong signature is `unauthorized`.
     pub fn verify(&self, alg: Alg, message: &[u8], sig: &[u8]) -> Result<(), JwsError> {
@@ -264,3 +314,7 @@ impl Jwk {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests_jwk.rs"]
+mod tests;

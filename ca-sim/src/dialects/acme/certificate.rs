@@ -1,5 +1,5 @@
 //! Certificates (RFC 8555 §7.4.2, §7.6) and ARI (RFC 9773): the PEM chain of a valid order,
-//! revokeCert (by the owning account), and renewalInfo (a suggested window two thirds into
+//! revokeCert (by the ordering account or the certificate's key), and renewalInfo (a suggested window two thirds into
 //! the certificate's life).
 
 use super::order::own_order;
@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json as j;
+use shared::acme::jwk::Jwk;
 use shared::acme::problem::{ErrorType, Problem};
 use shared::crypto;
 use std::sync::Arc;
@@ -92,7 +93,8 @@ fn order_of_cert(app: &App, der: &[u8]) -> Option<Order> {
     })
 }
 
-/// `POST /acme/revoke-cert`, signed by the account that ordered the certificate.
+/// `POST /acme/revoke-cert`, signed by the account that ordered the certificate or with the
+/// certificate's key.
 pub struct RevokeCert {
     der: Vec<u8>,
     reason: &'static str,
@@ -121,10 +123,19 @@ impl Operation<Acme> for RevokeCert {
             .filter(|o| o.dialect == crate::domain::Dialect::Acme)
             .ok_or_else(|| not_found("certificate issued by this CA"))?;
         call.about(&order.id);
-        if call.account.id.is_empty() || order.account != call.account.id {
-            return Err(
-                unauthorized("Only the account that ordered a certificate may revoke it.").into(),
-            );
+        // RFC 8555 §7.6: the ordering account (`kid`), or the certificate's own key (`jwk`).
+        let by_cert_key = call.req.jwk().is_some_and(|(jwk, _)| {
+            x509_parser::parse_x509_certificate(&self.der)
+                .ok()
+                .and_then(|(_, c)| Jwk::from_spki_der(c.tbs_certificate.subject_pki.raw))
+                .is_some_and(|k| k.same_key(jwk))
+        });
+        let by_account = !call.account.id.is_empty() && order.account == call.account.id;
+        if !by_cert_key && !by_account {
+            return Err(unauthorized(
+                "Only the account that ordered a certificate, or its key, may revoke it.",
+            )
+            .into());
         }
         call.gate(Some(&order.common_name)).await?;
         match app.orders.revoke(&order.id, self.reason.to_string()) {

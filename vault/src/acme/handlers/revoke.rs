@@ -20,13 +20,9 @@ use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use shared::acme::jwk::Jwk;
 use shared::acme::problem::{ErrorType, Problem};
 use tracing::info;
-use x509_parser::prelude::FromDer;
-use x509_parser::public_key::PublicKey;
-use x509_parser::x509::SubjectPublicKeyInfo;
 
 /// RFC 5280 §5.3.1: `7` is not assigned.
 const UNUSED_REASON: u8 = 7;
@@ -77,7 +73,7 @@ pub async fn revoke(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
             ))
         }
         Signer::Key(key, _) => {
-            let cert_key = jwk_of_spki(&leaf.spki_der).ok_or_else(|| {
+            let cert_key = Jwk::from_spki_der(&leaf.spki_der).ok_or_else(|| {
                 unauthorized(
                     "The certificate's key cannot sign ACME requests; revoke it with its account.",
                 )
@@ -148,56 +144,6 @@ fn check_reason(reason: Option<i64>) -> Result<u8, Problem> {
     }
 }
 
-/// The certificate's public key as a JWK, to compare with a `jwk`-signed request's key
-/// (RSA, EC P-256/384/521, Ed25519; anything else cannot have signed an ACME request).
-fn jwk_of_spki(spki_der: &[u8]) -> Option<Jwk> {
-    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).ok()?;
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    let strip = |bytes: &[u8]| -> Vec<u8> {
-        let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-        bytes[first..].to_vec()
-    };
-    let value: Value = match spki.parsed().ok()? {
-        PublicKey::RSA(rsa) => json!({
-            "kty": "RSA",
-            "n": b64(&strip(rsa.modulus)),
-            "e": b64(&strip(rsa.exponent)),
-        }),
-        PublicKey::EC(point) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())?
-                .to_id_string();
-            let crv = match curve.as_str() {
-                "1.2.840.10045.3.1.7" => "P-256",
-                "1.3.132.0.34" => "P-384",
-                "1.3.132.0.35" => "P-521",
-                _ => return None,
-            };
-            let data = point.data();
-            let len = data.len().checked_sub(1)? / 2;
-            if data.first() != Some(&4) || len == 0 {
-                return None;
-            }
-            json!({
-                "kty": "EC",
-                "crv": crv,
-                "x": b64(&data[1..1 + len]),
-                "y": b64(&data[1 + len..]),
-            })
-        }
-        _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": b64(&spki.subject_public_key.data),
-        }),
-        _ => return None,
-    };
-    Jwk::from_value(&value).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,23 +157,6 @@ mod tests {
         for bad in [-1, 7, 11, 256] {
             let p = check_reason(Some(bad)).unwrap_err();
             assert_eq!(p.kind, ErrorType::BadRevocationReason);
-        }
-    }
-
-    #[test]
-    fn a_certificate_key_becomes_the_same_jwk() {
-        for spec in [
-            shared::crypto::KeySpec::Ec {
-                curve: shared::models::CurveName::P384,
-            },
-            shared::crypto::KeySpec::Rsa { bits: 2048 },
-        ] {
-            let pk = shared::crypto::PrivateKey::generate(spec).unwrap();
-            let from_spki = jwk_of_spki(pk.spki_der()).expect("a JWK");
-            let jwk = serde_json::to_value(pk.public_jwk()).unwrap();
-            let direct = Jwk::from_value(&jwk).unwrap();
-            assert!(from_spki.same_key(&direct));
-            assert_eq!(from_spki.thumbprint(), direct.thumbprint());
         }
     }
 }
