@@ -134,6 +134,9 @@ pub struct AcmeConfig {
     /// for the same name instead of a new one (Pebble's `PEBBLE_AUTHZREUSE`, a percentage);
     /// drawn from the seeded generator.
     pub authz_reuse: f64,
+    /// Alternate chains (0..=3): more roots cross-signing the issuing intermediate (Pebble's
+    /// `PEBBLE_ALTERNATE_ROOTS`).
+    pub alternate_roots: u8,
 }
 
 impl Default for AcmeConfig {
@@ -149,6 +152,7 @@ impl Default for AcmeConfig {
             eab_required: false,
             validity_days: 90,
             authz_reuse: 0.0,
+            alternate_roots: 0,
         }
     }
 }
@@ -308,6 +312,9 @@ impl Config {
                 .decode(key.trim_end_matches('='))
                 .map_err(|_| Error::Config(format!("acme.eab_keys.{kid}: not base64url")))?;
         }
+        if self.acme.alternate_roots > 3 {
+            return Err(Error::Config("acme.alternate_roots must be 0..=3".into()));
+        }
         if !(0.0..=1.0).contains(&self.acme.authz_reuse) {
             return Err(Error::Config(
                 "acme.authz_reuse must be within 0..=1".into(),
@@ -373,6 +380,9 @@ pub struct Cli {
     /// Port tls-alpn-01 handshakes go to (Pebble's `tlsPort`; default 5001).
     #[arg(long, env = "CASIM_ACME_TLSALPN01_PORT")]
     pub acme_tlsalpn01_port: Option<u16>,
+    /// Alternate chains, 0..=3 (Pebble's `PEBBLE_ALTERNATE_ROOTS`).
+    #[arg(long, env = "CASIM_ACME_ALTERNATE_ROOTS")]
+    pub acme_alternate_roots: Option<u8>,
     /// DNS server (`IP:PORT`) asked for dns-01 TXT records (Pebble's `-dnsserver`).
     #[arg(long, env = "CASIM_ACME_DNS_RESOLVER")]
     pub acme_dns_resolver: Option<SocketAddr>,
@@ -405,6 +415,9 @@ impl Cli {
         }
         if let Some(port) = self.acme_tlsalpn01_port {
             config.acme.tlsalpn01_port = port;
+        }
+        if let Some(n) = self.acme_alternate_roots {
+            config.acme.alternate_roots = n;
         }
         if let Some(server) = self.acme_dns_resolver {
             config.acme.dns_resolver = Some(server);

@@ -163,7 +163,13 @@ pub async fn serve(
         eab_required = config.acme.eab_required,
         "acme dialect at /acme/directory"
     );
-    let acme = store::acme::AcmeState::load(store.clone(), config.acme.clone())?;
+    let alt_dir = (!config.ephemeral).then(|| config.data_dir.join("ca").join("acme-alt"));
+    let alternates = dialects::acme::chains::alternates(
+        &authority,
+        config.acme.alternate_roots,
+        alt_dir.as_deref(),
+    )?;
+    let acme = store::acme::AcmeState::load(store.clone(), config.acme.clone(), alternates)?;
     let app = Arc::new(App {
         seed: config.seed,
         clock,

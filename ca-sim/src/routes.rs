@@ -167,6 +167,10 @@ pub fn router(app: Arc<App>) -> Router {
             post(acme::handle::<acme_cert::Certificate>),
         )
         .route(
+            "/acme/cert/{id}/{n}",
+            post(acme::handle::<acme_cert::Certificate>),
+        )
+        .route(
             "/acme/revoke-cert",
             post(acme::handle::<acme_cert::RevokeCert>),
         )

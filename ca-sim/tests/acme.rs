@@ -809,3 +809,52 @@ async fn revoke_with_the_certificate_key() {
     assert_eq!(status["Status"], "Revoked");
     sim.stop().await;
 }
+
+/// `alternate_roots = 2`: the leaf verifies through the default chain to root 0 and through
+/// each cross-signed intermediate to its alternate root (Pebble's management paths).
+#[tokio::test]
+async fn alternate_chains() {
+    let sim = Sim::start(|c| {
+        always_valid(c);
+        c.acme.alternate_roots = 2;
+    })
+    .await;
+    let (account, _) = account(&sim).await;
+    let names = ["alt.example.com"];
+    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
+    let (key, der) = csr(&names);
+    order.finalize_csr(&der).await.unwrap();
+    let chain = ders(&order.poll_certificate(&retry()).await.unwrap());
+    let get = |path: String| {
+        let client = sim.client.clone();
+        let url = format!("{}/admin/acme/{path}", sim.url);
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    verify_chain(
+        &chain[0],
+        &chain[1..],
+        &get("roots/0".into()).await,
+        &key,
+        names[0],
+    );
+    let mut roots = Vec::new();
+    for n in 1..=2 {
+        let root = get(format!("roots/{n}")).await;
+        let int = ders(&get(format!("intermediates/{n}")).await);
+        verify_chain(&chain[0], &int, &root, &key, names[0]);
+        roots.push(root);
+    }
+    assert_ne!(roots[0], roots[1]);
+    let r = sim
+        .client
+        .get(format!("{}/admin/acme/roots/3", sim.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    sim.stop().await;
+}

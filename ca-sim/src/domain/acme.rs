@@ -84,3 +84,14 @@ pub struct Authz {
     pub expires_ms: i64,
     pub challenges: Vec<Challenge>,
 }
+
+/// An alternate chain (Pebble's `PEBBLE_ALTERNATE_ROOTS`): another root, and the issuing
+/// intermediate cross-signed by it (same subject and key), as PEM.
+#[derive(Debug, Clone)]
+pub struct Alternate {
+    pub root_pem: String,
+    pub root_key_pem: String,
+    pub intermediate_pem: String,
+    /// The issuing intermediate's key (the cross-signed certificate shares it).
+    pub intermediate_key_pem: String,
+}

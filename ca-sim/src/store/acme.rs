@@ -4,7 +4,7 @@
 
 use super::sqlite::Store;
 use crate::config::AcmeConfig;
-use crate::domain::acme::{AcmeAccount, AcmeOrder, Authz};
+use crate::domain::acme::{AcmeAccount, AcmeOrder, Alternate, Authz};
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -26,6 +26,8 @@ struct Objects {
 pub struct AcmeState {
     pub config: AcmeConfig,
     pub nonces: NonceStore,
+    /// Alternate chains (`acme.alternate_roots`), made at start-up.
+    pub alternates: Vec<Alternate>,
     store: Arc<Store>,
     objects: Mutex<Objects>,
 }
@@ -49,7 +51,7 @@ fn save<T: Serialize>(store: &Store, kind: &str, id: &str, value: &T) -> Result<
 
 impl AcmeState {
     /// Loads every ACME object from the store.
-    pub fn load(store: Arc<Store>, config: AcmeConfig) -> Result<Self> {
+    pub fn load(store: Arc<Store>, config: AcmeConfig, alternates: Vec<Alternate>) -> Result<Self> {
         let objects = Objects {
             accounts: load(&store, "account")?,
             orders: load(&store, "order")?,
@@ -58,6 +60,7 @@ impl AcmeState {
         Ok(Self {
             config,
             nonces: NonceStore::new(NONCE_CAPACITY),
+            alternates,
             store,
             objects: Mutex::new(objects),
         })

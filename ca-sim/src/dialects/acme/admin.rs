@@ -1,6 +1,6 @@
 //! The ACME dialect's admin views and Pebble's management endpoints, under `/admin/acme/`:
 //! `root.pem`; `roots/{n}`, `root-keys/{n}`, `intermediates/{n}`, `intermediate-keys/{n}`
-//! (ca-sim has one chain, so `n` is 0; Pebble's `/roots/0` …); `cert-status-by-serial/{serial}`
+//! (`n` 0 is the default chain, 1.. the alternate chains; Pebble's `/roots/0` …); `cert-status-by-serial/{serial}`
 //! (Pebble's JSON); `accounts` and `orders` (every ACME account and order, with the wire
 //! status). No vendor auth, like the rest of `/admin`.
 
@@ -37,11 +37,22 @@ fn ca_item(app: &App, n: &str, intermediate: bool, key: bool) -> Response {
     let Ok(h) = app.ca.get(Dialect::Acme) else {
         return missing("ACME hierarchy");
     };
-    if n != "0" {
-        return missing("alternate chain (ca-sim has one)");
+    match n.parse::<usize>() {
+        Ok(0) => {
+            let ca = if intermediate { h.issuing() } else { &h.root };
+            pem(if key { ca.key_pem() } else { ca.pem.clone() })
+        }
+        Ok(k) => match app.acme.alternates.get(k - 1) {
+            Some(alt) => pem(match (intermediate, key) {
+                (false, false) => alt.root_pem.clone(),
+                (false, true) => alt.root_key_pem.clone(),
+                (true, false) => alt.intermediate_pem.clone(),
+                (true, true) => alt.intermediate_key_pem.clone(),
+            }),
+            None => missing("alternate chain with this index"),
+        },
+        Err(_) => missing("chain with this index"),
     }
-    let ca = if intermediate { h.issuing() } else { &h.root };
-    pem(if key { ca.key_pem() } else { ca.pem.clone() })
 }
 
 /// `GET /admin/acme/root.pem`: the ACME root clients trust.

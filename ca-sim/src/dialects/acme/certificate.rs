@@ -1,7 +1,9 @@
-//! Certificates (RFC 8555 §7.4.2, §7.6) and ARI (RFC 9773): the PEM chain of a valid order,
+//! Certificates (RFC 8555 §7.4.2, §7.6) and ARI (RFC 9773): the PEM chain of a valid order
+//! (and its alternate chains, linked with `rel="alternate"`),
 //! revokeCert (by the ordering account or the certificate's key), and renewalInfo (a suggested window two thirds into
 //! the certificate's life).
 
+use super::objects::Urls;
 use super::order::own_order;
 use super::vendor::{
     internal, json, malformed, not_found, problem_response, reply, unauthorized, Acme,
@@ -11,7 +13,7 @@ use crate::dialects::chain::ChainShape;
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::domain::{op, Order, OrderStatus};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -48,14 +50,43 @@ impl Operation<Acme> for Certificate {
         };
         let mut shape = ChainShape::from_action(book.as_ref().and_then(|o| o.outcome.as_ref()));
         shape.add(fired.as_ref().map(|f| &f.action));
-        let body = shape.pems(cert, true, false).concat();
-        Ok(reply(
+        // `/acme/cert/{id}/{n}`: alternate chain n (1-based), else the default chain.
+        let alternates = &app.acme.alternates;
+        let n: usize = match call.req.inc.param("n") {
+            "" => 0,
+            text => text
+                .parse()
+                .ok()
+                .filter(|n| (1..=alternates.len()).contains(n))
+                .ok_or_else(|| not_found("alternate chain"))?,
+        };
+        let body = if n == 0 {
+            shape.pems(cert, true, false).concat()
+        } else {
+            let mut alt = cert.clone();
+            alt.intermediates = vec![alternates[n - 1].intermediate_pem.clone()];
+            shape.pems(&alt, true, false).concat()
+        };
+        let mut response = reply(
             &app,
             StatusCode::OK,
             "application/pem-certificate-chain",
             body.into_bytes(),
             None,
-        ))
+        );
+        // Every other chain of this certificate, as `Link: <…>;rel="alternate"` (§7.4.2).
+        let base = Urls(&app.base_url).certificate(&order.id);
+        for other in (0..=alternates.len()).filter(|k| *k != n) {
+            let url = if other == 0 {
+                base.clone()
+            } else {
+                format!("{base}/{other}")
+            };
+            if let Ok(v) = HeaderValue::from_str(&format!("<{url}>;rel=\"alternate\"")) {
+                response.headers_mut().append(header::LINK, v);
+            }
+        }
+        Ok(response)
     }
 }
 

@@ -7,7 +7,7 @@
 //! account, problems, the reply headers) → one file per resource: [`directory`] (directory,
 //! newNonce), [`account`] (newAccount, account, orders list), [`order`] (newOrder, order,
 //! finalize), [`authz`] (authorizations, challenges, through [`validate`]), [`certificate`]
-//! (download, revokeCert, renewalInfo). `store::acme` holds the objects (`domain::acme`),
+//! (download, revokeCert, renewalInfo), with [`chains`] (alternate roots). `store::acme` holds the objects (`domain::acme`),
 //! [`objects`] renders them; [`admin`] the `/admin/acme/*` views and Pebble's
 //! management endpoints.
 //!
@@ -20,6 +20,7 @@ pub mod account;
 pub mod admin;
 pub mod authz;
 pub mod certificate;
+pub mod chains;
 pub mod directory;
 pub mod objects;
 pub mod order;
