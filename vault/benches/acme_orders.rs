@@ -19,18 +19,19 @@
 //! `pebble` on PATH the Pebble column is skipped with a line saying so (`apt-get install
 //! pebble`); this is a bench, not a test.
 //!
-//! Each client count runs in rounds, both servers per round, alternating which goes first.
+//! Each client count runs in rounds, both servers per round, alternating which goes first;
+//! every run gets a fresh server process with empty state.
 //! Printed per mode and client count: orders/s (the median of the rounds), p50/p99 cycle
 //! latency (all rounds' cycles pooled), the server's CPU per order and this process's (the
 //! clients') CPU per order (from `/proc/PID/stat`: unlike the rates, independent of what else
-//! the machine runs), then the ratios (the median of the rounds' orders/s ratios). The
-//! servers' pids are printed at start, for `perf record -p`. The issue's targets: ≥ 3×
+//! the machine runs), then the ratios (the median of the rounds' orders/s ratios). The issue's targets: ≥ 3×
 //! Pebble's orders/s with validation off, and a p99 below Pebble's.
 //!
 //! Env: `BENCH_ORDERS` (cycles per round, client count and server, at least 4 per client;
 //! 320), `BENCH_ROUNDS` (3), `BENCH_CLIENTS` (comma list; `1,16,64`), `BENCH_POLL_MS` (10),
 //! `BENCH_MODES` (`always-valid,http-01`), `BENCH_NO_PEBBLE` (set: vault only),
-//! `BENCH_LOG_DIR` (the servers' output appended to `DIR/NAME.log` instead of discarded).
+//! `BENCH_LOG_DIR` (the servers' output appended to `DIR/NAME.log` instead of discarded),
+//! `BENCH_VERBOSE` (set: one line per run, with the server's pid).
 
 // The allocator the shipped binaries use (see vault/src/main.rs).
 #[global_allocator]
@@ -52,7 +53,10 @@ use instant_acme::{
 /// How long a server may take to answer its directory after start.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 /// How long one cycle may take before it counts as failed.
-const CYCLE_DEADLINE: Duration = Duration::from_secs(60);
+const CYCLE_DEADLINE: Duration = Duration::from_secs(30);
+/// How long one run (one server, one round) may take: cycles not started by then count as
+/// failed, so a server that stops answering costs a minute, not cycles × the cycle deadline.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
 /// The issue's throughput target with validation off.
 const TARGET_RATIO: f64 = 3.0;
 
@@ -86,6 +90,33 @@ impl Server {
     /// The server process's user+system CPU seconds so far.
     fn cpu_secs(&self) -> Option<f64> {
         cpu_secs(&self.children.first()?.id()?.to_string())
+    }
+}
+
+/// Which server a run starts.
+#[derive(Clone, Copy)]
+enum Kind {
+    Vault,
+    Pebble,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Vault => "vault",
+            Kind::Pebble => "pebble",
+        }
+    }
+
+    /// A fresh server of this kind with its state in `dir`; `http01_port` set: real http-01
+    /// validation against that port.
+    async fn start(self, dir: &Path, http01_port: Option<u16>) -> Server {
+        match self {
+            Kind::Vault => start_vault(dir, http01_port)
+                .await
+                .expect("vault served an ACME directory when probed"),
+            Kind::Pebble => start_pebble(dir, http01_port).await,
+        }
     }
 }
 
@@ -462,6 +493,7 @@ async fn run(
     let cpu_before = server.cpu_secs();
     let client_cpu_before = cpu_secs("self");
     let started = Instant::now();
+    let run_deadline = started + RUN_DEADLINE;
     let mut tasks = Vec::with_capacity(clients);
     for (c, account) in accounts.into_iter().enumerate() {
         let share = total / clients + usize::from(c < total % clients);
@@ -473,6 +505,12 @@ async fn run(
             for n in 0..share {
                 let name = format!("c{c}-o{n}.{run_id}.bench.localhost");
                 let t = Instant::now();
+                if t >= run_deadline {
+                    errors.push(format!(
+                        "{name}: not started within the run's {RUN_DEADLINE:?}"
+                    ));
+                    continue;
+                }
                 let cycle = cycle(&account, &name, responder.as_ref(), poll);
                 match tokio::time::timeout(CYCLE_DEADLINE, cycle).await {
                     Ok(Ok(())) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
@@ -687,46 +725,60 @@ async fn main() {
         "cpu ms/o",
         "client ms"
     );
+    // Which servers take part: vault unless this build serves no ACME directory (probed once).
+    let mut kinds = Vec::new();
+    {
+        let probe = tempfile::tempdir().expect("temp dir");
+        if start_vault(probe.path(), None).await.is_some() {
+            kinds.push(Kind::Vault);
+        }
+    }
+    if pebble {
+        kinds.push(Kind::Pebble);
+    }
+    let verbose = std::env::var_os("BENCH_VERBOSE").is_some();
     let mut summary = Vec::new();
     for mode in modes {
         let port = (mode == Mode::Http01).then_some(http01_port);
-        let vault_dir = tempfile::tempdir().expect("temp dir");
-        let mut servers = Vec::new();
-        servers.extend(start_vault(vault_dir.path(), port).await);
-        let pebble_dir = tempfile::tempdir().expect("temp dir");
-        if pebble {
-            servers.push(start_pebble(pebble_dir.path(), port).await);
-        }
-        for server in &servers {
-            let pids: Vec<String> = server
-                .children
-                .iter()
-                .filter_map(|c| c.id().map(|id| id.to_string()))
-                .collect();
-            println!(
-                "{}: {} {} (pid {})",
-                mode.label(),
-                server.label,
-                server.directory,
-                pids.join(", ")
-            );
-        }
         let responder = (mode == Mode::Http01).then_some(&responder);
         for (i, &clients) in levels.iter().enumerate() {
             let total = total.max(4 * clients);
-            let mut runs: Vec<Vec<Measured>> = servers.iter().map(|_| Vec::new()).collect();
+            let mut runs: Vec<Vec<Measured>> = kinds.iter().map(|_| Vec::new()).collect();
             let mut ratios = Vec::new();
             for round in 0..rounds {
                 // Alternate which server goes first, so neither always runs on a warmer
                 // machine or right after the other's burst.
-                let mut turn: Vec<usize> = (0..servers.len()).collect();
+                let mut turn: Vec<usize> = (0..kinds.len()).collect();
                 if (i + round) % 2 == 1 {
                     turn.reverse();
                 }
                 let id = format!("{}{i}r{round}", mode.label().replace('-', ""));
-                for s in turn {
-                    let measured = run(&servers[s], clients, total, responder, poll, &id).await;
-                    runs[s].push(measured);
+                for k in turn {
+                    // A fresh server per run: no state carried over, and one that stops
+                    // answering (Debian's pebble 2.4 can deadlock, see docs/benchmarks.md)
+                    // spoils one run only.
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let server = kinds[k].start(dir.path(), port).await;
+                    let measured = run(&server, clients, total, responder, poll, &id).await;
+                    if verbose {
+                        let pids: Vec<String> = server
+                            .children
+                            .iter()
+                            .filter_map(|c| c.id().map(|id| id.to_string()))
+                            .collect();
+                        println!(
+                            "  {} {clients} clients round {round}: {} {} (pid {}): {} orders, \
+                             {} failed, {:.1}/s",
+                            mode.label(),
+                            server.label,
+                            server.directory,
+                            pids.join(", "),
+                            measured.latencies.len(),
+                            measured.failed,
+                            measured.per_sec()
+                        );
+                    }
+                    runs[k].push(measured);
                 }
                 if let [vault, pebble] = &runs[..] {
                     let (v, p) = (&vault[round], &pebble[round]);
@@ -734,8 +786,8 @@ async fn main() {
                 }
             }
             let figures: Vec<Figures> = runs.iter().map(|r| Figures::of(r)).collect();
-            for (server, figures) in servers.iter().zip(&figures) {
-                row(mode, clients, server.label, figures);
+            for (kind, figures) in kinds.iter().zip(&figures) {
+                row(mode, clients, kind.label(), figures);
             }
             if let [v, p] = &figures[..] {
                 summary.push((mode, clients, median(ratios), v.p99_ms, p.p99_ms));
