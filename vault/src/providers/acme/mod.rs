@@ -16,6 +16,7 @@
 //! - `client.rs`: directory, nonces (badNonce retried) and signed POSTs;
 //! - `chain.rs`: the root appended to a chain the CA delivers without it;
 //! - `keys.rs`: the account keys, sealed on disk so accounts survive a restart;
+//! - `pending.rs`: the CSRs of orders not finalized yet, on disk for after a restart;
 //! - `http01.rs`: the http-01 responder (`--acme-client-http01-listen`);
 //! - `jws.rs`: JWS signing, JWK thumbprint, external account binding;
 //! - `wire.rs`: RFC 8555's objects and problem documents, and their error classes;
@@ -27,6 +28,7 @@ pub mod http01;
 mod jws;
 mod keys;
 mod orders;
+mod pending;
 mod session;
 mod wire;
 
@@ -79,6 +81,7 @@ impl Acme {
                 kind.to_string(),
                 client,
                 keys,
+                pending::PendingStore::new(&settings.data_dir),
                 tokens,
                 chain::anchors(&settings.anchors),
             ),

@@ -12,7 +12,8 @@
 //! - cancel: deactivate the order's authorizations (§7.5.2), which turns the order invalid.
 
 use super::chain::complete;
-use super::session::{location, Pending, Session};
+use super::pending::Pending;
+use super::session::{location, Session};
 use super::wire::{next_link, parse, Account, Authorization, Order, OrdersPage};
 use crate::providers::convert::pem_certs;
 use crate::providers::types::{
@@ -21,8 +22,8 @@ use crate::providers::types::{
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// How long a submission waits for the authorizations to be validated so that it can finalize
-/// itself (the CSR is then not needed after a restart).
+/// How long a submission waits for the authorizations to be validated so that it finalizes in
+/// the same call (later polls finalize otherwise).
 pub(crate) const SETTLE: Duration = Duration::from_secs(10);
 /// Pages of an orders list read at most.
 const MAX_PAGES: usize = 100;
@@ -216,8 +217,8 @@ async fn finalize(
     let Some(pending) = s.pending(order_url) else {
         return Ok(OrderStatus::Rejected {
             message: format!(
-                "The ACME order {order_url} is ready, but vault restarted before finalizing it \
-                 and no longer holds the operation's CSR; create the certificate again."
+                "The ACME order {order_url} is ready, but vault holds no CSR for it (its file in \
+                 acme-client/pending/ is gone); create the certificate again."
             ),
         });
     };

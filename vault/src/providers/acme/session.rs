@@ -1,13 +1,14 @@
 //! One ACME CA as vault's issuers use it: the account of each issuer (made or found with
 //! newAccount, §7.3: the CA answers an existing account's URL for a known key, so after a
 //! restart the same call finds it again), requests signed as that account, and what the
-//! adapter remembers between calls of one process: the CSR of each order it has yet to
-//! finalize, and the http-01 tokens it published per order.
+//! adapter remembers between calls: the CSR of each order it has yet to finalize (also on disk,
+//! `pending.rs`), and the http-01 tokens it published per order.
 
 use super::client::Client;
 use super::http01::Http01Tokens;
 use super::jws::{external_account_binding, AccountKey};
 use super::keys::KeyStore;
+use super::pending::{Pending, PendingStore};
 use crate::providers::http::Answer;
 use crate::providers::types::{Credentials, ProviderError};
 use serde_json::{json, Value};
@@ -21,14 +22,6 @@ pub(crate) struct Account {
     pub url: String,
 }
 
-/// An order this process placed or found and has not finalized yet.
-#[derive(Clone)]
-pub(crate) struct Pending {
-    /// Vault's request id of the operation the order belongs to.
-    pub reference: String,
-    pub csr_der: Vec<u8>,
-}
-
 pub(crate) struct Session {
     /// `ACME` or `ACME-<label>`: names the account keys.
     pub provider: String,
@@ -39,8 +32,9 @@ pub(crate) struct Session {
     pub anchors: Vec<Vec<u8>>,
     /// Accounts by issuer name; the async lock also serializes first uses (one key each).
     accounts: tokio::sync::Mutex<HashMap<String, Arc<Account>>>,
-    /// Orders to finalize, by order URL.
+    /// Orders to finalize, by order URL (and on disk, for after a restart).
     pending: Mutex<HashMap<String, Pending>>,
+    pending_store: PendingStore,
     /// http-01 tokens published, by order URL.
     published: Mutex<HashMap<String, Vec<String>>>,
 }
@@ -50,6 +44,7 @@ impl Session {
         provider: String,
         client: Client,
         keys: KeyStore,
+        pending_store: PendingStore,
         tokens: Option<Http01Tokens>,
         anchors: Vec<Vec<u8>>,
     ) -> Self {
@@ -61,6 +56,7 @@ impl Session {
             anchors,
             accounts: Default::default(),
             pending: Default::default(),
+            pending_store,
             published: Default::default(),
         }
     }
@@ -144,13 +140,15 @@ impl Session {
     }
 
     pub(crate) fn remember(&self, order_url: &str, pending: Pending) {
+        self.pending_store.save(order_url, &pending);
         if let Ok(mut map) = self.pending.lock() {
             map.insert(order_url.to_string(), pending);
         }
     }
 
     pub(crate) fn pending(&self, order_url: &str) -> Option<Pending> {
-        self.pending.lock().ok()?.get(order_url).cloned()
+        let known = self.pending.lock().ok()?.get(order_url).cloned();
+        known.or_else(|| self.pending_store.load(order_url))
     }
 
     /// Whether another operation of this process owns the order.
@@ -163,6 +161,7 @@ impl Session {
         if let Ok(mut map) = self.pending.lock() {
             map.remove(order_url);
         }
+        self.pending_store.remove(order_url);
         self.withdraw(order_url);
     }
 

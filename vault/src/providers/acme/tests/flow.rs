@@ -1,189 +1,7 @@
-//! The ACME adapter against a wiremock ACME CA answering in RFC 8555's shapes: the order state
-//! machine (challenge, finalize with the operation's CSR, download), badNonce retries, EAB and
-//! profile, error classes, the lookup after an unanswered newOrder, cancellation, and the
-//! account key surviving a restart.
+//! The order state machine, JWS/EAB, nonces, error classes, the http-01 responder, chain
+//! completion and the account keys.
 
-use super::http01::Http01Tokens;
-use super::keys::KeyStore;
-use super::{Acme, AcmeClientSettings};
-use crate::providers::test_support::{chain, client, order, pem};
-use crate::providers::types::{
-    CaProvider, CancelOutcome, CertType, Credentials, OrderStatus, ProviderError,
-};
-use aws_lc_rs::{digest, signature};
-use serde_json::{json, Value};
-use shared::b64::{decode_lenient, url_encode};
-use shared::models::ProviderKind;
-use url::Url;
-use wiremock::matchers::{method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
-
-struct Ca {
-    server: MockServer,
-    acme: Acme,
-    tokens: Http01Tokens,
-    _dir: tempfile::TempDir,
-}
-
-impl Ca {
-    fn url(&self, p: &str) -> String {
-        format!("{}{p}", self.server.uri())
-    }
-
-    /// The decoded payloads of the requests to `p`, in order.
-    async fn payloads(&self, p: &str) -> Vec<Value> {
-        let requests = self.server.received_requests().await.unwrap_or_default();
-        requests
-            .iter()
-            .filter(|r| r.url.path() == p && r.method.as_str() == "POST")
-            .map(|r| jws_part(r, "payload"))
-            .collect()
-    }
-}
-
-fn creds() -> Credentials {
-    Credentials {
-        issuer: "acme-issuer".into(),
-        ..Default::default()
-    }
-}
-
-/// A flattened JWS member of the request, base64url-decoded and parsed (`Null` if empty).
-fn jws_part(request: &Request, member: &str) -> Value {
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let text = body[member].as_str().unwrap_or_default();
-    let bytes = decode_lenient(text).unwrap_or_default();
-    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-}
-
-/// Matches a JWS whose payload satisfies the predicate.
-struct Payload(Box<dyn Fn(&Value) -> bool + Send + Sync>);
-
-fn payload(f: impl Fn(&Value) -> bool + Send + Sync + 'static) -> Payload {
-    Payload(Box::new(f))
-}
-
-impl Match for Payload {
-    fn matches(&self, request: &Request) -> bool {
-        (self.0)(&jws_part(request, "payload"))
-    }
-}
-
-/// A response carrying a fresh `Replay-Nonce`, as every ACME answer does.
-fn answer(status: u16) -> ResponseTemplate {
-    ResponseTemplate::new(status).insert_header("Replay-Nonce", "nonce-from-answer")
-}
-
-fn problem(status: u16, kind: &str, detail: &str) -> ResponseTemplate {
-    answer(status)
-        .insert_header("Content-Type", "application/problem+json")
-        .set_body_json(
-            json!({"type": format!("urn:ietf:params:acme:error:{kind}"), "detail": detail}),
-        )
-}
-
-async fn post(server: &MockServer, p: &str, response: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(p))
-        .respond_with(response)
-        .with_priority(5)
-        .mount(server)
-        .await;
-}
-
-/// Directory, newNonce and newAccount.
-async fn setup_with(directory_meta: Value) -> Ca {
-    let server = MockServer::start().await;
-    let base = server.uri();
-    Mock::given(method("GET"))
-        .and(path("/dir"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "newNonce": format!("{base}/nonce"),
-            "newAccount": format!("{base}/account"),
-            "newOrder": format!("{base}/order"),
-            "revokeCert": format!("{base}/revoke"),
-            "keyChange": format!("{base}/key-change"),
-            "meta": directory_meta,
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("HEAD"))
-        .and(path("/nonce"))
-        .respond_with(answer(200))
-        .mount(&server)
-        .await;
-    post(
-        &server,
-        "/account",
-        answer(201)
-            .insert_header("Location", format!("{base}/acct/1").as_str())
-            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = Http01Tokens::default();
-    let settings = AcmeClientSettings {
-        data_dir: dir.path().to_path_buf(),
-        master_key: None,
-        http01_listen: None,
-        anchors: Vec::new(),
-    };
-    let acme = Acme::new(
-        "ACME".parse().unwrap(),
-        Url::parse(&format!("{base}/dir")).unwrap(),
-        client(),
-        &settings,
-        Some(tokens.clone()),
-    )
-    .unwrap();
-    Ca {
-        server,
-        acme,
-        tokens,
-        _dir: dir,
-    }
-}
-
-async fn setup() -> Ca {
-    setup_with(json!({})).await
-}
-
-fn order_json(base: &str, status: &str) -> Value {
-    json!({
-        "status": status,
-        "expires": "2030-01-01T00:00:00Z",
-        "identifiers": [{"type": "dns", "value": "example.com"}, {"type": "dns", "value": "www.example.com"}],
-        "authorizations": [format!("{base}/authz/1")],
-        "finalize": format!("{base}/order/1/finalize"),
-    })
-}
-
-async fn mount_new_order(ca: &Ca) {
-    post(
-        &ca.server,
-        "/order",
-        answer(201)
-            .insert_header("Location", ca.url("/order/1").as_str())
-            .set_body_json(order_json(&ca.server.uri(), "pending")),
-    )
-    .await;
-}
-
-async fn mount_pending_authz(ca: &Ca) {
-    post(
-        &ca.server,
-        "/authz/1",
-        answer(200).set_body_json(json!({
-            "status": "pending",
-            "identifier": {"type": "dns", "value": "www.example.com"},
-            "challenges": [
-                {"type": "dns-01", "url": ca.url("/chall/dns"), "token": "tok-dns", "status": "pending"},
-                {"type": "http-01", "url": ca.url("/chall/http"), "token": "tok-http", "status": "pending"},
-            ],
-        })),
-    )
-    .await;
-}
+use super::harness::*;
 
 #[test]
 fn provider_names_include_acme_with_labels() {
@@ -465,155 +283,9 @@ async fn errors_are_classified_by_problem_type() {
 }
 
 #[tokio::test]
-async fn after_an_unanswered_new_order_the_order_is_found_in_the_account_orders_list() {
-    let ca = setup().await;
-    let base = ca.server.uri();
-    post(
-        &ca.server,
-        "/order",
-        problem(503, "serverInternal", "gateway timeout"),
-    )
-    .await;
-    let request = order("req-2", creds(), CertType::Ov);
-    let err = ca.acme.submit(&request).await.unwrap_err();
-    assert!(err.may_have_acted(), "{err:?}");
-
-    // The account links its orders list; two pages (Link rel="next").
-    post(
-        &ca.server,
-        "/acct/1",
-        answer(200)
-            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
-    )
-    .await;
-    post(
-        &ca.server,
-        "/acct/1/orders",
-        answer(200)
-            .insert_header(
-                "Link",
-                format!("<{base}/acct/1/orders/2>;rel=\"next\"").as_str(),
-            )
-            .set_body_json(
-                json!({"orders": [format!("{base}/order/other"), format!("{base}/order/old")]}),
-            ),
-    )
-    .await;
-    post(
-        &ca.server,
-        "/acct/1/orders/2",
-        answer(200).set_body_json(json!({"orders": [format!("{base}/order/1")]})),
-    )
-    .await;
-    let mut other = order_json(&base, "pending");
-    other["identifiers"] = json!([{"type": "dns", "value": "other.example.net"}]);
-    post(&ca.server, "/order/other", answer(200).set_body_json(other)).await;
-    // An older order for the same names, expiring earlier.
-    let mut old = order_json(&base, "pending");
-    old["expires"] = json!("2029-12-01T00:00:00Z");
-    post(&ca.server, "/order/old", answer(200).set_body_json(old)).await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "ready")),
-    )
-    .await;
-    let found = ca.acme.find(&request).await.unwrap();
-    assert_eq!(found, Some(ca.url("/order/1")));
-
-    // The next poll finalizes the found order with this operation's CSR.
-    let our_csr = request.csr_der.clone();
-    Mock::given(method("POST"))
-        .and(path("/order/1/finalize"))
-        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
-        .respond_with(answer(200).set_body_json(order_json(&base, "processing")))
-        .expect(1)
-        .mount(&ca.server)
-        .await;
-    let status = ca
-        .acme
-        .poll(&request.credentials, &ca.url("/order/1"))
-        .await
-        .unwrap();
-    assert_eq!(
-        status,
-        OrderStatus::Pending {
-            ca_status: "processing".into()
-        }
-    );
-    // newOrder was sent once: the lookup found the order instead of ordering again.
-    assert_eq!(ca.payloads("/order").await.len(), 1);
-}
-
-#[tokio::test]
-async fn find_answers_none_when_no_listed_order_matches() {
-    let ca = setup().await;
-    let base = ca.server.uri();
-    post(
-        &ca.server,
-        "/acct/1",
-        answer(200)
-            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
-    )
-    .await;
-    post(
-        &ca.server,
-        "/acct/1/orders",
-        answer(200).set_body_json(json!({"orders": [format!("{base}/order/v")]})),
-    )
-    .await;
-    // A valid order for the same names, but its certificate is for another key: not ours.
-    let mut valid = order_json(&base, "valid");
-    valid["certificate"] = json!(format!("{base}/cert/v"));
-    post(&ca.server, "/order/v", answer(200).set_body_json(valid)).await;
-    let pem_chain: String = chain(0).iter().map(|c| pem(c)).collect();
-    post(
-        &ca.server,
-        "/cert/v",
-        answer(200).set_body_string(pem_chain),
-    )
-    .await;
-    let found = ca
-        .acme
-        .find(&order("req-3", creds(), CertType::Ov))
-        .await
-        .unwrap();
-    assert_eq!(found, None);
-}
-
-#[tokio::test]
-async fn cancel_deactivates_the_authorizations() {
-    let ca = setup().await;
-    let base = ca.server.uri();
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "pending")),
-    )
-    .await;
-    mount_pending_authz(&ca).await;
-    Mock::given(method("POST"))
-        .and(path("/authz/1"))
-        .and(payload(move |p| p == &json!({"status": "deactivated"})))
-        .respond_with(answer(200).set_body_json(json!({"status": "deactivated", "challenges": []})))
-        .with_priority(1)
-        .expect(1)
-        .mount(&ca.server)
-        .await;
-    let outcome = ca.acme.cancel(&creds(), &ca.url("/order/1")).await.unwrap();
-    assert_eq!(outcome, CancelOutcome::Cancelled);
-
-    // Too late: an issued order is collected instead.
-    let mut valid = order_json(&base, "valid");
-    valid["certificate"] = json!(format!("{base}/cert/1"));
-    post(&ca.server, "/order/2", answer(200).set_body_json(valid)).await;
-    let outcome = ca.acme.cancel(&creds(), &ca.url("/order/2")).await.unwrap();
-    assert_eq!(outcome, CancelOutcome::AlreadyIssued);
-}
-
-#[tokio::test]
 async fn the_http01_responder_answers_published_tokens_until_dropped() {
-    let (tokens, addr) = super::http01::serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    let (tokens, addr) =
+        crate::providers::acme::http01::serve("127.0.0.1:0".parse().unwrap()).unwrap();
     tokens.publish("tok", "tok.thumb".into());
     let http = client();
     let url = format!("http://{addr}/.well-known/acme-challenge/tok");
@@ -640,11 +312,20 @@ async fn the_http01_responder_answers_published_tokens_until_dropped() {
 fn a_chain_without_its_root_is_completed_from_the_anchors() {
     let full = chain(1);
     let delivered = full[..2].to_vec();
-    let anchors = super::chain::anchors(&[pem(&full[0]), pem(&full[2])]);
-    assert_eq!(super::chain::complete(delivered.clone(), &anchors), full);
+    let anchors = crate::providers::acme::chain::anchors(&[pem(&full[0]), pem(&full[2])]);
+    assert_eq!(
+        crate::providers::acme::chain::complete(delivered.clone(), &anchors),
+        full
+    );
     // No matching anchor, or already complete: unchanged.
-    assert_eq!(super::chain::complete(delivered.clone(), &[]), delivered);
-    assert_eq!(super::chain::complete(full.clone(), &anchors), full);
+    assert_eq!(
+        crate::providers::acme::chain::complete(delivered.clone(), &[]),
+        delivered
+    );
+    assert_eq!(
+        crate::providers::acme::chain::complete(full.clone(), &anchors),
+        full
+    );
 }
 
 #[test]
