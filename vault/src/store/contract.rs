@@ -24,6 +24,10 @@ pub enum StoreError {
     Seal(String),
     #[error("i/o error on the data dir: {0}")]
     Io(#[from] std::io::Error),
+    /// The commit a batch was grouped into failed (see `sqlite::group`); nothing of it was
+    /// written.
+    #[error("database commit failed: {0}")]
+    Commit(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,6 +1,7 @@
 //! The SQLite store: one database file (`vault.db`, WAL mode, `synchronous = FULL`) in the data
-//! dir, behind one connection lock. Every write is one [`Store::apply`]: one transaction for
-//! the whole batch, then the read cache moves with the commit.
+//! dir, behind one connection lock. Every write is one [`Store::apply`]: all of the batch or
+//! none of it (a savepoint inside a group commit, [`group`]: concurrent batches share one
+//! transaction and one fsync), then the read cache moves with the commit.
 //!
 //! Layout by table group: [`schema`] (migrations), [`certs`] (certificates, versions and their
 //! sealed keys), [`operations`], [`outbox`] (lifetime markers, notifications), [`settings`]
@@ -9,6 +10,7 @@
 pub mod acme;
 pub mod certs;
 pub mod codec;
+mod group;
 pub mod operations;
 pub mod outbox;
 pub mod schema;
@@ -22,7 +24,9 @@ use crate::model::{
     OperationRecord, VersionRecord,
 };
 use crate::store::cache::ReadCache;
-use crate::store::contract::{Change, LeaseTerms, LeasedUpdate, Store, StoreResult, Wake};
+use crate::store::contract::{
+    Change, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult, Wake,
+};
 use crate::store::seal::Sealer;
 use rusqlite::Connection;
 use shared::crypto::PrivateKey;
@@ -36,6 +40,8 @@ pub struct SqliteStore {
     sealer: Sealer,
     /// Certificates and operations as last committed; updated under the connection lock.
     cache: ReadCache,
+    /// Batches waiting for the next commit.
+    group: group::GroupCommit,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -58,6 +64,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             sealer,
             cache: Default::default(),
+            group: Default::default(),
         })
     }
 
@@ -65,6 +72,51 @@ impl SqliteStore {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Commits a group of batches in one transaction, each in its own savepoint (a failing
+    /// batch is rolled back alone), and gives every batch its result.
+    fn commit_group(&self, group: &[Arc<group::Slot>]) {
+        let mut conn = self.conn();
+        let outcome = (|| -> StoreResult<Vec<StoreResult<()>>> {
+            let mut tx = conn.transaction()?;
+            let mut results = Vec::with_capacity(group.len());
+            for slot in group {
+                let savepoint = tx.savepoint()?;
+                match slot
+                    .changes
+                    .iter()
+                    .try_for_each(|c| self.write(&savepoint, c))
+                {
+                    Ok(()) => {
+                        savepoint.commit()?;
+                        results.push(Ok(()));
+                    }
+                    // Dropping the savepoint rolls this batch back.
+                    Err(e) => results.push(Err(e)),
+                }
+            }
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => {
+                for (slot, result) in group.iter().zip(results) {
+                    if result.is_ok() {
+                        // Still under the connection lock: readers see the cache move with
+                        // the commit.
+                        self.cache.applied(&slot.changes);
+                    }
+                    slot.finish(result);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for slot in group {
+                    slot.finish(Err(StoreError::Commit(message.clone())));
+                }
+            }
+        }
     }
 
     /// One change of a batch, inside the batch's transaction.
@@ -337,15 +389,7 @@ impl Store for SqliteStore {
     }
 
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for change in &changes {
-            self.write(&tx, change)?;
-        }
-        tx.commit()?;
-        // Still under the connection lock: readers see the cache move with the commit.
-        self.cache.applied(&changes);
-        Ok(())
+        self.group.apply(changes, |group| self.commit_group(group))
     }
 
     fn seal_blob(&self, context: &str, plain: &[u8]) -> StoreResult<Vec<u8>> {
