@@ -20,7 +20,7 @@
 //! - `http01.rs`: the http-01 responder (`--acme-client-http01-listen`);
 //! - `jws.rs`: JWS signing, JWK thumbprint, external account binding;
 //! - `wire.rs`: RFC 8555's objects and problem documents, and their error classes;
-//! - `tests.rs`: the adapter against a wiremock ACME CA.
+//! - `tests/`: the adapter against a wiremock ACME CA.
 
 mod chain;
 mod client;
