@@ -42,7 +42,14 @@ pub struct SqliteStore {
     cache: ReadCache,
     /// Batches waiting for the next commit.
     group: group::GroupCommit,
+    /// Read-only connections for the ACME gateway's lookups: in WAL mode they read the last
+    /// commit without waiting for the writer's lock (held through each fsync).
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read-only connections per store.
+const READERS: usize = 4;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,7 +67,20 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&conn)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    data_dir.join(schema::DB_FILE),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Self {
+            readers,
+            next_reader: Default::default(),
             conn: Mutex::new(conn),
             sealer,
             cache: Default::default(),
@@ -72,6 +92,20 @@ impl SqliteStore {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only connection: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return guard;
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        self.readers[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Commits a group of batches in one transaction, each in its own savepoint (a failing
@@ -314,15 +348,15 @@ impl Store for SqliteStore {
     }
 
     fn acme_account(&self, id: &str) -> StoreResult<Option<AccountRecord>> {
-        acme::account(&self.conn(), id)
+        acme::account(&self.reader(), id)
     }
 
     fn acme_account_by_thumbprint(&self, thumbprint: &str) -> StoreResult<Option<AccountRecord>> {
-        acme::account_by_thumbprint(&self.conn(), thumbprint)
+        acme::account_by_thumbprint(&self.reader(), thumbprint)
     }
 
     fn acme_order(&self, id: &str) -> StoreResult<Option<OrderRecord>> {
-        acme::order(&self.conn(), id)
+        acme::order(&self.reader(), id)
     }
 
     fn acme_orders(
@@ -331,7 +365,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<OrderRecord>> {
-        acme::orders(&self.conn(), account_id, after, limit)
+        acme::orders(&self.reader(), account_id, after, limit)
     }
 
     fn acme_orders_in_status(
@@ -339,15 +373,15 @@ impl Store for SqliteStore {
         status: OrderStatus,
         limit: usize,
     ) -> StoreResult<Vec<OrderRecord>> {
-        acme::orders_in_status(&self.conn(), status, limit)
+        acme::orders_in_status(&self.reader(), status, limit)
     }
 
     fn acme_order_stats(&self) -> StoreResult<Vec<(String, i64)>> {
-        acme::order_stats(&self.conn())
+        acme::order_stats(&self.reader())
     }
 
     fn acme_authz(&self, id: &str) -> StoreResult<Option<AuthzRecord>> {
-        acme::authz(&self.conn(), id)
+        acme::authz(&self.reader(), id)
     }
 
     fn acme_reusable_authz(
@@ -357,35 +391,35 @@ impl Store for SqliteStore {
         wildcard: bool,
         now: i64,
     ) -> StoreResult<Option<AuthzRecord>> {
-        acme::reusable_authz(&self.conn(), account_id, identifier, wildcard, now)
+        acme::reusable_authz(&self.reader(), account_id, identifier, wildcard, now)
     }
 
     fn acme_cert(&self, id: &str) -> StoreResult<Option<AcmeCertRecord>> {
-        acme::cert(&self.conn(), id)
+        acme::cert(&self.reader(), id)
     }
 
     fn acme_cert_by_serial(&self, serial_hex: &str) -> StoreResult<Option<AcmeCertRecord>> {
-        acme::cert_by_serial(&self.conn(), serial_hex)
+        acme::cert_by_serial(&self.reader(), serial_hex)
     }
 
     fn acme_cert_by_ari_id(&self, ari_id: &str) -> StoreResult<Option<AcmeCertRecord>> {
-        acme::cert_by_ari_id(&self.conn(), ari_id)
+        acme::cert_by_ari_id(&self.reader(), ari_id)
     }
 
     fn acme_revoked_certs(&self) -> StoreResult<Vec<AcmeCertRecord>> {
-        acme::revoked_certs(&self.conn())
+        acme::revoked_certs(&self.reader())
     }
 
     fn acme_eab(&self, kid: &str) -> StoreResult<Option<EabKeyRecord>> {
-        acme::eab(&self.conn(), &self.sealer, kid)
+        acme::eab(&self.reader(), &self.sealer, kid)
     }
 
     fn acme_eabs(&self) -> StoreResult<Vec<EabKeyRecord>> {
-        acme::eabs(&self.conn(), &self.sealer)
+        acme::eabs(&self.reader(), &self.sealer)
     }
 
     fn acme_issued(&self, order_id: &str) -> StoreResult<Option<Vec<Vec<u8>>>> {
-        acme::issued(&self.conn(), order_id)
+        acme::issued(&self.reader(), order_id)
     }
 
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {
