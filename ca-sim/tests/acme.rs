@@ -858,3 +858,55 @@ async fn alternate_chains() {
     assert_eq!(r.status(), 404);
     sim.stop().await;
 }
+
+/// Every fault kind on an ACME endpoint (newNonce here, read raw): 429 `rateLimited` with
+/// `Retry-After`, 5xx `serverInternal`, a dropped connection, a truncated body, a delay.
+#[tokio::test]
+async fn fault_kinds_on_new_nonce() {
+    let sim = Sim::start(always_valid).await;
+    let nonce_url = format!("{}/acme/new-nonce", sim.url);
+    let rule = |action: serde_json::Value| json!([{"dialect": "acme", "operation": "newNonce", "nth": 1, "action": action}]);
+
+    sim.set_faults(rule(json!({"kind": "rate_limit", "retry_after": 7})))
+        .await;
+    let r = sim.client.get(&nonce_url).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "7");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers().contains_key("replay-nonce"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "urn:ietf:params:acme:error:rateLimited");
+
+    sim.set_faults(rule(json!({"kind": "server_error", "status": 503})))
+        .await;
+    let r = sim.client.get(&nonce_url).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "urn:ietf:params:acme:error:serverInternal");
+
+    sim.set_faults(rule(json!({"kind": "drop"}))).await;
+    assert!(
+        sim.client.get(&nonce_url).send().await.is_err(),
+        "no answer"
+    );
+
+    sim.set_faults(rule(json!({"kind": "malformed"}))).await;
+    let r = sim.client.get(&nonce_url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(serde_json::from_str::<serde_json::Value>(&r.text().await.unwrap()).is_err());
+
+    sim.set_faults(rule(json!({"kind": "delay", "ms": 300})))
+        .await;
+    let start = std::time::Instant::now();
+    let r = sim.client.get(&nonce_url).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(start.elapsed() >= Duration::from_millis(300));
+
+    // Every faulted request is in the history with its rule.
+    let history = sim.history("acme", "newNonce").await;
+    assert!(
+        history.iter().filter(|e| !e["fault"].is_null()).count() >= 5,
+        "{history:?}"
+    );
+    sim.stop().await;
+}
