@@ -80,7 +80,7 @@ impl GroupCommit {
                     // those a result before the panic goes on.
                     for s in &group {
                         if lock(&s.result).is_none() {
-                            s.finish(Err(crate::store::StoreError::Corrupt(
+                            s.finish(Err(crate::store::contract::StoreError::Corrupt(
                                 "the group commit failed unexpectedly".into(),
                             )));
                         }
