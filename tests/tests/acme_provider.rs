@@ -11,6 +11,9 @@
 //!
 //! The client answers http-01 through `--acme-client-http01-listen`; the CA vault's
 //! `--acme-http01-port` points at it and `--acme-host` maps the test names to loopback.
+//! A second pair proves tls-alpn-01 for real: the client runs only
+//! `--acme-client-tlsalpn01-listen`, the CA's `--acme-tlsalpn01-port` points at it and its
+//! http-01 port at one nothing listens on, so only the tls-alpn-01 answer can validate.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -192,4 +195,59 @@ async fn vault_issues_through_an_acme_ca() {
     })
     .await;
     assert_eq!(orders.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vault_issues_through_an_acme_ca_by_tls_alpn_01() {
+    let tlsalpn01 = free_port();
+    // Nothing listens here: an http-01 answer could not validate.
+    let http01 = free_port();
+    let ca = TestVault::start_with(move |config| {
+        config.acme.http01_port = http01;
+        config.acme.tlsalpn01_port = tlsalpn01;
+        config.acme.hosts = vec![("alpn.e2e.test".into(), IpAddr::from([127, 0, 0, 1]))];
+    })
+    .await;
+    let directory = url::Url::parse(&format!("{}/acme/directory", ca.base_url())).unwrap();
+    let ca_path = ca.ca_path().to_path_buf();
+    let client = TestVault::start_with(move |config| {
+        config.provider_endpoints = vec![("ACME".parse().unwrap(), directory.clone())];
+        config.provider_ca = vec![ca_path.clone()];
+        config.acme_client_tlsalpn01_listen = Some(SocketAddr::from(([127, 0, 0, 1], tlsalpn01)));
+        config.provider_poll_interval = Duration::from_millis(100);
+        config.provider_deadline = Duration::from_secs(60);
+        config.retry_after = Duration::from_millis(100);
+    })
+    .await;
+    let raw = client.raw();
+    put_issuer(&raw, ISSUER, &json!({"provider": "ACME"})).await;
+
+    let cn = "alpn.e2e.test";
+    let op = raw.start_create("acme-alpn", &create_body(cn)).await;
+    assert_eq!(op["status"], "inProgress", "{op:#}");
+    let op = raw.wait_finished("acme-alpn").await;
+    assert_eq!(op["status"], "completed", "{op:#}");
+    let secret = raw.get("/secrets/acme-alpn").await;
+    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
+    let pem = secret.json()["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect();
+    assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
+    let sans = parse_cert(&chain[0])
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|s| format!("{:?}", s.value.general_names))
+        .unwrap_or_default();
+    assert!(sans.contains(cn), "{sans}");
+    verify_cert_signed_by(&chain[0], &chain[1]).expect("the CA's intermediate signs the leaf");
+    let orders = ca_orders(&ca, cn).await;
+    assert_eq!(orders.len(), 1, "exactly one order at the CA: {orders:#?}");
+    assert_eq!(orders[0]["status"], "valid");
 }

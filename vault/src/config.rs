@@ -30,6 +30,9 @@ pub struct Config {
     /// `--acme-client-http01-listen`: where the ACME provider adapter answers http-01
     /// challenges (`GET /.well-known/acme-challenge/{token}`); `None` = no http-01 responder.
     pub acme_client_http01_listen: Option<SocketAddr>,
+    /// `--acme-client-tlsalpn01-listen`: where the ACME provider adapter answers tls-alpn-01
+    /// challenges (TLS, ALPN `acme-tls/1`); `None` = no tls-alpn-01 responder.
+    pub acme_client_tlsalpn01_listen: Option<SocketAddr>,
     /// First wait between polls of a pending CA order.
     pub provider_poll_interval: Duration,
     /// How long transient CA failures are retried before an operation fails.
@@ -130,6 +133,7 @@ impl Config {
             provider_endpoints: Vec::new(),
             provider_ca: Vec::new(),
             acme_client_http01_listen: None,
+            acme_client_tlsalpn01_listen: None,
             provider_poll_interval: Duration::from_secs(1),
             provider_deadline: Duration::from_secs(3600),
             provider_timeout: Duration::from_secs(15),
@@ -234,6 +238,11 @@ pub struct Cli {
     /// 0.0.0.0:80 or 127.0.0.1:5002, the port the ACME CA's validation connects to).
     #[arg(long, env = "VAULT_ACME_CLIENT_HTTP01_LISTEN")]
     pub acme_client_http01_listen: Option<SocketAddr>,
+    /// ACME provider issuers: the address vault answers tls-alpn-01 challenges on (ADDR, e.g.
+    /// 0.0.0.0:443, the port the ACME CA's validation connects to); used when the CA offers
+    /// tls-alpn-01 and no http-01 responder is configured (http-01 is preferred).
+    #[arg(long, env = "VAULT_ACME_CLIENT_TLSALPN01_LISTEN")]
+    pub acme_client_tlsalpn01_listen: Option<SocketAddr>,
     /// First wait between polls of a pending CA order (grows by half per poll, up to 60 s).
     #[arg(long, env = "VAULT_PROVIDER_POLL_INTERVAL", default_value = "1s", value_parser = shared::duration::parse)]
     pub provider_poll_interval: Duration,
@@ -348,6 +357,7 @@ impl Cli {
             provider_endpoints: self.provider_endpoints.clone(),
             provider_ca: self.provider_ca.clone(),
             acme_client_http01_listen: self.acme_client_http01_listen,
+            acme_client_tlsalpn01_listen: self.acme_client_tlsalpn01_listen,
             provider_poll_interval: self.provider_poll_interval,
             provider_deadline: self.provider_deadline,
             provider_timeout: self.provider_timeout,
@@ -562,6 +572,8 @@ mod tests {
             "ACME-Pebble=https://127.0.0.1:14001/dir",
             "--acme-client-http01-listen",
             "127.0.0.1:5002",
+            "--acme-client-tlsalpn01-listen",
+            "127.0.0.1:5001",
         ])
         .unwrap();
         let kinds: Vec<String> = cli
@@ -573,6 +585,10 @@ mod tests {
         assert_eq!(
             cli.config().acme_client_http01_listen,
             Some("127.0.0.1:5002".parse().unwrap())
+        );
+        assert_eq!(
+            cli.config().acme_client_tlsalpn01_listen,
+            Some("127.0.0.1:5001".parse().unwrap())
         );
         assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "ACME-=https://x"]).is_err());
         assert!(Cli::try_parse_from(["vault", "--provider-endpoint", "DigiCert"]).is_err());

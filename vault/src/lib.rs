@@ -186,6 +186,7 @@ pub async fn serve(
             data_dir: config.data_dir.clone(),
             master_key: config.master_key.clone(),
             http01_listen: config.acme_client_http01_listen,
+            tlsalpn01_listen: config.acme_client_tlsalpn01_listen,
             anchors: Vec::new(),
         },
     )

@@ -58,7 +58,7 @@ impl Providers {
 
 /// Builds the adapters for the configured endpoints, sharing one HTTP client that trusts the
 /// system roots plus `extra_ca` PEM files. ACME adapters also get `acme` (their account keys'
-/// place, the http-01 responder, started here when an ACME CA is configured).
+/// place, the http-01 and tls-alpn-01 responders, started here when an ACME CA is configured).
 pub fn from_config(
     endpoints: &[(ProviderKind, url::Url)],
     extra_ca: &[std::path::PathBuf],
@@ -76,14 +76,15 @@ pub fn from_config(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let client = http::client(&pems, timeout)?;
+    let any_acme = endpoints
+        .iter()
+        .any(|(k, _)| matches!(k, ProviderKind::Acme(_)));
     let tokens = match acme.http01_listen {
-        Some(addr)
-            if endpoints
-                .iter()
-                .any(|(k, _)| matches!(k, ProviderKind::Acme(_))) =>
-        {
-            Some(acme::http01::serve(addr)?.0)
-        }
+        Some(addr) if any_acme => Some(acme::http01::serve(addr)?.0),
+        _ => None,
+    };
+    let alpn = match acme.tlsalpn01_listen {
+        Some(addr) if any_acme => Some(acme::tlsalpn01::serve(addr)?.0),
         _ => None,
     };
     for (kind, url) in endpoints {
@@ -106,6 +107,7 @@ pub fn from_config(
                     client.clone(),
                     &settings,
                     tokens.clone(),
+                    alpn.clone(),
                 )?)
             }
         };

@@ -12,12 +12,13 @@
 //! - this file: the [`Acme`] adapter, its [`CaProvider`] calls and construction;
 //! - `orders.rs`: the order state machine (submit, advance, find, cancel);
 //! - `session.rs`: the issuers' accounts, requests signed as them, what the process remembers
-//!   between calls (CSRs to finalize, published http-01 tokens);
+//!   between calls (CSRs to finalize, published challenge answers);
 //! - `client.rs`: directory, nonces (badNonce retried) and signed POSTs;
 //! - `chain.rs`: the root appended to a chain the CA delivers without it;
 //! - `keys.rs`: the account keys, sealed on disk so accounts survive a restart;
 //! - `pending.rs`: the CSRs of orders not finalized yet, on disk for after a restart;
 //! - `http01.rs`: the http-01 responder (`--acme-client-http01-listen`);
+//! - `tlsalpn01.rs`: the tls-alpn-01 responder (`--acme-client-tlsalpn01-listen`);
 //! - `jws.rs`: JWS signing, JWK thumbprint, external account binding;
 //! - `wire.rs`: RFC 8555's objects and problem documents, and their error classes;
 //! - `tests/`: the adapter against a wiremock ACME CA.
@@ -30,6 +31,7 @@ mod keys;
 mod orders;
 mod pending;
 mod session;
+pub mod tlsalpn01;
 mod wire;
 
 #[cfg(test)]
@@ -44,6 +46,7 @@ use keys::KeyStore;
 use session::Session;
 use shared::models::ProviderKind;
 use std::path::PathBuf;
+use tlsalpn01::TlsAlpnCerts;
 use url::Url;
 
 /// What the ACME adapters need besides their directory URL.
@@ -55,6 +58,8 @@ pub struct AcmeClientSettings {
     pub master_key: Option<String>,
     /// `--acme-client-http01-listen`.
     pub http01_listen: Option<std::net::SocketAddr>,
+    /// `--acme-client-tlsalpn01-listen`.
+    pub tlsalpn01_listen: Option<std::net::SocketAddr>,
     /// The `--provider-ca` PEM texts: the roots that complete a chain delivered without one
     /// (`providers::from_config` fills them in).
     pub anchors: Vec<String>,
@@ -66,13 +71,15 @@ pub struct Acme {
 }
 
 impl Acme {
-    /// `directory` is the CA's directory URL; `tokens` the http-01 responder's, if one runs.
+    /// `directory` is the CA's directory URL; `tokens` / `alpn` the http-01 / tls-alpn-01
+    /// responders' answer sets, for those that run.
     pub fn new(
         kind: ProviderKind,
         directory: Url,
         http: reqwest::Client,
         settings: &AcmeClientSettings,
         tokens: Option<Http01Tokens>,
+        alpn: Option<TlsAlpnCerts>,
     ) -> Result<Self, String> {
         let keys = KeyStore::open(&settings.data_dir, settings.master_key.as_deref())?;
         let client = Client::new(directory, http);
@@ -83,6 +90,7 @@ impl Acme {
                 keys,
                 pending::PendingStore::new(&settings.data_dir),
                 tokens,
+                alpn,
                 chain::anchors(&settings.anchors),
             ),
             kind,

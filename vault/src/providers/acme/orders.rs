@@ -3,7 +3,8 @@
 //!   order is past `ready` (finalized) or [`SETTLE`] has passed; whatever happens after
 //!   newOrder answered, the order id (its URL) is returned, so it is never lost;
 //! - [`advance`] (poll): `pending` → answer each pending authorization's challenge (http-01
-//!   through vault's responder; against an always-valid CA any answer does); `ready` →
+//!   or tls-alpn-01 through vault's responders, see [`choose`]; against an always-valid CA any
+//!   answer does); `ready` →
 //!   finalize with the operation's CSR; `valid` → download the chain; `invalid` → the CA's
 //!   problem (the order's, else the failing challenge's);
 //! - find: the account's orders list (§7.1.2.1), matched by identifiers; of the matches the
@@ -14,7 +15,7 @@
 use super::chain::complete;
 use super::pending::Pending;
 use super::session::{location, Session};
-use super::wire::{next_link, parse, Account, Authorization, Order, OrdersPage};
+use super::wire::{next_link, parse, Account, Authorization, Challenge, Order, OrdersPage};
 use crate::providers::convert::pem_certs;
 use crate::providers::types::{
     CancelOutcome, Credentials, OrderRequest, OrderStatus, ProviderError, Submitted,
@@ -177,23 +178,24 @@ async fn solve(
         if under_way {
             continue;
         }
-        // http-01 is the one vault can prove (through its responder); a CA that validates
-        // nothing (always-valid) accepts the answer to any challenge, so the first one does.
-        let Some(challenge) = authz
-            .challenges
-            .iter()
-            .find(|c| c.kind == "http-01")
-            .or_else(|| authz.challenges.first())
-        else {
+        let Some(challenge) = choose(s, &authz) else {
             continue;
         };
         if challenge.status != "pending" {
             continue;
         }
-        if challenge.kind == "http-01" {
-            let account = s.account(credentials).await?;
-            let key_authorization = account.key.key_authorization(&challenge.token);
-            s.publish(order_url, &challenge.token, key_authorization);
+        let account = s.account(credentials).await?;
+        let key_authorization = account.key.key_authorization(&challenge.token);
+        match challenge.kind.as_str() {
+            "http-01" => {
+                s.publish(order_url, &challenge.token, key_authorization);
+            }
+            "tls-alpn-01" => {
+                if let Some(id) = &authz.identifier {
+                    s.publish_alpn(order_url, &id.value, &key_authorization)?;
+                }
+            }
+            _ => {}
         }
         s.call(
             "ACME challenge response",
@@ -205,6 +207,26 @@ async fn solve(
         .await?;
     }
     Ok(())
+}
+
+/// The challenge to answer (docs/acme.md "vault as an ACME client"): http-01 when vault runs
+/// its http-01 responder and the CA offers it, else tls-alpn-01 when vault runs that responder
+/// and the CA offers it for a DNS name; otherwise (a CA that validates nothing,
+/// always-valid, accepts the answer to any challenge) http-01 if offered, else the first.
+fn choose<'a>(s: &Session, authz: &'a Authorization) -> Option<&'a Challenge> {
+    let offered = |kind: &str| authz.challenges.iter().find(|c| c.kind == kind);
+    let dns = authz.identifier.as_ref().is_some_and(|i| i.kind == "dns");
+    s.tokens
+        .as_ref()
+        .and_then(|_| offered("http-01"))
+        .or_else(|| {
+            s.alpn
+                .as_ref()
+                .filter(|_| dns)
+                .and_then(|_| offered("tls-alpn-01"))
+        })
+        .or_else(|| offered("http-01"))
+        .or_else(|| authz.challenges.first())
 }
 
 async fn finalize(

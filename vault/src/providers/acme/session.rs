@@ -2,13 +2,14 @@
 //! newAccount, §7.3: the CA answers an existing account's URL for a known key, so after a
 //! restart the same call finds it again), requests signed as that account, and what the
 //! adapter remembers between calls: the CSR of each order it has yet to finalize (also on disk,
-//! `pending.rs`), and the http-01 tokens it published per order.
+//! `pending.rs`), and the http-01 tokens / tls-alpn-01 names it published per order.
 
 use super::client::Client;
 use super::http01::Http01Tokens;
 use super::jws::{external_account_binding, AccountKey};
 use super::keys::KeyStore;
 use super::pending::{Pending, PendingStore};
+use super::tlsalpn01::TlsAlpnCerts;
 use crate::providers::http::Answer;
 use crate::providers::types::{Credentials, ProviderError};
 use serde_json::{json, Value};
@@ -28,6 +29,7 @@ pub(crate) struct Session {
     pub client: Client,
     keys: KeyStore,
     pub tokens: Option<Http01Tokens>,
+    pub alpn: Option<TlsAlpnCerts>,
     /// Roots that complete delivered chains (DER, from `--provider-ca`).
     pub anchors: Vec<Vec<u8>>,
     /// Accounts by issuer name; the async lock also serializes first uses (one key each).
@@ -35,8 +37,16 @@ pub(crate) struct Session {
     /// Orders to finalize, by order URL (and on disk, for after a restart).
     pending: Mutex<HashMap<String, Pending>>,
     pending_store: PendingStore,
-    /// http-01 tokens published, by order URL.
-    published: Mutex<HashMap<String, Vec<String>>>,
+    /// Challenge answers published, by order URL.
+    published: Mutex<HashMap<String, Vec<Published>>>,
+}
+
+/// One challenge answer on one of vault's responders.
+enum Published {
+    /// An http-01 token.
+    Token(String),
+    /// A name whose tls-alpn-01 certificate is presented.
+    Name(String),
 }
 
 impl Session {
@@ -46,6 +56,7 @@ impl Session {
         keys: KeyStore,
         pending_store: PendingStore,
         tokens: Option<Http01Tokens>,
+        alpn: Option<TlsAlpnCerts>,
         anchors: Vec<Vec<u8>>,
     ) -> Self {
         Session {
@@ -53,6 +64,7 @@ impl Session {
             client,
             keys,
             tokens,
+            alpn,
             anchors,
             accounts: Default::default(),
             pending: Default::default(),
@@ -165,30 +177,51 @@ impl Session {
         self.withdraw(order_url);
     }
 
-    /// Publishes an http-01 answer; `false` when vault runs no responder.
+    /// Publishes an http-01 answer; `false` when vault runs no http-01 responder.
     pub(crate) fn publish(&self, order_url: &str, token: &str, key_authorization: String) -> bool {
         let Some(tokens) = &self.tokens else {
             return false;
         };
         tokens.publish(token, key_authorization);
-        if let Ok(mut map) = self.published.lock() {
-            map.entry(order_url.to_string())
-                .or_default()
-                .push(token.to_string());
-        }
+        self.published(order_url, Published::Token(token.to_string()));
         true
     }
 
-    /// Withdraws the order's http-01 answers (it has left `pending`).
+    /// Presents the tls-alpn-01 certificate for `name`; `Ok(false)` when vault runs no
+    /// tls-alpn-01 responder.
+    pub(crate) fn publish_alpn(
+        &self,
+        order_url: &str,
+        name: &str,
+        key_authorization: &str,
+    ) -> Result<bool, ProviderError> {
+        let Some(alpn) = &self.alpn else {
+            return Ok(false);
+        };
+        alpn.publish(name, key_authorization)
+            .map_err(|message| ProviderError::Config { message })?;
+        self.published(order_url, Published::Name(name.to_string()));
+        Ok(true)
+    }
+
+    fn published(&self, order_url: &str, answer: Published) {
+        if let Ok(mut map) = self.published.lock() {
+            map.entry(order_url.to_string()).or_default().push(answer);
+        }
+    }
+
+    /// Withdraws the order's challenge answers (it has left `pending`).
     pub(crate) fn withdraw(&self, order_url: &str) {
-        let tokens = self
+        let answers = self
             .published
             .lock()
             .ok()
             .and_then(|mut map| map.remove(order_url));
-        if let (Some(responder), Some(tokens)) = (&self.tokens, tokens) {
-            for token in tokens {
-                responder.withdraw(&token);
+        for answer in answers.into_iter().flatten() {
+            match (answer, &self.tokens, &self.alpn) {
+                (Published::Token(token), Some(tokens), _) => tokens.withdraw(&token),
+                (Published::Name(name), _, Some(alpn)) => alpn.withdraw(&name),
+                _ => {}
             }
         }
     }

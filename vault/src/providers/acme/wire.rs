@@ -71,6 +71,9 @@ pub(crate) struct Order {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Authorization {
     pub status: String,
+    /// What the authorization is for (its DNS name: the tls-alpn-01 certificate's SNI).
+    #[serde(default)]
+    pub identifier: Option<Identifier>,
     #[serde(default)]
     pub challenges: Vec<Challenge>,
 }

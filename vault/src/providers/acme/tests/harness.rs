@@ -136,6 +136,7 @@ pub(super) fn adapter(base: &str, data_dir: &std::path::Path, tokens: &Http01Tok
         data_dir: data_dir.to_path_buf(),
         master_key: None,
         http01_listen: None,
+        tlsalpn01_listen: None,
         anchors: Vec::new(),
     };
     Acme::new(
@@ -144,6 +145,7 @@ pub(super) fn adapter(base: &str, data_dir: &std::path::Path, tokens: &Http01Tok
         client(),
         &settings,
         Some(tokens.clone()),
+        None,
     )
     .unwrap()
 }
