@@ -15,6 +15,9 @@
 //!   ([`via_proxy`]) or resolving host names to it ([`resolving`]); the access file.
 //! - `sdk_apps`: the Python and JavaScript SDK apps of `tests/sdk-apps/`, installed once
 //!   ([`sdk_apps`]) and run with nothing but an environment ([`run_app`], [`AppEnv`]).
+//! - `certbot`: certbot of that venv ([`certbot_binary`]) running a README's command
+//!   ([`CertbotCommand`], [`run_certbot`]) and the check of the lineage it wrote
+//!   ([`check_lineage`]).
 //! - `raw_http`: [`Raw`] / [`RawResponse`], authorised raw HTTP with Key Vault error checks, and
 //!   [`trusting_client`].
 //! - `operations`: the create-then-poll flow on [`Raw`] ([`Raw::start_create`],
@@ -36,6 +39,7 @@
 //! file only declares and re-exports.
 
 mod bytes;
+mod certbot;
 mod crypto;
 mod entra;
 mod ids;
@@ -55,6 +59,10 @@ pub use serde_json::json;
 pub use self::bytes::{
     b64_std, b64url, contains_bytes, decode_b64_std_strict, decode_b64url_strict, files_below,
     pem_blocks, sha1, sha256,
+};
+pub use self::certbot::{
+    certbot_binary, check_lineage, flag_value, readme_sh_block, run_certbot, with_flag,
+    CertbotCommand, CertbotRun, CERTBOT_TIMEOUT,
 };
 pub use self::crypto::{
     ec_private_scalar, parse_cert, private_key_matches_cert, spki_key, strip_leading_zeros,
@@ -79,5 +87,5 @@ pub use self::sdk_apps::{
 };
 pub use self::test_ca_sim::{CaSimAdmin, TestCaSim};
 pub use self::test_vault::TestVault;
-pub use self::vault_process::{find_loopback_port, vault_binary, VaultProcess};
+pub use self::vault_process::{ca_sim_binary, find_loopback_port, vault_binary, VaultProcess};
 pub use self::wait::{eventually, DEADLINE};

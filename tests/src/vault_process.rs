@@ -26,42 +26,56 @@ use crate::{
 /// `cargo test -p e2e` does not run a stale or missing binary.
 pub fn vault_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current exe");
-            // target/<profile>/deps/<test> -> target/<profile>
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("test executable lives in target/<profile>/deps")
-                .to_path_buf();
-            let bin = profile_dir.join(format!("vault{}", std::env::consts::EXE_SUFFIX));
-            // `cargo test --workspace` (CI) has already built the binary with the tests; a
-            // plain `cargo test -p e2e` may hold a stale one, so rebuild it then.
-            let prebuilt = std::env::var_os("E2E_NO_BUILD").is_some()
-                || std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1");
-            if !prebuilt {
-                if let Some(cargo) = std::env::var_os("CARGO") {
-                    let mut cmd = std::process::Command::new(cargo);
-                    cmd.args(["build", "--quiet", "-p", "vault", "--bin", "vault"]);
-                    if profile_dir.file_name().is_some_and(|n| n == "release") {
-                        cmd.arg("--release");
-                    }
-                    if let Some(target_dir) = profile_dir.parent() {
-                        cmd.arg("--target-dir").arg(target_dir);
-                    }
-                    let status = cmd.status().expect("run cargo build for the vault binary");
-                    assert!(status.success(), "cargo build -p vault --bin vault failed");
-                }
+    BUILT.get_or_init(|| workspace_binary("vault")).clone()
+}
+
+/// The `ca-sim` binary, found and built like [`vault_binary`], for the tests that run ca-sim
+/// as its users do (its default data dir, its flags).
+pub fn ca_sim_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| workspace_binary("ca-sim")).clone()
+}
+
+/// The binary named like its workspace `package`, in the test executable's profile dir,
+/// rebuilt first unless prebuilt (`E2E_NO_BUILD`, CI).
+fn workspace_binary(package: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> -> target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps")
+        .to_path_buf();
+    let bin = profile_dir.join(format!("{package}{}", std::env::consts::EXE_SUFFIX));
+    // `cargo test --workspace` (CI) has already built the binary with the tests; a
+    // plain `cargo test -p e2e` may hold a stale one, so rebuild it then.
+    let prebuilt = std::env::var_os("E2E_NO_BUILD").is_some()
+        || std::env::var_os("CI").is_some_and(|v| v == "true" || v == "1");
+    if !prebuilt {
+        if let Some(cargo) = std::env::var_os("CARGO") {
+            let mut cmd = std::process::Command::new(cargo);
+            cmd.args(["build", "--quiet", "-p", package, "--bin", package]);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
             }
+            if let Some(target_dir) = profile_dir.parent() {
+                cmd.arg("--target-dir").arg(target_dir);
+            }
+            let status = cmd
+                .status()
+                .unwrap_or_else(|err| panic!("run cargo build for the {package} binary: {err}"));
             assert!(
-                bin.is_file(),
-                "vault binary not found at {}; run `cargo build -p vault` first",
-                bin.display()
+                status.success(),
+                "cargo build -p {package} --bin {package} failed"
             );
-            bin
-        })
-        .clone()
+        }
+    }
+    assert!(
+        bin.is_file(),
+        "{package} binary not found at {}; run `cargo build -p {package}` first",
+        bin.display()
+    );
+    bin
 }
 
 /// The real `vault` binary listening on `127.0.0.1:0`; killed on drop.

@@ -21,28 +21,18 @@
 //! output; it never skips.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use e2e::{
-    parse_cert, pem_blocks, private_key_matches_cert, sdk_apps, verify_cert_signed_by, VaultProcess,
+    certbot_binary, check_lineage, flag_value, parse_cert, pem_blocks, readme_sh_block,
+    run_certbot as certbot, with_flag, CertbotCommand as Certbot, VaultProcess,
 };
 use serde_json::{json, Value};
-use x509_parser::extensions::GeneralName;
 
-/// Longest one certbot run may take (account, order, http-01, finalize, download).
-const CERTBOT_TIMEOUT: Duration = Duration::from_secs(180);
 /// The README's section that holds the command.
 const README_SECTION: &str = "## ACME: certbot, lego, instant-acme";
 /// What the README's command uses for vault's port and the http-01 port.
 const README_VAULT: &str = "https://127.0.0.1:8443";
 const DAY: i64 = 86_400;
-
-/// A certbot command line of the README: its environment assignments and its arguments.
-struct Certbot {
-    env: Vec<(String, String)>,
-    args: Vec<String>,
-}
 
 /// The README's ACME block: how it starts vault and the certbot commands it prints.
 struct Readme {
@@ -59,24 +49,7 @@ struct Readme {
 /// running `certbot certonly` and `certbot renew` the commands.
 fn readme() -> Readme {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let readme = std::fs::read_to_string(&path).expect("read README.md");
-    let section = readme
-        .split_once(README_SECTION)
-        .unwrap_or_else(|| panic!("README.md has no section `{README_SECTION}`"))
-        .1;
-    let block = section
-        .split("```sh")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
-        .find(|block| block.contains("certbot certonly"))
-        .expect("a ```sh block with `certbot certonly` in the README's ACME section");
-    let lines: Vec<String> = block
-        .replace("\\\n", " ")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let lines = readme_sh_block(&path, README_SECTION, "certbot certonly");
     let vault_line = lines
         .iter()
         .find(|l| l.starts_with("cargo run"))
@@ -90,157 +63,13 @@ fn readme() -> Readme {
             .iter()
             .find(|l| l.contains(&format!("certbot {subcommand}")))
             .unwrap_or_else(|| panic!("the README's block has no `certbot {subcommand}`"));
-        let mut env = Vec::new();
-        let mut words = line.split_whitespace().peekable();
-        while let Some((name, value)) = words.peek().and_then(|w| w.split_once('=')) {
-            env.push((name.to_string(), value.to_string()));
-            words.next();
-        }
-        assert_eq!(
-            words.next(),
-            Some("certbot"),
-            "the command runs certbot: {line}"
-        );
-        Certbot {
-            env,
-            args: words.map(str::to_string).collect(),
-        }
+        Certbot::parse(line)
     };
     Readme {
         vault_args,
         certonly: command("certonly"),
         renew: command("renew"),
     }
-}
-
-/// The value after `flag` in `args`.
-fn flag_value<'a>(args: &'a [String], flag: &str) -> &'a str {
-    let at = args
-        .iter()
-        .position(|a| a == flag)
-        .unwrap_or_else(|| panic!("the README's command has no {flag}: {args:?}"));
-    args.get(at + 1)
-        .unwrap_or_else(|| panic!("{flag} has no value"))
-}
-
-/// `args` with the value after `flag` replaced.
-fn with_flag(mut args: Vec<String>, flag: &str, value: &str) -> Vec<String> {
-    let at = args
-        .iter()
-        .position(|a| a == flag)
-        .unwrap_or_else(|| panic!("the README's command has no {flag}: {args:?}"));
-    args[at + 1] = value.to_string();
-    args
-}
-
-/// One certbot run's outcome.
-struct Run {
-    ok: bool,
-    output: String,
-}
-
-/// Runs certbot with `args` in `cwd`, with a cleared environment holding `env`, `PATH` and a
-/// throwaway `HOME`. A failure's message includes certbot's output and its log's tail.
-async fn certbot(certbot: &Path, cwd: &Path, env: &[(String, String)], args: &[String]) -> Run {
-    let child = tokio::process::Command::new(certbot)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|err| panic!("spawn {}: {err}", certbot.display()));
-    let out = tokio::time::timeout(CERTBOT_TIMEOUT, child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("certbot {args:?} ran longer than {CERTBOT_TIMEOUT:?}"))
-        .expect("wait for certbot");
-    Run {
-        ok: out.status.success(),
-        output: format!(
-            "certbot {}\n--- exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            args.join(" "),
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
-}
-
-impl Run {
-    fn assert_ok(&self, logs: &Path) {
-        assert!(self.ok, "{}\n--- log\n{}", self.output, log_tail(logs));
-    }
-}
-
-fn log_tail(logs: &Path) -> String {
-    let text = std::fs::read_to_string(logs.join("letsencrypt.log")).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(80)..].join("\n")
-}
-
-/// A lineage's files, parsed and checked against vault's ACME root: the leaf names exactly
-/// `domain`, `privkey.pem` is its key, and each certificate of `chain.pem` signs the one
-/// before, the last signed by the root. Returns the leaf's DER.
-fn check_lineage(live: &Path, domain: &str, root_der: &[u8]) -> Vec<u8> {
-    let read = |file: &str| {
-        std::fs::read_to_string(live.join(file))
-            .unwrap_or_else(|err| panic!("{}: {err}", live.join(file).display()))
-    };
-    let leaf = pem_blocks(&read("cert.pem"));
-    assert_eq!(leaf.len(), 1, "cert.pem holds the leaf only");
-    let leaf = leaf[0].1.clone();
-    let chain: Vec<Vec<u8>> = pem_blocks(&read("chain.pem"))
-        .into_iter()
-        .map(|(_, der)| der)
-        .collect();
-    assert!(!chain.is_empty(), "chain.pem holds the intermediate(s)");
-    let full: Vec<Vec<u8>> = pem_blocks(&read("fullchain.pem"))
-        .into_iter()
-        .map(|(_, der)| der)
-        .collect();
-    assert_eq!(full[0], leaf, "fullchain.pem starts with the leaf");
-    assert_eq!(full[1..], chain[..], "fullchain.pem = leaf + chain.pem");
-
-    let cert = parse_cert(&leaf);
-    let sans: Vec<String> = cert
-        .subject_alternative_name()
-        .expect("SAN extension parses")
-        .expect("the leaf has a SAN extension")
-        .value
-        .general_names
-        .iter()
-        .map(|n| match n {
-            GeneralName::DNSName(d) => d.to_string(),
-            other => format!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(
-        sans,
-        vec![domain.to_string()],
-        "the leaf names exactly {domain}"
-    );
-    let key = pem_blocks(&read("privkey.pem"));
-    assert_eq!(key[0].0, "PRIVATE KEY", "certbot writes PKCS#8");
-    assert!(
-        private_key_matches_cert(&key[0].1, &leaf),
-        "privkey.pem is the leaf's key"
-    );
-
-    let mut child = &leaf;
-    for issuer in &chain {
-        verify_cert_signed_by(child, issuer).expect("each certificate signs the one before");
-        child = issuer;
-    }
-    if child.as_slice() != root_der {
-        verify_cert_signed_by(child, root_der)
-            .expect("the chain's top is signed by /_admin/acme/root.pem");
-    }
-    leaf
 }
 
 /// The leaf's validity in seconds and its serial (lower-case hex, no leading zeros).
@@ -302,15 +131,7 @@ fn orders_for<'a>(orders: &'a [Value], domain: &str) -> Vec<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certbot_readme_command_profile_and_ari_renewal() {
-    let apps = tokio::task::spawn_blocking(sdk_apps)
-        .await
-        .expect("install the SDK apps and certbot");
-    let certbot_bin = apps.python.with_file_name("certbot");
-    assert!(
-        certbot_bin.is_file(),
-        "{} missing: tests/sdk-apps/install.sh installs certbot into the venv",
-        certbot_bin.display()
-    );
+    let certbot_bin = certbot_binary().await;
     let readme = readme();
     let work = tempfile::tempdir().expect("temp dir");
     let cwd = work.path();
