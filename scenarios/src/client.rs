@@ -185,6 +185,26 @@ impl CaSimClient {
         Ok(r.body)
     }
 
+    /// The newest ACME order (`GET /admin/acme/orders`, with its wire status) naming
+    /// `identifier`: unlike [`CaSimClient::order_for`] it also sees orders not finalized yet.
+    pub async fn acme_order_for(&self, identifier: &str) -> Result<Option<Value>, Error> {
+        let v = self.call(Method::GET, "/acme/orders", None).await?;
+        Ok(v["orders"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| {
+                o["identifiers"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|i| i["value"] == identifier))
+            })
+            .max_by(|a, b| {
+                let created = |o: &Value| o["created"].as_str().unwrap_or("").to_string();
+                created(a).cmp(&created(b))
+            }))
+    }
+
     /// Every order, newest last.
     pub async fn orders(&self) -> Result<Vec<Value>, Error> {
         let v = self.call(Method::GET, "/orders", None).await?;

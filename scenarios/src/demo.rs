@@ -54,6 +54,10 @@ pub const SHOWCASE: &[(&str, &str)] = &[
         "demo/10-acme-digicert.toml",
         include_str!("../demo/10-acme-digicert.toml"),
     ),
+    (
+        "demo/11-acme-issuer.toml",
+        include_str!("../demo/11-acme-issuer.toml"),
+    ),
 ];
 
 /// The showcase scenarios, parsed.

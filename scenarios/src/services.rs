@@ -2,7 +2,9 @@
 //! ([`LocalServices::start`]), or already running somewhere ([`Endpoints`] from URLs and CA files).
 //! Started services come with the runner's http-01 responder ([`Http01`]), which the vault is
 //! pointed at; that vault skips ACME validation unless [`LocalOptions::acme_validation`] says
-//! `Real`.
+//! `Real`. The started vault also issues through ca-sim's ACME dialect (provider `ACME`):
+//! ca-sim validates http-01 for real against vault's own responder (names under `.localhost`),
+//! and its ACME profile `manual` holds finalized orders for the admin (`stuck`).
 
 use crate::error::Error;
 use crate::http01::Http01;
@@ -104,6 +106,42 @@ impl Default for LocalOptions {
     }
 }
 
+/// The ACME profile of ca-sim whose finalized orders wait for its admin (`approve` / `reject`);
+/// an ACME issuer names it in `org_details.id`.
+pub const ACME_MANUAL_PROFILE: &str = "manual";
+
+/// A port free right now on loopback (bound, then released).
+fn free_port() -> Result<u16, Error> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Error::Start {
+            service: "vault's ACME http-01 responder",
+            message: format!("bind 127.0.0.1:0: {e}"),
+        })
+}
+
+/// Writes ca-sim's ACME root next to the services' data, for vault's `--provider-ca`.
+fn acme_root_file(ca: &ca_sim::Handle, root: &std::path::Path) -> Result<PathBuf, Error> {
+    let pem = ca
+        .roots
+        .iter()
+        .find(|(d, _, _)| *d == ca_sim::Dialect::Acme)
+        .map(|(_, pem, _)| pem.clone())
+        .ok_or_else(|| Error::Start {
+            service: "ca-sim",
+            message: "no ACME root".into(),
+        })?;
+    let path = root.join("ca-sim-acme-root.pem");
+    std::fs::create_dir_all(root)
+        .and_then(|()| std::fs::write(&path, pem))
+        .map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+    Ok(path)
+}
+
 /// vault and ca-sim running in this process. Dropping it stops both.
 pub struct LocalServices {
     pub endpoints: Endpoints,
@@ -151,6 +189,14 @@ impl LocalServices {
                 a.profile = Some(profile.clone());
             }
         }
+        // vault's ACME client answers http-01 on this port and ca-sim fetches from it; the
+        // port is picked before either starts, since ca-sim must know it first.
+        let acme_http01 = free_port()?;
+        cfg.acme.validation = ca_sim::config::AcmeValidation::Real;
+        cfg.acme.http01_port = acme_http01;
+        cfg.acme
+            .profiles
+            .insert(ACME_MANUAL_PROFILE.into(), "stuck".into());
         let ca = ca_sim::serve(bind("ca-sim").await?, cfg, shutdown.clone())
             .await
             .map_err(|e| Error::Start {
@@ -170,8 +216,15 @@ impl LocalServices {
             (ProviderKind::DigiCert, endpoint("/services/v2")?),
             (ProviderKind::GlobalSign, endpoint("/kb/ws/v1")?),
             (ProviderKind::WoSign, endpoint("/api/v1")?),
+            (
+                ProviderKind::Acme("ACME".into()),
+                endpoint("/acme/directory")?,
+            ),
         ];
-        vcfg.provider_ca = vec![ca.ca_path.clone()];
+        // ACME CAs deliver chains without their root: vault takes it from --provider-ca.
+        vcfg.provider_ca = vec![ca.ca_path.clone(), acme_root_file(&ca, &root)?];
+        vcfg.acme_client_http01_listen =
+            Some(std::net::SocketAddr::from(([127, 0, 0, 1], acme_http01)));
         vcfg.provider_poll_interval = options.provider_poll_interval;
         vcfg.provider_deadline = options.provider_deadline;
         vcfg.provider_timeout = options.provider_timeout;

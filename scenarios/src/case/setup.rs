@@ -34,13 +34,17 @@ pub struct Setup {
 #[serde(deny_unknown_fields)]
 pub struct IssuerSpec {
     pub name: String,
-    /// `DigiCert`, `GlobalSign` or `WoSign`.
+    /// `DigiCert`, `GlobalSign`, `WoSign`, or `ACME` (vault's ACME client, pointed at
+    /// ca-sim's ACME dialect by the started services).
     pub provider: String,
+    /// For `ACME`: the EAB key id (sent only together with `pwd`).
     #[serde(default)]
     pub account_id: Option<String>,
+    /// For `ACME`: the EAB HMAC key, base64url.
     #[serde(default)]
     pub pwd: Option<String>,
-    /// DigiCert organization id (default `100001`, the validated one).
+    /// DigiCert organization id (default `100001`, the validated one); for `ACME`, the ACME
+    /// profile (`manual`: ca-sim holds the order for its admin).
     #[serde(default)]
     pub org_id: Option<String>,
     /// Send this JSON body verbatim instead of building one.

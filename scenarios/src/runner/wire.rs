@@ -40,10 +40,28 @@ fn builtin_credentials(provider: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// `ACME` or `ACME-<label>`, in any case (vault's ACME client providers).
+fn is_acme(provider: &str) -> bool {
+    let p = provider.to_ascii_lowercase();
+    p == "acme" || p.starts_with("acme-")
+}
+
 /// The body of `PUT /certificates/issuers/{name}`.
 pub fn issuer_body(spec: &IssuerSpec) -> Value {
     if let Some(b) = &spec.body {
         return toml_to_json(b);
+    }
+    if is_acme(&spec.provider) {
+        // An ACME issuer's credentials are an optional EAB key id / HMAC, its org id an
+        // optional ACME profile: nothing of ca-sim's partner accounts applies.
+        let mut body = json!({ "provider": spec.provider });
+        if let (Some(id), Some(pwd)) = (&spec.account_id, &spec.pwd) {
+            body["credentials"] = json!({ "account_id": id, "pwd": pwd });
+        }
+        if let Some(profile) = &spec.org_id {
+            body["org_details"] = json!({ "id": profile });
+        }
+        return body;
     }
     let (id, pwd) = builtin_credentials(&spec.provider);
     let mut body = json!({

@@ -70,6 +70,10 @@ pub struct CaReject {
 #[serde(deny_unknown_fields)]
 pub struct CaOrder {
     pub common_name: String,
+    /// Read ca-sim's ACME view instead (`/admin/acme/orders`: wire status `pending`, `ready`,
+    /// `processing`, `valid`, `invalid`), which also holds orders not finalized yet.
+    #[serde(default)]
+    pub acme: bool,
     #[serde(default)]
     pub expect: Expect,
     #[serde(default)]

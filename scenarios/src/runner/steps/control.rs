@@ -121,7 +121,11 @@ pub(super) async fn ca_order(
     state: &CaseState,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    let order = wait_for_order(env, &s.common_name, state.orders_before, ORDER_WAIT).await?;
+    let order = if s.acme {
+        wait_for_acme_order(env, &s.common_name).await?
+    } else {
+        wait_for_order(env, &s.common_name, state.orders_before, ORDER_WAIT).await?
+    };
     obs.ca_order = Some(order.clone());
     obs.reply = Some(Reply {
         status: 200,
@@ -146,6 +150,23 @@ async fn wait_for_order(
             return Err(Failure::new(format!(
                 "ca-sim has no order for '{common_name}' after {:.1}s",
                 wait.as_secs_f64()
+            )));
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// The newest ca-sim ACME order naming `identifier`, waiting until vault has placed it.
+async fn wait_for_acme_order(env: &Env, identifier: &str) -> Result<Value, Failure> {
+    let started = Instant::now();
+    loop {
+        if let Some(o) = env.ca_sim.acme_order_for(identifier).await? {
+            return Ok(o);
+        }
+        if started.elapsed() >= ORDER_WAIT {
+            return Err(Failure::new(format!(
+                "ca-sim has no ACME order for '{identifier}' after {:.1}s",
+                ORDER_WAIT.as_secs_f64()
             )));
         }
         tokio::time::sleep(POLL_EVERY).await;
