@@ -21,11 +21,13 @@ pub struct Args {
     pub time_scale: f64,
 }
 
-/// The issuers `up` registers: (issuer name, provider).
-pub const ISSUERS: [(&str, &str); 3] = [
+/// The issuers `up` registers: (issuer name, provider). `acme` is vault's ACME client ordering
+/// from ca-sim's ACME dialect, which checks http-01 for real (names under `.localhost`).
+pub const ISSUERS: [(&str, &str); 4] = [
     ("digicert", "DigiCert"),
     ("globalsign", "GlobalSign"),
     ("wosign", "WoSign"),
+    ("acme", "ACME"),
 ];
 
 pub async fn run(args: Args) -> anyhow::Result<bool> {
@@ -93,6 +95,8 @@ pub fn banner(vault_url: &str, ca_path: &str, ca_sim_url: &str, profile: &str) -
 CA file  {ca_path}
 ca-sim   {ca_sim_url}   (admin API: {ca_sim_url}/admin/…, orders issue after {profile})
 issuers  {issuers}   — also "Self" and "Unknown"
+         (acme: vault's ACME client → ca-sim's {ca_sim_url}/acme/directory, for names under
+         .localhost, whose http-01 ca-sim checks against vault's responder)
 ACME     {vault_url}/acme/directory   (every answered challenge is valid; profiles local,
          shortlived and one per issuer above)
 
@@ -161,6 +165,7 @@ mod tests {
             "digicert (DigiCert)",
             "globalsign (GlobalSign)",
             "wosign (WoSign)",
+            "acme (ACME)",
             "https://127.0.0.1:1/acme/directory",
         ] {
             assert!(b.contains(needle), "banner lacks {needle}");
