@@ -1,37 +1,42 @@
-//! Full ACME order cycles per second, vault's gateway next to Debian's `pebble`, in the same
-//! run with the same client: `cargo bench -p vault --bench acme_orders`.
+//! Full ACME order cycles per second, vault's gateway and ca-sim's ACME dialect next to
+//! Debian's `pebble`, in the same run with the same client: `cargo bench -p vault --bench
+//! acme_orders`.
 //!
 //! One cycle is what a client does for one certificate: new order → fetch the authorization →
 //! answer its http-01 challenge → poll the order until `ready` → finalize with a fresh EC P-256
 //! CSR → poll until `valid` → download the chain. Every order names a new `.localhost` name,
 //! so no authorization is reused. Each client has its own account (created before the clock
 //! starts) and runs its share of the cycles back to back; 1, 16 and 64 clients, first with
-//! validation off (vault `--acme-validation always-valid`, Pebble `PEBBLE_VA_ALWAYS_VALID=1`),
-//! then with real http-01 validation against a responder in this process on loopback.
+//! validation off (vault and ca-sim `--acme-validation always-valid`, Pebble
+//! `PEBBLE_VA_ALWAYS_VALID=1`), then with real http-01 validation against a responder in this
+//! process on loopback (vault and ca-sim `--acme-http01-port`).
 //!
-//! Both servers are separate processes (vault's release binary, `pebble` from PATH) started on
+//! The servers are separate processes (vault's and ca-sim's release binaries, the latter
+//! built by the bench when run under cargo; `pebble` from PATH) started on
 //! free loopback ports with fresh state, their output discarded; the client is `instant-acme`
 //! on this process's runtime, over reqwest with `TCP_NODELAY` (see `cycles::Http`). Polls repeat
-//! every `BENCH_POLL_MS` whatever `Retry-After` says, the same for both. Pebble runs with
+//! every `BENCH_POLL_MS` whatever `Retry-After` says, the same for all. Pebble runs with
 //! `PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0` (and
 //! `PEBBLE_VA_ALWAYS_VALID=1` in the first mode); for real http-01 it resolves names through
 //! `pebble-challtestsrv` (same package), which answers every A query with 127.0.0.1. Without
 //! `pebble` on PATH the Pebble column is skipped with a line saying so (`apt-get install
 //! pebble`); this is a bench, not a test.
 //!
-//! Each client count runs in rounds, both servers per round, alternating which goes first;
+//! Each client count runs in rounds, every server per round, alternating the order;
 //! every run gets a fresh server process with empty state. A run in which cycles failed (a
 //! server that stalled: Debian's pebble 2.4 deadlocks under concurrent orders) is repeated on
 //! a fresh server, up to 3 times, and the repeats are counted at the end.
 //! Printed per mode and client count: orders/s (the median of the rounds), p50/p99 cycle
 //! latency (all rounds' cycles pooled), the server's CPU per order and this process's (the
 //! clients') CPU per order (from `/proc/PID/stat`: unlike the rates, independent of what else
-//! the machine runs), then the ratios (the median of the rounds' orders/s ratios). The
-//! issue's targets: ≥ 3× Pebble's orders/s with validation off, and a p99 below Pebble's.
+//! the machine runs), then each server's ratios to Pebble (the median of the rounds' orders/s
+//! ratios). The issues' targets: ≥ 3× Pebble's orders/s with validation off (vault, issue 15;
+//! ca-sim, issue 16), and for vault a p99 below Pebble's.
 //!
 //! Env: `BENCH_ORDERS` (cycles per round, client count and server, at least 4 per client;
 //! 320), `BENCH_ROUNDS` (3), `BENCH_CLIENTS` (comma list; `1,16,64`), `BENCH_POLL_MS` (10),
-//! `BENCH_MODES` (`always-valid,http-01`), `BENCH_NO_PEBBLE` (set: vault only),
+//! `BENCH_MODES` (`always-valid,http-01`), `BENCH_SERVERS` (comma list;
+//! `vault,casim,pebble`), `BENCH_NO_PEBBLE` (set: no Pebble),
 //! `BENCH_LOG_DIR` (the servers' output appended to `DIR/NAME.log` instead of discarded),
 //! `BENCH_VERBOSE` (set: one line per run, with the server's pid).
 //!
@@ -49,7 +54,7 @@ mod servers;
 use std::time::Duration;
 
 use cycles::{median, run, Figures, Measured, Responder};
-use servers::{on_path, start_vault, Kind};
+use servers::{ca_sim_binary, on_path, start_vault, Kind};
 
 /// The issue's throughput target with validation off.
 const TARGET_RATIO: f64 = 3.0;
@@ -127,8 +132,17 @@ async fn main() {
             other => panic!("BENCH_MODES: unknown mode {other}"),
         })
         .collect();
-    let pebble = std::env::var_os("BENCH_NO_PEBBLE").is_none() && on_path("pebble");
-    if !pebble {
+    let servers = env_list("BENCH_SERVERS", "vault,casim,pebble");
+    for s in &servers {
+        assert!(
+            ["vault", "casim", "ca-sim", "pebble"].contains(&s.as_str()),
+            "BENCH_SERVERS: unknown server {s} (vault, casim, pebble)"
+        );
+    }
+    let wanted = |name: &str| servers.iter().any(|s| s.replace('-', "") == name);
+    let pebble =
+        wanted("pebble") && std::env::var_os("BENCH_NO_PEBBLE").is_none() && on_path("pebble");
+    if wanted("pebble") && !pebble {
         println!(
             "pebble: not on PATH (apt-get install pebble) or BENCH_NO_PEBBLE set; \
              the Pebble column is skipped"
@@ -153,14 +167,19 @@ async fn main() {
         "cpu ms/o",
         "client ms"
     );
-    // Which servers take part: vault unless this build serves no ACME directory (probed once).
+    // Which servers take part: vault unless this build serves no ACME directory (probed once),
+    // ca-sim if its binary is there, Pebble if on PATH.
     let mut kinds = Vec::new();
-    {
+    if wanted("vault") {
         let probe = tempfile::tempdir().expect("temp dir");
         if start_vault(probe.path(), None).await.is_some() {
             kinds.push(Kind::Vault);
         }
     }
+    if wanted("casim") && ca_sim_binary().is_some() {
+        kinds.push(Kind::CaSim);
+    }
+    let pebble_at = pebble.then_some(kinds.len());
     if pebble {
         kinds.push(Kind::Pebble);
     }
@@ -175,7 +194,8 @@ async fn main() {
         for (i, &clients) in levels.iter().enumerate() {
             let total = total.max(4 * clients);
             let mut runs: Vec<Vec<Measured>> = kinds.iter().map(|_| Vec::new()).collect();
-            let mut ratios = Vec::new();
+            // Per server: each round's orders/s over Pebble's.
+            let mut ratios: Vec<Vec<f64>> = kinds.iter().map(|_| Vec::new()).collect();
             for round in 0..rounds {
                 // Alternate which server goes first, so neither always runs on a warmer
                 // machine or right after the other's burst.
@@ -229,35 +249,45 @@ async fn main() {
                     runs_made[k] += 1 + repeats;
                     runs[k].push(measured);
                 }
-                if let [vault, pebble] = &runs[..] {
-                    let (v, p) = (&vault[round], &pebble[round]);
-                    ratios.push(v.per_sec() / p.per_sec());
+                if let Some(p) = pebble_at {
+                    let pebble = runs[p][round].per_sec();
+                    for (k, ratio) in ratios.iter_mut().enumerate().filter(|(k, _)| *k != p) {
+                        ratio.push(runs[k][round].per_sec() / pebble);
+                    }
                 }
             }
             let figures: Vec<Figures> = runs.iter().map(|r| Figures::of(r)).collect();
             for (kind, figures) in kinds.iter().zip(&figures) {
                 row(mode, clients, kind.label(), figures);
             }
-            if let [v, p] = &figures[..] {
-                summary.push((mode, clients, median(ratios), v.p99_ms, p.p99_ms));
+            if let Some(p) = pebble_at {
+                for (k, kind) in kinds.iter().enumerate().filter(|(k, _)| *k != p) {
+                    let ratio = median(std::mem::take(&mut ratios[k]));
+                    let p99 = (figures[k].p99_ms, figures[p].p99_ms);
+                    summary.push((kind.label(), mode, clients, ratio, p99));
+                }
             }
         }
     }
-    if !summary.is_empty() {
-        println!("\nvault / pebble (orders/s: the median of the rounds' ratios)");
-        for (mode, clients, ratio, vp99, pp99) in summary {
-            let target = match mode {
-                Mode::AlwaysValid if ratio >= TARGET_RATIO => " (target ≥ 3×: met)",
-                Mode::AlwaysValid => " (target ≥ 3×: NOT met)",
-                Mode::Http01 => "",
-            };
-            let p99 = if vp99 < pp99 { "below" } else { "NOT below" };
-            println!(
-                "{:<13} {clients:>3} clients: {ratio:5.2}× orders/s{target}; p99 {vp99:.1} ms vs \
-                 {pp99:.1} ms ({p99} Pebble's)",
-                mode.label()
-            );
+    // Side by side: each server's ratios to Pebble, one block per server.
+    summary.sort_by_key(|(label, ..)| kinds.iter().position(|k| k.label() == *label));
+    let mut heading = "";
+    for (label, mode, clients, ratio, (vp99, pp99)) in summary {
+        if label != heading {
+            heading = label;
+            println!("\n{label} / pebble (orders/s: the median of the rounds' ratios)");
         }
+        let target = match mode {
+            Mode::AlwaysValid if ratio >= TARGET_RATIO => " (target ≥ 3×: met)",
+            Mode::AlwaysValid => " (target ≥ 3×: NOT met)",
+            Mode::Http01 => "",
+        };
+        let p99 = if vp99 < pp99 { "below" } else { "NOT below" };
+        println!(
+            "{:<13} {clients:>3} clients: {ratio:5.2}× orders/s{target}; p99 {vp99:.1} ms vs \
+             {pp99:.1} ms ({p99} Pebble's)",
+            mode.label()
+        );
     }
     for (k, kind) in kinds.iter().enumerate() {
         if stalls[k] > 0 {

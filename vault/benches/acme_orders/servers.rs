@@ -1,9 +1,11 @@
-//! The servers under test: vault's release binary and Debian's `pebble` (with
-//! `pebble-challtestsrv` for its DNS), each a fresh process on free loopback ports with its
-//! state in a temp dir, killed on drop; their CPU time read from `/proc`.
+//! The servers under test: vault's release binary, ca-sim's release binary (its ACME
+//! dialect) and Debian's `pebble` (with `pebble-challtestsrv` for its DNS), each a fresh
+//! process on free loopback ports with its state in a temp dir, killed on drop; their CPU time
+//! read from `/proc`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long a server may take to answer its directory after start.
@@ -30,6 +32,7 @@ impl Server {
 #[derive(Clone, Copy)]
 pub enum Kind {
     Vault,
+    CaSim,
     Pebble,
 }
 
@@ -37,6 +40,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Vault => "vault",
+            Kind::CaSim => "ca-sim",
             Kind::Pebble => "pebble",
         }
     }
@@ -48,6 +52,7 @@ impl Kind {
             Kind::Vault => start_vault(dir, http01_port)
                 .await
                 .expect("vault served an ACME directory when probed"),
+            Kind::CaSim => start_ca_sim(dir, http01_port).await,
             Kind::Pebble => start_pebble(dir, http01_port).await,
         }
     }
@@ -136,18 +141,8 @@ pub async fn start_vault(dir: &Path, http01_port: Option<u16>) -> Option<Server>
         .kill_on_drop(true)
         .spawn()
         .expect("spawn vault");
-    // The dev CA is written before the listener binds; until then, poll the file.
     let ca_path = dir.join("tls").join("ca.pem");
-    let deadline = Instant::now() + START_DEADLINE;
-    let ca_pem = loop {
-        if let Ok(pem) = std::fs::read_to_string(&ca_path) {
-            if pem.contains("END CERTIFICATE") {
-                break pem;
-            }
-        }
-        assert!(Instant::now() < deadline, "vault wrote no {ca_path:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let ca_pem = wait_for_pem(&ca_path, "vault").await;
     let base = format!("https://127.0.0.1:{port}");
     let client = https_client(&ca_pem);
     wait_ready(&client, &format!("{base}/_admin/health"), &mut child).await;
@@ -163,6 +158,95 @@ pub async fn start_vault(dir: &Path, http01_port: Option<u16>) -> Option<Server>
         tls_root: ca_path,
         children: vec![child],
     })
+}
+
+/// ca-sim's release binary beside vault's (`target/release/ca-sim`), built first when the
+/// bench runs under cargo (vault's benches cannot name another package's binary); `None`,
+/// with a line saying why, when it cannot be had.
+pub fn ca_sim_binary() -> Option<PathBuf> {
+    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BIN.get_or_init(build_ca_sim).clone()
+}
+
+fn build_ca_sim() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_vault"))
+        .with_file_name(format!("ca-sim{}", std::env::consts::EXE_SUFFIX));
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "ca-sim", "--bin", "ca-sim"]);
+        let profile_dir = bin.parent();
+        if profile_dir.is_some_and(|d| d.file_name().is_some_and(|n| n == "release")) {
+            cmd.arg("--release");
+        }
+        if let Some(target_dir) = profile_dir.and_then(Path::parent) {
+            cmd.arg("--target-dir").arg(target_dir);
+        }
+        match cmd.status() {
+            Ok(status) if status.success() => {}
+            other => println!("ca-sim: `cargo build -p ca-sim` failed ({other:?})"),
+        }
+    }
+    if bin.is_file() {
+        Some(bin)
+    } else {
+        println!(
+            "ca-sim: no binary at {} (cargo build --release -p ca-sim); the ca-sim column is \
+             skipped",
+            bin.display()
+        );
+        None
+    }
+}
+
+/// ca-sim's release binary on a free port with a fresh data dir (orders in its SQLite store,
+/// as by default; ACME timing `instant`, no faults); `http01_port` set: real validation
+/// against that port (`--acme-http01-port`, `*.localhost` → loopback), else
+/// `--acme-validation always-valid`.
+async fn start_ca_sim(dir: &Path, http01_port: Option<u16>) -> Server {
+    let bin = ca_sim_binary().expect("the ca-sim binary, found when the servers were chosen");
+    let port = free_port();
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir);
+    match http01_port {
+        Some(p) => cmd.arg("--acme-http01-port").arg(p.to_string()),
+        None => cmd.args(["--acme-validation", "always-valid"]),
+    };
+    let mut child = cmd
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(server_log("ca-sim"))
+        .stderr(server_log("ca-sim"))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ca-sim");
+    let ca_path = dir.join("tls").join("ca.pem");
+    let ca_pem = wait_for_pem(&ca_path, "ca-sim").await;
+    let directory = format!("https://127.0.0.1:{port}/acme/directory");
+    wait_ready(&https_client(&ca_pem), &directory, &mut child).await;
+    Server {
+        label: "ca-sim",
+        directory,
+        tls_root: ca_path,
+        children: vec![child],
+    }
+}
+
+/// The TLS CA a server writes into its data dir before its listener binds, polled until
+/// complete.
+async fn wait_for_pem(path: &Path, server: &str) -> String {
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if let Ok(pem) = std::fs::read_to_string(path) {
+            if pem.contains("END CERTIFICATE") {
+                return pem;
+            }
+        }
+        assert!(Instant::now() < deadline, "{server} wrote no {path:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// `pebble` from PATH on free ports with its TLS material from a throwaway dev CA;
