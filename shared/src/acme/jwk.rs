@@ -81,15 +81,28 @@ enum Key {
         n: Vec<u8>,
         e: Vec<u8>,
     },
-    /// The uncompressed point `04 || x || y`.
+    /// The uncompressed point `04 || x || y`, decoded once.
     Ec {
         curve: Curve,
-        point: Vec<u8>,
+        key: Parsed,
     },
     Ed25519 {
-        x: Vec<u8>,
+        key: Parsed,
     },
 }
+
+/// A public key decoded and checked (on the curve) once, when the JWK is read, and kept for
+/// every verification: accounts are cached, so each request no longer decodes the point.
+#[derive(Debug, Clone)]
+struct Parsed(ParsedPublicKey);
+
+impl PartialEq for Parsed {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_ref() == other.0.as_ref()
+    }
+}
+
+impl Eq for Parsed {}
 
 /// A public key from a JWK. The member strings are kept as sent: the thumbprint is over them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,10 +183,13 @@ impl Jwk {
                 point.extend_from_slice(&y);
                 // Checks the point is on the curve now, so a bad key is badPublicKey and not a
                 // failed signature.
-                ParsedPublicKey::new(curve.verification(), &point)
+                let key = ParsedPublicKey::new(curve.verification(), &point)
                     .map_err(|_| bad("The EC point is not on the curve."))?;
                 Ok(Jwk {
-                    key: Key::Ec { curve, point },
+                    key: Key::Ec {
+                        curve,
+                        key: Parsed(key),
+                    },
                     required: keep(&["crv", "kty", "x", "y"])?,
                 })
             }
@@ -183,10 +199,10 @@ impl Jwk {
                     return Err(bad(&format!("The OKP curve '{crv}' is not supported.")));
                 }
                 let x = decode(obj, "x")?;
-                ParsedPublicKey::new(&signature::ED25519, &x)
+                let key = ParsedPublicKey::new(&signature::ED25519, &x)
                     .map_err(|_| bad("The Ed25519 public key is not valid."))?;
                 Ok(Jwk {
-                    key: Key::Ed25519 { x },
+                    key: Key::Ed25519 { key: Parsed(key) },
                     required: keep(&["crv", "kty", "x"])?,
                 })
             }
@@ -285,7 +301,7 @@ impl Jwk {
                     .verify(params, message, sig)
                     .map_err(|_| failed())
             }
-            Key::Ec { curve, point } => {
+            Key::Ec { curve, key } => {
                 let fits = matches!(
                     (alg, curve),
                     (Alg::Es256, Curve::P256)
@@ -299,17 +315,13 @@ impl Jwk {
                 if sig.len() != 2 * curve.coordinate_len() {
                     return Err(failed());
                 }
-                signature::UnparsedPublicKey::new(curve.verification(), point)
-                    .verify(message, sig)
-                    .map_err(|_| failed())
+                key.0.verify_sig(message, sig).map_err(|_| failed())
             }
-            Key::Ed25519 { x } => {
+            Key::Ed25519 { key } => {
                 if alg != Alg::EdDsa {
                     return Err(mismatch());
                 }
-                signature::UnparsedPublicKey::new(&signature::ED25519, x)
-                    .verify(message, sig)
-                    .map_err(|_| failed())
+                key.0.verify_sig(message, sig).map_err(|_| failed())
             }
         }
     }
