@@ -72,9 +72,9 @@ pub async fn create_eab(cx: &Cx, body: Body) -> Result<Reply, Problem> {
             }
             kid
         }
-        None => format!("kid-{}", hex::encode(random::<12>()?)),
+        None => format!("kid-{}", hex::encode(random(12)?)),
     };
-    let hmac_key = random::<EAB_KEY_BYTES>()?.to_vec();
+    let hmac_key = random(EAB_KEY_BYTES)?;
     let record = EabKeyRecord {
         kid: kid.clone(),
         hmac_key: hmac_key.clone(),
@@ -269,9 +269,7 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, Problem> {
         .map_err(|_| malformed(format!("The request body is over {BODY_LIMIT} bytes.")))
 }
 
-/// `N` random bytes.
-fn random<const N: usize>() -> Result<[u8; N], Problem> {
-    let mut bytes = [0u8; N];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| internal("no randomness"))?;
-    Ok(bytes)
+/// `n` random bytes (the gateway's one source).
+fn random(n: usize) -> Result<Vec<u8>, Problem> {
+    super::gateway::random_bytes(n).map_err(internal)
 }

@@ -236,10 +236,16 @@ pub fn random_id() -> Result<String, String> {
 /// `n` random bytes, base64url without padding (challenge tokens use 32).
 pub fn random_b64(n: usize) -> Result<String, String> {
     use base64::Engine;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(n)?))
+}
+
+/// `n` bytes from the system RNG: every random value of the gateway (ids, tokens, EAB keys,
+/// partner request ids) comes from here.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
     let mut bytes = vec![0u8; n];
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| "the random number generator failed".to_string())?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(bytes)
 }
 
 /// Ids of objects with background work running in this process; [`InFlight::start`] admits

@@ -284,7 +284,7 @@ fn policy(order: &OrderRecord) -> CertificatePolicy {
 
 /// 128 random bits as hex: the operation's request id (the handle the CA knows it by).
 fn random_hex() -> Result<String, Problem> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| internal("no randomness"))?;
-    Ok(hex::encode(bytes))
+    crate::acme::gateway::random_bytes(16)
+        .map(hex::encode)
+        .map_err(internal)
 }
