@@ -23,6 +23,15 @@ const REASONS: [(u8, &str, &str); 9] = [
     (10, "aACompromise", "aa_compromise"),
 ];
 
+/// The ASN.1 name of CRLReason `code` (`keyCompromise`); `None` for codes no revocation may
+/// carry.
+pub fn reason_name(code: u8) -> Option<&'static str> {
+    REASONS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, name, _)| *name)
+}
+
 /// The stored word of CRLReason `code`; `None` for codes no revocation may carry.
 pub fn reason_word(code: u8) -> Option<&'static str> {
     REASONS

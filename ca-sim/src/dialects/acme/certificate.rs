@@ -97,22 +97,6 @@ struct RevokePayload {
     reason: Option<u8>,
 }
 
-/// RFC 5280 §5.3.1 reason codes, by number, under the names ca-sim's CRLs use.
-fn reason_name(code: u8) -> Option<&'static str> {
-    Some(match code {
-        0 => "unspecified",
-        1 => "keyCompromise",
-        2 => "cACompromise",
-        3 => "affiliationChanged",
-        4 => "superseded",
-        5 => "cessationOfOperation",
-        6 => "certificateHold",
-        9 => "privilegeWithdrawn",
-        10 => "aACompromise",
-        _ => return None,
-    })
-}
-
 /// The book order whose certificate is `der`.
 fn order_of_cert(app: &App, der: &[u8]) -> Option<Order> {
     app.orders.find(|o| {
@@ -139,7 +123,7 @@ impl Operation<Acme> for RevokeCert {
         let der = URL_SAFE_NO_PAD
             .decode(p.certificate.trim_end_matches('='))
             .map_err(|_| malformed("The certificate is not base64url DER."))?;
-        let reason = reason_name(p.reason.unwrap_or(0)).ok_or_else(|| {
+        let reason = crate::ocsp::revoke::reason_name(p.reason.unwrap_or(0)).ok_or_else(|| {
             Problem::new(
                 ErrorType::BadRevocationReason,
                 "The reason is not an RFC 5280 reason code.",
