@@ -142,3 +142,25 @@ pub fn ec_private_scalar(pkcs8: &[u8]) -> Vec<u8> {
     let start = pos + marker.len() + 1;
     pkcs8[start..start + len].to_vec()
 }
+
+/// The certificates of a PEM text (a secret's value), in order.
+pub fn certificates_in_pem(pem: &str) -> Vec<Vec<u8>> {
+    shared::crypto::pem_blocks(pem)
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect()
+}
+
+/// Checks an issued chain (leaf first) against the operation's CSR: the leaf carries the CSR's
+/// key, and each certificate is signed by the next.
+pub fn assert_chain_for_csr(chain: &[Vec<u8>], csr_der: &[u8]) {
+    let leaf = parse_cert(&chain[0]);
+    let csr_key = x509_parser::certification_request::X509CertificationRequest::from_der(csr_der)
+        .map(|(_, r)| r.certification_request_info.subject_pki.raw.to_vec())
+        .expect("the operation's CSR parses");
+    assert_eq!(leaf.tbs_certificate.subject_pki.raw, &csr_key[..]);
+    for pair in chain.windows(2) {
+        verify_cert_signed_by(&pair[0], &pair[1]).expect("each certificate signs the one before");
+    }
+}

@@ -65,8 +65,9 @@ pub use self::certbot::{
     CertbotCommand, CertbotRun, CERTBOT_TIMEOUT,
 };
 pub use self::crypto::{
-    ec_private_scalar, parse_cert, private_key_matches_cert, spki_key, strip_leading_zeros,
-    verify_cert_signed_by, verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
+    assert_chain_for_csr, certificates_in_pem, ec_private_scalar, parse_cert,
+    private_key_matches_cert, spki_key, strip_leading_zeros, verify_cert_signed_by,
+    verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
 };
 pub use self::entra::{
     entra_certificate_client, resolving, secret_credential, via_proxy, write_access_file, TENANT_ID,

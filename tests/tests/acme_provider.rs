@@ -21,7 +21,6 @@ use std::time::Duration;
 use e2e::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use x509_parser::prelude::FromDer;
 
 const ISSUER: &str = "acme-ca";
 
@@ -109,11 +108,7 @@ async fn vault_issues_through_an_acme_ca() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
-        .into_iter()
-        .filter(|(label, _)| label == "CERTIFICATE")
-        .map(|(_, der)| der)
-        .collect();
+    let chain = certificates_in_pem(&pem);
     assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
     let leaf = parse_cert(&chain[0]);
     let sans = leaf
@@ -123,14 +118,7 @@ async fn vault_issues_through_an_acme_ca() {
         .map(|s| format!("{:?}", s.value.general_names))
         .unwrap_or_default();
     assert!(sans.contains(cn), "{sans}");
-    let csr_key = x509_parser::certification_request::X509CertificationRequest::from_der(&csr)
-        .map(|(_, r)| r.certification_request_info.subject_pki.raw.to_vec())
-        .expect("the operation's CSR parses");
-    assert_eq!(leaf.tbs_certificate.subject_pki.raw, &csr_key[..]);
-    for pair_of in chain.windows(2) {
-        verify_cert_signed_by(&pair_of[0], &pair_of[1])
-            .expect("each certificate signs the one before");
-    }
+    assert_chain_for_csr(&chain, &csr);
     let root = pair.ca.raw().get("/_admin/acme/root.pem").await;
     let root_der = pem_blocks(&root.text).remove(0).1;
     let top = chain.last().unwrap();
@@ -233,11 +221,7 @@ async fn vault_issues_through_an_acme_ca_by_tls_alpn_01() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
-        .into_iter()
-        .filter(|(label, _)| label == "CERTIFICATE")
-        .map(|(_, der)| der)
-        .collect();
+    let chain = certificates_in_pem(&pem);
     assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
     let sans = parse_cert(&chain[0])
         .subject_alternative_name()

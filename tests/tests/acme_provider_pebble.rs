@@ -14,8 +14,6 @@ use std::time::Duration;
 use e2e::*;
 use reqwest::StatusCode;
 
-use x509_parser::prelude::FromDer;
-
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
@@ -132,11 +130,7 @@ async fn vault_issues_through_pebble() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
-        .into_iter()
-        .filter(|(label, _)| label == "CERTIFICATE")
-        .map(|(_, der)| der)
-        .collect();
+    let chain = certificates_in_pem(&pem);
     assert!(chain.len() >= 2, "Pebble's leaf and intermediate: {pem}");
     let leaf = parse_cert(&chain[0]);
     let sans = leaf
@@ -146,13 +140,7 @@ async fn vault_issues_through_pebble() {
         .map(|s| format!("{:?}", s.value.general_names))
         .unwrap_or_default();
     assert!(sans.contains(cn), "{sans}");
-    let csr_key = x509_parser::certification_request::X509CertificationRequest::from_der(&csr)
-        .map(|(_, r)| r.certification_request_info.subject_pki.raw.to_vec())
-        .expect("the operation's CSR parses");
-    assert_eq!(leaf.tbs_certificate.subject_pki.raw, &csr_key[..]);
-    for pair in chain.windows(2) {
-        verify_cert_signed_by(&pair[0], &pair[1]).expect("each certificate signs the one before");
-    }
+    assert_chain_for_csr(&chain, &csr);
     let root_der = pem_blocks(&root).remove(0).1;
     assert_eq!(
         chain.last(),
