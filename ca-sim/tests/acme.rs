@@ -3,7 +3,7 @@
 //! manual approval and rejection through the order book, fault rules before and after the act,
 //! revocation and persistence across a restart.
 
-mod common;
+use crate::common;
 
 use ca_sim::config::{AcmeValidation, Config};
 use common::{ders, tempdir, verify_chain, Sim, DEADLINE};

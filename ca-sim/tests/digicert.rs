@@ -1,7 +1,7 @@
 //! DigiCert CertCentral dialect, driven by a client written from DigiCert's documented shapes
 //! (raw JSON, `X-DC-DEVKEY`).
 
-mod common;
+use crate::common;
 
 use common::digicert::*;
 use common::*;

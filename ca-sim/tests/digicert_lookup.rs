@@ -2,7 +2,7 @@
 //! (`GET order/certificate`, filtered and paged) and `status-changes`; both read dates on the
 //! CA's own clock.
 
-mod common;
+use crate::common;
 
 use common::digicert::*;
 use common::*;

@@ -1,7 +1,7 @@
 //! GlobalSign GCC SOAP dialect: hand-written envelopes from GlobalSign's shapes (the operation
 //! wrapper qualified, children unqualified), responses read with an XML parser, and a WSDL test.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -7,7 +7,7 @@
 //! `unknown` for a serial the CA never issued; POST and GET forms; the nonce echoed; the
 //! delegated responder's signature verifies against the root alone.
 
-mod common;
+use crate::common;
 
 use common::digicert::Dc;
 use common::*;

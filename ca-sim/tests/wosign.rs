@@ -1,6 +1,6 @@
 //! WoSign dialect: a client that signs every request per the documented HMAC recipe.
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::{digest, hmac};
 use common::*;

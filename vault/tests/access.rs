@@ -4,7 +4,7 @@
 //! its neighbours), a runtime change through `PUT /_admin/access` taking effect on the next
 //! request and surviving in the file, and SIGHUP re-reading the file.
 
-mod entra_support;
+use crate::entra_support;
 
 use base64::Engine;
 use serde_json::{json, Value};

@@ -3,10 +3,10 @@
 //! the `instant-acme` client; seeded decisions replaying; a dropped connection seen by the
 //! client as a connection error; Let's Encrypt-shaped limits freed by `/_admin/clock`.
 
-mod acme_core_support;
+use crate::acme_core_support;
 // For `closed_port` only; the module's other re-exports go unused here.
 #[allow(unused_imports)]
-mod acme_support;
+use crate::acme_support;
 
 use acme_core_support::Server;
 use instant_acme::{

@@ -2,7 +2,7 @@
 //! nonces, accounts, orders, challenges, finalize and download with the real `instant-acme`
 //! client, and the errors a client can provoke with hand-made requests.
 
-mod acme_core_support;
+use crate::acme_core_support;
 
 use acme_core_support::Server;
 use serde_json::Value;

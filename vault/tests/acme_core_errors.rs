@@ -2,7 +2,7 @@
 //! `application/problem+json` with the RFC's type and status and a fresh `Replay-Nonce`.
 //! Also the raw order flow (challenge, finalize with a CSR, download with alternate chains).
 
-mod acme_core_support;
+use crate::acme_core_support;
 
 use acme_core_support::raw::{b64, Answer, Key, Raw};
 use acme_core_support::Server;

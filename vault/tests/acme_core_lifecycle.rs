@@ -3,10 +3,10 @@
 //! challenge, authorization and order `invalid`; expiry by the vault clock (`/_admin/clock`);
 //! and an order left `processing` by a crash finished by the next start.
 
-mod acme_core_support;
+use crate::acme_core_support;
 // Only the http-01 responder of the shared support is used here.
 #[allow(unused_imports)]
-mod acme_support;
+use crate::acme_support;
 
 use acme_core_support::raw::Raw;
 use acme_core_support::Server;

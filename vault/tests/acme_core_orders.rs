@@ -3,7 +3,7 @@
 //! offers, finalize and download, the issued certificate parsed and its chain verified;
 //! an order carried across a restart; the orders list paged.
 
-mod acme_core_support;
+use crate::acme_core_support;
 
 use acme_core_support::raw::Raw;
 use acme_core_support::Server;

@@ -9,8 +9,8 @@
 //! - ARI (RFC 9773): the window derived from validity, moved by `/_admin/clock`, set by the
 //!   admin, in the past once revoked; `replaces` accepted once, then `alreadyReplaced`.
 
-mod acme_core_support;
-mod acme_ext_support;
+use crate::acme_core_support;
+use crate::acme_ext_support;
 
 use acme_core_support::raw::{b64, Raw};
 use acme_core_support::Server;

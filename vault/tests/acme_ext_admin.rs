@@ -9,8 +9,8 @@
 //! - `/metrics`: ACME requests by endpoint and status, validations by challenge type and
 //!   outcome, orders by status.
 
-mod acme_core_support;
-mod acme_ext_support;
+use crate::acme_core_support;
+use crate::acme_ext_support;
 
 use acme_core_support::Server;
 use acme_ext_support::{account, issue, pem_chain, problem_type, Options};

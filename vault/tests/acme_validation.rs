@@ -3,7 +3,7 @@
 //! status, address policy), dns-01 (TXT records from a test authoritative server) and
 //! tls-alpn-01 (RFC 8737 certificates, ALPN), each failure with its RFC problem type.
 
-mod acme_support;
+use crate::acme_support;
 
 use acme_support::{
     acme_config, closed_port, loopback, AlpnCertificate, DnsServer, Http01Answer, Http01Responder,

@@ -3,7 +3,7 @@
 //! (the CA may have acted) is resolved by a lookup or a read of the order first; GlobalSign's
 //! "that OrderID exists" (-105) is looked up, never taken as a refusal.
 
-mod common;
+use crate::common;
 
 use common::{eventually, open_db, partner_policy, partnered_vault, ScriptedCa};
 use shared::clock::{Clock, OffsetClock};

@@ -2,7 +2,7 @@
 //! is still all-or-nothing (a failing batch is rolled back alone, the others of its group
 //! commit), and everything acknowledged is there after the store is reopened.
 
-mod common;
+use crate::common;
 
 use common::open_db;
 use std::collections::HashSet;

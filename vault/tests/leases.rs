@@ -3,7 +3,7 @@
 //! out of a batch, and two workers on one database (each with its own store handle, as two
 //! vault instances on a shared SQL store would be) never both submit an order.
 
-mod common;
+use crate::common;
 
 use common::{
     die_while_submitting, eventually, fresh_operation, leased_vault, open_db, partner_policy,

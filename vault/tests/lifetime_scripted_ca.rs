@@ -4,7 +4,7 @@
 //! the CA rejects the renewal order. SMTP delivery itself is covered in the e2e tests
 //! (`tests/tests/lifetime.rs`); here notifications are recorded only (`not_sent`).
 
-mod common;
+use crate::common;
 
 use common::{open_db, partnered_vault, ScriptedCa, ISSUER};
 use shared::crypto;

@@ -2,7 +2,7 @@
 //! known is a durable intent, carried out once a lookup finds the order, also after a restart;
 //! deleting a certificate whose operation is in flight cancels the order at the CA.
 
-mod common;
+use crate::common;
 
 use common::{
     die_while_submitting, eventually, fresh_operation, leased_vault, open_db, partner_policy,

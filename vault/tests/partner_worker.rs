@@ -3,7 +3,7 @@
 //! rejection, cancellation, and chain validation. End-to-end runs against ca-sim live in the
 //! workspace's `tests/` crate.
 
-mod common;
+use crate::common;
 
 use common::{open_db, partnered_vault, Root, ScriptedCa, ISSUER};
 use shared::clock::{Clock, OffsetClock};

@@ -6,7 +6,7 @@
 //! `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`; concurrent first uses open a
 //! vault once; in `--auth entra` an undeclared name is 404 `VaultNotFound`.
 
-mod entra_support;
+use crate::entra_support;
 
 use serde_json::{json, Value};
 use std::path::Path;

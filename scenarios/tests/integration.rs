@@ -1,0 +1,7 @@
+//! The crate's integration tests, one module per former test binary, linked into one
+//! binary: each binary links the whole service, and 50-odd of them filled CI's disk.
+
+mod acme;
+mod cases;
+mod demo;
+mod load;
