@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/clock", get(clock).put(set_clock))
         .route("/clock/advance", post(advance_clock))
         .route("/notifications", get(notifications))
+        .merge(super::ui::router())
 }
 
 /// `GET /_admin/clock`: vault's notion of now and its offset from the system clock.

@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod service;
 pub mod state;
 pub mod throttle;
+pub mod ui;
 pub mod wire;
 
 pub use routes::router;
