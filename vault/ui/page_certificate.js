@@ -69,8 +69,8 @@ export function mount({ el, params }) {
     showStatus();
   };
   const renderDoc = (d) => {
-    const vs = Array.isArray(d?.versions) ? [...d.versions] : [];
-    vs.sort((a, b) => String(b.created ?? '').localeCompare(String(a.created ?? '')));
+    // The API lists versions oldest first; the newest is what a reader looks for.
+    const vs = Array.isArray(d?.versions) ? [...d.versions].reverse() : [];
     const latest = vs[0];
     fill(certFacts, facts([
       ['Versions', String(vs.length)],
@@ -109,12 +109,13 @@ export function mount({ el, params }) {
         return;
       }
       if (!data || (data.name === undefined && data.certificate === undefined)) return;
-      const sameVault = !vault || data.vault === vault;
-      if (kind === 'timeline' && sameVault && data.certificate === name) {
+      // Vault and certificate names are case-insensitive (Key Vault's rule).
+      const sameVault = !vault || lower(data.vault) === lower(vault);
+      if (kind === 'timeline' && sameVault && lower(data.certificate) === lower(name)) {
         if (timeline.add([data], true)) showStatus();
         // The service's view (versions, policy, operation) follows, at most once a second.
         if (TERMINAL.has(data.kind) || data.kind === 'created' || data.kind === 'imported') refreshDoc();
-      } else if (kind === 'certificate' && sameVault && data.name === name) {
+      } else if (kind === 'certificate' && sameVault && lower(data.name) === lower(name)) {
         refreshDoc();
       }
     },
@@ -124,6 +125,8 @@ export function mount({ el, params }) {
     },
   };
 }
+
+const lower = (s) => String(s ?? '').toLowerCase();
 
 /** `dt`/`dd` pairs, skipping empty values; `none` when nothing is left. */
 function facts(pairs, none = null) {

@@ -51,7 +51,7 @@ export function mount({ el, vault }) {
     next.disabled = !view.next;
     rows.clear();
     const trs = value.map((c) => row(vault, c));
-    for (const tr of trs) rows.set(tr.dataset.name, tr);
+    for (const tr of trs) rows.set(tr.dataset.name.toLowerCase(), tr);
     fill(tbody, trs.length ? trs : emptyRow(COLUMNS.length, view.q || view.status ? 'No certificate matches.' : 'No certificates yet.'));
   };
   const reload = () => load().catch(showError);
@@ -89,8 +89,8 @@ export function mount({ el, vault }) {
   return {
     onLive(kind, data) {
       if (kind === 'reconnect') return refresh();
-      if (kind !== 'certificate' || (vault && data?.vault !== vault)) return;
-      rows.get(data?.name)?.classList.add('changed');
+      if (kind !== 'certificate' || (vault && String(data?.vault).toLowerCase() !== vault.toLowerCase())) return;
+      rows.get(String(data?.name).toLowerCase())?.classList.add('changed');
       refresh();
     },
     unmount() {

@@ -95,7 +95,7 @@ export function mountContacts({ el, vault }) {
   return {};
 }
 
-export function mountAcme({ el, vault }) {
+export function mountAcme({ el }) {
   const accCols = ['Account', 'Status', 'Contact', 'Created'];
   const accounts = h('tbody', null, emptyRow(accCols.length, 'Loading…'));
   const ordCols = ['Order', 'Status', 'Identifiers', 'Account', 'Created', 'Updated', 'Expires'];
@@ -115,10 +115,10 @@ export function mountAcme({ el, vault }) {
     return { rows, next: doc?.next };
   }, 'No ACME orders.');
   el.append(h('h1', null, 'ACME'),
-    h('p', { class: 'hint' }, "The ACME gateway's accounts and orders (orders: the vault this address names)."),
+    h('p', { class: 'hint' }, "The ACME gateway's accounts and orders, of the vault this page's address names (ACME serves a vault by its host name)."),
     h('h2', null, 'Accounts'), table('ACME accounts', accCols, accounts),
     h('h2', null, 'Orders'), orders.node);
-  api('/_admin/acme/accounts', { query: vaultQuery(vault) }).then((doc) => {
+  api('/_admin/acme/accounts').then((doc) => {
     const rows = (doc?.value ?? []).map((a) => h('tr', { 'data-testid': 'acme-account-row' },
       h('th', { scope: 'row' }, h('code', null, a.id ?? '—')),
       h('td', null, badge(a.status ?? '—', a.status)),
@@ -163,7 +163,8 @@ export function mountOutbox({ el, vault }) {
   return {
     onLive(kind, data) {
       if (kind === 'reconnect') return refresh();
-      if (kind === 'timeline' && (!vault || data?.vault === vault) && String(data?.kind ?? '').startsWith('notification_')) refresh();
+      const sameVault = !vault || String(data?.vault).toLowerCase() === vault.toLowerCase();
+      if (kind === 'timeline' && sameVault && String(data?.kind ?? '').startsWith('notification_')) refresh();
     },
     unmount: () => refresh.stop(),
   };
