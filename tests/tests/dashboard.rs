@@ -1,0 +1,375 @@
+//! The dashboards in a real browser (issue 17): headless Chromium through chromedriver drives
+//! vault's `/_admin/ui/` (the real `vault` binary) and ca-sim's `/admin/ui/` (ca-sim serving
+//! on loopback), by the test hooks of the dashboard contract (`data-testid`s, ids, names).
+//!
+//! - a partnered create shows its timeline arriving live through `completed`, without reload;
+//! - a fault added through ca-sim's switchboard form fails the next partnered order, the
+//!   failure and the CA's message appear in vault's timeline, and the rule's `fired` is 1;
+//! - advancing vault's clock on its clock page fires an AutoRenew that appears live on the
+//!   certificate page (open in another tab);
+//! - ca-sim's approve and reject buttons change a waiting order's state.
+//!
+//! Every page: no console error, nothing fetched from outside the service. Each run saves
+//! screenshots to `target/screenshots/` (and with `UPDATE_SCREENSHOTS=1` to
+//! `docs/screenshots/`, the README's pictures). The browser tests run one at a time.
+
+use e2e::{
+    cn_of, partner_vault_args, put_issuer, put_partner_issuers, self_signed_ec_policy_json,
+    set_profile, Browser, CaSimAdmin, Provider::DigiCert, Raw, TestCaSim, VaultProcess,
+};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// How long ca-sim takes to issue in the live-timeline test: long enough that the page shows
+/// the operation in progress first, short enough for the time budget.
+const SLOW_ISSUE: &str = "fixed:4s";
+
+/// A timeline item of `kind` on vault's certificate page.
+fn event(kind: &str) -> String {
+    format!("ol[data-testid=\"timeline\"] li[data-testid=\"timeline-event\"][data-kind=\"{kind}\"]")
+}
+
+const OP_STATUS: &str = "[data-testid=\"op-status\"]";
+const LIVE_OPEN: &str = "[data-testid=\"live\"][data-state=\"open\"]";
+
+/// ca-sim (profile `profile` for every account), the vault binary wired to it with the
+/// partner issuers, and a browser.
+struct Stage {
+    ca: TestCaSim,
+    vault: VaultProcess,
+    browser: Browser,
+    /// The default vault's name, as the dashboard's routes name it.
+    vault_name: String,
+    _data_dir: TempDir,
+}
+
+impl Stage {
+    async fn start(profile: &'static str) -> Stage {
+        let ca = TestCaSim::start_with(move |c| set_profile(c, profile)).await;
+        let data_dir = tempfile::Builder::new()
+            .prefix("e2e-dashboard-")
+            .tempdir()
+            .expect("temp data dir");
+        let mut args = partner_vault_args(&ca);
+        args.extend(
+            [
+                "--provider-poll-interval",
+                "200ms",
+                "--provider-timeout",
+                "20s",
+                "--retry-after",
+                "100ms",
+            ]
+            .map(String::from),
+        );
+        let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
+        put_partner_issuers(&vault.raw()).await;
+        let vaults = admin_get(&vault, "/_admin/vaults").await;
+        let vault_name = vaults["value"]
+            .as_array()
+            .and_then(|all| all.iter().find(|v| v["default"] == true))
+            .and_then(|v| v["name"].as_str())
+            .unwrap_or_else(|| panic!("no default vault in /_admin/vaults: {vaults}"))
+            .to_string();
+        let browser = Browser::start().await;
+        Stage {
+            ca,
+            vault,
+            browser,
+            vault_name,
+            _data_dir: data_dir,
+        }
+    }
+
+    fn raw(&self) -> Raw {
+        self.vault.raw()
+    }
+
+    fn admin(&self) -> CaSimAdmin {
+        self.ca.admin()
+    }
+
+    /// vault's dashboard at hash route `route` (e.g. `#/clock`).
+    fn vault_ui(&self, route: &str) -> String {
+        format!("{}/_admin/ui/{route}", self.vault.base_url())
+    }
+
+    /// ca-sim's dashboard at hash route `route`.
+    fn ca_ui(&self, route: &str) -> String {
+        format!("{}/admin/ui/{route}", self.ca.url())
+    }
+
+    /// vault's certificate page of `name`.
+    fn certificate_page(&self, name: &str) -> String {
+        self.vault_ui(&format!("#/certificate/{}/{name}", self.vault_name))
+    }
+
+    /// Opens `url` and waits until the page's live connection is open.
+    async fn open(&self, url: &str) {
+        self.browser.goto(url).await;
+        self.browser.wait_for(LIVE_OPEN).await;
+    }
+
+    /// Starts a partnered DigiCert create of `name` (not waiting for it).
+    async fn start_partnered(&self, name: &str) {
+        let cn = cn_of(name);
+        let body = json!({ "policy": e2e::partner_policy(&DigiCert.issuer(), &DigiCert.subject(&cn), &cn) });
+        self.raw().start_create(name, &body).await;
+    }
+
+    async fn finish(self) {
+        self.browser.assert_clean().await;
+        self.browser.close().await;
+    }
+}
+
+/// `GET` of vault's admin API (dev mode: no token), asserting 200.
+async fn admin_get(vault: &VaultProcess, path: &str) -> Value {
+    let rsp = vault.raw().get(path).await;
+    assert_eq!(rsp.status, StatusCode::OK, "GET {path}: {}", rsp.text);
+    rsp.json()
+}
+
+/// Self-signed certificates, so the certificate list has a few rows to show.
+async fn self_signed(raw: &Raw, names: &[&str]) {
+    for name in names {
+        let policy = self_signed_ec_policy_json(&format!("CN={name}.example.com"));
+        let op = raw.create_and_wait(name, policy).await;
+        assert_eq!(op["status"], "completed", "create {name}: {op}");
+    }
+}
+
+/// A partnered create appears with its timeline, which grows live through `completed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partnered_timeline_arrives_live() {
+    let stage = Stage::start(SLOW_ISSUE).await;
+    let browser = &stage.browser;
+    self_signed(&stage.raw(), &["web-frontend", "api-gateway", "billing"]).await;
+
+    let name = "shop-dc";
+    stage.start_partnered(name).await;
+    stage.open(&stage.certificate_page(name)).await;
+    browser.mark_page("partnered").await;
+    browser.wait_text("h1", name).await;
+    // ca-sim holds the order for seconds: the page shows it in progress first...
+    browser.wait_text_is(OP_STATUS, "inProgress").await;
+    browser.wait_for(&event("created")).await;
+    let submitted = browser.wait_for(&event("submitted")).await;
+    assert_eq!(submitted, 1, "one submission");
+    let order_id = stage
+        .admin()
+        .orders_for(&cn_of(name))
+        .await
+        .first()
+        .and_then(|o| o["id"].as_str().map(String::from))
+        .expect("ca-sim has the order");
+    browser.wait_text(&event("submitted"), &order_id).await;
+    browser.wait_for(&event("ca_polled")).await;
+    // ...then the rest arrives through the event stream.
+    browser.wait_for(&event("completed")).await;
+    browser.wait_text_is(OP_STATUS, "completed").await;
+    browser.assert_not_reloaded("partnered").await;
+    let op = stage.raw().pending(name).await;
+    assert_eq!(op["status"], "completed", "vault's API agrees: {op}");
+    browser.screenshot("vault-timeline").await;
+    browser.assert_clean().await;
+
+    // The list shows the four certificates with their status.
+    stage.open(&stage.vault_ui("#/certificates")).await;
+    browser.wait_count("tr[data-testid=\"cert-row\"]", 4).await;
+    browser
+        .wait_text(
+            &format!(
+                "tr[data-testid=\"cert-row\"][data-name=\"{name}\"] [data-testid=\"cert-status\"]"
+            ),
+            "completed",
+        )
+        .await;
+    browser
+        .wait_text_is("[data-testid=\"cert-total\"]", "4")
+        .await;
+    browser.screenshot("vault-certificates").await;
+    stage.finish().await;
+}
+
+/// A reject rule added through ca-sim's switchboard form fails the next order; vault's
+/// timeline shows the failure with the CA's reason; the rule fired once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switchboard_fault_fails_the_next_order() {
+    let stage = Stage::start("fixed:1s").await;
+    let browser = &stage.browser;
+    const RULE: &str = "dc-reject-browser";
+    const REASON: &str = "Domain validation failed (browser test)";
+
+    stage.open(&stage.ca_ui("#/faults")).await;
+    let form = "form#fault-add";
+    for (field, value) in [
+        ("name", RULE),
+        ("dialect", "digicert"),
+        ("operation", "order"),
+        ("times", "1"),
+        ("action", "reject"),
+        ("reason", REASON),
+    ] {
+        browser.set_field(form, field, value).await;
+    }
+    browser.click("button#fault-add-btn").await;
+    let row = format!("tr[data-testid=\"fault-row\"][data-name=\"{RULE}\"]");
+    browser
+        .wait_text_is(&format!("{row} [data-testid=\"fault-fired\"]"), "0")
+        .await;
+    let rules = stage.admin().get("faults").await;
+    let rule = rules["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["name"] == RULE)
+        .unwrap_or_else(|| panic!("the form's rule is in ca-sim's switchboard: {rules}"))
+        .clone();
+    assert_eq!(rule["dialect"], "digicert", "{rule}");
+    assert_eq!(rule["action"]["kind"], "reject", "{rule}");
+    assert_eq!(rule["action"]["reason"], REASON, "{rule}");
+    browser.assert_clean().await;
+
+    let name = "rejected-dc";
+    stage.start_partnered(name).await;
+    stage.open(&stage.certificate_page(name)).await;
+    browser.mark_page("fault").await;
+    browser.wait_text(&event("failed"), REASON).await;
+    browser.wait_text_is(OP_STATUS, "failed").await;
+    browser.assert_not_reloaded("fault").await;
+    let op = stage.raw().pending(name).await;
+    assert_eq!(op["status"], "failed", "vault's API agrees: {op}");
+    browser.assert_clean().await;
+
+    stage.open(&stage.ca_ui("#/faults")).await;
+    browser
+        .wait_text_is(&format!("{row} [data-testid=\"fault-fired\"]"), "1")
+        .await;
+    browser.screenshot("ca-sim-faults").await;
+    stage.finish().await;
+}
+
+/// Advancing the clock on vault's clock page (one tab) fires an AutoRenew that appears live
+/// on the certificate page (another tab).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_advance_fires_autorenew_live() {
+    let stage = Stage::start("instant").await;
+    let browser = &stage.browser;
+    let name = "renew-me";
+    let mut policy = self_signed_ec_policy_json("CN=renew-me.example.com");
+    policy["lifetime_actions"] = json!([
+        { "trigger": { "days_before_expiry": 30 }, "action": { "action_type": "AutoRenew" } }
+    ]);
+    let op = stage.raw().create_and_wait(name, policy).await;
+    assert_eq!(op["status"], "completed", "{op}");
+
+    stage.open(&stage.certificate_page(name)).await;
+    browser.mark_page("renewal").await;
+    browser.wait_for(&event("completed")).await;
+    assert!(
+        browser.texts(&event("renewal_started")).await.is_empty(),
+        "no renewal before the clock moves"
+    );
+    let certificate_tab = browser.client().window().await.expect("current tab");
+
+    let clock_tab = browser
+        .client()
+        .new_window(true)
+        .await
+        .expect("open a second tab");
+    browser
+        .client()
+        .switch_to_window(clock_tab.handle)
+        .await
+        .expect("switch to the clock tab");
+    stage.open(&stage.vault_ui("#/clock")).await;
+    browser.wait_text("#clock-now", "T").await;
+    browser.fill("input#clock-advance", "340d").await;
+    browser.click("button#clock-advance-btn").await;
+    let clock = e2e::eventually(
+        e2e::DEADLINE,
+        "the clock page to move vault's clock",
+        || async {
+            let clock = admin_get(&stage.vault, "/_admin/clock").await;
+            let offset = clock["offset_seconds"].as_i64().unwrap_or_default();
+            (offset >= 340 * 86_400).then_some(clock)
+        },
+    )
+    .await;
+    // The page shows the new date (the clock event or the page's own refresh).
+    let today = clock["now_iso"].as_str().unwrap_or_default();
+    let date = today.split('T').next().unwrap_or_default();
+    assert!(!date.is_empty(), "now_iso: {clock}");
+    browser.wait_text("#clock-now", date).await;
+    browser.wait_for("#header-clock").await;
+    browser.assert_clean().await;
+
+    browser
+        .client()
+        .switch_to_window(certificate_tab)
+        .await
+        .expect("back to the certificate tab");
+    browser.wait_for(&event("renewal_started")).await;
+    browser.assert_not_reloaded("renewal").await;
+    stage.finish().await;
+}
+
+/// ca-sim's approve and reject buttons decide orders that wait for an admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_sim_buttons_approve_and_reject() {
+    let stage = Stage::start("fixed:1s").await;
+    let browser = &stage.browser;
+    // Organization 100002 is not validated: its orders wait for an admin's decision.
+    let mut unvalidated = DigiCert.issuer_body(DigiCert.secret());
+    unvalidated["org_details"]["id"] = json!("100002");
+    put_issuer(&stage.raw(), "dc-unvalidated", &unvalidated).await;
+    let mut ids = Vec::new();
+    for name in ["approve-me", "reject-me"] {
+        let cn = cn_of(name);
+        let policy = e2e::partner_policy("dc-unvalidated", &DigiCert.subject(&cn), &cn);
+        stage
+            .raw()
+            .start_create(name, &json!({ "policy": policy }))
+            .await;
+        let order = e2e::eventually(e2e::DEADLINE, "ca-sim to get the order", || async {
+            stage.admin().orders_for(&cn).await.into_iter().next()
+        })
+        .await;
+        assert_eq!(order["awaiting_validation"], true, "{order:#}");
+        ids.push(order["id"].as_str().expect("order id").to_string());
+    }
+
+    stage.open(&stage.ca_ui("#/orders")).await;
+    browser.mark_page("orders").await;
+    let row = |id: &str| format!("tr[data-testid=\"order-row\"][data-id=\"{id}\"]");
+    for id in &ids {
+        browser.wait_for(&row(id)).await;
+    }
+    browser.screenshot("ca-sim-orders").await;
+    for (id, action, state) in [
+        (&ids[0], "approve", "issued"),
+        (&ids[1], "reject", "rejected"),
+    ] {
+        browser
+            .click(&format!("{} button[data-action=\"{action}\"]", row(id)))
+            .await;
+        // A confirmation (e.g. a reason prompt) is answered as a person would.
+        if browser.client().get_alert_text().await.is_ok() {
+            let _ = browser.client().accept_alert().await;
+        }
+        browser
+            .wait_text(&format!("{} [data-testid=\"order-state\"]", row(id)), state)
+            .await;
+        let order = stage.admin().get(&format!("orders/{id}")).await;
+        assert_eq!(order["status"], state, "ca-sim's API agrees: {order}");
+    }
+    browser.assert_not_reloaded("orders").await;
+    // vault sees both decisions.
+    let approved = stage.raw().wait_finished("approve-me").await;
+    assert_eq!(approved["status"], "completed", "{approved}");
+    let rejected = stage.raw().wait_finished("reject-me").await;
+    assert_eq!(rejected["status"], "failed", "{rejected}");
+    stage.finish().await;
+}
