@@ -1,9 +1,11 @@
 //! `scenarios demo`: starts ca-sim and vault in-process, then narrates and runs the showcase
 //! (the scenario files in `scenarios/demo/`, built into the binary), one after the other, with
-//! a progress bar while an operation is polled. Ends with a summary.
+//! a progress bar while an operation is polled. Ends with a summary. With `ui` it prints both
+//! dashboards' URLs first; its [`Pace`] spaces the chapters so a viewer can follow them there.
 
 use crate::case::{self, Case, Step};
 use crate::error::Error;
+use crate::pace::Pace;
 use crate::report;
 use crate::runner::{self, CaseReport, Env, Observer, Outcome, StepReport};
 use crate::services::{LocalOptions, LocalServices};
@@ -73,6 +75,11 @@ pub fn showcase() -> Result<Vec<Case>, Error> {
 pub struct DemoOptions {
     /// Print nothing (tests).
     pub quiet: bool,
+    /// Print both dashboards' URLs before the first chapter, and pause before it and before
+    /// stopping the services (as `pace` says) so the viewer can open and read them.
+    pub ui: bool,
+    /// The wait between chapters.
+    pub pace: Pace,
 }
 
 /// What the demo did.
@@ -106,13 +113,29 @@ pub async fn run(options: DemoOptions) -> Result<DemoOutcome, Error> {
         ep.ca_sim_url
     ));
     out.say(&format!("  ACME    {}/acme/directory", ep.vault_url));
+    if options.ui {
+        out.say(&format!("\n{:2}", services.dashboard_urls()));
+        out.say(&format!(
+            "  (the browser warns about the services' own CAs: accept, or trust {} and {})",
+            path_or(&ep.vault_ca_path),
+            path_or(&ep.ca_sim_ca_path)
+        ));
+    }
     let env = Env::new(ep)?;
 
     let mut reports = Vec::new();
-    for case in &cases {
+    let total = cases.len();
+    for (i, case) in cases.iter().enumerate() {
+        if options.ui || i > 0 {
+            let next = format!("chapter {}/{total} {}", i + 1, case.name);
+            out.pause(options.pace, &next).await;
+        }
         reports.push(runner::run_case(&env, case, &out).await);
     }
     let duration = started.elapsed();
+    if options.ui {
+        out.pause(options.pace, "stop the services").await;
+    }
     services.stop().await;
 
     out.say("");
@@ -161,6 +184,17 @@ impl Narrator {
     fn say(&self, text: &str) {
         if !self.quiet {
             println!("{text}");
+        }
+    }
+
+    /// Says what comes next and waits as `pace` says. A key-press prompt is printed even when
+    /// quiet: the wait would look like a hang otherwise.
+    async fn pause(&self, pace: Pace, next: &str) {
+        if let Some(prompt) = pace.prompt(next) {
+            if !self.quiet || pace == Pace::KeyPress {
+                println!("\n{prompt}");
+            }
+            pace.wait().await;
         }
     }
 

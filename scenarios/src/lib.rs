@@ -12,7 +12,8 @@
 //!   function per kind, files mirroring `case/step/`), `runner/check.rs` its expectations,
 //!   `runner/setup.rs` a case's setup and teardown.
 //! - [`report`]: summary table, JUnit XML and JSON.
-//! - [`demo`]: the narrated showcase.
+//! - [`demo`]: the narrated showcase; [`pace`] how it waits between chapters (`--ui`,
+//!   `--pace`), [`dashboard`] the dashboards' URLs it and `up` print.
 //! - [`load`]: the load generator behind `scenarios load` (`options`, `mix`, `poll`, `flow`,
 //!   `state`, `progress`) and its [`load::report`].
 //! - [`error`]: the library's error type.
@@ -22,11 +23,13 @@
 
 pub mod case;
 pub mod client;
+pub mod dashboard;
 pub mod demo;
 pub mod error;
 pub mod extca;
 pub mod http01;
 pub mod load;
+pub mod pace;
 pub mod report;
 pub mod runner;
 pub mod services;

@@ -6,6 +6,7 @@
 //! ca-sim validates http-01 for real against vault's own responder (names under `.localhost`),
 //! and its ACME profile `manual` holds finalized orders for the admin (`stuck`).
 
+use crate::dashboard::DashboardUrls;
 use crate::error::Error;
 use crate::http01::Http01;
 use shared::models::ProviderKind;
@@ -261,6 +262,17 @@ impl LocalServices {
             ca_sim: Some(ca),
             _temp: temp,
         })
+    }
+
+    /// Both dashboards' URLs; vault's carries the admin token when vault requires one (entra
+    /// mode), so opening it logs the browser in.
+    pub fn dashboard_urls(&self) -> DashboardUrls {
+        let token = self
+            .vault
+            .as_ref()
+            .filter(|v| v.app.auth == vault::config::AuthMode::Entra)
+            .and_then(|v| v.app.admin_token.as_deref());
+        DashboardUrls::new(&self.endpoints.vault_url, &self.endpoints.ca_sim_url, token)
     }
 
     /// The WoSign issuing root is flagged distrusted by ca-sim; this says so in words.

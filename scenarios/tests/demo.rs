@@ -4,9 +4,12 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn demo_passes_well_under_a_minute() {
-    let outcome = scenarios::demo::run(scenarios::demo::DemoOptions { quiet: false })
-        .await
-        .expect("demo starts");
+    let outcome = scenarios::demo::run(scenarios::demo::DemoOptions {
+        quiet: false,
+        ..Default::default()
+    })
+    .await
+    .expect("demo starts");
     let failed: Vec<String> = outcome
         .reports
         .iter()

@@ -3,5 +3,6 @@
 
 mod acme;
 mod cases;
+mod dashboard;
 mod demo;
 mod load;

@@ -1,10 +1,11 @@
 //! `scenarios up`: ca-sim and vault in this process until Ctrl-C, with one issuer per partner
-//! provider registered, and copy-paste snippets for the SDKs and curl.
+//! provider registered, both dashboards' URLs, and copy-paste snippets for the SDKs and curl.
 
 use anyhow::Context as _;
 use scenarios::case::IssuerSpec;
 use scenarios::client::VaultClient;
-use scenarios::services::{LocalOptions, LocalServices};
+use scenarios::dashboard::DashboardUrls;
+use scenarios::services::{Endpoints, LocalOptions, LocalServices};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -70,15 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             r.body
         );
     }
-    let ca_path = ep
-        .vault_ca_path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    println!(
-        "{}",
-        banner(&ep.vault_url, &ca_path, &ep.ca_sim_url, &args.profile)
-    );
+    println!("{}", banner(&ep, &services.dashboard_urls(), &args.profile));
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
@@ -88,12 +81,22 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
 }
 
 /// What `up` prints: where things are and how to point each SDK at them.
-pub fn banner(vault_url: &str, ca_path: &str, ca_sim_url: &str, profile: &str) -> String {
+pub fn banner(ep: &Endpoints, dashboards: &DashboardUrls, profile: &str) -> String {
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let (vault_url, ca_path) = (&ep.vault_url, path(&ep.vault_ca_path));
+    let (ca_sim_url, ca_sim_ca) = (&ep.ca_sim_url, path(&ep.ca_sim_ca_path));
     let issuers: Vec<String> = ISSUERS.iter().map(|(n, p)| format!("{n} ({p})")).collect();
     format!(
         r#"vault    {vault_url}
 CA file  {ca_path}
 ca-sim   {ca_sim_url}   (admin API: {ca_sim_url}/admin/…, orders issue after {profile})
+         (its CA file: {ca_sim_ca})
+{dashboards}
+         (browsers warn about these CAs: accept, or import the two CA files)
 issuers  {issuers}   — also "Self" and "Unknown"
          (acme: vault's ACME client → ca-sim's {ca_sim_url}/acme/directory, for names under
          .localhost, whose http-01 ca-sim checks against vault's responder)
@@ -147,17 +150,28 @@ console.log((await poller.pollUntilDone()).properties.x509Thumbprint);
 
 #[cfg(test)]
 mod tests {
+    use scenarios::dashboard::DashboardUrls;
+    use scenarios::services::Endpoints;
+
     #[test]
-    fn banner_names_url_ca_and_every_sdk() {
-        let b = super::banner(
-            "https://127.0.0.1:1",
-            "/tmp/ca.pem",
-            "https://127.0.0.1:2",
-            "fixed:2s",
-        );
+    fn banner_names_url_ca_dashboards_and_every_sdk() {
+        let ep = Endpoints {
+            vault_url: "https://127.0.0.1:1".into(),
+            vault_ca_pem: String::new(),
+            vault_ca_path: Some("/tmp/ca.pem".into()),
+            ca_sim_url: "https://127.0.0.1:2".into(),
+            ca_sim_ca_pem: String::new(),
+            ca_sim_ca_path: Some("/tmp/ca-sim.pem".into()),
+            http01: None,
+        };
+        let dashboards = DashboardUrls::new(&ep.vault_url, &ep.ca_sim_url, None);
+        let b = super::banner(&ep, &dashboards, "fixed:2s");
         for needle in [
             "https://127.0.0.1:1",
             "/tmp/ca.pem",
+            "/tmp/ca-sim.pem",
+            "vault dashboard   https://127.0.0.1:1/_admin/ui/",
+            "ca-sim dashboard  https://127.0.0.1:2/admin/ui/",
             "curl",
             "Python",
             "Rust",
