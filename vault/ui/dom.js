@@ -1,4 +1,4 @@
-// DOM helpers the pages share: element building (no innerHTML, so nothing from the API is
+// DOM helpers the pages share: element building (DOM calls only, so nothing from the API is
 // ever parsed as markup), time formatting, error display and rate limiting of refreshes.
 
 /** `h('td', {class: 'x', dataset: {name}}, child, ...)`: an element with attributes and children. */

@@ -100,6 +100,9 @@ export function mount({ el, params }) {
     opStatus.textContent = 'unknown';
   });
   loadTimeline().catch(showError);
+  // A slow client can be skipped ahead by the stream (the service never waits for it): a
+  // catch-up read now and then fills any gap.
+  const resync = setInterval(() => loadTimeline().catch(showError), 15000);
 
   return {
     onLive(kind, data) {
@@ -121,6 +124,7 @@ export function mount({ el, params }) {
     },
     unmount() {
       alive = false;
+      clearInterval(resync);
       refreshDoc.stop();
     },
   };
