@@ -3,10 +3,15 @@
 //! their routes are in `crate::routes`.
 //!
 //! - `GET health`, `GET ca.pem` (TLS CA), `GET roots` (issuing hierarchies per dialect)
-//! - `GET orders[?dialect=]`, `GET orders/{id}`, `POST orders/{id}/{approve|reject|issue-now}`
-//! - `GET|PUT|POST|DELETE faults` (PUT replaces the list, POST appends one rule)
-//! - `GET|DELETE requests[?dialect=&operation=]`
+//! - `GET orders[?dialect=&limit=]`, `GET orders/{id}`, `POST orders/{id}/{approve|reject|issue-now}`
+//! - `GET|PUT|POST|DELETE faults` (PUT replaces the list, POST appends one rule),
+//!   `PUT|DELETE faults/{name}` (one rule: edit in place, remove)
+//! - `GET|DELETE requests[?dialect=&operation=&after=&limit=]`, `GET requests/{seq}` (with the
+//!   masked headers and bodies)
 //! - `GET clock`, `POST clock {"advance": "2d"}` (or `{"advance_seconds": N}`)
+//!
+//! Changes of faults and the clock are published on the live feed here ([`publish_faults`]);
+//! orders and requests publish where they change (`crate::orders`, `crate::history`).
 //! - `GET accounts`, `PUT accounts` (add or replace one account)
 //! - `GET cert-status/{serial}`, `POST certificates/{serial}/revoke` (`{"reason": …}`)
 
@@ -81,7 +86,12 @@ pub async fn orders(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let dialect = q.get("dialect").and_then(|d| Dialect::parse(d));
-    Json(json!({"orders": app.orders.list(dialect)})).into_response()
+    let mut list = app.orders.list(dialect);
+    // `limit`: only the newest N (oldest first still), for the dashboard.
+    if let Some(n) = q.get("limit").and_then(|n| n.parse::<usize>().ok()) {
+        list.drain(..list.len().saturating_sub(n));
+    }
+    Json(json!({"orders": list})).into_response()
 }
 
 pub async fn order(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
@@ -132,8 +142,52 @@ pub async fn order_action(
     }
 }
 
+fn faults_json(app: &App) -> Value {
+    json!({"seed": app.seed, "rules": app.faults.list()})
+}
+
 pub async fn faults_get(State(app): State<Arc<App>>) -> Response {
-    Json(json!({"seed": app.seed, "rules": app.faults.list()})).into_response()
+    Json(faults_json(&app)).into_response()
+}
+
+/// Publishes the rules (`faults`, as `GET faults` answers) if they or a counter changed
+/// since the last time; called after each change and each recorded request.
+pub fn publish_faults(app: &App) {
+    if app.events.faults_changed(app.faults.version()) {
+        app.events.publish_with("faults", || faults_json(app));
+    }
+}
+
+/// `PUT faults/{name}`: replaces that rule in place (its counters restart). An unnamed rule
+/// is `rule-{index}`.
+pub async fn fault_put(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let rule: Result<FaultRule, String> = serde_json::from_slice(&body)
+        .map_err(|e| format!("invalid rule: {e}"))
+        .and_then(|r: FaultRule| r.validate().map(|_| r));
+    match rule {
+        Ok(r) => {
+            if !app.faults.replace_one(&name, r) {
+                return problem(StatusCode::NOT_FOUND, format!("no fault rule {name}"));
+            }
+            publish_faults(&app);
+            faults_get(State(app)).await
+        }
+        Err(e) => problem(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// `DELETE faults/{name}`: removes that rule (the others keep their counters).
+pub async fn fault_delete(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+    if app.faults.remove(&name) {
+        publish_faults(&app);
+        faults_get(State(app)).await
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no fault rule {name}"))
+    }
 }
 
 /// Accepts `[rule, ...]` or `{"rules": [rule, ...]}`.
@@ -156,6 +210,7 @@ pub async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match parse_rules(&body) {
         Ok(rules) => {
             app.faults.replace(rules);
+            publish_faults(&app);
             faults_get(State(app)).await
         }
         Err(e) => problem(StatusCode::BAD_REQUEST, e),
@@ -169,6 +224,7 @@ pub async fn faults_post(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match rule {
         Ok(r) => {
             app.faults.append(r);
+            publish_faults(&app);
             faults_get(State(app)).await
         }
         Err(e) => problem(StatusCode::BAD_REQUEST, e),
@@ -177,6 +233,7 @@ pub async fn faults_post(State(app): State<Arc<App>>, body: Bytes) -> Response {
 
 pub async fn faults_delete(State(app): State<Arc<App>>) -> Response {
     app.faults.replace(Vec::new());
+    publish_faults(&app);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -186,14 +243,42 @@ pub async fn requests(
 ) -> Response {
     let dialect = q.get("dialect").and_then(|d| Dialect::parse(d));
     let operation = q.get("operation");
-    let list: Vec<_> = app
+    let after: u64 = q.get("after").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut list: Vec<_> = app
         .history
         .list()
         .into_iter()
         .filter(|e| dialect.is_none_or(|d| d == e.dialect))
         .filter(|e| operation.is_none_or(|o| o == e.operation))
+        .filter(|e| e.seq > after)
         .collect();
+    // `limit`: only the newest N (oldest first still), for the dashboard.
+    if let Some(n) = q.get("limit").and_then(|n| n.parse::<usize>().ok()) {
+        list.drain(..list.len().saturating_sub(n));
+    }
     Json(json!({"requests": list})).into_response()
+}
+
+/// `GET requests/{seq}`: the entry with what went over the wire (`exchange`: headers and
+/// bodies, secrets masked; `null` once older than the newest `history::BODY_CAP`).
+pub async fn request_detail(State(app): State<Arc<App>>, Path(seq): Path<String>) -> Response {
+    let Ok(seq) = seq.parse::<u64>() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            format!("'{seq}' is not a sequence number"),
+        );
+    };
+    match app.history.get(seq) {
+        Some((entry, exchange)) => {
+            let mut v = serde_json::to_value(entry).unwrap_or_default();
+            v["exchange"] = serde_json::to_value(exchange.as_deref()).unwrap_or_default();
+            Json(v).into_response()
+        }
+        None => problem(
+            StatusCode::NOT_FOUND,
+            format!("no request {seq} in the history"),
+        ),
+    }
 }
 
 pub async fn requests_clear(State(app): State<Arc<App>>) -> Response {
@@ -201,14 +286,17 @@ pub async fn requests_clear(State(app): State<Arc<App>>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-pub async fn clock_get(State(app): State<Arc<App>>) -> Response {
-    Json(json!({
+fn clock_json(app: &App) -> Value {
+    json!({
         "now": rfc3339(app.clock.now_ms()),
         "nowMs": app.clock.now_ms(),
         "timeScale": app.clock.scale(),
         "offsetMs": app.clock.offset_ms(),
-    }))
-    .into_response()
+    })
+}
+
+pub async fn clock_get(State(app): State<Arc<App>>) -> Response {
+    Json(clock_json(&app)).into_response()
 }
 
 pub async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -231,6 +319,7 @@ pub async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> Response
     }
     app.clock.advance_ms((secs * 1000.0) as i64);
     app.orders.wake();
+    app.events.publish_with("clock", || clock_json(&app));
     clock_get(State(app)).await
 }
 

@@ -4,6 +4,7 @@
 use crate::ca::Authority;
 use crate::domain::{Account, Dialect, RateLimiter};
 use crate::error::Error;
+use crate::events::Events;
 use crate::faults::Faults;
 use crate::history::History;
 use crate::metrics::Metrics;
@@ -30,6 +31,10 @@ pub struct App {
     pub faults: Faults,
     /// Request history for `/admin/requests`.
     pub history: History,
+    /// The dashboard's live feed (`/admin/events`); orders and the history publish to it too.
+    pub events: Events,
+    /// Cancelled when the server stops: long-lived answers (the live feed) end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
     /// Latency histograms served at `/metrics`.
     pub metrics: Metrics,
     /// Accounts of all dialects (config + admin API), persisted.

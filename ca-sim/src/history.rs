@@ -1,12 +1,16 @@
 //! The request history behind `/admin/requests`: what each dialect handler said about a
 //! request ([`ReqMeta`], carried out of the handler as a response extension) becomes an
-//! [`Entry`], newest last, capped at [`HISTORY_CAP`].
+//! [`Entry`], newest last, capped at [`HISTORY_CAP`]. The newest [`BODY_CAP`] entries also
+//! keep what went over the wire ([`Exchange`]: headers and bodies, secrets masked by
+//! `crate::mask` before they are stored), served by `/admin/requests/{seq}`. Every entry is
+//! published on the live feed (`request`).
 
 use crate::domain::{Dialect, FaultPhase};
+use crate::events::Events;
 use crate::orders::clock::rfc3339;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What a dialect handler says about a request, for the history (response extension).
 #[derive(Debug, Clone)]
@@ -89,38 +93,93 @@ impl Entry {
 /// How many entries the history keeps (the oldest go first).
 pub const HISTORY_CAP: usize = 10_000;
 
+/// How many of the newest entries keep their [`Exchange`] (bodies are bigger than entries).
+pub const BODY_CAP: usize = 1_000;
+
+/// Bytes of a body kept (after masking); the rest is cut with a note.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What went over the wire, masked: request and response headers and bodies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: String,
+}
+
+#[derive(Default)]
+struct Ring {
+    seq: u64,
+    entries: VecDeque<Entry>,
+    exchanges: VecDeque<(u64, Arc<Exchange>)>,
+}
+
 /// Request history, newest last, capped.
 #[derive(Default)]
 pub struct History {
-    inner: Mutex<(u64, VecDeque<Entry>)>,
+    inner: Mutex<Ring>,
+    events: Events,
 }
 
 impl History {
-    pub fn push(&self, mut e: Entry) {
-        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        g.0 += 1;
-        e.seq = g.0;
-        if g.1.len() >= HISTORY_CAP {
-            g.1.pop_front();
+    /// A history that publishes each entry on `events`.
+    pub fn new(events: Events) -> Self {
+        Self {
+            inner: Mutex::default(),
+            events,
         }
-        g.1.push_back(e);
+    }
+
+    pub fn push(&self, e: Entry) {
+        self.push_exchange(e, None);
+    }
+
+    /// Records `e` with what went over the wire (already masked).
+    pub fn push_exchange(&self, mut e: Entry, exchange: Option<Exchange>) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.seq += 1;
+        e.seq = g.seq;
+        if g.entries.len() >= HISTORY_CAP {
+            g.entries.pop_front();
+        }
+        if let Some(x) = exchange {
+            if g.exchanges.len() >= BODY_CAP {
+                g.exchanges.pop_front();
+            }
+            g.exchanges.push_back((e.seq, Arc::new(x)));
+        }
+        self.events
+            .publish_with("request", || serde_json::to_value(&e).unwrap_or_default());
+        g.entries.push_back(e);
+    }
+
+    /// Entry `seq` and its exchange, if still kept.
+    pub fn get(&self, seq: u64) -> Option<(Entry, Option<Arc<Exchange>>)> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let e = g.entries.iter().rev().find(|e| e.seq == seq)?.clone();
+        let x = g
+            .exchanges
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == seq)
+            .map(|(_, x)| x.clone());
+        Some((e, x))
     }
 
     pub fn list(&self) -> Vec<Entry> {
         self.inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .1
+            .entries
             .iter()
             .cloned()
             .collect()
     }
 
     pub fn clear(&self) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .1
-            .clear();
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.entries.clear();
+        g.exchanges.clear();
     }
 }

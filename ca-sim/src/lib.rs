@@ -21,6 +21,9 @@
 //!   under `/api/v1/`), `acme/` (RFC 8555 at `/acme/directory`, ca-sim's own ACME CA).
 //! - [`admin`]: `/admin/*` (health, TLS CA, roots, orders, faults, requests, clock, accounts),
 //!   the CRLs and CA certificates that issued certificates point at, `/metrics`.
+//! - the dashboard: [`ui`] serves its compiled-in page at `/admin/ui/`, [`admin_events`] the
+//!   live feed `/admin/events` (SSE) from the [`events`] hub; [`mask`] takes secrets out of
+//!   what the request history keeps.
 //! - [`domain`]: the shared types (dialects, accounts, orders, timing profiles, fault actions,
 //!   rate windows, the seeded generator); it imports nothing else of the crate.
 //! - [`orders`]: the order book, its background worker and the simulated clock.
@@ -31,22 +34,26 @@
 //!   flags and the config file. [`error`]: the crate's error type.
 
 pub mod admin;
+pub mod admin_events;
 pub mod app;
 pub mod ca;
 pub mod config;
 pub mod dialects;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod history;
+pub mod mask;
 pub mod metrics;
 pub mod ocsp;
 pub mod orders;
 pub mod routes;
 pub mod store;
 pub mod tls;
+pub mod ui;
 
 pub use app::App;
 pub use config::Config;
@@ -149,11 +156,13 @@ pub async fn serve(
         last_sim.max(orders::clock::wall_ms()),
         config.time_scale,
     ));
+    let live = events::Events::default();
     let book = Arc::new(OrderBook::load(
         store.clone(),
         authority.clone(),
         clock.clone(),
         config.seed,
+        live.clone(),
     )?);
 
     tracing::info!(
@@ -177,7 +186,9 @@ pub async fn serve(
         orders: book.clone(),
         ca: authority.clone(),
         faults: faults::Faults::new(config.seed, config.faults.clone()),
-        history: History::default(),
+        history: History::new(live.clone()),
+        events: live,
+        shutdown: shutdown.clone(),
         metrics: metrics::Metrics::default(),
         accounts: RwLock::new(accounts),
         digicert_limits: RateLimiter::new(config.digicert_rate_limits.clone()),

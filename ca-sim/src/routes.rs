@@ -1,5 +1,6 @@
 //! The one route table of ca-sim: every path it answers, read top to bottom, and the one
-//! middleware around them ([`record`]: request log, metrics, request history).
+//! middleware around them ([`record`]: request log, metrics, request history with the masked
+//! bodies, the live feed's fault counters).
 //!
 //! Vendor routes name an operation type; [`handle`] runs it through the dialect contract
 //! (`dialects::contract`). GlobalSign is the exception the vendor imposes: both SOAP endpoints
@@ -7,6 +8,7 @@
 //! dispatcher, `dialects::globalsign::dispatch`.
 
 use crate::admin;
+use crate::admin_events;
 use crate::app::App;
 use crate::dialects::acme::{
     account as acme_account, admin as acme_admin, authz as acme_authz, certificate as acme_cert,
@@ -19,12 +21,16 @@ use crate::dialects::digicert::{
 };
 use crate::dialects::globalsign::{dispatch as gs_dispatch, wsdl as gs_wsdl};
 use crate::dialects::wosign::{self, orders as ws_orders, WoSign};
-use crate::history::{Entry, ReqMeta};
+use crate::history::{Entry, Exchange, ReqMeta, BODY_LIMIT};
+use crate::mask;
+use crate::ui;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{any, get, post, put};
 use axum::Router;
+use hyper::body::Body as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -209,9 +215,19 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(admin::faults_delete),
         )
         .route(
+            "/admin/faults/{name}",
+            put(admin::fault_put).delete(admin::fault_delete),
+        )
+        .route(
             "/admin/requests",
             get(admin::requests).delete(admin::requests_clear),
         )
+        .route("/admin/requests/{seq}", get(admin::request_detail))
+        // The dashboard: its page (compiled in) and its live feed.
+        .route("/admin/ui", get(ui::redirect))
+        .route("/admin/ui/", get(ui::index))
+        .route("/admin/ui/{file}", get(ui::file))
+        .route("/admin/events", get(admin_events::events))
         .route(
             "/admin/clock",
             get(admin::clock_get).post(admin::clock_advance),
@@ -236,14 +252,46 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// Bodies up to this size (declared `Content-Length`, or a complete answer) are kept for the
+/// history; bigger or streamed ones pass untouched and are noted as not recorded.
+const CAPTURE_MAX: u64 = 256 * 1024;
+
+/// A body of known, small size, read whole; `None` (body untouched) otherwise.
+async fn capture(body: Body) -> (Body, Option<Bytes>) {
+    match body.size_hint().exact() {
+        Some(n) if n <= CAPTURE_MAX => match axum::body::to_bytes(body, n as usize).await {
+            Ok(b) => (Body::from(b.clone()), Some(b)),
+            Err(_) => (Body::empty(), None),
+        },
+        _ => (body, None),
+    }
+}
+
+fn shown(bytes: &Option<Bytes>) -> String {
+    match bytes {
+        Some(b) => mask::body(b, BODY_LIMIT),
+        None => "(not recorded: streamed or larger than 256 KiB)".into(),
+    }
+}
+
 /// Logs, measures and records every vendor request (those whose answer carries a
-/// [`ReqMeta`]); admin requests pass through untouched.
+/// [`ReqMeta`]), with its masked headers and bodies; admin requests pass through untouched.
 async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    let vendor = !path.starts_with("/admin/");
+    let (req, request_headers, request_body) = if vendor {
+        let (parts, body) = req.into_parts();
+        let headers = mask::headers(&parts.headers);
+        let (body, bytes) = capture(body).await;
+        (Request::from_parts(parts, body), headers, bytes)
+    } else {
+        (req, Vec::new(), None)
+    };
     let resp = next.run(req).await;
-    if let Some(meta) = resp.extensions().get::<ReqMeta>() {
+    if let Some(meta) = resp.extensions().get::<ReqMeta>().cloned() {
+        let meta = &meta;
         let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             dialect = %meta.dialect,
@@ -260,14 +308,27 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
             resp.status().as_u16(),
             start.elapsed(),
         );
-        app.history.push(Entry::new(
-            app.clock.now_ms(),
-            meta,
-            method,
-            path,
-            resp.status().as_u16(),
-            latency_ms,
-        ));
+        let (parts, body) = resp.into_parts();
+        let (body, response_body) = capture(body).await;
+        let exchange = Exchange {
+            request_headers,
+            request_body: shown(&request_body),
+            response_headers: mask::headers(&parts.headers),
+            response_body: shown(&response_body),
+        };
+        app.history.push_exchange(
+            Entry::new(
+                app.clock.now_ms(),
+                meta,
+                method,
+                path,
+                parts.status.as_u16(),
+                latency_ms,
+            ),
+            Some(exchange),
+        );
+        admin::publish_faults(&app);
+        return Response::from_parts(parts, body);
     }
     resp
 }

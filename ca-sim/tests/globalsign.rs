@@ -18,7 +18,7 @@ fn auth(header: &str, user: &str, pass: &str) -> String {
     format!("<{header}><AuthToken><UserName>{user}</UserName><Password>{pass}</Password></AuthToken></{header}>")
 }
 
-fn ov_order(cn: &str, csr: &str, months: u32, product: &str) -> String {
+pub(crate) fn ov_order(cn: &str, csr: &str, months: u32, product: &str) -> String {
     envelope("OVOrder", &format!(
         "{}<OrderRequestParameter><ProductCode>{product}</ProductCode><OrderKind>new</OrderKind><Licenses>1</Licenses><ValidityPeriod><Months>{months}</Months></ValidityPeriod><CSR>{csr}</CSR></OrderRequestParameter>\
          <OrganizationInfo><OrganizationName>Example &amp; Co</OrganizationName><OrganizationAddress><AddressLine1>1 Main St</AddressLine1><City>Boston</City><Region>MA</Region><PostalCode>02110</PostalCode><Country>US</Country><Phone>+1 617 555 0100</Phone></OrganizationAddress></OrganizationInfo>\
@@ -45,7 +45,7 @@ fn modify(id: &str, operation: &str) -> String {
     )
 }
 
-async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
+pub(crate) async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
     try_call(sim, service, body).await.unwrap()
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod acme;
+mod dashboard;
 mod digicert;
 mod digicert_lookup;
 mod fuzz_corpus;

@@ -6,7 +6,7 @@ use aws_lc_rs::{digest, hmac};
 use common::*;
 use serde_json::{json, Value};
 
-struct Ws<'a> {
+pub(crate) struct Ws<'a> {
     sim: &'a Sim,
     account: &'a str,
     key: &'a str,
@@ -14,7 +14,12 @@ struct Ws<'a> {
 }
 
 impl Ws<'_> {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let r = self.send(method, path, body).await.unwrap();
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(Value::Null))
@@ -55,7 +60,7 @@ impl Ws<'_> {
     }
 }
 
-fn ws(sim: &Sim) -> Ws<'_> {
+pub(crate) fn ws(sim: &Sim) -> Ws<'_> {
     Ws {
         sim,
         account: "ws-sim-001",
@@ -64,7 +69,7 @@ fn ws(sim: &Sim) -> Ws<'_> {
     }
 }
 
-fn order_body(cn: &str, csr: &str) -> Value {
+pub(crate) fn order_body(cn: &str, csr: &str) -> Value {
     json!({"csr": csr, "commonName": cn, "subjectAltNames": [format!("www.{cn}")], "validityYears": 1,
            "contact": {"name": "Li Lei", "email": "li@example.cn", "phone": "+86 10 5555 0100"}})
 }

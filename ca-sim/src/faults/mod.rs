@@ -14,6 +14,7 @@ use crate::domain::fault::{op, FaultAction, FaultPhase};
 use crate::domain::rng::SplitMix64;
 use crate::domain::Dialect;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A fault rule, as written in the config file (`[[faults]]`) or sent to `/admin/faults`.
@@ -141,6 +142,8 @@ pub struct RuleView {
 pub struct Faults {
     seed: u64,
     rules: Mutex<Vec<RuleState>>,
+    /// Bumped by every change of a rule or a counter (the dashboard's live feed compares it).
+    version: AtomicU64,
 }
 
 impl Faults {
@@ -148,6 +151,7 @@ impl Faults {
         let f = Self {
             seed,
             rules: Mutex::new(Vec::new()),
+            version: AtomicU64::new(0),
         };
         f.replace(rules);
         f
@@ -171,6 +175,7 @@ impl Faults {
             .map(|(i, r)| self.state(i, r))
             .collect();
         *self.lock() = states;
+        self.bump();
     }
 
     pub fn append(&self, rule: FaultRule) {
@@ -178,6 +183,53 @@ impl Faults {
         let i = rules.len();
         let state = self.state(i, rule);
         rules.push(state);
+        self.bump();
+    }
+
+    /// Where the rule called `name` is: its `name`, or `rule-{i}` for an unnamed rule at
+    /// index `i` (the name a fired unnamed rule gets in the history).
+    fn position(rules: &[RuleState], name: &str) -> Option<usize> {
+        rules
+            .iter()
+            .enumerate()
+            .position(|(i, s)| match &s.rule.name {
+                Some(n) => n == name,
+                None => format!("rule-{i}") == name,
+            })
+    }
+
+    /// Replaces the rule called `name` in place (its counters restart; the others keep
+    /// theirs). `false` if there is none.
+    pub fn replace_one(&self, name: &str, rule: FaultRule) -> bool {
+        let mut rules = self.lock();
+        let Some(i) = Self::position(&rules, name) else {
+            return false;
+        };
+        rules[i] = self.state(i, rule);
+        drop(rules);
+        self.bump();
+        true
+    }
+
+    /// Removes the rule called `name` (the others keep their counters). `false` if none.
+    pub fn remove(&self, name: &str) -> bool {
+        let mut rules = self.lock();
+        let Some(i) = Self::position(&rules, name) else {
+            return false;
+        };
+        rules.remove(i);
+        drop(rules);
+        self.bump();
+        true
+    }
+
+    /// Changes with every rule or counter change.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    fn bump(&self) {
+        self.version.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn list(&self) -> Vec<RuleView> {
@@ -215,6 +267,7 @@ impl Faults {
                 continue;
             }
             s.matched += 1;
+            self.bump();
             let n = s.matched;
             let mut fire = r.nth.is_none_or(|k| n == k) && r.every.is_none_or(|k| n % k == 0);
             if let Some(p) = r.probability {

@@ -17,6 +17,7 @@ use crate::domain::{
     SplitMix64, MAX_VALIDITY_DAYS,
 };
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::store::{CertRow, Store};
 use clock::SimClock;
 use shared::crypto::{self, KeySpec, PrivateKey};
@@ -35,6 +36,8 @@ pub struct OrderBook {
     seed: u64,
     orders: Mutex<BTreeMap<String, Order>>,
     wake: Notify,
+    /// Every change is published here (`order`, the order as `/admin/orders/{id}` shows it).
+    events: Events,
 }
 
 fn event(now_ms: i64, what: &str, detail: Option<String>) -> Event {
@@ -53,6 +56,7 @@ impl OrderBook {
         ca: Arc<Authority>,
         clock: Arc<SimClock>,
         seed: u64,
+        events: Events,
     ) -> Result<Self> {
         let orders = store
             .orders()?
@@ -66,7 +70,13 @@ impl OrderBook {
             seed,
             orders: Mutex::new(orders),
             wake: Notify::new(),
+            events,
         })
+    }
+
+    fn publish(&self, order: &Order) {
+        self.events
+            .publish_with("order", || serde_json::to_value(order).unwrap_or_default());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Order>> {
@@ -115,6 +125,7 @@ impl OrderBook {
         orders.insert(id.to_string(), next.clone());
         drop(orders);
         self.wake.notify_one();
+        self.publish(&next);
         Ok(Ok(next))
     }
 
@@ -207,6 +218,7 @@ impl OrderBook {
         orders.insert(o.id.clone(), o.clone());
         drop(orders);
         self.wake.notify_one();
+        self.publish(&o);
         Ok(Some(o))
     }
 
