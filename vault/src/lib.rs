@@ -24,6 +24,9 @@
 //! - [`notify`]: notifications to contacts: outbox rows and SMTP delivery.
 //! - [`clock`]: the one controllable, persisted clock.
 //! - [`store`]: persistence (SQLite) and encryption at rest.
+//! - [`timeline`]: what the dashboard watches: each operation's steps as timeline events
+//!   (recorded by `issuance`, `certs`, `lifetime`, `notify`; stored per vault, published
+//!   live) and the live request log; beside `store`, below every layer that records.
 //! - [`model`]: the domain records every layer speaks in; imports nothing of the above.
 //! - [`acme`]: the ACME (RFC 8555) gateway: every vault serves `/acme/…` (directory,
 //!   accounts, orders, challenges, finalize through its local CA or a partner issuer); it
@@ -72,6 +75,7 @@ pub mod notify;
 pub mod providers;
 pub mod proxy;
 pub mod store;
+pub mod timeline;
 pub mod tls;
 pub mod vaults;
 
@@ -220,6 +224,7 @@ pub async fn serve(
     );
     let default_vault = parts.default_vault.clone();
     let metrics = parts.metrics.clone();
+    let hub = parts.hub.clone();
     let vaults = Arc::new(
         vaults::Vaults::start(parts, db, &config.vaults, access.clone(), config.auth).await?,
     );
@@ -251,6 +256,7 @@ pub async fn serve(
             }),
         default_vault,
         acme,
+        hub,
     });
     let service = http::VaultService::new(app.clone());
 

@@ -17,6 +17,7 @@ mod acme_ext;
 mod acme_ext_admin;
 mod acme_validation;
 mod cli;
+mod dashboard_api;
 mod dashboard_ui;
 mod exactly_once;
 mod fuzz_corpus;

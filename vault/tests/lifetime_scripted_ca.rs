@@ -68,6 +68,7 @@ async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> Harne
             from: "vault@localhost".into(),
             retry: Duration::from_secs(1),
         },
+        issuance.timeline.clone(),
     )
     .unwrap();
     let lifetime = Lifetime::new(

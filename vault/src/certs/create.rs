@@ -8,7 +8,7 @@ use super::service::Service;
 use crate::error::{Error, Result};
 use crate::issuance::profile;
 use crate::model::{
-    key_of, CertRecord, Ending, OperationRecord, VersionRecord, ISSUER_UNKNOWN, NEVER,
+    key_of, CertRecord, Ending, EventKind, OperationRecord, VersionRecord, ISSUER_UNKNOWN, NEVER,
 };
 use crate::store::Change;
 use shared::crypto::{self, PrivateKey};
@@ -78,6 +78,10 @@ impl Service {
         let version = new_id()?;
         let preserve = params.preserve_cert_order.unwrap_or(false);
         let mut record = new_version(&key, &version, &policy, now, preserve);
+        // For the timeline: the issuer's provider, and whether a key (reused or not) and CSR
+        // are made here.
+        let provider_name = issuer_provider.clone();
+        let mut made_key = None;
         record.enabled = params.attributes.and_then(|a| a.enabled).unwrap_or(true);
         record.tags = params.tags;
         let issuer = policy.issuer.clone().unwrap_or_default();
@@ -123,6 +127,7 @@ impl Service {
                 let provider = issuer_provider.unwrap_or_default();
                 let adapter = provider
                     .parse::<shared::models::ProviderKind>()
+                made_key = Some(extra.reuse_key.is_some());
                     .ok()
                     .and_then(|k| self.issuance.providers.get(k));
                 if adapter.is_some() {
@@ -139,6 +144,7 @@ impl Service {
                 } else {
                     op.end(Ending::Failed {
                         code: "Certificate issuer error",
+                    made_key = Some(extra.reuse_key.is_some());
                         message: crate::issuance::partner::no_endpoint_message(issuer, &provider),
                     });
                 }
@@ -170,6 +176,16 @@ impl Service {
     ) -> Result<(PrivateKey, Vec<u8>)> {
         let spec = profile::key_spec(policy)?;
         let cert_profile = profile::cert_profile(policy, self.clock.now());
+        self.issuance.note(
+            &op,
+            EventKind::Created,
+            serde_json::json!({ "issuer": op.issuer_name, "provider": provider_name }),
+        );
+        if let Some(reused) = made_key {
+            self.issuance.note_key(&op, reused, true);
+        }
+        // Failed at once (no endpoint for the issuer's provider).
+        self.issuance.note_end(&op);
         let metrics = self.issuance.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let pk = match reuse {

@@ -253,6 +253,12 @@ impl Service {
         ];
         self.db.run(move |s| s.apply(changes)).await?;
         self.issuance.wake_lifetime();
+        self.issuance.timeline.record(
+            &cert.key,
+            None,
+            crate::model::EventKind::Imported,
+            serde_json::json!({ "version": record.version, "chain_length": record.chain.len() }),
+        );
         info!(cert.name = %cert.name, version = %record.version, chain_len = record.chain.len(), "certificate imported");
         Ok((cert, record))
     }

@@ -162,10 +162,16 @@ impl Service {
                 version: record.clone(),
                 private_key: None,
             },
-            Change::PutOperation(op),
+            Change::PutOperation(op.clone()),
         ];
         self.db.run(move |s| s.apply(changes)).await?;
         info!(cert.name = %cert.name, version = %record.version, chain_len = record.chain.len(), "pending certificate merged");
         Ok((cert, record))
     }
 }
+        self.issuance.note(
+            &op,
+            crate::model::EventKind::MergeRequested,
+            serde_json::json!({ "chain_length": record.chain.len() }),
+        );
+        self.issuance.note_end(&op);

@@ -15,6 +15,7 @@
 pub mod backup;
 pub mod contacts;
 pub mod create;
+pub mod dashboard;
 pub mod import;
 pub mod issuers;
 pub mod lifecycle;

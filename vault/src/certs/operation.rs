@@ -81,6 +81,13 @@ impl Service {
         let change = Change::PutOperation(op.clone());
         self.db.run(move |s| s.apply(vec![change])).await?;
         self.issuance.wake();
+        self.issuance.note(
+            &op,
+            crate::model::EventKind::CancelRequested,
+            serde_json::json!({}),
+        );
+        // Self-signed and Unknown operations ended here.
+        self.issuance.note_end(&op);
         info!(cert.name = %cert.name, "certificate operation cancellation requested");
         Ok((cert, op))
     }

@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/clock", get(clock).put(set_clock))
         .route("/clock/advance", post(advance_clock))
         .route("/notifications", get(notifications))
+        .merge(super::admin_ui_api::router())
         .merge(super::ui::router())
 }
 
@@ -29,16 +30,17 @@ async fn clock(State(app): State<AppState>) -> Response {
 }
 
 fn clock_reply(app: &AppState) -> Response {
+    reply(StatusCode::OK, &clock_json(app))
+}
+
+fn clock_json(app: &AppState) -> serde_json::Value {
     let clock = app.vaults.clock();
     let now = clock.now();
-    reply(
-        StatusCode::OK,
-        &serde_json::json!({
-            "now": now,
-            "now_iso": crate::notify::rfc3339(Some(now)),
-            "offset_seconds": clock.offset(),
-        }),
-    )
+    serde_json::json!({
+        "now": now,
+        "now_iso": crate::notify::rfc3339(Some(now)),
+        "offset_seconds": clock.offset(),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -53,6 +55,7 @@ async fn advance_clock(
     JsonBody(body): JsonBody<Advance>,
 ) -> Result<Response, Error> {
     app.vaults.advance_clock(body.seconds).await?;
+    super::events::clock_changed(&app, clock_json(&app));
     Ok(clock_reply(&app))
 }
 
@@ -67,6 +70,7 @@ async fn set_clock(
     JsonBody(body): JsonBody<SetOffset>,
 ) -> Result<Response, Error> {
     app.vaults.set_clock_offset(body.offset_seconds).await?;
+    super::events::clock_changed(&app, clock_json(&app));
     Ok(clock_reply(&app))
 }
 

@@ -6,11 +6,13 @@
 
 pub mod admin;
 pub mod admin_access;
+pub mod admin_ui_api;
 pub mod auth;
 pub mod certificates;
 pub mod contacts;
 pub mod deleted;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod issuers;
 pub mod keys;
@@ -19,6 +21,7 @@ pub mod paging;
 pub mod pending;
 pub mod poll;
 pub mod reply;
+pub mod request_log;
 pub mod routes;
 pub mod secrets;
 pub mod service;

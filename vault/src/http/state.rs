@@ -44,6 +44,8 @@ pub struct App {
     /// The ACME gateway's process-wide state (nonces, validator, local CA, chaos); each
     /// vault's own ACME state is `VaultInstance.acme`.
     pub acme: Arc<crate::acme::gateway::Acme>,
+    /// The dashboard's live updates (SSE `/_admin/events`), `seq` counter and request log.
+    pub hub: Arc<crate::timeline::Hub>,
 }
 
 pub type AppState = Arc<App>;

@@ -11,11 +11,13 @@
 //! certificate made here), [`partner`] (one step of a partner-CA order per call, cancel
 //! intents, orphans), [`backoff`] (retry delays with jitter), [`chain`] (ordering and parsing
 //! user or CA chains), [`profile`] (policy → key and certificate profile), [`locks`] (the
-//! per-name locks). Operations for issuer `Unknown` wait for a merge and are never due.
+//! per-name locks), [`events`] (an operation's steps on the dashboard's timeline).
+//! Operations for issuer `Unknown` wait for a merge and are never due.
 
 pub mod backoff;
 pub mod chain;
 pub mod lease;
+pub mod events;
 pub mod locks;
 pub mod partner;
 pub mod profile;

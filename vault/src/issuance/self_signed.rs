@@ -29,7 +29,8 @@ impl Issuance {
             .await
             .map_err(|_| "shutting down".to_string())?;
         let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || {
+        let was_reused = reused.is_some();
+        let made = tokio::task::spawn_blocking(move || {
             let key = match reused {
                 Some(key) => key,
                 None => {
@@ -44,7 +45,11 @@ impl Issuance {
             Ok((key, cert, csr))
         })
         .await
-        .map_err(|e| format!("issuance task failed: {e}"))?
+        .map_err(|e| format!("issuance task failed: {e}"))?;
+        if made.is_ok() {
+            self.note_key(op, was_reused, true);
+        }
+        made
     }
 
     /// Records the outcome through the fenced write: only if the operation is still in

@@ -46,6 +46,8 @@ pub struct Issuance {
     /// Key generation and CA call timings (also served at `/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
     pub(super) settings: Settings,
+    /// Where each step of an operation is recorded for the dashboard.
+    pub timeline: crate::timeline::Timeline,
     /// This worker's lease owner id (unique per instance; see `lease`).
     pub(super) owner: String,
     /// Every task the worker starts, so shutdown waits for them.
@@ -77,6 +79,7 @@ impl Issuance {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(Self {
             db,
+        timeline: crate::timeline::Timeline,
             clock,
             providers,
             metrics,
@@ -84,6 +87,7 @@ impl Issuance {
             owner: super::wall::new_owner(),
             tracker,
             locks: NameLocks::default(),
+            timeline,
             wake: Notify::new(),
             lifetime_wake: Notify::new(),
             crypto_permits: Semaphore::new(cores * 2),
@@ -265,6 +269,7 @@ impl Issuance {
     async fn drop_orphan(&self, op: &OperationRecord) -> bool {
         let result = self
             .write_leased(op, |current, _| {
+                self.note_ended(&op).await;
                 Some(vec![Change::DeleteOperation { key: current.key }])
             })
             .await;

@@ -200,6 +200,16 @@ impl Lifetime {
                 {
                     Ok((_, op)) => {
                         info!(trigger, new_version = %op.version, op.request_id = %op.request_id, key_reused = reused, issuer = %op.issuer_name, "AutoRenew fired: renewal started");
+                        self.issuance.note(
+                            &op,
+                            crate::model::EventKind::RenewalStarted,
+                            serde_json::json!({
+                                "trigger": trigger,
+                                "new_version": op.version,
+                                "operation": op.request_id,
+                                "key_reused": reused,
+                            }),
+                        );
                         // The operation may already be final (no CA endpoint configured).
                         self.issuance.wake_lifetime();
                         Ok(Fired::Done)

@@ -75,6 +75,8 @@ pub struct About {
 pub struct Notifier {
     db: Db,
     clock: Arc<dyn Clock>,
+    /// Queued, delivered and failed notifications are timeline events.
+    timeline: crate::timeline::Timeline,
     settings: Settings,
     mailer: Option<smtp::Mailer>,
     wake: Notify,
@@ -82,7 +84,12 @@ pub struct Notifier {
 
 impl Notifier {
     /// Fails (for a clear start-up error) when the SMTP URL or sender cannot work.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Result<Arc<Self>, String> {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        timeline: crate::timeline::Timeline,
+    ) -> Result<Arc<Self>, String> {
         let mailer = settings
             .smtp
             .as_ref()
@@ -91,6 +98,7 @@ impl Notifier {
         Ok(Arc::new(Self {
             db,
             clock,
+            timeline,
             settings,
             mailer,
             wake: Notify::new(),
@@ -135,7 +143,16 @@ impl Notifier {
             sent_at: None,
         };
         let recipients = recipients(contacts);
+        let queued = |to: Option<&str>| {
+            self.timeline.record(
+                &about.cert_key,
+                None,
+                crate::model::EventKind::NotificationQueued,
+                serde_json::json!({ "to": to, "reason": kind.as_str(), "version": about.version }),
+            )
+        };
         if recipients.is_empty() {
+            queued(None);
             return vec![Change::AddNotification(row(
                 None,
                 DeliveryStatus::NoRecipients,
@@ -148,7 +165,10 @@ impl Notifier {
         };
         recipients
             .into_iter()
-            .map(|r| Change::AddNotification(row(Some(r), status)))
+            .map(|r| {
+                queued(Some(&r));
+                Change::AddNotification(row(Some(r), status))
+            })
             .collect()
     }
 
@@ -229,6 +249,12 @@ impl Notifier {
         let delivery = match outcome {
             Ok(()) => {
                 info!(notification.id = row.id, notification.kind = %row.kind, cert.name = %row.certificate, attempts, "notification sent");
+                self.timeline.record(
+                    &row.cert_key,
+                    None,
+                    crate::model::EventKind::NotificationDelivered,
+                    serde_json::json!({ "to": recipient, "reason": row.kind.as_str(), "attempts": attempts }),
+                );
                 Delivery {
                     id: row.id,
                     status: DeliveryStatus::Sent,
@@ -242,6 +268,12 @@ impl Notifier {
             Err(e) => {
                 let give_up = e.permanent || attempts >= MAX_ATTEMPTS;
                 warn!(notification.id = row.id, cert.name = %row.certificate, attempts, permanent = e.permanent, error = %e.message, "notification delivery failed");
+                self.timeline.record(
+                    &row.cert_key,
+                    None,
+                    crate::model::EventKind::NotificationFailed,
+                    serde_json::json!({ "to": recipient, "error": e.message, "attempts": attempts, "retrying": !give_up }),
+                );
                 Delivery {
                     id: row.id,
                     status: if give_up {

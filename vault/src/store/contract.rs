@@ -8,10 +8,10 @@ use crate::model::acme::{
 };
 use crate::model::{
     CertRecord, Delivery, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
-    OperationRecord, VersionRecord,
+    OperationRecord, TimelineEvent, VersionRecord,
 };
 use shared::crypto::PrivateKey;
-use shared::models::Contacts;
+use shared::models::{Contacts, OperationStatus};
 
 /// Errors from the storage layer. Always a server-side fault, never the client's.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +118,23 @@ pub enum Change {
         order_id: String,
         chain: Vec<Vec<u8>>,
     },
+    /// A dashboard timeline event (`timeline`); the certificate's oldest events beyond the
+    /// kept number go in the same write.
+    PutTimelineEvent(TimelineEvent),
+}
+
+/// A row of the dashboard's certificate list: the name, its latest version (completed ones
+/// first) and its operation's status, if it has one.
+pub type DashboardRow = (CertRecord, VersionRecord, Option<OperationStatus>);
+
+/// What the dashboard's certificate list keeps (`/_admin/certificates`).
+#[derive(Debug, Clone, Default)]
+pub struct CertFilter {
+    /// A case-insensitive substring of the name or of a tag.
+    pub q: Option<String>,
+    /// The operation's status (`inProgress`, `completed`, ...); no operation counts as
+    /// `completed`.
+    pub status: Option<String>,
 }
 
 /// Persistence for everything vault knows.
@@ -236,6 +253,25 @@ pub trait Store: Send + Sync + 'static {
     fn acme_eabs(&self) -> StoreResult<Vec<EabKeyRecord>>;
     /// The chain recorded by [`Change::PutAcmeIssued`] for an order.
     fn acme_issued(&self, order_id: &str) -> StoreResult<Option<Vec<Vec<u8>>>>;
+    /// The highest timeline `seq` stored (0 when none).
+    fn timeline_max_seq(&self) -> StoreResult<i64>;
+    /// Timeline events with `seq > after`, oldest first: the first `limit` of one certificate
+    /// (by key), or the newest `limit` of the vault.
+    fn timeline(
+        &self,
+        vault: &str,
+        certificate: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<TimelineEvent>>;
+    /// The dashboard's page of active certificates in key order after `after` (each with its
+    /// latest version and its operation's status, if any) and how many match `filter`.
+    fn dashboard_certificates(
+        &self,
+        filter: &CertFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<(Vec<DashboardRow>, i64)>;
     /// Applies every change or none.
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()>;
     /// Seals a blob that leaves the vault (backups) with the master key; `context` binds it

@@ -22,7 +22,10 @@ pub mod lock;
 pub mod seal;
 pub mod sqlite;
 
-pub use contract::{Change, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult, Wake};
+pub use contract::{
+    CertFilter, Change, DashboardRow, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult,
+    Wake,
+};
 pub use db::Db;
 pub use sqlite::SqliteStore;
 

@@ -18,4 +18,6 @@ pub struct VaultInstance {
     pub poll_bodies: PollBodies,
     /// This vault's ACME gateway state (its ACME objects live in its store).
     pub acme: Arc<crate::acme::gateway::VaultAcme>,
+    /// This vault's timeline events (the dashboard's view of its operations).
+    pub timeline: crate::timeline::Timeline,
 }

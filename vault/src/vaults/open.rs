@@ -89,6 +89,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// The ACME gateway's process-wide state; each vault gets its own part on open.
     pub acme: Arc<Acme>,
+    /// The dashboard's live updates and `seq` counter; each vault gets its own timeline.
+    pub hub: Arc<crate::timeline::Hub>,
 }
 
 impl Shared {
@@ -135,6 +137,7 @@ impl Shared {
             tracker: tracker.clone(),
             shutdown: shutdown.clone(),
             acme,
+            hub: crate::timeline::Hub::new(tracker.clone(), shutdown.clone()),
         }
     }
 
@@ -148,6 +151,8 @@ impl Shared {
     /// Builds vault `name` on its opened store and starts its background workers.
     pub fn assemble(&self, name: &str, db: Db) -> Result<Arc<VaultInstance>> {
         let clock = self.clock.clock();
+        let timeline =
+            crate::timeline::Timeline::start(name, db.clone(), self.hub.clone(), clock.clone());
         let issuance = issuance::Issuance::new(
             db.clone(),
             clock.clone(),
@@ -155,6 +160,7 @@ impl Shared {
             self.issuance.clone(),
             self.tracker.clone(),
             self.metrics.clone(),
+            timeline.clone(),
         );
         let service = certs::Service::new(
             db.clone(),
@@ -167,7 +173,8 @@ impl Shared {
             mail.vault_url = format!("https://{name}{}:{}", crate::hosts::LOCAL_SUFFIX, self.port);
         }
         let vault_url = mail.vault_url.clone();
-        let notifier = notify::Notifier::new(db.clone(), clock, mail).map_err(Error::Config)?;
+        let notifier = notify::Notifier::new(db.clone(), clock, mail, timeline.clone())
+            .map_err(Error::Config)?;
         let acme = Arc::new(VaultAcme::new(
             name,
             &vault_url,
@@ -200,4 +207,5 @@ impl Shared {
             acme,
         }))
     }
+            timeline,
 }

@@ -320,6 +320,7 @@ pub async fn partnered_vault_leased(
         },
         tracker.clone(),
         Arc::default(),
+        test_timeline(db, &clock),
     );
     let service = Service::new(
         db.clone(),
@@ -461,4 +462,14 @@ pub async fn die_while_submitting(
     // The request reached the CA; its answer is lost with the worker.
     let _ = ca.submit(&order).await;
     op
+}
+
+/// A timeline for a test vault (`test`) on `db`: its writer runs on a tracker of its own, so
+/// a test's own tracker never waits for it.
+pub fn test_timeline(db: &Db, clock: &Arc<dyn Clock>) -> vault::timeline::Timeline {
+    let hub = vault::timeline::Hub::new(
+        tokio_util::task::TaskTracker::new(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    vault::timeline::Timeline::start("test", db.clone(), hub, clock.clone())
 }

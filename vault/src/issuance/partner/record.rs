@@ -7,8 +7,9 @@
 use super::outcome::Outcome;
 use crate::issuance::worker::Issuance;
 use crate::model::acme::acme_order_of;
-use crate::model::{Ending, OperationRecord, ProviderState};
+use crate::model::{Ending, EventKind, OperationRecord, ProviderState};
 use crate::store::{Change, StoreError};
+use serde_json::json;
 use std::time::Duration;
 use tracing::info;
 
@@ -50,6 +51,15 @@ impl Issuance {
         let now = self.clock.unix();
         let now_ms = self.clock.unix_ms();
         let finished = !matches!(outcome, Outcome::Continue { .. });
+        // A failed CA call this step (the failure count went up) is a fault and a retry.
+        let fault = match &outcome {
+            Outcome::Continue { state, after, .. }
+                if state.failures > op.provider.as_ref().map_or(0, |p| p.failures) =>
+            {
+                Some((state.last_error.clone(), after.as_secs_f64()))
+            }
+            _ => None,
+        };
         // A cancel or delete that arrived during the step is acted on at once, not after the
         // step's back-off.
         let (was_cancelling, was_orphan) = (op.cancellation_requested, op.is_orphan());
@@ -119,7 +129,16 @@ impl Issuance {
                 Some(changes)
             })
             .await?;
+        if let (true, Some((error, backoff))) = (recorded, fault) {
+            self.note(op, EventKind::Fault, json!({ "error": error }));
+            self.note(
+                op,
+                EventKind::Retry,
+                json!({ "error": error, "backoff_seconds": backoff }),
+            );
+        }
         if recorded && finished {
+            self.note_ended(op).await;
             // A finished renewal is reported.
             self.wake_lifetime();
         }

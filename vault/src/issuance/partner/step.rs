@@ -25,8 +25,9 @@ use super::outcome::{
 use super::validate::validate_chain;
 use crate::issuance::backoff::backoff;
 use crate::issuance::worker::Issuance;
-use crate::model::{key_of, OperationRecord, ProviderPhase, ProviderState};
+use crate::model::{key_of, EventKind, OperationRecord, ProviderPhase, ProviderState};
 use crate::providers::{CaProvider, Credentials, OrderRequest, OrderStatus, ProviderError};
+use serde_json::json;
 use shared::models::ProviderKind;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,7 +149,7 @@ impl Issuance {
             }
             ProviderPhase::Submitting => {
                 let order = order_request(op, credentials);
-                self.lookup_step(adapter.as_ref(), &order, state).await
+                self.lookup_step(adapter.as_ref(), &order, state, op).await
             }
             ProviderPhase::Submitted => {
                 self.poll_step(adapter.as_ref(), &credentials, state, op)
@@ -189,6 +190,11 @@ impl Issuance {
         {
             Ok(submitted) => {
                 info!(ca.order_id = %submitted.order_id, provider = %adapter.kind(), "order submitted to the CA");
+                self.note(
+                    op,
+                    EventKind::Submitted,
+                    json!({ "ca_order_id": submitted.order_id, "provider": adapter.kind().as_str() }),
+                );
                 state.order_known(submitted.order_id);
                 self.on_status(op, state, submitted.status)
             }
@@ -223,10 +229,16 @@ impl Issuance {
         adapter: &dyn CaProvider,
         order: &OrderRequest,
         mut state: ProviderState,
+        op: &OperationRecord,
     ) -> Outcome {
         match self.ca(adapter.kind(), "find", adapter.find(order)).await {
             Ok(Some(order_id)) => {
                 info!(ca.order_id = %order_id, "found the order whose submission went unanswered");
+                self.note(
+                    op,
+                    EventKind::Submitted,
+                    json!({ "ca_order_id": order_id, "provider": adapter.kind().as_str(), "found_by_lookup": true }),
+                );
                 state.order_known(order_id);
                 Outcome::Continue {
                     state,
@@ -296,6 +308,18 @@ impl Issuance {
         mut state: ProviderState,
         status: OrderStatus,
     ) -> Outcome {
+        let ca_status = match &status {
+            OrderStatus::Pending { ca_status } => ca_status.as_str(),
+            OrderStatus::Issued { .. } => "issued",
+            OrderStatus::Rejected { .. } => "rejected",
+            OrderStatus::Cancelled { .. } => "cancelled",
+            OrderStatus::Revoked { .. } => "revoked",
+        };
+        self.note(
+            op,
+            EventKind::CaPolled,
+            json!({ "ca_status": ca_status, "ca_order_id": state.order_id }),
+        );
         match status {
             OrderStatus::Pending { ca_status } => {
                 state.polls += 1;
@@ -337,11 +361,18 @@ impl Issuance {
     /// before it completes the version).
     pub(super) fn complete_with(&self, op: &OperationRecord, chain_der: Vec<Vec<u8>>) -> Outcome {
         match validate_chain(op, chain_der) {
-            Ok(valid) => Outcome::Complete {
-                chain: valid.chain,
-                nbf: valid.nbf,
-                exp: valid.exp,
-            },
+            Ok(valid) => {
+                self.note(
+                    op,
+                    EventKind::ChainChecked,
+                    json!({ "chain_length": valid.chain.len() }),
+                );
+                Outcome::Complete {
+                    chain: valid.chain,
+                    nbf: valid.nbf,
+                    exp: valid.exp,
+                }
+            }
             Err(message) => Outcome::Fail {
                 code: ISSUER_ERROR,
                 message: format!("The CA returned an unusable certificate: {message}"),

@@ -9,9 +9,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use shared::b64;
 use shared::crypto::PrivateKey;
 
-const VERSION_COLS: &str = "key, version, seq, created, updated, enabled, nbf, exp, tags, chain, \
+pub(super) const VERSION_COLS: &str =
+    "key, version, seq, created, updated, enabled, nbf, exp, tags, chain, \
      complete, content_type, exportable, kty, key_ops, preserve_cert_order, leaf_index";
-const CERT_COLS: &str =
+pub(super) const CERT_COLS: &str =
     "key, name, policy, policy_created, policy_updated, deleted_date, scheduled_purge_date";
 
 /// What a version's sealed key is bound to, so a key cannot be moved to another version.
@@ -19,7 +20,7 @@ fn key_context(key: &str, version: &str) -> String {
     format!("version-key:{key}/{version}")
 }
 
-fn read_version(row: &Row<'_>) -> StoreResult<VersionRecord> {
+pub(super) fn read_version(row: &Row<'_>) -> StoreResult<VersionRecord> {
     let key: String = row.get(0)?;
     let version: String = row.get(1)?;
     let chain_json: String = row.get(9)?;
@@ -49,7 +50,7 @@ fn read_version(row: &Row<'_>) -> StoreResult<VersionRecord> {
 }
 
 /// A name-level record from the [`CERT_COLS`] starting at column `at`.
-fn read_cert_at(row: &Row<'_>, at: usize) -> StoreResult<CertRecord> {
+pub(super) fn read_cert_at(row: &Row<'_>, at: usize) -> StoreResult<CertRecord> {
     let deleted_date: Option<i64> = row.get(at + 5)?;
     let scheduled: Option<i64> = row.get(at + 6)?;
     Ok(CertRecord {

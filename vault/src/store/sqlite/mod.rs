@@ -5,27 +5,31 @@
 //!
 //! Layout by table group: [`schema`] (migrations), [`certs`] (certificates, versions and their
 //! sealed keys), [`operations`], [`outbox`] (lifetime markers, notifications), [`settings`]
-//! (issuers, contacts, the clock offset), [`acme`] (the ACME gateway's objects); [`codec`] holds the shared column codecs.
+//! (issuers, contacts, the clock offset), [`acme`] (the ACME gateway's objects), [`timeline`]
+//! (the dashboard's events), [`dashboard`] (the dashboard's certificate list); [`codec`] holds the shared column codecs.
 
 pub mod acme;
 pub mod certs;
 pub mod codec;
+pub mod dashboard;
 mod group;
 pub mod operations;
 pub mod outbox;
 pub mod schema;
 pub mod settings;
+pub mod timeline;
 
 use crate::model::acme::{
     AccountRecord, AcmeCertRecord, AuthzRecord, EabKeyRecord, Identifier, OrderRecord, OrderStatus,
 };
 use crate::model::{
     CertRecord, IssuerRecord, LifetimeMarker, ListScope, MarkerState, NotificationRecord,
-    OperationRecord, VersionRecord,
+    OperationRecord, TimelineEvent, VersionRecord,
 };
 use crate::store::cache::ReadCache;
 use crate::store::contract::{
-    Change, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult, Wake,
+    CertFilter, Change, DashboardRow, LeaseTerms, LeasedUpdate, Store, StoreError, StoreResult,
+    Wake,
 };
 use crate::store::seal::Sealer;
 use rusqlite::Connection;
@@ -186,6 +190,7 @@ impl SqliteStore {
             Change::PutAcmeCert(c) => acme::put_cert(tx, c),
             Change::PutAcmeEab(e) => acme::put_eab(tx, &self.sealer, e),
             Change::PutAcmeIssued { order_id, chain } => acme::put_issued(tx, order_id, chain),
+            Change::PutTimelineEvent(e) => timeline::put(tx, e),
         }
     }
 }
@@ -420,6 +425,29 @@ impl Store for SqliteStore {
 
     fn acme_issued(&self, order_id: &str) -> StoreResult<Option<Vec<Vec<u8>>>> {
         acme::issued(&self.reader(), order_id)
+    }
+
+    fn timeline_max_seq(&self) -> StoreResult<i64> {
+        timeline::max_seq(&self.reader())
+    }
+
+    fn timeline(
+        &self,
+        vault: &str,
+        certificate: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<TimelineEvent>> {
+        timeline::events(&self.reader(), vault, certificate, after, limit)
+    }
+
+    fn dashboard_certificates(
+        &self,
+        filter: &CertFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<(Vec<DashboardRow>, i64)> {
+        dashboard::certificates(&self.reader(), filter, after, limit)
     }
 
     fn apply(&self, changes: Vec<Change>) -> StoreResult<()> {

@@ -120,6 +120,8 @@ CREATE INDEX operations_by_request ON operations (request_id);
 "#,
     // 6: the ACME gateway's objects (issue 15).
     super::acme::MIGRATION,
+    // 7: the dashboard's timeline events (issue 17).
+    super::timeline::MIGRATION,
 ];
 
 /// Brings the schema up to date, one transaction per migration; refuses a newer schema.
