@@ -1,6 +1,7 @@
 //! `POST /certificates/{name}/create` (spec §4.1): a new pending version and its operation,
-//! in one batch. Self-signed operations are left to the worker; `Unknown` ones carry their CSR
-//! at once; partnered ones get their key and CSR here and their CA order from the worker.
+//! in one batch. Self-signed and platform-managed operations are left to the worker; `Unknown`
+//! ones carry their CSR at once; partnered ones get their key and CSR here and their CA order
+//! from the worker.
 
 use super::names::{new_id, validate_name};
 use super::policy::{self, IssuerKind};
@@ -56,8 +57,11 @@ impl Service {
             }
         };
         let issuer_kind = policy::issuer_kind(&policy);
+        // A platform-managed certificate is issued by vault's platform CA whatever issuer the
+        // policy names (docs/api-versions.md), so the issuer need not exist.
+        let platform = policy.platform_managed.is_some();
         let mut issuer_provider = None;
-        if let IssuerKind::Named(issuer) = &issuer_kind {
+        if let (IssuerKind::Named(issuer), false) = (&issuer_kind, platform) {
             let ik = key_of(issuer);
             match self.db.run(move |s| s.issuer(&ik)).await? {
                 Some(record)
@@ -74,14 +78,14 @@ impl Service {
             }
         }
 
-        let now = self.now();
-        let version = new_id()?;
-        let preserve = params.preserve_cert_order.unwrap_or(false);
-        let mut record = new_version(&key, &version, &policy, now, preserve);
         // For the timeline: the issuer's provider, and whether a key (reused or not) and CSR
         // are made here.
         let provider_name = issuer_provider.clone();
         let mut made_key = None;
+        let now = self.now();
+        let version = new_id()?;
+        let preserve = params.preserve_cert_order.unwrap_or(false);
+        let mut record = new_version(&key, &version, &policy, now, preserve);
         record.enabled = params.attributes.and_then(|a| a.enabled).unwrap_or(true);
         record.tags = params.tags;
         let issuer = policy.issuer.clone().unwrap_or_default();
@@ -106,6 +110,14 @@ impl Service {
         };
         let mut private_key = None;
         match &issuer_kind {
+            _ if platform => {
+                // Like a self-signed one: the worker makes the key (or uses a renewal's) and
+                // has the platform CA sign it.
+                private_key = extra.reuse_key.take();
+                op.status_details = Some("Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later.".into());
+                op.next_run_at =
+                    self.clock.unix_ms() + self.settings.self_signed_delay.as_millis() as i64;
+            }
             IssuerKind::SelfSigned => {
                 // Kept on the pending version; the worker signs with it instead of a new key.
                 private_key = extra.reuse_key.take();
@@ -115,6 +127,7 @@ impl Service {
             }
             IssuerKind::Unknown => {
                 // The 202 must already carry the CSR: Python never polls Unknown (spec §5.1).
+                made_key = Some(extra.reuse_key.is_some());
                 let (pk, csr) = self.key_and_csr(&policy, extra.reuse_key.take()).await?;
                 private_key = Some(pk);
                 op.csr = Some(csr);
@@ -127,11 +140,11 @@ impl Service {
                 let provider = issuer_provider.unwrap_or_default();
                 let adapter = provider
                     .parse::<shared::models::ProviderKind>()
-                made_key = Some(extra.reuse_key.is_some());
                     .ok()
                     .and_then(|k| self.issuance.providers.get(k));
                 if adapter.is_some() {
                     // The key and CSR are made now; the worker submits the CSR to the CA.
+                    made_key = Some(extra.reuse_key.is_some());
                     let (pk, csr) = self.key_and_csr(&policy, extra.reuse_key.take()).await?;
                     private_key = Some(pk);
                     op.csr = Some(csr);
@@ -144,7 +157,6 @@ impl Service {
                 } else {
                     op.end(Ending::Failed {
                         code: "Certificate issuer error",
-                    made_key = Some(extra.reuse_key.is_some());
                         message: crate::issuance::partner::no_endpoint_message(issuer, &provider),
                     });
                 }
@@ -164,6 +176,16 @@ impl Service {
         }
         self.db.run(move |s| s.apply(changes)).await?;
         info!(cert.name = %cert.name, op.request_id = %op.request_id, issuer = %op.issuer_name, "certificate operation created");
+        self.issuance.note(
+            &op,
+            EventKind::Created,
+            serde_json::json!({ "issuer": op.issuer_name, "provider": provider_name }),
+        );
+        if let Some(reused) = made_key {
+            self.issuance.note_key(&op, reused, true);
+        }
+        // Failed at once (no endpoint for the issuer's provider).
+        self.issuance.note_end(&op);
         self.issuance.wake();
         Ok((cert, op))
     }
@@ -176,16 +198,6 @@ impl Service {
     ) -> Result<(PrivateKey, Vec<u8>)> {
         let spec = profile::key_spec(policy)?;
         let cert_profile = profile::cert_profile(policy, self.clock.now());
-        self.issuance.note(
-            &op,
-            EventKind::Created,
-            serde_json::json!({ "issuer": op.issuer_name, "provider": provider_name }),
-        );
-        if let Some(reused) = made_key {
-            self.issuance.note_key(&op, reused, true);
-        }
-        // Failed at once (no endpoint for the issuer's provider).
-        self.issuance.note_end(&op);
         let metrics = self.issuance.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let pk = match reuse {

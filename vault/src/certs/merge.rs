@@ -6,7 +6,9 @@
 //! `x5c` items may be DER, PEM text, or PKCS#12 blobs holding certificates only, in any order
 //! and mixed: Acmebot's older releases send each chain certificate as its own
 //! `X509Certificate2.Export(Pfx)` blob (no key, no password), possibly reversed, and Azure
-//! accepts that (acme-gateway spec §4, "Key Vault users").
+//! accepts that (acme-gateway spec §4, "Key Vault users"). The Python SDK's own merge sample
+//! sends the base64 of the PEM *body* (base64 of base64-DER text, `"TUlJQ3lq…"`), which Azure
+//! takes too: such an item is decoded twice.
 
 use super::names::validate_name;
 use super::policy;
@@ -23,8 +25,9 @@ use tracing::info;
 const BAD_X5C: &str = "Property x5c has invalid value X5C must has at least one valid item";
 
 /// Each `x5c` item is base64 DER, base64 of PEM text holding one or more certificates, or base64
-/// of a PKCS#12 (PFX) with one or more certificates and no key, readable without a password.
-/// The certificates come out in the order given; the caller finds the leaf by its key.
+/// of a PKCS#12 (PFX) with one or more certificates and no key, readable without a password,
+/// or base64 of a PEM body without its armour (base64 of base64 DER). The certificates come
+/// out in the order given; the caller finds the leaf by its key.
 fn decode_x5c(items: &[String]) -> Result<Vec<Vec<u8>>> {
     if items.is_empty() {
         return Err(Error::bad(BAD_X5C));
@@ -50,11 +53,26 @@ fn decode_x5c(items: &[String]) -> Result<Vec<Vec<u8>>> {
             ders.extend(blocks);
         } else if crypto::looks_like_pkcs12(&bytes) {
             ders.extend(pfx_certificates(i + 1, &bytes)?);
+        } else if let Some(der) = pem_body(&bytes) {
+            ders.push(der);
         } else {
             ders.push(bytes);
         }
     }
     Ok(ders)
+}
+
+/// The DER inside `bytes` when they are base64 text of a DER SEQUENCE (a PEM body without its
+/// BEGIN/END lines, line breaks allowed). DER itself starts with 0x30, never a base64 letter,
+/// so a real DER item never takes this path.
+fn pem_body(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let compact: String = text.split_ascii_whitespace().collect();
+    if compact.is_empty() || bytes.first() == Some(&0x30) {
+        return None;
+    }
+    let der = b64::decode_lenient(&compact).ok()?;
+    (der.first() == Some(&0x30)).then_some(der)
 }
 
 /// The certificates of the PFX that is `x5c` item number `n`. A PFX with a private key is
@@ -116,6 +134,12 @@ impl Service {
                 )))
             }
         }
+        if op.policy.platform_managed.is_some() {
+            return Err(Error::Forbidden {
+                message: "Merge is forbidden on a platform-managed pending object: the platform CA issues it.".into(),
+                inner: None,
+            });
+        }
         if let policy::IssuerKind::Named(issuer) = policy::issuer_kind(&op.policy) {
             return Err(Error::Forbidden {
                 message: format!(
@@ -156,6 +180,11 @@ impl Service {
             record.tags = Some(tags);
         }
         op.updated = now;
+        self.issuance.note(
+            &op,
+            crate::model::EventKind::MergeRequested,
+            serde_json::json!({ "chain_length": record.chain.len() }),
+        );
         op.end(Ending::Completed);
         let changes = vec![
             Change::PutVersion {
@@ -165,13 +194,8 @@ impl Service {
             Change::PutOperation(op.clone()),
         ];
         self.db.run(move |s| s.apply(changes)).await?;
+        self.issuance.note_end(&op);
         info!(cert.name = %cert.name, version = %record.version, chain_len = record.chain.len(), "pending certificate merged");
         Ok((cert, record))
     }
 }
-        self.issuance.note(
-            &op,
-            crate::model::EventKind::MergeRequested,
-            serde_json::json!({ "chain_length": record.chain.len() }),
-        );
-        self.issuance.note_end(&op);

@@ -162,7 +162,17 @@ pub fn validate(p: &CertificatePolicy) -> Result<()> {
         .ok_or_else(|| Error::bad("x509_props is required"))?;
     let subject = x509.subject.as_deref().unwrap_or("").trim();
     let sans = x509.sans.clone().unwrap_or_default();
-    if subject.is_empty() && sans.is_empty() {
+    // A platform-managed policy takes its names from its metadata (or the certificate's
+    // name), so it needs no subject.
+    let platform = p
+        .platform_managed
+        .as_ref()
+        .map(|pm| crate::model::platform::parse(pm).map_err(Error::bad))
+        .transpose()?;
+    if let Some(platform) = &platform {
+        validate_names(&platform.sans, &platform.ekus)?;
+    }
+    if subject.is_empty() && sans.is_empty() && platform.is_none() {
         return Err(Error::bad(
             "The policy needs a subject (x509_props.subject) or at least one subject alternative name.",
         ));

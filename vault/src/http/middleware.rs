@@ -29,24 +29,8 @@ use axum::Router;
 use shared::acme::problem::{ErrorType, Problem};
 use std::time::Instant;
 
-/// Versions the SDKs send (spec §0). Anything else is a 400.
-pub const API_VERSIONS: &[&str] = &[
-    "7.0",
-    "7.1",
-    "7.2",
-    "7.3",
-    "7.4",
-    "7.5",
-    "7.6",
-    "7.6-preview.1",
-    "7.6-preview.2",
-    "2025-07-01",
-    "2026-03-01-preview",
-    "2026-04-01",
-];
-    // For the dashboard's request log: which vault the request named (a shared-bytes clone).
-    let host = req.headers().get(header::HOST).cloned();
-const LATEST_API_VERSION: &str = "2026-04-01";
+/// The allow-list and each version's response shape live in `versions`.
+pub use super::versions::{API_VERSIONS, LATEST_API_VERSION};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
 static SERVICE_VERSION: HeaderName = HeaderName::from_static("x-ms-keyvault-service-version");
@@ -60,6 +44,8 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
     let uri = req.uri().clone();
     let path = uri.path();
     let poll = (method == Method::GET).then(|| poll_target(path)).flatten();
+    // For the dashboard's request log: which vault the request named (a shared-bytes clone).
+    let host = req.headers().get(header::HOST).cloned();
 
     // The token service's endpoints (entra mode), on any host; the matching is identity's.
     let identity = app.identity.as_ref();
@@ -92,7 +78,6 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
             std::borrow::Cow::Owned(format!("/acme/{}", acme_routes::endpoint(path)))
         }
         None => std::borrow::Cow::Owned(route_template(path)),
-    super::request_log::observe(app, method, uri, host, status, started.elapsed());
     };
     app.metrics.request(
         &route_label,
@@ -107,6 +92,7 @@ pub async fn handle(app: &AppState, router: &Router, req: Request) -> Response {
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
     );
+    super::request_log::observe(app, method, uri, host, status, started.elapsed());
     response
 }
 
@@ -158,12 +144,14 @@ async fn key_vault(
         api_version,
     };
     if let Some(name) = poll {
-        return super::pending::poll(app, &ctx, name)
+        let polled = super::pending::poll(app, &ctx, name)
             .await
             .unwrap_or_else(IntoResponse::into_response);
+        return super::versions::shape(api_version, polled).await;
     }
     req.extensions_mut().insert(Ctx::new(ctx));
-    normalise_errors(route(router, req).await).await
+    let response = normalise_errors(route(router, req).await).await;
+    super::versions::shape(api_version, response).await
 }
 
 /// An ACME request (`/acme/…`, or `/_admin/acme/…` past the admin gate): the vault its host

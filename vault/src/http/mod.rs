@@ -28,6 +28,7 @@ pub mod service;
 pub mod state;
 pub mod throttle;
 pub mod ui;
+pub mod versions;
 pub mod wire;
 
 pub use routes::router;

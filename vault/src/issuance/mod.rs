@@ -8,7 +8,8 @@
 //! Layout: [`worker`] (the [`Issuance`] shared with `certs`, and the loop that claims due
 //! operations and sleeps until the next one), [`lease`] (claim, renew, fenced write) and
 //! [`wall`] (its clock and owner ids), [`self_signed`] (issuer `Self`: key, CSR and
-//! certificate made here), [`partner`] (one step of a partner-CA order per call, cancel
+//! certificate made here), [`platform`] (platform-managed policies: the same, signed by the
+//! platform CA), [`partner`] (one step of a partner-CA order per call, cancel
 //! intents, orphans), [`backoff`] (retry delays with jitter), [`chain`] (ordering and parsing
 //! user or CA chains), [`profile`] (policy → key and certificate profile), [`locks`] (the
 //! per-name locks), [`events`] (an operation's steps on the dashboard's timeline).
@@ -16,10 +17,11 @@
 
 pub mod backoff;
 pub mod chain;
-pub mod lease;
 pub mod events;
+pub mod lease;
 pub mod locks;
 pub mod partner;
+pub mod platform;
 pub mod profile;
 pub mod self_signed;
 pub mod wall;

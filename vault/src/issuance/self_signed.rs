@@ -8,6 +8,9 @@ use crate::model::{Ending, OperationRecord};
 use crate::store::{Change, StoreError};
 use shared::crypto::{self, PrivateKey};
 
+/// An issued certificate: its key, the chain (leaf first) and the CSR kept on the operation.
+pub(super) type Issued = (PrivateKey, Vec<Vec<u8>>, Vec<u8>);
+
 impl Issuance {
     /// Key generation and signing run on the blocking pool, bounded by `crypto_permits`.
     pub(super) async fn issue_self_signed(
@@ -52,19 +55,22 @@ impl Issuance {
         made
     }
 
-    /// Records the outcome through the fenced write: only if the operation is still in
+    /// Records the outcome (key, chain leaf first, CSR) through the fenced write: only if the operation is still in
     /// progress and this worker still holds its lease. Returns whether it was recorded.
     pub(super) async fn finish(
         &self,
         op: &OperationRecord,
-        outcome: Result<(PrivateKey, Vec<u8>, Vec<u8>), String>,
+        outcome: Result<Issued, String>,
     ) -> Result<bool, StoreError> {
         // Parsed before the write: the write itself runs under the store's lock.
         let outcome = match outcome {
-            Ok((private_key, cert_der, csr)) => {
-                let info = crypto::parse_certificate(&cert_der)
+            Ok((private_key, chain, csr)) => {
+                let leaf = chain
+                    .first()
+                    .ok_or_else(|| StoreError::Corrupt("issued chain is empty".into()))?;
+                let info = crypto::parse_certificate(leaf)
                     .map_err(|e| StoreError::Corrupt(format!("issued certificate: {e}")))?;
-                Ok((private_key, cert_der, csr, info.not_before, info.not_after))
+                Ok((private_key, chain, csr, info.not_before, info.not_after))
             }
             Err(message) => Err(message),
         };
@@ -75,8 +81,8 @@ impl Issuance {
                 current.updated = now;
                 let mut changes = Vec::new();
                 match outcome {
-                    Ok((private_key, cert_der, csr, nbf, exp)) => {
-                        record.chain = vec![cert_der];
+                    Ok((private_key, chain, csr, nbf, exp)) => {
+                        record.chain = chain;
                         record.nbf = Some(nbf);
                         record.exp = Some(exp);
                         record.updated = now;

@@ -4,12 +4,13 @@
 //! lease, and sleep until the next due time or lease expiry unless woken earlier.
 
 use super::locks::NameLocks;
+use crate::model::platform::PlatformCa;
 use crate::model::{OperationRecord, ISSUER_SELF};
 use crate::providers::Providers;
 use crate::store::{Change, Db};
 use shared::clock::Clock;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -45,9 +46,9 @@ pub struct Issuance {
     pub providers: Providers,
     /// Key generation and CA call timings (also served at `/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
-    pub(super) settings: Settings,
     /// Where each step of an operation is recorded for the dashboard.
     pub timeline: crate::timeline::Timeline,
+    pub(super) settings: Settings,
     /// This worker's lease owner id (unique per instance; see `lease`).
     pub(super) owner: String,
     /// Every task the worker starts, so shutdown waits for them.
@@ -64,6 +65,9 @@ pub struct Issuance {
     /// this process from starting a row's next step while its previous task is still
     /// finishing.
     in_flight: Mutex<HashSet<String>>,
+    /// Signs platform-managed certificates (`platform`): the process's local CA, set once
+    /// when the vault is opened; unset, such operations fail with a reason.
+    platform_ca: OnceLock<Arc<dyn PlatformCa>>,
 }
 
 impl Issuance {
@@ -75,24 +79,35 @@ impl Issuance {
         settings: Settings,
         tracker: TaskTracker,
         metrics: Arc<crate::metrics::Metrics>,
+        timeline: crate::timeline::Timeline,
     ) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(Self {
             db,
-        timeline: crate::timeline::Timeline,
             clock,
             providers,
             metrics,
+            timeline,
             settings,
             owner: super::wall::new_owner(),
             tracker,
             locks: NameLocks::default(),
-            timeline,
             wake: Notify::new(),
             lifetime_wake: Notify::new(),
             crypto_permits: Semaphore::new(cores * 2),
             in_flight: Mutex::new(HashSet::new()),
+            platform_ca: OnceLock::new(),
         })
+    }
+
+    /// Sets the CA that signs platform-managed certificates (once; later calls are ignored).
+    pub fn set_platform_ca(&self, ca: Arc<dyn PlatformCa>) {
+        let _ = self.platform_ca.set(ca);
+    }
+
+    /// The CA that signs platform-managed certificates, when one was set.
+    pub(super) fn platform_ca(&self) -> Option<Arc<dyn PlatformCa>> {
+        self.platform_ca.get().cloned()
     }
 
     /// How long transient CA failures are retried for a new partnered operation.
@@ -232,25 +247,34 @@ impl Issuance {
             // Only partnered operations are orphaned; anything else has nothing to cancel.
             return self.drop_orphan(&op).await;
         }
-        if !op.issuer_name.eq_ignore_ascii_case(ISSUER_SELF) {
+        let platform = op.policy.platform_managed.is_some();
+        if !platform && !op.issuer_name.eq_ignore_ascii_case(ISSUER_SELF) {
             // Unknown-issuer operations wait for a merge; they are never due.
             return false;
         }
         let started = std::time::Instant::now();
-        let outcome = self.issue_self_signed(&op).await;
+        let (kind, outcome) = if platform {
+            ("platform-managed", self.issue_platform(&op).await)
+        } else {
+            let outcome = self.issue_self_signed(&op).await;
+            let outcome = outcome.map(|(key, cert, csr)| (key, vec![cert], csr));
+            ("self-signed", outcome)
+        };
         let result = match outcome {
-            Ok((key, chain, csr)) => self.finish(&op, Ok((key, chain, csr))).await,
+            Ok(issued) => self.finish(&op, Ok(issued)).await,
             Err(e) => {
-                warn!(error = %e, "self-signed issuance failed");
+                warn!(error = %e, kind, "issuance failed");
                 self.finish(&op, Err(e)).await
             }
         };
         match result {
             Ok(true) => {
+                self.note_ended(&op).await;
                 info!(
                     duration_ms = started.elapsed().as_millis() as u64,
                     op.status = "completed",
-                    "self-signed certificate issued"
+                    kind,
+                    "certificate issued"
                 );
                 true
             }
@@ -269,7 +293,6 @@ impl Issuance {
     async fn drop_orphan(&self, op: &OperationRecord) -> bool {
         let result = self
             .write_leased(op, |current, _| {
-                self.note_ended(&op).await;
                 Some(vec![Change::DeleteOperation { key: current.key }])
             })
             .await;

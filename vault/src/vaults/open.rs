@@ -162,6 +162,8 @@ impl Shared {
             self.metrics.clone(),
             timeline.clone(),
         );
+        // Platform-managed certificates are signed by the process's local CA.
+        issuance.set_platform_ca(self.acme.ca.clone());
         let service = certs::Service::new(
             db.clone(),
             clock.clone(),
@@ -205,7 +207,7 @@ impl Shared {
             lifetime,
             poll_bodies: PollBodies::default(),
             acme,
+            timeline,
         }))
     }
-            timeline,
 }

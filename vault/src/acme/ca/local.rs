@@ -19,9 +19,12 @@ pub struct LocalCa {
     issuer: Issuer<'static, KeyPair>,
     /// The intermediate's subjectKeyIdentifier: every leaf's AKI, the first half of certIDs.
     key_id: Vec<u8>,
-    root: Vec<u8>,
+    pub(super) root: Vec<u8>,
     root_pem: String,
-    intermediate: Vec<u8>,
+    pub(super) intermediate: Vec<u8>,
+    /// The intermediate's key again, as `shared::crypto` signs with it: platform-managed
+    /// certificates (`super::platform`) are built from a full certificate profile.
+    pub(super) platform_key: shared::crypto::PrivateKey,
     /// Above the leaf towards the alternate root: cross-signed intermediate, alternate root.
     alternate_chain: Vec<Vec<u8>>,
     /// The last CRL number handed out (RFC 5280 §5.2.3: grows with each CRL).
@@ -60,6 +63,9 @@ impl LocalCa {
         now: i64,
     ) -> Result<LocalCa, CaError> {
         let material = hierarchy::load_or_create(data_dir, master_key, now)?;
+        let platform_key =
+            shared::crypto::PrivateKey::from_pkcs8_der(&material.intermediate_key.serialize_der())
+                .map_err(|e| CaError::Crypto(format!("the intermediate key: {e}")))?;
         let issuer = Issuer::from_ca_cert_der(
             &material.intermediate.as_slice().into(),
             material.intermediate_key,
@@ -72,6 +78,7 @@ impl LocalCa {
             intermediate: material.intermediate,
             alternate_chain: vec![material.intermediate_cross, material.alternate_root],
             crl_number: AtomicU64::new(0),
+            platform_key,
         })
     }
 

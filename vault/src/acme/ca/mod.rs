@@ -7,7 +7,7 @@
 //!
 //! Layout: [`hierarchy`] (creating, sealing and loading the CA material), [`local`]
 //! ([`LocalCa`]: issuing leaves, chains, the root's PEM), [`leaf`] (a leaf's contents),
-//! [`crl`] (the CRL), [`inspect`] (serial and RFC 9773 certID of any DER certificate) and
+//! [`crl`] (the CRL), [`platform`] (signing platform-managed certificates), [`inspect`] (serial and RFC 9773 certID of any DER certificate) and
 //! [`error`]. This file only declares and re-exports.
 
 pub mod crl;
@@ -16,6 +16,7 @@ pub mod hierarchy;
 pub mod inspect;
 pub mod leaf;
 pub mod local;
+pub mod platform;
 #[cfg(test)]
 mod tests;
 
