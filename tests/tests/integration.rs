@@ -19,6 +19,7 @@ mod lifetime_partner;
 mod partnered;
 mod persistence;
 mod platform;
+mod platform_python;
 mod raw_http;
 mod sdk_certificates;
 mod sdk_import_merge;

@@ -70,6 +70,12 @@ async fn the_issues_policy_is_issued_by_the_local_ca_and_echoed_everywhere() {
         .await
         .json();
     assert_eq!(policy["platformManaged"], platform_managed(), "{policy}");
+    // Not `Unknown` (merge-it-yourself): the platform CA issues and renews it.
+    assert_eq!(policy["issuer"]["name"], "Platform", "{policy}");
+    assert_eq!(
+        policy["lifetime_actions"][0]["action"]["action_type"],
+        "AutoRenew"
+    );
     let version = version_of(cert["id"].as_str().unwrap());
     let by_version = raw
         .get(&format!("/certificates/web/{version}?{V}"))

@@ -78,10 +78,17 @@ pub fn with_defaults(mut p: CertificatePolicy) -> CertificatePolicy {
         }
     }
 
+    // A platform-managed policy's default issuer is not `Unknown` (that means "merge it
+    // yourself", and the Python SDK stops polling for it): the platform CA issues it.
+    let default_issuer = if p.platform_managed.is_some() {
+        crate::model::platform::ISSUER_PLATFORM
+    } else {
+        ISSUER_UNKNOWN
+    };
     let issuer = p.issuer.get_or_insert_with(IssuerParameters::default);
     let name = issuer
         .name
-        .get_or_insert_with(|| ISSUER_UNKNOWN.to_string());
+        .get_or_insert_with(|| default_issuer.to_string());
     if name.eq_ignore_ascii_case(ISSUER_SELF) {
         *name = ISSUER_SELF.to_string();
     } else if name.eq_ignore_ascii_case(ISSUER_UNKNOWN) {

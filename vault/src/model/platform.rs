@@ -9,6 +9,9 @@ use serde_json::Value;
 use shared::crypto::{CertProfile, PrivateKey};
 use shared::models::SubjectAlternativeNames;
 
+/// The issuer name a platform-managed policy gets when it names none.
+pub const ISSUER_PLATFORM: &str = "Platform";
+
 /// id-kp-serverAuth (RFC 5280 §4.2.1.12).
 pub const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
 /// id-kp-clientAuth.
