@@ -164,7 +164,11 @@ impl Browser {
         let what = format!("option {value:?} of {css}");
         self.poll(&what, || async {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
-            element.select_by_value(value).await.ok()
+            // An `<option>` without a value attribute has its text as value.
+            match element.select_by_value(value).await {
+                Ok(()) => Some(()),
+                Err(_) => element.select_by_label(value).await.ok(),
+            }
         })
         .await
     }
@@ -248,6 +252,17 @@ impl Browser {
         );
     }
 
+    /// Scrolls the first element matching `css` to the top of the viewport (so a screenshot
+    /// shows it rather than what is above it).
+    pub async fn scroll_to(&self, css: &str) {
+        self.wait_for(css).await;
+        self.js(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'}); return true;",
+            vec![json!(css)],
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport as `target/screenshots/{name}.png`, and with
     /// `UPDATE_SCREENSHOTS=1` also as `docs/screenshots/{name}.png` (the README's pictures).
     pub async fn screenshot(&self, name: &str) {
@@ -269,6 +284,23 @@ impl Browser {
         }
     }
 
+    /// A screenshot of a failed wait, `target/screenshots/failed-{millis}.png`; its path.
+    async fn failure_screenshot(&self) -> String {
+        let Ok(png) = self.client.screenshot().await else {
+            return "none".into();
+        };
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let dir = target_dir().join("screenshots");
+        let path = dir.join(format!("failed-{millis}.png"));
+        match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, png)) {
+            Ok(()) => path.display().to_string(),
+            Err(err) => format!("not written: {err}"),
+        }
+    }
+
     /// Polls `check` until it answers, at most [`DEADLINE`] (short pauses in between); on
     /// time-out the panic names `what` and the page's address.
     async fn poll<T, F, Fut>(&self, what: &str, mut check: F) -> T
@@ -284,7 +316,13 @@ impl Browser {
             }
             if start.elapsed() > DEADLINE {
                 let url = self.client.current_url().await.map(|u| u.to_string());
-                panic!("timed out after {DEADLINE:?} waiting for {what} on {url:?}");
+                let shot = self.failure_screenshot().await;
+                let body = self.texts("body").await.join("\n");
+                let body: String = body.chars().take(3000).collect();
+                panic!(
+                    "timed out after {DEADLINE:?} waiting for {what} on {url:?} \
+                     (screenshot: {shot}); the page said:\n{body}"
+                );
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(200));

@@ -15,7 +15,9 @@
 
 use e2e::{
     cn_of, partner_vault_args, put_issuer, put_partner_issuers, self_signed_ec_policy_json,
-    set_profile, Browser, CaSimAdmin, Provider::DigiCert, Raw, TestCaSim, VaultProcess,
+    set_profile, Browser, CaSimAdmin,
+    Provider::{DigiCert, GlobalSign, WoSign},
+    Raw, TestCaSim, VaultProcess,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -131,11 +133,12 @@ async fn admin_get(vault: &VaultProcess, path: &str) -> Value {
     rsp.json()
 }
 
-/// Self-signed certificates, so the certificate list has a few rows to show.
-async fn self_signed(raw: &Raw, names: &[&str]) {
-    for name in names {
+/// Self-signed certificates with a tag, so the certificate list has a few rows to show.
+async fn self_signed(raw: &Raw, names: &[(&str, &str)]) {
+    for (name, team) in names {
         let policy = self_signed_ec_policy_json(&format!("CN={name}.example.com"));
-        let op = raw.create_and_wait(name, policy).await;
+        let body = json!({ "policy": policy, "tags": { "team": team } });
+        let op = raw.create_body_and_wait(name, &body).await;
         assert_eq!(op["status"], "completed", "create {name}: {op}");
     }
 }
@@ -145,7 +148,15 @@ async fn self_signed(raw: &Raw, names: &[&str]) {
 async fn partnered_timeline_arrives_live() {
     let stage = Stage::start(SLOW_ISSUE).await;
     let browser = &stage.browser;
-    self_signed(&stage.raw(), &["web-frontend", "api-gateway", "billing"]).await;
+    self_signed(
+        &stage.raw(),
+        &[
+            ("web-frontend", "web"),
+            ("api-gateway", "platform"),
+            ("billing", "payments"),
+        ],
+    )
+    .await;
 
     let name = "shop-dc";
     stage.start_partnered(name).await;
@@ -172,6 +183,11 @@ async fn partnered_timeline_arrives_live() {
     browser.assert_not_reloaded("partnered").await;
     let op = stage.raw().pending(name).await;
     assert_eq!(op["status"], "completed", "vault's API agrees: {op}");
+    // The picture shows the timeline (below the operation's cards), with its heading.
+    browser.scroll_to("ol[data-testid=\"timeline\"]").await;
+    browser
+        .js("window.scrollBy(0, -90); return true;", vec![])
+        .await;
     browser.screenshot("vault-timeline").await;
     browser.assert_clean().await;
 
@@ -341,13 +357,21 @@ async fn ca_sim_buttons_approve_and_reject() {
         ids.push(order["id"].as_str().expect("order id").to_string());
     }
 
+    // Orders of the other dialects, issued on their own, so the list shows more than one kind.
+    for p in [GlobalSign, WoSign] {
+        let name = format!("shop-{}", p.short());
+        stage
+            .raw()
+            .start_create(&name, &p.create_body(&p.issuer(), &name))
+            .await;
+    }
+
     stage.open(&stage.ca_ui("#/orders")).await;
     browser.mark_page("orders").await;
     let row = |id: &str| format!("tr[data-testid=\"order-row\"][data-id=\"{id}\"]");
     for id in &ids {
         browser.wait_for(&row(id)).await;
     }
-    browser.screenshot("ca-sim-orders").await;
     for (id, action, state) in [
         (&ids[0], "approve", "issued"),
         (&ids[1], "reject", "rejected"),
@@ -359,13 +383,29 @@ async fn ca_sim_buttons_approve_and_reject() {
         if browser.client().get_alert_text().await.is_ok() {
             let _ = browser.client().accept_alert().await;
         }
+        let what = format!("ca-sim's order {id} to be {state} after the {action} button");
+        e2e::eventually(e2e::DEADLINE, &what, || async {
+            let order = stage.admin().get(&format!("orders/{id}")).await;
+            (order["status"] == state).then_some(())
+        })
+        .await;
         browser
             .wait_text(&format!("{} [data-testid=\"order-state\"]", row(id)), state)
             .await;
-        let order = stage.admin().get(&format!("orders/{id}")).await;
-        assert_eq!(order["status"], state, "ca-sim's API agrees: {order}");
     }
     browser.assert_not_reloaded("orders").await;
+    for name in ["shop-gs", "shop-ws"] {
+        let op = stage.raw().wait_finished(name).await;
+        assert_eq!(op["status"], "completed", "{name}: {op}");
+    }
+    e2e::eventually(e2e::DEADLINE, "three issued orders on the page", || async {
+        let states = browser
+            .texts("tr[data-testid=\"order-row\"] [data-testid=\"order-state\"]")
+            .await;
+        (states.iter().filter(|s| *s == "issued").count() >= 3).then_some(())
+    })
+    .await;
+    browser.screenshot("ca-sim-orders").await;
     // vault sees both decisions.
     let approved = stage.raw().wait_finished("approve-me").await;
     assert_eq!(approved["status"], "completed", "{approved}");
