@@ -18,10 +18,7 @@ const MAX_COMMON_NAME: usize = 64;
 impl Issuance {
     /// Key generation and signing on the blocking pool, bounded by `crypto_permits`. Returns
     /// the key, the chain (leaf first) and the CSR kept on the operation.
-    pub(super) async fn issue_platform(
-        &self,
-        op: &OperationRecord,
-    ) -> Result<Issued, String> {
+    pub(super) async fn issue_platform(&self, op: &OperationRecord) -> Result<Issued, String> {
         let Some(ca) = self.platform_ca() else {
             return Err("No platform CA is configured in this vault process, so platform-managed certificates cannot be issued.".into());
         };
@@ -51,7 +48,8 @@ impl Issuance {
             .await
             .map_err(|_| "shutting down".to_string())?;
         let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || {
+        let was_reused = reused.is_some();
+        let issued = tokio::task::spawn_blocking(move || {
             let key = match reused {
                 Some(key) => key,
                 None => {
@@ -66,7 +64,12 @@ impl Issuance {
             Ok((key, chain, csr))
         })
         .await
-        .map_err(|e| format!("issuance task failed: {e}"))?
+        .map_err(|e| format!("issuance task failed: {e}"))?;
+        if issued.is_ok() {
+            // The dashboard's timeline, as for a self-signed certificate.
+            self.note_key(op, was_reused, true);
+        }
+        issued
     }
 }
 
