@@ -271,12 +271,54 @@ async fn every_test_hook_of_the_contract_is_in_the_page() {
 }
 
 /// In `--auth entra` mode the page is the admin API's: without the admin token (bearer or the
-/// `vault_admin` cookie) it is refused; with it, served.
+/// `vault_admin` cookie) it is refused; `?token=` logs the browser in; then it is served.
 #[tokio::test]
 async fn in_entra_mode_the_page_needs_the_admin_token() {
     let vault = Running::start(true).await;
     let refused = vault.get("/_admin/ui/").await;
     assert_eq!(refused.status(), 401);
+    assert!(header(&refused, "content-type").starts_with("text/html"));
+    let wrong = vault.get("/_admin/ui/?token=not-it").await;
+    assert_eq!(wrong.status(), 401);
+
+    // The bare path keeps the token on its way to the page.
+    let bare = vault.get(&format!("/_admin/ui?token={ADMIN}")).await;
+    assert_eq!(bare.status(), 308);
+    assert_eq!(
+        header(&bare, "location"),
+        format!("/_admin/ui/?token={ADMIN}")
+    );
+    let login = vault.get(&format!("/_admin/ui/?token={ADMIN}")).await;
+    assert_eq!(login.status(), 303);
+    assert_eq!(header(&login, "location"), "/_admin/ui/");
+    let cookie = header(&login, "set-cookie");
+    assert!(
+        cookie.starts_with(&format!("vault_admin={ADMIN};")),
+        "{cookie}"
+    );
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/_admin"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let with_cookie = vault
+        .client
+        .get(format!("{}/_admin/ui/", vault.handle.url()))
+        .header("cookie", format!("vault_admin={ADMIN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_cookie.status(), 200);
+    assert_eq!(header(&with_cookie, "content-security-policy"), CSP);
+    // The page's live stream, with the cookie the browser sends along.
+    let events = vault
+        .client
+        .get(format!("{}/_admin/events", vault.handle.url()))
+        .header("cookie", format!("vault_admin={ADMIN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    assert!(header(&events, "content-type").starts_with("text/event-stream"));
+    drop(events);
 
     let allowed = vault
         .client

@@ -82,7 +82,7 @@ async fn to_slash(req: Request) -> Response {
 /// `GET /_admin/ui/`: the page. In `--auth entra` mode the admin gate's browser login comes
 /// first (`?token=` sets the cookie and redirects; no cookie → 401 page).
 async fn index(State(app): State<AppState>, req: Request) -> Response {
-    if let Some(answer) = ui_login(&app, &req) {
+    if let Some(answer) = super::auth::ui_login(&app, &req) {
         return answer;
     }
     serve("index.html")
@@ -109,9 +109,4 @@ fn serve(name: &str) -> Response {
         asset.body,
     )
         .into_response()
-}
-
-// CALL SITE (issue 17, helper C): replace with `super::auth::ui_login` once it lands.
-fn ui_login(_app: &AppState, _req: &Request) -> Option<Response> {
-    None
 }
