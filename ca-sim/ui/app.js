@@ -45,10 +45,14 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+let noticeTimer = null;
 function notice(text) {
   const n = $("#notice");
   n.textContent = text;
   n.hidden = !text;
+  clearTimeout(noticeTimer);
+  // Outcomes stay readable for a while, then get out of the way.
+  if (text) noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
 }
 
 // JSON from the admin API; errors come back as {"error": "..."}.
@@ -112,7 +116,13 @@ async function loadOrders() {
   const d = ordersDialect();
   const q = d === "all" ? "" : `&dialect=${encodeURIComponent(d)}`;
   const data = await api("GET", `/admin/orders?limit=${MAX_ROWS}${q}`);
-  state.orders = new Map((data.orders || []).map((o) => [o.id, o]));
+  const before = state.orders;
+  state.orders = new Map();
+  for (const o of data.orders || []) {
+    const old = before.get(o.id);
+    // A live event may have overtaken this answer: keep whichever is newer.
+    state.orders.set(o.id, old && newer(old, o) ? old : o);
+  }
   renderOrders();
   if (d === "acme" || d === "all") await loadAcmeOrders();
   else $("#acme-orders").hidden = true;
@@ -131,6 +141,20 @@ async function loadAcmeOrders() {
     el("td", { text: fmtTime(o.created) }),
   )));
   $("#acme-orders").hidden = list.length === 0;
+}
+
+// Whether order `a` is a later state than `b` of the same order (timelines only grow).
+function newer(a, b) {
+  const la = (a.timeline || []).length, lb = (b.timeline || []).length;
+  return la !== lb ? la > lb : (a.updated_ms || 0) > (b.updated_ms || 0);
+}
+
+// Keeps the newest state of an order, whichever arrives last (an action's answer or the
+// live feed's event).
+function upsertOrder(o) {
+  const old = state.orders.get(o.id);
+  if (old && newer(old, o)) return;
+  state.orders.set(o.id, o);
 }
 
 function orderRow(o) {
@@ -185,16 +209,16 @@ function renderOrderDetail() {
 function onOrderEvent(o) {
   const d = ordersDialect();
   if (d !== "all" && o.dialect !== d) return;
-  state.orders.set(o.id, o);
+  upsertOrder(o);
   if (currentPage() === "orders") renderOrders();
 }
 
 async function orderAction(action, id) {
   try {
     const o = await api("POST", `/admin/orders/${encodeURIComponent(id)}/${action}`, {});
-    state.orders.set(o.id, o);
+    upsertOrder(o);
     renderOrders();
-    notice(`Order ${id}: ${action} done, now ${o.status}.`);
+    notice(`Order ${id}: ${action} done.`);
   } catch (e) {
     notice(`Order ${id}: ${action} failed: ${e.message}`);
   }
@@ -384,7 +408,11 @@ async function loadRequests() {
   const d = reqDialect();
   const q = d === "all" ? "" : `&dialect=${encodeURIComponent(d)}`;
   const data = await api("GET", `/admin/requests?limit=${MAX_ROWS}${q}`);
-  state.requests = (data.requests || []).slice().reverse();
+  const fetched = (data.requests || []).slice().reverse();
+  const top = fetched.length ? fetched[0].seq : 0;
+  // Live events newer than this answer stay on top.
+  const live = state.requests.filter((r) => r.seq > top && (d === "all" || r.dialect === d));
+  state.requests = live.concat(fetched).slice(0, MAX_ROWS);
   renderRequests();
 }
 
@@ -415,6 +443,7 @@ function onRequestEvent(r) {
   }
   const d = reqDialect();
   if (d !== "all" && r.dialect !== d) return;
+  if (state.requests.length && state.requests[0].seq >= r.seq) return;
   state.requests.unshift(r);
   if (state.requests.length > MAX_ROWS) state.requests.length = MAX_ROWS;
   if (currentPage() === "requests") $("#requests-body").prepend(requestRow(r));
