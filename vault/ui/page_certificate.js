@@ -37,19 +37,24 @@ export function mount({ el, params }) {
     h('section', { 'aria-labelledby': 'ver-h' }, h('h2', { id: 'ver-h' }, 'Versions'),
       table('Versions', ['Version', 'Created', 'Expires', 'Thumbprint', 'Enabled'], versions)));
 
-  // The operation's status: the service's answer, unless a newer timeline event of the same
-  // operation already says how it ended (the page shows the end as soon as the event arrives).
+  // The operation's status: the newest event that sets one (created → inProgress, or how it
+  // ended), so the end shows the moment its event arrives; the service's answer wins when it
+  // is about the same operation and already ended, or names an operation no event told of yet.
   const showStatus = () => {
     const op = doc?.operation ?? null;
-    const ended = timeline.latest((ev) => TERMINAL.has(ev.kind) && (!op?.request_id || !ev.operation || ev.operation === op.request_id));
-    const started = timeline.latest((ev) => ev.kind === 'created');
-    let status = op?.status ?? (started ? 'inProgress' : 'none');
-    if (ended && (!started || ended.seq > started.seq)) status = ended.kind;
-    else if (started && ended && started.seq > ended.seq) status = 'inProgress';
+    const latest = timeline.latest((ev) => ev.kind === 'created' || TERMINAL.has(ev.kind));
+    let status = op?.status ?? 'none';
+    if (latest) {
+      const fromEvent = latest.kind === 'created' ? 'inProgress' : latest.kind;
+      const known = op?.request_id && timeline.latest((ev) => ev.operation === op.request_id);
+      const sameOp = op?.request_id && latest.operation === op.request_id;
+      if (!(op && (!known || (sameOp && TERMINAL.has(op.status))))) status = fromEvent;
+    }
     opStatus.textContent = status;
     opStatus.className = `badge ${status}`;
-    const submitted = timeline.latest((ev) => ev.kind === 'submitted' && (!op?.request_id || ev.operation === op.request_id || !ev.operation));
-    const polled = timeline.latest((ev) => ev.kind === 'ca_polled');
+    const ofOp = (ev) => !op?.request_id || !ev.operation || ev.operation === op.request_id;
+    const submitted = timeline.latest((ev) => ev.kind === 'submitted' && ofOp(ev));
+    const polled = timeline.latest((ev) => ev.kind === 'ca_polled' && ofOp(ev));
     fill(opFacts, facts([
       ['Request id', op?.request_id ? h('code', null, op.request_id) : null],
       ['Issuer', op?.issuer?.name],

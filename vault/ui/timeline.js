@@ -10,8 +10,9 @@ const TONE = {
   failed: 'bad', fault: 'bad', cancelled: 'bad', notification_failed: 'bad',
   retry: 'warn', cancel_requested: 'warn',
 };
-/** Kinds that start a new flow, drawn with a gap above. */
-const STARTS = new Set(['created', 'renewal_started']);
+/** Kinds that start a new operation, drawn with a gap above (an AutoRenew's `created` comes
+ * before its `renewal_started`). */
+const STARTS = new Set(['created']);
 /** Readable names of detail fields; the rest show under their own name. */
 const LABELS = {
   ca_order_id: 'CA order', ca_status: 'CA answered', backoff_seconds: 'back-off',
