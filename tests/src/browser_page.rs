@@ -252,15 +252,36 @@ impl Browser {
         );
     }
 
-    /// Scrolls the first element matching `css` to the top of the viewport (so a screenshot
-    /// shows it rather than what is above it).
-    pub async fn scroll_to(&self, css: &str) {
-        self.wait_for(css).await;
-        self.js(
-            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'}); return true;",
-            vec![json!(css)],
-        )
-        .await;
+    /// [`Browser::screenshot`] of the whole page (up to 2,000 pixels high): the window grows
+    /// for the picture and gets its size back afterwards.
+    pub async fn screenshot_page(&self, name: &str) {
+        let (width, height) = self
+            .client
+            .get_window_size()
+            .await
+            .unwrap_or_else(|err| panic!("window size: {err}"));
+        let sizes = self
+            .js(
+                "window.scrollTo(0, 0);\
+                 return [document.documentElement.scrollHeight, window.innerHeight];",
+                vec![],
+            )
+            .await;
+        let page = sizes[0].as_u64().unwrap_or(height);
+        let inner = sizes[1].as_u64().unwrap_or(height);
+        let chrome = height.saturating_sub(inner);
+        let tall = (page + chrome).clamp(height, 2_000);
+        self.resize(width, tall).await;
+        self.screenshot(name).await;
+        self.resize(width, height).await;
+    }
+
+    async fn resize(&self, width: u64, height: u64) {
+        let (w, h) = (width as u32, height as u32);
+        self.client
+            .set_window_size(w, h)
+            .await
+            .unwrap_or_else(|err| panic!("resize the window to {w}x{h}: {err}"));
     }
 
     /// Saves a PNG of the viewport as `target/screenshots/{name}.png`, and with

@@ -56,8 +56,9 @@ impl Stage {
         let mut args = partner_vault_args(&ca);
         args.extend(
             [
+                // Few enough polls that a timeline fits on one screen.
                 "--provider-poll-interval",
-                "200ms",
+                "500ms",
                 "--provider-timeout",
                 "20s",
                 "--retry-after",
@@ -183,12 +184,13 @@ async fn partnered_timeline_arrives_live() {
     browser.assert_not_reloaded("partnered").await;
     let op = stage.raw().pending(name).await;
     assert_eq!(op["status"], "completed", "vault's API agrees: {op}");
-    // The picture shows the timeline (below the operation's cards), with its heading.
-    browser.scroll_to("ol[data-testid=\"timeline\"]").await;
-    browser
-        .js("window.scrollBy(0, -90); return true;", vec![])
-        .await;
-    browser.screenshot("vault-timeline").await;
+    // The picture shows the whole page (the timeline is below the operation's cards), once the
+    // highlight of fresh events has faded.
+    e2e::eventually(e2e::DEADLINE, "fresh events to fade", || async {
+        browser.texts("li.fresh").await.is_empty().then_some(())
+    })
+    .await;
+    browser.screenshot_page("vault-timeline").await;
     browser.assert_clean().await;
 
     // The list shows the four certificates with their status.
