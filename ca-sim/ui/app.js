@@ -153,8 +153,26 @@ function newer(a, b) {
 // live feed's event).
 function upsertOrder(o) {
   const old = state.orders.get(o.id);
-  if (old && newer(old, o)) return;
+  if (old && newer(old, o)) return false;
   state.orders.set(o.id, o);
+  return true;
+}
+
+// Redraws one order's row in place (other rows stay the same elements, so a click on them
+// is never lost to a redraw); a new order goes in by its sequence, newest first.
+function patchOrder(o) {
+  const body = $("#orders-body");
+  const row = orderRow(o);
+  const existing = [...body.children].find((tr) => tr.dataset.id === o.id);
+  if (existing) existing.replaceWith(row);
+  else {
+    const before = [...body.children].find((tr) => Number(tr.dataset.seq) < o.seq);
+    body.insertBefore(row, before || null);
+    while (body.children.length > MAX_ROWS) body.lastElementChild.remove();
+  }
+  $("#orders-empty").hidden = true;
+  $("#orders-count").textContent = `${body.children.length} shown`;
+  if (state.selectedOrder === o.id) renderOrderDetail();
 }
 
 function orderRow(o) {
@@ -164,7 +182,7 @@ function orderRow(o) {
     "aria-label": `${label} order ${o.id}`,
   }, label);
   return el("tr", {
-    "data-testid": "order-row", "data-id": o.id, "data-dialect": o.dialect,
+    "data-testid": "order-row", "data-id": o.id, "data-dialect": o.dialect, "data-seq": o.seq,
     class: state.selectedOrder === o.id ? "selected" : null,
   },
     el("td", {}, el("button", { type: "button", class: "linklike", "data-action": "details", "data-id": o.id, "aria-label": `Details of order ${o.id}` }, o.id)),
@@ -209,15 +227,13 @@ function renderOrderDetail() {
 function onOrderEvent(o) {
   const d = ordersDialect();
   if (d !== "all" && o.dialect !== d) return;
-  upsertOrder(o);
-  if (currentPage() === "orders") renderOrders();
+  if (upsertOrder(o) && currentPage() === "orders") patchOrder(o);
 }
 
 async function orderAction(action, id) {
   try {
     const o = await api("POST", `/admin/orders/${encodeURIComponent(id)}/${action}`, {});
-    upsertOrder(o);
-    renderOrders();
+    if (upsertOrder(o)) patchOrder(o);
     notice(`Order ${id}: ${action} done.`);
   } catch (e) {
     notice(`Order ${id}: ${action} failed: ${e.message}`);
@@ -258,9 +274,26 @@ function describeAction(a) {
   return extra.length ? `${a.kind} (${extra.join(", ")})` : a.kind;
 }
 
+// The rules without their counters: when only counters moved, the rows stay and only the
+// two numbers change (a click on a row's button is never lost to a redraw).
+function rulesShape(rules) {
+  return JSON.stringify(rules.map(({ matched, fired, ...r }) => r));
+}
+
+let renderedShape = null;
 function renderFaults() {
   $("#fault-seed").textContent = String(state.faults.seed);
   const rules = state.faults.rules || [];
+  const shape = rulesShape(rules);
+  const rows = document.querySelectorAll("#faults-body tr[data-testid='fault-row']");
+  if (shape === renderedShape && rows.length === rules.length) {
+    rules.forEach((r, i) => {
+      rows[i].querySelector("[data-testid='fault-matched']").textContent = r.matched;
+      rows[i].querySelector("[data-testid='fault-fired']").textContent = r.fired;
+    });
+    return;
+  }
+  renderedShape = shape;
   $("#faults-body").replaceChildren(...rules.map((r, i) => {
     const name = ruleName(r, i);
     return el("tr", { "data-testid": "fault-row", "data-name": name },
@@ -550,7 +583,7 @@ async function advanceClock(ev) {
 const timers = {};
 function throttle(key, fn) {
   if (timers[key]) return;
-  timers[key] = setTimeout(() => { timers[key] = null; fn(); }, 300);
+  timers[key] = setTimeout(() => { timers[key] = null; fn(); }, 200);
 }
 
 function setLive(s, text) {
@@ -576,7 +609,10 @@ function connect() {
   });
   on("order", onOrderEvent);
   on("request", onRequestEvent);
-  on("faults", (f) => { state.faults = f; if (currentPage() === "faults") renderFaults(); });
+  on("faults", (f) => {
+    state.faults = f;
+    if (currentPage() === "faults") renderFaults();
+  });
   on("clock", setClock);
 }
 
@@ -594,7 +630,8 @@ function init() {
     if (!b || b.disabled) return;
     if (b.dataset.action === "details") {
       state.selectedOrder = b.dataset.id;
-      renderOrders();
+      for (const tr of $("#orders-body").children) tr.classList.toggle("selected", tr.dataset.id === b.dataset.id);
+      renderOrderDetail();
       $("#order-detail-title").scrollIntoView({ block: "nearest" });
     } else orderAction(b.dataset.action, b.dataset.id);
   });
