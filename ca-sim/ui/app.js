@@ -496,7 +496,9 @@ async function showRequest(seq) {
     }
     $("#request-detail-title").textContent = `Request ${r.seq}: ${r.method} ${r.path} → ${r.status === 0 ? "dropped" : r.status}`;
     const x = r.exchange;
-    const none = "(not kept: only the newest 1,000 requests keep their bodies)";
+    const none = r.status === 0
+      ? "(the connection was dropped by a fault before an answer: no bodies were recorded)"
+      : "(not kept: only the newest 1,000 requests keep their bodies)";
     $("#rd-req-headers").textContent = x ? headerText(x.request_headers) : none;
     $("#rd-req-body").textContent = x ? (x.request_body || "(empty)") : none;
     $("#rd-resp-headers").textContent = x ? headerText(x.response_headers) : none;
