@@ -123,7 +123,9 @@ pub struct CertificatePolicy {
     pub issuer: Option<IssuerParameters>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Attributes>,
-    /// 2026-xx, "internal use only": accepted and echoed.
+    /// `{"certificateUsage", "metadata"}` (2026-03-01-preview and later, "internal use only").
+    /// Kept as raw JSON so it is returned exactly as sent, schema-less `metadata` included;
+    /// vault reads and validates it in `model::platform` (docs/api-versions.md).
     #[serde(rename = "platformManaged", skip_serializing_if = "Option::is_none")]
     pub platform_managed: Option<serde_json::Value>,
 }
