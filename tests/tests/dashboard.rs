@@ -23,9 +23,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// How long ca-sim takes to issue in the live-timeline test: long enough that the page shows
-/// the operation in progress first, short enough for the time budget.
-const SLOW_ISSUE: &str = "fixed:4s";
+/// ca-sim's timing profile: orders of validated organizations issue within a second.
+const PROFILE: &str = "fixed:1s";
+
+/// A DigiCert issuer whose organization (100002) is not validated: ca-sim holds its orders
+/// until an admin approves or rejects them, so a test decides when an order moves on.
+const VETTING_ISSUER: &str = "digicert";
 
 /// A timeline item of `kind` on vault's certificate page.
 fn event(kind: &str) -> String {
@@ -35,8 +38,8 @@ fn event(kind: &str) -> String {
 const OP_STATUS: &str = "[data-testid=\"op-status\"]";
 const LIVE_OPEN: &str = "[data-testid=\"live\"][data-state=\"open\"]";
 
-/// ca-sim (profile `profile` for every account), the vault binary wired to it with the
-/// partner issuers, and a browser.
+/// ca-sim ([`PROFILE`] for every account), the vault binary wired to it with the partner
+/// issuers and [`VETTING_ISSUER`], and a browser.
 struct Stage {
     ca: TestCaSim,
     vault: VaultProcess,
@@ -47,8 +50,8 @@ struct Stage {
 }
 
 impl Stage {
-    async fn start(profile: &'static str) -> Stage {
-        let ca = TestCaSim::start_with(move |c| set_profile(c, profile)).await;
+    async fn start() -> Stage {
+        let ca = TestCaSim::start_with(|c| set_profile(c, PROFILE)).await;
         let data_dir = tempfile::Builder::new()
             .prefix("e2e-dashboard-")
             .tempdir()
@@ -68,6 +71,9 @@ impl Stage {
         );
         let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
         put_partner_issuers(&vault.raw()).await;
+        let mut vetting = DigiCert.issuer_body(DigiCert.secret());
+        vetting["org_details"]["id"] = json!("100002");
+        put_issuer(&vault.raw(), VETTING_ISSUER, &vetting).await;
         let vaults = admin_get(&vault, "/_admin/vaults").await;
         let vault_name = vaults["value"]
             .as_array()
@@ -114,11 +120,20 @@ impl Stage {
         self.browser.wait_for(LIVE_OPEN).await;
     }
 
-    /// Starts a partnered DigiCert create of `name` (not waiting for it).
-    async fn start_partnered(&self, name: &str) {
+    /// Starts a partnered DigiCert create of `name` through `issuer` (not waiting for it);
+    /// the id of ca-sim's order.
+    async fn start_partnered(&self, name: &str, issuer: &str) -> String {
         let cn = cn_of(name);
-        let body = json!({ "policy": e2e::partner_policy(&DigiCert.issuer(), &DigiCert.subject(&cn), &cn) });
-        self.raw().start_create(name, &body).await;
+        let policy = e2e::partner_policy(issuer, &DigiCert.subject(&cn), &cn);
+        self.raw()
+            .start_create(name, &json!({ "policy": policy }))
+            .await;
+        let what = format!("ca-sim to get the order for {name}");
+        let order = e2e::eventually(e2e::DEADLINE, &what, || async {
+            self.admin().orders_for(&cn).await.into_iter().next()
+        })
+        .await;
+        order["id"].as_str().expect("order id").to_string()
     }
 
     async fn finish(self) {
@@ -147,7 +162,7 @@ async fn self_signed(raw: &Raw, names: &[(&str, &str)]) {
 /// A partnered create appears with its timeline, which grows live through `completed`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partnered_timeline_arrives_live() {
-    let stage = Stage::start(SLOW_ISSUE).await;
+    let stage = Stage::start().await;
     let browser = &stage.browser;
     self_signed(
         &stage.raw(),
@@ -160,24 +175,23 @@ async fn partnered_timeline_arrives_live() {
     .await;
 
     let name = "shop-dc";
-    stage.start_partnered(name).await;
+    let order_id = stage.start_partnered(name, VETTING_ISSUER).await;
     stage.open(&stage.certificate_page(name)).await;
     browser.mark_page("partnered").await;
     browser.wait_text("h1", name).await;
-    // ca-sim holds the order for seconds: the page shows it in progress first...
+    // ca-sim holds the order until the test approves it: the page shows it in progress...
     browser.wait_text_is(OP_STATUS, "inProgress").await;
     browser.wait_for(&event("created")).await;
-    let submitted = browser.wait_for(&event("submitted")).await;
-    assert_eq!(submitted, 1, "one submission");
-    let order_id = stage
-        .admin()
-        .orders_for(&cn_of(name))
-        .await
-        .first()
-        .and_then(|o| o["id"].as_str().map(String::from))
-        .expect("ca-sim has the order");
     browser.wait_text(&event("submitted"), &order_id).await;
-    browser.wait_for(&event("ca_polled")).await;
+    browser.wait_text(&event("ca_polled"), "pending").await;
+    assert!(
+        browser.texts(&event("completed")).await.is_empty(),
+        "not completed before the CA issued"
+    );
+    stage
+        .admin()
+        .post(&format!("orders/{order_id}/approve"), &json!({}))
+        .await;
     // ...then the rest arrives through the event stream.
     browser.wait_for(&event("completed")).await;
     browser.wait_text_is(OP_STATUS, "completed").await;
@@ -215,7 +229,7 @@ async fn partnered_timeline_arrives_live() {
 /// timeline shows the failure with the CA's reason; the rule fired once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switchboard_fault_fails_the_next_order() {
-    let stage = Stage::start("fixed:1s").await;
+    let stage = Stage::start().await;
     let browser = &stage.browser;
     const RULE: &str = "dc-reject-browser";
     const REASON: &str = "Domain validation failed (browser test)";
@@ -251,7 +265,7 @@ async fn switchboard_fault_fails_the_next_order() {
     browser.assert_clean().await;
 
     let name = "rejected-dc";
-    stage.start_partnered(name).await;
+    stage.start_partnered(name, &DigiCert.issuer()).await;
     stage.open(&stage.certificate_page(name)).await;
     browser.mark_page("fault").await;
     browser.wait_text(&event("failed"), REASON).await;
@@ -273,7 +287,7 @@ async fn switchboard_fault_fails_the_next_order() {
 /// on the certificate page (another tab).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_advance_fires_autorenew_live() {
-    let stage = Stage::start("instant").await;
+    let stage = Stage::start().await;
     let browser = &stage.browser;
     let name = "renew-me";
     let mut policy = self_signed_ec_policy_json("CN=renew-me.example.com");
@@ -337,26 +351,16 @@ async fn clock_advance_fires_autorenew_live() {
 /// ca-sim's approve and reject buttons decide orders that wait for an admin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ca_sim_buttons_approve_and_reject() {
-    let stage = Stage::start("fixed:1s").await;
+    let stage = Stage::start().await;
     let browser = &stage.browser;
-    // Organization 100002 is not validated: its orders wait for an admin's decision.
-    let mut unvalidated = DigiCert.issuer_body(DigiCert.secret());
-    unvalidated["org_details"]["id"] = json!("100002");
-    put_issuer(&stage.raw(), "dc-unvalidated", &unvalidated).await;
+    // The vetting issuer's orders wait for an admin's decision.
     let mut ids = Vec::new();
     for name in ["approve-me", "reject-me"] {
-        let cn = cn_of(name);
-        let policy = e2e::partner_policy("dc-unvalidated", &DigiCert.subject(&cn), &cn);
-        stage
-            .raw()
-            .start_create(name, &json!({ "policy": policy }))
-            .await;
-        let order = e2e::eventually(e2e::DEADLINE, "ca-sim to get the order", || async {
-            stage.admin().orders_for(&cn).await.into_iter().next()
-        })
-        .await;
+        ids.push(stage.start_partnered(name, VETTING_ISSUER).await);
+    }
+    for id in &ids {
+        let order = stage.admin().get(&format!("orders/{id}")).await;
         assert_eq!(order["awaiting_validation"], true, "{order:#}");
-        ids.push(order["id"].as_str().expect("order id").to_string());
     }
 
     // Orders of the other dialects, issued on their own, so the list shows more than one kind.
