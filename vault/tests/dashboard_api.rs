@@ -742,3 +742,61 @@ async fn entra_mode_needs_the_admin_token_as_bearer_or_cookie() {
     assert!(bad_login.headers().get("set-cookie").is_none());
     r.stop().await;
 }
+
+#[tokio::test]
+async fn acme_accounts_are_listed_in_pages_without_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::acme_core_support::Server::start(dir.path()).await;
+    let mut urls = Vec::new();
+    for i in 0..3 {
+        let contact = format!("mailto:ops{i}@example.test");
+        let (account, _) = server
+            .acme_builder()
+            .create(
+                &instant_acme::NewAccount {
+                    contact: &[&contact],
+                    terms_of_service_agreed: true,
+                    only_return_existing: false,
+                },
+                server.directory(),
+                None,
+            )
+            .await
+            .unwrap();
+        urls.push(account.id().to_string());
+    }
+    let get = |path: String| {
+        let http = server.http.clone();
+        let base = server.base();
+        async move {
+            let resp = http.get(format!("{base}{path}")).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = get("/_admin/acme/accounts?limit=2".into()).await;
+    assert_eq!(status, 200, "{first:#}");
+    let rows = first["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let next = first["next"].as_str().unwrap().to_string();
+    assert_eq!(rows[1]["id"], next.as_str());
+    let (_, second) = get(format!("/_admin/acme/accounts?cursor={next}")).await;
+    assert_eq!(second["next"], Value::Null);
+    let all: Vec<&Value> = rows
+        .iter()
+        .chain(second["value"].as_array().unwrap())
+        .collect();
+    assert_eq!(all.len(), 3);
+    for (i, row) in all.iter().enumerate() {
+        assert_eq!(row["url"], urls[i].as_str());
+        assert_eq!(row["status"], "valid");
+        assert_eq!(
+            row["contact"],
+            json!([format!("mailto:ops{i}@example.test")])
+        );
+        assert!(row["created"].as_str().unwrap().ends_with('Z'));
+        assert!(row.get("jwk").is_none() && row.get("thumbprint").is_none());
+    }
+    let (status, _) = get("/_admin/acme/accounts?limit=0".into()).await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}

@@ -9,6 +9,8 @@
 //! - `GET /_admin/acme/orders[?account=ID][&cursor=ORDER_ID][&limit=N]`: orders in creation
 //!   order with account, profile, identifiers, status and timestamps, `processing` orders
 //!   settled first (`handlers::load::settle`); `next` is the URL of the following page.
+//! - `GET /_admin/acme/accounts[?cursor=ID][&limit=N]`: accounts in creation order with
+//!   status, contacts and creation time (the dashboard's list), never a key.
 //! - `PUT /_admin/acme/renewal-info` `{"certID" | "serial", "start", "end"}` (RFC 3339): the
 //!   ARI window of one certificate (Pebble's `set-renewal-info`); it wins over the window
 //!   derived from validity until the certificate is revoked.
@@ -170,6 +172,53 @@ pub async fn list_orders(cx: &Cx, query: Option<&str>) -> Result<Reply, Problem>
         }
     }
     Ok(Reply::json(&doc))
+}
+
+/// `GET /_admin/acme/accounts[?cursor=ACCOUNT_ID][&limit=N]` (the dashboard's list):
+/// `{"value": [{id, url, status, contact, created}], "next": ACCOUNT_ID | null}` in creation
+/// order; never the key.
+pub async fn list_accounts(cx: &Cx, query: Option<&str>) -> Result<Reply, Problem> {
+    let mut cursor: Option<String> = None;
+    let mut limit = PAGE;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "cursor" => cursor = Some(v.into_owned()).filter(|c| !c.is_empty()),
+            "limit" => {
+                limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| malformed(format!("'limit' must be 1 to {MAX_PAGE}.")))?
+            }
+            // `vault` is the host's here (as for every ACME admin path); accepted, unused.
+            "vault" => {}
+            other => return Err(malformed(format!("Unknown query parameter '{other}'."))),
+        }
+    }
+    let mut accounts = cx
+        .vault
+        .db
+        .run(move |s| s.acme_accounts(cursor.as_deref(), limit + 1))
+        .await
+        .map_err(internal)?;
+    let more = accounts.len() > limit;
+    accounts.truncate(limit);
+    let next = more
+        .then(|| accounts.last().map(|a| a.id.clone()))
+        .flatten();
+    let value: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "url": cx.urls.account(&a.id),
+                "status": a.status,
+                "contact": a.contact,
+                "created": rfc3339(a.created),
+            })
+        })
+        .collect();
+    Ok(Reply::json(&json!({ "value": value, "next": next })))
 }
 
 /// The id of the last order of a page document.

@@ -173,6 +173,7 @@ async fn admin(cx: &Cx, parts: &Parts, body: Body) -> Result<Reply, Problem> {
         (&Method::GET, ["eab"]) => admin::list_eab(cx).await,
         (&Method::POST, ["eab"]) => admin::create_eab(cx, body).await,
         (&Method::GET, ["orders"]) => admin::list_orders(cx, parts.uri.query()).await,
+        (&Method::GET, ["accounts"]) => admin::list_accounts(cx, parts.uri.query()).await,
         (&Method::PUT, ["renewal-info"]) => admin::put_renewal_info(cx, body).await,
         (&Method::GET, ["chaos"]) => chaos::admin::get(&cx.acme.chaos),
         (&Method::PUT, ["chaos"]) => chaos::admin::put(&cx.acme.chaos, body).await,

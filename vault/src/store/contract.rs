@@ -224,6 +224,8 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<OrderRecord>>;
+    /// Accounts in creation order after account `after` (exclusive), for the dashboard.
+    fn acme_accounts(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<AccountRecord>>;
     /// Orders in `status`, oldest first (restart recovery of `processing` orders).
     fn acme_orders_in_status(
         &self,

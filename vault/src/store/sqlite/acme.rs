@@ -118,6 +118,21 @@ pub fn orders(
     collect(rows, |r| json(&r.get::<_, String>(0)?))
 }
 
+/// Accounts in creation order after account `after` (exclusive).
+pub fn accounts(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<AccountRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM acme_accounts \
+         WHERE rowid > COALESCE((SELECT rowid FROM acme_accounts WHERE id = ?1), 0) \
+         ORDER BY rowid LIMIT ?2",
+    )?;
+    let rows = stmt.query(params![after, limit as i64])?;
+    collect(rows, |r| json(&r.get::<_, String>(0)?))
+}
+
 /// Orders in `status`, oldest first.
 pub fn orders_in_status(
     conn: &Connection,

@@ -373,6 +373,10 @@ impl Store for SqliteStore {
         acme::orders(&self.reader(), account_id, after, limit)
     }
 
+    fn acme_accounts(&self, after: Option<&str>, limit: usize) -> StoreResult<Vec<AccountRecord>> {
+        acme::accounts(&self.reader(), after, limit)
+    }
+
     fn acme_orders_in_status(
         &self,
         status: OrderStatus,
