@@ -10,7 +10,7 @@ use super::self_signed::Issued;
 use super::worker::Issuance;
 use crate::model::platform::{self, PlatformRequest};
 use crate::model::OperationRecord;
-use shared::crypto::{self, CertProfile, PrivateKey};
+use shared::crypto::CertProfile;
 
 /// X.520 ub-common-name: a longer DNS name stays a SAN only.
 const MAX_COMMON_NAME: usize = 64;
@@ -30,46 +30,13 @@ impl Issuance {
             .and_then(|pm| {
                 platform::parse(pm).map_err(|_| "its platformManaged member is invalid")
             })?;
-        let spec = profile::key_spec(&op.policy).map_err(|e| e.to_string())?;
         let cert_profile = platform_profile(
             profile::cert_profile(&op.policy, self.clock.now()),
             request,
             &op.key,
         );
-        let (key, version) = (op.key.clone(), op.version.clone());
-        let reused = self
-            .db
-            .run(move |s| s.private_key(&key, &version))
+        self.key_and_sign(op, cert_profile, move |key, profile| ca.issue(key, profile))
             .await
-            .map_err(|e| e.to_string())?;
-        let _permit = self
-            .crypto_permits
-            .acquire()
-            .await
-            .map_err(|_| "shutting down".to_string())?;
-        let metrics = self.metrics.clone();
-        let was_reused = reused.is_some();
-        let issued = tokio::task::spawn_blocking(move || {
-            let key = match reused {
-                Some(key) => key,
-                None => {
-                    let started = std::time::Instant::now();
-                    let key = PrivateKey::generate(spec).map_err(|e| e.to_string())?;
-                    metrics.key_generation(&spec.to_string(), started.elapsed());
-                    key
-                }
-            };
-            let csr = crypto::build_csr(&key, &cert_profile).map_err(|e| e.to_string())?;
-            let chain = ca.issue(&key, &cert_profile)?;
-            Ok((key, chain, csr))
-        })
-        .await
-        .map_err(|e| format!("issuance task failed: {e}"))?;
-        if issued.is_ok() {
-            // The dashboard's timeline, as for a self-signed certificate.
-            self.note_key(op, was_reused, true);
-        }
-        issued
     }
 }
 

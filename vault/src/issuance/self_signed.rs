@@ -6,7 +6,7 @@ use super::profile;
 use super::worker::Issuance;
 use crate::model::{Ending, OperationRecord};
 use crate::store::{Change, StoreError};
-use shared::crypto::{self, PrivateKey};
+use shared::crypto::{self, CertProfile, PrivateKey};
 
 /// An issued certificate: its key, the chain (leaf first) and the CSR kept on the operation.
 pub(super) type Issued = (PrivateKey, Vec<Vec<u8>>, Vec<u8>);
@@ -17,9 +17,23 @@ impl Issuance {
         &self,
         op: &OperationRecord,
     ) -> Result<(PrivateKey, Vec<u8>, Vec<u8>), String> {
-        let spec = profile::key_spec(&op.policy).map_err(|e| e.to_string())?;
         let cert_profile = profile::cert_profile(&op.policy, self.clock.now());
-        // A renewal with `reuse_key` stored the previous version's key on the pending version.
+        self.key_and_sign(op, cert_profile, |key, profile| {
+            crypto::self_signed(key, profile).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// The key (the one a renewal with `reuse_key` stored on the pending version, else a new
+    /// one), the CSR and what `sign` makes of them, on the blocking pool under a crypto
+    /// permit. Returns `(key, signed, csr)` and notes the key on the timeline.
+    pub(super) async fn key_and_sign<T: Send + 'static>(
+        &self,
+        op: &OperationRecord,
+        cert_profile: CertProfile,
+        sign: impl FnOnce(&PrivateKey, &CertProfile) -> Result<T, String> + Send + 'static,
+    ) -> Result<(PrivateKey, T, Vec<u8>), String> {
+        let spec = profile::key_spec(&op.policy).map_err(|e| e.to_string())?;
         let (key, version) = (op.key.clone(), op.version.clone());
         let reused = self
             .db
@@ -44,8 +58,8 @@ impl Issuance {
                 }
             };
             let csr = crypto::build_csr(&key, &cert_profile).map_err(|e| e.to_string())?;
-            let cert = crypto::self_signed(&key, &cert_profile).map_err(|e| e.to_string())?;
-            Ok((key, cert, csr))
+            let signed = sign(&key, &cert_profile)?;
+            Ok((key, signed, csr))
         })
         .await
         .map_err(|e| format!("issuance task failed: {e}"))?;
