@@ -6,47 +6,17 @@
 
 use crate::common;
 
-use common::{eventually, open_db, partner_policy, partnered_vault, ScriptedCa, ISSUER};
+use common::{
+    eventually, harness, open_db, partner_policy, partnered_vault, Harness, ScriptedCa, ISSUER,
+};
 use serde_json::{json, Value};
-use shared::clock::{Clock, OffsetClock};
 use shared::models::{CertificateCreateParameters, CertificatePolicy, OperationStatus};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use vault::certs::Service;
-use vault::issuance::Issuance;
 use vault::model::{EventKind, TimelineEvent};
 use vault::providers::{OrderStatus, ProviderError, Submitted};
-
-struct Harness {
-    service: Service,
-    issuance: Arc<Issuance>,
-    token: CancellationToken,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.token.cancel();
-    }
-}
-
-async fn harness(ca: &Arc<ScriptedCa>, deadline: Duration) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open_db(dir.path());
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
-    let tracker = TaskTracker::new();
-    let (issuance, service) = partnered_vault(&db, clock, ca.clone(), deadline, &tracker).await;
-    let token = CancellationToken::new();
-    tracker.spawn(issuance.clone().run(token.clone()));
-    Harness {
-        service,
-        issuance,
-        token,
-        _dir: dir,
-    }
-}
 
 /// Waits until the operation of `name` left `inProgress`, then returns its stored events.
 async fn settled_events(h: &Harness, name: &str) -> Vec<TimelineEvent> {

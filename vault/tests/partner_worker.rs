@@ -5,45 +5,11 @@
 
 use crate::common;
 
-use common::{open_db, partnered_vault, Root, ScriptedCa, ISSUER};
-use shared::clock::{Clock, OffsetClock};
+use common::{harness, Harness, Root, ScriptedCa, ISSUER};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CertificateCreateParameters, CertificatePolicy, CurveName, OperationStatus};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use vault::certs::Service;
 use vault::providers::{CancelOutcome, OrderStatus, ProviderError, Submitted};
-
-struct Harness {
-    service: Service,
-    token: CancellationToken,
-    tracker: TaskTracker,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.token.cancel();
-    }
-}
-
-async fn harness(ca: &Arc<ScriptedCa>, deadline: Duration) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open_db(dir.path());
-    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
-    let tracker = TaskTracker::new();
-    let (issuance, service) = partnered_vault(&db, clock, ca.clone(), deadline, &tracker).await;
-    let token = CancellationToken::new();
-    tracker.spawn(issuance.run(token.clone()));
-    Harness {
-        service,
-        token,
-        tracker,
-        _dir: dir,
-    }
-}
 
 fn partner_policy() -> CertificateCreateParameters {
     let policy: CertificatePolicy = serde_json::from_value(serde_json::json!({

@@ -4,7 +4,7 @@
 //! lets it issue every order; `leases.rs` and `orphans.rs` run workers on the wall clock
 //! ([`leased_vault`]) and leave operations where a dead worker would ([`die_while_submitting`]).
 
-// Each test file is its own crate and uses only part of this module.
+// Each test module uses only part of this module.
 #![allow(dead_code)]
 
 use shared::clock::{Clock, OffsetClock};
@@ -472,4 +472,38 @@ pub fn test_timeline(db: &Db, clock: &Arc<dyn Clock>) -> vault::timeline::Timeli
         tokio_util::sync::CancellationToken::new(),
     );
     vault::timeline::Timeline::start("test", db.clone(), hub, clock.clone())
+}
+
+/// A partnered vault with its issuance worker running against `ca`; the worker stops when the
+/// harness drops.
+pub struct Harness {
+    pub service: vault::certs::Service,
+    pub issuance: Arc<vault::issuance::Issuance>,
+    pub token: tokio_util::sync::CancellationToken,
+    pub tracker: tokio_util::task::TaskTracker,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
+}
+
+/// [`Harness`] with operations given up after `deadline`.
+pub async fn harness(ca: &Arc<ScriptedCa>, deadline: Duration) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_db(dir.path());
+    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::default());
+    let tracker = tokio_util::task::TaskTracker::new();
+    let (issuance, service) = partnered_vault(&db, clock, ca.clone(), deadline, &tracker).await;
+    let token = tokio_util::sync::CancellationToken::new();
+    tracker.spawn(issuance.clone().run(token.clone()));
+    Harness {
+        service,
+        issuance,
+        token,
+        tracker,
+        _dir: dir,
+    }
 }
