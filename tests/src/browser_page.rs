@@ -225,6 +225,17 @@ impl Browser {
             .collect()
     }
 
+    /// The console entries at level SEVERE so far, which then no longer count: for a test
+    /// that provokes an error on purpose (a 401 page) and checks it was that one.
+    pub async fn take_console_errors(&self) -> Vec<String> {
+        let errors = self.console_errors().await;
+        self.console
+            .lock()
+            .unwrap()
+            .retain(|e| e["level"] != "SEVERE");
+        errors
+    }
+
     /// Moves chromedriver's browser log into [`Browser::console`].
     async fn read_console(&self) {
         let entries = match self.client.issue_cmd(BrowserLog).await {

@@ -7,7 +7,9 @@
 //!   failure and the CA's message appear in vault's timeline, and the rule's `fired` is 1;
 //! - advancing vault's clock on its clock page fires an AutoRenew that appears live on the
 //!   certificate page (open in another tab);
-//! - ca-sim's approve and reject buttons change a waiting order's state.
+//! - ca-sim's approve and reject buttons change a waiting order's state;
+//! - with `--auth entra` the page wants the admin token: 401 without it, and `?token=` once
+//!   sets an HttpOnly cookie that the page's requests and its event stream then carry.
 //!
 //! Every page: no console error, nothing fetched from outside the service. Each run saves
 //! screenshots to `target/screenshots/` (and with `UPDATE_SCREENSHOTS=1` to
@@ -418,4 +420,65 @@ async fn ca_sim_buttons_approve_and_reject() {
     let rejected = stage.raw().wait_finished("reject-me").await;
     assert_eq!(rejected["status"], "failed", "{rejected}");
     stage.finish().await;
+}
+
+/// `--auth entra`: the dashboard answers 401 without the admin token (or with a wrong one);
+/// `?token=` sets the cookie, redirects to the bare address, and the page's data requests and
+/// event stream work with the cookie alone (which scripts cannot read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_mode_dashboard_needs_the_admin_token() {
+    let data_dir = tempfile::Builder::new()
+        .prefix("e2e-dashboard-entra-")
+        .tempdir()
+        .expect("temp data dir");
+    let token = format!("browser-admin-{}", std::process::id());
+    let vault = VaultProcess::spawn_with_args(
+        data_dir.path(),
+        &["--auth", "entra", "--admin-token", token.as_str()],
+    )
+    .await;
+    let browser = Browser::start().await;
+    let ui = format!("{}/_admin/ui/", vault.base_url());
+
+    for address in [ui.clone(), format!("{ui}?token=wrong-{token}")] {
+        browser.goto(&address).await;
+        browser.wait_text("body", "?token=").await;
+        assert!(
+            browser.texts(LIVE_OPEN).await.is_empty(),
+            "no dashboard without the token"
+        );
+        // The page's own 401, and the browser's favicon request that the 401 page sets off.
+        let errors = browser.take_console_errors().await;
+        let expected = |e: &String| {
+            e.contains("status of 401") && (e.contains("/_admin/ui/") || e.contains("/favicon.ico"))
+        };
+        assert!(
+            !errors.is_empty() && errors.iter().all(expected),
+            "only the 401 is an error: {errors:#?}"
+        );
+    }
+
+    browser.goto(&format!("{ui}?token={token}")).await;
+    browser.wait_for(LIVE_OPEN).await;
+    let url = browser
+        .client()
+        .current_url()
+        .await
+        .expect("current address");
+    assert_eq!(url.path(), "/_admin/ui/", "redirected to the page: {url}");
+    assert!(
+        url.query().is_none(),
+        "the token left the address bar: {url}"
+    );
+    browser
+        .wait_text_is("[data-testid=\"cert-total\"]", "0")
+        .await;
+    browser.wait_text("#header-clock", "T").await;
+    let cookies = browser.js("return document.cookie;", vec![]).await;
+    assert!(
+        !cookies.as_str().unwrap_or_default().contains(&token),
+        "the admin cookie is HttpOnly: {cookies}"
+    );
+    browser.assert_clean().await;
+    browser.close().await;
 }
