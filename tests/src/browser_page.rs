@@ -41,6 +41,88 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// A Chrome DevTools Protocol command through chromedriver
+/// (`POST /session/{id}/goog/cdp/execute`), e.g. to emulate the system's colour scheme.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Text contrast (WCAG 2 relative luminance): every visible element with text of its own,
+/// its colour against the background it sits on (ancestors' backgrounds composited, the canvas
+/// white below), below 4.5:1 (3:1 for large text). Disabled controls are exempt, as in WCAG.
+/// Returns at most 20 failures as strings; `document.documentElement`'s background luminance
+/// and the body's font size in px come first.
+const CONTRAST_JS: &str = r#"
+const parse = (c) => {
+  const m = /rgba?\(([^)]+)\)/.exec(c || '');
+  if (!m) return null;
+  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const over = (top, below) => ({
+  r: top.r * top.a + below.r * (1 - top.a),
+  g: top.g * top.a + below.g * (1 - top.a),
+  b: top.b * top.a + below.b * (1 - top.a), a: 1 });
+const background = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+  }
+  let base = { r: 255, g: 255, b: 255, a: 1 };
+  for (const layer of layers.reverse()) base = over(layer, base);
+  return base;
+};
+const lum = (c) => {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const failures = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || el.closest('[aria-hidden="true"],[hidden]') || el.disabled) continue;
+  if (el.getClientRects().length === 0) continue;
+  const st = getComputedStyle(el);
+  if (st.visibility !== 'visible' || Number(st.opacity) === 0) continue;
+  const bg = background(el);
+  const fgRaw = parse(st.color);
+  if (!fgRaw) continue;
+  const fg = over(fgRaw, bg);
+  const size = parseFloat(st.fontSize);
+  const bold = Number(st.fontWeight) >= 700;
+  const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+  const r = ratio(fg, bg);
+  if (r < need && failures.length < 20) {
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+    failures.push(`${name} "${el.textContent.trim().slice(0, 40)}": ${r.toFixed(2)}:1 (${st.color} on rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)}))`);
+  }
+}
+const page = background(document.body);
+return [lum(page), parseFloat(getComputedStyle(document.body).fontSize), failures];
+"#;
+
 /// The texts (rendered, trimmed) of every element matching `arguments[0]`.
 const TEXTS_JS: &str = "return Array.from(document.querySelectorAll(arguments[0]))\
     .map(e => (e.innerText || e.textContent || '').trim());";
@@ -236,6 +318,29 @@ impl Browser {
         errors
     }
 
+    /// Makes the page see the system's colour scheme as `scheme` (`light` or `dark`), as
+    /// `prefers-color-scheme` media queries read it.
+    pub async fn emulate_color_scheme(&self, scheme: &str) {
+        let cmd = Cdp {
+            cmd: "Emulation.setEmulatedMedia",
+            params: json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        };
+        if let Err(err) = self.client.issue_cmd(cmd).await {
+            panic!("emulate prefers-color-scheme: {scheme}: {err}");
+        }
+    }
+
+    /// The page's look as a reader gets it: the luminance of the page's background (0 black,
+    /// 1 white), the body's font size in px, and every text below WCAG's contrast minimum.
+    pub async fn legibility(&self) -> Legibility {
+        let value = self.js(CONTRAST_JS, vec![]).await;
+        Legibility {
+            background_luminance: value[0].as_f64().unwrap_or(-1.0),
+            font_px: value[1].as_f64().unwrap_or(0.0),
+            low_contrast: strings(&value[2]),
+        }
+    }
+
     /// Moves chromedriver's browser log into [`Browser::console`].
     async fn read_console(&self) {
         let entries = match self.client.issue_cmd(BrowserLog).await {
@@ -360,6 +465,14 @@ impl Browser {
             pause = (pause * 2).min(Duration::from_millis(200));
         }
     }
+}
+
+/// What [`Browser::legibility`] measured.
+#[derive(Debug, Clone)]
+pub struct Legibility {
+    pub background_luminance: f64,
+    pub font_px: f64,
+    pub low_contrast: Vec<String>,
 }
 
 /// The workspace root (this crate is `tests/` in it).

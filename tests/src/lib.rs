@@ -62,6 +62,7 @@ mod wait;
 pub use serde_json::json;
 
 pub use self::browser::{Browser, CHROMEDRIVER};
+pub use self::browser_page::Legibility;
 pub use self::bytes::{
     b64_std, b64url, contains_bytes, decode_b64_std_strict, decode_b64url_strict, files_below,
     pem_blocks, sha1, sha256,
