@@ -1,7 +1,7 @@
 //! What the dashboard tests do with a page in [`Browser`]: go to it, wait for a selector, a
 //! text or an attribute with a deadline (polling, never sleep-then-assert), click, fill forms,
-//! prove the page did not reload, read the console (chromedriver's browser log) and the
-//! resources the page fetched, and take screenshots.
+//! prove the page did not reload, and take screenshots. The checks of what the page did and
+//! how it looks (console, foreign resources, themes, contrast) are in `browser_checks.rs`.
 //!
 //! Reads go through small scripts (`querySelectorAll` in the page) rather than element handles:
 //! the dashboards re-render rows as events arrive, and a handle to a replaced row is stale.
@@ -11,117 +11,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fantoccini::{wd::WebDriverCompatibleCommand, Locator};
+use fantoccini::{key::Key, Locator};
 use serde_json::{json, Value};
 
 use crate::{
     browser::{target_dir, Browser},
     wait::DEADLINE,
 };
-
-/// chromedriver's log endpoint (`POST /session/{id}/se/log {"type":"browser"}`): the console
-/// entries since the last read.
-#[derive(Debug)]
-struct BrowserLog;
-
-impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
-        (reqwest::Method::POST, Some(r#"{"type":"browser"}"#.into()))
-    }
-}
-
-/// A Chrome DevTools Protocol command through chromedriver
-/// (`POST /session/{id}/goog/cdp/execute`), e.g. to emulate the system's colour scheme.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (reqwest::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Text contrast (WCAG 2 relative luminance): every visible element with text of its own,
-/// its colour against the background it sits on (ancestors' backgrounds composited, the canvas
-/// white below), below 4.5:1 (3:1 for large text). Disabled controls are exempt, as in WCAG.
-/// Returns at most 20 failures as strings; `document.documentElement`'s background luminance
-/// and the body's font size in px come first.
-const CONTRAST_JS: &str = r#"
-const parse = (c) => {
-  const m = /rgba?\(([^)]+)\)/.exec(c || '');
-  if (!m) return null;
-  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
-  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
-};
-const over = (top, below) => ({
-  r: top.r * top.a + below.r * (1 - top.a),
-  g: top.g * top.a + below.g * (1 - top.a),
-  b: top.b * top.a + below.b * (1 - top.a), a: 1 });
-const background = (el) => {
-  const layers = [];
-  for (let e = el; e; e = e.parentElement) {
-    const c = parse(getComputedStyle(e).backgroundColor);
-    if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
-  }
-  let base = { r: 255, g: 255, b: 255, a: 1 };
-  for (const layer of layers.reverse()) base = over(layer, base);
-  return base;
-};
-const lum = (c) => {
-  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
-};
-const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
-const failures = [];
-for (const el of document.querySelectorAll('body *')) {
-  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-  if (!own || el.closest('[aria-hidden="true"],[hidden]') || el.disabled) continue;
-  if (el.getClientRects().length === 0) continue;
-  const st = getComputedStyle(el);
-  if (st.visibility !== 'visible' || Number(st.opacity) === 0) continue;
-  const bg = background(el);
-  const fgRaw = parse(st.color);
-  if (!fgRaw) continue;
-  const fg = over(fgRaw, bg);
-  const size = parseFloat(st.fontSize);
-  const bold = Number(st.fontWeight) >= 700;
-  const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
-  const r = ratio(fg, bg);
-  if (r < need && failures.length < 20) {
-    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
-    failures.push(`${name} "${el.textContent.trim().slice(0, 40)}": ${r.toFixed(2)}:1 (${st.color} on rgb(${Math.round(bg.r)}, ${Math.round(bg.g)}, ${Math.round(bg.b)}))`);
-  }
-}
-const page = background(document.body);
-return [lum(page), parseFloat(getComputedStyle(document.body).fontSize), failures];
-"#;
 
 /// The texts (rendered, trimmed) of every element matching `arguments[0]`.
 const TEXTS_JS: &str = "return Array.from(document.querySelectorAll(arguments[0]))\
@@ -130,11 +26,6 @@ const TEXTS_JS: &str = "return Array.from(document.querySelectorAll(arguments[0]
 /// Attribute `arguments[1]` of every element matching `arguments[0]` (null when absent).
 const ATTRS_JS: &str = "return Array.from(document.querySelectorAll(arguments[0]))\
     .map(e => e.getAttribute(arguments[1]));";
-
-/// The resources this page fetched from anywhere but its own origin.
-const FOREIGN_RESOURCES_JS: &str = "const own = location.origin + '/';\
-    return performance.getEntriesByType('resource').map(e => e.name)\
-    .filter(n => !n.startsWith(own));";
 
 impl Browser {
     /// Navigates to `url` (waits for the load event).
@@ -275,6 +166,36 @@ impl Browser {
         }
     }
 
+    /// Presses `key` (e.g. [`Key::Enter`]) on the focused element.
+    pub async fn press(&self, key: Key) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .unwrap_or_else(|err| panic!("the focused element: {err}"));
+        focused
+            .send_keys(&key)
+            .await
+            .unwrap_or_else(|err| panic!("press {key:?}: {err}"));
+    }
+
+    /// Presses Tab (at most 60 times, as a keyboard user would) until the focused element
+    /// matches `css`; then the focus ring the page draws on it (`outline-style`,
+    /// `outline-width`).
+    pub async fn tab_to(&self, css: &str) -> (String, String) {
+        const FOCUS_JS: &str = "const a = document.activeElement;\
+            if (!a || !a.matches(arguments[0])) return null;\
+            const st = getComputedStyle(a); return [st.outlineStyle, st.outlineWidth];";
+        for _ in 0..60 {
+            self.press(Key::Tab).await;
+            let focus = self.js(FOCUS_JS, vec![json!(css)]).await;
+            if let [style, width] = &strings(&focus)[..] {
+                return (style.clone(), width.clone());
+            }
+        }
+        panic!("Tab never reached {css}");
+    }
+
     /// Leaves `token` in the page's `window`; [`Browser::assert_not_reloaded`] finds it there
     /// as long as the page was never reloaded.
     pub async fn mark_page(&self, token: &str) {
@@ -292,79 +213,6 @@ impl Browser {
             marker,
             json!(token),
             "the page reloaded (its window lost the marker) instead of updating live"
-        );
-    }
-
-    /// The console entries at level SEVERE so far (errors, failed loads, CSP violations).
-    pub async fn console_errors(&self) -> Vec<String> {
-        self.read_console().await;
-        self.console
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e["level"] == "SEVERE")
-            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
-            .collect()
-    }
-
-    /// The console entries at level SEVERE so far, which then no longer count: for a test
-    /// that provokes an error on purpose (a 401 page) and checks it was that one.
-    pub async fn take_console_errors(&self) -> Vec<String> {
-        let errors = self.console_errors().await;
-        self.console
-            .lock()
-            .unwrap()
-            .retain(|e| e["level"] != "SEVERE");
-        errors
-    }
-
-    /// Makes the page see the system's colour scheme as `scheme` (`light` or `dark`), as
-    /// `prefers-color-scheme` media queries read it.
-    pub async fn emulate_color_scheme(&self, scheme: &str) {
-        let cmd = Cdp {
-            cmd: "Emulation.setEmulatedMedia",
-            params: json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
-        };
-        if let Err(err) = self.client.issue_cmd(cmd).await {
-            panic!("emulate prefers-color-scheme: {scheme}: {err}");
-        }
-    }
-
-    /// The page's look as a reader gets it: the luminance of the page's background (0 black,
-    /// 1 white), the body's font size in px, and every text below WCAG's contrast minimum.
-    pub async fn legibility(&self) -> Legibility {
-        let value = self.js(CONTRAST_JS, vec![]).await;
-        Legibility {
-            background_luminance: value[0].as_f64().unwrap_or(-1.0),
-            font_px: value[1].as_f64().unwrap_or(0.0),
-            low_contrast: strings(&value[2]),
-        }
-    }
-
-    /// Moves chromedriver's browser log into [`Browser::console`].
-    async fn read_console(&self) {
-        let entries = match self.client.issue_cmd(BrowserLog).await {
-            Ok(Value::Array(entries)) => entries,
-            Ok(other) => panic!("chromedriver's browser log is not a list: {other}"),
-            Err(err) => panic!("read chromedriver's browser log: {err}"),
-        };
-        self.console.lock().unwrap().extend(entries);
-    }
-
-    /// The resources the current page fetched from outside its own origin.
-    pub async fn foreign_resources(&self) -> Vec<String> {
-        strings(&self.js(FOREIGN_RESOURCES_JS, vec![]).await)
-    }
-
-    /// The checks every dashboard page must pass: no console error so far, and nothing the
-    /// current page fetched came from anywhere but its own origin.
-    pub async fn assert_clean(&self) {
-        let errors = self.console_errors().await;
-        assert!(errors.is_empty(), "console errors: {errors:#?}");
-        let foreign = self.foreign_resources().await;
-        assert!(
-            foreign.is_empty(),
-            "fetched from outside the service: {foreign:#?}"
         );
     }
 
@@ -467,14 +315,6 @@ impl Browser {
     }
 }
 
-/// What [`Browser::legibility`] measured.
-#[derive(Debug, Clone)]
-pub struct Legibility {
-    pub background_luminance: f64,
-    pub font_px: f64,
-    pub low_contrast: Vec<String>,
-}
-
 /// The workspace root (this crate is `tests/` in it).
 fn workspace_dir() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -482,7 +322,7 @@ fn workspace_dir() -> PathBuf {
 }
 
 /// The strings of a JSON list (nulls and non-strings left out).
-fn strings(value: &Value) -> Vec<String> {
+pub(crate) fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
         .map(|items| {

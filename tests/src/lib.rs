@@ -34,14 +34,17 @@
 //!   certificate's public key.
 //! - `browser`: [`Browser`], headless Chromium through chromedriver (WebDriver) for the
 //!   dashboard tests, one at a time, killed on drop; `browser_page` its page helpers (waits
-//!   with a deadline, clicks, forms, console errors, foreign resources, screenshots).
+//!   with a deadline, clicks, forms, screenshots); `browser_checks` the checks of a page
+//!   (console errors, foreign resources, colour scheme, [`Legibility`]).
 //! - `bytes`: strict base64, digests, PEM blocks, searching bytes in a data dir's files.
 //!
 //! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`;
-//! `partners` uses `raw_http` and `test_ca_sim`; `browser_page` uses `browser` and `wait`;
-//! `raw_http` and `entra` use only `wait`; this file only declares and re-exports.
+//! `partners` uses `raw_http` and `test_ca_sim`; `browser_page` uses `browser` and `wait`,
+//! `browser_checks` uses both; `raw_http` and `entra` use only `wait`; this file only declares
+//! and re-exports.
 
 mod browser;
+mod browser_checks;
 mod browser_page;
 mod bytes;
 mod certbot;
@@ -62,7 +65,7 @@ mod wait;
 pub use serde_json::json;
 
 pub use self::browser::{Browser, CHROMEDRIVER};
-pub use self::browser_page::Legibility;
+pub use self::browser_checks::Legibility;
 pub use self::bytes::{
     b64_std, b64url, contains_bytes, decode_b64_std_strict, decode_b64url_strict, files_below,
     pem_blocks, sha1, sha256,

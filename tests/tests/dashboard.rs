@@ -10,6 +10,7 @@
 //! - ca-sim's approve and reject buttons change a waiting order's state;
 //! - both dashboards follow the system's colour scheme (light and dark), with a base font of
 //!   16 px or more and every text at WCAG's contrast minimum in both;
+//! - keyboard use: Tab reaches the navigation with a visible focus ring, Enter follows a link;
 //! - with `--auth entra` the page wants the admin token: 401 without it, and `?token=` once
 //!   sets an HttpOnly cookie that the page's requests and its event stream then carry.
 //!
@@ -23,6 +24,7 @@ use e2e::{
     Provider::{DigiCert, GlobalSign, WoSign},
     Raw, TestCaSim, VaultProcess,
 };
+use fantoccini::key::Key;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -545,5 +547,31 @@ async fn themes_follow_the_system_setting() {
             vec![],
         )
         .await;
+    stage.finish().await;
+}
+
+/// Keyboard use: Tab reaches the navigation's links, the focused link shows a focus ring, and
+/// Enter follows it (both dashboards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_reaches_the_navigation() {
+    let stage = Stage::start().await;
+    let browser = &stage.browser;
+    let pages = [
+        (stage.vault_ui("#/certificates"), "#/clock", "#clock-now"),
+        (stage.ca_ui("#/orders"), "#/faults", "form#fault-add"),
+    ];
+    for (url, target, shows) in &pages {
+        stage.open(url).await;
+        let link = format!("nav a[href=\"{target}\"]");
+        let (style, width) = browser.tab_to(&link).await;
+        assert!(
+            style != "none" && width != "0px",
+            "{url}: the focused {link} shows a focus ring (outline {style} {width})"
+        );
+        browser.press(Key::Enter).await;
+        browser.wait_for(shows).await;
+        let hash = browser.js("return location.hash;", vec![]).await;
+        assert_eq!(hash, json!(target), "{url}: Enter followed {link}");
+    }
     stage.finish().await;
 }
