@@ -10,6 +10,8 @@
 //! - ca-sim's approve and reject buttons change a waiting order's state;
 //! - both dashboards follow the system's colour scheme (light and dark), with a base font of
 //!   16 px or more and every text at WCAG's contrast minimum in both;
+//! - the certificate list pages (50 a page) and searches on the server; the request log
+//!   filters by path and method;
 //! - keyboard use: Tab reaches the navigation with a visible focus ring, Enter follows a link;
 //! - with `--auth entra` the page wants the admin token: 401 without it, and `?token=` once
 //!   sets an HttpOnly cookie that the page's requests and its event stream then carry.
@@ -573,5 +575,75 @@ async fn keyboard_reaches_the_navigation() {
         let hash = browser.js("return location.hash;", vec![]).await;
         assert_eq!(hash, json!(target), "{url}: Enter followed {link}");
     }
+    stage.finish().await;
+}
+
+/// The certificate list shows 50 a page with the total, pages forward and back, and finds one
+/// certificate by search; the request log shows the creates, filtered by path and method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_list_pages_and_searches() {
+    const COUNT: usize = 55;
+    let stage = Stage::start().await;
+    let browser = &stage.browser;
+    let raw = stage.raw();
+    for i in 0..COUNT {
+        let name = format!("svc-{i:03}");
+        let policy = self_signed_ec_policy_json(&format!("CN={name}.example.com"));
+        raw.start_create(&name, &json!({ "policy": policy })).await;
+    }
+    e2e::eventually(e2e::DEADLINE, "every certificate to be issued", || async {
+        let done = admin_get(
+            &stage.vault,
+            "/_admin/certificates?status=completed&limit=1",
+        )
+        .await;
+        (done["total"].as_u64() == Some(COUNT as u64)).then_some(())
+    })
+    .await;
+
+    let row = "tr[data-testid=\"cert-row\"]";
+    let named = |name: &str| format!("{row}[data-name=\"{name}\"]");
+    stage.open(&stage.vault_ui("#/certificates")).await;
+    browser.mark_page("list").await;
+    browser
+        .wait_text_is("[data-testid=\"cert-total\"]", &COUNT.to_string())
+        .await;
+    browser.wait_for(&named("svc-049")).await;
+    assert_eq!(browser.texts(row).await.len(), 50, "50 a page");
+    browser.click("button#page-next").await;
+    browser.wait_for(&named("svc-054")).await;
+    assert_eq!(browser.texts(row).await.len(), COUNT - 50, "the rest");
+    browser.click("button#page-prev").await;
+    browser.wait_for(&named("svc-000")).await;
+
+    browser.fill("input#cert-search", "svc-042").await;
+    e2e::eventually(e2e::DEADLINE, "the search to leave one row", || async {
+        let names = browser.attrs(row, "data-name").await;
+        (names == ["svc-042"]).then_some(())
+    })
+    .await;
+    browser.assert_not_reloaded("list").await;
+
+    stage.open(&stage.vault_ui("#/requests")).await;
+    browser.wait_for("tr[data-testid=\"request-row\"]").await;
+    browser
+        .fill("input#req-filter-path", "/certificates/svc-042")
+        .await;
+    browser.choose("select#req-filter-method", "POST").await;
+    e2e::eventually(
+        e2e::DEADLINE,
+        "only svc-042's create in the log",
+        || async {
+            let rows = browser.texts("tr[data-testid=\"request-row\"]").await;
+            let methods = browser
+                .attrs("tr[data-testid=\"request-row\"]", "data-method")
+                .await;
+            let only = !rows.is_empty()
+                && rows.iter().all(|r| r.contains("/certificates/svc-042"))
+                && methods.iter().all(|m| m == "POST");
+            only.then_some(())
+        },
+    )
+    .await;
     stage.finish().await;
 }
