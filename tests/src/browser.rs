@@ -60,10 +60,16 @@ impl Browser {
             .expect("create a Chromium profile dir");
         let (mut driver, driver_port, driver_output) = spawn_chromedriver().await;
         let webdriver = format!("http://127.0.0.1:{driver_port}");
+        // Straight to loopback, whatever proxy the environment names.
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("HTTP client");
         crate::wait::eventually(DEADLINE, "chromedriver's /status to say ready", || {
-            let url = format!("{webdriver}/status");
+            let status = http.get(format!("{webdriver}/status"));
             async move {
-                let body: Value = reqwest::get(url).await.ok()?.json().await.ok()?;
+                let body: Value = status.send().await.ok()?.json().await.ok()?;
                 (body["value"]["ready"] == true).then_some(())
             }
         })
