@@ -84,6 +84,16 @@ async fn switchboard_fault_fails_the_next_order() {
     let browser = &stage.browser;
     const RULE: &str = "dc-reject-browser";
     const REASON: &str = "Domain validation failed (browser test)";
+    // Rules of other dialects (they never meet this test's DigiCert orders), so the
+    // switchboard shows more than one kind of rule.
+    for rule in [
+        json!({ "name": "gs-throttle", "dialect": "globalsign", "operation": "poll",
+                "probability": 0.25, "action": { "kind": "rate_limit", "retry_after": 5 } }),
+        json!({ "name": "ws-outage", "dialect": "wosign", "operation": "order", "nth": 3,
+                "action": { "kind": "server_error", "status": 503 } }),
+    ] {
+        stage.admin().post("faults", &rule).await;
+    }
 
     stage.open(&stage.ca_ui("#/faults")).await;
     let form = "form#fault-add";
