@@ -128,7 +128,8 @@ pub fn ui_login(app: &AppState, req: &Request) -> Option<Response> {
 fn login_page(reason: &str) -> Response {
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Vault dashboard: log in</title></head><body><main>\
+         <title>Vault dashboard: log in</title>\
+         <link rel=\"icon\" href=\"/_admin/ui/favicon.svg\"></head><body><main>\
          <h1>Vault dashboard</h1><p>{reason}</p>\
          <p>In <code>--auth entra</code> mode open <code>/_admin/ui/?token=TOKEN</code> with \
          the admin token: the value of <code>--admin-token</code>, or the contents of \
