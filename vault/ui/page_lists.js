@@ -96,19 +96,13 @@ export function mountContacts({ el, vault }) {
 }
 
 export function mountAcme({ el }) {
-  // The admin API lists ACME orders, not accounts: the accounts shown are those of the orders
-  // in view, with their order counts.
-  const accCols = ['Account', 'Orders in view', 'Latest order'];
-  const accounts = h('tbody', null, emptyRow(accCols.length, 'Loading…'));
   const ordCols = ['Order', 'Status', 'Identifiers', 'Account', 'Created', 'Updated', 'Expires'];
   const orders = pagedTable('ACME orders', ordCols, async (cursor) => {
     // The ACME gateway serves the vault its host names; `next` links are absolute.
     const target = cursor ? sameOrigin(cursor) : { path: '/_admin/acme/orders', query: { limit: 50 } };
     if (!target) return { rows: [], next: null };
     const doc = await api(target.path, { query: target.query });
-    const list = doc?.orders ?? [];
-    showAccounts(accounts, accCols.length, list);
-    const rows = list.map((o) => h('tr', { 'data-testid': 'acme-order-row', dataset: { id: o.id ?? '' } },
+    const rows = (doc?.orders ?? []).map((o) => h('tr', { 'data-testid': 'acme-order-row', dataset: { id: o.id ?? '' } },
       h('th', { scope: 'row' }, h('code', null, o.id ?? '—')),
       h('td', null, badge(o.status ?? '—', o.status)),
       h('td', null, (o.identifiers ?? []).map((i) => `${i.value}`).join(', ') || '—'),
@@ -118,27 +112,23 @@ export function mountAcme({ el }) {
       h('td', null, timeEl(o.expires))));
     return { rows, next: doc?.next };
   }, 'No ACME orders.');
+  const accCols = ['Account', 'Status', 'Contact', 'Created'];
+  const accounts = pagedTable('ACME accounts', accCols, async (cursor) => {
+    // `next` is the last account's id, passed back as `cursor`.
+    const query = cursor ? { limit: 50, cursor } : { limit: 50 };
+    const doc = await api('/_admin/acme/accounts', { query });
+    const rows = (doc?.value ?? []).map((a) => h('tr', { 'data-testid': 'acme-account-row', dataset: { id: a.id ?? '' } },
+      h('th', { scope: 'row' }, h('code', null, a.id ?? '—')),
+      h('td', null, badge(a.status ?? '—', a.status)),
+      h('td', null, (a.contact ?? []).join(', ') || '—'),
+      h('td', null, timeEl(a.created))));
+    return { rows, next: doc?.next };
+  }, 'No ACME accounts.');
   el.append(h('h1', null, 'ACME'),
-    h('p', { class: 'hint' }, "The ACME gateway's orders and their accounts, of the vault this page's address names (ACME serves a vault by its host name)."),
+    h('p', { class: 'hint' }, "The ACME gateway's accounts and orders, of the vault this page's address names (ACME serves a vault by its host name)."),
     h('h2', null, 'Orders'), ...orders.node,
-    h('h2', null, 'Accounts'), table('ACME accounts', accCols, accounts));
-  return { unmount: orders.stop };
-}
-
-function showAccounts(tbody, cols, orders) {
-  const byAccount = new Map();
-  for (const o of orders) {
-    const id = shortId(o.account);
-    const seen = byAccount.get(id) ?? { count: 0, latest: null };
-    seen.count += 1;
-    if (!seen.latest || String(o.created) > String(seen.latest)) seen.latest = o.created;
-    byAccount.set(id, seen);
-  }
-  const rows = [...byAccount].map(([id, a]) => h('tr', { 'data-testid': 'acme-account-row' },
-    h('th', { scope: 'row' }, h('code', null, id)),
-    h('td', { class: 'num' }, String(a.count)),
-    h('td', null, timeEl(a.latest))));
-  fill(tbody, rows.length ? rows : emptyRow(cols, 'No ACME accounts with orders in view.'));
+    h('h2', null, 'Accounts'), ...accounts.node);
+  return { unmount: () => { orders.stop?.(); accounts.stop?.(); } };
 }
 
 function shortId(url) {
