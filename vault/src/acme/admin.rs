@@ -274,11 +274,7 @@ pub async fn put_renewal_info(cx: &Cx, body: Body) -> Result<Reply, Problem> {
     }
     let by = match (req.cert_id, req.serial) {
         (Some(id), None) => By::CertId(ari::parse_cert_id(&id)?),
-        (None, Some(serial)) => {
-            let serial = serial.replace(':', "").to_ascii_lowercase();
-            let trimmed = serial.trim_start_matches('0');
-            By::Serial(if trimmed.is_empty() { "0" } else { trimmed }.to_string())
-        }
+        (None, Some(serial)) => By::Serial(serial_octets(&serial)),
         _ => {
             return Err(malformed(
                 "Name the certificate by exactly one of 'certID' and 'serial'.",
@@ -291,7 +287,10 @@ pub async fn put_renewal_info(cx: &Cx, body: Body) -> Result<Reply, Problem> {
         .run(move |s| {
             let found = match &by {
                 By::CertId(id) => s.acme_cert_by_ari_id(id)?,
-                By::Serial(serial) => s.acme_cert_by_serial(serial)?,
+                By::Serial(serial) => match s.acme_cert_by_serial(serial)? {
+                    Some(cert) => Some(cert),
+                    None => s.acme_cert_by_serial(&format!("00{serial}"))?,
+                },
             };
             let Some(mut cert) = found else {
                 return Ok(None);
@@ -321,4 +320,32 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, Problem> {
 /// `n` random bytes (the gateway's one source).
 fn random(n: usize) -> Result<Vec<u8>, Problem> {
     super::gateway::random_bytes(n).map_err(internal)
+}
+
+/// A serial as the store keeps it: the hex of its DER content octets (whole octets; a `00`
+/// octet in front only when the first bit is set, which the caller tries separately). Callers
+/// write serials with colons, in upper case, or without leading zeros (`{:x}` of the number).
+fn serial_octets(serial: &str) -> String {
+    let serial = serial.replace(':', "").to_ascii_lowercase();
+    let trimmed = serial.trim_start_matches('0');
+    match trimmed.len() {
+        0 => "00".to_string(),
+        n if n % 2 == 1 => format!("0{trimmed}"),
+        _ => trimmed.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::serial_octets;
+
+    #[test]
+    fn serials_in_any_spelling_become_whole_octets() {
+        assert_eq!(serial_octets("0a1b2c"), "0a1b2c");
+        assert_eq!(serial_octets("a1b2c"), "0a1b2c");
+        assert_eq!(serial_octets("0A:1B:2C"), "0a1b2c");
+        assert_eq!(serial_octets("000a1b2c"), "0a1b2c");
+        assert_eq!(serial_octets("7f01"), "7f01");
+        assert_eq!(serial_octets("0"), "00");
+    }
 }
