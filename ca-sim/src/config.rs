@@ -137,6 +137,11 @@ pub struct AcmeConfig {
     /// Alternate chains (0..=3): more roots cross-signing the issuing intermediate (Pebble's
     /// `PEBBLE_ALTERNATE_ROOTS`).
     pub alternate_roots: u8,
+    /// Upper bound of a random wait (seeded, real time) before each challenge is validated,
+    /// like Pebble's 0–15 s sleep (which `PEBBLE_VA_NOSLEEP=1` turns off). 0, the default:
+    /// validated within the challenge request. Above 0 the challenge answers `processing`
+    /// and the client polls.
+    pub validation_delay: shared::duration::Dur,
 }
 
 impl Default for AcmeConfig {
@@ -147,6 +152,7 @@ impl Default for AcmeConfig {
             tlsalpn01_port: 5001,
             dns_resolver: None,
             timing: "instant".into(),
+            validation_delay: shared::duration::Dur::default(),
             profiles: BTreeMap::new(),
             eab_keys: BTreeMap::new(),
             eab_required: false,
@@ -390,6 +396,11 @@ pub struct Cli {
     /// admin approve).
     #[arg(long, env = "CASIM_ACME_TIMING")]
     pub acme_timing: Option<String>,
+    /// Wait a random time up to this (seeded) before validating each ACME challenge, which
+    /// then answers `processing` (Pebble sleeps 0-15 s unless `PEBBLE_VA_NOSLEEP=1`; ca-sim
+    /// does not unless asked). Default 0: validated at once.
+    #[arg(long, env = "CASIM_ACME_VALIDATION_DELAY", value_parser = shared::duration::parse)]
+    pub acme_validation_delay: Option<std::time::Duration>,
     /// Log output format.
     #[arg(long, env = "CASIM_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -409,6 +420,9 @@ impl Cli {
         }
         if let Some(v) = self.acme_validation {
             config.acme.validation = v;
+        }
+        if let Some(d) = self.acme_validation_delay {
+            config.acme.validation_delay = shared::duration::Dur(d);
         }
         if let Some(port) = self.acme_http01_port {
             config.acme.http01_port = port;

@@ -651,6 +651,42 @@ async fn authz_reuse() {
     }
 }
 
+/// `validation_delay` (Pebble's random validation sleep, off by default): the challenge
+/// answer says `processing` (read back from the request history), and the order becomes
+/// `ready` once the seeded wait is over.
+#[tokio::test]
+async fn validation_delay_answers_processing_then_validates() {
+    let sim = Sim::start(|c| {
+        always_valid(c);
+        c.acme.validation_delay = shared::duration::Dur(Duration::from_millis(1500));
+    })
+    .await;
+    let (account, _) = account(&sim).await;
+    let mut order = account
+        .new_order(&NewOrder::new(&[Identifier::Dns(
+            "slow.example.com".into(),
+        )]))
+        .await
+        .unwrap();
+    let mut authzs = order.authorizations();
+    while let Some(a) = authzs.next().await {
+        let mut a = a.unwrap();
+        let mut ch = a.challenge(ChallengeType::Http01).unwrap();
+        ch.set_ready().await.unwrap();
+    }
+    let answers = sim.history("acme", "challenge").await;
+    let seq = answers.last().expect("a challenge request")["seq"].clone();
+    let entry = sim.admin_get(&format!("requests/{seq}")).await;
+    let body: serde_json::Value =
+        serde_json::from_str(entry["exchange"]["response_body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["status"], "processing", "{body}");
+    assert_eq!(
+        order.poll_ready(&retry()).await.expect("ready"),
+        OrderStatus::Ready
+    );
+    sim.stop().await;
+}
+
 async fn first_authz(mut order: Order) -> String {
     order.refresh().await.unwrap().authorizations[0].url.clone()
 }

@@ -5,7 +5,7 @@
 //! `ms`, `s`, `m`, `h` or `d` (`250ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`). A bare number means
 //! seconds (`0`, `30`), so numeric environment values keep working.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 
 /// The forms the grammar accepts, for error messages.
@@ -63,6 +63,13 @@ impl<'de> Deserialize<'de> for Dur {
             Raw::Text(t) => parse(&t),
         };
         duration.map(Dur).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Dur {
+    /// In the [`parse`] grammar, in milliseconds, so a written config reads back the same.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}ms", self.0.as_millis()))
     }
 }
 

@@ -52,11 +52,22 @@ fn save<T: Serialize>(store: &Store, kind: &str, id: &str, value: &T) -> Result<
 impl AcmeState {
     /// Loads every ACME object from the store.
     pub fn load(store: Arc<Store>, config: AcmeConfig, alternates: Vec<Alternate>) -> Result<Self> {
-        let objects = Objects {
+        let mut objects = Objects {
             accounts: load(&store, "account")?,
             orders: load(&store, "order")?,
             authzs: load(&store, "authz")?,
         };
+        // A validation that was waiting (`acme.validation_delay`) died with the process: the
+        // challenge is `pending` again, so the client can answer it anew.
+        for authz in objects.authzs.values_mut() {
+            for c in authz
+                .challenges
+                .iter_mut()
+                .filter(|c| c.status == "processing")
+            {
+                c.status = "pending".into();
+            }
+        }
         Ok(Self {
             config,
             nonces: NonceStore::new(NONCE_CAPACITY),
