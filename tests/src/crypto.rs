@@ -164,3 +164,29 @@ pub fn assert_chain_for_csr(chain: &[Vec<u8>], csr_der: &[u8]) {
         verify_cert_signed_by(&pair[0], &pair[1]).expect("each certificate signs the one before");
     }
 }
+
+/// Signs the CSR's public key as a user's own CA would: a leaf for `CN=cn` with `dns` as its
+/// one DNS name, issued by `issuer` (the CSR's own names are not copied).
+pub fn sign_csr_with<K: rcgen::SigningKey>(
+    csr_der: &[u8],
+    issuer: &rcgen::Issuer<'_, K>,
+    cn: &str,
+    dns: &str,
+) -> Vec<u8> {
+    use x509_parser::prelude::FromDer as _;
+    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr_der)
+        .expect("CSR");
+    let spki =
+        rcgen::SubjectPublicKeyInfo::from_der(csr.certification_request_info.subject_pki.raw)
+            .expect("CSR SPKI");
+    let mut params = rcgen::CertificateParams::new(vec![dns.to_string()]).expect("leaf params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params
+        .signed_by(&spki, issuer)
+        .expect("sign")
+        .der()
+        .to_vec()
+}

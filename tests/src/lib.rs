@@ -76,7 +76,7 @@ pub use self::certbot::{
 };
 pub use self::crypto::{
     assert_chain_for_csr, certificates_in_pem, ec_private_scalar, parse_cert,
-    private_key_matches_cert, spki_key, strip_leading_zeros, verify_cert_signed_by,
+    private_key_matches_cert, sign_csr_with, spki_key, strip_leading_zeros, verify_cert_signed_by,
     verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
 };
 pub use self::entra::{

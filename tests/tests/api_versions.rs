@@ -157,12 +157,6 @@ async fn each_version_gets_the_shape_it_defines() {
 
 /// A throwaway CA that signs `csr_der` for `cn`.
 fn sign_csr(csr_der: &[u8], cn: &str) -> Vec<u8> {
-    use x509_parser::prelude::FromDer as _;
-    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr_der)
-        .expect("CSR");
-    let spki =
-        rcgen::SubjectPublicKeyInfo::from_der(csr.certification_request_info.subject_pki.raw)
-            .expect("CSR SPKI");
     let ca_key = rcgen::KeyPair::generate().expect("CA key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -170,16 +164,7 @@ fn sign_csr(csr_der: &[u8], cn: &str) -> Vec<u8> {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "merge test CA");
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let mut params = rcgen::CertificateParams::new(vec![format!("{cn}.example.test")]).unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, cn);
-    params
-        .signed_by(&spki, &issuer)
-        .expect("sign")
-        .der()
-        .to_vec()
+    e2e::sign_csr_with(csr_der, &issuer, cn, &format!("{cn}.example.test"))
 }
 
 /// One way to write a DER certificate as an `x5c` item.

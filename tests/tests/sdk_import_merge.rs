@@ -18,7 +18,6 @@ use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use e2e::*;
 use futures::StreamExt as _;
 use reqwest::StatusCode;
-use x509_parser::prelude::FromDer as _;
 
 const PASSWORD: &str = "Fixture-Pass1";
 
@@ -435,26 +434,12 @@ async fn start_manual(client: &CertificateClient, name: &str, subject: &str) -> 
 
 /// Signs the CSR's public key with the fixture root CA (RSA), as a user's own CA would.
 fn sign_with_fixture_root(csr_der: &[u8], cn: &str) -> Vec<u8> {
-    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(csr_der)
-        .expect("CSR");
-    let spki =
-        rcgen::SubjectPublicKeyInfo::from_der(csr.certification_request_info.subject_pki.raw)
-            .expect("CSR SPKI");
     let root_key = rcgen::KeyPair::from_pem(&String::from_utf8(fixture("root.key")).unwrap())
         .expect("root key");
     let issuer =
         rcgen::Issuer::from_ca_cert_pem(&String::from_utf8(fixture("root.pem")).unwrap(), root_key)
             .expect("root issuer");
-    let mut params = rcgen::CertificateParams::new(vec![format!("{cn}.example.com")]).unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, cn);
-    params
-        .signed_by(&spki, &issuer)
-        .expect("sign")
-        .der()
-        .to_vec()
+    e2e::sign_csr_with(csr_der, &issuer, cn, &format!("{cn}.example.com"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
