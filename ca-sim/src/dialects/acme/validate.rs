@@ -6,11 +6,9 @@
 //! Pebble's `-dnsserver` pointed at challtestsrv).
 
 use crate::config::AcmeValidation;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use shared::acme::problem::{ErrorType, Problem};
-use std::sync::Arc;
+use shared::acme::tlsalpn::{self, ACME_TLS_ALPN};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -136,76 +134,13 @@ async fn http01(a: &Attempt<'_>) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The ALPN protocol of tls-alpn-01 (RFC 8737 §6.2).
-const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
-/// id-pe-acmeIdentifier (RFC 8737 §6.1).
-const ACME_IDENTIFIER_OID: &str = "1.3.6.1.5.5.7.1.31";
-
-/// Accepts any server certificate (the challenge certificate is self-signed by design; what
-/// counts is checked after the handshake), verifying only the handshake signatures.
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        // Only TLS 1.3 is offered (see `tlsalpn01`).
-        Err(rustls::Error::General("TLS 1.2 is not offered".into()))
-    }
-
-    /// Checked against the certificate's raw key: the challenge certificate's critical
-    /// acmeIdentifier extension makes webpki refuse to parse it as an end-entity certificate.
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
-            .map_err(|_| rustls::Error::General("unparsable certificate".into()))?;
-        let spki = SubjectPublicKeyInfoDer::from(parsed.tbs_certificate.subject_pki.raw);
-        rustls::crypto::verify_tls13_signature_with_raw_key(
-            message,
-            &spki,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// RFC 8737 §3: a TLS handshake with SNI = the name and ALPN `acme-tls/1`; the certificate
 /// names exactly that dNSName and carries a critical acmeIdentifier extension holding the
 /// SHA-256 of the key authorization.
 async fn tlsalpn01(a: &Attempt<'_>) -> Result<(), Problem> {
     let tls_err = |detail: String| Problem::new(ErrorType::Tls, detail);
     let addr = format!("{}:{}", host(a.name), a.tlsalpn01_port);
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| tls_err(format!("TLS setup: {e}.")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
+    let config = tlsalpn::client_config().map_err(tls_err)?;
     let server_name = ServerName::try_from(a.name.to_string())
         .map_err(|_| tls_err(format!("'{}' is not a TLS server name.", a.name)))?;
     let tcp = TcpStream::connect(&addr).await.map_err(|e| {
@@ -214,7 +149,7 @@ async fn tlsalpn01(a: &Attempt<'_>) -> Result<(), Problem> {
             format!("Cannot connect to {addr} for tls-alpn-01: {e}."),
         )
     })?;
-    let stream = tokio_rustls::TlsConnector::from(Arc::new(config))
+    let stream = tokio_rustls::TlsConnector::from(config)
         .connect(server_name, tcp)
         .await
         .map_err(|e| {
@@ -254,19 +189,12 @@ async fn tlsalpn01(a: &Attempt<'_>) -> Result<(), Problem> {
             a.name
         )));
     }
-    let digest =
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, a.key_authorization.as_bytes());
-    let mut expected = vec![0x04, 0x20];
-    expected.extend_from_slice(digest.as_ref());
-    let ok = cert.extensions().iter().any(|e| {
-        e.oid.to_id_string() == ACME_IDENTIFIER_OID && e.critical && e.value == expected.as_slice()
-    });
-    if !ok {
-        return Err(Problem::new(
+    tlsalpn::check_acme_identifier(&cert, a.key_authorization).map_err(|detail| {
+        Problem::new(
             ErrorType::IncorrectResponse,
-            format!("The tls-alpn-01 certificate from {addr} has no critical acmeIdentifier with this key authorization."),
-        ));
-    }
+            format!("The tls-alpn-01 certificate from {addr} {detail}."),
+        )
+    })?;
     Ok(())
 }
 

@@ -16,7 +16,8 @@ mod tlsalpn01;
 
 pub use dns01::txt_value;
 pub use http01::{MAX_BODY, MAX_REDIRECTS};
-pub use tlsalpn01::{reverse_name, ACME_IDENTIFIER_OID, ACME_TLS_ALPN};
+pub use shared::acme::tlsalpn::{ACME_IDENTIFIER_OID, ACME_TLS_ALPN};
+pub use tlsalpn01::reverse_name;
 
 use crate::config::{AcmeConfig, AcmeValidation};
 use crate::model::acme::{ChallengeType, Identifier, StoredProblem};
@@ -55,7 +56,7 @@ impl Validator {
         let addresses = Arc::new(resolve::Addresses::new(config)?);
         let context = Context {
             http: http01::client(addresses.clone(), ATTEMPT_TIMEOUT)?,
-            tls: tlsalpn01::client_config()?,
+            tls: shared::acme::tlsalpn::client_config()?,
             addresses,
             http01_port: config.http01_port,
             tlsalpn01_port: config.tlsalpn01_port,

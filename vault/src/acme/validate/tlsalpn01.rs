@@ -12,37 +12,13 @@ use super::context::Context;
 use super::failure::{chain, problem, quote};
 use super::resolve::{connectable, list};
 use crate::model::acme::{Identifier, IdentifierType, StoredProblem};
-use aws_lc_rs::digest;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use shared::acme::problem::ErrorType;
+use shared::acme::tlsalpn::{check_acme_identifier, ACME_TLS_ALPN};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use tokio::net::TcpStream;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
-
-/// RFC 8737 §6.2.
-pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
-/// RFC 8737 §6.1, id-pe-acmeIdentifier.
-pub const ACME_IDENTIFIER_OID: &str = "1.3.6.1.5.5.7.1.31";
-
-/// The tls-alpn-01 client configuration (see `Context::tls`).
-pub(super) fn client_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot build the tls-alpn-01 client: {e}"))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec()];
-    // A resumed session shows no certificate; every check needs a full handshake.
-    config.resumption = rustls::client::Resumption::disabled();
-    Ok(Arc::new(config))
-}
 
 pub(super) async fn validate(
     context: &Context,
@@ -186,32 +162,7 @@ fn check_certificate(
             identifier.value
         ));
     }
-    let Some(extension) = cert
-        .extensions()
-        .iter()
-        .find(|e| e.oid.to_id_string() == ACME_IDENTIFIER_OID)
-    else {
-        return Err(format!(
-            "has no id-pe-acmeIdentifier extension ({ACME_IDENTIFIER_OID})"
-        ));
-    };
-    if !extension.critical {
-        return Err(format!(
-            "has the id-pe-acmeIdentifier extension ({ACME_IDENTIFIER_OID}) not marked critical \
-             (RFC 8737 §3)"
-        ));
-    }
-    let digest = digest::digest(&digest::SHA256, key_authorization.as_bytes());
-    let mut expected = vec![0x04, 0x20];
-    expected.extend_from_slice(digest.as_ref());
-    if extension.value != expected.as_slice() {
-        return Err(
-            "has an id-pe-acmeIdentifier extension that is not the SHA-256 of this challenge's \
-             key authorization"
-                .to_string(),
-        );
-    }
-    Ok(())
+    check_acme_identifier(&cert, key_authorization)
 }
 
 fn names_identifier(name: &GeneralName<'_>, identifier: &Identifier) -> bool {
@@ -260,90 +211,5 @@ pub fn reverse_name(ip: IpAddr) -> String {
             name.push_str("ip6.arpa");
             name
         }
-    }
-}
-
-/// Accepts whatever certificate the server presents: a tls-alpn-01 certificate is
-/// self-signed by design, and its content is checked afterwards. The handshake signature is
-/// still verified against the certificate's key (so the server holds it), from the raw
-/// SubjectPublicKeyInfo: webpki would refuse the certificate itself, since RFC 8737 makes
-/// acmeIdentifier a critical extension it does not know.
-#[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl AnyCertificate {
-    fn verify_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-        tls13: bool,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.0.signature_verification_algorithms;
-        let (_, parsed) = X509Certificate::from_der(cert.as_ref()).map_err(|_| {
-            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
-        })?;
-        let spki = parsed.public_key();
-        if tls13 {
-            return rustls::crypto::verify_tls13_signature_with_raw_key(
-                message,
-                &SubjectPublicKeyInfoDer::from(spki.raw),
-                dss,
-                algorithms,
-            );
-        }
-        // TLS 1.2: every algorithm mapped to the scheme is tried, as rustls does.
-        let candidates = algorithms
-            .mapping
-            .iter()
-            .find(|(scheme, _)| *scheme == dss.scheme)
-            .map(|(_, candidates)| *candidates)
-            .unwrap_or_default();
-        let key = spki.subject_public_key.data.as_ref();
-        if candidates
-            .iter()
-            .any(|alg| alg.verify_signature(key, message, dss.signature()).is_ok())
-        {
-            Ok(HandshakeSignatureValid::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::BadSignature,
-            ))
-        }
-    }
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verify_signature(message, cert, dss, false)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verify_signature(message, cert, dss, true)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
