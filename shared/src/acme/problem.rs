@@ -187,6 +187,49 @@ pub struct Problem {
     pub retry_after: Option<u64>,
 }
 
+/// `malformed` (400).
+pub fn malformed(detail: impl Into<String>) -> Problem {
+    Problem::new(ErrorType::Malformed, detail)
+}
+
+/// `malformed` with 404: no such resource (Pebble answers the same).
+pub fn not_found(what: &str) -> Problem {
+    let mut p = malformed(format!("No such {what}."));
+    p.status = StatusCode::NOT_FOUND.as_u16();
+    p
+}
+
+/// `unauthorized` (403): the object belongs to another account, or the account may not act.
+pub fn unauthorized(detail: impl Into<String>) -> Problem {
+    Problem::new(ErrorType::Unauthorized, detail)
+}
+
+/// `serverInternal` (500) for a fault of the server's own; logged here, once, with the cause
+/// (the client sees no detail of it).
+pub fn internal(cause: impl std::fmt::Display) -> Problem {
+    tracing::error!(error = %cause, "acme: internal error");
+    Problem::new(
+        ErrorType::ServerInternal,
+        "The server could not complete the request; try again later.",
+    )
+}
+
+/// `Content-Type` of an ACME POST must be `application/jose+json` (RFC 8555 §6.2), else 415
+/// `malformed`.
+pub fn check_jose_content_type(headers: &hyper::HeaderMap) -> Result<(), Problem> {
+    let ok = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/jose+json"));
+    if ok {
+        return Ok(());
+    }
+    let mut p = malformed("The Content-Type of an ACME POST must be application/jose+json.");
+    p.status = StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16();
+    Err(p)
+}
+
 impl Problem {
     pub fn new(kind: ErrorType, detail: impl Into<String>) -> Self {
         Problem {

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
-use shared::acme::problem::{self, ErrorType, Problem};
+use shared::acme::problem::{self, Problem};
 
 /// What a handler answers.
 #[derive(Debug)]
@@ -140,31 +140,7 @@ fn append_link(headers: &mut HeaderMap, url: &str, rel: &str) {
     }
 }
 
-/// `malformed` (400).
-pub fn malformed(detail: impl Into<String>) -> Problem {
-    Problem::new(ErrorType::Malformed, detail)
-}
-
-/// `malformed` with 404: no such resource (Pebble answers the same).
-pub fn not_found(what: &str) -> Problem {
-    let mut p = malformed(format!("No such {what}."));
-    p.status = StatusCode::NOT_FOUND.as_u16();
-    p
-}
-
-/// `unauthorized` (403): the object belongs to another account, or the account may not act.
-pub fn unauthorized(detail: impl Into<String>) -> Problem {
-    Problem::new(ErrorType::Unauthorized, detail)
-}
-
-/// `serverInternal` (500) for a fault of ours; logged here, once, with the cause.
-pub fn internal(cause: impl std::fmt::Display) -> Problem {
-    tracing::error!(error = %cause, "acme: internal error");
-    Problem::new(
-        ErrorType::ServerInternal,
-        "The server could not complete the request; try again later.",
-    )
-}
+pub use shared::acme::problem::{internal, malformed, not_found, unauthorized};
 
 #[cfg(test)]
 #[path = "tests_reply.rs"]

@@ -10,12 +10,11 @@ use super::wire::Urls;
 use crate::model::acme::AccountStatus;
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::acme::jwk::Jwk;
 use shared::acme::jws::{Jws, KeyRef};
-use shared::acme::problem::{ErrorType, Problem};
+use shared::acme::problem::{check_jose_content_type, ErrorType, Problem};
 use std::sync::Arc;
 
 /// Request bodies larger than this are refused (a CSR with 100 names fits many times).
@@ -100,25 +99,9 @@ impl AcmeRequest {
     }
 }
 
-/// `Content-Type` must be `application/jose+json` (RFC 8555 §6.2), else 415 `malformed`.
-fn check_content_type(parts: &Parts) -> Result<(), Problem> {
-    let ok = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/jose+json"));
-    if ok {
-        return Ok(());
-    }
-    let mut p = malformed("The Content-Type of an ACME POST must be application/jose+json.");
-    p.status = StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16();
-    Err(p)
-}
-
 /// Authenticates a POST to this vault's gateway (see the module doc).
 pub async fn authenticate(cx: &Cx, parts: &Parts, body: Body) -> Result<AcmeRequest, Problem> {
-    check_content_type(parts)?;
+    check_jose_content_type(&parts.headers)?;
     let bytes = axum::body::to_bytes(body, BODY_LIMIT)
         .await
         .map_err(|_| malformed(format!("The request body is over {BODY_LIMIT} bytes.")))?;

@@ -62,31 +62,7 @@ impl AcmeRequest {
     }
 }
 
-/// `malformed` (400).
-pub fn malformed(detail: impl Into<String>) -> Problem {
-    Problem::new(ErrorType::Malformed, detail)
-}
-
-/// `malformed` with 404: no such resource.
-pub fn not_found(what: &str) -> Problem {
-    let mut p = malformed(format!("No such {what}."));
-    p.status = StatusCode::NOT_FOUND.as_u16();
-    p
-}
-
-/// `unauthorized` (403).
-pub fn unauthorized(detail: impl Into<String>) -> Problem {
-    Problem::new(ErrorType::Unauthorized, detail)
-}
-
-/// `serverInternal` for a fault of ours, logged once here.
-pub fn internal(cause: impl std::fmt::Display) -> Problem {
-    tracing::error!(error = %cause, "acme: internal error");
-    Problem::new(
-        ErrorType::ServerInternal,
-        "The server could not complete the request; try again later.",
-    )
-}
+pub use shared::acme::problem::{internal, malformed, not_found, unauthorized};
 
 /// The account a request names by `kid` (anonymous requests get an account with an empty id).
 fn account(id: &str) -> Account {
@@ -156,21 +132,6 @@ pub fn json(app: &App, status: StatusCode, value: &Value, location: Option<Strin
     reply(app, status, "application/json", body, location)
 }
 
-fn check_content_type(inc: &Incoming) -> Result<(), Problem> {
-    let ok = inc
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/jose+json"));
-    if ok {
-        return Ok(());
-    }
-    let mut p = malformed("The Content-Type of an ACME POST must be application/jose+json.");
-    p.status = StatusCode::UNSUPPORTED_MEDIA_TYPE.as_u16();
-    Err(p)
-}
-
 impl Vendor for Acme {
     const DIALECT: Dialect = Dialect::Acme;
     const CANCELED_BY_CA: &'static str = "The CA canceled this order";
@@ -181,7 +142,7 @@ impl Vendor for Acme {
         if req.inc.method != Method::POST {
             return Ok(account(""));
         }
-        check_content_type(&req.inc)?;
+        shared::acme::problem::check_jose_content_type(&req.inc.headers)?;
         let jws = req.jws()?;
         // RFC 8555 §6.4: the `url` header is the URL this request was sent to.
         let path = req.inc.uri.path_and_query().map_or("/", |p| p.as_str());
