@@ -167,7 +167,8 @@ fn key_spec(kt: CaKeyType) -> KeySpec {
     }
 }
 
-fn ca_profile(subject: String, path_len: Option<u8>) -> CertProfile {
+/// A CA certificate's profile (every hierarchy of ca-sim, the ACME one's alternates too).
+pub(crate) fn ca_profile(subject: String, path_len: Option<u8>) -> CertProfile {
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);

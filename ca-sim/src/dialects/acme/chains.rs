@@ -3,36 +3,14 @@
 //! chains to them. Kept in `{data_dir}/ca/acme-alt/` (fresh under `--ephemeral`), remade when
 //! the issuing intermediate changed.
 
-use crate::ca::Authority;
+use crate::ca::{ca_profile, Authority};
 use crate::domain::acme::Alternate;
 use crate::domain::Dialect;
 use crate::error::Result;
 use crate::store::files;
-use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
-use shared::models::{CurveName, KeyUsage, SubjectAlternativeNames};
+use shared::crypto::{self, KeySpec, PrivateKey};
+use shared::models::CurveName;
 use std::path::Path;
-use time::{Duration, OffsetDateTime};
-
-fn ca_profile(subject: String, path_len: Option<u8>) -> CertProfile {
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    CertProfile {
-        subject,
-        sans: SubjectAlternativeNames::default(),
-        ekus: Vec::new(),
-        key_usage: vec![
-            KeyUsage::KeyCertSign,
-            KeyUsage::CrlSign,
-            KeyUsage::DigitalSignature,
-        ],
-        // Like the main hierarchy: valid long before and after, so an advanced clock works.
-        not_before: now.replace_year(2010).unwrap_or(now) - Duration::days(1),
-        not_after: now + Duration::days(365 * 25),
-        is_ca: true,
-        path_len,
-    }
-}
 
 /// The `count` alternate chains of the ACME hierarchy, loaded from `dir` or made (and saved).
 pub fn alternates(authority: &Authority, count: u8, dir: Option<&Path>) -> Result<Vec<Alternate>> {
