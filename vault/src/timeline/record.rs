@@ -32,8 +32,7 @@ pub struct Timeline {
 }
 
 struct Inner {
-    vault: String,
-    vault_arc: Arc<str>,
+    vault: Arc<str>,
     db: Db,
     hub: Arc<Hub>,
     clock: Arc<dyn Clock>,
@@ -54,8 +53,7 @@ impl Timeline {
             .spawn(writer(db.clone(), rx, hub.shutdown.clone()));
         Self {
             inner: Arc::new(Inner {
-                vault: vault.to_string(),
-                vault_arc: Arc::from(vault),
+                vault: Arc::from(vault),
                 db,
                 hub,
                 clock,
@@ -84,7 +82,7 @@ impl Timeline {
         let mut event = TimelineEvent {
             seq: 0,
             at_ms: inner.clock.unix_ms(),
-            vault: inner.vault.clone(),
+            vault: inner.vault.to_string(),
             certificate: certificate.to_ascii_lowercase(),
             operation: operation.map(str::to_string),
             kind,
@@ -115,7 +113,7 @@ impl Timeline {
 
     fn changed_key(&self, name: Arc<str>) {
         self.inner.hub.publish(Live::Certificate {
-            vault: self.inner.vault_arc.clone(),
+            vault: self.inner.vault.clone(),
             name,
         });
     }
@@ -137,7 +135,7 @@ impl Timeline {
         limit: usize,
     ) -> StoreResult<Vec<TimelineEvent>> {
         self.flush().await;
-        let vault = self.inner.vault.clone();
+        let vault = self.inner.vault.to_string();
         let certificate = certificate.map(str::to_ascii_lowercase);
         self.inner
             .db
