@@ -582,7 +582,7 @@ async fn certificate_pages_and_search_at_ten_thousand() {
                 .iter()
                 .flat_map(|i| stored_certificate(&format!("cert-{i:05}"), now))
                 .collect();
-            db.0.apply(changes).unwrap();
+            db.store().apply(changes).unwrap();
         }
     }
     let r = Running::start(dir.path(), false).await;

@@ -121,7 +121,7 @@ async fn a_delete_before_the_order_id_is_known_survives_a_restart() {
 
     // Second life: vault starts on the same data dir. The dead worker's leases go (vault holds
     // the data dir's lock), and the intent is carried out: look the order up, cancel it.
-    open_db(dir.path()).0.clear_leases().unwrap();
+    open_db(dir.path()).store().clear_leases().unwrap();
     let (_service, token) = vault(dir.path(), &ca, true).await;
     orphan_settled(dir.path(), &op.request_id).await;
     assert_eq!(ca.calls(), ["submit", "find", "cancel 1"]);

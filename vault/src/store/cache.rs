@@ -1,7 +1,7 @@
 //! A read cache of name-level records and pending operations, kept in step with SQLite by the
 //! store itself: every fill and every committed batch updates it while the connection lock is
 //! held, so a reader never sees a value older than the last commit. It serves the polling hot
-//! path (`GET …/pending`) from memory without a trip to the blocking pool.
+//! path (`GET …/pending`) from memory without a trip to a store thread.
 
 use super::contract::Change;
 use crate::model::{CertRecord, OperationRecord};

@@ -1,15 +1,28 @@
 //! The async handle the layers above hold ([`Db`]): store calls block (SQLite), so they run on
-//! the blocking pool, except cached reads that need no I/O (the polling path).
+//! the store's own threads ([`super::pool`]), except cached reads that need no I/O (the
+//! polling path).
+
+use std::sync::Arc;
 
 use super::contract::{Store, StoreError, StoreResult};
+use super::pool;
 use crate::model::{CertRecord, OperationRecord};
 
-/// A shared store handle. SQLite calls block, so [`Db::run`] moves them to the blocking pool.
+/// A shared store handle. SQLite calls block, so [`Db::run`] moves them to the store threads.
 #[derive(Clone)]
-pub struct Db(pub std::sync::Arc<dyn Store>);
+pub struct Db(Arc<dyn Store>);
 
 impl Db {
-    /// [`Store::cert`], from the cache when possible (no blocking-pool hop).
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self(store)
+    }
+
+    /// The store itself, for synchronous callers already off the async workers.
+    pub fn store(&self) -> &dyn Store {
+        self.0.as_ref()
+    }
+
+    /// [`Store::cert`], from the cache when possible (no hop to a store thread).
     pub async fn cert(&self, key: &str) -> StoreResult<Option<CertRecord>> {
         Ok(self.cert_shared(key).await?.map(|c| (*c).clone()))
     }
@@ -46,14 +59,22 @@ impl Db {
             .map(std::sync::Arc::new))
     }
 
+    /// Runs `f` on a store thread and waits for its result without blocking the caller's
+    /// async worker.
     pub async fn run<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&dyn Store) -> StoreResult<R> + Send + 'static,
     {
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let store = self.0.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("store task failed: {e}")))?
+        pool::submit(Box::new(move || {
+            let result = f(store.as_ref());
+            // The store is released before the caller resumes, as when the call returns.
+            drop(store);
+            let _ = tx.send(result);
+        }));
+        rx.await
+            .map_err(|_| StoreError::Corrupt("store call failed (it panicked)".into()))?
     }
 }

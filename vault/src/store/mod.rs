@@ -9,16 +9,17 @@
 //! as conditional SQL so that it holds unchanged for several vault instances on one database.
 //!
 //! The trait is synchronous because SQLite is; callers hold a [`Db`], whose [`Db::run`] moves
-//! each call to the blocking pool.
+//! each call to the store's threads ([`pool`]).
 //!
 //! Layout: [`contract`] (the trait, the change batch, the error), [`db`] (the async handle),
-//! [`sqlite`] (the implementation, by table group), [`cache`] (the read cache it keeps in step
+//! [`pool`] (the threads store calls run on), [`sqlite`] (the implementation, by table group), [`cache`] (the read cache it keeps in step
 //! with commits), [`seal`] (encryption at rest), [`lock`] (one process per data dir).
 
 pub mod cache;
 pub mod contract;
 pub mod db;
 pub mod lock;
+pub mod pool;
 pub mod seal;
 pub mod sqlite;
 

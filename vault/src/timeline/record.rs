@@ -42,9 +42,9 @@ struct Inner {
 impl Timeline {
     /// The timeline of vault `vault` on its store, with its writer started on the hub's
     /// tracker. Later `seq`s continue after the events the store already holds.
-    pub fn start(vault: &str, db: Db, hub: Arc<Hub>, clock: Arc<dyn Clock>) -> Self {
+    pub async fn start(vault: &str, db: Db, hub: Arc<Hub>, clock: Arc<dyn Clock>) -> Self {
         // One indexed MAX at open, before anything can record.
-        match db.0.timeline_max_seq() {
+        match db.run(|s| s.timeline_max_seq()).await {
             Ok(seen) => hub.seen_seq(seen),
             Err(e) => warn!(vault, error = %e, "cannot read the timeline's last seq"),
         }

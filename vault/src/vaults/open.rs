@@ -56,7 +56,7 @@ pub async fn open_store(data_dir: &Path, master_key: Option<&str>, dir: &Path) -
     })
     .await
     .map_err(|e| Error::Internal(format!("opening a store: {e}")))??;
-    let db = Db(Arc::new(sqlite));
+    let db = Db::new(Arc::new(sqlite));
     let orphaned_leases = db.run(|s| s.clear_leases()).await?;
     if orphaned_leases > 0 {
         tracing::info!(
@@ -145,14 +145,15 @@ impl Shared {
     pub async fn open(&self, name: &str) -> Result<Arc<VaultInstance>> {
         let dir = vault_dir(&self.data_dir, &self.default_vault, name);
         let db = open_store(&self.data_dir, self.master_key.as_deref(), &dir).await?;
-        self.assemble(name, db)
+        self.assemble(name, db).await
     }
 
     /// Builds vault `name` on its opened store and starts its background workers.
-    pub fn assemble(&self, name: &str, db: Db) -> Result<Arc<VaultInstance>> {
+    pub async fn assemble(&self, name: &str, db: Db) -> Result<Arc<VaultInstance>> {
         let clock = self.clock.clock();
         let timeline =
-            crate::timeline::Timeline::start(name, db.clone(), self.hub.clone(), clock.clone());
+            crate::timeline::Timeline::start(name, db.clone(), self.hub.clone(), clock.clone())
+                .await;
         let issuance = issuance::Issuance::new(
             db.clone(),
             clock.clone(),

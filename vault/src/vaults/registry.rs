@@ -71,7 +71,7 @@ impl Vaults {
         names.extend(on_disk(&shared));
         names.remove(&default_name);
 
-        let default = shared.assemble(&default_name, default_db)?;
+        let default = shared.assemble(&default_name, default_db).await?;
         let this = Self {
             shared,
             default: default.clone(),

@@ -282,7 +282,7 @@ impl CaProvider for ScriptedCa {
 /// The store in `dir` (a fresh sealing key, SQLite).
 pub fn open_db(dir: &Path) -> Db {
     let sealer = Sealer::load(dir, None).unwrap();
-    Db(Arc::new(SqliteStore::open(dir, sealer).unwrap()))
+    Db::new(Arc::new(SqliteStore::open(dir, sealer).unwrap()))
 }
 
 /// The issuance worker (not started) with `ca` as its only CA, polling every 20 ms and retrying
@@ -320,7 +320,7 @@ pub async fn partnered_vault_leased(
         },
         tracker.clone(),
         Arc::default(),
-        test_timeline(db, &clock),
+        test_timeline(db, &clock).await,
     );
     let service = Service::new(
         db.clone(),
@@ -406,7 +406,7 @@ where
 /// The operation with `key` as a store opened afresh reads it (no cache: another store handle
 /// may have written it).
 pub fn fresh_operation(dir: &Path, key: &str) -> Option<vault::model::OperationRecord> {
-    open_db(dir).0.operation(key).unwrap()
+    open_db(dir).store().operation(key).unwrap()
 }
 
 /// Puts the operation of `name` where a worker that died in the middle of its submission left
@@ -466,12 +466,12 @@ pub async fn die_while_submitting(
 
 /// A timeline for a test vault (`test`) on `db`: its writer runs on a tracker of its own, so
 /// a test's own tracker never waits for it.
-pub fn test_timeline(db: &Db, clock: &Arc<dyn Clock>) -> vault::timeline::Timeline {
+pub async fn test_timeline(db: &Db, clock: &Arc<dyn Clock>) -> vault::timeline::Timeline {
     let hub = vault::timeline::Hub::new(
         tokio_util::task::TaskTracker::new(),
         tokio_util::sync::CancellationToken::new(),
     );
-    vault::timeline::Timeline::start("test", db.clone(), hub, clock.clone())
+    vault::timeline::Timeline::start("test", db.clone(), hub, clock.clone()).await
 }
 
 /// A partnered vault with its issuance worker running against `ca`; the worker stops when the

@@ -9,7 +9,7 @@
 //! The first batch to find no commit running leads: it takes every waiting batch, commits
 //! them (through the caller's `commit` function), hands each its result and wakes the rest.
 //! A batch that arrives during that commit waits for the next leader. No thread is spawned:
-//! callers are already on the blocking pool.
+//! callers are already on a store thread (`store::pool`).
 
 use crate::store::contract::{Change, StoreResult};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
