@@ -179,18 +179,10 @@ mod tests {
     use crate::crypto::keys::KeySpec;
     use crate::crypto::parse::{parse_certificate, verify_certificate_signature};
     use crate::crypto::pem::pem_blocks;
-    use crate::crypto::test_support::{ca_profile, leaf_profile, p256, rsa2048};
+    use crate::crypto::test_support::{
+        ca_profile, fixture, leaf_profile, p256, rsa2048, FIXTURE_PASSWORD,
+    };
     use crate::models::CurveName;
-    use std::path::PathBuf;
-
-    const FIXTURE_PASSWORD: &str = "Fixture-Pass1";
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
 
     fn chain() -> (PrivateKey, Vec<Vec<u8>>) {
         let root_key = rsa2048();

@@ -1,9 +1,11 @@
-//! Test helpers of the crypto module: cached keys (keygen is slow in debug builds) and the
-//! leaf and CA profiles the tests start from. Compiled for tests only.
+//! Test helpers of the crypto module: cached keys (keygen is slow in debug builds), the
+//! leaf and CA profiles the tests start from and the PKCS#12 fixture files other tools wrote.
+//! Compiled for tests only.
 
 use super::keys::{KeySpec, PrivateKey};
 use super::profile::CertProfile;
 use crate::models::{CurveName, KeyUsage, SubjectAlternativeNames};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use time::{Duration, OffsetDateTime};
 
@@ -66,4 +68,15 @@ pub fn ca_profile(subject: &str, path_len: Option<u8>) -> CertProfile {
         path_len,
         ..leaf_profile(subject)
     }
+}
+
+/// The password of the PFX fixtures in `tests/fixtures` (written by OpenSSL and keytool).
+pub const FIXTURE_PASSWORD: &str = "Fixture-Pass1";
+
+/// The bytes of `tests/fixtures/<name>`; panics naming the path when it cannot be read.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

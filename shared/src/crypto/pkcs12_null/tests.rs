@@ -5,18 +5,8 @@
 use super::*;
 use crate::crypto::cert::{issue_for_key, self_signed};
 use crate::crypto::pkcs12::pkcs12_build;
-use crate::crypto::test_support::{ca_profile, leaf_profile, p256};
+use crate::crypto::test_support::{ca_profile, fixture, leaf_profile, p256, FIXTURE_PASSWORD};
 use cbc::cipher::BlockModeEncrypt;
-use std::path::PathBuf;
-
-const FIXTURE_PASSWORD: &str = "Fixture-Pass1";
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn oid(text: &str) -> Vec<u8> {
     der::oid_from_str(text).unwrap()
