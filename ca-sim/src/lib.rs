@@ -210,7 +210,7 @@ pub async fn serve(
         TlsAcceptor::from(tls.server_config.clone()),
         move |kill: &CancellationToken| {
             hyper_util::service::TowerToHyperService::new(
-                axum::Extension(ConnKill(kill.clone())).layer(router.clone()),
+                axum::Extension(ConnKill::new(kill.clone())).layer(router.clone()),
             )
         },
         tracker,

@@ -19,6 +19,7 @@ use crate::dialects::digicert::{
     self, account as dc_account, certificates as dc_certificates, list as dc_list,
     orders as dc_orders, requests as dc_requests, window as dc_window, DigiCert,
 };
+use crate::dialects::gate::ConnKill;
 use crate::dialects::globalsign::{dispatch as gs_dispatch, wsdl as gs_wsdl};
 use crate::dialects::wosign::{self, orders as ws_orders, WoSign};
 use crate::history::{Entry, Exchange, ReqMeta, BODY_LIMIT};
@@ -276,13 +277,18 @@ fn shown(bytes: &Option<Bytes>) -> String {
 
 /// Logs, measures and records every vendor request (those whose answer carries a
 /// [`ReqMeta`]), with its masked headers and bodies; admin requests pass through untouched.
+/// A vendor request's copy of the connection's [`ConnKill`] is named with its method and path
+/// first: a `drop` fault records the request itself, as no answer comes back here.
 async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let vendor = !path.starts_with("/admin/");
     let (req, request_headers, request_body) = if vendor {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        if let Some(kill) = parts.extensions.get_mut::<ConnKill>() {
+            kill.name_request(&method, &path);
+        }
         let headers = mask::headers(&parts.headers);
         let (body, bytes) = capture(body).await;
         (Request::from_parts(parts, body), headers, bytes)
