@@ -3,15 +3,10 @@
 //! the `instant-acme` client; seeded decisions replaying; a dropped connection seen by the
 //! client as a connection error; Let's Encrypt-shaped limits freed by `/_admin/clock`.
 
-use crate::acme_core_support;
-// For `closed_port` only; the module's other re-exports go unused here.
-#[allow(unused_imports)]
-use crate::acme_support;
-
-use acme_core_support::Server;
-use instant_acme::{
-    Account, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
+use crate::acme_support::{
+    self, account, issue, ready_http01, retries, try_account, Options, Server,
 };
+use instant_acme::{ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -39,23 +34,6 @@ async fn get_chaos(server: &Server) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn account(server: &Server) -> Account {
-    let (account, _) = server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            None,
-        )
-        .await
-        .unwrap();
-    account
-}
-
 fn dns(name: &str) -> Identifier {
     Identifier::Dns(name.to_string())
 }
@@ -75,27 +53,23 @@ fn problem(err: instant_acme::Error) -> (String, Option<u16>, String) {
     }
 }
 
-/// An order for `names` taken to `valid` (always-valid validation) and its chain downloaded.
-async fn issue(account: &Account, names: &[&str]) -> String {
-    let ids: Vec<Identifier> = names.iter().map(|n| dns(n)).collect();
-    let mut order = account.new_order(&NewOrder::new(&ids)).await.unwrap();
-    let mut authzs = order.authorizations();
-    while let Some(authz) = authzs.next().await {
-        let mut authz = authz.unwrap();
-        if authz.status == instant_acme::AuthorizationStatus::Valid {
-            continue;
-        }
-        authz
-            .challenge(ChallengeType::Http01)
-            .unwrap()
-            .set_ready()
-            .await
-            .unwrap();
-    }
-    let retry = RetryPolicy::new().initial_delay(Duration::from_millis(50));
-    assert_eq!(order.poll_ready(&retry).await.unwrap(), OrderStatus::Ready);
-    order.finalize().await.unwrap();
-    order.poll_certificate(&retry).await.unwrap()
+/// `POST {path}` with the body `{}` (no JWS), read as [`raw_problem`].
+async fn post_raw(server: &Server, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let resp = server
+        .http
+        .post(format!("{}{path}", server.base()))
+        .header("content-type", "application/jose+json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    raw_problem(resp).await
+}
+
+/// The status of `GET /acme/directory`.
+async fn directory_status(server: &Server) -> u16 {
+    let resp = server.http.get(server.directory()).send().await.unwrap();
+    resp.status().as_u16()
 }
 
 /// A problem answer read raw: status, `type` short name, headers.
@@ -126,8 +100,7 @@ async fn everything_is_off_by_default() {
     assert_eq!(keys, ["seed"], "only the seed is shown: {doc}");
 
     for _ in 0..50 {
-        let d = server.http.get(server.directory()).send().await.unwrap();
-        assert_eq!(d.status(), 200);
+        assert_eq!(directory_status(&server).await, 200);
         let n = server
             .http
             .head(format!("{}/acme/new-nonce", server.base()))
@@ -138,8 +111,13 @@ async fn everything_is_off_by_default() {
     }
     let account = account(&server).await;
     for i in 0..3 {
-        let chain = issue(&account, &[&format!("www{i}.example.test")]).await;
-        assert!(chain.starts_with("-----BEGIN CERTIFICATE-----"));
+        let issued = issue(
+            &account,
+            &[&format!("www{i}.example.test")],
+            Options::default(),
+        )
+        .await;
+        assert!(issued.pem.starts_with("-----BEGIN CERTIFICATE-----"));
     }
     server.stop().await;
 }
@@ -158,15 +136,7 @@ async fn server_errors_on_one_endpoint() {
     )
     .await;
 
-    let resp = server
-        .http
-        .post(format!("{}/acme/new-order", server.base()))
-        .header("content-type", "application/jose+json")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    let (status, kind, headers) = raw_problem(resp).await;
+    let (status, kind, headers) = post_raw(&server, "/acme/new-order").await;
     assert_eq!((status, kind.as_str()), (500, "serverInternal"));
     assert!(headers.contains_key("replay-nonce"));
     assert!(!headers.contains_key("retry-after"));
@@ -180,35 +150,19 @@ async fn server_errors_on_one_endpoint() {
     assert_eq!((kind.as_str(), status), ("serverInternal", Some(500)));
     assert!(detail.contains("chaos"), "{detail}");
     // The directory and the account endpoints still answer.
-    assert_eq!(
-        server
-            .http
-            .get(server.directory())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(directory_status(&server).await, 200);
 
     put_chaos(
         &server,
         json!({"endpoints": {"newOrder": {"server_error": 1.0, "status": 503, "retry_after": "17s"}}}),
     )
     .await;
-    let resp = server
-        .http
-        .post(format!("{}/acme/new-order", server.base()))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    let (status, kind, headers) = raw_problem(resp).await;
+    let (status, kind, headers) = post_raw(&server, "/acme/new-order").await;
     assert_eq!((status, kind.as_str()), (503, "serverInternal"));
     assert_eq!(headers["retry-after"], "17");
 
     put_chaos(&server, json!({})).await;
-    issue(&account, &["a.example.test"]).await;
+    issue(&account, &["a.example.test"], Options::default()).await;
     server.stop().await;
 }
 
@@ -223,14 +177,7 @@ async fn rate_limited_carries_retry_after() {
         json!({"endpoints": {"order": {"rate_limited": 1.0, "retry_after": "42s"}}}),
     )
     .await;
-    let resp = server
-        .http
-        .post(format!("{}/acme/order/anything", server.base()))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    let (status, kind, headers) = raw_problem(resp).await;
+    let (status, kind, headers) = post_raw(&server, "/acme/order/anything").await;
     assert_eq!((status, kind.as_str()), (429, "rateLimited"));
     assert_eq!(headers["retry-after"], "42");
     assert!(headers.contains_key("replay-nonce"));
@@ -252,8 +199,7 @@ async fn rate_limited_carries_retry_after() {
 async fn directory_statuses(server: &Server, n: usize) -> Vec<u16> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let resp = server.http.get(server.directory()).send().await.unwrap();
-        out.push(resp.status().as_u16());
+        out.push(directory_status(server).await);
     }
     out
 }
@@ -339,20 +285,7 @@ async fn drop_closes_the_connection_unanswered() {
     }
 
     // instant-acme, whose first request is the directory, fails with an HTTP error.
-    let err = server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            None,
-        )
-        .await
-        .err()
-        .unwrap();
+    let err = try_account(&server, &[], None).await.err().unwrap();
     assert!(
         !matches!(err, instant_acme::Error::Api(_)),
         "a transport error, not a problem: {err:?}"
@@ -374,41 +307,12 @@ async fn bad_nonces() {
     let server = Server::start(dir.path()).await;
     put_chaos(&server, json!({"bad_nonce_rate": 1.0})).await;
 
-    let resp = server
-        .http
-        .post(format!("{}/acme/new-account", server.base()))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    let (status, kind, headers) = raw_problem(resp).await;
+    let (status, kind, headers) = post_raw(&server, "/acme/new-account").await;
     assert_eq!((status, kind.as_str()), (400, "badNonce"));
     assert!(headers.contains_key("replay-nonce"));
-    assert_eq!(
-        server
-            .http
-            .get(server.directory())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(directory_status(&server).await, 200);
 
-    let err = server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            None,
-        )
-        .await
-        .err()
-        .unwrap();
+    let err = try_account(&server, &[], None).await.err().unwrap();
     assert_eq!(problem(err).0, "badNonce");
 
     put_chaos(&server, json!({"bad_nonce_rate": 0})).await;
@@ -444,14 +348,7 @@ async fn orders_per_account_freed_by_the_clock() {
     let second = account(&server).await;
     second.new_order(&NewOrder::new(&ids)).await.unwrap();
 
-    let advanced = server
-        .http
-        .post(format!("{}/_admin/clock/advance", server.base()))
-        .json(&json!({"seconds": 3 * 3600}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(advanced.status(), 200);
+    server.advance_clock(3 * 3600).await;
     first.new_order(&NewOrder::new(&ids)).await.unwrap();
     server.stop().await;
 }
@@ -469,7 +366,7 @@ async fn certificates_per_registered_domain() {
     )
     .await;
     let account = account(&server).await;
-    issue(&account, &["a.example.test"]).await;
+    issue(&account, &["a.example.test"], Options::default()).await;
     let err = account
         .new_order(&NewOrder::new(&[dns("b.example.test")]))
         .await
@@ -478,7 +375,7 @@ async fn certificates_per_registered_domain() {
     let (kind, _, detail) = problem(err);
     assert_eq!(kind, "rateLimited");
     assert!(detail.contains("example.test"), "{detail}");
-    issue(&account, &["b.other.test"]).await;
+    issue(&account, &["b.other.test"], Options::default()).await;
     server.stop().await;
 }
 
@@ -503,19 +400,9 @@ async fn failed_validations_per_identifier() {
     let ids = [dns("fails.localhost")];
     let mut order = first.new_order(&NewOrder::new(&ids)).await.unwrap();
     let mut second_order = first.new_order(&NewOrder::new(&ids)).await.unwrap();
-    {
-        let mut authzs = order.authorizations();
-        let mut authz = authzs.next().await.unwrap().unwrap();
-        authz
-            .challenge(ChallengeType::Http01)
-            .unwrap()
-            .set_ready()
-            .await
-            .unwrap();
-    }
-    let retry = RetryPolicy::new().initial_delay(Duration::from_millis(50));
+    ready_http01(&mut order).await.unwrap();
     // instant-acme reports the invalid order with the challenge's problem.
-    let failed = order.poll_ready(&retry).await.err().unwrap();
+    let failed = order.poll_ready(&retries()).await.err().unwrap();
     assert_eq!(problem(failed).0, "connection");
 
     let err = first.new_order(&NewOrder::new(&ids)).await.err().unwrap();
@@ -541,14 +428,7 @@ async fn failed_validations_per_identifier() {
     let other = account(&server).await;
     other.new_order(&NewOrder::new(&ids)).await.unwrap();
 
-    let advanced = server
-        .http
-        .post(format!("{}/_admin/clock/advance", server.base()))
-        .json(&json!({"seconds": 3600}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(advanced.status(), 200);
+    server.advance_clock(3600).await;
     first.new_order(&NewOrder::new(&ids)).await.unwrap();
     server.stop().await;
 }
@@ -561,7 +441,7 @@ async fn authorization_reuse_rate() {
     let server = Server::start(dir.path()).await;
     let account = account(&server).await;
     let ids = [dns("reuse.example.test")];
-    issue(&account, &["reuse.example.test"]).await;
+    issue(&account, &["reuse.example.test"], Options::default()).await;
 
     let mut reused = account.new_order(&NewOrder::new(&ids)).await.unwrap();
     assert_eq!(
@@ -596,18 +476,11 @@ async fn validation_and_finalize_delays() {
     let ids = [dns("slow.example.test")];
     let mut order = account.new_order(&NewOrder::new(&ids)).await.unwrap();
     let started = Instant::now();
-    {
-        let mut authzs = order.authorizations();
-        let mut authz = authzs.next().await.unwrap().unwrap();
-        authz
-            .challenge(ChallengeType::Http01)
-            .unwrap()
-            .set_ready()
-            .await
-            .unwrap();
-    }
-    let retry = RetryPolicy::new().initial_delay(Duration::from_millis(50));
-    assert_eq!(order.poll_ready(&retry).await.unwrap(), OrderStatus::Ready);
+    ready_http01(&mut order).await.unwrap();
+    assert_eq!(
+        order.poll_ready(&retries()).await.unwrap(),
+        OrderStatus::Ready
+    );
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "validated after {:?}",

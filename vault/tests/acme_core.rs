@@ -2,9 +2,9 @@
 //! nonces, accounts, orders, challenges, finalize and download with the real `instant-acme`
 //! client, and the errors a client can provoke with hand-made requests.
 
-use crate::acme_core_support;
+use crate::acme_support;
 
-use acme_core_support::Server;
+use acme_support::Server;
 use serde_json::Value;
 
 /// The directory lists every resource under this vault's `/acme/`, `new-nonce` answers with a
@@ -180,38 +180,33 @@ async fn account_lifecycle() {
 /// is 409 with that account's `Location`; `kid` on new-account is `malformed`.
 #[tokio::test]
 async fn new_account_rules() {
-    use acme_core_support::raw::{Key, Raw};
+    use acme_support::raw::{Key, Raw};
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let mut raw = Raw::new(server.http.clone(), &server.base());
     let url = raw.url("new-account");
 
-    let refused = raw.post(&url, Some(&json!({}))).await;
-    assert_eq!(
-        (refused.status, refused.problem()),
-        (400, "malformed"),
-        "{}",
-        refused.text
-    );
-    let lookup = raw
-        .post(&url, Some(&json!({ "onlyReturnExisting": true })))
-        .await;
-    assert_eq!(lookup.problem(), "accountDoesNotExist", "{}", lookup.text);
-    let contact = raw
-        .post(
-            &url,
-            Some(&json!({ "termsOfServiceAgreed": true, "contact": ["tel:+1555"] })),
-        )
-        .await;
-    assert_eq!(contact.problem(), "unsupportedContact", "{}", contact.text);
-    let contact = raw
-        .post(
-            &url,
-            Some(&json!({ "termsOfServiceAgreed": true, "contact": ["mailto:a@b@c"] })),
-        )
-        .await;
-    assert_eq!(contact.problem(), "invalidContact", "{}", contact.text);
+    for (payload, problem) in [
+        (json!({}), "malformed"),
+        (json!({ "onlyReturnExisting": true }), "accountDoesNotExist"),
+        (
+            json!({ "termsOfServiceAgreed": true, "contact": ["tel:+1555"] }),
+            "unsupportedContact",
+        ),
+        (
+            json!({ "termsOfServiceAgreed": true, "contact": ["mailto:a@b@c"] }),
+            "invalidContact",
+        ),
+    ] {
+        let refused = raw.post(&url, Some(&payload)).await;
+        assert_eq!(
+            (refused.status, refused.problem()),
+            (400, problem),
+            "{}",
+            refused.text
+        );
+    }
 
     let created = raw.create().await;
     assert_eq!(created.body["status"], "valid");
@@ -285,7 +280,7 @@ async fn new_account_rules() {
 /// `externalAccountRequired`.
 #[tokio::test]
 async fn eab_required_is_enforced() {
-    use acme_core_support::raw::Raw;
+    use acme_support::raw::Raw;
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(dir.path(), |c| c.acme.eab_required = true).await;

@@ -2,12 +2,11 @@
 //! `application/problem+json` with the RFC's type and status and a fresh `Replay-Nonce`.
 //! Also the raw order flow (challenge, finalize with a CSR, download with alternate chains).
 
-use crate::acme_core_support;
+use crate::acme_support;
 
-use acme_core_support::raw::{b64, Answer, Key, Raw};
-use acme_core_support::Server;
+use acme_support::raw::{b64, Answer, Key, Raw};
+use acme_support::{csr, pem_chain, Server};
 use serde_json::json;
-use std::time::{Duration, Instant};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn assert_problem(answer: &Answer, status: u16, kind: &str) {
@@ -18,29 +17,6 @@ fn assert_problem(answer: &Answer, status: u16, kind: &str) {
         Some("application/problem+json")
     );
     assert!(answer.header("replay-nonce").is_some(), "a fresh nonce");
-}
-
-/// A CSR (DER) for `names` on a fresh P-256 key.
-fn csr(names: &[&str]) -> Vec<u8> {
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.serialize_request(&key).unwrap().der().to_vec()
-}
-
-/// Polls `url` (POST-as-GET) until its status is `want`.
-async fn poll_status(raw: &Raw, url: &str, want: &str) -> Answer {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let answer = raw.post(url, None).await;
-        if answer.body["status"] == want {
-            return answer;
-        }
-        assert!(Instant::now() < deadline, "never {want}: {}", answer.text);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Creates an order for `names` and answers every authorization's first challenge; returns
@@ -58,7 +34,7 @@ async fn ready_order(raw: &Raw, names: &[&str]) -> String {
         let answered = raw.post(&challenge, Some(&json!({}))).await;
         assert_eq!(answered.status, 200, "{}", answered.text);
     }
-    poll_status(raw, &order_url, "ready").await;
+    raw.poll_status(&order_url, "ready").await;
     order_url
 }
 
@@ -249,7 +225,7 @@ async fn raw_flow_with_alternate_chain() {
     let payload = json!({ "csr": b64(&csr(&["raw.example.test"])) });
     let finalized = raw.post(&finalize_url, Some(&payload)).await;
     assert_eq!(finalized.status, 200, "{}", finalized.text);
-    let done = poll_status(&raw, &order_url, "valid").await;
+    let done = raw.poll_status(&order_url, "valid").await;
     let cert_url = done.body["certificate"].as_str().unwrap().to_string();
 
     let cert = raw.post(&cert_url, None).await;
@@ -260,16 +236,10 @@ async fn raw_flow_with_alternate_chain() {
     );
     let alternates = cert.links("alternate");
     assert_eq!(alternates, [format!("{cert_url}/1")]);
-    let chain = |text: &str| -> Vec<Vec<u8>> {
-        shared::crypto::pem_blocks(text)
-            .into_iter()
-            .map(|(_, der)| der)
-            .collect()
-    };
-    let default = chain(&cert.text);
+    let default = pem_chain(&cert.text);
     let alternate = raw.post(&alternates[0], None).await;
     assert_eq!(alternate.status, 200, "{}", alternate.text);
-    let other = chain(&alternate.text);
+    let other = pem_chain(&alternate.text);
     assert_eq!(default[0], other[0], "same leaf");
     let root_of = |c: &Vec<Vec<u8>>| {
         let (_, root) = X509Certificate::from_der(c.last().unwrap()).unwrap();

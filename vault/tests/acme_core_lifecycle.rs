@@ -3,39 +3,14 @@
 //! challenge, authorization and order `invalid`; expiry by the vault clock (`/_admin/clock`);
 //! and an order left `processing` by a crash finished by the next start.
 
-use crate::acme_core_support;
-// Only the http-01 responder of the shared support is used here.
-#[allow(unused_imports)]
 use crate::acme_support;
 
-use acme_core_support::raw::Raw;
-use acme_core_support::Server;
-use acme_support::{acme_config, loopback, Http01Responder};
-use instant_acme::{ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy};
+use acme_support::raw::Raw;
+use acme_support::{account, acme_config, csr, loopback, retries, Http01Responder, Server};
+use instant_acme::{ChallengeType, Identifier, NewOrder, OrderStatus};
 use serde_json::json;
-use std::time::{Duration, Instant};
 use vault::model::acme::OrderStatus as Stored;
 use vault::store::Change;
-
-fn retries() -> RetryPolicy {
-    RetryPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .backoff(1.5)
-        .timeout(Duration::from_secs(20))
-}
-
-/// Polls `url` (POST-as-GET) until its status is `want`.
-async fn poll_status(raw: &Raw, url: &str, want: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let answer = raw.post(url, None).await;
-        if answer.body["status"] == want {
-            return answer.body;
-        }
-        assert!(Instant::now() < deadline, "never {want}: {}", answer.text);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// http-01 validated for real: the responder serves the key authorization for one name and
 /// the order is issued; for a name it does not serve, the challenge and authorization end
@@ -54,19 +29,7 @@ async fn real_http01_validation() {
         ],
     );
     let server = Server::start_with(dir.path(), |c| c.acme = config).await;
-    let (account, _) = server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            None,
-        )
-        .await
-        .unwrap();
+    let account = account(&server).await;
 
     let ids = [Identifier::Dns("web.example.test".into())];
     let mut order = account.new_order(&NewOrder::new(&ids)).await.unwrap();
@@ -128,14 +91,7 @@ async fn pending_objects_expire_by_the_vault_clock() {
         .unwrap()
         .to_string();
 
-    let moved = server
-        .http
-        .post(format!("{}/_admin/clock/advance", server.base()))
-        .json(&json!({ "seconds": 8 * 24 * 3600 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), 200);
+    server.advance_clock(8 * 24 * 3600).await;
     let order = raw.post(&order_url, None).await;
     assert_eq!(order.body["status"], "invalid", "{}", order.text);
     assert!(order.body["error"]["detail"]
@@ -172,19 +128,13 @@ async fn processing_order_is_finished_after_restart() {
         .unwrap()
         .to_string();
     raw.post(&challenge, Some(&json!({}))).await;
-    poll_status(&raw, &order_url, "ready").await;
+    raw.poll_status(&order_url, "ready").await;
     let order_id = order_url.rsplit('/').next().unwrap().to_string();
     let kid = raw.kid.clone().unwrap();
     server.stop().await;
 
     // What finalize writes before it signs, as a crash would leave it.
-    let mut params = rcgen::CertificateParams::new(vec!["crash.example.test".to_string()]).unwrap();
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params
-        .serialize_request(&rcgen::KeyPair::generate().unwrap())
-        .unwrap()
-        .der()
-        .to_vec();
+    let csr = csr(&["crash.example.test"]);
     {
         let db = vault::vaults::open::open_store(dir.path(), None, dir.path())
             .await
@@ -210,8 +160,8 @@ async fn processing_order_is_finished_after_restart() {
         kid.rsplit('/').next().unwrap()
     ));
     let order_url = format!("{base}/acme/order/{order_id}");
-    let done = poll_status(&raw2, &order_url, "valid").await;
-    assert!(done["certificate"].is_string());
+    let done = raw2.poll_status(&order_url, "valid").await;
+    assert!(done.body["certificate"].is_string());
     server.stop().await;
 }
 
@@ -240,7 +190,7 @@ async fn pre_authorization_reuse_and_deactivation() {
         .unwrap()
         .to_string();
     raw.post(&challenge, Some(&json!({}))).await;
-    poll_status(&raw, &authz_url, "valid").await;
+    raw.poll_status(&authz_url, "valid").await;
 
     let order = raw.order(&["pre.example.test"]).await;
     assert_eq!(order.status, 201, "{}", order.text);

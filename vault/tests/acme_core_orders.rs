@@ -3,41 +3,18 @@
 //! offers, finalize and download, the issued certificate parsed and its chain verified;
 //! an order carried across a restart; the orders list paged.
 
-use crate::acme_core_support;
+use crate::acme_support;
 
-use acme_core_support::raw::Raw;
-use acme_core_support::Server;
-use instant_acme::{
-    AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
-};
+use acme_support::raw::Raw;
+use acme_support::{pem_chain, retries, try_account, Server};
+use instant_acme::{AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus};
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::Duration;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-fn retries() -> RetryPolicy {
-    RetryPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .backoff(1.5)
-        .timeout(Duration::from_secs(20))
-}
-
-async fn account(server: &Server) -> (instant_acme::Account, instant_acme::AccountCredentials) {
-    server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &["mailto:ops@example.test"],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            None,
-        )
-        .await
-        .unwrap()
-}
+/// The contact of every account these tests create.
+const CONTACT: &str = "mailto:ops@example.test";
 
 /// Answers one challenge of each authorization (the first type offered of `preference`).
 async fn answer_all(order: &mut instant_acme::Order) -> Vec<(String, bool, Vec<ChallengeType>)> {
@@ -61,14 +38,6 @@ async fn answer_all(order: &mut instant_acme::Order) -> Vec<(String, bool, Vec<C
     seen
 }
 
-fn pem_chain(pem: &str) -> Vec<Vec<u8>> {
-    shared::crypto::pem_blocks(pem)
-        .into_iter()
-        .filter(|(label, _)| label == "CERTIFICATE")
-        .map(|(_, der)| der)
-        .collect()
-}
-
 /// DNS, wildcard and IP identifiers in one order: the wildcard's authorization offers dns-01
 /// only, the IP's http-01 and tls-alpn-01; the certificate names exactly the identifiers, is
 /// valid 90 days from now, and its chain (leaf, intermediate, root) verifies.
@@ -76,7 +45,7 @@ fn pem_chain(pem: &str) -> Vec<Vec<u8>> {
 async fn dns_wildcard_and_ip_order_is_issued() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
-    let (account, _) = account(&server).await;
+    let (account, _) = try_account(&server, &[CONTACT], None).await.unwrap();
 
     let identifiers = [
         Identifier::Dns("www.Example.test.".into()),
@@ -170,7 +139,7 @@ async fn dns_wildcard_and_ip_order_is_issued() {
 async fn shortlived_profile_and_alternate_chain() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
-    let (account, _) = account(&server).await;
+    let (account, _) = try_account(&server, &[CONTACT], None).await.unwrap();
     let identifiers = [Identifier::Dns("short.example.test".into())];
     let mut order = account
         .new_order(&NewOrder::new(&identifiers).profile("shortlived"))
@@ -204,7 +173,7 @@ async fn shortlived_profile_and_alternate_chain() {
 async fn order_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
-    let (account, credentials) = account(&server).await;
+    let (account, credentials) = try_account(&server, &[CONTACT], None).await.unwrap();
     let identifiers = [Identifier::Dns("restart.example.test".into())];
     let mut order = account
         .new_order(&NewOrder::new(&identifiers))

@@ -9,12 +9,10 @@
 //! - ARI (RFC 9773): the window derived from validity, moved by `/_admin/clock`, set by the
 //!   admin, in the past once revoked; `replaces` accepted once, then `alreadyReplaced`.
 
-use crate::acme_core_support;
-use crate::acme_ext_support;
+use crate::acme_support;
 
-use acme_core_support::raw::{b64, Raw};
-use acme_core_support::Server;
-use acme_ext_support::{account, cert_id, issue, problem_type, try_issue, unix, Options};
+use acme_support::raw::{b64, Raw};
+use acme_support::{account, cert_id, issue, problem_type, try_issue, unix, Options, Server};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use instant_acme::{RevocationReason, RevocationRequest};
@@ -361,14 +359,7 @@ async fn ari_windows_admin_override_clock_and_replaces() {
     assert_eq!(status, 404);
 
     // Windows follow the vault clock: a certificate issued 30 days later renews 30 days later.
-    let rsp = server
-        .http
-        .post(format!("{}/_admin/clock/advance", server.base()))
-        .json(&json!({ "seconds": 30 * 86400 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rsp.status(), 200);
+    server.advance_clock(30 * 86400).await;
     let later = issue(&owner, &["ari-later.example.test"], Options::default()).await;
     let ((later_start, _), _) = renewal_info(&server, &later.cert_id()).await;
     let shift = later_start - start;

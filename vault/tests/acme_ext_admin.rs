@@ -9,14 +9,12 @@
 //! - `/metrics`: ACME requests by endpoint and status, validations by challenge type and
 //!   outcome, orders by status.
 
-use crate::acme_core_support;
-use crate::acme_ext_support;
+use crate::acme_support;
 
-use acme_core_support::Server;
-use acme_ext_support::{account, issue, pem_chain, problem_type, Options};
+use acme_support::{account, issue, pem_chain, problem_type, try_account, Options, Server};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use instant_acme::{ExternalAccountKey, Identifier, NewAccount, NewOrder};
+use instant_acme::{ExternalAccountKey, Identifier, NewOrder};
 use serde_json::{json, Value};
 use vault::config::AcmeValidation;
 
@@ -42,17 +40,7 @@ async fn create_account(
     server: &Server,
     eab: Option<&ExternalAccountKey>,
 ) -> Result<instant_acme::Account, instant_acme::Error> {
-    server
-        .acme_builder()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            server.directory(),
-            eab,
-        )
+    try_account(server, &[], eab)
         .await
         .map(|(account, _)| account)
 }

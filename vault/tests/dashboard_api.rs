@@ -716,21 +716,11 @@ async fn entra_mode_needs_the_admin_token_as_bearer_or_cookie() {
 #[tokio::test]
 async fn acme_accounts_are_listed_in_pages_without_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let server = crate::acme_core_support::Server::start(dir.path()).await;
+    let server = crate::acme_support::Server::start(dir.path()).await;
     let mut urls = Vec::new();
     for i in 0..3 {
         let contact = format!("mailto:ops{i}@example.test");
-        let (account, _) = server
-            .acme_builder()
-            .create(
-                &instant_acme::NewAccount {
-                    contact: &[&contact],
-                    terms_of_service_agreed: true,
-                    only_return_existing: false,
-                },
-                server.directory(),
-                None,
-            )
+        let (account, _) = crate::acme_support::try_account(&server, &[&contact], None)
             .await
             .unwrap();
         urls.push(account.id().to_string());

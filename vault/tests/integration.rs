@@ -1,8 +1,6 @@
 //! The crate's integration tests, one module per former test binary, linked into one
 //! binary: each binary links the whole service, and 50-odd of them filled CI's disk.
 
-mod acme_core_support;
-mod acme_ext_support;
 mod acme_support;
 mod common;
 mod entra_support;

@@ -1,22 +1,38 @@
-//! Test responders for ACME challenge validation, shared by the ACME test files: an http-01
-//! web server ([`Http01Responder`]), a tls-alpn-01 server ([`TlsAlpnResponder`], RFC 8737)
-//! and a small authoritative DNS server ([`DnsServer`], UDP and TCP). Each binds
-//! `127.0.0.1:0` when started and says where it listens; each stops when dropped.
+//! What the ACME test files share, in one place:
+//!
+//! - [`Server`] (`server.rs`): an in-process vault on port 0 with the ACME gateway
+//!   (`always-valid` unless a test asks otherwise), a reqwest client that trusts its TLS CA, and
+//!   an `instant-acme` account builder pointed at it;
+//! - `raw.rs`: a hand-made client ([`raw::Raw`]) for the requests `instant-acme` will not send;
+//! - `client.rs`: `instant-acme` accounts, one call that orders and downloads a certificate,
+//!   the RFC 9773 certID of a certificate, and reading problems;
+//! - test responders for challenge validation: an http-01 web server ([`Http01Responder`]), a
+//!   tls-alpn-01 server ([`TlsAlpnResponder`], RFC 8737) and a small authoritative DNS server
+//!   ([`DnsServer`], UDP and TCP). Each binds `127.0.0.1:0` when started and says where it
+//!   listens; each stops when dropped.
 //!
 //! Validation connects to the configured ports, so a test points the gateway at them:
 //! `--acme-http01-port` = [`Http01Responder::port`], `--acme-tlsalpn01-port` =
 //! [`TlsAlpnResponder::port`], `--acme-dns-resolver` = [`DnsServer::addr`] (see
 //! [`acme_config`]).
 
-// Each test file is its own crate and uses only part of this module.
+// Each test module uses only part of this module.
 #![allow(dead_code)]
 
+mod client;
 mod dns;
 mod http01;
+pub mod raw;
+mod server;
 mod tlsalpn;
 
+pub use client::{
+    account, cert_id, csr, issue, pem_chain, problem_type, ready_http01, retries, try_account,
+    try_issue, unix, Options,
+};
 pub use dns::DnsServer;
 pub use http01::{Http01Answer, Http01Responder};
+pub use server::Server;
 pub use tlsalpn::{AlpnCertificate, TlsAlpnResponder};
 
 use std::net::{IpAddr, SocketAddr};

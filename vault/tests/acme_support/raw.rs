@@ -6,6 +6,7 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNIN
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// base64url without padding.
 pub fn b64(bytes: &[u8]) -> String {
@@ -155,6 +156,19 @@ impl Raw {
     pub async fn post(&self, url: &str, payload: Option<&Value>) -> Answer {
         let header = self.header(url).await;
         self.send(url, &self.key.jws(&header, payload)).await
+    }
+
+    /// Polls `url` (POST-as-GET) every 20 ms until its status is `want`, for 20 s at most.
+    pub async fn poll_status(&self, url: &str, want: &str) -> Answer {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.post(url, None).await;
+            if answer.body["status"] == want {
+                return answer;
+            }
+            assert!(Instant::now() < deadline, "never {want}: {}", answer.text);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Creates the account (agreeing to the terms) and keeps its URL.

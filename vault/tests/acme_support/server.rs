@@ -1,11 +1,6 @@
-//! What the ACME core tests share: an in-process vault on port 0 with the ACME gateway
-//! (`always-valid` unless a test asks otherwise), a reqwest client that trusts its TLS CA, and
-//! an `instant-acme` account builder pointed at it.
-
-// Each test file is its own crate and uses only part of this module.
-#![allow(dead_code)]
-
-pub mod raw;
+//! An in-process vault on port 0 with the ACME gateway (`always-valid` unless a test asks
+//! otherwise), a reqwest client that trusts its TLS CA, and an `instant-acme` account builder
+//! pointed at it.
 
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
@@ -55,6 +50,18 @@ impl Server {
     /// An `instant-acme` account builder whose client trusts vault's TLS CA.
     pub fn acme_builder(&self) -> instant_acme::AccountBuilder {
         instant_acme::Account::builder_with_root(&self.handle.ca_path).unwrap()
+    }
+
+    /// `POST /_admin/clock/advance` by `seconds`: moves the vault clock on; asserts 200.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let resp = self
+            .http
+            .post(format!("{}/_admin/clock/advance", self.base()))
+            .json(&serde_json::json!({ "seconds": seconds }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "advance the clock by {seconds} s");
     }
 
     /// Stops the server and waits until it released the data dir.

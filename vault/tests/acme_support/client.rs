@@ -1,18 +1,17 @@
-//! What the ACME extension tests (`acme_ext*.rs`) share on top of `acme_core_support`: an
-//! `instant-acme` account, one call that orders and downloads a certificate (with a profile
-//! or `replaces` when asked), the RFC 9773 certID of a certificate, and reading problems.
+//! `instant-acme` against a [`Server`]: accounts, one call that orders and downloads a
+//! certificate (with a profile or `replaces` when asked), answering http-01 challenges
+//! (`always-valid`), the RFC 9773 certID of a certificate, and reading problems.
 
-// Each test file is its own crate and uses only part of this module.
-#![allow(dead_code)]
-
-use crate::acme_core_support::Server;
+use super::Server;
 use instant_acme::{
-    Account, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, RetryPolicy,
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, ExternalAccountKey,
+    Identifier, NewAccount, NewOrder, Order, OrderStatus, RetryPolicy,
 };
 use std::time::Duration;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+/// The polling the ACME tests use: from 20 ms, 1.5 times longer each time, for 20 s at most.
 pub fn retries() -> RetryPolicy {
     RetryPolicy::new()
         .initial_delay(Duration::from_millis(20))
@@ -20,27 +19,55 @@ pub fn retries() -> RetryPolicy {
         .timeout(Duration::from_secs(20))
 }
 
-/// A new account at `server`.
-pub async fn account(server: &Server) -> Account {
+/// A new account at `server` with these `contact`s and external account binding (if any),
+/// the client's error returned.
+pub async fn try_account(
+    server: &Server,
+    contact: &[&str],
+    eab: Option<&ExternalAccountKey>,
+) -> Result<(Account, AccountCredentials), instant_acme::Error> {
     server
         .acme_builder()
         .create(
             &NewAccount {
-                contact: &[],
+                contact,
                 terms_of_service_agreed: true,
                 only_return_existing: false,
             },
             server.directory(),
-            None,
+            eab,
         )
         .await
-        .expect("new account")
-        .0
 }
 
-/// An issued certificate: its chain (DER, leaf first), the key its CSR was made with
-/// (PKCS#8 DER) and the order's URL.
+/// A new account at `server` (no contact, no binding); panics on any error.
+pub async fn account(server: &Server) -> Account {
+    try_account(server, &[], None).await.expect("new account").0
+}
+
+/// Marks the http-01 challenge of each of `order`'s authorizations that is not valid yet ready
+/// (with `always-valid` validation that is all an order needs).
+pub async fn ready_http01(order: &mut Order) -> Result<(), instant_acme::Error> {
+    let mut authzs = order.authorizations();
+    while let Some(authz) = authzs.next().await {
+        let mut authz = authz?;
+        if authz.status == AuthorizationStatus::Valid {
+            continue;
+        }
+        authz
+            .challenge(ChallengeType::Http01)
+            .expect("http-01 offered")
+            .set_ready()
+            .await?;
+    }
+    Ok(())
+}
+
+/// An issued certificate: its chain (as downloaded, and DER, leaf first), the key its CSR was
+/// made with (PKCS#8 DER) and the order's URL.
 pub struct Issued {
+    /// The chain as downloaded (PEM).
+    pub pem: String,
     pub chain: Vec<Vec<u8>>,
     pub key_pkcs8: Vec<u8>,
     pub order_url: String,
@@ -113,56 +140,40 @@ pub async fn try_issue(
         new_order = new_order.replaces(id);
     }
     let mut order = account.new_order(&new_order).await?;
-    let mut authzs = order.authorizations();
-    while let Some(authz) = authzs.next().await {
-        let mut authz = authz?;
-        if authz.status == AuthorizationStatus::Valid {
-            continue;
-        }
-        authz
-            .challenge(ChallengeType::Http01)
-            .expect("http-01 offered")
-            .set_ready()
-            .await?;
-    }
-    order.poll_ready(&retries()).await?;
+    ready_http01(&mut order).await?;
+    assert_eq!(order.poll_ready(&retries()).await?, OrderStatus::Ready);
     let key = rcgen::KeyPair::generate().expect("P-256 key");
-    let mut params =
-        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .expect("CSR params");
-    // No subject: the names are in the SANs (rcgen's default CN is not one of them).
-    params.distinguished_name = rcgen::DistinguishedName::new();
-    let csr = params.serialize_request(&key).expect("CSR");
-    order.finalize_csr(csr.der()).await?;
+    order.finalize_csr(&csr_on(&key, names)).await?;
     let pem = order.poll_certificate(&retries()).await?;
     Ok(Issued {
         chain: pem_chain(&pem),
+        pem,
         key_pkcs8: key.serialize_der(),
         order_url: order.url().to_string(),
     })
 }
 
+/// A CSR (DER) for the DNS `names` on `key`, without a subject (the names are in the SANs;
+/// rcgen's default CN is not one of them).
+pub fn csr_on(key: &rcgen::KeyPair, names: &[&str]) -> Vec<u8> {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).expect("CSR params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.serialize_request(key).expect("CSR").der().to_vec()
+}
+
+/// [`csr_on`] a fresh P-256 key.
+pub fn csr(names: &[&str]) -> Vec<u8> {
+    csr_on(&rcgen::KeyPair::generate().expect("P-256 key"), names)
+}
+
 /// The DER certificates of a PEM chain, in order.
 pub fn pem_chain(pem: &str) -> Vec<Vec<u8>> {
-    use base64::Engine;
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in pem.lines() {
-        let line = line.trim();
-        if line == "-----BEGIN CERTIFICATE-----" {
-            current = Some(String::new());
-        } else if line == "-----END CERTIFICATE-----" {
-            let b64 = current.take().expect("END after BEGIN");
-            out.push(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .expect("PEM base64"),
-            );
-        } else if let Some(body) = current.as_mut() {
-            body.push_str(line);
-        }
-    }
-    out
+    shared::crypto::pem_blocks(pem)
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der)
+        .collect()
 }
 
 /// RFC 9773 §4.1 certID, computed here independently of the server.
