@@ -32,6 +32,8 @@
 //! - `ids`: Key Vault ids split into collection, name and version.
 //! - `crypto`: SPKI/JWK comparison, PKCS#8 ↔ certificate matching, signature verification with a
 //!   certificate's public key.
+//! - `acme`: vault as the client of an ACME CA ([`acme_client_vault`]), the PEM create body,
+//!   the issued chain ([`issued_chain`]), cancelling while the CA holds the order, [`free_port`].
 //! - `browser`: [`Browser`], headless Chromium through chromedriver (WebDriver) for the
 //!   dashboard tests, one at a time, killed on drop; `browser_page` its page helpers (waits
 //!   with a deadline, clicks, forms, screenshots); `browser_checks` the checks of a page
@@ -39,10 +41,11 @@
 //! - `bytes`: strict base64, digests, PEM blocks, searching bytes in a data dir's files.
 //!
 //! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`;
-//! `partners` uses `raw_http` and `test_ca_sim`; `browser_page` uses `browser` and `wait`,
+//! `partners` uses `raw_http` and `test_ca_sim`; `acme` uses `test_vault`, `partners` and `crypto`; `browser_page` uses `browser` and `wait`,
 //! `browser_checks` uses both; `raw_http` and `entra` use only `wait`; this file only declares
 //! and re-exports.
 
+mod acme;
 mod browser;
 mod browser_checks;
 mod browser_page;
@@ -64,6 +67,10 @@ mod wait;
 
 pub use serde_json::json;
 
+pub use self::acme::{
+    acme_client_vault, assert_sans_name, cancel_pending_at_ca, free_port, issued_chain,
+    pem_create_body,
+};
 pub use self::browser::{Browser, CHROMEDRIVER};
 pub use self::browser_checks::Legibility;
 pub use self::bytes::{

@@ -16,7 +16,6 @@
 //! http-01 port at one nothing listens on, so only the tls-alpn-01 answer can validate.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 use e2e::*;
 use reqwest::StatusCode;
@@ -27,12 +26,6 @@ const ISSUER: &str = "acme-ca";
 struct Pair {
     ca: TestVault,
     client: TestVault,
-}
-
-/// A free loopback port (bound, then released for the responder to take).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 async fn start_pair() -> Pair {
@@ -47,25 +40,33 @@ async fn start_pair() -> Pair {
         ];
     })
     .await;
-    let directory = url::Url::parse(&format!("{}/acme/directory", ca.base_url())).unwrap();
-    let ca_path = ca.ca_path().to_path_buf();
-    let client = TestVault::start_with(move |config| {
-        config.provider_endpoints = vec![("ACME".parse().unwrap(), directory.clone())];
-        config.provider_ca = vec![ca_path.clone()];
+    let client = client_of(&ca, move |config| {
         config.acme_client_http01_listen = Some(SocketAddr::from(([127, 0, 0, 1], http01)));
-        config.provider_poll_interval = Duration::from_millis(100);
-        config.provider_deadline = Duration::from_secs(60);
-        config.retry_after = Duration::from_millis(100);
     })
     .await;
-    put_issuer(&client.raw(), ISSUER, &json!({"provider": "ACME"})).await;
     Pair { ca, client }
 }
 
+/// A vault ordering from `ca`'s ACME directory through the issuer [`ISSUER`]; `responder` sets
+/// its challenge responder.
+async fn client_of(
+    ca: &TestVault,
+    responder: impl Fn(&mut vault::Config) + Send + Sync + 'static,
+) -> TestVault {
+    let directory = url::Url::parse(&format!("{}/acme/directory", ca.base_url())).unwrap();
+    let client = acme_client_vault(
+        "ACME",
+        directory,
+        vec![ca.ca_path().to_path_buf()],
+        responder,
+    )
+    .await;
+    put_issuer(&client.raw(), ISSUER, &json!({"provider": "ACME"})).await;
+    client
+}
+
 fn create_body(cn: &str) -> Value {
-    let mut policy = partner_policy(ISSUER, &format!("CN={cn}"), cn);
-    policy["secret_props"]["contentType"] = json!("application/x-pem-file");
-    json!({ "policy": policy })
+    pem_create_body(ISSUER, cn)
 }
 
 /// The CA vault's ACME orders for `name`.
@@ -100,24 +101,9 @@ async fn vault_issues_through_an_acme_ca() {
     let op = raw.start_create("acme-ok", &create_body(cn)).await;
     assert_eq!(op["status"], "inProgress", "{op:#}");
     let csr = decode_b64_std_strict(op["csr"].as_str().expect("the operation's CSR"));
-    let op = raw.wait_finished("acme-ok").await;
-    assert_eq!(op["status"], "completed", "{op:#}");
-    let secret = raw.get("/secrets/acme-ok").await;
-    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
-    let pem = secret.json()["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let chain = certificates_in_pem(&pem);
+    let (pem, chain) = issued_chain(&raw, "acme-ok").await;
     assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
-    let leaf = parse_cert(&chain[0]);
-    let sans = leaf
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|s| format!("{:?}", s.value.general_names))
-        .unwrap_or_default();
-    assert!(sans.contains(cn), "{sans}");
+    assert_sans_name(&chain[0], cn);
     assert_chain_for_csr(&chain, &csr);
     let root = pair.ca.raw().get("/_admin/acme/root.pem").await;
     let root_der = pem_blocks(&root.text).remove(0).1;
@@ -158,25 +144,7 @@ async fn vault_issues_through_an_acme_ca() {
         ca_orders(&pair.ca, cn).await.into_iter().next()
     })
     .await;
-    raw.wait_operation(
-        "acme-cancel",
-        DEADLINE,
-        "vault to report the CA's state",
-        |op| {
-            let details = op["status_details"].as_str().unwrap_or_default();
-            details.contains("The CA reports the order as 'pending")
-        },
-    )
-    .await;
-    let rsp = raw
-        .patch(
-            "/certificates/acme-cancel/pending",
-            &json!({"cancellation_requested": true}),
-        )
-        .await;
-    assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
-    let op = raw.wait_finished("acme-cancel").await;
-    assert_eq!(op["status"], "cancelled", "{op:#}");
+    cancel_pending_at_ca(&raw, "acme-cancel").await;
     let orders = eventually(DEADLINE, "the CA's order to turn invalid", || async {
         let orders = ca_orders(&pair.ca, cn).await;
         (orders.len() == 1 && orders[0]["status"] == "invalid").then_some(orders)
@@ -196,40 +164,18 @@ async fn vault_issues_through_an_acme_ca_by_tls_alpn_01() {
         config.acme.hosts = vec![("alpn.e2e.test".into(), IpAddr::from([127, 0, 0, 1]))];
     })
     .await;
-    let directory = url::Url::parse(&format!("{}/acme/directory", ca.base_url())).unwrap();
-    let ca_path = ca.ca_path().to_path_buf();
-    let client = TestVault::start_with(move |config| {
-        config.provider_endpoints = vec![("ACME".parse().unwrap(), directory.clone())];
-        config.provider_ca = vec![ca_path.clone()];
+    let client = client_of(&ca, move |config| {
         config.acme_client_tlsalpn01_listen = Some(SocketAddr::from(([127, 0, 0, 1], tlsalpn01)));
-        config.provider_poll_interval = Duration::from_millis(100);
-        config.provider_deadline = Duration::from_secs(60);
-        config.retry_after = Duration::from_millis(100);
     })
     .await;
     let raw = client.raw();
-    put_issuer(&raw, ISSUER, &json!({"provider": "ACME"})).await;
 
     let cn = "alpn.e2e.test";
     let op = raw.start_create("acme-alpn", &create_body(cn)).await;
     assert_eq!(op["status"], "inProgress", "{op:#}");
-    let op = raw.wait_finished("acme-alpn").await;
-    assert_eq!(op["status"], "completed", "{op:#}");
-    let secret = raw.get("/secrets/acme-alpn").await;
-    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
-    let pem = secret.json()["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let chain = certificates_in_pem(&pem);
+    let (pem, chain) = issued_chain(&raw, "acme-alpn").await;
     assert!(chain.len() >= 2, "leaf and CA certificates: {pem}");
-    let sans = parse_cert(&chain[0])
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|s| format!("{:?}", s.value.general_names))
-        .unwrap_or_default();
-    assert!(sans.contains(cn), "{sans}");
+    assert_sans_name(&chain[0], cn);
     verify_cert_signed_by(&chain[0], &chain[1]).expect("the CA's intermediate signs the leaf");
     let orders = ca_orders(&ca, cn).await;
     assert_eq!(orders.len(), 1, "exactly one order at the CA: {orders:#?}");

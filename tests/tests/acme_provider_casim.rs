@@ -10,24 +10,12 @@
 //!   order is invalid (its authorization deactivated).
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use e2e::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 const REASON: &str = "Organization validation failed (e2e acme casim)";
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
-
-fn create_body(issuer: &str, cn: &str) -> Value {
-    let mut policy = partner_policy(issuer, &format!("CN={cn}"), cn);
-    policy["secret_props"]["contentType"] = json!("application/x-pem-file");
-    json!({ "policy": policy })
-}
 
 /// ca-sim's ACME orders naming `cn`.
 async fn acme_orders(ca: &TestCaSim, cn: &str) -> Vec<Value> {
@@ -58,14 +46,9 @@ async fn vault_issues_through_ca_sim_acme() {
     let root_path = dir.path().join("casim-acme-root.pem");
     std::fs::write(&root_path, &root.text).expect("write the ACME root");
     let directory = url::Url::parse(&format!("{}/acme/directory", ca.url())).unwrap();
-    let tls_ca = ca.ca_path().to_path_buf();
-    let vault = TestVault::start_with(move |config| {
-        config.provider_endpoints = vec![("ACME-casim".parse().unwrap(), directory.clone())];
-        config.provider_ca = vec![tls_ca.clone(), root_path.clone()];
+    let provider_ca = vec![ca.ca_path().to_path_buf(), root_path];
+    let vault = acme_client_vault("ACME-casim", directory, provider_ca, move |config| {
         config.acme_client_http01_listen = Some(SocketAddr::from(([127, 0, 0, 1], http01)));
-        config.provider_poll_interval = Duration::from_millis(100);
-        config.provider_deadline = Duration::from_secs(60);
-        config.retry_after = Duration::from_millis(100);
     })
     .await;
     let raw = vault.raw();
@@ -80,18 +63,10 @@ async fn vault_issues_through_ca_sim_acme() {
     // Issued.
     let cn = "ok.localhost";
     let op = raw
-        .start_create("casim-ok", &create_body("casim", cn))
+        .start_create("casim-ok", &pem_create_body("casim", cn))
         .await;
     let csr = decode_b64_std_strict(op["csr"].as_str().expect("the operation's CSR"));
-    let op = raw.wait_finished("casim-ok").await;
-    assert_eq!(op["status"], "completed", "{op:#}");
-    let secret = raw.get("/secrets/casim-ok").await;
-    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
-    let pem = secret.json()["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let chain = certificates_in_pem(&pem);
+    let (pem, chain) = issued_chain(&raw, "casim-ok").await;
     assert!(chain.len() >= 3, "leaf, intermediate and root: {pem}");
     assert_chain_for_csr(&chain, &csr);
     let root_der = pem_blocks(&root.text).remove(0).1;
@@ -106,7 +81,7 @@ async fn vault_issues_through_ca_sim_acme() {
 
     // Rejected by ca-sim's admin while the order waits for approval.
     let cn = "reject.localhost";
-    raw.start_create("casim-reject", &create_body("casim-manual", cn))
+    raw.start_create("casim-reject", &pem_create_body("casim-manual", cn))
         .await;
     let order = eventually(DEADLINE, "ca-sim's order to wait for approval", || async {
         acme_orders(&ca, cn)
@@ -134,31 +109,13 @@ async fn vault_issues_through_ca_sim_acme() {
         }]))
         .await;
     let cn = "cancel.localhost";
-    raw.start_create("casim-cancel", &create_body("casim", cn))
+    raw.start_create("casim-cancel", &pem_create_body("casim", cn))
         .await;
     eventually(DEADLINE, "an ACME order at ca-sim", || async {
         acme_orders(&ca, cn).await.into_iter().next()
     })
     .await;
-    raw.wait_operation(
-        "casim-cancel",
-        DEADLINE,
-        "vault to report the CA's state",
-        |op| {
-            let details = op["status_details"].as_str().unwrap_or_default();
-            details.contains("The CA reports the order as 'pending")
-        },
-    )
-    .await;
-    let rsp = raw
-        .patch(
-            "/certificates/casim-cancel/pending",
-            &json!({"cancellation_requested": true}),
-        )
-        .await;
-    assert_eq!(rsp.status, StatusCode::OK, "{}", rsp.text);
-    let op = raw.wait_finished("casim-cancel").await;
-    assert_eq!(op["status"], "cancelled", "{op:#}");
+    cancel_pending_at_ca(&raw, "casim-cancel").await;
     let orders = acme_orders(&ca, cn).await;
     assert_eq!(orders.len(), 1, "{orders:#?}");
     assert_eq!(orders[0]["status"], "invalid", "{orders:#?}");

@@ -9,15 +9,8 @@
 //! retries. Its HTTPS certificate is made here (Debian ships no test certificates).
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use e2e::*;
-use reqwest::StatusCode;
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
 
 /// A TLS CA and a server certificate for 127.0.0.1 / localhost signed by it, as PEM files in
 /// `dir`: (ca.pem, cert.pem, key.pem).
@@ -97,14 +90,7 @@ async fn vault_issues_through_pebble() {
     std::fs::write(&root_path, &root).expect("write pebble-root.pem");
 
     let endpoint = url::Url::parse(&directory).unwrap();
-    let vault = TestVault::start_with(move |config| {
-        config.provider_endpoints = vec![("ACME-pebble".parse().unwrap(), endpoint.clone())];
-        config.provider_ca = vec![ca_pem.clone(), root_path.clone()];
-        config.provider_poll_interval = Duration::from_millis(100);
-        config.provider_deadline = Duration::from_secs(60);
-        config.retry_after = Duration::from_millis(100);
-    })
-    .await;
+    let vault = acme_client_vault("ACME-pebble", endpoint, vec![ca_pem, root_path], |_| {}).await;
     let raw = vault.raw();
     let issuer = put_issuer(
         &raw,
@@ -115,31 +101,13 @@ async fn vault_issues_through_pebble() {
     assert_eq!(issuer["provider"], "ACME-pebble");
 
     let cn = "ok.pebble.test";
-    let mut policy = partner_policy("pebble", &format!("CN={cn}"), cn);
-    policy["secret_props"]["contentType"] = serde_json::json!("application/x-pem-file");
     let op = raw
-        .start_create("pebble-ok", &serde_json::json!({ "policy": policy }))
+        .start_create("pebble-ok", &pem_create_body("pebble", cn))
         .await;
     let csr = decode_b64_std_strict(op["csr"].as_str().expect("the operation's CSR"));
-    let op = raw.wait_finished("pebble-ok").await;
-    assert_eq!(op["status"], "completed", "{op:#}");
-
-    let secret = raw.get("/secrets/pebble-ok").await;
-    assert_eq!(secret.status, StatusCode::OK, "{}", secret.text);
-    let pem = secret.json()["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let chain = certificates_in_pem(&pem);
+    let (pem, chain) = issued_chain(&raw, "pebble-ok").await;
     assert!(chain.len() >= 2, "Pebble's leaf and intermediate: {pem}");
-    let leaf = parse_cert(&chain[0]);
-    let sans = leaf
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|s| format!("{:?}", s.value.general_names))
-        .unwrap_or_default();
-    assert!(sans.contains(cn), "{sans}");
+    assert_sans_name(&chain[0], cn);
     assert_chain_for_csr(&chain, &csr);
     let root_der = pem_blocks(&root).remove(0).1;
     assert_eq!(

@@ -21,7 +21,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use e2e::{
-    ca_sim_binary, certbot_binary, check_lineage, flag_value, parse_cert, pem_blocks,
+    ca_sim_binary, certbot_binary, check_lineage, flag_value, free_port, parse_cert, pem_blocks,
     readme_sh_block, run_certbot, trusting_client, with_flag, CertbotCommand, DEADLINE,
 };
 use reqwest::StatusCode;
@@ -136,13 +136,6 @@ fn drain(
             out.push('\n');
         }
     });
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// `path` of the README (absolute, e.g. `/tmp/cb`) moved under `root`.
