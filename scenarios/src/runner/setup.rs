@@ -5,12 +5,17 @@
 use super::env::Env;
 use super::wire::{enc, notifications_path, set_issuer};
 use crate::case::Case;
+use crate::client::Reply;
 use crate::error::Error;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The ACME gateway's chaos document (vault's admin API).
 const ACME_CHAOS: &str = "/_admin/acme/chaos";
+/// Vault's clock offset (its admin API).
+const CLOCK: &str = "/_admin/clock";
+/// The certificate contacts.
+const CONTACTS: &str = "/certificates/contacts";
 
 /// Puts the case's setup in place: ca-sim accounts, request history, faults; vault issuers,
 /// contacts, clock; and removes leftovers of the case's certificate names (delete + purge), so
@@ -31,21 +36,7 @@ pub(crate) async fn setup(env: &Env, case: &Case) -> Result<(), Error> {
         env.ca_sim.call(Method::PUT, "/faults", Some(&body)).await?;
     }
     if let Some(offset) = s.vault_clock_offset {
-        let r = env
-            .vault
-            .send(
-                Method::PUT,
-                "/_admin/clock",
-                Some(&json!({ "offset_seconds": offset })),
-                true,
-            )
-            .await?;
-        if !r.is_success() {
-            return Err(Error::Client(format!(
-                "vault clock: {} {}",
-                r.status, r.body
-            )));
-        }
+        set_vault_clock(env, offset).await?;
     }
     if let Some(d) = s.ca_clock_advance {
         env.ca_sim
@@ -64,44 +55,45 @@ pub(crate) async fn setup(env: &Env, case: &Case) -> Result<(), Error> {
     names.sort();
     names.dedup();
     for name in names {
-        let _ = env
-            .vault
-            .send(
-                Method::DELETE,
-                &format!("/certificates/{}", enc(name)),
-                None,
-                true,
-            )
-            .await?;
-        let _ = env
-            .vault
-            .send(
-                Method::DELETE,
-                &format!("/deletedcertificates/{}", enc(name)),
-                None,
-                true,
-            )
-            .await?;
+        // Delete, then purge; either may answer 404.
+        for collection in ["certificates", "deletedcertificates"] {
+            let path = format!("/{collection}/{}", enc(name));
+            env.vault.send(Method::DELETE, &path, None, true).await?;
+        }
     }
     for issuer in &s.issuers {
-        let r = set_issuer(env, issuer).await?;
-        if !r.is_success() {
-            return Err(Error::Client(format!(
-                "issuer {}: {} {}",
-                issuer.name, r.status, r.body
-            )));
-        }
+        succeeded(
+            &format!("issuer {}", issuer.name),
+            set_issuer(env, issuer).await?,
+        )?;
     }
     if !s.contacts.is_empty() {
         let body = json!({ "contacts": s.contacts });
         let r = env
             .vault
-            .send(Method::PUT, "/certificates/contacts", Some(&body), true)
+            .send(Method::PUT, CONTACTS, Some(&body), true)
             .await?;
-        if !r.is_success() {
-            return Err(Error::Client(format!("contacts: {} {}", r.status, r.body)));
-        }
+        succeeded("contacts", r)?;
     }
+    Ok(())
+}
+
+/// A vault reply that must be a success: any other answer is an error naming `what`.
+fn succeeded(what: &str, r: Reply) -> Result<Reply, Error> {
+    if !r.is_success() {
+        return Err(Error::Client(format!("{what}: {} {}", r.status, r.body)));
+    }
+    Ok(r)
+}
+
+/// `PUT /_admin/clock`: vault's clock offset from the system clock, in seconds.
+async fn set_vault_clock(env: &Env, offset: i64) -> Result<(), Error> {
+    let body = json!({ "offset_seconds": offset });
+    let r = env
+        .vault
+        .send(Method::PUT, CLOCK, Some(&body), true)
+        .await?;
+    succeeded("vault clock", r)?;
     Ok(())
 }
 
@@ -121,34 +113,44 @@ pub(crate) struct Saved {
 pub(crate) async fn snapshot(env: &Env, case: &Case) -> Saved {
     let mut saved = Saved::default();
     if case.moves_vault_clock() {
-        match env.vault.get("/_admin/clock").await {
-            Ok(r) if r.is_success() => saved.clock_offset = r.body["offset_seconds"].as_i64(),
-            Ok(r) => eprintln!(
-                "warning: {}: vault clock: {} {}",
-                case.name, r.status, r.body
-            ),
-            Err(e) => eprintln!("warning: {}: vault clock: {e}", case.name),
+        if let Some(r) = read_saved(env, case, "vault clock", CLOCK, None).await {
+            saved.clock_offset = r.body["offset_seconds"].as_i64();
         }
     }
     if case.touches_acme_chaos() {
-        match env.vault.get(ACME_CHAOS).await {
-            Ok(r) if r.is_success() => saved.acme_chaos = Some(r.body),
-            Ok(r) => eprintln!(
-                "warning: {}: acme chaos: {} {}",
-                case.name, r.status, r.body
-            ),
-            Err(e) => eprintln!("warning: {}: acme chaos: {e}", case.name),
-        }
+        saved.acme_chaos = read_saved(env, case, "acme chaos", ACME_CHAOS, None)
+            .await
+            .map(|r| r.body);
     }
     if case.changes_contacts() {
-        match env.vault.get("/certificates/contacts").await {
-            Ok(r) if r.is_success() => saved.contacts = Some(Some(r.body["contacts"].clone())),
-            Ok(r) if r.status == 404 => saved.contacts = Some(None),
-            Ok(r) => eprintln!("warning: {}: contacts: {} {}", case.name, r.status, r.body),
-            Err(e) => eprintln!("warning: {}: contacts: {e}", case.name),
-        }
+        // 404: no contacts were set.
+        saved.contacts = read_saved(env, case, "contacts", CONTACTS, Some(404))
+            .await
+            .map(|r| r.is_success().then(|| r.body["contacts"].clone()));
     }
     saved
+}
+
+/// Reads vault's `path` for [`snapshot`]: the reply when it is a success (or has the status
+/// `also`); otherwise a warning naming `what`, and `None`.
+async fn read_saved(
+    env: &Env,
+    case: &Case,
+    what: &str,
+    path: &str,
+    also: Option<u16>,
+) -> Option<Reply> {
+    match env.vault.get(path).await {
+        Ok(r) if r.is_success() || Some(r.status) == also => Some(r),
+        Ok(r) => {
+            eprintln!("warning: {}: {what}: {} {}", case.name, r.status, r.body);
+            None
+        }
+        Err(e) => {
+            eprintln!("warning: {}: {what}: {e}", case.name);
+            None
+        }
+    }
 }
 
 /// Undoes global changes: fault rules are cleared; vault's clock offset, the contacts and the
@@ -158,22 +160,7 @@ pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<()
         env.ca_sim.call(Method::DELETE, "/faults", None).await?;
     }
     if case.moves_vault_clock() {
-        let offset = saved.clock_offset.unwrap_or(0);
-        let r = env
-            .vault
-            .send(
-                Method::PUT,
-                "/_admin/clock",
-                Some(&json!({ "offset_seconds": offset })),
-                true,
-            )
-            .await?;
-        if !r.is_success() {
-            return Err(Error::Client(format!(
-                "vault clock: {} {}",
-                r.status, r.body
-            )));
-        }
+        set_vault_clock(env, saved.clock_offset.unwrap_or(0)).await?;
     }
     if case.touches_acme_chaos() {
         let doc = saved.acme_chaos.clone().unwrap_or_else(|| json!({}));
@@ -181,29 +168,18 @@ pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<()
             .vault
             .send(Method::PUT, ACME_CHAOS, Some(&doc), true)
             .await?;
-        if !r.is_success() {
-            return Err(Error::Client(format!(
-                "acme chaos: {} {}",
-                r.status, r.body
-            )));
-        }
+        succeeded("acme chaos", r)?;
     }
     match &saved.contacts {
         Some(Some(contacts)) => {
+            let body = json!({ "contacts": contacts });
             env.vault
-                .send(
-                    Method::PUT,
-                    "/certificates/contacts",
-                    Some(&json!({ "contacts": contacts })),
-                    true,
-                )
+                .send(Method::PUT, CONTACTS, Some(&body), true)
                 .await?;
         }
         Some(None) => {
             // 404 when the case already deleted them.
-            env.vault
-                .send(Method::DELETE, "/certificates/contacts", None, true)
-                .await?;
+            env.vault.send(Method::DELETE, CONTACTS, None, true).await?;
         }
         None => {}
     }
@@ -212,13 +188,10 @@ pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<()
 
 /// The highest outbox row id so far (0 when empty).
 pub(crate) async fn last_notification_id(env: &Env) -> Result<u64, Error> {
-    let r = env.vault.get(&notifications_path(None)).await?;
-    if !r.is_success() {
-        return Err(Error::Client(format!(
-            "vault notifications: {} {}",
-            r.status, r.body
-        )));
-    }
+    let r = succeeded(
+        "vault notifications",
+        env.vault.get(&notifications_path(None)).await?,
+    )?;
     Ok(r.body["value"]
         .as_array()
         .into_iter()

@@ -5,8 +5,7 @@
 //! Accounts, orders and certificates get names in the scenario (`account`, `order`,
 //! `save_as`/`cert`), so later steps can refer to them; every name defaults to `default`.
 
-use crate::case::expect::Expect;
-use serde::Deserialize;
+use super::kind::step_kind;
 use shared::duration::Dur;
 
 /// The name an ACME object gets when the step names none.
@@ -16,199 +15,151 @@ fn default_name() -> String {
     DEFAULT_NAME.to_string()
 }
 
-/// `acme_account`: a new account (`POST /acme/new-account`), or the account of a key looked
-/// up with `onlyReturnExisting` (`existing = true`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeAccount {
-    /// The account's name in the scenario.
-    #[serde(default = "default_name")]
-    pub account: String,
-    /// Contact URLs (`mailto:…`).
-    #[serde(default)]
-    pub contact: Vec<String>,
-    /// Look up the account with the key of the scenario's account `account` (a fresh key when
-    /// the scenario has none by that name: vault must answer `accountDoesNotExist`).
-    #[serde(default)]
-    pub existing: bool,
-    /// Bind an external account: the runner creates a key through `POST /_admin/acme/eab`.
-    #[serde(default)]
-    pub eab: bool,
-    /// Bind with this external account key id and HMAC key (base64url) instead.
-    #[serde(default)]
-    pub eab_kid: Option<String>,
-    #[serde(default)]
-    pub eab_key: Option<String>,
-    /// Use the directory pinned to this profile (`/acme/{profile}/directory`), as a client
-    /// without profile support would.
-    #[serde(default)]
-    pub directory_profile: Option<String>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_account`: a new account (`POST /acme/new-account`), or the account of a key looked
+    /// up with `onlyReturnExisting` (`existing = true`).
+    pub struct AcmeAccount {
+        /// The account's name in the scenario.
+        #[serde(default = "default_name")]
+        pub account: String,
+        /// Contact URLs (`mailto:…`).
+        #[serde(default)]
+        pub contact: Vec<String>,
+        /// Look up the account with the key of the scenario's account `account` (a fresh key when
+        /// the scenario has none by that name: vault must answer `accountDoesNotExist`).
+        #[serde(default)]
+        pub existing: bool,
+        /// Bind an external account: the runner creates a key through `POST /_admin/acme/eab`.
+        #[serde(default)]
+        pub eab: bool,
+        /// Bind with this external account key id and HMAC key (base64url) instead.
+        #[serde(default)]
+        pub eab_kid: Option<String>,
+        #[serde(default)]
+        pub eab_key: Option<String>,
+        /// Use the directory pinned to this profile (`/acme/{profile}/directory`), as a client
+        /// without profile support would.
+        #[serde(default)]
+        pub directory_profile: Option<String>,
+    }
 }
 
-/// `acme_order`: `POST /acme/new-order` for `identifiers` (DNS names, `*.` wildcards or IP
-/// addresses).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeOrder {
-    /// The order's name in the scenario.
-    #[serde(default = "default_name")]
-    pub order: String,
-    #[serde(default = "default_name")]
-    pub account: String,
-    pub identifiers: Vec<String>,
-    /// `local` (vault's default), `shortlived`, or a partner issuer's name.
-    #[serde(default)]
-    pub profile: Option<String>,
-    /// The certificate (an `acme_download`'s `save_as`) this order replaces (RFC 9773 §5).
-    #[serde(default)]
-    pub replaces: Option<String>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_order`: `POST /acme/new-order` for `identifiers` (DNS names, `*.` wildcards or IP
+    /// addresses).
+    pub struct AcmeOrder {
+        /// The order's name in the scenario.
+        #[serde(default = "default_name")]
+        pub order: String,
+        #[serde(default = "default_name")]
+        pub account: String,
+        pub identifiers: Vec<String>,
+        /// `local` (vault's default), `shortlived`, or a partner issuer's name.
+        #[serde(default)]
+        pub profile: Option<String>,
+        /// The certificate (an `acme_download`'s `save_as`) this order replaces (RFC 9773 §5).
+        #[serde(default)]
+        pub replaces: Option<String>,
+    }
 }
 
-/// `acme_challenge`: answers one challenge of every pending authorization of the order, then
-/// polls the order until it leaves `pending`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeChallenge {
-    #[serde(default = "default_name")]
-    pub order: String,
-    /// `http-01`, `dns-01`, `tls-alpn-01`, or `any` (default: http-01 when offered, else the
-    /// first). http-01 is answered by the runner's responder; the other two only count against
-    /// vault run with `--acme-validation always-valid`.
-    #[serde(default, rename = "type")]
-    pub challenge_type: Option<String>,
-    /// The order status to end in: `ready` (default) or `invalid`.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Give up after this long (default 30s).
-    #[serde(default)]
-    pub deadline: Option<Dur>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_challenge`: answers one challenge of every pending authorization of the order, then
+    /// polls the order until it leaves `pending`.
+    pub struct AcmeChallenge {
+        #[serde(default = "default_name")]
+        pub order: String,
+        /// `http-01`, `dns-01`, `tls-alpn-01`, or `any` (default: http-01 when offered, else the
+        /// first). http-01 is answered by the runner's responder; the other two only count against
+        /// vault run with `--acme-validation always-valid`.
+        #[serde(default, rename = "type")]
+        pub challenge_type: Option<String>,
+        /// The order status to end in: `ready` (default) or `invalid`.
+        #[serde(default)]
+        pub status: Option<String>,
+        /// Give up after this long (default 30s).
+        #[serde(default)]
+        pub deadline: Option<Dur>,
+    }
 }
 
-/// `acme_finalize`: a CSR for the order's identifiers (key made by the runner), sent to the
-/// order's finalize URL; then polls the order until it leaves `processing`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeFinalize {
-    #[serde(default = "default_name")]
-    pub order: String,
-    /// `EC` (default, P-256) or `RSA` (2048 unless `key_size`).
-    #[serde(default)]
-    pub key_type: Option<String>,
-    #[serde(default)]
-    pub key_size: Option<u32>,
-    #[serde(default)]
-    pub curve: Option<String>,
-    /// Put these names in the CSR instead of the order's (vault must refuse a mismatch).
-    #[serde(default)]
-    pub csr_names: Option<Vec<String>>,
-    /// The order status to end in: `valid` (default), `invalid`, or `processing` (do not wait).
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Give up after this long (default 30s).
-    #[serde(default)]
-    pub deadline: Option<Dur>,
-    /// How long it is expected to take (sizes `demo`'s progress bar).
-    #[serde(default)]
-    pub expected: Option<Dur>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_finalize`: a CSR for the order's identifiers (key made by the runner), sent to the
+    /// order's finalize URL; then polls the order until it leaves `processing`.
+    pub struct AcmeFinalize waits {
+        #[serde(default = "default_name")]
+        pub order: String,
+        /// `EC` (default, P-256) or `RSA` (2048 unless `key_size`).
+        #[serde(default)]
+        pub key_type: Option<String>,
+        #[serde(default)]
+        pub key_size: Option<u32>,
+        #[serde(default)]
+        pub curve: Option<String>,
+        /// Put these names in the CSR instead of the order's (vault must refuse a mismatch).
+        #[serde(default)]
+        pub csr_names: Option<Vec<String>>,
+        /// The order status to end in: `valid` (default), `invalid`, or `processing` (do not wait).
+        #[serde(default)]
+        pub status: Option<String>,
+    }
 }
 
-/// `acme_poll`: reads the order (POST-as-GET) until it has `status` or is settled otherwise
-/// (`valid`, `invalid`): how a client waits for a partner CA after `acme_finalize` with
-/// `status = "processing"`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmePoll {
-    #[serde(default = "default_name")]
-    pub order: String,
-    /// `valid` (default), `invalid`, `ready`, `processing` or `pending`.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// Give up after this long (default 30s).
-    #[serde(default)]
-    pub deadline: Option<Dur>,
-    /// How long it is expected to take (sizes `demo`'s progress bar).
-    #[serde(default)]
-    pub expected: Option<Dur>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_poll`: reads the order (POST-as-GET) until it has `status` or is settled otherwise
+    /// (`valid`, `invalid`): how a client waits for a partner CA after `acme_finalize` with
+    /// `status = "processing"`.
+    pub struct AcmePoll waits {
+        #[serde(default = "default_name")]
+        pub order: String,
+        /// `valid` (default), `invalid`, `ready`, `processing` or `pending`.
+        #[serde(default)]
+        pub status: Option<String>,
+    }
 }
 
-/// `acme_download`: the certificate chain of a valid order (`POST /acme/cert/{id}`), kept
-/// under `save_as`; certificate expectations read its leaf, `chain_length` the chain.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeDownload {
-    #[serde(default = "default_name")]
-    pub order: String,
-    /// The certificate's name in the scenario (default: the order's name).
-    #[serde(default)]
-    pub save_as: Option<String>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_download`: the certificate chain of a valid order (`POST /acme/cert/{id}`), kept
+    /// under `save_as`; certificate expectations read its leaf, `chain_length` the chain.
+    pub struct AcmeDownload {
+        #[serde(default = "default_name")]
+        pub order: String,
+        /// The certificate's name in the scenario (default: the order's name).
+        #[serde(default)]
+        pub save_as: Option<String>,
+    }
 }
 
-/// `acme_revoke`: `POST /acme/revoke-cert` of a downloaded certificate, signed by the account
-/// that ordered it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeRevoke {
-    #[serde(default = "default_name")]
-    pub cert: String,
-    /// Sign with this scenario account instead of the one that ordered the certificate.
-    #[serde(default)]
-    pub account: Option<String>,
-    /// RFC 5280 reason: a name (`keyCompromise`, `superseded`, …) or its code.
-    #[serde(default)]
-    pub reason: Option<toml::Value>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_revoke`: `POST /acme/revoke-cert` of a downloaded certificate, signed by the account
+    /// that ordered it.
+    pub struct AcmeRevoke {
+        #[serde(default = "default_name")]
+        pub cert: String,
+        /// Sign with this scenario account instead of the one that ordered the certificate.
+        #[serde(default)]
+        pub account: Option<String>,
+        /// RFC 5280 reason: a name (`keyCompromise`, `superseded`, …) or its code.
+        #[serde(default)]
+        pub reason: Option<toml::Value>,
+    }
 }
 
-/// `acme_renewal_info`: `GET /acme/renewal-info/{certID}` of a downloaded certificate; expect
-/// the window with `window_start_days_min`/`_max` (days after the certificate's notBefore).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeRenewalInfo {
-    #[serde(default = "default_name")]
-    pub cert: String,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_renewal_info`: `GET /acme/renewal-info/{certID}` of a downloaded certificate; expect
+    /// the window with `window_start_days_min`/`_max` (days after the certificate's notBefore).
+    pub struct AcmeRenewalInfo {
+        #[serde(default = "default_name")]
+        pub cert: String,
+    }
 }
 
-/// `acme_chaos`: replaces the gateway's chaos document (`PUT /_admin/acme/chaos`; `{}` turns
-/// every knob off). The document in force before the scenario is put back after it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AcmeChaos {
-    pub chaos: toml::Table,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `acme_chaos`: replaces the gateway's chaos document (`PUT /_admin/acme/chaos`; `{}` turns
+    /// every knob off). The document in force before the scenario is put back after it.
+    pub struct AcmeChaos {
+        pub chaos: toml::Table,
+    }
 }
 
 /// The statuses of an order (RFC 8555 §7.1.6).

@@ -8,11 +8,15 @@
 //! - `acme.rs`: vault's ACME gateway through an ACME client (accounts, orders, challenges,
 //!   finalize, download, revoke, renewal information, chaos).
 //!
+//! Every kind's struct is declared with `kind.rs`'s `step_kind!`, which adds the `expect` and
+//! `say` every kind takes.
+//!
 //! The runner's `steps` module mirrors this layout with what each kind does on the wire.
 
 mod acme;
 mod certs;
 mod control;
+mod kind;
 mod pending;
 mod settings;
 

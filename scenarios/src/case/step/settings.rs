@@ -1,78 +1,53 @@
 //! Step kinds that work on vault's issuers and certificate contacts.
 
-use crate::case::expect::Expect;
+use super::kind::step_kind;
 use crate::case::setup::Contact;
-use serde::Deserialize;
 
-/// `PUT /certificates/issuers/{name}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetIssuer {
-    pub name: String,
-    pub provider: String,
-    #[serde(default)]
-    pub account_id: Option<String>,
-    #[serde(default)]
-    pub pwd: Option<String>,
-    #[serde(default)]
-    pub org_id: Option<String>,
-    #[serde(default)]
-    pub body: Option<toml::Value>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `PUT /certificates/issuers/{name}`.
+    pub struct SetIssuer {
+        pub name: String,
+        pub provider: String,
+        #[serde(default)]
+        pub account_id: Option<String>,
+        #[serde(default)]
+        pub pwd: Option<String>,
+        #[serde(default)]
+        pub org_id: Option<String>,
+        #[serde(default)]
+        pub body: Option<toml::Value>,
+    }
 }
 
-/// `GET /certificates/issuers/{name}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GetIssuer {
-    pub name: String,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `GET /certificates/issuers/{name}`.
+    pub struct GetIssuer {
+        pub name: String,
+    }
 }
 
-/// `DELETE /certificates/issuers/{name}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteIssuer {
-    pub name: String,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `DELETE /certificates/issuers/{name}`.
+    pub struct DeleteIssuer {
+        pub name: String,
+    }
 }
 
-/// `PUT /certificates/contacts`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetContacts {
-    pub contacts: Vec<Contact>,
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `PUT /certificates/contacts`.
+    pub struct SetContacts {
+        pub contacts: Vec<Contact>,
+    }
 }
 
-/// `GET /certificates/contacts`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GetContacts {
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `GET /certificates/contacts`.
+    pub struct GetContacts {
+    }
 }
 
-/// `DELETE /certificates/contacts`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeleteContacts {
-    #[serde(default)]
-    pub expect: Expect,
-    #[serde(default)]
-    pub say: Option<String>,
+step_kind! {
+    /// `DELETE /certificates/contacts`.
+    pub struct DeleteContacts {
+    }
 }

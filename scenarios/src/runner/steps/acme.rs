@@ -7,6 +7,7 @@
 //! (`acme_problem` names its type). A failure of the client itself (no connection, a body
 //! that is not ACME) fails the step.
 
+use super::send::send;
 use crate::case::step;
 use crate::client::Reply;
 use crate::extca;
@@ -507,12 +508,7 @@ pub(super) async fn chaos(
     obs: &mut Observed,
 ) -> Result<(), Failure> {
     let body = toml_to_json(&toml::Value::Table(s.chaos.clone()));
-    obs.reply = Some(
-        env.vault
-            .send(Method::PUT, "/_admin/acme/chaos", Some(&body), true)
-            .await?,
-    );
-    Ok(())
+    send(env, obs, Method::PUT, "/_admin/acme/chaos", Some(&body)).await
 }
 
 fn account_entry<'a>(acme: &'a AcmeState, name: &str) -> Result<&'a AcmeAccountEntry, Failure> {

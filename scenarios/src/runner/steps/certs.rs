@@ -1,5 +1,6 @@
 //! Steps on certificates and their versions, deleted certificates, lists and backups.
 
+use super::send::{send, send_op};
 use crate::case::step::{self, LifetimeActionSpec, ListOf};
 use crate::client::Reply;
 use crate::error::Error;
@@ -20,18 +21,8 @@ pub(super) async fn create(env: &Env, s: &step::Create, obs: &mut Observed) -> R
         Some(b) => toml_to_json(b),
         None => create_body(s),
     };
-    let r = env
-        .vault
-        .send(
-            Method::POST,
-            &format!("/certificates/{}/create", enc(&s.name)),
-            Some(&body),
-            true,
-        )
-        .await?;
-    obs.op = r.is_success().then(|| r.body.clone());
-    obs.reply = Some(r);
-    Ok(())
+    let path = format!("/certificates/{}/create", enc(&s.name));
+    send_op(env, obs, Method::POST, &path, Some(&body)).await
 }
 
 /// The body of a `create` without a verbatim `body`: EC P-256 (RSA 2048 for `RSA` key types),
@@ -131,17 +122,8 @@ pub(super) async fn import(env: &Env, s: &step::Import, obs: &mut Observed) -> R
             }
         }
     };
-    let r = env
-        .vault
-        .send(
-            Method::POST,
-            &format!("/certificates/{}/import", enc(&s.name)),
-            Some(&body),
-            true,
-        )
-        .await?;
-    obs.reply = Some(r);
-    Ok(())
+    let path = format!("/certificates/{}/import", enc(&s.name));
+    send(env, obs, Method::POST, &path, Some(&body)).await
 }
 
 /// `get`: `GET /certificates/{name}/{version}` (latest by default).
@@ -150,8 +132,7 @@ pub(super) async fn get(env: &Env, s: &step::Get, obs: &mut Observed) -> Result<
         Some(ver) => format!("/certificates/{}/{}", enc(&s.name), enc(ver)),
         None => format!("/certificates/{}/", enc(&s.name)),
     };
-    obs.reply = Some(env.vault.get(&path).await?);
-    Ok(())
+    send(env, obs, Method::GET, &path, None).await
 }
 
 /// `update`: `PATCH /certificates/{name}` with `enabled` and `tags`.
@@ -163,32 +144,14 @@ pub(super) async fn update(env: &Env, s: &step::Update, obs: &mut Observed) -> R
     if let Some(t) = &s.tags {
         body["tags"] = serde_json::to_value(t).unwrap_or(Value::Null);
     }
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::PATCH,
-                &format!("/certificates/{}", enc(&s.name)),
-                Some(&body),
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let path = format!("/certificates/{}", enc(&s.name));
+    send(env, obs, Method::PATCH, &path, Some(&body)).await
 }
 
 /// `delete`: `DELETE /certificates/{name}` (soft delete).
 pub(super) async fn delete(env: &Env, s: &step::Delete, obs: &mut Observed) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::DELETE,
-                &format!("/certificates/{}", enc(&s.name)),
-                None,
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let path = format!("/certificates/{}", enc(&s.name));
+    send(env, obs, Method::DELETE, &path, None).await
 }
 
 /// `get_deleted`: `GET /deletedcertificates/{name}`.
@@ -197,12 +160,8 @@ pub(super) async fn get_deleted(
     s: &step::GetDeleted,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .get(&format!("/deletedcertificates/{}", enc(&s.name)))
-            .await?,
-    );
-    Ok(())
+    let path = format!("/deletedcertificates/{}", enc(&s.name));
+    send(env, obs, Method::GET, &path, None).await
 }
 
 /// `recover`: `POST /deletedcertificates/{name}/recover`.
@@ -211,32 +170,14 @@ pub(super) async fn recover(
     s: &step::Recover,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::POST,
-                &format!("/deletedcertificates/{}/recover", enc(&s.name)),
-                None,
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let path = format!("/deletedcertificates/{}/recover", enc(&s.name));
+    send(env, obs, Method::POST, &path, None).await
 }
 
 /// `purge`: `DELETE /deletedcertificates/{name}`.
 pub(super) async fn purge(env: &Env, s: &step::Purge, obs: &mut Observed) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::DELETE,
-                &format!("/deletedcertificates/{}", enc(&s.name)),
-                None,
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let path = format!("/deletedcertificates/{}", enc(&s.name));
+    send(env, obs, Method::DELETE, &path, None).await
 }
 
 /// `list`: every page of certificates, one certificate's versions, deleted certificates or
@@ -329,15 +270,6 @@ pub(super) async fn restore(
         .backups
         .get(&s.from)
         .ok_or_else(|| Failure::new(format!("no backup saved as '{}'", s.from)))?;
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::POST,
-                "/certificates/restore",
-                Some(&json!({ "value": blob })),
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let body = json!({ "value": blob });
+    send(env, obs, Method::POST, "/certificates/restore", Some(&body)).await
 }

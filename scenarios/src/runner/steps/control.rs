@@ -3,12 +3,14 @@
 
 use crate::case::step;
 use crate::client::Reply;
+use crate::error::Error;
 use crate::runner::env::Env;
 use crate::runner::observed::Observed;
 use crate::runner::state::{CaseState, Failure};
 use crate::runner::wire::{notifications_path, toml_to_json, POLL_EVERY};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How long ca-sim admin steps wait for vault to have placed the order.
@@ -141,32 +143,31 @@ async fn wait_for_order(
     after: u64,
     wait: Duration,
 ) -> Result<Value, Failure> {
-    let started = Instant::now();
-    loop {
-        if let Some(o) = env.ca_sim.order_for(common_name, after).await? {
-            return Ok(o);
-        }
-        if started.elapsed() >= wait {
-            return Err(Failure::new(format!(
-                "ca-sim has no order for '{common_name}' after {:.1}s",
-                wait.as_secs_f64()
-            )));
-        }
-        tokio::time::sleep(POLL_EVERY).await;
-    }
+    let what = format!("order for '{common_name}'");
+    wait_for(&what, wait, || env.ca_sim.order_for(common_name, after)).await
 }
 
 /// The newest ca-sim ACME order naming `identifier`, waiting until vault has placed it.
 async fn wait_for_acme_order(env: &Env, identifier: &str) -> Result<Value, Failure> {
+    let what = format!("ACME order for '{identifier}'");
+    wait_for(&what, ORDER_WAIT, || env.ca_sim.acme_order_for(identifier)).await
+}
+
+/// Asks `find` every [`POLL_EVERY`] until it finds the order; after `wait` the step fails
+/// saying ca-sim has no `what`.
+async fn wait_for<Fut>(what: &str, wait: Duration, find: impl Fn() -> Fut) -> Result<Value, Failure>
+where
+    Fut: Future<Output = Result<Option<Value>, Error>>,
+{
     let started = Instant::now();
     loop {
-        if let Some(o) = env.ca_sim.acme_order_for(identifier).await? {
+        if let Some(o) = find().await? {
             return Ok(o);
         }
-        if started.elapsed() >= ORDER_WAIT {
+        if started.elapsed() >= wait {
             return Err(Failure::new(format!(
-                "ca-sim has no ACME order for '{identifier}' after {:.1}s",
-                ORDER_WAIT.as_secs_f64()
+                "ca-sim has no {what} after {:.1}s",
+                wait.as_secs_f64()
             )));
         }
         tokio::time::sleep(POLL_EVERY).await;

@@ -6,12 +6,14 @@
 //! - `pending.rs`: the pending operation (merge, cancel, get, poll);
 //! - `settings.rs`: issuers and contacts;
 //! - `control.rs`: raw requests, clocks, ca-sim orders and faults, the outbox, sleep;
-//! - `acme.rs`: vault's ACME gateway through `instant-acme`.
+//! - `acme.rs`: vault's ACME gateway through `instant-acme`;
+//! - `send.rs`: the one vault request most kinds send, kept as what the step saw.
 
 mod acme;
 mod certs;
 mod control;
 mod pending;
+mod send;
 mod settings;
 
 use super::check;
@@ -21,6 +23,7 @@ use super::observer::Observer;
 use super::state::{CaseState, Failure};
 use super::wire::POLL_EVERY;
 use crate::case::{Case, Step};
+use shared::duration::Dur;
 use std::time::{Duration, Instant};
 
 /// How long `notifications` waits for its expectations by default.
@@ -84,10 +87,7 @@ async fn perform(
         Step::Get(s) => certs::get(env, s, o).await,
         Step::GetPending(s) => pending::get_pending(env, s, o).await,
         Step::PollUntil(s) => {
-            let expected = s.expected.map(|d| d.0);
-            let on_poll = |elapsed: Duration, status: &str| {
-                observer.polling(case, index, elapsed, expected, status)
-            };
+            let on_poll = progress(observer, case, index, s.expected);
             pending::poll_until(env, s, o, on_poll).await
         }
         Step::Update(s) => certs::update(env, s, o).await,
@@ -119,17 +119,11 @@ async fn perform(
         Step::AcmeOrder(s) => acme::order(s, state, o).await,
         Step::AcmeChallenge(s) => acme::challenge(env, s, state, o).await,
         Step::AcmeFinalize(s) => {
-            let expected = s.expected.map(|d| d.0);
-            let on_poll = |elapsed: Duration, status: &str| {
-                observer.polling(case, index, elapsed, expected, status)
-            };
+            let on_poll = progress(observer, case, index, s.expected);
             acme::finalize(s, state, o, on_poll).await
         }
         Step::AcmePoll(s) => {
-            let expected = s.expected.map(|d| d.0);
-            let on_poll = |elapsed: Duration, status: &str| {
-                observer.polling(case, index, elapsed, expected, status)
-            };
+            let on_poll = progress(observer, case, index, s.expected);
             acme::poll(s, state, o, on_poll).await
         }
         Step::AcmeDownload(s) => acme::download(s, state, o).await,
@@ -138,4 +132,16 @@ async fn perform(
         Step::AcmeChaos(s) => acme::chaos(env, s, o).await,
     }?;
     Ok(obs)
+}
+
+/// What a step that waits for a status calls after every poll: the observer's live progress,
+/// with the step's `expected` time.
+fn progress<'a>(
+    observer: &'a dyn Observer,
+    case: &'a Case,
+    index: usize,
+    expected: Option<Dur>,
+) -> impl Fn(Duration, &str) + 'a {
+    let expected = expected.map(|d| d.0);
+    move |elapsed, status| observer.polling(case, index, elapsed, expected, status)
 }

@@ -1,5 +1,6 @@
 //! Steps on a certificate's pending operation: merge, cancel, delete, get, poll until a status.
 
+use super::send::{send, send_op};
 use crate::case::step::{self, Signer};
 use crate::error::Error;
 use crate::extca::ExternalCa;
@@ -17,31 +18,24 @@ use std::time::{Duration, Instant};
 /// `poll_until` gives up after this long unless the step says otherwise.
 const POLL_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The path of the certificate's pending operation.
+fn pending_path(name: &str) -> String {
+    format!("/certificates/{}/pending", enc(name))
+}
+
 /// `merge`: `POST /certificates/{name}/pending/merge` with a chain from the runner's CA.
 pub(super) async fn merge(env: &Env, s: &step::Merge, obs: &mut Observed) -> Result<(), Failure> {
     let body = match &s.body {
         Some(b) => toml_to_json(b),
         None => merge_body(env, &s.name, s.signer).await?,
     };
-    let r = env
-        .vault
-        .send(
-            Method::POST,
-            &format!("/certificates/{}/pending/merge", enc(&s.name)),
-            Some(&body),
-            true,
-        )
-        .await?;
-    obs.reply = Some(r);
-    Ok(())
+    let path = format!("/certificates/{}/pending/merge", enc(&s.name));
+    send(env, obs, Method::POST, &path, Some(&body)).await
 }
 
 /// Signs the pending CSR with the runner's CA (or certifies another key with `wrong_key`).
 async fn merge_body(env: &Env, name: &str, signer: Signer) -> Result<Value, Failure> {
-    let r = env
-        .vault
-        .get(&format!("/certificates/{}/pending", enc(name)))
-        .await?;
+    let r = env.vault.get(&pending_path(name)).await?;
     let csr = r.body["csr"]
         .as_str()
         .and_then(|c| B64.decode(c.trim()).ok());
@@ -67,18 +61,8 @@ async fn merge_body(env: &Env, name: &str, signer: Signer) -> Result<Value, Fail
 
 /// `cancel`: `PATCH /certificates/{name}/pending {"cancellation_requested": true}`.
 pub(super) async fn cancel(env: &Env, s: &step::Cancel, obs: &mut Observed) -> Result<(), Failure> {
-    let r = env
-        .vault
-        .send(
-            Method::PATCH,
-            &format!("/certificates/{}/pending", enc(&s.name)),
-            Some(&json!({ "cancellation_requested": true })),
-            true,
-        )
-        .await?;
-    obs.op = r.is_success().then(|| r.body.clone());
-    obs.reply = Some(r);
-    Ok(())
+    let body = json!({ "cancellation_requested": true });
+    send_op(env, obs, Method::PATCH, &pending_path(&s.name), Some(&body)).await
 }
 
 /// `delete_pending`: `DELETE /certificates/{name}/pending`.
@@ -87,18 +71,7 @@ pub(super) async fn delete_pending(
     s: &step::DeletePending,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    let r = env
-        .vault
-        .send(
-            Method::DELETE,
-            &format!("/certificates/{}/pending", enc(&s.name)),
-            None,
-            true,
-        )
-        .await?;
-    obs.op = r.is_success().then(|| r.body.clone());
-    obs.reply = Some(r);
-    Ok(())
+    send_op(env, obs, Method::DELETE, &pending_path(&s.name), None).await
 }
 
 /// `get_pending`: `GET /certificates/{name}/pending`.
@@ -107,13 +80,7 @@ pub(super) async fn get_pending(
     s: &step::GetPending,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    let r = env
-        .vault
-        .get(&format!("/certificates/{}/pending", enc(&s.name)))
-        .await?;
-    obs.op = r.is_success().then(|| r.body.clone());
-    obs.reply = Some(r);
-    Ok(())
+    send_op(env, obs, Method::GET, &pending_path(&s.name), None).await
 }
 
 /// `poll_until`: polls `GET .../pending` until the operation has the step's `status`; fails
@@ -129,10 +96,7 @@ pub(super) async fn poll_until(
     let deadline = s.deadline.map(|d| d.0).unwrap_or(POLL_DEADLINE);
     let started = Instant::now();
     loop {
-        let r = env
-            .vault
-            .get(&format!("/certificates/{}/pending", enc(&s.name)))
-            .await?;
+        let r = env.vault.get(&pending_path(&s.name)).await?;
         if !r.is_success() {
             obs.reply = Some(r);
             return Ok(());

@@ -1,5 +1,6 @@
 //! Steps on vault's issuers and certificate contacts.
 
+use super::send::send;
 use crate::case::step;
 use crate::case::IssuerSpec;
 use crate::runner::env::Env;
@@ -8,6 +9,9 @@ use crate::runner::state::Failure;
 use crate::runner::wire::{self, enc};
 use reqwest::Method;
 use serde_json::json;
+
+/// The certificate contacts' path.
+const CONTACTS: &str = "/certificates/contacts";
 
 /// `set_issuer`: `PUT /certificates/issuers/{name}` (the same body as a `[[setup.issuers]]`).
 pub(super) async fn set_issuer(
@@ -33,12 +37,8 @@ pub(super) async fn get_issuer(
     s: &step::GetIssuer,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .get(&format!("/certificates/issuers/{}", enc(&s.name)))
-            .await?,
-    );
-    Ok(())
+    let path = format!("/certificates/issuers/{}", enc(&s.name));
+    send(env, obs, Method::GET, &path, None).await
 }
 
 /// `delete_issuer`: `DELETE /certificates/issuers/{name}`.
@@ -47,17 +47,8 @@ pub(super) async fn delete_issuer(
     s: &step::DeleteIssuer,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::DELETE,
-                &format!("/certificates/issuers/{}", enc(&s.name)),
-                None,
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let path = format!("/certificates/issuers/{}", enc(&s.name));
+    send(env, obs, Method::DELETE, &path, None).await
 }
 
 /// `set_contacts`: `PUT /certificates/contacts`.
@@ -66,31 +57,16 @@ pub(super) async fn set_contacts(
     s: &step::SetContacts,
     obs: &mut Observed,
 ) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(
-                Method::PUT,
-                "/certificates/contacts",
-                Some(&json!({ "contacts": s.contacts })),
-                true,
-            )
-            .await?,
-    );
-    Ok(())
+    let body = json!({ "contacts": s.contacts });
+    send(env, obs, Method::PUT, CONTACTS, Some(&body)).await
 }
 
 /// `get_contacts`: `GET /certificates/contacts`.
 pub(super) async fn get_contacts(env: &Env, obs: &mut Observed) -> Result<(), Failure> {
-    obs.reply = Some(env.vault.get("/certificates/contacts").await?);
-    Ok(())
+    send(env, obs, Method::GET, CONTACTS, None).await
 }
 
 /// `delete_contacts`: `DELETE /certificates/contacts`.
 pub(super) async fn delete_contacts(env: &Env, obs: &mut Observed) -> Result<(), Failure> {
-    obs.reply = Some(
-        env.vault
-            .send(Method::DELETE, "/certificates/contacts", None, true)
-            .await?,
-    );
-    Ok(())
+    send(env, obs, Method::DELETE, CONTACTS, None).await
 }
