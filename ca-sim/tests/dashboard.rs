@@ -347,7 +347,7 @@ async fn one_rule_is_edited_or_removed_and_lists_take_a_limit() {
     // Two `user` requests count against both user rules.
     let dc = Dc::new(&sim);
     for _ in 0..2 {
-        let (s, _) = dc.json(Method::GET, "user/me", None).await;
+        let (s, _) = dc.get("user/me").await;
         assert_eq!(s, 200);
     }
     let edited = sim
@@ -503,9 +503,7 @@ async fn live_feed_delivers_orders_requests_faults_and_the_clock() {
             .any(|f| f["rules"][0]["name"] == "live-rule" && f["rules"][0]["matched"] == 0)
     })
     .await;
-    let (s, _) = dc
-        .json(Method::GET, &format!("order/certificate/{id}"), None)
-        .await;
+    let (s, _) = dc.detail(&id).await;
     assert_eq!(s, 200);
     read_until(&mut resp, &mut seen, |s| {
         messages(s, "faults")

@@ -39,59 +39,23 @@ async fn instant_skip_approval_issues_in_the_201_and_chain_verifies() {
         );
         let cert_id = v["certificate_id"].as_u64().unwrap();
         // Downloads: pem_all is leaf + intermediate + root in one file.
-        let (s, pem_all) = dc
-            .send(
-                reqwest::Method::GET,
-                &format!("certificate/{cert_id}/download/format/pem_all"),
-                None,
-            )
-            .await;
+        let (s, pem_all) = dc.download(cert_id, "pem_all").await;
         assert_eq!(s, 200);
         let all = ders(&pem_all);
         assert_eq!(all.len(), 3);
         assert_eq!(all[0], leaf);
-        let (_, noroot) = dc
-            .send(
-                reqwest::Method::GET,
-                &format!("certificate/{cert_id}/download/format/pem_noroot"),
-                None,
-            )
-            .await;
+        let (_, noroot) = dc.download(cert_id, "pem_noroot").await;
         assert_eq!(ders(&noroot).len(), 2);
-        let (_, leaf_only) = dc
-            .send(
-                reqwest::Method::GET,
-                &format!("certificate/{cert_id}/download/format/pem_nointermediate"),
-                None,
-            )
-            .await;
+        let (_, leaf_only) = dc.download(cert_id, "pem_nointermediate").await;
         assert_eq!(ders(&leaf_only), vec![leaf.clone()]);
-        let (s, p7) = dc
-            .send(
-                reqwest::Method::GET,
-                &format!("certificate/{cert_id}/download/format/p7b"),
-                None,
-            )
-            .await;
+        let (s, p7) = dc.download(cert_id, "p7b").await;
         assert_eq!(s, 200);
         assert!(p7.starts_with("-----BEGIN PKCS7-----"));
-        let (s, ch) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("certificate/{cert_id}/chain"),
-                None,
-            )
-            .await;
+        let (s, ch) = dc.get(&format!("certificate/{cert_id}/chain")).await;
         assert_eq!(s, 200);
         assert_eq!(ch["intermediates"].as_array().unwrap().len(), 3);
         let order_id = v["id"].as_u64().unwrap();
-        let (s, o) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate/{order_id}"),
-                None,
-            )
-            .await;
+        let (s, o) = dc.detail(order_id).await;
         assert_eq!(s, 200);
         assert_eq!(o["status"], "issued");
         assert_eq!(o["certificate"]["id"], cert_id);
@@ -126,25 +90,13 @@ async fn fixed_profile_polls_pending_then_issued_by_the_worker() {
     assert_eq!(v["requests"][0]["status"], "pending");
     assert!(v.get("certificate_id").is_none());
     let id = v["id"].as_u64().unwrap();
-    let (_, first) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}?include_caa_status=true"),
-            None,
-        )
-        .await;
+    let (_, first) = dc.detail(format!("{id}?include_caa_status=true")).await;
     assert_eq!(first["status"], "pending");
     assert!(first["certificate"].get("id").is_none());
     assert!(first["caa_status_message"].is_object());
     let issued = dc.poll_until(id, "issued").await;
     let cert_id = issued["certificate"]["id"].as_u64().unwrap();
-    let (_, pem) = dc
-        .send(
-            reqwest::Method::GET,
-            &format!("certificate/{cert_id}/download/format/pem_all"),
-            None,
-        )
-        .await;
+    let (_, pem) = dc.download(cert_id, "pem_all").await;
     let all = ders(&pem);
     verify_chain(
         &all[0],
@@ -166,13 +118,7 @@ async fn unvalidated_org_stays_pending_until_admin_approves() {
     assert_eq!(s, 201);
     assert!(v.get("certificate_chain").is_none());
     let id = v["id"].as_u64().unwrap();
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "pending");
     let r = sim
         .admin_send(
@@ -208,150 +154,71 @@ async fn cancel_and_revoke() {
     })
     .await;
     let dc = Dc::new(&sim);
-    let (_, v, _) = dc
-        .order("ssl_basic", "cancel.example.com", 100001, true)
-        .await;
+    let (_, v, _) = dc.order_basic("cancel.example.com").await;
     let id = v["id"].as_u64().unwrap();
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "needs_approval");
-    let (s, body) = dc
-        .send(
-            reqwest::Method::PUT,
-            &format!("order/certificate/{id}/status"),
-            Some(json!({"status": "Canceled"})),
-        )
-        .await;
+    let status = format!("order/certificate/{id}/status");
+    let (s, body) = dc.put(&status, json!({"status": "Canceled"})).await;
     assert_eq!(s, 400, "{body}");
     let (s, _) = dc
-        .send(
-            reqwest::Method::PUT,
-            &format!("order/certificate/{id}/status"),
-            Some(json!({"status": "canceled", "note": "no longer needed", "send_emails": false})),
+        .put(
+            &status,
+            json!({"status": "canceled", "note": "no longer needed", "send_emails": false}),
         )
         .await;
     assert_eq!(s, 204);
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "canceled");
-    let (s, e) = dc
-        .json(
-            reqwest::Method::PUT,
-            &format!("order/certificate/{id}/status"),
-            Some(json!({"status": "canceled"})),
-        )
-        .await;
+    let (s, e) = dc.put(&status, json!({"status": "canceled"})).await;
     assert_eq!(s, 400);
     assert_eq!(error_code(&e), "invalid_order_status");
 
     // Revoke: approve the order through the request endpoint, then revoke with and without
     // skip_approval.
-    let (_, v, _) = dc
-        .order("ssl_basic", "revoke.example.com", 100001, true)
-        .await;
-    let id = v["id"].as_u64().unwrap();
-    let req_id = v["requests"][0]["id"].as_u64().unwrap();
-    let (s, _) = dc
-        .send(
-            reqwest::Method::PUT,
-            &format!("request/{req_id}/status"),
-            Some(json!({"status": "approved"})),
-        )
-        .await;
-    assert_eq!(s, 204);
-    let o = dc.poll_until(id, "issued").await;
+    let (id, o) = dc.order_approved("revoke.example.com").await;
     let cert_id = o["certificate"]["id"].as_u64().unwrap();
     let serial = o["certificate"]["serial_number"]
         .as_str()
         .unwrap()
         .to_string();
     let (s, rr) = dc
-        .json(
-            reqwest::Method::PUT,
+        .put(
             &format!("certificate/{cert_id}/revoke"),
-            Some(json!({"comments": "key lost", "revocation_reason": "key_compromise"})),
+            json!({"comments": "key lost", "revocation_reason": "key_compromise"}),
         )
         .await;
     assert_eq!(s, 201);
     assert_eq!(rr["type"], "revoke");
     assert_eq!(rr["status"], "pending");
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "issued");
     let st = sim.admin_get(&format!("cert-status/{serial}")).await;
     assert_eq!(st["status"], "good");
-    let (s, _) = dc
-        .send(
-            reqwest::Method::PUT,
-            &format!("request/{}/status", rr["id"]),
-            Some(json!({"status": "approved"})),
-        )
-        .await;
-    assert_eq!(s, 204);
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    assert_eq!(dc.approve_request(&rr["id"]).await, 204);
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "revoked");
     let st = sim.admin_get(&format!("cert-status/{serial}")).await;
     assert_eq!(st["status"], "revoked");
     // The CRL of the issuing CA lists it.
     let crl = sim
-        .client
-        .get(format!("{}/crl/digicert/int1.crl", sim.url))
-        .send()
+        .get("/crl/digicert/int1.crl")
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
     assert!(crl_lists(&crl, &hex_decode(&serial)));
-    let (s, e) = dc
-        .json(
-            reqwest::Method::PUT,
-            &format!("order/certificate/{id}/revoke"),
-            Some(json!({"skip_approval": true})),
-        )
-        .await;
+    let revoke = format!("order/certificate/{id}/revoke");
+    let (s, e) = dc.put(&revoke, json!({"skip_approval": true})).await;
     assert_eq!(s, 400);
     assert_eq!(error_code(&e), "invalid_order_status");
 
     // skip_approval revokes at once with 204.
-    let (_, v, _) = dc
-        .order("ssl_basic", "revoke2.example.com", 100001, true)
-        .await;
-    let req_id = v["requests"][0]["id"].as_u64().unwrap();
-    dc.send(
-        reqwest::Method::PUT,
-        &format!("request/{req_id}/status"),
-        Some(json!({"status": "approved"})),
-    )
-    .await;
-    let id = v["id"].as_u64().unwrap();
-    dc.poll_until(id, "issued").await;
+    let (id, _) = dc.order_approved("revoke2.example.com").await;
     let (s, _) = dc
-        .send(
-            reqwest::Method::PUT,
+        .put(
             &format!("order/certificate/{id}/revoke"),
-            Some(json!({"revocation_reason": "superseded", "skip_approval": true})),
+            json!({"revocation_reason": "superseded", "skip_approval": true}),
         )
         .await;
     assert_eq!(s, 204);
@@ -384,116 +251,110 @@ async fn error_paths() {
         sim: &sim,
         key: "nope".into(),
     };
-    let (s, e) = bad.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, e) = bad.get("user/me").await;
     assert_eq!(s, 401);
     assert_eq!(error_code(&e), "access_denied|invalid_api_key");
-    let r = sim
-        .client
-        .get(format!("{}/services/v2/user/me", sim.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    assert_eq!(sim.get("/services/v2/user/me").await.status(), 401);
     // user/me carries the account id.
-    let (s, me) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, me) = dc.get("user/me").await;
     assert_eq!(s, 200);
     assert_eq!(me["account_id"], "sim-dc-account");
-    // Unknown product, route, order.
-    let (s, e) = dc
-        .json(
-            reqwest::Method::POST,
-            "order/certificate/ssl_nope",
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::NOT_FOUND, "not_found|product")
-    );
-    let (s, e) = dc.json(reqwest::Method::GET, "no/such/route", None).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::NOT_FOUND, "not_found|route")
-    );
-    let (s, e) = dc
-        .json(reqwest::Method::GET, "order/certificate/5999999", None)
-        .await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::NOT_FOUND, "not_found|order")
-    );
-    // Bad JSON, missing organization, unknown organization, bad CSR, validity.
+    // Bad JSON.
     let (s, t) = dc
         .send(reqwest::Method::POST, "order/certificate/ssl_basic", None)
         .await;
     assert_eq!(s, 400, "{t}");
-    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1}}))).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::BAD_REQUEST, "bad_request_format")
-    );
-    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1}, "organization": {"id": 4242}}))).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::NOT_FOUND, "not_found|organization")
-    );
-    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": "garbage"}, "organization": {"id": 100001}}))).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::BAD_REQUEST, "csr_invalid_cannot_parse")
-    );
-    let mut pem = csr("a.example.com", &[]).1;
-    // Flip a byte inside the signature: the CSR no longer verifies.
-    let der = ders_csr(&pem);
-    let mut broken = der.clone();
+    // Flip a byte inside a CSR's signature: the CSR no longer verifies.
+    let mut broken = ders_csr(&csr("a.example.com", &[]).1);
     let n = broken.len() - 3;
     broken[n] ^= 0x55;
-    pem = shared::crypto::pem_encode("CERTIFICATE REQUEST", &broken);
-    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": pem}, "organization": {"id": 100001}}))).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::BAD_REQUEST, "csr_invalid_cannot_parse")
-    );
-    let (s, e) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "a.example.com", "csr": csr("a.example.com", &[]).1, "cert_validity": {"days": 400}}, "organization": {"id": 100001}, "order_validity": {"days": 300}}))).await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
+    let broken = shared::crypto::pem_encode("CERTIFICATE REQUEST", &broken);
+    let good = csr("a.example.com", &[]).1;
+    let order = |body: Value| {
         (
-            StatusCode::BAD_REQUEST,
-            "cert_validity_exceeds_order_validity"
+            reqwest::Method::POST,
+            "order/certificate/ssl_basic",
+            Some(body),
         )
-    );
+    };
+    let get = |path| (reqwest::Method::GET, path, None);
+    // Unknown product, route, order, certificate; missing organization, unknown
+    // organization, bad CSR, validity.
+    for ((method, path, body), status, code) in [
+        (
+            (
+                reqwest::Method::POST,
+                "order/certificate/ssl_nope",
+                Some(json!({})),
+            ),
+            StatusCode::NOT_FOUND,
+            "not_found|product",
+        ),
+        (
+            get("no/such/route"),
+            StatusCode::NOT_FOUND,
+            "not_found|route",
+        ),
+        (
+            get("order/certificate/5999999"),
+            StatusCode::NOT_FOUND,
+            "not_found|order",
+        ),
+        (
+            get("certificate/45999999/download/format/pem_all"),
+            StatusCode::NOT_FOUND,
+            "not_found|certificate",
+        ),
+        (
+            order(json!({"certificate": {"common_name": "a.example.com", "csr": good}})),
+            StatusCode::BAD_REQUEST,
+            "bad_request_format",
+        ),
+        (
+            order(
+                json!({"certificate": {"common_name": "a.example.com", "csr": good}, "organization": {"id": 4242}}),
+            ),
+            StatusCode::NOT_FOUND,
+            "not_found|organization",
+        ),
+        (
+            order(
+                json!({"certificate": {"common_name": "a.example.com", "csr": "garbage"}, "organization": {"id": 100001}}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "csr_invalid_cannot_parse",
+        ),
+        (
+            order(
+                json!({"certificate": {"common_name": "a.example.com", "csr": broken}, "organization": {"id": 100001}}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "csr_invalid_cannot_parse",
+        ),
+        (
+            order(
+                json!({"certificate": {"common_name": "a.example.com", "csr": good, "cert_validity": {"days": 400}}, "organization": {"id": 100001}, "order_validity": {"days": 300}}),
+            ),
+            StatusCode::BAD_REQUEST,
+            "cert_validity_exceeds_order_validity",
+        ),
+    ] {
+        let (s, e) = dc.json(method, path, body).await;
+        assert_eq!((s, error_code(&e).as_str()), (status, code), "{path}: {e}");
+    }
     // Validity capped at 397 days.
-    let (s, v) = dc.json(reqwest::Method::POST, "order/certificate/ssl_basic", Some(json!({"certificate": {"common_name": "cap.example.com", "csr": csr("cap.example.com", &[]).1}, "organization": {"id": 100001}, "order_validity": {"years": 3}, "skip_approval": true}))).await;
+    let (s, v) = dc.post_order(json!({"certificate": {"common_name": "cap.example.com", "csr": csr("cap.example.com", &[]).1}, "organization": {"id": 100001}, "order_validity": {"years": 3}, "skip_approval": true})).await;
     assert_eq!(s, 201);
     let leaf = ders(v["certificate_chain"][0]["pem"].as_str().unwrap()).remove(0);
     let info = shared::crypto::parse_certificate(&leaf).unwrap();
     assert_eq!(info.not_after - info.not_before, 397 * 86400);
-    // Download before issue.
-    let (s, e) = dc
-        .json(
-            reqwest::Method::GET,
-            "certificate/45999999/download/format/pem_all",
-            None,
-        )
-        .await;
-    assert_eq!(
-        (s, error_code(&e).as_str()),
-        (StatusCode::NOT_FOUND, "not_found|certificate")
-    );
     // Another account cannot see the order.
-    sim.admin_send(reqwest::Method::PUT, "accounts", json!({"dialect": "digicert", "id": "other", "secret": "other-key", "organizations": [{"id": 7, "name": "O", "validated": true}]})).await;
+    sim.put_account(json!({"dialect": "digicert", "id": "other", "secret": "other-key", "organizations": [{"id": 7, "name": "O", "validated": true}]})).await;
     let other = Dc {
         sim: &sim,
         key: "other-key".into(),
     };
-    let (s, _) = other
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{}", v["id"]),
-            None,
-        )
-        .await;
-    assert_eq!(s, 404);
+    assert_eq!(other.detail(&v["id"]).await.0, 404);
     sim.stop().await;
 }
 
@@ -512,10 +373,10 @@ async fn rate_limits_answer_429_request_limit_exceeded() {
     .await;
     let dc = Dc::new(&sim);
     for _ in 0..5 {
-        let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+        let (s, _) = dc.get("user/me").await;
         assert_eq!(s, 200);
     }
-    let (s, e) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, e) = dc.get("user/me").await;
     assert_eq!(s, 429);
     assert_eq!(error_code(&e), "request_limit_exceeded");
     sim.stop().await;
@@ -539,99 +400,59 @@ async fn fault_kinds() {
         {"name": "nointer", "operation": "download", "common_name": "nointer.*", "action": {"kind": "chain_missing_intermediate"}},
         {"name": "crlf", "operation": "order", "common_name": "crlf.*", "action": {"kind": "chain_crlf"}}
     ])).await;
-    let (s, v, _) = dc.order("ssl_basic", "caa.example.com", 100001, true).await;
+    let (s, v, _) = dc.order_basic("caa.example.com").await;
     assert_eq!(
         (s, error_code(&v).as_str()),
         (StatusCode::BAD_REQUEST, "caa_check_failed|caa.example.com")
     );
-    let r = sim
-        .client
-        .get(dc.url("user/me"))
-        .header("X-DC-DEVKEY", KEY)
+    let r = dc
+        .request(reqwest::Method::GET, "user/me")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "7");
-    let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, _) = dc.get("user/me").await;
     assert_eq!(s, 503);
     let (s, t) = dc.send(reqwest::Method::GET, "user/me", None).await;
     assert_eq!(s, 200);
     assert!(serde_json::from_str::<Value>(&t).is_err());
-    let dropped = sim
-        .client
-        .get(dc.url("user/me"))
-        .header("X-DC-DEVKEY", KEY)
-        .send()
-        .await;
+    let dropped = dc.request(reqwest::Method::GET, "user/me").send().await;
     assert!(dropped.is_err(), "connection must be dropped");
     let start = std::time::Instant::now();
-    let (s, _) = dc.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, _) = dc.get("user/me").await;
     assert_eq!(s, 200);
     assert!(start.elapsed() >= std::time::Duration::from_millis(150));
     // CA-side reject and cancel.
-    let (s, v, _) = dc
-        .order("ssl_basic", "reject.example.com", 100001, true)
-        .await;
+    let (s, v, _) = dc.order_basic("reject.example.com").await;
     assert_eq!(s, 201);
     let o = dc.poll_until(v["id"].as_u64().unwrap(), "rejected").await;
     assert_eq!(o["requests"][0]["processor_comment"], "Vetting failed");
-    let (_, v, _) = dc
-        .order("ssl_basic", "cacancel.example.com", 100001, true)
-        .await;
+    let (_, v, _) = dc.order_basic("cacancel.example.com").await;
     dc.poll_until(v["id"].as_u64().unwrap(), "canceled").await;
     // Wrong key.
-    let (_, v, key) = dc
-        .order("ssl_basic", "wrongkey.example.com", 100001, true)
-        .await;
+    let (_, v, key) = dc.order_basic("wrongkey.example.com").await;
     let leaf = ders(v["certificate_chain"][0]["pem"].as_str().unwrap()).remove(0);
     assert_ne!(
         shared::crypto::parse_certificate(&leaf).unwrap().spki_der,
         key.spki_der()
     );
     // Chain shapes.
-    let (_, v, _) = dc
-        .order("ssl_basic", "order.example.com", 100001, true)
-        .await;
+    let (_, v, _) = dc.order_basic("order.example.com").await;
     assert_eq!(
         v["certificate_chain"][0]["subject_common_name"],
         "ca-sim DigiCert Global Root G2"
     );
-    let (_, v, _) = dc
-        .order("ssl_basic", "nointer.example.com", 100001, true)
-        .await;
-    let (_, pem) = dc
-        .send(
-            reqwest::Method::GET,
-            &format!(
-                "certificate/{}/download/format/pem_all",
-                v["certificate_id"]
-            ),
-            None,
-        )
-        .await;
+    let (_, v, _) = dc.order_basic("nointer.example.com").await;
+    let (_, pem) = dc.download(&v["certificate_id"], "pem_all").await;
     assert_eq!(ders(&pem).len(), 2);
-    let (_, v, _) = dc
-        .order("ssl_basic", "crlf.example.com", 100001, true)
-        .await;
-    let (_, pem) = dc
-        .send(
-            reqwest::Method::GET,
-            &format!(
-                "certificate/{}/download/format/pem_all",
-                v["certificate_id"]
-            ),
-            None,
-        )
-        .await;
+    let (_, v, _) = dc.order_basic("crlf.example.com").await;
+    let (_, pem) = dc.download(&v["certificate_id"], "pem_all").await;
     assert!(pem.contains("\r\n"));
     // History shows what happened.
-    let h = sim
-        .admin_get("requests?dialect=digicert&operation=user")
-        .await;
-    let statuses: Vec<u64> = h["requests"]
-        .as_array()
-        .unwrap()
+    let statuses: Vec<u64> = sim
+        .history("digicert", "user")
+        .await
         .iter()
         .map(|e| e["status"].as_u64().unwrap())
         .collect();
@@ -647,12 +468,7 @@ async fn probability_run(seed: u64) -> Vec<u16> {
     let dc = Dc::new(&sim);
     let mut out = Vec::new();
     for _ in 0..24 {
-        out.push(
-            dc.json(reqwest::Method::GET, "user/me", None)
-                .await
-                .0
-                .as_u16(),
-        );
+        out.push(dc.get("user/me").await.0.as_u16());
     }
     sim.stop().await;
     out
@@ -680,24 +496,16 @@ async fn orders_certificates_and_trust_survive_a_restart() {
     let sim = Sim::start_in(&dir, slow).await;
     let root_before = sim.root_pem("digicert");
     let dc = Dc::new(&sim);
-    let (_, v, _) = dc
-        .order("ssl_basic", "persist.example.com", 100001, true)
-        .await;
+    let (_, v, _) = dc.order_basic("persist.example.com").await;
     let pending_id = v["id"].as_u64().unwrap();
-    sim.admin_send(reqwest::Method::PUT, "accounts", json!({"dialect": "digicert", "id": "added", "secret": "added-key", "organizations": [{"id": 9, "name": "O", "validated": true}], "profile": "instant"})).await;
+    sim.put_account(json!({"dialect": "digicert", "id": "added", "secret": "added-key", "organizations": [{"id": 9, "name": "O", "validated": true}], "profile": "instant"})).await;
     sim.stop().await;
 
     let sim = Sim::start_in(&dir, slow).await;
     assert_eq!(sim.root_pem("digicert"), root_before);
     let dc = Dc::new(&sim);
     // The pending order resumes on the simulated clock.
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{pending_id}"),
-            None,
-        )
-        .await;
+    let (_, o) = dc.detail(pending_id).await;
     assert!(o["status"] == "pending" || o["status"] == "issued", "{o}");
     let o = dc.poll_until(pending_id, "issued").await;
     assert!(o["certificate"]["serial_number"].is_string());
@@ -706,7 +514,7 @@ async fn orders_certificates_and_trust_survive_a_restart() {
         sim: &sim,
         key: "added-key".into(),
     };
-    let (s, _) = added.json(reqwest::Method::GET, "user/me", None).await;
+    let (s, _) = added.get("user/me").await;
     assert_eq!(s, 200);
     sim.stop().await;
 }
@@ -738,41 +546,20 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     assert_eq!(faults["rules"][3]["phase"], "before", "{faults}");
 
     // server_error after create: a 502 in DigiCert's error shape, yet the order exists, once.
-    let (_, csr_pem) = csr("lost.after.test", &[]);
-    let (s, v) = dc
-        .json(
-            reqwest::Method::POST,
-            "order/certificate/ssl_basic",
-            Some(order_body("lost.after.test", &csr_pem, 100001, true)),
-        )
-        .await;
+    let (csr_pem, body) = basic_order_body("lost.after.test");
+    let (s, v) = dc.post_order(body).await;
     assert_eq!(s, 502, "{v}");
     assert_eq!(error_code(&v), "internal_error");
-    let orders = sim.orders_for("lost.after.test").await;
-    assert_eq!(
-        orders.len(),
-        1,
-        "exactly one order although the client got a 5xx"
-    );
+    let lost = sim.only_order("lost.after.test").await;
     // The client finds it by what it sent: the order list by common name, then the CSR.
     let (s, list) = dc
-        .json(
-            reqwest::Method::GET,
-            "order/certificate?filters[common_name]=lost.after.test",
-            None,
-        )
+        .get("order/certificate?filters[common_name]=lost.after.test")
         .await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["page"]["total"], 1, "{list}");
     let id = list["orders"][0]["id"].as_u64().unwrap();
-    assert_eq!(id.to_string(), orders[0]["id"].as_str().unwrap());
-    let (_, detail) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    assert_eq!(id.to_string(), lost["id"].as_str().unwrap());
+    let (_, detail) = dc.detail(id).await;
     assert_eq!(
         pem_body(detail["certificate"]["csr"].as_str().unwrap()),
         pem_body(&csr_pem)
@@ -789,54 +576,40 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
             &json!(502),
             &json!("lost-create"),
             &json!("after"),
-            &orders[0]["id"]
+            &lost["id"]
         ),
         "{entry}"
     );
 
     // malformed after create: the success status with a truncated body; the order exists.
+    let (_, body) = basic_order_body("garbled.after.test");
     let (s, text) = dc
         .send(
             reqwest::Method::POST,
             "order/certificate/ssl_basic",
-            Some(order_body(
-                "garbled.after.test",
-                &csr("garbled.after.test", &[]).1,
-                100001,
-                true,
-            )),
+            Some(body),
         )
         .await;
     assert_eq!(s, 201);
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
-    assert_eq!(sim.orders_for("garbled.after.test").await.len(), 1);
+    sim.only_order("garbled.after.test").await;
 
     // delay after create, longer than the client waits: the client times out, the order
     // exists.
     let late = dc
         .request(reqwest::Method::POST, "order/certificate/ssl_basic")
         .timeout(std::time::Duration::from_millis(300))
-        .body(
-            order_body(
-                "late.after.test",
-                &csr("late.after.test", &[]).1,
-                100001,
-                true,
-            )
-            .to_string(),
-        )
+        .body(basic_order_body("late.after.test").1.to_string())
         .send()
         .await;
     assert!(
         late.is_err_and(|e| e.is_timeout()),
         "the answer comes too late"
     );
-    assert_eq!(sim.orders_for("late.after.test").await.len(), 1);
+    sim.only_order("late.after.test").await;
 
     // The default phase is before: the CA refuses before acting, no order.
-    let (s, _, _) = dc
-        .order("ssl_basic", "before.after.test", 100001, true)
-        .await;
+    let (s, _, _) = dc.order_basic("before.after.test").await;
     assert_eq!(s, 503);
     assert!(sim.orders_for("before.after.test").await.is_empty());
 
@@ -858,15 +631,9 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
         dropped.is_err(),
         "the connection must close without an answer"
     );
-    let orders = sim.orders_for("cancel.after.test").await;
-    assert_eq!(orders[0]["status"], "canceled", "{:#}", orders[0]);
-    let (_, o) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!("order/certificate/{id}"),
-            None,
-        )
-        .await;
+    let order = sim.only_order("cancel.after.test").await;
+    assert_eq!(order["status"], "canceled", "{order:#}");
+    let (_, o) = dc.detail(id).await;
     assert_eq!(o["status"], "canceled");
 
     // server_error after approving a request: a 500, yet the order goes on to be issued.
@@ -874,15 +641,7 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
         .order("ssl_basic", "approve.after.test", 100002, false)
         .await;
     assert_eq!(s, 201, "{v}");
-    let request = v["requests"][0]["id"].as_u64().unwrap();
-    let (s, _) = dc
-        .json(
-            reqwest::Method::PUT,
-            &format!("request/{request}/status"),
-            Some(json!({"status": "approved"})),
-        )
-        .await;
-    assert_eq!(s, 500);
+    assert_eq!(dc.approve_request(&v["requests"][0]["id"]).await, 500);
     dc.poll_until(v["id"].as_u64().unwrap(), "issued").await;
 
     let faults = sim.admin_get("faults").await;
@@ -906,40 +665,20 @@ async fn disable_ct_is_kept_and_shown() {
         ("ct-on.example.com", json!(false), false),
         ("ct-default.example.com", Value::Null, false),
     ] {
-        let (_, csr_pem) = csr(cn, &[]);
-        let mut body = order_body(cn, &csr_pem, 100001, true);
+        let (_, mut body) = basic_order_body(cn);
         if !sent.is_null() {
             body["disable_ct"] = sent;
         }
-        let (s, v) = dc
-            .json(
-                reqwest::Method::POST,
-                "order/certificate/ssl_basic",
-                Some(body),
-            )
-            .await;
+        let (s, v) = dc.post_order(body).await;
         assert_eq!(s, 201, "{v}");
         let admin = sim.orders_for(cn).await;
         assert_eq!(admin[0]["extra"]["disable_ct"], shown, "{cn}");
-        let (_, o) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate/{}", v["id"]),
-                None,
-            )
-            .await;
+        let (_, o) = dc.detail(&v["id"]).await;
         assert_eq!(o["disable_ct"], shown, "{cn}");
     }
-    let (_, csr_pem) = csr("ct-bad.example.com", &[]);
-    let mut body = order_body("ct-bad.example.com", &csr_pem, 100001, true);
+    let (_, mut body) = basic_order_body("ct-bad.example.com");
     body["disable_ct"] = json!("yes");
-    let (s, v) = dc
-        .json(
-            reqwest::Method::POST,
-            "order/certificate/ssl_basic",
-            Some(body),
-        )
-        .await;
+    let (s, v) = dc.post_order(body).await;
     assert_eq!(
         (s, error_code(&v).as_str()),
         (StatusCode::BAD_REQUEST, "bad_request_format")

@@ -11,12 +11,8 @@ use serde_json::{json, Value};
 
 /// The order ids listed by a raw `status-changes` query string.
 async fn changed(dc: &Dc<'_>, query: &str) -> (StatusCode, Value) {
-    dc.json(
-        reqwest::Method::GET,
-        &format!("order/certificate/status-changes?{query}"),
-        None,
-    )
-    .await
+    dc.get(&format!("order/certificate/status-changes?{query}"))
+        .await
 }
 
 fn listed(v: &Value) -> Vec<u64> {
@@ -33,15 +29,11 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
     let sim = Sim::start(|_| {}).await;
     let dc = Dc::new(&sim);
     // Another account with its own order: never listed for ours.
-    let r = sim
-        .admin_send(
-            reqwest::Method::PUT,
-            "accounts",
-            json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key", "profile": "instant",
-                   "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
-        )
-        .await;
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    sim.put_account(
+        json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key", "profile": "instant",
+               "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
+    )
+    .await;
     let other = Dc {
         sim: &sim,
         key: "other-key".into(),
@@ -212,14 +204,7 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
         .admin_send(reqwest::Method::POST, "clock", json!({"advance": "10d"}))
         .await;
     assert!(r.status().is_success());
-    let (s, _) = dc
-        .send(
-            reqwest::Method::PUT,
-            &format!("request/{pending_request}/status"),
-            Some(json!({"status": "approved"})),
-        )
-        .await;
-    assert_eq!(s, 204);
+    assert_eq!(dc.approve_request(pending_request).await, 204);
     let (s, v, _) = dc
         .order("ssl_basic", "later.example.com", 100001, false)
         .await;
@@ -264,11 +249,7 @@ async fn all_pages(dc: &Dc<'_>, query: &str) -> (Vec<u64>, usize) {
     let (mut out, mut pages) = (Vec::new(), 0);
     loop {
         let (s, v) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate?{query}&offset={}", out.len()),
-                None,
-            )
+            .get(&format!("order/certificate?{query}&offset={}", out.len()))
             .await;
         assert_eq!(s, 200, "{query}: {v}");
         assert_eq!(v["page"]["offset"], out.len(), "{v}");
@@ -296,15 +277,9 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
         created.push(v["id"].as_u64().unwrap());
     }
     // Another account's order is never listed for ours.
-    let r = sim
-        .admin_send(
-            reqwest::Method::PUT,
-            "accounts",
-            json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key",
-                   "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
-        )
+    sim.put_account(json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key",
+                           "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}))
         .await;
-    assert!(r.status().is_success());
     let other = Dc {
         sim: &sim,
         key: "other-key".into(),
@@ -317,13 +292,7 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     // One page: at most the cap, newest first, with the vendor's page info. Asking for more
     // than the cap gets the cap.
     for query in ["", "?limit=1000"] {
-        let (s, v) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate{query}"),
-                None,
-            )
-            .await;
+        let (s, v) = dc.get(&format!("order/certificate{query}")).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(
             v["page"],
@@ -349,53 +318,29 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     newest_first.reverse();
     assert_eq!(all, newest_first);
     assert_eq!(all.last(), Some(&created[0]));
-    let (_, v) = dc
-        .json(
-            reqwest::Method::GET,
-            "order/certificate?limit=3&offset=9",
-            None,
-        )
-        .await;
+    let (_, v) = dc.get("order/certificate?limit=3&offset=9").await;
     assert_eq!(ids(&v), [created[0]]);
     // Ascending order (`+` arrives as a space when not encoded).
     for sort in ["date_created", "%2Bdate_created", "+order_id"] {
         let (_, v) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate?sort={sort}&limit=2"),
-                None,
-            )
+            .get(&format!("order/certificate?sort={sort}&limit=2"))
             .await;
         assert_eq!(ids(&v), created[..2], "sort={sort}");
     }
     // Filters: common name (exact, or `%` as the wildcard), search by id or name, status.
     let (_, v) = dc
-        .json(
-            reqwest::Method::GET,
-            "order/certificate?filters[common_name]=p03.list.test",
-            None,
-        )
+        .get("order/certificate?filters[common_name]=p03.list.test")
         .await;
     assert_eq!(ids(&v), [created[3]]);
     let (found, _) = all_pages(&dc, "filters%5Bcommon_name%5D=%25.list.test").await;
     assert_eq!(found.len(), 10);
     for search in [created[5].to_string(), "www.p05".to_string()] {
         let (_, v) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate?filters[search]={search}"),
-                None,
-            )
+            .get(&format!("order/certificate?filters[search]={search}"))
             .await;
         assert_eq!(ids(&v), [created[5]], "search {search}");
     }
-    let (_, v) = dc
-        .json(
-            reqwest::Method::GET,
-            "order/certificate?filters[status]=issued",
-            None,
-        )
-        .await;
+    let (_, v) = dc.get("order/certificate?filters[status]=issued").await;
     assert_eq!(v["page"]["total"], 0, "{v}");
 
     // Dates are the CA's: move its clock 10 days ahead and order once more. A window around
@@ -426,14 +371,10 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     let (found, _) = all_pages(&dc, &since_ca_now).await;
     assert_eq!(found, [late]);
     let (_, v) = dc
-        .json(
-            reqwest::Method::GET,
-            &format!(
-                "order/certificate?filters[date_created]=<{}",
-                mdt(ca_now - 86_400).replace(' ', "%20")
-            ),
-            None,
-        )
+        .get(&format!(
+            "order/certificate?filters[date_created]=<{}",
+            mdt(ca_now - 86_400).replace(' ', "%20")
+        ))
         .await;
     assert_eq!(v["page"]["total"], 10, "{v}");
 
@@ -445,13 +386,7 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
         "filters[date_created]=yesterday",
         "filters[date_created]=2026-01-03...2026-01-02",
     ] {
-        let (s, v) = dc
-            .json(
-                reqwest::Method::GET,
-                &format!("order/certificate?{query}"),
-                None,
-            )
-            .await;
+        let (s, v) = dc.get(&format!("order/certificate?{query}")).await;
         assert_eq!(
             (s, error_code(&v).as_str()),
             (StatusCode::BAD_REQUEST, "bad_request_format"),
@@ -468,9 +403,7 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     // The list is a lookup to the fault rules.
     sim.set_faults(json!([{"operation": "lookup", "nth": 1, "action": {"kind": "server_error"}}]))
         .await;
-    let (s, _) = dc
-        .json(reqwest::Method::GET, "order/certificate", None)
-        .await;
+    let (s, _) = dc.get("order/certificate").await;
     assert_eq!(s, 500);
     sim.stop().await;
 }

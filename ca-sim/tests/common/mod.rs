@@ -121,6 +121,39 @@ impl Sim {
         h["requests"].as_array().unwrap().clone()
     }
 
+    /// `GET {url}{path}` with the test client and no vendor credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`Sim::get`]'s body as text, whatever the status.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Adds or replaces a vendor account through `PUT /admin/accounts`.
+    pub async fn put_account(&self, account: serde_json::Value) {
+        let r = self
+            .admin_send(reqwest::Method::PUT, "accounts", account)
+            .await;
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    /// The one order `/admin/orders` shows for `common_name` (a lost answer must not make two).
+    pub async fn only_order(&self, common_name: &str) -> serde_json::Value {
+        let mut orders = self.orders_for(common_name).await;
+        assert_eq!(
+            orders.len(),
+            1,
+            "exactly one order for {common_name}: {orders:?}"
+        );
+        orders.remove(0)
+    }
+
     pub async fn set_faults(&self, rules: serde_json::Value) {
         let r = self.admin_send(reqwest::Method::PUT, "faults", rules).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -139,17 +172,23 @@ pub fn client(ca_pem: &str) -> reqwest::Client {
 
 /// A P-256 key and a PEM CSR for `cn` (+ `sans`).
 pub fn csr(cn: &str, sans: &[&str]) -> (PrivateKey, String) {
+    let dns = SubjectAlternativeNames {
+        dns_names: Some(sans.iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    };
+    csr_for(&format!("CN={cn}"), dns)
+}
+
+/// A P-256 key and a PEM CSR with a full `subject` (e.g. `CN=a, O=b, C=US`) and `sans`.
+pub fn csr_for(subject: &str, sans: SubjectAlternativeNames) -> (PrivateKey, String) {
     let key = PrivateKey::generate(KeySpec::Ec {
         curve: CurveName::P256,
     })
     .unwrap();
     let now = time::OffsetDateTime::now_utc();
     let profile = CertProfile {
-        subject: format!("CN={cn}"),
-        sans: SubjectAlternativeNames {
-            dns_names: Some(sans.iter().map(|s| s.to_string()).collect()),
-            ..Default::default()
-        },
+        subject: subject.to_string(),
+        sans,
         ekus: vec![],
         key_usage: vec![],
         not_before: now,
