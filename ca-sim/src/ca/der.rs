@@ -1,7 +1,20 @@
 //! The few DER structures ca-sim writes that neither `shared::crypto` nor rcgen offer: the
 //! Authority Information Access extension value, a certs-only PKCS#7 bundle (`p7b`,
-//! GlobalSign `PKCS7Cert`), and the primitives the OCSP responder (`crate::ocsp`) writes its
-//! responses with.
+//! GlobalSign `PKCS7Cert`), the primitives the OCSP responder (`crate::ocsp`) writes its
+//! responses with, and the random serial of each certificate ca-sim signs.
+
+use crate::error::{Error, Result};
+use rcgen::SerialNumber;
+
+/// A fresh certificate serial: 16 random bytes, positive, with a non-zero top nibble so its
+/// DER length never varies (RFC 5280 §4.1.2.2: at most 20 octets, unique per CA).
+pub fn random_serial() -> Result<SerialNumber> {
+    let mut serial = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|_| Error::Internal("random serial".into()))?;
+    serial[0] &= 0x7f;
+    serial[0] |= 0x10;
+    Ok(SerialNumber::from_slice(&serial))
+}
 
 /// One DER element: `tag`, definite length, `content`.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {

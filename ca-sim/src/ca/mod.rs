@@ -354,11 +354,9 @@ impl Authority {
         ];
         params.not_before = req.not_before;
         params.not_after = req.not_after;
-        let mut serial = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut serial).map_err(|_| Error::Internal("random serial".into()))?;
-        serial[0] &= 0x7f;
-        serial[0] |= 0x10;
-        params.serial_number = Some(SerialNumber::from_slice(&serial));
+        let serial = der::random_serial()?;
+        let serial_hex = hex::encode_upper(&serial);
+        params.serial_number = Some(serial);
         params.use_authority_key_identifier_extension = true;
         params.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec![self.crl_url(dialect, &ca.id)],
@@ -373,7 +371,7 @@ impl Authority {
         let key = KeyPair::try_from(ca.key.pkcs8_der())?;
         let issuer = Issuer::from_ca_cert_der(&ca.der.clone().into(), key)?;
         let cert = params.signed_by(&spki, &issuer)?;
-        Ok((cert.der().to_vec(), hex::encode_upper(serial)))
+        Ok((cert.der().to_vec(), serial_hex))
     }
 
     /// The CRL of CA `ca_id` of `dialect` (DER), listing `revoked`.

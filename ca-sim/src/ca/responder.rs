@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::store::files;
 use rcgen::{
     CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SerialNumber, SigningKey,
+    Issuer, KeyPair, KeyUsagePurpose, SigningKey,
 };
 use shared::crypto::{self, KeySpec, PrivateKey};
 use shared::models::CurveName;
@@ -118,11 +118,7 @@ fn issue(key: &PrivateKey, ca_cn: &str, ca_key: &PrivateKey, ca_der: &[u8]) -> R
     };
     params.not_before = at(info.not_before)?;
     params.not_after = at(info.not_after)?;
-    let mut serial = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut serial).map_err(|_| Error::Internal("random serial".into()))?;
-    serial[0] &= 0x7f;
-    serial[0] |= 0x10;
-    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    params.serial_number = Some(der::random_serial()?);
     params.use_authority_key_identifier_extension = true;
     let subject_key = KeyPair::try_from(key.pkcs8_der())?;
     let issuer = Issuer::from_ca_cert_der(

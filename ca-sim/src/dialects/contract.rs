@@ -74,6 +74,13 @@ pub enum Failure<E> {
     Malformed,
 }
 
+/// A dialect's error, as the failure an operation's `?` turns it into.
+impl<E> From<E> for Failure<E> {
+    fn from(e: E) -> Self {
+        Failure::Vendor(e)
+    }
+}
+
 /// What an operation answers.
 pub type Outcome<V> = Result<Response, Failure<<V as Vendor>::Error>>;
 

@@ -358,43 +358,46 @@ impl OrderBook {
     /// Cancels an open order on the customer's request. `Err` with the current status when it
     /// cannot be canceled any more.
     pub fn cancel(&self, id: &str, note: Option<String>) -> Result<Result<Order, OrderStatus>> {
-        self.update(id, |o, now| {
-            if !o.status.is_open() {
-                return Err(o.status);
-            }
-            o.status = OrderStatus::Canceled;
-            o.due_ms = None;
-            o.timeline.push(event(now, "canceled", note));
-            Ok(())
-        })
+        self.end_open(id, OrderStatus::Canceled, "canceled", note, false)
     }
 
     /// CA-side reject (admin or fault).
     pub fn reject(&self, id: &str, reason: String) -> Result<Result<Order, OrderStatus>> {
-        self.update(id, |o, now| {
-            if !o.status.is_open() {
-                return Err(o.status);
-            }
-            o.status = OrderStatus::Rejected;
-            o.due_ms = None;
-            o.timeline
-                .push(event(now, "rejected", Some(reason.clone())));
-            o.status_reason = Some(reason);
-            Ok(())
-        })
+        self.end_open(id, OrderStatus::Rejected, "rejected", Some(reason), true)
     }
 
     /// CA-side cancel (fault).
     pub fn cancel_by_ca(&self, id: &str, reason: String) -> Result<Result<Order, OrderStatus>> {
+        self.end_open(
+            id,
+            OrderStatus::Canceled,
+            "canceled_by_ca",
+            Some(reason),
+            true,
+        )
+    }
+
+    /// Ends an open order in `status`, its timeline noting `what` with `detail`, which becomes
+    /// the order's status reason when `is_reason` (the CA's reasons; a customer's note is not).
+    /// `Err` with the current status when the order is no longer open.
+    fn end_open(
+        &self,
+        id: &str,
+        status: OrderStatus,
+        what: &str,
+        detail: Option<String>,
+        is_reason: bool,
+    ) -> Result<Result<Order, OrderStatus>> {
         self.update(id, |o, now| {
             if !o.status.is_open() {
                 return Err(o.status);
             }
-            o.status = OrderStatus::Canceled;
+            o.status = status;
             o.due_ms = None;
-            o.timeline
-                .push(event(now, "canceled_by_ca", Some(reason.clone())));
-            o.status_reason = Some(reason);
+            if is_reason {
+                o.status_reason = detail.clone();
+            }
+            o.timeline.push(event(now, what, detail));
             Ok(())
         })
     }

@@ -4,6 +4,7 @@
 use crate::domain::{Account, Dialect, Order};
 use crate::error::Result;
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -116,8 +117,13 @@ impl Store {
     }
 
     pub fn accounts(&self) -> Result<Vec<Account>> {
+        self.json_rows("SELECT data FROM accounts ORDER BY dialect, id")
+    }
+
+    /// The JSON `data` column of every row `sql` selects, read back into records.
+    fn json_rows<T: DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT data FROM accounts ORDER BY dialect, id")?;
+        let mut stmt = conn.prepare(sql)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
@@ -141,14 +147,7 @@ impl Store {
     }
 
     pub fn orders(&self) -> Result<Vec<Order>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT data FROM orders ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        self.json_rows("SELECT data FROM orders ORDER BY seq")
     }
 
     pub fn put_cert(&self, c: &CertRow) -> Result<()> {

@@ -4,7 +4,7 @@
 //! the certificate's life).
 
 use super::objects::Urls;
-use super::order::own_order;
+use super::order::gated_order;
 use super::vendor::{
     internal, json, malformed, not_found, problem_response, reply, unauthorized, Acme,
 };
@@ -37,10 +37,7 @@ impl Operation<Acme> for Certificate {
 
     async fn apply(self, call: &mut Call<Acme>) -> Outcome<Acme> {
         let app = call.app.clone();
-        let order = own_order(call)?;
-        call.about(&order.id);
-        let cn = order.identifiers.first().map(|i| i.value.clone());
-        let fired = call.gate(cn.as_deref()).await?;
+        let (order, fired) = gated_order(call).await?;
         let book = app
             .orders
             .get(&order.id)

@@ -7,10 +7,11 @@
 use super::objects::{random_id, random_token, Urls};
 use super::vendor::{internal, json, malformed, not_found, unauthorized, Acme};
 use crate::app::App;
-use crate::dialects::contract::{Call, Operation, Outcome};
+use crate::dialects::contract::{Call, Failure, Operation, Outcome};
 use crate::dialects::names::uncertifiable;
 use crate::domain::acme::{AcmeOrder, Authz, Challenge, Identifier};
 use crate::domain::{op, Dialect, NewOrder, OrderStatus, SplitMix64, TimingProfile};
+use crate::faults::Fired;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -109,8 +110,9 @@ pub fn to_json(app: &App, order: &AcmeOrder) -> Value {
     v
 }
 
-/// The order of `/acme/order/{id}…`, which must belong to the signer.
-pub fn own_order(call: &Call<Acme>) -> Result<AcmeOrder, Problem> {
+/// The order of `/acme/order/{id}…`, which must belong to the signer (noted for the
+/// history).
+pub fn own_order(call: &mut Call<Acme>) -> Result<AcmeOrder, Problem> {
     let order = call
         .app
         .acme
@@ -119,7 +121,19 @@ pub fn own_order(call: &Call<Acme>) -> Result<AcmeOrder, Problem> {
     if order.account != call.account.id {
         return Err(unauthorized("This order belongs to another account."));
     }
+    call.about(&order.id);
     Ok(order)
+}
+
+/// [`own_order`] after the fault gate, asked with the order's first identifier: how the
+/// POST-as-GET reads of an order (the order, its certificate) begin.
+pub async fn gated_order(
+    call: &mut Call<Acme>,
+) -> Result<(AcmeOrder, Option<Fired>), Failure<Problem>> {
+    let order = own_order(call)?;
+    let cn = order.identifiers.first().map(|i| i.value.clone());
+    let fired = call.gate(cn.as_deref()).await?;
+    Ok((order, fired))
 }
 
 #[derive(Deserialize)]
@@ -281,10 +295,7 @@ impl Operation<Acme> for GetOrder {
 
     async fn apply(self, call: &mut Call<Acme>) -> Outcome<Acme> {
         let app = call.app.clone();
-        let order = own_order(call)?;
-        call.about(&order.id);
-        let cn = order.identifiers.first().map(|i| i.value.clone());
-        let fired = call.gate(cn.as_deref()).await?;
+        let (order, fired) = gated_order(call).await?;
         if order.finalized {
             if let Some(book) = app.orders.get(&order.id) {
                 call.poll_outcome(book, fired.as_ref());
@@ -323,7 +334,6 @@ impl Operation<Acme> for Finalize {
     async fn apply(self, call: &mut Call<Acme>) -> Outcome<Acme> {
         let app = call.app.clone();
         let mut order = own_order(call)?;
-        call.about(&order.id);
         let (status, _) = status(&app, &order);
         if status != "ready" {
             return Err(Problem::new(

@@ -6,7 +6,7 @@
 
 use super::objects::Urls;
 use crate::app::App;
-use crate::dialects::contract::{run, Failure, Incoming, Operation, Vendor};
+use crate::dialects::contract::{run, Incoming, Operation, Vendor};
 use crate::domain::{Account, Dialect};
 use crate::history::ReqMeta;
 use axum::body::Body;
@@ -235,12 +235,6 @@ impl Vendor for Acme {
 
     fn malformed(_req: &AcmeRequest) -> (&'static str, String) {
         ("application/json", "{\"status\":\"val".into())
-    }
-}
-
-impl From<Problem> for Failure<Problem> {
-    fn from(p: Problem) -> Self {
-        Failure::Vendor(p)
     }
 }
 

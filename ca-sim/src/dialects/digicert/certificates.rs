@@ -2,47 +2,48 @@
 //! certificate/{id}/revoke` [`RevokeCertificate`]), download (`GET
 //! certificate/{id}/download/format/{format}` [`DownloadByCertificate`], `GET
 //! certificate/download/order/{id}/format/{format}` [`DownloadByOrder`]) and `GET
-//! certificate/{id}/chain` ([`Chain`]).
+//! certificate/{id}/chain` ([`Chain`]). A route names the order by order or by certificate
+//! id: the `BY_ORDER` parameter of [`Revoke`] and [`Download`].
 
 use super::{
     chain_entries, dc_datetime, find_by_certificate, find_order, json_reply, lenient_json,
     status_word, DcError, DigiCert, REVOKE_REQUEST_BASE,
 };
 use crate::dialects::chain::{crlf, ChainShape};
-use crate::dialects::contract::{Call, Operation, Outcome};
-use crate::domain::{op, Order, OrderStatus};
+use crate::dialects::contract::{Call, Failure, Operation, Outcome};
+use crate::domain::{op, IssuedCert, Order, OrderStatus};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
 use shared::crypto;
 
 /// `PUT order/certificate/{id}/revoke` (order id, thumbprint or serial).
-pub struct RevokeOrder {
-    id: String,
-}
-
-impl Operation<DigiCert> for RevokeOrder {
-    const NAME: &'static str = op::REVOKE;
-    const SUCCESS: StatusCode = StatusCode::CREATED;
-
-    fn parse(call: &mut Call<DigiCert>) -> Result<Self, DcError> {
-        Ok(Self {
-            id: call.req.param("id").to_string(),
-        })
-    }
-
-    async fn apply(self, call: &mut Call<DigiCert>) -> Outcome<DigiCert> {
-        let order = find_order(call, &self.id).ok_or_else(|| DcError::order_not_found(&self.id))?;
-        revoke(call, order).await
-    }
-}
+pub type RevokeOrder = Revoke<BY_ORDER>;
 
 /// `PUT certificate/{id}/revoke`.
-pub struct RevokeCertificate {
+pub type RevokeCertificate = Revoke<BY_CERTIFICATE>;
+
+/// `{id}` names an order (its id, thumbprint or serial): the `BY_ORDER` parameter of the
+/// certificate operations.
+const BY_ORDER: bool = true;
+/// `{id}` names a certificate (`CERT_BASE + n`).
+const BY_CERTIFICATE: bool = false;
+
+/// The caller's order that `id` names, by order or by certificate (`BY_ORDER`).
+fn named<const BY_ORDER: bool>(call: &Call<DigiCert>, id: &str) -> Option<Order> {
+    if BY_ORDER {
+        find_order(call, id)
+    } else {
+        find_by_certificate(call, id)
+    }
+}
+
+/// Revokes the certificate of the order `{id}` names ([`revoke`]).
+pub struct Revoke<const BY_ORDER: bool> {
     id: String,
 }
 
-impl Operation<DigiCert> for RevokeCertificate {
+impl<const BY_ORDER: bool> Operation<DigiCert> for Revoke<BY_ORDER> {
     const NAME: &'static str = op::REVOKE;
     const SUCCESS: StatusCode = StatusCode::CREATED;
 
@@ -53,8 +54,13 @@ impl Operation<DigiCert> for RevokeCertificate {
     }
 
     async fn apply(self, call: &mut Call<DigiCert>) -> Outcome<DigiCert> {
-        let order = find_by_certificate(call, &self.id)
-            .ok_or_else(|| DcError::certificate_not_found(&self.id))?;
+        let order = named::<BY_ORDER>(call, &self.id).ok_or_else(|| {
+            if BY_ORDER {
+                DcError::order_not_found(&self.id)
+            } else {
+                DcError::certificate_not_found(&self.id)
+            }
+        })?;
         revoke(call, order).await
     }
 }
@@ -110,34 +116,18 @@ async fn revoke(call: &mut Call<DigiCert>, order: Order) -> Outcome<DigiCert> {
 }
 
 /// `GET certificate/{id}/download/format/{format}`.
-pub struct DownloadByCertificate {
-    id: String,
-    format: String,
-}
-
-impl Operation<DigiCert> for DownloadByCertificate {
-    const NAME: &'static str = op::DOWNLOAD;
-
-    fn parse(call: &mut Call<DigiCert>) -> Result<Self, DcError> {
-        Ok(Self {
-            id: call.req.param("id").to_string(),
-            format: call.req.param("format").to_string(),
-        })
-    }
-
-    async fn apply(self, call: &mut Call<DigiCert>) -> Outcome<DigiCert> {
-        let order = find_by_certificate(call, &self.id);
-        download(call, order, &self.format).await
-    }
-}
+pub type DownloadByCertificate = Download<BY_CERTIFICATE>;
 
 /// `GET certificate/download/order/{id}/format/{format}`.
-pub struct DownloadByOrder {
+pub type DownloadByOrder = Download<BY_ORDER>;
+
+/// Downloads the chain of the order `{id}` names, in `{format}` ([`download`]).
+pub struct Download<const BY_ORDER: bool> {
     id: String,
     format: String,
 }
 
-impl Operation<DigiCert> for DownloadByOrder {
+impl<const BY_ORDER: bool> Operation<DigiCert> for Download<BY_ORDER> {
     const NAME: &'static str = op::DOWNLOAD;
 
     fn parse(call: &mut Call<DigiCert>) -> Result<Self, DcError> {
@@ -148,7 +138,7 @@ impl Operation<DigiCert> for DownloadByOrder {
     }
 
     async fn apply(self, call: &mut Call<DigiCert>) -> Outcome<DigiCert> {
-        let order = find_order(call, &self.id);
+        let order = named::<BY_ORDER>(call, &self.id);
         download(call, order, &self.format).await
     }
 }
@@ -162,11 +152,7 @@ async fn download(
 ) -> Outcome<DigiCert> {
     let order = order
         .ok_or_else(|| DcError::not_found("not_found|certificate", "Certificate not found."))?;
-    call.about(&order.id);
-    let fired = call.gate(Some(&order.common_name)).await?;
-    let cert = order.cert.as_ref().ok_or_else(not_issued)?;
-    let mut shape = ChainShape::from_action(order.outcome.as_ref());
-    shape.add(fired.as_ref().map(|f| &f.action));
+    let (cert, shape) = gated_chain(call, &order).await?;
     let pem = |leaf, root| shape.pems(cert, leaf, root).concat();
     let (ctype, body) = match format {
         "pem_all" | "pem" => ("application/x-pem-file", pem(true, true)),
@@ -211,11 +197,7 @@ impl Operation<DigiCert> for Chain {
     async fn apply(self, call: &mut Call<DigiCert>) -> Outcome<DigiCert> {
         let order = find_by_certificate(call, &self.id)
             .ok_or_else(|| DcError::certificate_not_found(&self.id))?;
-        call.about(&order.id);
-        let fired = call.gate(Some(&order.common_name)).await?;
-        let cert = order.cert.as_ref().ok_or_else(not_issued)?;
-        let mut shape = ChainShape::from_action(order.outcome.as_ref());
-        shape.add(fired.as_ref().map(|f| &f.action));
+        let (cert, shape) = gated_chain(call, &order).await?;
         Ok(json_reply(
             StatusCode::OK,
             json!({"intermediates": chain_entries(&shape.pems(cert, true, true))}),
@@ -223,9 +205,22 @@ impl Operation<DigiCert> for Chain {
     }
 }
 
-fn not_issued() -> DcError {
-    DcError::not_found(
-        "not_found|certificate",
-        "The certificate has not been issued yet.",
-    )
+/// Notes `order` for the history, passes the fault gate and returns the order's certificate
+/// with the shape its chain is served in (the order's and this request's chain faults);
+/// `not_found` while it is not issued.
+async fn gated_chain<'o>(
+    call: &mut Call<DigiCert>,
+    order: &'o Order,
+) -> Result<(&'o IssuedCert, ChainShape), Failure<DcError>> {
+    call.about(&order.id);
+    let fired = call.gate(Some(&order.common_name)).await?;
+    let cert = order.cert.as_ref().ok_or_else(|| {
+        DcError::not_found(
+            "not_found|certificate",
+            "The certificate has not been issued yet.",
+        )
+    })?;
+    let mut shape = ChainShape::from_action(order.outcome.as_ref());
+    shape.add(fired.as_ref().map(|f| &f.action));
+    Ok((cert, shape))
 }

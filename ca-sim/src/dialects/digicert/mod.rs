@@ -20,7 +20,7 @@ pub mod orders;
 pub mod requests;
 pub mod window;
 
-use super::contract::{refuse, Call, Failure, Incoming, Vendor};
+use super::contract::{refuse, Call, Incoming, Vendor};
 use crate::app::App;
 use crate::domain::{op, Account, Dialect, Order, OrderStatus, MAX_VALIDITY_DAYS};
 use crate::history::ReqMeta;
@@ -117,12 +117,6 @@ impl DcError {
             "not_found|certificate",
             format!("Certificate {id} was not found."),
         )
-    }
-}
-
-impl From<DcError> for Failure<DcError> {
-    fn from(e: DcError) -> Self {
-        Failure::Vendor(e)
     }
 }
 

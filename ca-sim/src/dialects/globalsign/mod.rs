@@ -15,7 +15,7 @@ pub mod modify;
 pub mod order;
 pub mod wsdl;
 
-use super::contract::{plain, Call, Failure, Vendor};
+use super::contract::{plain, Call, Vendor};
 use super::xml::{self, El};
 use crate::app::App;
 use crate::domain::{Account, Dialect, Order};
@@ -139,12 +139,6 @@ impl GsError {
     pub fn internal(what: &str, e: crate::error::Error) -> Self {
         tracing::error!(error = %e, "globalsign {what} failed");
         Self::new(code::DB_RETRY, "", "Database error occurred. Please retry.")
-    }
-}
-
-impl From<GsError> for Failure<GsError> {
-    fn from(e: GsError) -> Self {
-        Failure::Vendor(e)
     }
 }
 

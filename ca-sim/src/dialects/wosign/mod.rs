@@ -12,7 +12,7 @@
 
 pub mod orders;
 
-use super::contract::{plain, refuse, Call, Failure, Incoming, Vendor};
+use super::contract::{plain, refuse, Call, Incoming, Vendor};
 use crate::app::App;
 use crate::domain::{op, Account, Dialect, Order, OrderStatus};
 use crate::history::ReqMeta;
@@ -55,12 +55,6 @@ pub enum WsError {
 impl WsError {
     pub fn code(code: i64, message: impl Into<String>) -> Self {
         Self::Code(code, message.into())
-    }
-}
-
-impl From<WsError> for Failure<WsError> {
-    fn from(e: WsError) -> Self {
-        Failure::Vendor(e)
     }
 }
 

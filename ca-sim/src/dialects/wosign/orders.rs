@@ -8,7 +8,9 @@ use crate::dialects::chain::{crlf, ChainShape};
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::csr::csr_der;
 use crate::dialects::names::uncertifiable;
-use crate::domain::{op, Dialect, NewOrder, OrderStatus};
+use crate::domain::{op, Dialect, NewOrder, Order, OrderStatus};
+use crate::error;
+use crate::orders::OrderBook;
 use serde_json::{json, Value};
 use shared::crypto;
 
@@ -255,24 +257,15 @@ impl Operation<WoSign> for Cancel {
     }
 
     async fn apply(self, call: &mut Call<WoSign>) -> Outcome<WoSign> {
-        let order = find(call, &self.id)?;
-        call.gate(Some(&order.common_name)).await?;
-        let reason = serde_json::from_slice::<Value>(&call.req.body)
-            .ok()
-            .and_then(|v| v["reason"].as_str().map(str::to_string));
-        match call.app.orders.cancel(&order.id, reason) {
-            Ok(Ok(_)) => Ok(success(Value::Null)),
-            Ok(Err(_)) => Err(WsError::code(
-                code::BAD_STATE,
-                "order status does not allow cancellation",
-            )
-            .into()),
-            Err(_) => Err(WsError::code(code::SYSTEM_BUSY, "system busy").into()),
-        }
+        let refused = "order status does not allow cancellation";
+        end_order(call, &self.id, refused, |book, id, reason| {
+            book.cancel(id, reason)
+        })
+        .await
     }
 }
 
-/// `POST /api/v1/orders/{id}/revoke` with `{"reason":"…"}`.
+/// `POST /api/v1/orders/{id}/revoke` with `{"reason":"…"}` (`unspecified` when it names none).
 pub struct Revoke {
     id: String,
 }
@@ -287,20 +280,34 @@ impl Operation<WoSign> for Revoke {
     }
 
     async fn apply(self, call: &mut Call<WoSign>) -> Outcome<WoSign> {
-        let order = find(call, &self.id)?;
-        call.gate(Some(&order.common_name)).await?;
-        let reason = serde_json::from_slice::<Value>(&call.req.body)
-            .ok()
-            .and_then(|v| v["reason"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "unspecified".into());
-        match call.app.orders.revoke(&order.id, reason) {
-            Ok(Ok(_)) => Ok(success(Value::Null)),
-            Ok(Err(_)) => Err(WsError::code(
-                code::BAD_STATE,
-                "only issued certificates can be revoked",
-            )
-            .into()),
-            Err(_) => Err(WsError::code(code::SYSTEM_BUSY, "system busy").into()),
-        }
+        let refused = "only issued certificates can be revoked";
+        end_order(call, &self.id, refused, |book, id, reason| {
+            book.revoke(id, reason.unwrap_or_else(|| "unspecified".into()))
+        })
+        .await
+    }
+}
+
+/// What the order book answers a status change with: the order, or the status refusing it.
+type Changed = error::Result<Result<Order, OrderStatus>>;
+
+/// Finds the caller's order `id`, passes the fault gate and applies `change` (the order book's
+/// cancel or revoke) with the body's `reason`, if any: an empty success, or `4009` with
+/// `refused` when the order's status does not allow the change.
+async fn end_order(
+    call: &mut Call<WoSign>,
+    id: &str,
+    refused: &str,
+    change: impl FnOnce(&OrderBook, &str, Option<String>) -> Changed,
+) -> Outcome<WoSign> {
+    let order = find(call, id)?;
+    call.gate(Some(&order.common_name)).await?;
+    let reason = serde_json::from_slice::<Value>(&call.req.body)
+        .ok()
+        .and_then(|v| v["reason"].as_str().map(str::to_string));
+    match change(&call.app.orders, &order.id, reason) {
+        Ok(Ok(_)) => Ok(success(Value::Null)),
+        Ok(Err(_)) => Err(WsError::code(code::BAD_STATE, refused).into()),
+        Err(_) => Err(WsError::code(code::SYSTEM_BUSY, "system busy").into()),
     }
 }
