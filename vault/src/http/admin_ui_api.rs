@@ -14,7 +14,8 @@ use crate::model::{key_of, ListScope};
 use crate::store::CertFilter;
 use crate::timeline::wire as timeline_wire;
 use crate::vaults::VaultInstance;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -52,6 +53,52 @@ pub(super) async fn vault_of(
         Some(name) => app.vaults.existing(&name.to_ascii_lowercase()).await,
         None => Ok(app.vaults.default_vault().clone()),
     }
+}
+
+/// What a vault-scoped listing starts from: the request's raw query and the vault it names
+/// (see [`vault_of`]).
+struct Scoped {
+    raw: String,
+    vault: Arc<VaultInstance>,
+}
+
+impl Scoped {
+    fn query(&self) -> QueryParams<'_> {
+        QueryParams::new(&self.raw)
+    }
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Error> {
+        let raw = parts.uri.query().unwrap_or("").to_string();
+        let vault = vault_of(app, &QueryParams::new(&raw)).await?;
+        Ok(Scoped { raw, vault })
+    }
+}
+
+/// `?cursor=C`: the key a keyset page starts after.
+fn cursor(query: &QueryParams<'_>) -> Option<String> {
+    query
+        .get("cursor")
+        .filter(|c| !c.is_empty())
+        .map(|c| key_of(&c))
+}
+
+/// Cuts `rows` (fetched one over `limit`: the extra row tells whether another page follows)
+/// to the page and returns the next page's cursor, the last row's `key`.
+fn next_page<T>(rows: &mut Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> Option<String> {
+    if rows.len() <= limit {
+        return None;
+    }
+    rows.truncate(limit);
+    rows.last().map(key)
+}
+
+/// `200 {"value": [...]}`: the answer of every listing without paging.
+fn listing(value: Vec<Value>) -> Response {
+    reply(StatusCode::OK, &json!({ "value": value }))
 }
 
 /// `?limit=N`: 1..=max, `default` when absent; anything else is a 400.
@@ -96,16 +143,12 @@ async fn vaults(State(app): State<AppState>) -> Response {
         })
         .collect();
     value.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    reply(StatusCode::OK, &json!({ "value": value }))
+    listing(value)
 }
 
 /// `GET /_admin/certificates?vault=V[&q=TEXT][&status=S][&cursor=C][&limit=N]`.
-async fn certificates(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
-    let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let vault = vault_of(&app, &query).await?;
+async fn certificates(scoped: Scoped) -> Result<Response, Error> {
+    let (query, vault) = (scoped.query(), &scoped.vault);
     let limit = limit(&query, PAGE, MAX_PAGE)?;
     let status = match query.get("status").filter(|s| !s.is_empty()) {
         None => None,
@@ -125,19 +168,11 @@ async fn certificates(
         q: query.get("q").map(|q| q.trim().to_string()),
         status,
     };
-    let after = query
-        .get("cursor")
-        .filter(|c| !c.is_empty())
-        .map(|c| key_of(&c));
-    // One row more than the page tells whether another page follows.
     let (mut rows, total) = vault
         .service
-        .dashboard_page(filter, after, limit + 1)
+        .dashboard_page(filter, cursor(&query), limit + 1)
         .await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        rows.last().map(|(c, _, _)| c.key.clone())
-    });
+    let next = next_page(&mut rows, limit, |(c, _, _)| c.key.clone());
     let value: Vec<Value> = rows
         .iter()
         .map(|(cert, v, status)| {
@@ -157,7 +192,7 @@ async fn certificates(
         .collect();
     Ok(reply(
         StatusCode::OK,
-        &json!({ "value": value, "next": next.flatten(), "total": total }),
+        &json!({ "value": value, "next": next, "total": total }),
     ))
 }
 
@@ -208,25 +243,14 @@ async fn certificate(
 }
 
 /// `GET /_admin/deleted?vault=V[&cursor=C][&limit=N]`.
-async fn deleted(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
-    let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let vault = vault_of(&app, &query).await?;
+async fn deleted(scoped: Scoped) -> Result<Response, Error> {
+    let (query, vault) = (scoped.query(), &scoped.vault);
     let limit = limit(&query, PAGE, MAX_PAGE)?;
-    let after = query
-        .get("cursor")
-        .filter(|c| !c.is_empty())
-        .map(|c| key_of(&c));
     let mut rows = vault
         .service
-        .list(ListScope::Deleted, true, after, limit + 1)
+        .list(ListScope::Deleted, true, cursor(&query), limit + 1)
         .await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        rows.last().map(|(c, _)| c.key.clone())
-    });
+    let next = next_page(&mut rows, limit, |(c, _)| c.key.clone());
     let value: Vec<Value> = rows
         .iter()
         .filter_map(|(cert, _)| {
@@ -241,17 +265,13 @@ async fn deleted(
         .collect();
     Ok(reply(
         StatusCode::OK,
-        &json!({ "value": value, "next": next.flatten() }),
+        &json!({ "value": value, "next": next }),
     ))
 }
 
 /// `GET /_admin/issuers?vault=V`: never the password or API key.
-async fn issuers(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
-    let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let vault = vault_of(&app, &query).await?;
+async fn issuers(scoped: Scoped) -> Result<Response, Error> {
+    let vault = &scoped.vault;
     let records = vault.service.issuers(None, 10_000).await?;
     let value: Vec<Value> = records
         .iter()
@@ -269,16 +289,12 @@ async fn issuers(
             })
         })
         .collect();
-    Ok(reply(StatusCode::OK, &json!({ "value": value })))
+    Ok(listing(value))
 }
 
 /// `GET /_admin/contacts?vault=V` (an empty list when none are set).
-async fn contacts(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
-    let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let vault = vault_of(&app, &query).await?;
+async fn contacts(scoped: Scoped) -> Result<Response, Error> {
+    let vault = &scoped.vault;
     let value: Vec<Value> = match vault.service.contacts().await {
         Ok(c) => c
             .contacts
@@ -289,17 +305,13 @@ async fn contacts(
         Err(Error::NotFound { .. }) => Vec::new(),
         Err(e) => return Err(e),
     };
-    Ok(reply(StatusCode::OK, &json!({ "value": value })))
+    Ok(listing(value))
 }
 
 /// `GET /_admin/timeline?vault=V[&certificate=NAME][&after=SEQ][&limit=N]`: oldest first; of
 /// one certificate, or the newest of the vault.
-async fn timeline(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, Error> {
-    let query = QueryParams::new(query.as_deref().unwrap_or(""));
-    let vault = vault_of(&app, &query).await?;
+async fn timeline(scoped: Scoped) -> Result<Response, Error> {
+    let (query, vault) = (scoped.query(), &scoped.vault);
     let limit = limit(&query, EVENTS, MAX_EVENTS)?;
     let after = match query.get("after") {
         None => 0,
@@ -315,7 +327,7 @@ async fn timeline(
         .events(certificate.as_deref(), after, limit)
         .await?;
     let value: Vec<Value> = events.iter().map(timeline_wire::event).collect();
-    Ok(reply(StatusCode::OK, &json!({ "value": value })))
+    Ok(listing(value))
 }
 
 /// `GET /_admin/requests[?limit=N][&method=M][&status=NNN|4xx|5xx][&path=SUBSTR]`: newest
@@ -351,7 +363,7 @@ async fn requests(
         .take(limit)
         .map(|r| timeline_wire::request(r, super::events::request_vault(&app, r).as_deref()))
         .collect();
-    Ok(reply(StatusCode::OK, &json!({ "value": value })))
+    Ok(listing(value))
 }
 
 /// `status=` of the request log: one code or a class.

@@ -282,6 +282,17 @@ pub fn throttled(
     }
 }
 
+/// A lookup the CA refused (an unknown route): without it an order whose submission went
+/// unanswered cannot be found, and the error says so.
+pub fn lookup_unsupported(what: &str, message: &str) -> ProviderError {
+    ProviderError::Refused {
+        message: format!(
+            "{what}: lookup unsupported by this CA, so an order whose submission went \
+             unanswered cannot be found ({message})"
+        ),
+    }
+}
+
 /// Unix seconds now.
 pub fn unix_now() -> i64 {
     SystemTime::now()

@@ -101,6 +101,27 @@ pub enum CancelOutcome {
     AlreadyFinal(String),
 }
 
+impl CancelOutcome {
+    /// A cancel call's outcome for a CA that refuses to cancel an order already past it: a
+    /// refusal is settled by `state`, which reads the order and names the outcome (`None`: the
+    /// refusal stands).
+    pub(crate) async fn settle<T, Fut>(
+        sent: Result<T, ProviderError>,
+        state: impl FnOnce() -> Fut,
+    ) -> Result<Self, ProviderError>
+    where
+        Fut: std::future::Future<Output = Result<Option<Self>, ProviderError>>,
+    {
+        match sent {
+            Ok(_) => Ok(CancelOutcome::Cancelled),
+            Err(ProviderError::Refused { message }) => {
+                state().await?.ok_or(ProviderError::Refused { message })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Why a CA call failed, classified by what the CA may have done (see `providers::http`):
 /// whether the request can have reached the CA decides whether a state-changing call (submit,
 /// cancel) may simply be sent again or must first be resolved by a lookup.
@@ -142,8 +163,8 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
-    /// An answer that arrived but cannot be read (not JSON/XML, a field missing): the CA may
-    /// have acted, so it is [`ProviderError::Ambiguous`].
+    /// [`ProviderError::Ambiguous`] with no pause asked for: an answer that arrived but cannot
+    /// be read (not JSON/XML, a field missing) or that leaves what the CA did unknown.
     pub fn unreadable(message: impl Into<String>) -> Self {
         ProviderError::Ambiguous {
             message: message.into(),

@@ -134,10 +134,9 @@ impl DigiCert {
                      account id {expected}: the issuer is misconfigured."
                 ),
             }),
-            None => Err(ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: the answer has no account_id"),
-            }),
+            None => Err(ProviderError::unreadable(format!(
+                "{what}: the answer has no account_id"
+            ))),
         }
     }
 
@@ -167,19 +166,15 @@ impl DigiCert {
             // The order said issued; a 4xx here is a stale read (§6 "not ready on fetch"):
             // read again later.
             Err(ProviderError::Refused { message }) => {
-                return Err(ProviderError::Ambiguous {
-                    message,
-                    retry_after: None,
-                })
+                return Err(ProviderError::unreadable(message))
             }
             Err(e) => return Err(e),
         };
         let chain = pem_certs(&answer.text());
         if chain.is_empty() {
-            return Err(ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: no certificate in the pem_all answer"),
-            });
+            return Err(ProviderError::unreadable(format!(
+                "{what}: no certificate in the pem_all answer"
+            )));
         }
         Ok(chain)
     }
@@ -191,21 +186,17 @@ impl DigiCert {
         order: &Value,
     ) -> Result<OrderStatus, ProviderError> {
         let status = order.get("status").and_then(Value::as_str).ok_or_else(|| {
-            ProviderError::Ambiguous {
-                retry_after: None,
-                message: "DigiCert order status: the answer has no status".into(),
-            }
+            ProviderError::unreadable("DigiCert order status: the answer has no status")
         })?;
         Ok(match status {
             "issued" => {
                 let certificate_id = order
                     .pointer("/certificate/id")
                     .and_then(scalar)
-                    .ok_or_else(|| ProviderError::Ambiguous {
-                        retry_after: None,
-                        message: format!(
+                    .ok_or_else(|| {
+                        ProviderError::unreadable(format!(
                             "DigiCert order {order_id} is issued but has no certificate.id"
-                        ),
+                        ))
                     })?;
                 OrderStatus::Issued {
                     chain: self.download(credentials, &certificate_id).await?,
@@ -248,14 +239,9 @@ impl CaProvider for DigiCert {
             .call(what, credentials, Method::POST, url, Some(&body))
             .await?;
         let created = parse_json(what, &answer)?;
-        let order_id =
-            created
-                .get("id")
-                .and_then(scalar)
-                .ok_or_else(|| ProviderError::Ambiguous {
-                    retry_after: None,
-                    message: format!("{what}: the answer has no order id"),
-                })?;
+        let order_id = created.get("id").and_then(scalar).ok_or_else(|| {
+            ProviderError::unreadable(format!("{what}: the answer has no order id"))
+        })?;
         let chain: Vec<Vec<u8>> = created
             .get("certificate_chain")
             .and_then(Value::as_array)
@@ -298,12 +284,7 @@ impl CaProvider for DigiCert {
             let page = match self.get_json(what, credentials, url).await {
                 Ok(v) => v,
                 Err(ProviderError::Refused { message }) if message.contains("not_found|route") => {
-                    return Err(ProviderError::Refused {
-                        message: format!(
-                            "{what} is unsupported by this CA, so an order whose submission went \
-                             unanswered cannot be found: {message}"
-                        ),
-                    })
+                    return Err(http::lookup_unsupported(what, &message))
                 }
                 Err(e) => return Err(e),
             };
@@ -364,24 +345,21 @@ impl CaProvider for DigiCert {
             "note": "Canceled by the Key Vault certificate owner (cancellation_requested).",
             "send_emails": false,
         });
-        match self
+        let sent = self
             .call(what, credentials, Method::PUT, url, Some(&body))
-            .await
-        {
-            Ok(_) => Ok(CancelOutcome::Cancelled),
-            Err(ProviderError::Refused { message }) => {
-                // 400: the status cannot change any more; find out why.
-                let order = self.order(credentials, order_id).await?;
-                match order.get("status").and_then(Value::as_str) {
-                    Some("issued") => Ok(CancelOutcome::AlreadyIssued),
-                    Some("canceled") | Some("cancelled") => Ok(CancelOutcome::Cancelled),
-                    Some(s @ ("rejected" | "denied" | "revoked" | "expired")) => Ok(
-                        CancelOutcome::AlreadyFinal(format!("DigiCert order {order_id} is {s}.")),
-                    ),
-                    _ => Err(ProviderError::Refused { message }),
-                }
-            }
-            Err(e) => Err(e),
-        }
+            .await;
+        // 400: the status cannot change any more; find out why.
+        CancelOutcome::settle(sent, || async {
+            let order = self.order(credentials, order_id).await?;
+            Ok(match order.get("status").and_then(Value::as_str) {
+                Some("issued") => Some(CancelOutcome::AlreadyIssued),
+                Some("canceled") | Some("cancelled") => Some(CancelOutcome::Cancelled),
+                Some(s @ ("rejected" | "denied" | "revoked" | "expired")) => Some(
+                    CancelOutcome::AlreadyFinal(format!("DigiCert order {order_id} is {s}.")),
+                ),
+                _ => None,
+            })
+        })
+        .await
     }
 }

@@ -69,10 +69,8 @@ pub(super) fn common_name(order: &OrderRequest) -> Result<String, ProviderError>
 }
 
 pub(super) fn parse_json(what: &str, answer: &Answer) -> Result<Value, ProviderError> {
-    serde_json::from_slice(&answer.body).map_err(|e| ProviderError::Ambiguous {
-        retry_after: None,
-        message: format!("{what}: the CA's answer is not JSON: {e}"),
-    })
+    serde_json::from_slice(&answer.body)
+        .map_err(|e| ProviderError::unreadable(format!("{what}: the CA's answer is not JSON: {e}")))
 }
 
 /// `code: message` of each entry in `errors` (array, or a single object).

@@ -170,11 +170,10 @@ impl GlobalSign {
             .text_of(&["OrderDetail", "OrderInfo", "OrderStatus"])
             .or_else(|| response.text_of(&["OrderDetail", "CertificateInfo", "CertificateStatus"]))
             .and_then(|s| s.parse::<i64>().ok())
-            .ok_or_else(|| ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!(
+            .ok_or_else(|| {
+                ProviderError::unreadable(format!(
                     "{what}: the answer has no numeric OrderDetail/OrderInfo/OrderStatus"
-                ),
+                ))
             })?;
         Ok((status, response))
     }

@@ -17,11 +17,9 @@ pub(super) fn chain_of(response: &Node) -> Result<Option<Vec<Vec<u8>>>, Provider
     };
     let mut chain = pem_certs(leaf_pem);
     if chain.is_empty() {
-        return Err(ProviderError::Ambiguous {
-            retry_after: None,
-            message: "GlobalSign order status: ServerCertificate/X509Cert is not a PEM certificate"
-                .into(),
-        });
+        return Err(ProviderError::unreadable(
+            "GlobalSign order status: ServerCertificate/X509Cert is not a PEM certificate",
+        ));
     }
     let cas: Vec<(String, &str)> = fulfillment
         .child("CACertificates")

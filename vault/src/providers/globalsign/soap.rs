@@ -208,48 +208,41 @@ pub(super) fn read_answer(what: &str, answer: &Answer) -> Result<Outcome, Provid
                 Ok(root) => format!("root element is {}, not a SOAP Envelope", root.name),
                 Err(e) => e,
             };
-            return Err(ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: unreadable SOAP answer: {detail}"),
-            });
+            return Err(ProviderError::unreadable(format!(
+                "{what}: unreadable SOAP answer: {detail}"
+            )));
         }
     };
     let payload = root.child("Body").and_then(Node::first_element);
     let Some(payload) = payload else {
-        return Err(ProviderError::Ambiguous {
-            retry_after: None,
-            message: format!("{what}: the SOAP Body is empty"),
-        });
+        return Err(ProviderError::unreadable(format!(
+            "{what}: the SOAP Body is empty"
+        )));
     };
     if payload.name == "Fault" {
         let code = payload.text_of(&["faultcode"]).unwrap_or("");
         let reason = payload.text_of(&["faultstring"]).unwrap_or("");
-        return Err(ProviderError::Ambiguous {
-            retry_after: None,
-            message: format!(
-                "{what}: SOAP Fault (HTTP {}): {code} {reason}",
-                status.as_u16()
-            ),
-        });
+        return Err(ProviderError::unreadable(format!(
+            "{what}: SOAP Fault (HTTP {}): {code} {reason}",
+            status.as_u16()
+        )));
     }
     if !status.is_success() {
         return Err(http::status_error(what, answer, ""));
     }
-    let response = payload
-        .child("Response")
-        .ok_or_else(|| ProviderError::Ambiguous {
-            retry_after: None,
-            message: format!("{what}: {} has no Response", payload.name),
-        })?;
+    let response = payload.child("Response").ok_or_else(|| {
+        ProviderError::unreadable(format!("{what}: {} has no Response", payload.name))
+    })?;
     let header = response
         .child("OrderResponseHeader")
         .or_else(|| response.child("QueryResponseHeader"));
     let code = header
         .and_then(|h| h.text_of(&["SuccessCode"]))
         .and_then(|c| c.parse::<i64>().ok())
-        .ok_or_else(|| ProviderError::Ambiguous {
-            retry_after: None,
-            message: format!("{what}: the answer has no numeric OrderResponseHeader/SuccessCode"),
+        .ok_or_else(|| {
+            ProviderError::unreadable(format!(
+                "{what}: the answer has no numeric OrderResponseHeader/SuccessCode"
+            ))
         })?;
     // 0 = success, 1 = success with a warning.
     if code >= 0 {
@@ -306,10 +299,7 @@ pub(super) fn classify(what: &str, errors: &[GsError]) -> ProviderError {
     let message = format!("{what}: GlobalSign error {}", describe(errors));
     match errors.first().map(|e| e.code) {
         Some(-4001 | -4201 | -9200 | -9939) => ProviderError::Credentials { message },
-        Some(-300 | -201 | -301 | -9942 | -9943) => ProviderError::Ambiguous {
-            message,
-            retry_after: None,
-        },
+        Some(-300 | -201 | -301 | -9942 | -9943) => ProviderError::unreadable(message),
         _ => ProviderError::Refused { message },
     }
 }

@@ -118,9 +118,8 @@ impl WoSign {
                 .unwrap_or_default();
             return Err(http::status_error(what, &answer, &message));
         }
-        let v = parsed.map_err(|e| ProviderError::Ambiguous {
-            retry_after: None,
-            message: format!("{what}: the CA's answer is not JSON: {e}"),
+        let v = parsed.map_err(|e| {
+            ProviderError::unreadable(format!("{what}: the CA's answer is not JSON: {e}"))
         })?;
         check_code(what, &answer, v)
     }
@@ -136,9 +135,8 @@ impl WoSign {
         let status = data
             .get("status")
             .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: the answer has no data.status"),
+            .ok_or_else(|| {
+                ProviderError::unreadable(format!("{what}: the answer has no data.status"))
             })?
             .to_string();
         Ok((status, data))
@@ -156,16 +154,14 @@ impl WoSign {
         let leaf = data
             .get("certificate")
             .and_then(Value::as_str)
-            .ok_or_else(|| ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: the answer has no data.certificate"),
+            .ok_or_else(|| {
+                ProviderError::unreadable(format!("{what}: the answer has no data.certificate"))
             })?;
         let mut chain = pem_certs(leaf);
         if chain.is_empty() {
-            return Err(ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: data.certificate is not a PEM certificate"),
-            });
+            return Err(ProviderError::unreadable(format!(
+                "{what}: data.certificate is not a PEM certificate"
+            )));
         }
         if let Some(cas) = data.get("chain").and_then(Value::as_array) {
             for ca in cas.iter().filter_map(Value::as_str) {
@@ -259,13 +255,9 @@ impl CaProvider for WoSign {
                 Some(&body),
             )
             .await?;
-        let order_id =
-            data.get("orderNo")
-                .and_then(scalar)
-                .ok_or_else(|| ProviderError::Ambiguous {
-                    retry_after: None,
-                    message: format!("{what}: the answer has no data.orderNo"),
-                })?;
+        let order_id = data.get("orderNo").and_then(scalar).ok_or_else(|| {
+            ProviderError::unreadable(format!("{what}: the answer has no data.orderNo"))
+        })?;
         let ca_status = data
             .get("status")
             .and_then(Value::as_str)
@@ -294,29 +286,20 @@ impl CaProvider for WoSign {
         {
             Ok(d) => d,
             Err(ProviderError::Refused { message }) => {
-                return Err(ProviderError::Refused {
-                    message: format!(
-                        "{what}: lookup unsupported by this CA, so an order whose submission \
-                         went unanswered cannot be found ({message})"
-                    ),
-                })
+                return Err(http::lookup_unsupported(what, &message))
             }
             Err(e) => return Err(e),
         };
         let orders = data
             .get("orders")
             .and_then(Value::as_array)
-            .ok_or_else(|| ProviderError::Ambiguous {
-                retry_after: None,
-                message: format!("{what}: the answer has no data.orders list"),
+            .ok_or_else(|| {
+                ProviderError::unreadable(format!("{what}: the answer has no data.orders list"))
             })?;
         match orders.first() {
             None => Ok(None),
             Some(o) => o.get("orderNo").and_then(scalar).map(Some).ok_or_else(|| {
-                ProviderError::Ambiguous {
-                    retry_after: None,
-                    message: format!("{what}: data.orders[0] has no orderNo"),
-                }
+                ProviderError::unreadable(format!("{what}: data.orders[0] has no orderNo"))
             }),
         }
     }
@@ -339,24 +322,21 @@ impl CaProvider for WoSign {
         let what = "WoSign order cancellation";
         let url = self.url(&format!("orders/{}/cancel", http::segment(order_id)));
         let body = json!({"reason": "Cancelled by the Key Vault certificate owner."});
-        match self
+        let sent = self
             .call(what, credentials, Method::POST, url, Some(&body))
-            .await
-        {
-            Ok(_) => Ok(CancelOutcome::Cancelled),
-            Err(ProviderError::Refused { message }) => {
-                // Refused: maybe too late; the order's state says which.
-                let (status, _) = self.order_status(credentials, order_id).await?;
-                match status.as_str() {
-                    "ISSUED" => Ok(CancelOutcome::AlreadyIssued),
-                    "CANCELLED" | "CANCELED" => Ok(CancelOutcome::Cancelled),
-                    "REJECTED" | "REVOKED" => Ok(CancelOutcome::AlreadyFinal(format!(
-                        "WoSign order {order_id} is {status}."
-                    ))),
-                    _ => Err(ProviderError::Refused { message }),
-                }
-            }
-            Err(e) => Err(e),
-        }
+            .await;
+        // Refused: maybe too late; the order's state says which.
+        CancelOutcome::settle(sent, || async {
+            let (status, _) = self.order_status(credentials, order_id).await?;
+            Ok(match status.as_str() {
+                "ISSUED" => Some(CancelOutcome::AlreadyIssued),
+                "CANCELLED" | "CANCELED" => Some(CancelOutcome::Cancelled),
+                "REJECTED" | "REVOKED" => Some(CancelOutcome::AlreadyFinal(format!(
+                    "WoSign order {order_id} is {status}."
+                ))),
+                _ => None,
+            })
+        })
+        .await
     }
 }

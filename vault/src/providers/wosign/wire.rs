@@ -42,12 +42,11 @@ pub(super) fn check_code(what: &str, answer: &Answer, v: Value) -> Result<Value,
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| ProviderError::Ambiguous {
-        retry_after: None,
-        message: format!(
+    .ok_or_else(|| {
+        ProviderError::unreadable(format!(
             "{what}: the CA's answer (HTTP {}) has no numeric code",
             answer.status.as_u16()
-        ),
+        ))
     })?;
     if code == 0 {
         return Ok(v.get("data").cloned().unwrap_or(Value::Null));
