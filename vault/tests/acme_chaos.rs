@@ -10,28 +10,30 @@ use instant_acme::{ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// `PUT /_admin/acme/chaos`; the effective document answered.
-async fn put_chaos(server: &Server, doc: Value) -> Value {
+/// `PUT /_admin/acme/chaos`: the status and the body answered.
+async fn try_put_chaos(server: &Server, doc: &Value) -> (u16, Value) {
     let resp = server
         .http
         .put(format!("{}/_admin/acme/chaos", server.base()))
-        .json(&doc)
+        .json(doc)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 200, "PUT chaos {doc}");
-    resp.json().await.unwrap()
+    (resp.status().as_u16(), resp.json().await.unwrap())
 }
 
+/// `PUT /_admin/acme/chaos`, which must be accepted; the effective document answered.
+async fn put_chaos(server: &Server, doc: Value) -> Value {
+    let (status, effective) = try_put_chaos(server, &doc).await;
+    assert_eq!(status, 200, "PUT chaos {doc}");
+    effective
+}
+
+/// `GET /_admin/acme/chaos`: the document in force.
 async fn get_chaos(server: &Server) -> Value {
-    let resp = server
-        .http
-        .get(format!("{}/_admin/acme/chaos", server.base()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+    let (status, doc) = server.get_json("/_admin/acme/chaos").await;
+    assert_eq!(status, 200);
+    doc
 }
 
 fn dns(name: &str) -> Identifier {
@@ -509,15 +511,7 @@ async fn invalid_documents_are_refused() {
         (json!({"endpoints": {"newOrdr": {"drop": 1}}}), "newOrdr"),
         (json!({"nonsense": 1}), "nonsense"),
     ] {
-        let resp = server
-            .http
-            .put(format!("{}/_admin/acme/chaos", server.base()))
-            .json(&doc)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap();
+        let (status, body) = try_put_chaos(&server, &doc).await;
         assert_eq!(status, 400, "{doc}");
         assert_eq!(body["type"], "urn:ietf:params:acme:error:malformed");
         assert!(body["detail"].as_str().unwrap().contains(needle), "{body}");

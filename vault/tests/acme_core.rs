@@ -78,15 +78,7 @@ async fn profile_pinned_directory() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let base = server.base();
-    let pinned: Value = server
-        .http
-        .get(format!("{base}/acme/shortlived/directory"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, pinned) = server.get_json("/acme/shortlived/directory").await;
     assert_eq!(
         pinned["newOrder"],
         format!("{base}/acme/shortlived/new-order")
@@ -94,14 +86,8 @@ async fn profile_pinned_directory() {
     let profiles = pinned["meta"]["profiles"].as_object().unwrap();
     assert_eq!(profiles.keys().collect::<Vec<_>>(), ["shortlived"]);
 
-    let unknown = server
-        .http
-        .get(format!("{base}/acme/nope/directory"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 400);
-    let problem: Value = unknown.json().await.unwrap();
+    let (status, problem) = server.get_json("/acme/nope/directory").await;
+    assert_eq!(status, 400);
     assert_eq!(problem["type"], "urn:ietf:params:acme:error:invalidProfile");
     server.stop().await;
 }
@@ -284,15 +270,7 @@ async fn eab_required_is_enforced() {
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(dir.path(), |c| c.acme.eab_required = true).await;
-    let directory: Value = server
-        .http
-        .get(server.directory())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, directory) = server.get_json("/acme/directory").await;
     assert_eq!(directory["meta"]["externalAccountRequired"], true);
     let raw = Raw::new(server.http.clone(), &server.base());
     let url = raw.url("new-account");

@@ -37,17 +37,6 @@ async fn put_issuer(server: &Server, name: &str, body: Value) {
     assert_eq!(rsp.status(), 200, "{}", rsp.text().await.unwrap());
 }
 
-async fn get_json(server: &Server, path: &str) -> (u16, Value) {
-    let rsp = server
-        .http
-        .get(format!("{}{path}", server.base()))
-        .send()
-        .await
-        .unwrap();
-    let status = rsp.status().as_u16();
-    (status, rsp.json().await.unwrap_or(Value::Null))
-}
-
 /// The names in a directory's `meta.profiles`, sorted.
 fn profile_names(directory: &Value) -> Vec<String> {
     let mut names: Vec<String> = directory["meta"]["profiles"]
@@ -64,7 +53,7 @@ fn profile_names(directory: &Value) -> Vec<String> {
 async fn profiles_are_the_builtins_and_the_partner_issuers() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
-    let (_, d) = get_json(&server, "/acme/directory").await;
+    let (_, d) = server.get_json("/acme/directory").await;
     assert_eq!(profile_names(&d), ["local", "shortlived"], "{d:#}");
 
     let partner = |provider: &str, enabled: bool| {
@@ -76,7 +65,7 @@ async fn profiles_are_the_builtins_and_the_partner_issuers() {
     };
     put_issuer(&server, "dc-issuer", partner("DigiCert", true)).await;
     put_issuer(&server, "gs-off", partner("GlobalSign", false)).await;
-    let (_, d) = get_json(&server, "/acme/directory").await;
+    let (_, d) = server.get_json("/acme/directory").await;
     assert_eq!(
         profile_names(&d),
         ["dc-issuer", "local", "shortlived"],
@@ -86,14 +75,14 @@ async fn profiles_are_the_builtins_and_the_partner_issuers() {
     assert!(description.contains("DigiCert"), "{description}");
 
     // Pinned: the same directory with that profile's new-order and only that profile.
-    let (status, pinned) = get_json(&server, "/acme/dc-issuer/directory").await;
+    let (status, pinned) = server.get_json("/acme/dc-issuer/directory").await;
     assert_eq!(status, 200, "{pinned:#}");
     assert_eq!(profile_names(&pinned), ["dc-issuer"]);
     assert!(pinned["newOrder"]
         .as_str()
         .unwrap()
         .ends_with("/acme/dc-issuer/new-order"));
-    let (status, unknown) = get_json(&server, "/acme/gs-off/directory").await;
+    let (status, unknown) = server.get_json("/acme/gs-off/directory").await;
     assert_eq!(status, 400, "{unknown:#}");
     assert_eq!(unknown["type"], "urn:ietf:params:acme:error:invalidProfile");
 
@@ -253,9 +242,10 @@ async fn revocation_by_account_and_by_key_is_in_the_crl() {
         .expect("the CRL is signed by the intermediate");
 
     // ARI: a revoked certificate should be replaced now (its window is already over).
-    let (_, now) = get_json(&server, "/_admin/clock").await;
-    let (status, info) =
-        get_json(&server, &format!("/acme/renewal-info/{}", first.cert_id())).await;
+    let (_, now) = server.get_json("/_admin/clock").await;
+    let (status, info) = server
+        .get_json(&format!("/acme/renewal-info/{}", first.cert_id()))
+        .await;
     assert_eq!(status, 200, "{info:#}");
     let end = unix(info["suggestedWindow"]["end"].as_str().unwrap());
     let now = now["now"].as_i64().expect("the clock's now");
@@ -306,9 +296,9 @@ async fn ari_windows_admin_override_clock_and_replaces() {
     );
     assert_eq!(retry_after, 6 * 3600);
     // Unknown and malformed certIDs.
-    let (status, body) = get_json(&server, "/acme/renewal-info/AAAA.AQID").await;
+    let (status, body) = server.get_json("/acme/renewal-info/AAAA.AQID").await;
     assert_eq!(status, 404, "{body:#}");
-    let (status, _) = get_json(&server, "/acme/renewal-info/not-a-cert-id").await;
+    let (status, _) = server.get_json("/acme/renewal-info/not-a-cert-id").await;
     assert_eq!(status, 400);
 
     // The admin sets a window (by certID, then by serial).
@@ -371,64 +361,28 @@ async fn ari_windows_admin_override_clock_and_replaces() {
     // replaces: another account may not; a name in common is needed; then once only.
     let other = account(&server).await;
     let id = cert.cert_id();
-    let err = try_issue(
-        &other,
-        &["ari.example.test"],
-        Options {
-            replaces: Some(&id),
-            ..Default::default()
-        },
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert_eq!(problem_type(&err), "unauthorized", "{err}");
-    let err = try_issue(
-        &owner,
-        &["elsewhere.example.test"],
-        Options {
-            replaces: Some(&id),
-            ..Default::default()
-        },
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert_eq!(problem_type(&err), "malformed", "{err}");
     let unknown = cert_id(&later.chain[1]);
-    let err = try_issue(
-        &owner,
-        &["ari.example.test"],
-        Options {
-            replaces: Some(&unknown),
-            ..Default::default()
-        },
-    )
-    .await
-    .err()
-    .expect("refused");
-    assert_eq!(problem_type(&err), "malformed", "{err}");
-    let renewed = issue(
-        &owner,
-        &["ari.example.test"],
-        Options {
-            replaces: Some(&id),
-            ..Default::default()
-        },
-    )
-    .await;
+    for (who, name, replaces, problem) in [
+        (&other, "ari.example.test", &id, "unauthorized"),
+        (&owner, "elsewhere.example.test", &id, "malformed"),
+        (&owner, "ari.example.test", &unknown, "malformed"),
+    ] {
+        let err = try_issue(who, &[name], Options::replacing(replaces))
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(
+            problem_type(&err),
+            problem,
+            "{name} replacing {replaces}: {err}"
+        );
+    }
+    let renewed = issue(&owner, &["ari.example.test"], Options::replacing(&id)).await;
     assert_ne!(renewed.cert_id(), id);
-    let err = try_issue(
-        &owner,
-        &["ari.example.test"],
-        Options {
-            replaces: Some(&id),
-            ..Default::default()
-        },
-    )
-    .await
-    .err()
-    .expect("refused");
+    let err = try_issue(&owner, &["ari.example.test"], Options::replacing(&id))
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(problem_type(&err), "alreadyReplaced", "{err}");
     server.stop().await;
 }

@@ -112,6 +112,16 @@ pub struct Options<'a> {
     pub replaces: Option<&'a str>,
 }
 
+impl<'a> Options<'a> {
+    /// An order replacing the certificate with certID `id` (RFC 9773 `replaces`).
+    pub fn replacing(id: &'a str) -> Self {
+        Self {
+            replaces: Some(id),
+            ..Self::default()
+        }
+    }
+}
+
 /// Orders `names` (DNS), answers every authorization (always-valid), finalizes with a fresh
 /// P-256 key and downloads the chain. Panics on any error.
 pub async fn issue(account: &Account, names: &[&str], options: Options<'_>) -> Issued {

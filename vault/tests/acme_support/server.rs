@@ -52,6 +52,18 @@ impl Server {
         instant_acme::Account::builder_with_root(&self.handle.ca_path).unwrap()
     }
 
+    /// `GET {path}`: the status and the JSON body (`null` when the body is no JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let rsp = self
+            .http
+            .get(format!("{}{path}", self.base()))
+            .send()
+            .await
+            .unwrap();
+        let status = rsp.status().as_u16();
+        (status, rsp.json().await.unwrap_or_default())
+    }
+
     /// `POST /_admin/clock/advance` by `seconds`: moves the vault clock on; asserts 200.
     pub async fn advance_clock(&self, seconds: i64) {
         let resp = self
