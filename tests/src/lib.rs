@@ -6,6 +6,8 @@
 //!   restartable on the same data dir; hands out SDK clients and raw HTTP that trust its dev CA.
 //! - `vault_process`: [`VaultProcess`], the real `vault` binary spawned on port 0 and killed on
 //!   drop (built on demand by [`vault_binary`]).
+//! - `in_process`: what both in-process servers share (data dir, re-applied configuration,
+//!   handle and shutdown token, stop with a deadline).
 //! - `test_ca_sim`: [`TestCaSim`], an in-process ca-sim that can stop and come back on the same
 //!   port; [`CaSimAdmin`], its `/admin/` API.
 //! - `sdk`: SDK clients ([`certificate_client`], [`key_client`], [`secret_client`]) with the
@@ -54,6 +56,7 @@ mod certbot;
 mod crypto;
 mod entra;
 mod ids;
+mod in_process;
 mod operations;
 mod partners;
 mod policies;

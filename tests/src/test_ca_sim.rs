@@ -1,35 +1,22 @@
 //! [`TestCaSim`]: an in-process ca-sim (the partner-CA simulator) on `127.0.0.1:0` that can stop
 //! and come back on the same port and data dir; [`CaSimAdmin`]: a client for its `/admin/` API.
 
-use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
+    in_process::InProcess,
     raw_http::{trusting_client, Raw, RawResponse},
     wait::{eventually, DEADLINE},
 };
-
-type ConfigureCaSim = Arc<dyn Fn(&mut ca_sim::Config) + Send + Sync>;
 
 /// An in-process ca-sim serving HTTPS on `127.0.0.1`, with its own temporary data dir. It can be
 /// stopped and served again on the same data dir and the same port (a CA that goes away for a
 /// while and comes back).
 pub struct TestCaSim {
-    data_dir: TempDir,
-    configure: ConfigureCaSim,
-    addr: SocketAddr,
-    ca_pem: String,
-    ca_path: PathBuf,
-    shutdown: CancellationToken,
-    handle: Option<ca_sim::Handle>,
+    server: InProcess<ca_sim::Handle>,
 }
 
 impl TestCaSim {
@@ -43,41 +30,22 @@ impl TestCaSim {
     pub async fn start_with(
         configure: impl Fn(&mut ca_sim::Config) + Send + Sync + 'static,
     ) -> TestCaSim {
-        let data_dir = tempfile::Builder::new()
-            .prefix("e2e-ca-sim-")
-            .tempdir()
-            .expect("create temp data dir");
-        let configure: ConfigureCaSim = Arc::new(configure);
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind 127.0.0.1:0");
-        let (handle, shutdown) = serve_ca_sim(listener, data_dir.path(), &configure).await;
         TestCaSim {
-            data_dir,
-            configure,
-            addr: handle.addr,
-            ca_pem: handle.ca_pem.clone(),
-            ca_path: handle.ca_path.clone(),
-            shutdown,
-            handle: Some(handle),
+            server: InProcess::start(configure).await,
         }
     }
 
     /// Shuts ca-sim down and waits until it stopped (the port is free again afterwards).
     pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            tokio::time::timeout(DEADLINE, handle.stopped())
-                .await
-                .expect("ca-sim did not stop within the deadline after cancellation");
-        }
+        self.server.stop().await;
     }
 
     /// Serves again on the same data dir and the same port (retries binding until
     /// [`DEADLINE`]); panics if it is still running.
     pub async fn serve_again(&mut self) {
-        assert!(self.handle.is_none(), "ca-sim is still running");
-        let port = self.addr.port();
+        assert!(!self.is_running(), "ca-sim is still running");
+        let addr = self.addr();
+        let port = addr.port();
         let listener = eventually(
             DEADLINE,
             &format!("127.0.0.1:{port} to be free"),
@@ -88,45 +56,40 @@ impl TestCaSim {
             },
         )
         .await;
-        let (handle, shutdown) =
-            serve_ca_sim(listener, self.data_dir.path(), &self.configure).await;
-        assert_eq!(handle.addr, self.addr, "served again on the same address");
-        self.ca_pem = handle.ca_pem.clone();
-        self.ca_path = handle.ca_path.clone();
-        self.shutdown = shutdown;
-        self.handle = Some(handle);
+        self.server.serve_again(listener).await;
+        assert_eq!(self.addr(), addr, "served again on the same address");
     }
 
     pub fn is_running(&self) -> bool {
-        self.handle.is_some()
+        self.server.handle().is_some()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// `https://127.0.0.1:{port}` (no trailing slash).
     pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
+        self.server.url()
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        self.server.data_dir()
     }
 
     /// The TLS CA (PEM) clients must trust; stable across [`TestCaSim::serve_again`].
     pub fn ca_pem(&self) -> &str {
-        &self.ca_pem
+        self.server.ca_pem()
     }
 
     /// Where the TLS CA lives on disk (for vault's `provider_ca` / `--provider-ca`).
     pub fn ca_path(&self) -> &Path {
-        &self.ca_path
+        self.server.ca_path()
     }
 
     /// The running simulator's shared state (`None` while stopped).
     pub fn app(&self) -> Option<&Arc<ca_sim::App>> {
-        self.handle.as_ref().map(|h| &h.app)
+        self.server.handle().map(|h| &h.app)
     }
 
     /// The three dialects' base URLs, as vault's `provider_endpoints` expects them.
@@ -148,30 +111,10 @@ impl TestCaSim {
     /// A client for the `/admin/` API; keeps working across [`TestCaSim::serve_again`].
     pub fn admin(&self) -> CaSimAdmin {
         CaSimAdmin {
-            client: trusting_client(&self.ca_pem, None),
+            client: trusting_client(self.ca_pem(), None),
             base: self.url(),
         }
     }
-}
-
-impl Drop for TestCaSim {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn serve_ca_sim(
-    listener: tokio::net::TcpListener,
-    data_dir: &Path,
-    configure: &ConfigureCaSim,
-) -> (ca_sim::Handle, CancellationToken) {
-    let mut config = ca_sim::Config::new(data_dir);
-    configure(&mut config);
-    let shutdown = CancellationToken::new();
-    let handle = ca_sim::serve(listener, config, shutdown.clone())
-        .await
-        .unwrap_or_else(|err| panic!("ca_sim::serve failed: {err:?}"));
-    (handle, shutdown)
 }
 
 /// ca-sim's admin API (`/admin/...`, no auth), over HTTPS trusting only ca-sim's TLS CA.

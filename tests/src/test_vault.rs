@@ -1,35 +1,22 @@
 //! [`TestVault`]: an in-process vault on `127.0.0.1:0` with a throwaway data dir, restartable on
 //! the same data dir, handing out SDK clients and raw HTTP that trust its dev CA.
 
-use std::{
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{net::SocketAddr, path::Path};
 
 use azure_security_keyvault_certificates::CertificateClient;
 use azure_security_keyvault_keys::KeyClient;
 use azure_security_keyvault_secrets::SecretClient;
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
+use tokio::net::TcpListener;
 
 use crate::{
+    in_process::InProcess,
     raw_http::{trusting_client, Raw},
     sdk::{certificate_client, key_client, secret_client},
-    wait::DEADLINE,
 };
-
-type Configure = Arc<dyn Fn(&mut vault::Config) + Send + Sync>;
 
 /// An in-process vault serving HTTPS on `127.0.0.1`, with its own temporary data dir.
 pub struct TestVault {
-    data_dir: TempDir,
-    configure: Configure,
-    addr: SocketAddr,
-    ca_pem: String,
-    ca_path: PathBuf,
-    shutdown: CancellationToken,
-    handle: Option<vault::Handle>,
+    server: InProcess<vault::Handle>,
 }
 
 impl TestVault {
@@ -43,20 +30,8 @@ impl TestVault {
     pub async fn start_with(
         configure: impl Fn(&mut vault::Config) + Send + Sync + 'static,
     ) -> TestVault {
-        let data_dir = tempfile::Builder::new()
-            .prefix("e2e-vault-")
-            .tempdir()
-            .expect("create temp data dir");
-        let configure: Configure = Arc::new(configure);
-        let (handle, shutdown) = serve_on(data_dir.path(), &configure, 0).await;
         TestVault {
-            data_dir,
-            configure,
-            addr: handle.addr,
-            ca_pem: handle.ca_pem.clone(),
-            ca_path: handle.ca_path.clone(),
-            shutdown,
-            handle: Some(handle),
+            server: InProcess::start(configure).await,
         }
     }
 
@@ -64,70 +39,65 @@ impl TestVault {
     /// (the same port when it can be bound again, otherwise a new one).
     pub async fn restart(mut self) -> TestVault {
         self.stop_server().await;
-        let port = self.addr.port();
-        let (handle, shutdown) = serve_on(self.data_dir.path(), &self.configure, port).await;
-        self.addr = handle.addr;
-        self.ca_pem = handle.ca_pem.clone();
-        self.ca_path = handle.ca_path.clone();
-        self.shutdown = shutdown;
-        self.handle = Some(handle);
+        let listener = match TcpListener::bind(("127.0.0.1", self.port())).await {
+            Ok(listener) => listener,
+            Err(_) => TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .expect("bind 127.0.0.1:0"),
+        };
+        self.server.serve_again(listener).await;
         self
     }
 
     /// Shuts the server down and waits until it has stopped; the data dir stays until drop.
     pub async fn stop_server(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            tokio::time::timeout(DEADLINE, handle.stopped())
-                .await
-                .expect("vault did not stop within the deadline after cancellation");
-        }
+        self.server.stop().await;
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.addr().port()
     }
 
     /// `https://127.0.0.1:{port}` (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
+        self.server.url()
     }
 
     /// `https://localhost:{port}`; use with [`TestVault::http_for_host`]`("localhost")`.
     pub fn localhost_url(&self) -> String {
-        format!("https://localhost:{}", self.addr.port())
+        format!("https://localhost:{}", self.port())
     }
 
     /// The running server's handle (its proxy and identity listeners, its HTTP state).
     pub fn handle(&self) -> &vault::Handle {
-        self.handle.as_ref().expect("the vault is running")
+        self.server.handle().expect("the vault is running")
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        self.server.data_dir()
     }
 
     pub fn ca_pem(&self) -> &str {
-        &self.ca_pem
+        self.server.ca_pem()
     }
 
     pub fn ca_path(&self) -> &Path {
-        &self.ca_path
+        self.server.ca_path()
     }
 
     /// A reqwest client that trusts only the vault's dev CA (no Authorization header).
     pub fn http(&self) -> reqwest::Client {
-        trusting_client(&self.ca_pem, None)
+        trusting_client(self.ca_pem(), None)
     }
 
     /// Like [`TestVault::http`], but `host` resolves to this vault's `127.0.0.1` address, so
     /// requests carry `Host: {host}:{port}`.
     pub fn http_for_host(&self, host: &str) -> reqwest::Client {
-        trusting_client(&self.ca_pem, Some((host, self.addr)))
+        trusting_client(self.ca_pem(), Some((host, self.addr())))
     }
 
     /// Authorised raw HTTP against `https://127.0.0.1:{port}`.
@@ -136,41 +106,14 @@ impl TestVault {
     }
 
     pub fn certificate_client(&self) -> CertificateClient {
-        certificate_client(&self.base_url(), &self.ca_pem)
+        certificate_client(&self.base_url(), self.ca_pem())
     }
 
     pub fn key_client(&self) -> KeyClient {
-        key_client(&self.base_url(), &self.ca_pem)
+        key_client(&self.base_url(), self.ca_pem())
     }
 
     pub fn secret_client(&self) -> SecretClient {
-        secret_client(&self.base_url(), &self.ca_pem)
+        secret_client(&self.base_url(), self.ca_pem())
     }
-}
-
-impl Drop for TestVault {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn serve_on(
-    data_dir: &Path,
-    configure: &Configure,
-    port: u16,
-) -> (vault::Handle, CancellationToken) {
-    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-        Ok(listener) => listener,
-        Err(_) if port != 0 => tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind 127.0.0.1:0"),
-        Err(err) => panic!("bind 127.0.0.1:0: {err}"),
-    };
-    let mut config = vault::Config::new(data_dir);
-    configure(&mut config);
-    let shutdown = CancellationToken::new();
-    let handle = vault::serve(listener, config, shutdown.clone())
-        .await
-        .unwrap_or_else(|err| panic!("vault::serve failed: {err:?}"));
-    (handle, shutdown)
 }
