@@ -55,6 +55,9 @@ pub mod store;
 pub mod tls;
 pub mod ui;
 
+#[cfg(test)]
+mod tests;
+
 pub use app::App;
 pub use config::Config;
 pub use domain::Dialect;
