@@ -12,9 +12,10 @@
 
 pub mod orders;
 
-use super::contract::{plain, refuse, Call, Incoming, Vendor};
+use super::contract::{plain, refuse, Call, Failure, Incoming, Vendor};
 use crate::app::App;
 use crate::domain::{op, Account, Dialect, Order, OrderStatus};
+use crate::faults::Fired;
 use crate::history::ReqMeta;
 use crate::orders::clock;
 use aws_lc_rs::{digest, hmac};
@@ -199,14 +200,21 @@ fn success(data: Value) -> Response {
         .into_response()
 }
 
-/// The caller's order `id` (noted for the history first); `4004` when it has none by that id.
-fn find(call: &mut Call<WoSign>, id: &str) -> Result<Order, WsError> {
+/// The caller's order `id` (noted for the history first) after the fault gate, asked with its
+/// common name; `4004` when the caller has none by that id.
+async fn find_gated(
+    call: &mut Call<WoSign>,
+    id: &str,
+) -> Result<(Order, Option<Fired>), Failure<WsError>> {
     call.about(id);
-    call.app
+    let order = call
+        .app
         .orders
         .get(id)
         .filter(|o| o.dialect == Dialect::Wosign && o.account == call.account.id)
-        .ok_or_else(|| WsError::code(code::ORDER_NOT_FOUND, "order not found"))
+        .ok_or_else(|| WsError::code(code::ORDER_NOT_FOUND, "order not found"))?;
+    let fired = call.gate(Some(&order.common_name)).await?;
+    Ok((order, fired))
 }
 
 /// WoSign status words.

@@ -3,7 +3,7 @@
 //! ([`Certificate`]), `POST /api/v1/orders/{id}/cancel` ([`Cancel`]) and `POST
 //! /api/v1/orders/{id}/revoke` ([`Revoke`]).
 
-use super::{code, find, order_data, status_word, success, WoSign, WsError};
+use super::{code, find_gated, order_data, status_word, success, WoSign, WsError};
 use crate::dialects::chain::{crlf, ChainShape};
 use crate::dialects::contract::{Call, Operation, Outcome};
 use crate::dialects::csr::csr_der;
@@ -198,8 +198,7 @@ impl Operation<WoSign> for Get {
     }
 
     async fn apply(self, call: &mut Call<WoSign>) -> Outcome<WoSign> {
-        let order = find(call, &self.id)?;
-        let fired = call.gate(Some(&order.common_name)).await?;
+        let (order, fired) = find_gated(call, &self.id).await?;
         let order = call.poll_outcome(order, fired.as_ref());
         Ok(success(order_data(&call.app, &order)))
     }
@@ -220,8 +219,7 @@ impl Operation<WoSign> for Certificate {
     }
 
     async fn apply(self, call: &mut Call<WoSign>) -> Outcome<WoSign> {
-        let order = find(call, &self.id)?;
-        let fired = call.gate(Some(&order.common_name)).await?;
+        let (order, fired) = find_gated(call, &self.id).await?;
         let cert = order
             .cert
             .as_ref()
@@ -300,8 +298,7 @@ async fn end_order(
     refused: &str,
     change: impl FnOnce(&OrderBook, &str, Option<String>) -> Changed,
 ) -> Outcome<WoSign> {
-    let order = find(call, id)?;
-    call.gate(Some(&order.common_name)).await?;
+    let (order, _) = find_gated(call, id).await?;
     let reason = serde_json::from_slice::<Value>(&call.req.body)
         .ok()
         .and_then(|v| v["reason"].as_str().map(str::to_string));
