@@ -27,7 +27,8 @@ enum Command {
     /// Start ca-sim and vault with the three partner issuers registered; keep them up until Ctrl-C.
     Up(cmd::up::Args),
     /// Load test: N virtual clients create certificates and poll them to the end, then a
-    /// throughput and latency report (self-started services by default).
+    /// throughput and latency report (self-started services by default, running ones on
+    /// loopback only).
     Load(cmd::load::Args),
 }
 

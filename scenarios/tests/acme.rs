@@ -3,6 +3,7 @@
 //! for names under `.localhost` (loopback, RFC 6761). A challenge the runner cannot answer
 //! (tls-alpn-01) makes the order invalid, so validation did happen.
 
+use crate::common;
 use scenarios::report::{self, Progress};
 use scenarios::runner::{self, Env};
 use scenarios::services::{LocalOptions, LocalServices};
@@ -11,9 +12,7 @@ use std::sync::Arc;
 use vault::config::AcmeValidation;
 
 fn case_file(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("cases")
-        .join(format!("{name}.toml"))
+    common::cases_dir().join(format!("{name}.toml"))
 }
 
 /// An order whose tls-alpn-01 challenge nobody answers.
@@ -57,11 +56,7 @@ async fn http01_cases_pass_with_real_validation() {
     let reports = runner::run_all(&env, &cases, Arc::new(Progress { verbose: false }), 4).await;
     let table = report::summary_table(&reports);
     services.stop().await;
-    let failed: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{}: {}", r.name, r.error.as_deref().unwrap_or("")))
-        .collect();
+    let failed = common::failures(&reports);
     assert!(
         failed.is_empty(),
         "failed scenarios:\n{}\n\n{table}",

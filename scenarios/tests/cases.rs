@@ -1,20 +1,17 @@
 //! Runs every scenario file in `scenarios/cases/` against in-process services and asserts that
 //! all of them pass; also checks that bad files are reported with file, line and field.
 
+use crate::common;
 use scenarios::report::{self, Progress};
 use scenarios::runner::{self, Env};
 use scenarios::services::{LocalOptions, LocalServices};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_case_file_passes() {
-    let cases = scenarios::case::load_paths(&[cases_dir()]).expect("case files parse");
+    let cases = scenarios::case::load_paths(&[common::cases_dir()]).expect("case files parse");
     assert!(
         cases.len() >= 25,
         "expected at least 25 cases, found {}",
@@ -30,11 +27,7 @@ async fn every_case_file_passes() {
     println!("{table}");
     println!("total {:.1}s", started.elapsed().as_secs_f64());
     services.stop().await;
-    let failed: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{}: {}", r.name, r.error.as_deref().unwrap_or("")))
-        .collect();
+    let failed = common::failures(&reports);
     assert!(
         failed.is_empty(),
         "failed scenarios:\n{}\n\n{table}",
@@ -80,7 +73,7 @@ fn bad_files_name_file_line_and_field() {
 
 #[test]
 fn clock_contacts_and_whole_outbox_scenarios_run_alone() {
-    let cases = scenarios::case::load_paths(&[cases_dir()]).expect("case files parse");
+    let cases = scenarios::case::load_paths(&[common::cases_dir()]).expect("case files parse");
     let lifetime: Vec<_> = cases
         .iter()
         .filter(|c| c.name.starts_with("lifetime-"))

@@ -2,6 +2,7 @@
 //! paces the chapters and completes; bad `--pace` values are refused with a clear message;
 //! `up` prints both URLs, and both pages answer.
 
+use crate::common::{self, url_after};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -11,13 +12,6 @@ fn scenarios() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scenarios"));
     c.stdin(Stdio::null()).kill_on_drop(true);
     c
-}
-
-/// The URL after `label` on one of `text`'s lines.
-fn url_after<'a>(text: &'a str, label: &str) -> Option<&'a str> {
-    text.lines()
-        .find_map(|l| l.trim_start().strip_prefix(label))
-        .map(str::trim)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -31,24 +25,8 @@ async fn demo_ui_paced_prints_both_urls_and_completes() {
     .await
     .expect("the paced demo ends within 3 minutes")
     .expect("scenarios runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
-
-    let vault = url_after(&stdout, "vault dashboard").unwrap_or_else(|| panic!("{stdout}"));
-    let ca_sim = url_after(&stdout, "ca-sim dashboard").unwrap_or_else(|| panic!("{stdout}"));
-    assert!(
-        vault.starts_with("https://127.0.0.1:") && vault.ends_with("/_admin/ui/"),
-        "{vault}"
-    );
-    assert!(
-        ca_sim.starts_with("https://127.0.0.1:") && ca_sim.ends_with("/admin/ui/"),
-        "{ca_sim}"
-    );
+    let stdout = common::success_stdout(&out);
+    common::dashboard_urls(&stdout);
     let pos = |needle: &str| {
         stdout
             .find(needle)
@@ -113,20 +91,11 @@ async fn up_prints_both_dashboard_urls_and_they_answer() {
             other => panic!("up ended or stalled ({other:?}) after:\n{seen}"),
         }
     }
-    let vault = url_after(&seen, "vault dashboard").unwrap_or_else(|| panic!("{seen}"));
-    let ca_sim = url_after(&seen, "ca-sim dashboard").unwrap_or_else(|| panic!("{seen}"));
+    let (vault, ca_sim) = common::dashboard_urls(&seen);
     let vault_ca = url_after(&seen, "CA file").unwrap_or_else(|| panic!("{seen}"));
     let ca_sim_ca = url_after(&seen, "(its CA file:")
         .and_then(|s| s.strip_suffix(')'))
         .unwrap_or_else(|| panic!("{seen}"));
-    assert!(
-        vault.starts_with("https://127.0.0.1:") && vault.ends_with("/_admin/ui/"),
-        "{vault}"
-    );
-    assert!(
-        ca_sim.starts_with("https://127.0.0.1:") && ca_sim.ends_with("/admin/ui/"),
-        "{ca_sim}"
-    );
 
     for (url, ca) in [(vault, vault_ca), (ca_sim, ca_sim_ca)] {
         let pem = std::fs::read(ca).unwrap_or_else(|e| panic!("{ca}: {e}"));

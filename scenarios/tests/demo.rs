@@ -1,5 +1,6 @@
 //! `scenarios demo` in CI: the showcase runs end to end, passes, and stays well under a minute.
 
+use crate::common;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -10,12 +11,7 @@ async fn demo_passes_well_under_a_minute() {
     })
     .await
     .expect("demo starts");
-    let failed: Vec<String> = outcome
-        .reports
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| format!("{}: {}", r.name, r.error.as_deref().unwrap_or("")))
-        .collect();
+    let failed = common::failures(&outcome.reports);
     assert!(
         failed.is_empty(),
         "demo scenarios failed:\n{}",

@@ -3,6 +3,7 @@
 
 mod acme;
 mod cases;
+mod common;
 mod dashboard;
 mod demo;
 mod load;

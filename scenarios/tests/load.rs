@@ -1,6 +1,7 @@
 //! `scenarios load`: a short self-started run through the CLI (report and JSON consistent, every
 //! certificate completed), and a run against a throttling vault (429s counted, still complete).
 
+use crate::common;
 use scenarios::load::{self, LoadOptions, PollPolicy};
 use scenarios::services::{LocalOptions, LocalServices};
 use serde_json::Value;
@@ -33,13 +34,7 @@ fn short_self_started_run_completes_and_reports() {
         .arg(&json_path)
         .output()
         .expect("scenarios runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
+    let stdout = common::success_stdout(&out);
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(stdout.contains("40 completed"), "{stdout}");
     assert!(stdout.contains("p99.9"), "{stdout}");

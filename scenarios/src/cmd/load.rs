@@ -2,9 +2,10 @@
 //! running services or an in-process vault + ca-sim; live progress, then a latency and
 //! throughput report (text, and JSON with `--json`).
 
+use super::running::Running;
 use anyhow::Context as _;
 use scenarios::load::{self, LoadOptions, Mix, PollPolicy};
-use scenarios::services::{Endpoints, LocalOptions, LocalServices};
+use scenarios::services::{LocalOptions, LocalServices};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,18 +56,8 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Use a running vault at this URL (loopback only; needs --ca-sim and both CA files).
-    #[arg(long, requires_all = ["ca_sim", "vault_ca", "ca_sim_ca"])]
-    pub vault: Option<String>,
-    /// Use a running ca-sim at this URL (the one vault's provider endpoints point at).
-    #[arg(long = "ca-sim", requires_all = ["vault", "vault_ca", "ca_sim_ca"])]
-    pub ca_sim: Option<String>,
-    /// PEM file of the CA that vault's TLS certificate chains to.
-    #[arg(long = "vault-ca", requires = "vault")]
-    pub vault_ca: Option<PathBuf>,
-    /// PEM file of the CA that ca-sim's TLS certificate chains to.
-    #[arg(long = "ca-sim-ca", requires = "ca_sim")]
-    pub ca_sim_ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub running: Running,
     /// Self-started ca-sim: timing profile of the built-in accounts (`instant`, `fixed:200ms`).
     #[arg(long, default_value = "instant", conflicts_with = "vault")]
     pub ca_profile: String,
@@ -107,22 +98,16 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         progress: !args.quiet,
     };
 
-    let (endpoints, local, services) = match (
-        &args.vault,
-        &args.ca_sim,
-        &args.vault_ca,
-        &args.ca_sim_ca,
-    ) {
-        (Some(v), Some(c), Some(vca), Some(cca)) => {
-            load::ensure_loopback(v)?;
-            load::ensure_loopback(c)?;
-            (
-                Endpoints::external(v, vca, c, cca)?,
-                None,
-                json!({ "self_started": false }),
-            )
-        }
-        _ => {
+    // Before the CA files are read (clap lets the URLs come only with them).
+    for url in [&args.running.vault, &args.running.ca_sim]
+        .into_iter()
+        .flatten()
+    {
+        load::ensure_loopback(url)?;
+    }
+    let (endpoints, local, services) = match args.running.endpoints()? {
+        Some(endpoints) => (endpoints, None, json!({ "self_started": false })),
+        None => {
             let options = LocalOptions {
                 builtin_profile: Some(args.ca_profile.clone()),
                 provider_poll_interval: args.vault_provider_poll,

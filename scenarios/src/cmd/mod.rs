@@ -3,4 +3,5 @@
 pub mod demo;
 pub mod load;
 pub mod run;
+pub mod running;
 pub mod up;

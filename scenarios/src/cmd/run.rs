@@ -1,10 +1,11 @@
 //! `scenarios run PATH...`: loads scenario files, starts (or finds) the services, runs the
 //! scenarios concurrently, prints progress and a summary, writes JUnit/JSON reports.
 
+use super::running::Running;
 use anyhow::Context as _;
 use scenarios::report::{self, Progress};
 use scenarios::runner::{self, Env};
-use scenarios::services::{Endpoints, LocalOptions, LocalServices};
+use scenarios::services::{LocalOptions, LocalServices};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,18 +15,8 @@ pub struct Args {
     /// Scenario files or folders (folders are searched recursively for *.toml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Use a running vault at this URL instead of starting one (needs --ca-sim and both CA files).
-    #[arg(long, requires_all = ["ca_sim", "vault_ca", "ca_sim_ca"])]
-    pub vault: Option<String>,
-    /// Use a running ca-sim at this URL.
-    #[arg(long = "ca-sim", requires_all = ["vault", "vault_ca", "ca_sim_ca"])]
-    pub ca_sim: Option<String>,
-    /// PEM file of the CA that vault's TLS certificate chains to.
-    #[arg(long = "vault-ca", requires = "vault")]
-    pub vault_ca: Option<PathBuf>,
-    /// PEM file of the CA that ca-sim's TLS certificate chains to.
-    #[arg(long = "ca-sim-ca", requires = "ca_sim")]
-    pub ca_sim_ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub running: Running,
     /// Only scenarios whose name contains this text (repeatable).
     #[arg(long = "name", short = 'n')]
     pub names: Vec<String>,
@@ -61,9 +52,9 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         return Ok(true);
     }
 
-    let (endpoints, local) = match (&args.vault, &args.ca_sim, &args.vault_ca, &args.ca_sim_ca) {
-        (Some(v), Some(c), Some(vca), Some(cca)) => (Endpoints::external(v, vca, c, cca)?, None),
-        _ => {
+    let (endpoints, local) = match args.running.endpoints()? {
+        Some(endpoints) => (endpoints, None),
+        None => {
             let local = LocalServices::start(LocalOptions::default())
                 .await
                 .context("starting vault and ca-sim")?;
