@@ -5,7 +5,7 @@
 
 use crate::common;
 use crate::common::digicert::{order_body, Dc, KEY};
-use crate::{globalsign, wosign};
+use common::{globalsign, wosign};
 
 use common::{csr, Sim, DEADLINE};
 use reqwest::Method;
@@ -275,9 +275,8 @@ async fn request_history_masks_secrets_in_every_dialect() {
 
     // GlobalSign: the SOAP AuthToken's password.
     let (_, gs_csr) = csr("gs-mask.example.com", &[]);
-    let (s, text) = globalsign::call(
+    let (s, text) = globalsign::ssl(
         &sim,
-        "ServerSSLService",
         globalsign::ov_order("gs-mask.example.com", &gs_csr, 12, "OV_SHA2"),
     )
     .await;
@@ -298,11 +297,7 @@ async fn request_history_masks_secrets_in_every_dialect() {
     // WoSign: the HMAC signature header (the key itself never travels).
     let (_, ws_csr) = csr("ws-mask.example.com", &[]);
     let (s, v) = wosign::ws(&sim)
-        .call(
-            Method::POST,
-            "/api/v1/orders",
-            Some(wosign::order_body("ws-mask.example.com", &ws_csr)),
-        )
+        .create(wosign::order_body("ws-mask.example.com", &ws_csr))
         .await;
     assert_eq!((s, v["code"].as_i64()), (200, Some(0)), "{v}");
     let d = detail(&sim, "wosign", "order").await;

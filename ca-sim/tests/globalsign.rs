@@ -3,92 +3,9 @@
 
 use crate::common;
 
+use common::globalsign::*;
 use common::*;
 use serde_json::json;
-
-const NS: &str = "https://system.globalsign.com/kb/ws/v1/";
-
-fn envelope(op: &str, inner: &str) -> String {
-    format!(
-        r#"<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Body><ns0:{op} xmlns:ns0="{NS}"><Request>{inner}</Request></ns0:{op}></soap-env:Body></soap-env:Envelope>"#
-    )
-}
-
-fn auth(header: &str, user: &str, pass: &str) -> String {
-    format!("<{header}><AuthToken><UserName>{user}</UserName><Password>{pass}</Password></AuthToken></{header}>")
-}
-
-pub(crate) fn ov_order(cn: &str, csr: &str, months: u32, product: &str) -> String {
-    envelope("OVOrder", &format!(
-        "{}<OrderRequestParameter><ProductCode>{product}</ProductCode><OrderKind>new</OrderKind><Licenses>1</Licenses><ValidityPeriod><Months>{months}</Months></ValidityPeriod><CSR>{csr}</CSR></OrderRequestParameter>\
-         <OrganizationInfo><OrganizationName>Example &amp; Co</OrganizationName><OrganizationAddress><AddressLine1>1 Main St</AddressLine1><City>Boston</City><Region>MA</Region><PostalCode>02110</PostalCode><Country>US</Country><Phone>+1 617 555 0100</Phone></OrganizationAddress></OrganizationInfo>\
-         <ContactInfo><FirstName>Jane</FirstName><LastName>Doe</LastName><Phone>+1 617 555 0100</Phone><Email>jane@example.com</Email></ContactInfo>\
-         <SANEntries><SANEntry><SANOptionType>7</SANOptionType><SubjectAltName>www.{cn}</SubjectAltName></SANEntry></SANEntries>",
-        auth("OrderRequestHeader", "PAR_SIM_API", "sim-gs-pass")
-    ))
-}
-
-fn get_order(id: &str) -> String {
-    envelope("GetOrderByOrderID", &format!(
-        "{}<OrderID>{id}</OrderID><OrderQueryOption><ReturnOrderOption>true</ReturnOrderOption><ReturnCertificateInfo>true</ReturnCertificateInfo><ReturnFulfillment>true</ReturnFulfillment><ReturnCACerts>true</ReturnCACerts></OrderQueryOption>",
-        auth("QueryRequestHeader", "PAR_SIM_API", "sim-gs-pass")
-    ))
-}
-
-fn modify(id: &str, operation: &str) -> String {
-    envelope(
-        "ModifyOrder",
-        &format!(
-            "{}<OrderID>{id}</OrderID><ModifyOrderOperation>{operation}</ModifyOrderOperation>",
-            auth("OrderRequestHeader", "PAR_SIM_API", "sim-gs-pass")
-        ),
-    )
-}
-
-pub(crate) async fn call(sim: &Sim, service: &str, body: String) -> (u16, String) {
-    try_call(sim, service, body).await.unwrap()
-}
-
-/// [`call`] for answers that may never come (a dropped connection is an `Err`).
-async fn try_call(sim: &Sim, service: &str, body: String) -> reqwest::Result<(u16, String)> {
-    let r = sim
-        .client
-        .post(format!("{}/kb/ws/v1/{service}", sim.url))
-        .header("Content-Type", "text/xml; charset=utf-8")
-        .header("SOAPAction", "\"\"")
-        .body(body)
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.text().await?))
-}
-
-/// Minimal DOM via roxmltree-like walking with quick-xml events: we use a tiny recursive
-/// reader on text positions instead, keeping the test independent of server types.
-fn tag(text: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = text.find(&open)? + open.len();
-    let end = text[start..].find(&format!("</{name}>"))? + start;
-    Some(unescape(&text[start..end]))
-}
-
-fn tags(text: &str, name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let open = format!("<{name}>");
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + open.len()..];
-        let Some(j) = after.find(&format!("</{name}>")) else {
-            break;
-        };
-        out.push(unescape(&after[..j]));
-        rest = &after[j..];
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    quick_xml::escape::unescape(s).unwrap().into_owned()
-}
 
 #[tokio::test]
 async fn ov_order_poll_fulfillment_cancel_and_revoke() {
@@ -100,26 +17,17 @@ async fn ov_order_poll_fulfillment_cancel_and_revoke() {
     })
     .await;
     let (key, csr) = csr("gs.example.com", &[]);
-    let (s, body) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("gs.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let (s, body) = ssl(&sim, ov_order("gs.example.com", &csr, 12, "OV_SHA2")).await;
     assert_eq!(s, 200, "{body}");
     assert!(body.contains("OVOrderResponse"));
     assert!(body.contains(&format!("xmlns:ns2=\"{NS}\"")));
     assert_eq!(tag(&body, "SuccessCode").as_deref(), Some("0"));
     let id = tag(&body, "OrderID").unwrap();
     assert!(id.starts_with("CE") && id.len() == 16, "{id}");
-    let (_, first) = call(&sim, "GASService", get_order(&id)).await;
+    let (_, first) = gas(&sim, get_order(&id)).await;
     assert_eq!(tag(&first, "OrderStatus").as_deref(), Some("2"));
     assert!(tag(&first, "Fulfillment").is_none());
-    let issued = eventually("status 4", || async {
-        let (_, b) = call(&sim, "GASService", get_order(&id)).await;
-        (tag(&b, "OrderStatus").as_deref() == Some("4")).then_some(b)
-    })
-    .await;
+    let issued = wait_status(&sim, &id, "4").await;
     assert_eq!(tag(&issued, "CertificateStatus").as_deref(), Some("4"));
     assert_eq!(tag(&issued, "OrderId").as_deref(), Some(id.as_str()));
     let leaf = ders(&tag(&issued, "X509Cert").unwrap()).remove(0);
@@ -142,26 +50,21 @@ async fn ov_order_poll_fulfillment_cancel_and_revoke() {
     let info = shared::crypto::parse_certificate(&leaf).unwrap();
     assert!(info.subject.contains("O=Example & Co"), "{}", info.subject);
     // Revoke, then revoking again is a status conflict.
-    let (_, r) = call(&sim, "ServerSSLService", modify(&id, "REVOKE")).await;
+    let (_, r) = ssl(&sim, modify(&id, "REVOKE")).await;
     assert_eq!(tag(&r, "SuccessCode").as_deref(), Some("0"), "{r}");
-    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    let (_, b) = gas(&sim, get_order(&id)).await;
     assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("7"));
-    let (_, r) = call(&sim, "ServerSSLService", modify(&id, "CANCEL")).await;
+    let (_, r) = ssl(&sim, modify(&id, "CANCEL")).await;
     assert_eq!(tag(&r, "ErrorCode").as_deref(), Some("-9938"));
     // Cancel a pending order; again → -9915.
     let (_, csr2) = common::csr("gs2.example.com", &[]);
-    let (_, body) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("gs2.example.com", &csr2, 12, "OV"),
-    )
-    .await;
+    let (_, body) = ssl(&sim, ov_order("gs2.example.com", &csr2, 12, "OV")).await;
     let id2 = tag(&body, "OrderID").unwrap();
-    let (_, r) = call(&sim, "ServerSSLService", modify(&id2, "CANCEL")).await;
+    let (_, r) = ssl(&sim, modify(&id2, "CANCEL")).await;
     assert_eq!(tag(&r, "SuccessCode").as_deref(), Some("0"));
-    let (_, b) = call(&sim, "GASService", get_order(&id2)).await;
+    let (_, b) = gas(&sim, get_order(&id2)).await;
     assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("3"));
-    let (_, r) = call(&sim, "ServerSSLService", modify(&id2, "CANCEL")).await;
+    let (_, r) = ssl(&sim, modify(&id2, "CANCEL")).await;
     assert_eq!(tag(&r, "ErrorCode").as_deref(), Some("-9915"));
     sim.stop().await;
 }
@@ -172,54 +75,30 @@ async fn error_codes_in_http_200() {
     let (_, csr) = csr("err.example.com", &[]);
     let bad_login =
         ov_order("err.example.com", &csr, 12, "OV_SHA2").replace("sim-gs-pass", "wrong");
-    let (s, b) = call(&sim, "ServerSSLService", bad_login).await;
+    let (s, b) = ssl(&sim, bad_login).await;
     assert_eq!(s, 200);
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("-1"));
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-4001"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "DV_SHA2"),
-    )
-    .await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-101"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", "", 12, "OV_SHA2"),
-    )
-    .await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-102"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", "not a csr!", 12, "OV_SHA2"),
-    )
-    .await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-104"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 40, "OV_SHA2"),
-    )
-    .await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9949"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "EV_SHA2"),
-    )
-    .await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"));
-    let (_, b) = call(&sim, "GASService", get_order("CE00000000000000")).await;
-    assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"));
+    // Refused in a 200: product, missing or bad CSR, validity, EV on OV, unknown order.
+    let order = |csr: &str, months, product| ov_order("err.example.com", csr, months, product);
+    for (service, doc, code) in [
+        ("ServerSSLService", order(&csr, 12, "DV_SHA2"), "-101"),
+        ("ServerSSLService", order("", 12, "OV_SHA2"), "-102"),
+        (
+            "ServerSSLService",
+            order("not a csr!", 12, "OV_SHA2"),
+            "-104",
+        ),
+        ("ServerSSLService", order(&csr, 40, "OV_SHA2"), "-9949"),
+        ("ServerSSLService", order(&csr, 12, "EV_SHA2"), "-105"),
+        ("GASService", get_order("CE00000000000000"), "-9916"),
+    ] {
+        let (_, b) = call(&sim, service, doc).await;
+        assert_eq!(tag(&b, "ErrorCode").as_deref(), Some(code), "{b}");
+    }
     // Unknown operation or wrong service: a SOAP fault.
-    let (s, b) = call(
-        &sim,
-        "GASService",
-        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let ov = || order(&csr, 12, "OV_SHA2");
+    let (s, b) = gas(&sim, ov()).await;
     assert_eq!(s, 500);
     assert!(b.contains("Fault"));
     // Faults: balance (-6101) via vendor_error, 429, 5xx SOAP fault, CA-side denial.
@@ -229,36 +108,16 @@ async fn error_codes_in_http_200() {
         {"name": "down", "dialect": "globalsign", "operation": "order", "nth": 3, "action": {"kind": "server_error", "status": 503}},
         {"name": "deny", "dialect": "globalsign", "operation": "order", "nth": 4, "action": {"kind": "reject", "reason": "EV vetting failed"}}
     ])).await;
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let (_, b) = ssl(&sim, ov()).await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-6101"));
-    let (s, _) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let (s, _) = ssl(&sim, ov()).await;
     assert_eq!(s, 429);
-    let (s, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let (s, b) = ssl(&sim, ov()).await;
     assert_eq!(s, 503);
     assert!(b.contains("soap:Server"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("err.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
+    let (_, b) = ssl(&sim, ov()).await;
     let id = tag(&b, "OrderID").unwrap();
-    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    let (_, b) = gas(&sim, get_order(&id)).await;
     assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("10"));
     sim.stop().await;
 }
@@ -275,14 +134,7 @@ async fn served_wsdls_declare_every_operation_and_response_element() {
         ),
         ("GASService", vec!["GetOrderByOrderID"]),
     ] {
-        let r = sim
-            .client
-            .get(format!("{}/kb/ws/v1/{service}?wsdl", sim.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let w = r.text().await.unwrap();
+        let w = wsdl(&sim, service).await;
         let schema = Schema::parse(&w);
         assert!(w.contains(&format!("targetNamespace=\"{NS}\"")));
         assert!(w.contains("elementFormDefault=\"unqualified\""));
@@ -315,41 +167,25 @@ async fn served_wsdls_declare_every_operation_and_response_element() {
         schema_check_requests(&schema, service);
     }
     // Check actual responses against the GAS schema.
-    let w = sim
-        .client
-        .get(format!("{}/kb/ws/v1/GASService?wsdl", sim.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let gas = Schema::parse(&w);
+    let gas_schema = Schema::parse(&wsdl(&sim, "GASService").await);
     let (_, csr) = csr("wsdl.example.com", &[]);
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        ov_order("wsdl.example.com", &csr, 12, "OV_SHA2"),
-    )
-    .await;
-    let w = sim
-        .client
-        .get(format!("{}/kb/ws/v1/ServerSSLService?wsdl", sim.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let ssl = Schema::parse(&w);
-    ssl.check_doc(&b, "OVOrderResponse");
+    let (_, b) = ssl(&sim, ov_order("wsdl.example.com", &csr, 12, "OV_SHA2")).await;
+    let ssl_schema = Schema::parse(&wsdl(&sim, "ServerSSLService").await);
+    ssl_schema.check_doc(&b, "OVOrderResponse");
     let id = tag(&b, "OrderID").unwrap();
-    let (_, b) = call(&sim, "GASService", get_order(&id)).await;
+    let (_, b) = gas(&sim, get_order(&id)).await;
     assert!(b.contains("<X509Cert>"));
-    gas.check_doc(&b, "GetOrderByOrderIDResponse");
-    let (_, b) = call(&sim, "ServerSSLService", modify(&id, "REVOKE")).await;
-    ssl.check_doc(&b, "ModifyOrderResponse");
+    gas_schema.check_doc(&b, "GetOrderByOrderIDResponse");
+    let (_, b) = ssl(&sim, modify(&id, "REVOKE")).await;
+    ssl_schema.check_doc(&b, "ModifyOrderResponse");
     sim.stop().await;
+}
+
+/// The WSDL `service` serves (`?wsdl`).
+async fn wsdl(sim: &Sim, service: &str) -> String {
+    let r = sim.get(&format!("/kb/ws/v1/{service}?wsdl")).await;
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
 }
 
 fn schema_check_requests(schema: &Schema, service: &str) {
@@ -484,28 +320,6 @@ impl Schema {
     }
 }
 
-/// A P-256 CSR with a full subject (e.g. `CN=a, O=b, L=c, ST=d, C=US`).
-fn csr_with_subject(subject: &str) -> (shared::crypto::PrivateKey, String) {
-    use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
-    let key = PrivateKey::generate(KeySpec::Ec {
-        curve: shared::models::CurveName::P256,
-    })
-    .unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let profile = CertProfile {
-        subject: subject.into(),
-        sans: Default::default(),
-        ekus: vec![],
-        key_usage: vec![],
-        not_before: now,
-        not_after: now,
-        is_ca: false,
-        path_len: None,
-    };
-    let der = crypto::build_csr(&key, &profile).unwrap();
-    (key, crypto::pem_encode("CERTIFICATE REQUEST", &der))
-}
-
 /// Escapes element text the way an XML writer does.
 fn esc(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
@@ -559,22 +373,14 @@ fn vault_order(
     )
 }
 
-/// Waits for `OrderStatus` 4 and returns the leaf certificate's subject.
-async fn issued_subject(sim: &Sim, id: &str) -> String {
-    let b = eventually("status 4", || async {
-        let (_, b) = call(sim, "GASService", get_order(id)).await;
-        (tag(&b, "OrderStatus").as_deref() == Some("4")).then_some(b)
-    })
-    .await;
-    let leaf = ders(&tag(&b, "X509Cert").unwrap()).remove(0);
-    shared::crypto::parse_certificate(&leaf).unwrap().subject
-}
-
 #[tokio::test]
 async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
     let sim = Sim::start(|_| {}).await;
     // OVOrder, CSR with O: OrganizationInfo sent; the OrderID is ours.
-    let (_, csr1) = csr_with_subject("CN=kv-ov.example.com, O=Contoso Ltd, L=Boston, ST=MA, C=US");
+    let (_, csr1) = csr_for(
+        "CN=kv-ov.example.com, O=Contoso Ltd, L=Boston, ST=MA, C=US",
+        Default::default(),
+    );
     let ov_id = "KV0123456789ABCDEF01";
     let doc = vault_order(
         false,
@@ -584,11 +390,11 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
         Some("Contoso Ltd"),
         &["kv-ov.example.com", "www.kv-ov.example.com"],
     );
-    let (s, b) = call(&sim, "ServerSSLService", doc.clone()).await;
+    let (s, b) = ssl(&sim, doc.clone()).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
     assert_eq!(tag(&b, "OrderID").as_deref(), Some(ov_id));
-    let (_, g) = call(&sim, "GASService", get_order(ov_id)).await;
+    let (_, g) = gas(&sim, get_order(ov_id)).await;
     assert_eq!(tag(&g, "SuccessCode").as_deref(), Some("0"), "{g}");
     assert_eq!(tag(&g, "OrderID").as_deref(), Some(ov_id));
     assert_eq!(
@@ -599,25 +405,19 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
     let subject = issued_subject(&sim, ov_id).await;
     assert!(subject.contains("O=Contoso Ltd"), "{subject}");
     // The same id again: refused, whatever the operation.
-    let (s, b) = call(&sim, "ServerSSLService", doc).await;
+    let (s, b) = ssl(&sim, doc).await;
     assert_eq!(s, 200);
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("-1"));
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
     assert_eq!(tag(&b, "ErrorField").as_deref(), Some("OrderID"));
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        vault_order(true, &csr1, "OrderId", ov_id, None, &[]),
-    )
-    .await;
+    let (_, b) = ssl(&sim, vault_order(true, &csr1, "OrderId", ov_id, None, &[])).await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
     assert_eq!(tag(&b, "ErrorField").as_deref(), Some("OrderId"));
 
     // OVOrder, CSR without O: vault sends no OrganizationInfo; ca-sim accepts it.
     let (_, csr2) = csr("kv-noorg.example.com", &[]);
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(
             false,
             &csr2,
@@ -634,12 +434,13 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
 
     // EVOrder with only Key Vault's data (no EV-only blocks), a wildcard SAN (type 13) and
     // the id spelled OrderId; the organization and country come from the CSR.
-    let (_, csr3) =
-        csr_with_subject("CN=*.kv-ev.example.com, O=Fabrikam Inc, L=Seattle, ST=WA, C=US");
+    let (_, csr3) = csr_for(
+        "CN=*.kv-ev.example.com, O=Fabrikam Inc, L=Seattle, ST=WA, C=US",
+        Default::default(),
+    );
     let ev_id = "KVFEDCBA9876543210FE";
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(
             true,
             &csr3,
@@ -660,19 +461,14 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
     );
 
     // Unknown ids are -9916; so is another account's order.
-    let (_, b) = call(&sim, "GASService", get_order("KV00000000000000000000")).await;
+    let (_, b) = gas(&sim, get_order("KV00000000000000000000")).await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"), "{b}");
-    let r = sim
-        .admin_send(
-            reqwest::Method::PUT,
-            "accounts",
-            json!({"dialect": "globalsign", "id": "PAR_OTHER", "secret": "pw", "profile": "instant"}),
-        )
-        .await;
-    assert!(r.status().is_success());
-    let (_, b) = call(
+    sim.put_account(
+        json!({"dialect": "globalsign", "id": "PAR_OTHER", "secret": "pw", "profile": "instant"}),
+    )
+    .await;
+    let (_, b) = gas(
         &sim,
-        "GASService",
         get_order(ov_id)
             .replace("PAR_SIM_API", "PAR_OTHER")
             .replace("sim-gs-pass", "pw"),
@@ -682,30 +478,30 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
 
     // The spelling trap: EVOrder ignores `OrderID` (its element is `OrderId`), so the order
     // gets a generated id and the client's id is not found.
-    let (_, csr4) = csr_with_subject("CN=trap.example.com, O=Fabrikam Inc, C=US");
-    let (_, b) = call(
+    let (_, csr4) = csr_for(
+        "CN=trap.example.com, O=Fabrikam Inc, C=US",
+        Default::default(),
+    );
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(true, &csr4, "OrderID", "KVTRAP", None, &[]),
     )
     .await;
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
     let generated = tag(&b, "OrderId").unwrap();
     assert!(generated.starts_with("CE"), "{generated}");
-    let (_, b) = call(&sim, "GASService", get_order("KVTRAP")).await;
+    let (_, b) = gas(&sim, get_order("KVTRAP")).await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-9916"), "{b}");
 
     // Length and format checks on the id.
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr2, "OrderID", &"K".repeat(51), None, &[]),
     )
     .await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-103"), "{b}");
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr2, "OrderID", "KV 1/2", None, &[]),
     )
     .await;
@@ -716,28 +512,22 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
     let date = &generated[2..10];
     let seq: u64 = generated[10..].parse().unwrap();
     let squat = format!("CE{date}{:06}", seq + 2);
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr2, "OrderID", &squat, None, &[]),
     )
     .await;
     assert_eq!(tag(&b, "OrderID").as_deref(), Some(squat.as_str()), "{b}");
     let (_, csr5) = csr("after.example.com", &[]);
-    let (_, b) = call(
-        &sim,
-        "ServerSSLService",
-        vault_order(false, &csr5, "SubID", "0", None, &[]),
-    )
-    .await;
+    let (_, b) = ssl(&sim, vault_order(false, &csr5, "SubID", "0", None, &[])).await;
     let next = tag(&b, "OrderID").unwrap();
     assert_ne!(next, squat);
-    let (_, b) = call(&sim, "GASService", get_order(&squat)).await;
+    let (_, b) = gas(&sim, get_order(&squat)).await;
     assert_eq!(
         tag(&b, "DomainName").as_deref(),
         Some("kv-noorg.example.com")
     );
-    let (_, b) = call(&sim, "GASService", get_order(&next)).await;
+    let (_, b) = gas(&sim, get_order(&next)).await;
     assert_eq!(tag(&b, "DomainName").as_deref(), Some("after.example.com"));
     sim.stop().await;
 }
@@ -778,24 +568,19 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
         None,
         &["lost.gs.test"],
     );
-    let (s, b) = call(&sim, "ServerSSLService", doc.clone()).await;
+    let (s, b) = ssl(&sim, doc.clone()).await;
     assert_eq!(s, 504, "{b}");
     assert!(b.contains("Fault"), "{b}");
-    let orders = sim.orders_for("lost.gs.test").await;
-    assert_eq!(
-        orders.len(),
-        1,
-        "exactly one order although the client got a 5xx"
-    );
-    assert_eq!(orders[0]["id"], "KV-LOST-1");
+    let lost = sim.only_order("lost.gs.test").await;
+    assert_eq!(lost["id"], "KV-LOST-1");
     // A second submit with the same OrderID: -105, still one order.
-    let (_, b) = call(&sim, "ServerSSLService", doc).await;
+    let (_, b) = ssl(&sim, doc).await;
     assert_eq!(tag(&b, "ErrorCode").as_deref(), Some("-105"), "{b}");
-    assert_eq!(sim.orders_for("lost.gs.test").await.len(), 1);
+    sim.only_order("lost.gs.test").await;
     // GetOrderByOrderID finds it; its first answer is lost too (a read), the next arrives.
-    let (s, _) = call(&sim, "GASService", get_order("KV-LOST-1")).await;
+    let (s, _) = gas(&sim, get_order("KV-LOST-1")).await;
     assert_eq!(s, 500);
-    let (_, b) = call(&sim, "GASService", get_order("KV-LOST-1")).await;
+    let (_, b) = gas(&sim, get_order("KV-LOST-1")).await;
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
     assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("2"), "{b}");
     let entry = sim.history("globalsign", "order").await.remove(0);
@@ -804,9 +589,8 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
 
     // malformed after OVOrder: 200 with a truncated envelope; the order exists.
     let (_, csr2) = csr("garbled.gs.test", &[]);
-    let (s, b) = call(
+    let (s, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr2, "OrderID", "KV-GARBLED", None, &[]),
     )
     .await;
@@ -815,13 +599,12 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
         !b.contains("</soap:Envelope>") && tag(&b, "OrderID").is_none(),
         "{b}"
     );
-    assert_eq!(sim.orders_for("garbled.gs.test").await.len(), 1);
+    sim.only_order("garbled.gs.test").await;
 
     // The default phase is before: refused before the act, no order.
     let (_, csr3) = csr("before.gs.test", &[]);
-    let (s, _) = call(
+    let (s, _) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr3, "OrderID", "KV-BEFORE", None, &[]),
     )
     .await;
@@ -830,9 +613,8 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
 
     // drop after ModifyOrder CANCEL: no answer, the order is cancelled (status 3).
     let (_, csr4) = csr("cancel.gs.test", &[]);
-    let (_, b) = call(
+    let (_, b) = ssl(
         &sim,
-        "ServerSSLService",
         vault_order(false, &csr4, "OrderID", "KV-CANCEL", None, &[]),
     )
     .await;
@@ -842,9 +624,9 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
         dropped.is_err(),
         "the connection must close without an answer"
     );
-    let orders = sim.orders_for("cancel.gs.test").await;
-    assert_eq!(orders[0]["status"], "canceled", "{:#}", orders[0]);
-    let (_, b) = call(&sim, "GASService", get_order("KV-CANCEL")).await;
+    let order = sim.only_order("cancel.gs.test").await;
+    assert_eq!(order["status"], "canceled", "{order:#}");
+    let (_, b) = gas(&sim, get_order("KV-CANCEL")).await;
     assert_eq!(tag(&b, "OrderStatus").as_deref(), Some("3"), "{b}");
     sim.stop().await;
 }

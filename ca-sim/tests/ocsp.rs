@@ -10,6 +10,8 @@
 use crate::common;
 
 use common::digicert::Dc;
+use common::globalsign;
+use common::wosign::{self, ws};
 use common::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -153,6 +155,24 @@ async fn assert_revoked(sim: &Sim, c: &Issued, reason: Option<&str>) {
     }
 }
 
+/// Writes the OCSP answer `r` next to the leaf and reads it with openssl as the answer to the
+/// request in `req`: (success, text).
+async fn read_answer(c: &Issued, req: &str, r: reqwest::Response) -> (bool, String) {
+    let resp = format!("{}.resp", c.leaf);
+    std::fs::write(&resp, r.bytes().await.unwrap()).unwrap();
+    openssl(&[
+        "ocsp",
+        "-reqin",
+        req,
+        "-respin",
+        &resp,
+        "-CAfile",
+        &c.root,
+        "-resp_text",
+    ])
+    .await
+}
+
 /// The CRL named in the leaf's CRL distribution point, as `openssl crl -text` reads it after
 /// checking its signature with the issuing CA.
 async fn crl(sim: &Sim, c: &Issued) -> String {
@@ -164,15 +184,8 @@ async fn crl(sim: &Sim, c: &Issued) -> String {
         .find_map(|l| l.trim().strip_prefix("URI:"))
         .unwrap_or_else(|| panic!("no CRL DP in {text}"))
         .to_string();
-    let der = sim
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let der = sim.client.get(&url).send().await.unwrap();
+    let der = der.bytes().await.unwrap();
     let path = format!("{}.crl", c.leaf);
     std::fs::write(&path, &der).unwrap();
     let (ok, text) = openssl(&[
@@ -184,54 +197,15 @@ async fn crl(sim: &Sim, c: &Issued) -> String {
     text
 }
 
-fn gs_envelope(op: &str, inner: &str) -> String {
-    format!(
-        r#"<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Body><ns0:{op} xmlns:ns0="https://system.globalsign.com/kb/ws/v1/"><Request><OrderRequestHeader><AuthToken><UserName>PAR_SIM_API</UserName><Password>sim-gs-pass</Password></AuthToken></OrderRequestHeader>{inner}</Request></ns0:{op}></soap-env:Body></soap-env:Envelope>"#
-    )
-}
-
-async fn gs_call(sim: &Sim, body: String) -> String {
-    let r = sim
-        .client
-        .post(format!("{}/kb/ws/v1/ServerSSLService", sim.url))
-        .header("Content-Type", "text/xml; charset=utf-8")
-        .header("SOAPAction", "\"\"")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
-}
-
 /// An order through each vendor dialect's own API.
 async fn order_everywhere(sim: &Sim) -> (u64, String) {
-    let dc = Dc::new(sim);
-    let (_, v, _) = dc
-        .order("ssl_basic", "ocsp-dc.example.com", 100001, true)
-        .await;
+    let (_, v, _) = Dc::new(sim).order_basic("ocsp-dc.example.com").await;
     let dc_id = v["id"].as_u64().unwrap();
-
     let (_, csr_pem) = csr("ocsp-gs.example.com", &[]);
-    let body = gs_call(
-        sim,
-        gs_envelope(
-            "OVOrder",
-            &format!(
-                "<OrderRequestParameter><ProductCode>OV_SHA2</ProductCode><OrderKind>new</OrderKind><Licenses>1</Licenses><ValidityPeriod><Months>12</Months></ValidityPeriod><CSR>{csr_pem}</CSR></OrderRequestParameter>\
-                 <OrganizationInfo><OrganizationName>Example</OrganizationName><OrganizationAddress><AddressLine1>1 Main St</AddressLine1><City>Boston</City><Region>MA</Region><PostalCode>02110</PostalCode><Country>US</Country><Phone>+1 617 555 0100</Phone></OrganizationAddress></OrganizationInfo>\
-                 <ContactInfo><FirstName>Jane</FirstName><LastName>Doe</LastName><Phone>+1 617 555 0100</Phone><Email>jane@example.com</Email></ContactInfo>"
-            ),
-        ),
-    )
-    .await;
-    let gs_id = body
-        .split("<OrderID>")
-        .nth(1)
-        .and_then(|r| r.split("</OrderID>").next())
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_string();
-
+    let doc = globalsign::ov_order("ocsp-gs.example.com", &csr_pem, 12, "OV_SHA2");
+    let (s, body) = globalsign::ssl(sim, doc).await;
+    assert_eq!(s, 200, "{body}");
+    let gs_id = globalsign::tag(&body, "OrderID").unwrap_or_else(|| panic!("{body}"));
     ws_order(sim, "ocsp-ws.example.cn").await;
     (dc_id, gs_id)
 }
@@ -239,38 +213,9 @@ async fn order_everywhere(sim: &Sim) -> (u64, String) {
 /// A WoSign order for `cn`; its order number.
 async fn ws_order(sim: &Sim, cn: &str) -> String {
     let (_, csr_pem) = csr(cn, &[]);
-    let body = json!({"csr": csr_pem, "commonName": cn, "validityYears": 1,
-        "contact": {"name": "Li Lei", "email": "li@example.cn", "phone": "+86 10 5555 0100"}});
-    let v = ws_call(sim, "/api/v1/orders", body).await;
-    v["data"]["orderNo"].as_str().unwrap().to_string()
-}
-
-/// A WoSign POST signed per its HMAC recipe: hex(HMAC-SHA256(key, method + path + timestamp +
-/// hex(SHA-256(body)))); asserts `code` 0.
-async fn ws_call(sim: &Sim, path: &str, body: Value) -> Value {
-    use aws_lc_rs::{digest, hmac};
-    let body = body.to_string();
-    let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
-    let key = hmac::Key::new(hmac::HMAC_SHA256, b"sim-ws-key");
-    let body_hash = hex::encode(digest::digest(&digest::SHA256, body.as_bytes()));
-    let sig = hex::encode(hmac::sign(
-        &key,
-        format!("POST{path}{ts}{body_hash}").as_bytes(),
-    ));
-    let r = sim
-        .client
-        .post(format!("{}{path}", sim.url))
-        .header("X-WoSign-AccountId", "ws-sim-001")
-        .header("X-WoSign-Timestamp", ts)
-        .header("X-WoSign-Signature", sig)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
+    let (_, v) = ws(sim).create(wosign::order_body(cn, &csr_pem)).await;
     assert_eq!(v["code"], 0, "{v}");
-    v
+    wosign::order_no(&v)
 }
 
 #[tokio::test]
@@ -310,26 +255,17 @@ async fn every_dialect_good_then_revoked_in_ocsp_and_crl() {
 
     // DigiCert's revoke (skip_approval revokes at once).
     let (s, _) = Dc::new(&sim)
-        .send(
-            reqwest::Method::PUT,
+        .put(
             &format!("order/certificate/{dc_id}/revoke"),
-            Some(json!({"revocation_reason": "key_compromise", "skip_approval": true})),
+            json!({"revocation_reason": "key_compromise", "skip_approval": true}),
         )
         .await;
     assert_eq!(s, 204);
     assert_revoked(&sim, &dc, Some("keyCompromise")).await;
 
     // GlobalSign's ModifyOrder REVOKE.
-    let body = gs_call(
-        &sim,
-        gs_envelope(
-            "ModifyOrder",
-            &format!(
-                "<OrderID>{gs_id}</OrderID><ModifyOrderOperation>REVOKE</ModifyOrderOperation>"
-            ),
-        ),
-    )
-    .await;
+    let (s, body) = globalsign::ssl(&sim, globalsign::modify(&gs_id, "REVOKE")).await;
+    assert_eq!(s, 200, "{body}");
     assert!(body.contains("<SuccessCode>0</SuccessCode>"), "{body}");
     assert_revoked(&sim, &gs, Some("unspecified")).await;
 
@@ -429,54 +365,21 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
         .replace('+', "%2B")
         .replace('/', "%2F")
         .replace('=', "%3D");
-    let r = sim
-        .client
-        .get(format!("{}/ocsp/wosign/{escaped}", sim.url))
-        .send()
-        .await
-        .unwrap();
+    let r = sim.get(&format!("/ocsp/wosign/{escaped}")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
         "application/ocsp-response"
     );
-    let resp = format!("{}.resp", c.leaf);
-    std::fs::write(&resp, r.bytes().await.unwrap()).unwrap();
-    let (ok, text) = openssl(&[
-        "ocsp",
-        "-reqin",
-        &req,
-        "-respin",
-        &resp,
-        "-CAfile",
-        &c.root,
-        "-resp_text",
-    ])
-    .await;
+    let (ok, text) = read_answer(&c, &req, r).await;
     assert!(ok, "{text}");
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains("Cert Status: good"), "{text}");
     assert!(text.contains(&nonce), "the nonce {nonce} echoed: {text}");
 
     // Clients that append the base64 unescaped (with '/' and '+') are served too.
-    let r = sim
-        .client
-        .get(format!("{}/ocsp/wosign/{b64}", sim.url))
-        .send()
-        .await
-        .unwrap();
-    std::fs::write(&resp, r.bytes().await.unwrap()).unwrap();
-    let (ok, text) = openssl(&[
-        "ocsp",
-        "-reqin",
-        &req,
-        "-respin",
-        &resp,
-        "-CAfile",
-        &c.root,
-        "-resp_text",
-    ])
-    .await;
+    let r = sim.get(&format!("/ocsp/wosign/{b64}")).await;
+    let (ok, text) = read_answer(&c, &req, r).await;
     assert!(ok && text.contains("Cert Status: good"), "{text}");
 
     // The root's responder answers for the intermediate it signed (good) and nothing else.
@@ -493,12 +396,13 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
     assert_eq!(status_of(&text, &c.issuer), "good", "{text}");
 
     // WoSign's own revoke: the next answer, GET or POST, says revoked.
-    ws_call(
-        &sim,
-        &format!("/api/v1/orders/{no}/revoke"),
-        json!({"reason": "cessationOfOperation"}),
-    )
-    .await;
+    let (_, v) = ws(&sim)
+        .post(
+            &format!("/api/v1/orders/{no}/revoke"),
+            json!({"reason": "cessationOfOperation"}),
+        )
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
     let text = ocsp(&c, &[]).await;
     assert_eq!(status_of(&text, &c.leaf), "revoked", "{text}");
     assert_eq!(field(&text, "Reason:"), "cessationOfOperation", "{text}");
@@ -569,12 +473,7 @@ async fn get_form_wrong_issuer_and_malformed_requests() {
         r.bytes().await.unwrap().as_ref(),
         &[0x30, 0x03, 0x0a, 0x01, 0x01]
     );
-    let r = sim
-        .client
-        .get(format!("{}/ocsp/wosign/%%%", sim.url))
-        .send()
-        .await
-        .unwrap();
+    let r = sim.get("/ocsp/wosign/%%%").await;
     assert_eq!(
         r.bytes().await.unwrap().as_ref(),
         &[0x30, 0x03, 0x0a, 0x01, 0x01]
@@ -614,21 +513,7 @@ async fn revocations_and_responders_survive_a_restart() {
     sim.stop().await;
     let sim = Sim::start_in(&data, |_| {}).await;
     // The certificates name the old port; ask the new listener.
-    let (ok, after) = openssl(&[
-        "ocsp",
-        "-issuer",
-        &c.issuer,
-        "-cert",
-        &c.leaf,
-        "-url",
-        &format!("{}/ocsp/wosign", sim.url),
-        "-CAfile",
-        &c.root,
-        "-resp_text",
-    ])
-    .await;
-    assert!(ok, "{after}");
-    assert!(after.contains("Response verify OK"), "{after}");
+    let after = ocsp(&c, &["-url", &format!("{}/ocsp/wosign", sim.url)]).await;
     assert_eq!(status_of(&after, &c.leaf), "revoked");
     assert_eq!(field(&after, "Reason:"), "keyCompromise");
     assert_eq!(

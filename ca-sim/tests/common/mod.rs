@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod digicert;
+pub mod globalsign;
+pub mod wosign;
 
 use ca_sim::config::Config;
 use rustls::pki_types::{CertificateDer, UnixTime};
