@@ -77,6 +77,21 @@ impl AcmeState {
         })
     }
 
+    /// Writes object `id` of `kind` to the database, then makes it visible in its map (chosen
+    /// by `map`), under the lock.
+    fn put<T: Serialize>(
+        &self,
+        kind: &str,
+        id: String,
+        value: T,
+        map: impl FnOnce(&mut Objects) -> &mut HashMap<String, T>,
+    ) -> Result<()> {
+        let mut objects = self.lock();
+        save(&self.store, kind, &id, &value)?;
+        map(&mut objects).insert(id, value);
+        Ok(())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Objects> {
         self.objects.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -100,10 +115,7 @@ impl AcmeState {
     }
 
     pub fn put_account(&self, a: AcmeAccount) -> Result<()> {
-        let mut objects = self.lock();
-        save(&self.store, "account", &a.id, &a)?;
-        objects.accounts.insert(a.id.clone(), a);
-        Ok(())
+        self.put("account", a.id.clone(), a, |objects| &mut objects.accounts)
     }
 
     pub fn order(&self, id: &str) -> Option<AcmeOrder> {
@@ -124,10 +136,7 @@ impl AcmeState {
     }
 
     pub fn put_order(&self, o: AcmeOrder) -> Result<()> {
-        let mut objects = self.lock();
-        save(&self.store, "order", &o.id, &o)?;
-        objects.orders.insert(o.id.clone(), o);
-        Ok(())
+        self.put("order", o.id.clone(), o, |objects| &mut objects.orders)
     }
 
     pub fn authz(&self, id: &str) -> Option<Authz> {
@@ -158,10 +167,7 @@ impl AcmeState {
     }
 
     pub fn put_authz(&self, a: Authz) -> Result<()> {
-        let mut objects = self.lock();
-        save(&self.store, "authz", &a.id, &a)?;
-        objects.authzs.insert(a.id.clone(), a);
-        Ok(())
+        self.put("authz", a.id.clone(), a, |objects| &mut objects.authzs)
     }
 
     /// Changes authorization `id` with `f` and writes it, under the lock (two challenge
