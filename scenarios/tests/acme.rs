@@ -56,12 +56,7 @@ async fn http01_cases_pass_with_real_validation() {
     let reports = runner::run_all(&env, &cases, Arc::new(Progress { verbose: false }), 4).await;
     let table = report::summary_table(&reports);
     services.stop().await;
-    let failed = common::failures(&reports);
-    assert!(
-        failed.is_empty(),
-        "failed scenarios:\n{}\n\n{table}",
-        failed.join("\n")
-    );
+    common::assert_all_passed(&reports, &table);
     assert_eq!(reports.len(), 3, "{table}");
 }
 

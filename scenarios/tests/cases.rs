@@ -27,12 +27,7 @@ async fn every_case_file_passes() {
     println!("{table}");
     println!("total {:.1}s", started.elapsed().as_secs_f64());
     services.stop().await;
-    let failed = common::failures(&reports);
-    assert!(
-        failed.is_empty(),
-        "failed scenarios:\n{}\n\n{table}",
-        failed.join("\n")
-    );
+    common::assert_all_passed(&reports, &table);
 }
 
 #[test]

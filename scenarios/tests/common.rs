@@ -19,6 +19,17 @@ pub fn failures(reports: &[CaseReport]) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that every scenario passed; the message lists the failed ones, then `table` (the
+/// run's summary).
+pub fn assert_all_passed(reports: &[CaseReport], table: &str) {
+    let failed = failures(reports);
+    assert!(
+        failed.is_empty(),
+        "failed scenarios:\n{}\n\n{table}",
+        failed.join("\n")
+    );
+}
+
 /// A CLI run's stdout, once it is asserted that the run exited successfully (the message
 /// shows the exit status, stdout and stderr otherwise).
 pub fn success_stdout(out: &Output) -> String {

@@ -69,11 +69,7 @@ pub(crate) async fn setup(env: &Env, case: &Case) -> Result<(), Error> {
     }
     if !s.contacts.is_empty() {
         let body = json!({ "contacts": s.contacts });
-        let r = env
-            .vault
-            .send(Method::PUT, CONTACTS, Some(&body), true)
-            .await?;
-        succeeded("contacts", r)?;
+        put(env, "contacts", CONTACTS, &body).await?;
     }
     Ok(())
 }
@@ -86,15 +82,22 @@ fn succeeded(what: &str, r: Reply) -> Result<Reply, Error> {
     Ok(r)
 }
 
+/// `PUT path` with `body` on vault; any answer but a success is an error naming `what`.
+async fn put(env: &Env, what: &str, path: &str, body: &Value) -> Result<(), Error> {
+    let r = env.vault.send(Method::PUT, path, Some(body), true).await?;
+    succeeded(what, r)?;
+    Ok(())
+}
+
 /// `PUT /_admin/clock`: vault's clock offset from the system clock, in seconds.
 async fn set_vault_clock(env: &Env, offset: i64) -> Result<(), Error> {
-    let body = json!({ "offset_seconds": offset });
-    let r = env
-        .vault
-        .send(Method::PUT, CLOCK, Some(&body), true)
-        .await?;
-    succeeded("vault clock", r)?;
-    Ok(())
+    put(
+        env,
+        "vault clock",
+        CLOCK,
+        &json!({ "offset_seconds": offset }),
+    )
+    .await
 }
 
 /// Global vault state as it was before a case that changes it.
@@ -164,11 +167,7 @@ pub(crate) async fn teardown(env: &Env, case: &Case, saved: &Saved) -> Result<()
     }
     if case.touches_acme_chaos() {
         let doc = saved.acme_chaos.clone().unwrap_or_else(|| json!({}));
-        let r = env
-            .vault
-            .send(Method::PUT, ACME_CHAOS, Some(&doc), true)
-            .await?;
-        succeeded("acme chaos", r)?;
+        put(env, "acme chaos", ACME_CHAOS, &doc).await?;
     }
     match &saved.contacts {
         Some(Some(contacts)) => {
