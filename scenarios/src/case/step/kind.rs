@@ -1,6 +1,7 @@
 //! [`step_kind!`], how every step kind's struct is declared: its own fields as written in the
 //! file, then the optional `expect` table and `say` line every kind takes; unknown fields are
-//! refused. Kinds that wait for a status (`waits`) also take `deadline` and `expected`.
+//! refused. Kinds declared `waits` (they poll for a status and show progress while they do)
+//! also take `deadline` and `expected`.
 
 /// Declares a step kind's struct: `Debug`, `Clone`, `Deserialize` with unknown fields refused,
 /// the given fields, then (`waits` only) `deadline` and `expected`, then `expect` and `say`.
