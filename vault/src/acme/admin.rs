@@ -135,13 +135,7 @@ pub async fn list_orders(cx: &Cx, query: Option<&str>) -> Result<Reply, Problem>
         match k.as_ref() {
             "account" => account = Some(v.into_owned()),
             "cursor" => cursor = Some(v.into_owned()),
-            "limit" => {
-                limit = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| malformed(format!("'limit' must be 1 to {MAX_PAGE}.")))?
-            }
+            "limit" => limit = page_limit(&v)?,
             other => return Err(malformed(format!("Unknown query parameter '{other}'."))),
         }
     }
@@ -183,13 +177,7 @@ pub async fn list_accounts(cx: &Cx, query: Option<&str>) -> Result<Reply, Proble
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "cursor" => cursor = Some(v.into_owned()).filter(|c| !c.is_empty()),
-            "limit" => {
-                limit = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| malformed(format!("'limit' must be 1 to {MAX_PAGE}.")))?
-            }
+            "limit" => limit = page_limit(&v)?,
             // `vault` is the host's here (as for every ACME admin path); accepted, unused.
             "vault" => {}
             other => return Err(malformed(format!("Unknown query parameter '{other}'."))),
@@ -219,6 +207,14 @@ pub async fn list_accounts(cx: &Cx, query: Option<&str>) -> Result<Reply, Proble
         })
         .collect();
     Ok(Reply::json(&json!({ "value": value, "next": next })))
+}
+
+/// `?limit=N` of an admin listing: 1 to [`MAX_PAGE`].
+fn page_limit(v: &str) -> Result<usize, Problem> {
+    v.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_PAGE).contains(n))
+        .ok_or_else(|| malformed(format!("'limit' must be 1 to {MAX_PAGE}.")))
 }
 
 /// The id of the last order of a page document.

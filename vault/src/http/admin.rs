@@ -33,6 +33,13 @@ fn clock_reply(app: &AppState) -> Response {
     reply(StatusCode::OK, &clock_json(app))
 }
 
+/// After the clock moved: the dashboard's stream hears of it and the caller gets the clock.
+fn clock_moved(app: &AppState) -> Response {
+    let clock = clock_json(app);
+    super::events::clock_changed(app, clock.clone());
+    reply(StatusCode::OK, &clock)
+}
+
 fn clock_json(app: &AppState) -> serde_json::Value {
     let clock = app.vaults.clock();
     let now = clock.now();
@@ -55,8 +62,7 @@ async fn advance_clock(
     JsonBody(body): JsonBody<Advance>,
 ) -> Result<Response, Error> {
     app.vaults.advance_clock(body.seconds).await?;
-    super::events::clock_changed(&app, clock_json(&app));
-    Ok(clock_reply(&app))
+    Ok(clock_moved(&app))
 }
 
 #[derive(serde::Deserialize)]
@@ -70,8 +76,7 @@ async fn set_clock(
     JsonBody(body): JsonBody<SetOffset>,
 ) -> Result<Response, Error> {
     app.vaults.set_clock_offset(body.offset_seconds).await?;
-    super::events::clock_changed(&app, clock_json(&app));
-    Ok(clock_reply(&app))
+    Ok(clock_moved(&app))
 }
 
 /// `GET /_admin/notifications[?certificate=NAME][&vault=NAME]`: a vault's outbox (the default

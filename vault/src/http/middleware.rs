@@ -236,12 +236,7 @@ async fn normalise_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    if super::versions::is_json(&response) {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -108,6 +108,15 @@ impl Shape {
     }
 }
 
+/// Whether `response` carries a JSON body (its `Content-Type`).
+pub(super) fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
 /// `response` as a client of `version` expects it: unchanged for the newest shape and for
 /// bodies that are not JSON, otherwise re-rendered without the members the version lacks.
 pub async fn shape(version: &str, response: Response) -> Response {
@@ -115,12 +124,7 @@ pub async fn shape(version: &str, response: Response) -> Response {
     if shape.is_full() {
         return response;
     }
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
+    if !is_json(&response) {
         return response;
     }
     let (mut parts, body) = response.into_parts();

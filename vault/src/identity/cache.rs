@@ -24,6 +24,22 @@ pub struct Verified {
     pub exp: i64,
 }
 
+#[cfg(test)]
+impl Verified {
+    /// A caller's verified token for the Key Vault audience, expiring at `exp` (unit tests).
+    pub(crate) fn sample(exp: i64) -> Self {
+        Verified {
+            caller: Caller {
+                appid: "a".into(),
+                oid: "o".into(),
+                tid: "t".into(),
+            },
+            aud: "https://vault.azure.net".into(),
+            exp,
+        }
+    }
+}
+
 /// The map's keys are already hashes: pass them through.
 #[derive(Default)]
 struct PassThrough(u64);
@@ -131,34 +147,22 @@ impl TokenCache {
 mod tests {
     use super::*;
 
-    fn entry(exp: i64) -> Verified {
-        Verified {
-            caller: Caller {
-                appid: "a".into(),
-                oid: "o".into(),
-                tid: "t".into(),
-            },
-            aud: "https://vault.azure.net".into(),
-            exp,
-        }
-    }
-
     #[test]
     fn the_cache_stays_bounded_and_keeps_live_entries_first() {
         let cache = TokenCache::default();
-        cache.insert("tok", entry(100), 0);
+        cache.insert("tok", Verified::sample(100), 0);
         assert_eq!(cache.with("tok", |v| v.exp), Some(100));
         assert_eq!(cache.with("other", |v| v.exp), None);
         // Same tail, different token: never confused (hits compare every byte).
         let long_a = format!("a{}", "x".repeat(100));
         let long_b = format!("b{}", "x".repeat(100));
-        cache.insert(&long_a, entry(7), 0);
+        cache.insert(&long_a, Verified::sample(7), 0);
         assert_eq!(cache.with(&long_b, |v| v.exp), None);
-        cache.insert(&long_b, entry(8), 0);
+        cache.insert(&long_b, Verified::sample(8), 0);
         assert_eq!(cache.with(&long_a, |v| v.exp), Some(7));
         assert_eq!(cache.with(&long_b, |v| v.exp), Some(8));
         for i in 0..(SHARDS * SHARD_CAPACITY * 2) {
-            cache.insert(&format!("t{i}"), entry(10), 50);
+            cache.insert(&format!("t{i}"), Verified::sample(10), 50);
         }
         assert!(cache.len() <= SHARDS * SHARD_CAPACITY);
         cache.clear();

@@ -140,28 +140,18 @@ fn utc(secs: i64) -> String {
 mod tests {
     use super::*;
 
-    fn verified(exp: i64) -> Verified {
-        Verified {
-            caller: Caller {
-                appid: "a".into(),
-                oid: "o".into(),
-                tid: "t".into(),
-            },
-            aud: "https://vault.azure.net".into(),
-            exp,
-        }
-    }
-
     #[test]
     fn a_cached_token_is_still_checked_for_expiry_and_audience() {
         let aud = ["https://127.0.0.1:8443", "https://vault.azure.net"];
-        assert!(check_live(&verified(1000), &aud, 1000 + CLOCK_SKEW_SECS).is_ok());
-        let expired = check_live(&verified(1000), &aud, 1001 + CLOCK_SKEW_SECS).unwrap_err();
+        assert!(check_live(&Verified::sample(1000), &aud, 1000 + CLOCK_SKEW_SECS).is_ok());
+        let expired =
+            check_live(&Verified::sample(1000), &aud, 1001 + CLOCK_SKEW_SECS).unwrap_err();
         assert!(
             expired.to_string().starts_with("The token is expired."),
             "{expired}"
         );
-        let wrong = check_live(&verified(1000), &["https://vault.localhost:1"], 0).unwrap_err();
+        let wrong =
+            check_live(&Verified::sample(1000), &["https://vault.localhost:1"], 0).unwrap_err();
         assert_eq!(
             wrong.to_string(),
             "AKV10022: Invalid audience. Expected https://vault.localhost:1, found: https://vault.azure.net."

@@ -156,36 +156,23 @@ fn create(dir: &Path, sealer: &Sealer, now: i64) -> Result<Material, CaError> {
 
     let intermediate_key = new_key()?;
     let intermediate_name = format!("vault ACME Intermediate CA {tag}");
-    let mut params = ca_params(
-        &intermediate_name,
-        BasicConstraints::Constrained(0),
-        not_before,
-        not_after,
-    )?;
-    params.use_authority_key_identifier_extension = true;
-    let intermediate = params
-        .signed_by(
-            &intermediate_key,
-            &Issuer::from_params(&root_params, &root_key),
-        )?
-        .der()
-        .to_vec();
-    // The cross-signed twin: same subject and key (so the same leaves chain to it), its own
-    // serial, issued by the alternate root.
-    let mut params = ca_params(
-        &intermediate_name,
-        BasicConstraints::Constrained(0),
-        not_before,
-        not_after,
-    )?;
-    params.use_authority_key_identifier_extension = true;
-    let intermediate_cross = params
-        .signed_by(
-            &intermediate_key,
-            &Issuer::from_params(&alternate_root_params, &alternate_root_key),
-        )?
-        .der()
-        .to_vec();
+    // The intermediate as issued by one root. The cross-signed twin has the same subject and
+    // key (so the same leaves chain to it), its own serial, and the alternate root as issuer.
+    let intermediate_by = |issuer: &Issuer<'_, &KeyPair>| -> Result<Vec<u8>, CaError> {
+        let mut params = ca_params(
+            &intermediate_name,
+            BasicConstraints::Constrained(0),
+            not_before,
+            not_after,
+        )?;
+        params.use_authority_key_identifier_extension = true;
+        Ok(params.signed_by(&intermediate_key, issuer)?.der().to_vec())
+    };
+    let intermediate = intermediate_by(&Issuer::from_params(&root_params, &root_key))?;
+    let intermediate_cross = intermediate_by(&Issuer::from_params(
+        &alternate_root_params,
+        &alternate_root_key,
+    ))?;
 
     let seal = |context: &str, key: &KeyPair| -> Result<String, CaError> {
         let pkcs8 = Zeroizing::new(key.serialize_der());

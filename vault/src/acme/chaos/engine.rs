@@ -172,6 +172,11 @@ impl Chaos {
         self.on.load(Ordering::Acquire) & bit != 0
     }
 
+    /// The limits in force, `None` while the `LIMITS` fault is off.
+    fn limits(&self) -> Option<Arc<Active>> {
+        self.is_on(LIMITS).then(|| self.active())
+    }
+
     fn log(&self, source: &'static str) {
         let doc = self.document();
         if doc.is_off() {
@@ -245,27 +250,22 @@ impl Chaos {
         identifiers: &[Identifier],
         now: i64,
     ) -> Result<(), Problem> {
-        if !self.is_on(LIMITS) {
-            return Ok(());
-        }
-        self.active()
-            .limits
-            .check_new_order(account, identifiers, now)
+        self.limits().map_or(Ok(()), |a| {
+            a.limits.check_new_order(account, identifiers, now)
+        })
     }
 
     /// A certificate was issued for `identifiers`.
     pub fn record_issued(&self, identifiers: &[Identifier], now: i64) {
-        if self.is_on(LIMITS) {
-            self.active().limits.record_issued(identifiers, now);
+        if let Some(a) = self.limits() {
+            a.limits.record_issued(identifiers, now);
         }
     }
 
     /// A validation of `identifier` for `account` failed.
     pub fn record_failed_validation(&self, account: &str, identifier: &Identifier, now: i64) {
-        if self.is_on(LIMITS) {
-            self.active()
-                .limits
-                .record_failed_validation(account, identifier, now);
+        if let Some(a) = self.limits() {
+            a.limits.record_failed_validation(account, identifier, now);
         }
     }
 
@@ -276,11 +276,8 @@ impl Chaos {
         identifier: &Identifier,
         now: i64,
     ) -> Result<(), Problem> {
-        if !self.is_on(LIMITS) {
-            return Ok(());
-        }
-        self.active()
-            .limits
-            .check_validation(account, identifier, now)
+        self.limits().map_or(Ok(()), |a| {
+            a.limits.check_validation(account, identifier, now)
+        })
     }
 }

@@ -40,14 +40,7 @@ impl Issuance {
         };
         if state.cancel_unsure {
             // The last cancel went unanswered: what the order is now decides.
-            match self
-                .ca(
-                    adapter.kind(),
-                    "poll",
-                    adapter.poll(&order.credentials, &order_id),
-                )
-                .await
-            {
+            match self.poll_ca(adapter, &order.credentials, &order_id).await {
                 Ok(OrderStatus::Pending { .. }) => {}
                 Ok(OrderStatus::Issued { chain }) => return self.complete_with(op, chain),
                 Ok(
@@ -79,14 +72,7 @@ impl Issuance {
             },
             Ok(CancelOutcome::AlreadyIssued) => {
                 // Too late: the certificate exists; collect it ("may or may not be cancelled").
-                match self
-                    .ca(
-                        adapter.kind(),
-                        "poll",
-                        adapter.poll(&order.credentials, &order_id),
-                    )
-                    .await
-                {
+                match self.poll_ca(adapter, &order.credentials, &order_id).await {
                     Ok(OrderStatus::Issued { chain }) => self.complete_with(op, chain),
                     Ok(other) => self.on_status(op, state, other),
                     Err(e) if e.is_retryable() => self.retry(state, &e),

@@ -64,6 +64,17 @@ impl Issuance {
         result
     }
 
+    /// The CA's view of one order (`adapter.poll`), counted like every CA call.
+    pub(super) async fn poll_ca(
+        &self,
+        adapter: &dyn CaProvider,
+        credentials: &Credentials,
+        order_id: &str,
+    ) -> Result<OrderStatus, ProviderError> {
+        self.ca(adapter.kind(), "poll", adapter.poll(credentials, order_id))
+            .await
+    }
+
     /// A retryable failure of this operation's CA call.
     pub(super) fn retry(&self, state: ProviderState, error: &ProviderError) -> Outcome {
         retry(state, error, self.settings.poll_interval, self.clock.unix())
@@ -289,10 +300,7 @@ impl Issuance {
                 after: Duration::ZERO,
             };
         };
-        match self
-            .ca(adapter.kind(), "poll", adapter.poll(credentials, &order_id))
-            .await
-        {
+        match self.poll_ca(adapter, credentials, &order_id).await {
             Ok(status) => {
                 state.failures = 0;
                 self.on_status(op, state, status)

@@ -73,17 +73,21 @@ pub(super) fn parse_json(what: &str, answer: &Answer) -> Result<Value, ProviderE
         .map_err(|e| ProviderError::unreadable(format!("{what}: the CA's answer is not JSON: {e}")))
 }
 
+/// The entries of `errors` (an array, or a single object); none when the body is not JSON.
+fn error_entries(body: &[u8]) -> Vec<Value> {
+    let Ok(Value::Object(mut v)) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    match v.remove("errors") {
+        Some(Value::Array(a)) => a,
+        Some(o @ Value::Object(_)) => vec![o],
+        _ => Vec::new(),
+    }
+}
+
 /// `code: message` of each entry in `errors` (array, or a single object).
 fn error_messages(body: &[u8]) -> String {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return String::new();
-    };
-    let entries: Vec<&Value> = match v.get("errors") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(o @ Value::Object(_)) => vec![o],
-        _ => vec![],
-    };
-    entries
+    error_entries(body)
         .iter()
         .map(|e| {
             let code = e.get("code").and_then(Value::as_str).unwrap_or("");
@@ -118,15 +122,7 @@ pub(super) fn error_from(what: &str, answer: &Answer) -> ProviderError {
 
 /// The `code` of each entry in `errors`.
 fn error_codes(body: &[u8]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
-    };
-    let entries: Vec<&Value> = match v.get("errors") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(o @ Value::Object(_)) => vec![o],
-        _ => vec![],
-    };
-    entries
+    error_entries(body)
         .iter()
         .filter_map(|e| e.get("code").and_then(Value::as_str).map(str::to_string))
         .collect()
