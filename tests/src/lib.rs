@@ -11,7 +11,8 @@
 //! - `test_ca_sim`: [`TestCaSim`], an in-process ca-sim that can stop and come back on the same
 //!   port; [`CaSimAdmin`], its `/admin/` API.
 //! - `sdk`: SDK clients ([`certificate_client`], [`key_client`], [`secret_client`]) with the
-//!   [`FakeCredential`], creating through the SDK poller, an SDK error's status and code.
+//!   [`FakeCredential`], creating through the SDK poller, a call that must succeed or fail with a
+//!   status ([`SdkCall`]), an SDK error's status and code.
 //! - `entra`: `azure_identity`'s client-secret credential and a certificate client with the
 //!   default challenge verification, over a transport through vault's drop-in proxy
 //!   ([`via_proxy`]) or resolving host names to it ([`resolving`]); the access file.
@@ -102,6 +103,7 @@ pub use self::raw_http::{api, trusting_client, with_api_version, Raw, RawRespons
 pub use self::sdk::{
     certificate_client, create_certificate, create_certificate_with, credential, error_code,
     fast_poller, http_status, key_client, sdk_client_options, secret_client, FakeCredential,
+    SdkCall,
 };
 pub use self::sdk_apps::{
     run_app, sdk_apps, AppEnv, AppIdentity, AppRun, Sdk, SdkApps, APP_TIMEOUT,

@@ -1,12 +1,16 @@
 //! The real Azure SDK for Rust, pointed at a test vault: certificate, key and secret clients
 //! that trust the vault's dev CA and never retry, the fake credential they authenticate with,
-//! creating a certificate through the SDK poller, and reading an SDK error's status and code.
+//! creating a certificate through the SDK poller, awaiting a call that must succeed (decoding
+//! its body) or fail with a given status ([`SdkCall`]), and reading an SDK error's status and code.
 
-use std::sync::Arc;
+use std::{
+    future::{Future, IntoFuture},
+    sync::Arc,
+};
 
 use azure_core::{
     credentials::{AccessToken, TokenCredential, TokenRequestOptions},
-    http::{ClientOptions, RetryOptions, Transport},
+    http::{ClientOptions, DeserializeWith, Format, Response, RetryOptions, Transport},
     time::OffsetDateTime,
 };
 use azure_security_keyvault_certificates::{
@@ -152,5 +156,49 @@ pub fn error_code(err: &azure_core::Error) -> Option<String> {
     match err.kind() {
         azure_core::error::ErrorKind::HttpResponse { error_code, .. } => error_code.clone(),
         _ => None,
+    }
+}
+
+/// An SDK call (a request future, a poller, or a test's own call returning a result), awaited
+/// the way a test expects it to end: succeeding with a body ([`SdkCall::model`]) or failing
+/// with a status ([`SdkCall::fails`]).
+pub trait SdkCall<R>: IntoFuture<Output = azure_core::Result<R>> + Sized {
+    /// Awaits a call that must succeed and decodes its body; `what` names it in the panic.
+    fn model(self, what: &str) -> impl Future<Output = R::Model>
+    where
+        R: Decode,
+    {
+        async move {
+            self.await
+                .unwrap_or_else(|err| panic!("{what}: {err}"))
+                .decode()
+                .unwrap_or_else(|err| panic!("{what}: decode: {err}"))
+        }
+    }
+
+    /// Awaits a call that must fail with HTTP `status`; returns the error for further checks.
+    fn fails(self, status: StatusCode, what: &str) -> impl Future<Output = azure_core::Error> {
+        async move {
+            let Err(err) = self.await else {
+                panic!("{what}: expected {status}, the call succeeded");
+            };
+            assert_eq!(http_status(&err), status, "{what}: {err}");
+            err
+        }
+    }
+}
+
+impl<R, C: IntoFuture<Output = azure_core::Result<R>>> SdkCall<R> for C {}
+
+/// A response whose body a test decodes: the SDK's `Response<T, F>`, for [`SdkCall::model`].
+pub trait Decode {
+    type Model;
+    fn decode(self) -> azure_core::Result<Self::Model>;
+}
+
+impl<T: DeserializeWith<F>, F: Format> Decode for Response<T, F> {
+    type Model = T;
+    fn decode(self) -> azure_core::Result<T> {
+        self.into_model()
     }
 }

@@ -162,11 +162,12 @@ async fn create_read_and_refuse(
     }
 
     // Nothing was created for the refused call.
-    let missing = app
-        .get_certificate(&denied, None)
-        .await
-        .expect_err("the refused certificate does not exist");
-    assert_eq!(http_status(&missing), StatusCode::NOT_FOUND);
+    app.get_certificate(&denied, None)
+        .fails(
+            StatusCode::NOT_FOUND,
+            "the refused certificate does not exist",
+        )
+        .await;
 }
 
 #[tokio::test]

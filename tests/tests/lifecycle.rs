@@ -682,10 +682,8 @@ async fn merge_error_paths() {
     let leaf = inter.sign(&decode_b64_std_strict(op["csr"].as_str().unwrap()));
     let deleted = client
         .delete_certificate_operation("op-deleted", None)
-        .await
-        .expect("delete the operation")
-        .into_model()
-        .unwrap();
+        .model("delete the operation")
+        .await;
     assert_eq!(deleted.status.as_deref(), Some("inProgress"));
     raw.post(
         "/certificates/op-deleted/pending/merge",
@@ -1303,10 +1301,9 @@ async fn cancel_delete_operation_and_conflicts_while_in_progress() {
         )
         .await;
     rsp.assert_error(StatusCode::BAD_REQUEST, "BadParameter");
-    let err = cancel_sdk(&client, "to-cancel")
-        .await
-        .expect_err("second cancel");
-    assert_eq!(http_status(&err), StatusCode::BAD_REQUEST);
+    cancel_sdk(&client, "to-cancel")
+        .fails(StatusCode::BAD_REQUEST, "second cancel")
+        .await;
 
     // The cancelled certificate is readable: disabled, no cer.
     let bundle = ok_json(&raw, "/certificates/to-cancel").await;
@@ -1344,10 +1341,8 @@ async fn cancel_delete_operation_and_conflicts_while_in_progress() {
     // DELETE the operation through the SDK: it is returned, then gone.
     let deleted = client
         .delete_certificate_operation("to-cancel", None)
-        .await
-        .expect("delete operation")
-        .into_model()
-        .unwrap();
+        .model("delete operation")
+        .await;
     assert_eq!(deleted.status.as_deref(), Some("cancelled"));
     assert_eq!(deleted.cancellation_requested, Some(true));
     assert_eq!(
@@ -1433,10 +1428,8 @@ async fn backup_purge_restore_and_rejected_blobs() {
 
     let backup = client
         .backup_certificate("bk", None)
+        .model("backup")
         .await
-        .expect("backup")
-        .into_model()
-        .unwrap()
         .value
         .expect("backup bytes");
     assert!(!backup.is_empty());
@@ -1445,9 +1438,8 @@ async fn backup_purge_restore_and_rejected_blobs() {
     // Restore over a live name, then over a soft-deleted name: 409 Conflict.
     let err = client
         .restore_certificate(restore_params(backup.clone()), None)
-        .await
-        .expect_err("name is live");
-    assert_eq!(http_status(&err), StatusCode::CONFLICT);
+        .fails(StatusCode::CONFLICT, "name is live")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("Conflict"));
     client.delete_certificate("bk", None).await.expect("delete");
     raw.post("/certificates/restore", &json!({ "value": blob }))
@@ -1485,10 +1477,8 @@ async fn backup_purge_restore_and_rejected_blobs() {
     // Restore through the SDK: same versions, certificates, keys and private keys.
     let restored = client
         .restore_certificate(restore_params(backup.clone()), None)
-        .await
-        .expect("restore after purge")
-        .into_model()
-        .unwrap();
+        .model("restore after purge")
+        .await;
     assert_eq!(restored.id.as_deref(), latest_before["id"].as_str());
     assert_eq!(
         restored.cer.as_deref(),
@@ -1522,10 +1512,8 @@ async fn backup_purge_restore_and_rejected_blobs() {
     let restored = twin
         .certificate_client()
         .restore_certificate(restore_params(backup), None)
-        .await
-        .expect("restore into a vault with the same master key")
-        .into_model()
-        .unwrap();
+        .model("restore into a vault with the same master key")
+        .await;
     assert_eq!(
         restored.cer.as_deref(),
         Some(decode_b64_std_strict(latest_before["cer"].as_str().unwrap()).as_slice())

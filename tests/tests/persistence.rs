@@ -167,10 +167,8 @@ async fn state_survives_an_in_process_restart() {
     let cert = vault
         .certificate_client()
         .get_certificate("kept", None)
-        .await
-        .expect("get after restart")
-        .into_model()
-        .unwrap();
+        .model("get after restart")
+        .await;
     let version = cert.resource_id().unwrap().version.unwrap();
     let message = b"signed after restart";
     let signature = vault
@@ -188,10 +186,8 @@ async fn state_survives_an_in_process_restart() {
                 ..Default::default()
             }),
         )
+        .model("sign after restart")
         .await
-        .expect("sign after restart")
-        .into_model()
-        .unwrap()
         .result
         .unwrap();
     assert!(verify_with_cert(
@@ -255,10 +251,8 @@ async fn real_binary_keeps_data_after_sigkill() {
     let cert = process
         .certificate_client()
         .get_certificate("from-binary", None)
-        .await
-        .expect("SDK against the binary")
-        .into_model()
-        .unwrap();
+        .model("SDK against the binary")
+        .await;
     assert_eq!(
         cert.resource_id().unwrap().version.as_deref(),
         Some(version.as_str())

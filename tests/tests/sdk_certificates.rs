@@ -265,7 +265,7 @@ async fn get_latest_and_by_version() {
     assert_eq!(upper.id, created.id);
 
     // A version that does not exist, and a name that does not exist.
-    let err = client
+    client
         .get_certificate(
             "getter",
             Some(CertificateClientGetCertificateOptions {
@@ -273,14 +273,12 @@ async fn get_latest_and_by_version() {
                 ..Default::default()
             }),
         )
-        .await
-        .expect_err("unknown version");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "unknown version")
+        .await;
     let err = client
         .get_certificate("no-such-cert", None)
-        .await
-        .expect_err("unknown name");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "unknown name")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("CertificateNotFound"));
 }
 
@@ -427,10 +425,8 @@ async fn update_properties_enabled_and_tags() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("update latest")
-        .into_model()
-        .unwrap();
+        .model("update latest")
+        .await;
     assert_eq!(updated.id, second.id);
     assert_eq!(updated.attributes.as_ref().unwrap().enabled, Some(false));
     assert_eq!(
@@ -468,10 +464,8 @@ async fn update_properties_enabled_and_tags() {
                 ..Default::default()
             }),
         )
-        .await
-        .expect("update version")
-        .into_model()
-        .unwrap();
+        .model("update version")
+        .await;
     assert_eq!(old.id, first.id);
     assert_eq!(old.tags, Some(tags(&[("old", "yes")])));
     assert_eq!(old.attributes.as_ref().unwrap().enabled, Some(true));
@@ -507,10 +501,8 @@ async fn update_properties_enabled_and_tags() {
             .unwrap(),
             None,
         )
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("update_certificate_properties")
+        .await;
     assert_eq!(enabled.attributes.unwrap().enabled, Some(true));
     assert_eq!(
         enabled.tags,
@@ -532,10 +524,8 @@ async fn policy_get_and_partial_update() {
 
     let policy = client
         .get_certificate_policy("policy-cert", None)
-        .await
-        .expect("get policy")
-        .into_model()
-        .unwrap();
+        .model("get policy")
+        .await;
     assert_eq!(
         policy.id.as_deref(),
         Some(format!("{}/certificates/policy-cert/policy", vault.base_url()).as_str())
@@ -579,10 +569,8 @@ async fn policy_get_and_partial_update() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("patch policy")
-        .into_model()
-        .unwrap();
+        .model("patch policy")
+        .await;
     let x509_props = patched.x509_certificate_properties.as_ref().unwrap();
     assert_eq!(x509_props.validity_in_months, Some(24));
     assert_eq!(x509_props.subject.as_deref(), Some("CN=policy.example.com"));
@@ -623,10 +611,8 @@ async fn policy_get_and_partial_update() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("patch key props")
-        .into_model()
-        .unwrap();
+        .model("patch key props")
+        .await;
     assert_eq!(
         patched.key_properties.as_ref().unwrap().key_type,
         Some(KeyType::Ec)
@@ -646,10 +632,8 @@ async fn policy_get_and_partial_update() {
 
     let fetched = client
         .get_certificate_policy("policy-cert", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_certificate_policy")
+        .await;
     assert_eq!(
         fetched.key_properties.as_ref().unwrap().key_type,
         Some(KeyType::Ec)
@@ -695,10 +679,8 @@ async fn delete_recover_delete_purge() {
 
     let deleted = client
         .delete_certificate("doomed", None)
-        .await
-        .expect("delete")
-        .into_model()
-        .unwrap();
+        .model("delete")
+        .await;
     assert_eq!(
         deleted.id, created.id,
         "deleted bundle keeps the version id"
@@ -728,17 +710,14 @@ async fn delete_recover_delete_purge() {
 
     let err = client
         .get_certificate("doomed", None)
-        .await
-        .expect_err("gone");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "gone")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("CertificateNotFound"));
 
     let got = client
         .get_deleted_certificate("doomed", None)
-        .await
-        .expect("get deleted")
-        .into_model()
-        .unwrap();
+        .model("get deleted")
+        .await;
     assert_eq!(got.recovery_id, deleted.recovery_id);
     assert_eq!(got.id, created.id);
 
@@ -754,18 +733,15 @@ async fn delete_recover_delete_purge() {
 
     let recovered = client
         .recover_deleted_certificate("doomed", None)
-        .await
-        .expect("recover")
-        .into_model()
-        .unwrap();
+        .model("recover")
+        .await;
     assert_eq!(recovered.id, created.id);
     assert_eq!(recovered.cer, created.cer);
     assert_eq!(get_latest(&client, "doomed").await.id, created.id);
-    let err = client
+    client
         .get_deleted_certificate("doomed", None)
-        .await
-        .expect_err("no longer deleted");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "no longer deleted")
+        .await;
 
     client
         .delete_certificate("doomed", None)
@@ -775,27 +751,24 @@ async fn delete_recover_delete_purge() {
         .purge_deleted_certificate("doomed", None)
         .await
         .expect("purge (204)");
-    let err = client
+    client
         .get_certificate("doomed", None)
-        .await
-        .expect_err("purged");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
-    let err = client
+        .fails(StatusCode::NOT_FOUND, "purged")
+        .await;
+    client
         .get_deleted_certificate("doomed", None)
-        .await
-        .expect_err("purged");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "purged")
+        .await;
 
     // The name is free again.
     let again = create_certificate(&client, "doomed", ec_policy("CN=doomed")).await;
     assert_ne!(again.id, created.id);
 
     // Delete of an unknown name is 404.
-    let err = client
+    client
         .delete_certificate("never-existed", None)
-        .await
-        .expect_err("unknown");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "unknown")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -812,9 +785,8 @@ async fn create_on_soft_deleted_name_conflicts() {
     let err = client
         .begin_create_certificate("tombstone", parameters.try_into().unwrap(), fast_poller())
         .unwrap()
-        .await
-        .expect_err("name is soft-deleted");
-    assert_eq!(http_status(&err), StatusCode::CONFLICT);
+        .fails(StatusCode::CONFLICT, "name is soft-deleted")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("Conflict"));
 
     let rsp = vault
@@ -912,9 +884,8 @@ async fn create_with_invalid_name_is_bad_request() {
             fast_poller(),
         )
         .unwrap()
-        .await
-        .expect_err("underscore is not allowed");
-    assert_eq!(http_status(&err), StatusCode::BAD_REQUEST);
+        .fails(StatusCode::BAD_REQUEST, "underscore is not allowed")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("BadParameter"));
 }
 
@@ -943,10 +914,8 @@ async fn contacts_set_get_delete() {
     };
     let set = client
         .set_contacts(contacts.try_into().unwrap(), None)
-        .await
-        .expect("set contacts")
-        .into_model()
-        .unwrap();
+        .model("set contacts")
+        .await;
     assert_eq!(
         set.id.as_deref(),
         Some(format!("{}/certificates/contacts", vault.base_url()).as_str())
@@ -958,12 +927,7 @@ async fn contacts_set_get_delete() {
     assert_eq!(list[0].phone.as_deref(), Some("1111111111"));
     assert_eq!(list[1].email.as_deref(), Some("ops@contoso.com"));
 
-    let got = client
-        .get_contacts(None)
-        .await
-        .expect("get")
-        .into_model()
-        .unwrap();
+    let got = client.get_contacts(None).model("get").await;
     let got_list = got.contact_list.expect("contacts");
     assert_eq!(got_list.len(), 2);
     assert_eq!(got_list[1].name.as_deref(), Some("Ops"));
@@ -982,18 +946,11 @@ async fn contacts_set_get_delete() {
             .unwrap(),
             None,
         )
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("set_contacts")
+        .await;
     assert_eq!(replaced.contact_list.as_ref().unwrap().len(), 1);
 
-    let deleted = client
-        .delete_contacts(None)
-        .await
-        .expect("delete")
-        .into_model()
-        .unwrap();
+    let deleted = client.delete_contacts(None).model("delete").await;
     let deleted_list = deleted.contact_list.expect("removed list is returned");
     assert_eq!(deleted_list.len(), 1);
     assert_eq!(deleted_list[0].email.as_deref(), Some("only@contoso.com"));
@@ -1035,10 +992,8 @@ async fn issuers_set_get_list_update_delete() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("set issuer")
-        .into_model()
-        .unwrap();
+        .model("set issuer")
+        .await;
     assert_eq!(
         set.id.as_deref(),
         Some(format!("{base}/certificates/issuers/my-issuer").as_str())
@@ -1050,12 +1005,7 @@ async fn issuers_set_get_list_update_delete() {
     assert_eq!(set.attributes.as_ref().unwrap().enabled, Some(true));
     assert!(set.attributes.as_ref().unwrap().created.is_some());
 
-    let got = client
-        .get_issuer("my-issuer", None)
-        .await
-        .expect("get")
-        .into_model()
-        .unwrap();
+    let got = client.get_issuer("my-issuer", None).model("get").await;
     assert_eq!(got.provider.as_deref(), Some("GlobalSign"));
     assert_eq!(got.credentials.as_ref().unwrap().password, None);
     let org = got.organization_details.as_ref().unwrap();
@@ -1139,10 +1089,8 @@ async fn issuers_set_get_list_update_delete() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("update issuer")
-        .into_model()
-        .unwrap();
+        .model("update issuer")
+        .await;
     assert_eq!(updated.provider.as_deref(), Some("GlobalSign"));
     assert_eq!(
         updated
@@ -1164,16 +1112,13 @@ async fn issuers_set_get_list_update_delete() {
 
     let deleted = client
         .delete_issuer("my-issuer", None)
-        .await
-        .expect("delete issuer")
-        .into_model()
-        .unwrap();
+        .model("delete issuer")
+        .await;
     assert_eq!(deleted.provider.as_deref(), Some("GlobalSign"));
     let err = client
         .get_issuer("my-issuer", None)
-        .await
-        .expect_err("deleted");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "deleted")
+        .await;
     let rsp = vault.raw().get("/certificates/issuers/my-issuer").await;
     let error = rsp.assert_error(
         StatusCode::NOT_FOUND,
@@ -1474,10 +1419,8 @@ async fn content_type_pem_and_pkcs12() {
         let secret = vault
             .secret_client()
             .get_secret(name, None)
-            .await
-            .expect("get secret")
-            .into_model()
-            .unwrap();
+            .model("get secret")
+            .await;
         assert_eq!(
             secret.content_type.as_deref(),
             Some(content_type),
@@ -1538,10 +1481,8 @@ async fn unknown_issuer_stays_pending_with_csr() {
 
     let op = client
         .get_certificate_operation("manual", None)
-        .await
-        .expect("get operation")
-        .into_model()
-        .unwrap();
+        .model("get operation")
+        .await;
     assert_eq!(op.status.as_deref(), Some("inProgress"));
     assert_eq!(
         op.id.as_deref(),
@@ -1574,16 +1515,13 @@ async fn unknown_issuer_stays_pending_with_csr() {
     // Delete the operation: then it is gone.
     let removed = client
         .delete_certificate_operation("manual", None)
-        .await
-        .expect("delete operation")
-        .into_model()
-        .unwrap();
+        .model("delete operation")
+        .await;
     assert_eq!(removed.status.as_deref(), Some("inProgress"));
     let err = client
         .get_certificate_operation("manual", None)
-        .await
-        .expect_err("operation deleted");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "operation deleted")
+        .await;
     assert_eq!(
         error_code(&err).as_deref(),
         Some("PendingCertificateNotFound")
@@ -1607,10 +1545,8 @@ async fn issuer_provider_is_free_text() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("set issuer with provider Test")
-        .into_model()
-        .unwrap();
+        .model("set issuer with provider Test")
+        .await;
     assert_eq!(set.provider.as_deref(), Some("Test"));
 }
 

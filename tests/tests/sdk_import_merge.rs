@@ -76,10 +76,8 @@ async fn secret_private_key(
                 ..Default::default()
             }),
         )
-        .await
-        .expect("get secret")
-        .into_model()
-        .unwrap();
+        .model("get secret")
+        .await;
     let value = secret.value.expect("secret value");
     if secret.content_type.as_deref() == Some("application/x-pem-file") {
         let blocks = pem_blocks(&value);
@@ -258,10 +256,8 @@ async fn import_pfx_and_pem_made_by_other_tools() {
     // RSA leaf from the fixture: the derived policy reports its SANs and size.
     let cert = client
         .get_certificate("pfx-aes", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_certificate")
+        .await;
     let policy = cert.policy.unwrap();
     assert_eq!(policy.key_properties.unwrap().key_size, Some(2048));
     let mut dns = policy
@@ -312,10 +308,8 @@ async fn import_keytool_p12_and_pem_content_type() {
     let secret = vault
         .secret_client()
         .get_secret("as-pem", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("secret_client")
+        .await;
     assert_eq!(
         secret.content_type.as_deref(),
         Some("application/x-pem-file")
@@ -392,9 +386,8 @@ async fn import_onto_soft_deleted_name_conflicts_and_adds_versions_otherwise() {
 
     client.delete_certificate("imported", None).await.unwrap();
     let err = import(&client, "imported", value, None, None)
-        .await
-        .expect_err("soft-deleted name");
-    assert_eq!(http_status(&err), StatusCode::CONFLICT);
+        .fails(StatusCode::CONFLICT, "soft-deleted name")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("Conflict"));
 }
 
@@ -464,10 +457,8 @@ async fn merge_completes_a_pending_certificate() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("merge (201)")
-        .into_model()
-        .unwrap();
+        .model("merge (201)")
+        .await;
     assert_eq!(merged.cer.as_ref(), Some(&leaf));
     assert_eq!(
         merged
@@ -481,10 +472,8 @@ async fn merge_completes_a_pending_certificate() {
 
     let op = client
         .get_certificate_operation("merged", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_certificate_operation")
+        .await;
     assert_eq!(op.status.as_deref(), Some("completed"));
     assert_eq!(
         op.target.as_deref(),
@@ -493,10 +482,8 @@ async fn merge_completes_a_pending_certificate() {
 
     let latest = client
         .get_certificate("merged", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_certificate")
+        .await;
     assert_eq!(latest.cer.as_ref(), Some(&leaf));
     assert_eq!(
         latest.attributes.unwrap().expires.unwrap().unix_timestamp(),
@@ -528,9 +515,8 @@ async fn merge_with_a_foreign_key_is_rejected() {
             .unwrap(),
             None,
         )
-        .await
-        .expect_err("public key mismatch");
-    assert_eq!(http_status(&err), StatusCode::BAD_REQUEST);
+        .fails(StatusCode::BAD_REQUEST, "public key mismatch")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("BadParameter"));
     assert!(err.to_string().contains("doesn't match"), "{err}");
 
@@ -545,10 +531,8 @@ async fn merge_with_a_foreign_key_is_rejected() {
     rsp.assert_error(StatusCode::BAD_REQUEST, "BadParameter");
     let op = client
         .get_certificate_operation("mismatch", None)
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_certificate_operation")
+        .await;
     assert_eq!(op.status.as_deref(), Some("inProgress"));
 
     // Merge where nothing is pending.
@@ -599,10 +583,8 @@ async fn cancel_through_the_sdk_ends_the_poller() {
             .unwrap(),
             None,
         )
-        .await
-        .expect("cancel")
-        .into_model()
-        .unwrap();
+        .model("cancel")
+        .await;
     assert_eq!(cancelled.cancellation_requested, Some(true));
 
     // The poller sees "cancelled" and ends (Canceled), well before the 30 s self-signed delay.
@@ -650,10 +632,8 @@ async fn backup_purge_restore_round_trip() {
 
     let backup = client
         .backup_certificate("backed-up", None)
+        .model("backup")
         .await
-        .expect("backup")
-        .into_model()
-        .unwrap()
         .value
         .expect("backup bytes");
 
@@ -665,18 +645,16 @@ async fn backup_purge_restore_round_trip() {
         .try_into()
         .unwrap()
     };
-    let err = client
+    client
         .restore_certificate(restore(backup.clone()), None)
-        .await
-        .expect_err("name exists");
-    assert_eq!(http_status(&err), StatusCode::CONFLICT);
+        .fails(StatusCode::CONFLICT, "name exists")
+        .await;
 
     client.delete_certificate("backed-up", None).await.unwrap();
-    let err = client
+    client
         .restore_certificate(restore(backup.clone()), None)
-        .await
-        .expect_err("name soft-deleted");
-    assert_eq!(http_status(&err), StatusCode::CONFLICT);
+        .fails(StatusCode::CONFLICT, "name soft-deleted")
+        .await;
     client
         .purge_deleted_certificate("backed-up", None)
         .await
@@ -684,10 +662,8 @@ async fn backup_purge_restore_round_trip() {
 
     let restored = client
         .restore_certificate(restore(backup), None)
-        .await
-        .expect("restore")
-        .into_model()
-        .unwrap();
+        .model("restore")
+        .await;
     assert_eq!(
         restored.id, second.id,
         "latest version restored with its id"
@@ -701,10 +677,8 @@ async fn backup_purge_restore_round_trip() {
                 ..Default::default()
             }),
         )
-        .await
-        .expect("older version restored too")
-        .into_model()
-        .unwrap();
+        .model("older version restored too")
+        .await;
     assert_eq!(old.cer, first.cer);
     let (pkcs8, _) = secret_private_key(&vault, "backed-up", &v1).await;
     assert!(
@@ -713,9 +687,8 @@ async fn backup_purge_restore_round_trip() {
     );
 
     // A malformed blob is a bad request.
-    let err = client
+    client
         .restore_certificate(restore(b"not a backup".to_vec()), None)
-        .await
-        .expect_err("garbage");
-    assert_eq!(http_status(&err), StatusCode::BAD_REQUEST);
+        .fails(StatusCode::BAD_REQUEST, "garbage")
+        .await;
 }

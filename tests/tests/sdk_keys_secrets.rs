@@ -10,9 +10,12 @@ use azure_security_keyvault_certificates::{
     },
     ResourceExt as _,
 };
-use azure_security_keyvault_keys::models::{
-    CurveName as KeyCurve, KeyClientGetKeyOptions, KeyClientSignOptions, KeyType as JwkType,
-    SignParameters, SignatureAlgorithm,
+use azure_security_keyvault_keys::{
+    models::{
+        CurveName as KeyCurve, KeyClientGetKeyOptions, KeyClientSignOptions, KeyOperationResult,
+        KeyType as JwkType, SignParameters, SignatureAlgorithm,
+    },
+    KeyClient,
 };
 use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use e2e::*;
@@ -30,6 +33,26 @@ fn secret_opts(version: &str) -> Option<SecretClientGetSecretOptions<'static>> {
         secret_version: Some(version.to_string()),
         ..Default::default()
     })
+}
+
+/// Signs the SHA-256 digest of `message` with `algorithm` and version `version` of key `name`.
+async fn sign(
+    keys: &KeyClient,
+    name: &str,
+    version: &str,
+    algorithm: SignatureAlgorithm,
+    message: &[u8],
+) -> azure_core::Result<azure_core::http::Response<KeyOperationResult>> {
+    let parameters = SignParameters {
+        algorithm: Some(algorithm),
+        value: Some(sha256(message)),
+    };
+    let options = KeyClientSignOptions {
+        key_version: Some(version.to_string()),
+        ..Default::default()
+    };
+    keys.sign(name, parameters.try_into().unwrap(), Some(options))
+        .await
 }
 
 fn ops_set(ops: &Option<Vec<String>>) -> HashSet<String> {
@@ -62,10 +85,8 @@ async fn ec_key_jwk_matches_certificate() {
 
     let key = keys
         .get_key("ec-key", key_opts(&version))
-        .await
-        .expect("get key")
-        .into_model()
-        .unwrap();
+        .model("get key")
+        .await;
     assert_eq!(key.managed, Some(true), "certificate keys are managed");
     let jwk = key.key.as_ref().expect("jwk");
     assert_eq!(jwk.kid, cert.kid, "key id equals the certificate's kid");
@@ -92,12 +113,7 @@ async fn ec_key_jwk_matches_certificate() {
     assert_eq!(kattrs.not_before, cattrs.not_before);
 
     // Latest (no version) is the same key.
-    let latest = keys
-        .get_key("ec-key", None)
-        .await
-        .expect("latest key")
-        .into_model()
-        .unwrap();
+    let latest = keys.get_key("ec-key", None).model("latest key").await;
     assert_eq!(latest.key.unwrap().kid, cert.kid);
 }
 
@@ -111,10 +127,8 @@ async fn rsa_key_jwk_matches_certificate_and_key_ops_follow_key_usage() {
     let version = cert.resource_id().unwrap().version.unwrap();
     let key = keys
         .get_key("rsa-key", key_opts(&version))
-        .await
-        .expect("get key")
-        .into_model()
-        .unwrap();
+        .model("get key")
+        .await;
     let jwk = key.key.as_ref().unwrap();
     assert_eq!(jwk.kty, Some(JwkType::Rsa));
     let SpkiKey::Rsa { n, e } = spki_key(cert.cer.as_deref().unwrap()) else {
@@ -152,10 +166,8 @@ async fn rsa_key_jwk_matches_certificate_and_key_ops_follow_key_usage() {
     let version = cert.resource_id().unwrap().version.unwrap();
     let key = keys
         .get_key("data-enc", key_opts(&version))
-        .await
-        .unwrap()
-        .into_model()
-        .unwrap();
+        .model("get_key")
+        .await;
     assert_eq!(
         ops_set(&key.key.unwrap().key_ops),
         set(&["encrypt", "decrypt"])
@@ -176,10 +188,8 @@ async fn pfx_secret_holds_private_key_and_chain() {
         let der = cert.cer.clone().unwrap();
         let secret = secrets
             .get_secret(name, secret_opts(&version))
-            .await
-            .expect("get secret")
-            .into_model()
-            .unwrap();
+            .model("get secret")
+            .await;
         assert_eq!(secret.id, cert.sid, "{name}: secret id equals sid");
         assert_eq!(secret.kid, cert.kid, "{name}: secret kid");
         assert_eq!(secret.managed, Some(true));
@@ -222,10 +232,8 @@ async fn pem_secret_is_pkcs8_key_then_certificates() {
     let secret = vault
         .secret_client()
         .get_secret("pem", secret_opts(&version))
-        .await
-        .expect("get secret")
-        .into_model()
-        .unwrap();
+        .model("get secret")
+        .await;
     assert_eq!(
         secret.content_type.as_deref(),
         Some("application/x-pem-file")
@@ -258,10 +266,8 @@ async fn non_exportable_key_secret_holds_only_certificates() {
     let secret = vault
         .secret_client()
         .get_secret("locked", None)
-        .await
-        .expect("get secret")
-        .into_model()
-        .unwrap();
+        .model("get secret")
+        .await;
     let blocks = pem_blocks(secret.value.as_deref().unwrap());
     assert!(!blocks.is_empty());
     assert!(
@@ -284,25 +290,16 @@ async fn sign_es256_with_ec_certificate_key() {
     let version = cert.resource_id().unwrap().version.unwrap();
     let der = cert.cer.clone().unwrap();
     let message = b"eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJlMmUifQ";
-    let result = vault
-        .key_client()
-        .sign(
-            "signer-ec",
-            SignParameters {
-                algorithm: Some(SignatureAlgorithm::Es256),
-                value: Some(sha256(message)),
-            }
-            .try_into()
-            .unwrap(),
-            Some(KeyClientSignOptions {
-                key_version: Some(version.clone()),
-                ..Default::default()
-            }),
-        )
-        .await
-        .expect("sign")
-        .into_model()
-        .unwrap();
+    let keys = vault.key_client();
+    let result = sign(
+        &keys,
+        "signer-ec",
+        &version,
+        SignatureAlgorithm::Es256,
+        message,
+    )
+    .model("sign")
+    .await;
     assert_eq!(result.kid, cert.kid);
     let signature = result.result.expect("signature");
     assert_eq!(signature.len(), 64, "ES256 signature is raw r||s");
@@ -330,24 +327,9 @@ async fn sign_rs256_and_ps256_with_rsa_certificate_key() {
         (SignatureAlgorithm::Rs256, "RS256"),
         (SignatureAlgorithm::Ps256, "PS256"),
     ] {
-        let result = keys
-            .sign(
-                "signer-rsa",
-                SignParameters {
-                    algorithm: Some(alg),
-                    value: Some(sha256(message)),
-                }
-                .try_into()
-                .unwrap(),
-                Some(KeyClientSignOptions {
-                    key_version: Some(version.clone()),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .unwrap_or_else(|err| panic!("sign {name}: {err}"))
-            .into_model()
-            .unwrap();
+        let result = sign(&keys, "signer-rsa", &version, alg, message)
+            .model(&format!("sign {name}"))
+            .await;
         let signature = result.result.expect("signature");
         assert_eq!(signature.len(), 256, "{name}: 2048-bit signature");
         assert!(
@@ -386,16 +368,14 @@ async fn disabled_certificate_key_and_secret_are_forbidden() {
     let err = vault
         .key_client()
         .get_key("disabled", key_opts(&version))
-        .await
-        .expect_err("disabled key");
-    assert_eq!(http_status(&err), StatusCode::FORBIDDEN);
+        .fails(StatusCode::FORBIDDEN, "disabled key")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("Forbidden"));
     let err = vault
         .secret_client()
         .get_secret("disabled", secret_opts(&version))
-        .await
-        .expect_err("disabled secret");
-    assert_eq!(http_status(&err), StatusCode::FORBIDDEN);
+        .fails(StatusCode::FORBIDDEN, "disabled secret")
+        .await;
     assert_eq!(error_code(&err).as_deref(), Some("Forbidden"));
 
     let raw = vault.raw();
@@ -410,33 +390,17 @@ async fn disabled_certificate_key_and_secret_are_forbidden() {
     let error = rsp.assert_error(StatusCode::FORBIDDEN, "Forbidden");
     assert_eq!(error["innererror"]["code"], "KeyDisabled", "{}", rsp.text);
 
-    let err = vault
-        .key_client()
-        .sign(
-            "disabled",
-            SignParameters {
-                algorithm: Some(SignatureAlgorithm::Es256),
-                value: Some(sha256(b"x")),
-            }
-            .try_into()
-            .unwrap(),
-            Some(KeyClientSignOptions {
-                key_version: Some(version.clone()),
-                ..Default::default()
-            }),
-        )
-        .await
-        .expect_err("sign with a disabled key");
-    assert_eq!(http_status(&err), StatusCode::FORBIDDEN);
+    let keys = vault.key_client();
+    sign(&keys, "disabled", &version, SignatureAlgorithm::Es256, b"x")
+        .fails(StatusCode::FORBIDDEN, "sign with a disabled key")
+        .await;
 
     // Certificate metadata stays readable; re-enabling restores key and secret.
     assert_eq!(
         certs
             .get_certificate("disabled", None)
+            .model("get_certificate")
             .await
-            .unwrap()
-            .into_model()
-            .unwrap()
             .attributes
             .unwrap()
             .enabled,
@@ -468,10 +432,8 @@ async fn key_and_secret_follow_latest_version_and_deletion() {
     let key = vault
         .key_client()
         .get_key("rolling", None)
-        .await
-        .expect("latest key")
-        .into_model()
-        .unwrap();
+        .model("latest key")
+        .await;
     assert_eq!(
         key.key.unwrap().kid,
         second.kid,
@@ -480,28 +442,24 @@ async fn key_and_secret_follow_latest_version_and_deletion() {
     let secret = vault
         .secret_client()
         .get_secret("rolling", None)
-        .await
-        .expect("latest secret")
-        .into_model()
-        .unwrap();
+        .model("latest secret")
+        .await;
     assert_eq!(secret.id, second.sid);
 
     certs
         .delete_certificate("rolling", None)
         .await
         .expect("delete");
-    let err = vault
+    vault
         .key_client()
         .get_key("rolling", None)
-        .await
-        .expect_err("key deleted with the certificate");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
-    let err = vault
+        .fails(StatusCode::NOT_FOUND, "key deleted with the certificate")
+        .await;
+    vault
         .secret_client()
         .get_secret("rolling", None)
-        .await
-        .expect_err("secret deleted with the certificate");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "secret deleted with the certificate")
+        .await;
 
     // Recover restores key and secret; purge removes them for good.
     certs
@@ -511,10 +469,8 @@ async fn key_and_secret_follow_latest_version_and_deletion() {
     let key = vault
         .key_client()
         .get_key("rolling", None)
-        .await
-        .expect("key after recover")
-        .into_model()
-        .unwrap();
+        .model("key after recover")
+        .await;
     assert_eq!(key.key.unwrap().kid, second.kid);
     vault
         .secret_client()
@@ -529,10 +485,9 @@ async fn key_and_secret_follow_latest_version_and_deletion() {
         .purge_deleted_certificate("rolling", None)
         .await
         .expect("purge");
-    let err = vault
+    vault
         .key_client()
         .get_key("rolling", None)
-        .await
-        .expect_err("key purged");
-    assert_eq!(http_status(&err), StatusCode::NOT_FOUND);
+        .fails(StatusCode::NOT_FOUND, "key purged")
+        .await;
 }
