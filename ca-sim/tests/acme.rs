@@ -5,83 +5,16 @@
 
 use crate::common;
 
-use ca_sim::config::{AcmeValidation, Config};
+use ca_sim::config::Config;
+use common::acme::*;
 use common::{ders, tempdir, verify_chain, Sim, DEADLINE};
 use instant_acme::{
-    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
-    NewOrder, Order, OrderStatus, RetryPolicy, RevocationRequest,
+    Account, ChallengeType, Identifier, NewAccount, NewOrder, Order, OrderStatus, RevocationRequest,
 };
 use serde_json::json;
 use shared::crypto::{self, PrivateKey};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn always_valid(c: &mut Config) {
-    c.acme.validation = AcmeValidation::AlwaysValid;
-}
-
-async fn account(sim: &Sim) -> (Account, AccountCredentials) {
-    Account::builder_with_root(&sim.handle.ca_path)
-        .expect("client trusting ca-sim's TLS CA")
-        .create(
-            &NewAccount {
-                contact: &["mailto:acme@example.com"],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            format!("{}/acme/directory", sim.url),
-            None,
-        )
-        .await
-        .expect("new account")
-}
-
-fn retry() -> RetryPolicy {
-    RetryPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .timeout(DEADLINE)
-}
-
-/// A new order for `names`, every authorization answered with `kind`.
-async fn ready_order(account: &Account, names: &[&str], kind: ChallengeType) -> Order {
-    let ids: Vec<Identifier> = names
-        .iter()
-        .map(|n| Identifier::Dns(n.to_string()))
-        .collect();
-    let mut order = account
-        .new_order(&NewOrder::new(&ids))
-        .await
-        .expect("new order");
-    let mut authzs = order.authorizations();
-    while let Some(a) = authzs.next().await {
-        let mut a = a.expect("authorization");
-        assert_eq!(a.status, AuthorizationStatus::Pending);
-        let mut ch = a.challenge(kind.clone()).expect("challenge offered");
-        ch.set_ready().await.expect("challenge answered");
-    }
-    assert_eq!(
-        order.poll_ready(&retry()).await.expect("ready"),
-        OrderStatus::Ready
-    );
-    order
-}
-
-/// A CSR (DER) for `names` (first is the CN) and its key.
-fn csr(names: &[&str]) -> (PrivateKey, Vec<u8>) {
-    let (key, pem) = common::csr(names[0], names);
-    (key, crypto::pem_blocks(&pem).remove(0).1)
-}
-
-async fn root_pem(sim: &Sim) -> String {
-    let r = sim
-        .client
-        .get(format!("{}/admin/acme/root.pem", sim.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.text().await.unwrap()
-}
 
 /// Refreshes `order` until it leaves `processing` (deadline [`DEADLINE`]).
 /// Returns the status and the problem's detail.
@@ -106,10 +39,7 @@ async fn issues_revokes_and_reports_status() {
     let sim = Sim::start(always_valid).await;
     let (account, _) = account(&sim).await;
     let names = ["happy.example.com", "www.happy.example.com"];
-    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
-    let (key, der) = csr(&names);
-    order.finalize_csr(&der).await.expect("finalize");
-    let pem = order.poll_certificate(&retry()).await.expect("certificate");
+    let (_, key, pem) = issue(&account, &names).await;
     let chain = ders(&pem);
     assert!(chain.len() >= 2, "leaf and intermediate: {pem}");
     verify_chain(
@@ -121,21 +51,9 @@ async fn issues_revokes_and_reports_status() {
     );
 
     // Pebble's management endpoints: the root by index, the cert status by serial.
-    let root0 = sim
-        .client
-        .get(format!("{}/admin/acme/roots/0", sim.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let root0 = sim.get_text("/admin/acme/roots/0").await;
     assert_eq!(root0, root_pem(&sim).await);
-    let serial = hex_serial(&chain[0]);
-    let status = sim
-        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
-        .await;
-    assert_eq!(status["Status"], "Valid");
+    assert_eq!(cert_status(&sim, &chain[0]).await["Status"], "Valid");
 
     account
         .revoke(&RevocationRequest {
@@ -144,9 +62,7 @@ async fn issues_revokes_and_reports_status() {
         })
         .await
         .expect("revoke");
-    let status = sim
-        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
-        .await;
+    let status = cert_status(&sim, &chain[0]).await;
     assert_eq!(status["Status"], "Revoked");
     assert_eq!(status["Reason"], "keyCompromise");
     // The admin views list the account and its valid order.
@@ -155,10 +71,29 @@ async fn issues_revokes_and_reports_status() {
     sim.stop().await;
 }
 
-fn hex_serial(der: &[u8]) -> String {
+/// What Pebble's `cert-status-by-serial` says of the certificate `der`.
+async fn cert_status(sim: &Sim, der: &[u8]) -> serde_json::Value {
     use x509_parser::prelude::*;
     let (_, cert) = X509Certificate::from_der(der).unwrap();
-    hex::encode(cert.raw_serial())
+    let serial = hex::encode(cert.raw_serial());
+    sim.admin_get(&format!("acme/cert-status-by-serial/{serial}"))
+        .await
+}
+
+/// A new order for `name` whose `kind` challenge is answered and refused: the order and the
+/// refusal.
+async fn refused_order(account: &Account, name: &str, kind: ChallengeType) -> (Order, String) {
+    let mut order = new_order(account, &[name]).await;
+    let mut authzs = order.authorizations();
+    let mut a = authzs.next().await.unwrap().unwrap();
+    let refused = a
+        .challenge(kind)
+        .unwrap()
+        .set_ready()
+        .await
+        .expect_err("the answer is refused");
+    drop(authzs);
+    (order, refused.to_string())
 }
 
 /// Real http-01: ca-sim fetches `/.well-known/acme-challenge/{token}` from a responder on
@@ -189,10 +124,7 @@ async fn real_http01_validation() {
     let sim = Sim::start(|c| c.acme.http01_port = port).await;
     let (account, _) = account(&sim).await;
     let name = "web.localhost";
-    let mut order = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
-        .await
-        .unwrap();
+    let mut order = new_order(&account, &[name]).await;
     {
         let mut authzs = order.authorizations();
         let mut a = authzs.next().await.unwrap().unwrap();
@@ -206,26 +138,10 @@ async fn real_http01_validation() {
     );
 
     // A wrong answer fails the authorization and the order, with the CA's reason.
-    let mut bad = account
-        .new_order(&NewOrder::new(&[Identifier::Dns("bad.localhost".into())]))
-        .await
-        .unwrap();
     *answer.lock().unwrap() = "not-the-key-authorization".into();
-    {
-        let mut authzs = bad.authorizations();
-        let mut a = authzs.next().await.unwrap().unwrap();
-        // The challenge comes back `invalid` with its error, which the client reports.
-        let refused = a
-            .challenge(ChallengeType::Http01)
-            .unwrap()
-            .set_ready()
-            .await
-            .expect_err("the wrong answer is refused");
-        assert!(
-            refused.to_string().contains("incorrectResponse"),
-            "{refused}"
-        );
-    }
+    // The challenge comes back `invalid` with its error, which the client reports.
+    let (mut bad, refused) = refused_order(&account, "bad.localhost", ChallengeType::Http01).await;
+    assert!(refused.contains("incorrectResponse"), "{refused}");
     let state = bad.refresh().await.unwrap();
     assert_eq!(state.status, OrderStatus::Invalid);
     let error = state.error.clone().expect("the order says why");
@@ -352,22 +268,6 @@ async fn serve_at(dir: &std::path::Path, port: u16) -> (ca_sim::Handle, Cancella
     (handle, shutdown)
 }
 
-async fn account_at(ca_path: &std::path::Path, url: &str) -> (Account, AccountCredentials) {
-    Account::builder_with_root(ca_path)
-        .unwrap()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            format!("{url}/acme/directory"),
-            None,
-        )
-        .await
-        .expect("new account")
-}
-
 /// Accounts, orders and certificates survive a restart in the same data dir (on the same
 /// port: ACME objects are named by their URLs).
 #[tokio::test]
@@ -376,12 +276,7 @@ async fn persists_across_restart() {
     let (handle, shutdown) = serve_at(&path, 0).await;
     let port = handle.addr.port();
     let (account, credentials) = account_at(&handle.ca_path, &handle.url()).await;
-    let mut order = ready_order(&account, &["kept.example.com"], ChallengeType::Http01).await;
-    order
-        .finalize_csr(&csr(&["kept.example.com"]).1)
-        .await
-        .unwrap();
-    let pem = order.poll_certificate(&retry()).await.unwrap();
+    let (order, _, pem) = issue(&account, &["kept.example.com"]).await;
     let url = order.url().to_string();
     shutdown.cancel();
     handle.stopped().await;
@@ -499,12 +394,7 @@ async fn eab_profiles_ari_and_bad_nonce() {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         format!("{}.{}", b64.encode(aki.0), b64.encode(cert.raw_serial()))
     };
-    let r = sim
-        .client
-        .get(format!("{}/acme/renewal-info/{cert_id}", sim.url))
-        .send()
-        .await
-        .unwrap();
+    let r = sim.get(&format!("/acme/renewal-info/{cert_id}")).await;
     assert_eq!(r.status(), 200);
     let info: serde_json::Value = r.json().await.unwrap();
     let parse = |k: &str| {
@@ -517,12 +407,7 @@ async fn eab_profiles_ari_and_bad_nonce() {
     assert!(parse("start") < parse("end"));
 
     // Unknown ACME paths answer with a problem document.
-    let r = sim
-        .client
-        .get(format!("{}/acme/nothing-here", sim.url))
-        .send()
-        .await
-        .unwrap();
+    let r = sim.get("/acme/nothing-here").await;
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     sim.stop().await;
@@ -538,10 +423,7 @@ async fn real_tlsalpn01_validation() {
     let sim = Sim::start(|c| c.acme.tlsalpn01_port = port).await;
     let (account, _) = account(&sim).await;
     let name = "alpn.localhost";
-    let mut order = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
-        .await
-        .unwrap();
+    let mut order = new_order(&account, &[name]).await;
     let mut authzs = order.authorizations();
     let mut a = authzs.next().await.unwrap().unwrap();
     let mut ch = a.challenge(ChallengeType::TlsAlpn01).unwrap();
@@ -589,22 +471,9 @@ async fn real_tlsalpn01_validation() {
     );
 
     // Another order's challenge (another token) meets the same certificate: refused.
-    let mut other = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(name.into())]))
-        .await
-        .unwrap();
-    let mut authzs = other.authorizations();
-    let mut a = authzs.next().await.unwrap().unwrap();
-    let refused = a
-        .challenge(ChallengeType::TlsAlpn01)
-        .unwrap()
-        .set_ready()
-        .await
-        .expect_err("a certificate for another key authorization");
-    assert!(
-        refused.to_string().contains("incorrectResponse"),
-        "{refused}"
-    );
+    // Refused: a certificate for another key authorization.
+    let (_, refused) = refused_order(&account, name, ChallengeType::TlsAlpn01).await;
+    assert!(refused.contains("incorrectResponse"), "{refused}");
     sim.stop().await;
 }
 
@@ -633,12 +502,7 @@ async fn authz_reuse() {
         .await;
         let (account, _) = account(&sim).await;
         let first = ready_order(&account, &["reuse.example.com"], ChallengeType::Http01).await;
-        let mut second = account
-            .new_order(&NewOrder::new(&[Identifier::Dns(
-                "reuse.example.com".into(),
-            )]))
-            .await
-            .unwrap();
+        let mut second = new_order(&account, &["reuse.example.com"]).await;
         let status = second.state().status;
         let same = second.state().authorizations[0].url == first_authz(first).await;
         assert_eq!(
@@ -662,12 +526,7 @@ async fn validation_delay_answers_processing_then_validates() {
     })
     .await;
     let (account, _) = account(&sim).await;
-    let mut order = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(
-            "slow.example.com".into(),
-        )]))
-        .await
-        .unwrap();
+    let mut order = new_order(&account, &["slow.example.com"]).await;
     let mut authzs = order.authorizations();
     while let Some(a) = authzs.next().await {
         let mut a = a.unwrap();
@@ -738,12 +597,7 @@ async fn real_dns01_validation() {
     });
     let sim = Sim::start(|c| c.acme.dns_resolver = Some(server)).await;
     let (account, _) = account(&sim).await;
-    let mut order = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(
-            "*.dns.example.com".into(),
-        )]))
-        .await
-        .unwrap();
+    let mut order = new_order(&account, &["*.dns.example.com"]).await;
     {
         let mut authzs = order.authorizations();
         let mut a = authzs.next().await.unwrap().unwrap();
@@ -757,21 +611,9 @@ async fn real_dns01_validation() {
     );
 
     *record.lock().unwrap() = "stale".into();
-    let mut other = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(
-            "other.dns.example.com".into(),
-        )]))
-        .await
-        .unwrap();
-    let mut authzs = other.authorizations();
-    let mut a = authzs.next().await.unwrap().unwrap();
-    let refused = a
-        .challenge(ChallengeType::Dns01)
-        .unwrap()
-        .set_ready()
-        .await
-        .expect_err("a stale TXT record");
-    assert!(refused.to_string().contains("unauthorized"), "{refused}");
+    // Refused: a stale TXT record.
+    let (_, refused) = refused_order(&account, "other.dns.example.com", ChallengeType::Dns01).await;
+    assert!(refused.contains("unauthorized"), "{refused}");
     sim.stop().await;
 }
 
@@ -785,10 +627,8 @@ async fn revoke_with_the_certificate_key() {
     let sim = Sim::start(always_valid).await;
     let (account, _) = account(&sim).await;
     let names = ["bykey.example.com"];
-    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
-    let (key, der) = csr(&names);
-    order.finalize_csr(&der).await.unwrap();
-    let leaf = ders(&order.poll_certificate(&retry()).await.unwrap()).remove(0);
+    let (_, key, pem) = issue(&account, &names).await;
+    let leaf = ders(&pem).remove(0);
     let url = format!("{}/acme/revoke-cert", sim.url);
 
     let revoke_with = |signer: PrivateKey| {
@@ -838,11 +678,7 @@ async fn revoke_with_the_certificate_key() {
     assert_eq!(r.status(), 403, "another key");
     let r = revoke_with(key).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let serial = hex_serial(&leaf);
-    let status = sim
-        .admin_get(&format!("acme/cert-status-by-serial/{serial}"))
-        .await;
-    assert_eq!(status["Status"], "Revoked");
+    assert_eq!(cert_status(&sim, &leaf).await["Status"], "Revoked");
     sim.stop().await;
 }
 
@@ -857,15 +693,12 @@ async fn alternate_chains() {
     .await;
     let (account, _) = account(&sim).await;
     let names = ["alt.example.com"];
-    let mut order = ready_order(&account, &names, ChallengeType::Http01).await;
-    let (key, der) = csr(&names);
-    order.finalize_csr(&der).await.unwrap();
-    let chain = ders(&order.poll_certificate(&retry()).await.unwrap());
+    let (_, key, pem) = issue(&account, &names).await;
+    let chain = ders(&pem);
     let get = |path: String| {
-        let client = sim.client.clone();
-        let url = format!("{}/admin/acme/{path}", sim.url);
+        let sim = &sim;
         async move {
-            let r = client.get(url).send().await.unwrap();
+            let r = sim.get(&format!("/admin/acme/{path}")).await;
             assert_eq!(r.status(), 200);
             r.text().await.unwrap()
         }
@@ -885,13 +718,7 @@ async fn alternate_chains() {
         roots.push(root);
     }
     assert_ne!(roots[0], roots[1]);
-    let r = sim
-        .client
-        .get(format!("{}/admin/acme/roots/3", sim.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(sim.get("/admin/acme/roots/3").await.status(), 404);
     sim.stop().await;
 }
 

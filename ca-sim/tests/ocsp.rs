@@ -10,9 +10,9 @@
 use crate::common;
 
 use common::digicert::Dc;
-use common::globalsign;
 use common::wosign::{self, ws};
 use common::*;
+use common::{acme, globalsign};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -34,16 +34,30 @@ async fn issued(sim: &Sim, cn: &str, dir: &Path) -> Issued {
     })
     .await;
     let cert = &o["cert"];
-    let write = |name: &str, pem: &str| -> String {
-        let p: PathBuf = dir.join(format!("{cn}-{name}.pem"));
-        std::fs::write(&p, pem).unwrap();
-        p.display().to_string()
-    };
-    Issued {
-        serial: cert["serial_hex"].as_str().unwrap().to_string(),
-        leaf: write("leaf", cert["pem"].as_str().unwrap()),
-        issuer: write("issuer", cert["intermediates"][0].as_str().unwrap()),
-        root: write("root", cert["root"].as_str().unwrap()),
+    let pem = |v: &Value| v.as_str().unwrap().to_string();
+    let (leaf, issuer) = (pem(&cert["pem"]), pem(&cert["intermediates"][0]));
+    Issued::write(
+        dir,
+        cn,
+        pem(&cert["serial_hex"]),
+        [&leaf, &issuer, &pem(&cert["root"])],
+    )
+}
+
+impl Issued {
+    /// Writes the leaf, issuing CA and root PEMs as `{dir}/{name}-{leaf,issuer,root}.pem`.
+    fn write(dir: &Path, name: &str, serial: String, [leaf, issuer, root]: [&str; 3]) -> Issued {
+        let write = |part: &str, pem: &str| -> String {
+            let p: PathBuf = dir.join(format!("{name}-{part}.pem"));
+            std::fs::write(&p, pem).unwrap();
+            p.display().to_string()
+        };
+        Issued {
+            serial,
+            leaf: write("leaf", leaf),
+            issuer: write("issuer", issuer),
+            root: write("root", root),
+        }
     }
 }
 
@@ -529,76 +543,23 @@ async fn revocations_and_responders_survive_a_restart() {
 
 #[tokio::test]
 async fn acme_revoke_cert_shows_in_ocsp_and_crl() {
-    use instant_acme::{
-        Account, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
-        RevocationReason, RevocationRequest,
-    };
-    let sim = Sim::start(|c| c.acme.validation = ca_sim::config::AcmeValidation::AlwaysValid).await;
+    use instant_acme::{RevocationReason, RevocationRequest};
+    let sim = Sim::start(acme::always_valid).await;
     let (_tmp, dir) = tempdir();
-    let (account, _) = Account::builder_with_root(&sim.handle.ca_path)
-        .unwrap()
-        .create(
-            &NewAccount {
-                contact: &[],
-                terms_of_service_agreed: true,
-                only_return_existing: false,
-            },
-            format!("{}/acme/directory", sim.url),
-            None,
-        )
-        .await
-        .unwrap();
-    let cn = "ocsp-acme.example.com";
-    let mut order = account
-        .new_order(&NewOrder::new(&[Identifier::Dns(cn.into())]))
-        .await
-        .unwrap();
-    let mut authzs = order.authorizations();
-    while let Some(a) = authzs.next().await {
-        let mut a = a.unwrap();
-        a.challenge(ChallengeType::Http01)
-            .unwrap()
-            .set_ready()
-            .await
-            .unwrap();
-    }
-    let retry = RetryPolicy::new()
-        .initial_delay(std::time::Duration::from_millis(20))
-        .timeout(DEADLINE);
-    assert_eq!(order.poll_ready(&retry).await.unwrap(), OrderStatus::Ready);
-    let (_, csr_pem) = csr(cn, &[cn]);
-    let csr_der = shared::crypto::pem_blocks(&csr_pem).remove(0).1;
-    order.finalize_csr(&csr_der).await.unwrap();
-    let pem = order.poll_certificate(&retry).await.unwrap();
+    let (account, _) = acme::account(&sim).await;
+    let (_, _, pem) = acme::issue(&account, &["ocsp-acme.example.com"]).await;
     let chain = ders(&pem);
-    let root = sim
-        .client
-        .get(format!("{}/admin/acme/root.pem", sim.url))
-        .send()
-        .await
+    let root = acme::root_pem(&sim).await;
+    let serial = shared::crypto::parse_certificate(&chain[0])
         .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    };
-    let c = Issued {
-        serial: shared::crypto::parse_certificate(&chain[0])
-            .unwrap()
-            .serial_hex,
-        leaf: write(
-            "acme-leaf.pem",
-            &shared::crypto::pem_encode("CERTIFICATE", &chain[0]),
-        ),
-        issuer: write(
-            "acme-issuer.pem",
-            &shared::crypto::pem_encode("CERTIFICATE", &chain[1]),
-        ),
-        root: write("acme-root.pem", &root),
-    };
+        .serial_hex;
+    let pem = |der: &[u8]| shared::crypto::pem_encode("CERTIFICATE", der);
+    let c = Issued::write(
+        &dir,
+        "acme",
+        serial,
+        [&pem(&chain[0]), &pem(&chain[1]), &root],
+    );
     let (_, text) = openssl(&["x509", "-in", &c.leaf, "-noout", "-text"]).await;
     assert!(
         text.contains(&format!("OCSP - URI:{}/ocsp/acme", sim.url)),

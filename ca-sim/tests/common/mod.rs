@@ -3,6 +3,7 @@
 //! with the server: every dialect test speaks raw JSON or XML written from the vendor shapes.
 #![allow(dead_code)]
 
+pub mod acme;
 pub mod digicert;
 pub mod globalsign;
 pub mod wosign;
