@@ -4,6 +4,7 @@
 //! its neighbours), a runtime change through `PUT /_admin/access` taking effect on the next
 //! request and surviving in the file, and SIGHUP re-reading the file.
 
+use crate::common::Served;
 use crate::entra_support;
 
 use base64::Engine;
@@ -72,22 +73,24 @@ impl Vault {
         let dir = tempfile::tempdir().unwrap();
         let access_file = dir.path().join("access.toml");
         std::fs::write(&access_file, DOC).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = vault::Config::new(dir.path().join("data"));
         config.auth = vault::config::AuthMode::Entra;
         config.access_file = Some(access_file.clone());
         config.admin_token = Some(ADMIN.into());
-        let shutdown = CancellationToken::new();
-        let handle = vault::serve(listener, config, shutdown.clone())
-            .await
-            .unwrap();
-        let mut builder = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()]);
-        for name in ["policyvault", "rbacvault"] {
-            builder = builder.resolve(&format!("{name}.vault.localhost"), handle.addr);
-        }
+        let Served {
+            handle,
+            shutdown,
+            client,
+        } = Served::start_with(config, |builder, handle| {
+            ["policyvault", "rbacvault"]
+                .iter()
+                .fold(builder, |b, name| {
+                    b.resolve(&format!("{name}.vault.localhost"), handle.addr)
+                })
+        })
+        .await;
         Vault {
-            client: builder.build().unwrap(),
+            client,
             handle,
             shutdown,
             access_file,

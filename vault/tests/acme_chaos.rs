@@ -522,8 +522,7 @@ async fn invalid_documents_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = vault::Config::new(dir.path());
     config.acme.chaos = Some(json!({"finalize_delay": "1h"}));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let err = vault::serve(listener, config, tokio_util::sync::CancellationToken::new())
+    let err = crate::common::serve(config)
         .await
         .err()
         .expect("an invalid chaos document stops start-up");

@@ -298,21 +298,19 @@ struct Running {
 
 impl Running {
     async fn start(data: &std::path::Path, entra: bool) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = vault::Config::new(data);
         if entra {
             config.auth = vault::config::AuthMode::Entra;
             config.admin_token = Some(ADMIN.into());
         }
-        let shutdown = CancellationToken::new();
-        let handle = vault::serve(listener, config, shutdown.clone())
-            .await
-            .unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let common::Served {
+            handle,
+            shutdown,
+            client,
+        } = common::Served::start_with(config, |builder, _| {
+            builder.redirect(reqwest::redirect::Policy::none())
+        })
+        .await;
         Running {
             handle,
             shutdown,

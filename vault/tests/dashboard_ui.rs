@@ -4,6 +4,7 @@
 //! page behind the admin gate in `--auth entra` mode. The browser tests (e2e `dashboard`)
 //! drive the page itself.
 
+use crate::common::Served;
 use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 use vault::http::ui::{ASSETS, CSP};
@@ -20,21 +21,19 @@ struct Running {
 impl Running {
     async fn start(entra: bool) -> Running {
         let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = vault::Config::new(dir.path());
         if entra {
             config.auth = vault::config::AuthMode::Entra;
             config.admin_token = Some(ADMIN.into());
         }
-        let shutdown = CancellationToken::new();
-        let handle = vault::serve(listener, config, shutdown.clone())
-            .await
-            .unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let Served {
+            handle,
+            shutdown,
+            client,
+        } = Served::start_with(config, |builder, _| {
+            builder.redirect(reqwest::redirect::Policy::none())
+        })
+        .await;
         Running {
             handle,
             shutdown,

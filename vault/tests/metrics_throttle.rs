@@ -1,6 +1,7 @@
 //! Load-test behaviours over real HTTPS: the throttling emulation (429 + Retry-After + Key
 //! Vault's body, refused requests not counted) and the Prometheus `/metrics` endpoint.
 
+use crate::common::Served;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -13,16 +14,14 @@ async fn start(
     tempfile::TempDir,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = vault::Config::new(dir.path());
     config.throttle = throttle;
-    let token = CancellationToken::new();
-    let handle = vault::serve(listener, config, token.clone()).await.unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
-    (handle, token, client, dir)
+    let Served {
+        handle,
+        shutdown,
+        client,
+    } = Served::start(config).await;
+    (handle, shutdown, client, dir)
 }
 
 const POLICY: &str = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=t"},"issuer":{"name":"Self"}}}"#;

@@ -3,6 +3,8 @@
 //! and method is refused with a one-line reason and never forwarded; tunnels are cheap (TLS
 //! sessions resume) so a client that opens one per request keeps up.
 
+use crate::common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,10 +21,7 @@ async fn start(dir: &std::path::Path) -> (vault::Handle, CancellationToken) {
 
 async fn start_with(mut config: vault::Config) -> (vault::Handle, CancellationToken) {
     config.proxy_listen = Some("127.0.0.1:0".parse().unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let token = CancellationToken::new();
-    let handle = vault::serve(listener, config, token.clone()).await.unwrap();
-    (handle, token)
+    common::serve(config).await.unwrap()
 }
 
 fn proxy_of(handle: &vault::Handle) -> SocketAddr {
@@ -31,9 +30,8 @@ fn proxy_of(handle: &vault::Handle) -> SocketAddr {
 
 /// reqwest as an SDK uses it: `HTTPS_PROXY` and the dev CA as the only trusted root.
 fn sdk_client(handle: &vault::Handle) -> reqwest::Client {
-    reqwest::Client::builder()
+    common::trusting(handle)
         .proxy(reqwest::Proxy::https(format!("http://{}", proxy_of(handle))).unwrap())
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
         .build()
         .unwrap()
 }
@@ -249,9 +247,8 @@ async fn many_sequential_tunnels_resume_tls_and_finish_quickly() {
     assert!(took < Duration::from_secs(30), "200 tunnels took {took:?}");
 
     // reqwest without connection reuse opens a tunnel per request as well.
-    let client = reqwest::Client::builder()
+    let client = common::trusting(&handle)
         .proxy(reqwest::Proxy::https(format!("http://{proxy}")).unwrap())
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();

@@ -3,6 +3,8 @@
 //! key is rejected by webpki and OpenSSL), and a data dir from before the constraint gets a
 //! new CA at start with its vault data intact.
 
+use crate::common;
+
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CurveName, KeyUsage, SubjectAlternativeNames};
 use std::net::IpAddr;
@@ -20,10 +22,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 async fn start(dir: &Path, hostnames: &[&str]) -> (vault::Handle, CancellationToken) {
     let mut config = vault::Config::new(dir);
     config.hostnames = hostnames.iter().map(|h| h.to_string()).collect();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let token = CancellationToken::new();
-    let handle = vault::serve(listener, config, token.clone()).await.unwrap();
-    (handle, token)
+    common::serve(config).await.unwrap()
 }
 
 fn pem_der(pem: &str) -> Vec<u8> {
@@ -121,8 +120,7 @@ async fn the_dev_ca_is_constrained_to_the_names_its_certificate_serves() {
     // Real clients accept vault for each name (webpki checks each SAN, wildcards included,
     // against the constraints).
     let port = handle.addr.port();
-    let mut builder = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()]);
+    let mut builder = common::trusting(&handle);
     for host in [
         "myvault.vault.azure.net",
         "x.vault.localhost",

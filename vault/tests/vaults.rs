@@ -6,6 +6,7 @@
 //! `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`; concurrent first uses open a
 //! vault once; in `--auth entra` an undeclared name is 404 `VaultNotFound`.
 
+use crate::common::Served;
 use crate::entra_support;
 
 use serde_json::{json, Value};
@@ -29,21 +30,23 @@ struct Vault {
 
 impl Vault {
     async fn start(dir: &Path) -> Vault {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = vault::Config::new(dir);
         config.vaults = vec!["alpha".into(), "Bravo".into()];
-        let shutdown = CancellationToken::new();
-        let handle = vault::serve(listener, config, shutdown.clone())
-            .await
-            .unwrap();
-        let mut builder = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()]);
-        for name in HOSTS {
-            builder = builder.resolve(&format!("{name}.vault.localhost"), handle.addr);
-        }
-        builder = builder.resolve(LOGIN_HOST, handle.addr);
+        let Served {
+            handle,
+            shutdown,
+            client,
+        } = Served::start_with(config, |builder, handle| {
+            HOSTS
+                .iter()
+                .fold(builder, |b, name| {
+                    b.resolve(&format!("{name}.vault.localhost"), handle.addr)
+                })
+                .resolve(LOGIN_HOST, handle.addr)
+        })
+        .await;
         Vault {
-            client: builder.build().unwrap(),
+            client,
             handle,
             shutdown,
         }
@@ -431,20 +434,19 @@ certificates = ["get", "list", "create"]
     )
     .unwrap();
     let data = dir.path().join("data");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = vault::Config::new(&data);
     config.auth = vault::config::AuthMode::Entra;
     config.access_file = Some(access);
-    let shutdown = CancellationToken::new();
-    let handle = vault::serve(listener, config, shutdown.clone())
-        .await
-        .unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-        .resolve("declared.vault.localhost", handle.addr)
-        .resolve("stranger.vault.localhost", handle.addr)
-        .build()
-        .unwrap();
+    let Served {
+        handle,
+        shutdown,
+        client,
+    } = Served::start_with(config, |builder, handle| {
+        builder
+            .resolve("declared.vault.localhost", handle.addr)
+            .resolve("stranger.vault.localhost", handle.addr)
+    })
+    .await;
     let token =
         entra_support::client_secret_token(&client, &handle.url(), TENANT, APP, "app-secret").await;
 

@@ -23,9 +23,7 @@ impl Server {
     pub async fn start_with(dir: &Path, tweak: impl FnOnce(&mut vault::Config)) -> Server {
         let mut config = vault::Config::new(dir);
         tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let token = CancellationToken::new();
-        let handle = vault::serve(listener, config, token.clone()).await.unwrap();
+        let (handle, token) = crate::common::serve(config).await.unwrap();
         let http = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap())
             .build()

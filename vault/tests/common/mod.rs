@@ -3,9 +3,15 @@
 //! [`ISSUER`]. `partner_worker.rs` scripts the CA's answers call by call; `lifetime_scripted_ca.rs`
 //! lets it issue every order; `leases.rs` and `orphans.rs` run workers on the wall clock
 //! ([`leased_vault`]) and leave operations where a dead worker would ([`die_while_submitting`]).
+//!
+//! The HTTP-level tests start a whole vault on a port instead: [`Served`] (`served.rs`).
 
 // Each test module uses only part of this module.
 #![allow(dead_code)]
+
+mod served;
+
+pub use served::{serve, trusting, Served};
 
 use shared::clock::{Clock, OffsetClock};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};

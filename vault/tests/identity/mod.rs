@@ -5,232 +5,20 @@
 //! gate, and the 401 + challenge for every kind of unacceptable token; a minted token creates a
 //! certificate.
 
-use aws_lc_rs::digest::{digest, SHA256};
+mod env;
+
+use crate::common::{self, Served};
+
 use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use env::{
+    assert_entra_error, assertion, b64, client_certificate, credentials, entra_config, good_claims,
+    msi_get, now, segment, sign, Env, APP, CERT_APP, MI, MI_HEADER, POLICY, TENANT,
+};
 use serde_json::{json, Value};
-use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
-use shared::models::{KeyUsage, SignatureAlgorithm};
-use tokio_util::sync::CancellationToken;
-
-const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const APP: &str = "11111111-1111-1111-1111-111111111111";
-const CERT_APP: &str = "22222222-2222-2222-2222-222222222222";
-const MI: &str = "33333333-3333-3333-3333-333333333333";
-const MI_HEADER: &str = "mi-header-secret";
-const POLICY: &str = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=t"},"issuer":{"name":"Self"}}}"#;
-
-struct Env {
-    handle: vault::Handle,
-    shutdown: CancellationToken,
-    client: reqwest::Client,
-    dir: tempfile::TempDir,
-    /// The key of `certapp`'s registered certificate, and the certificate (DER).
-    cert_key: PrivateKey,
-    cert_der: Vec<u8>,
-}
-
-impl Env {
-    async fn start(tweak: impl FnOnce(&mut vault::Config)) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert_key, cert_der) = client_certificate("CN=certapp");
-        std::fs::write(
-            dir.path().join("certapp.pem"),
-            crypto::pem_encode("CERTIFICATE", &cert_der),
-        )
-        .unwrap();
-        let access = dir.path().join("access.toml");
-        std::fs::write(
-            &access,
-            format!(
-                r#"tenant_id = "{TENANT}"
-[[principals]]
-name = "app"
-client_id = "{APP}"
-client_secret = "app-secret"
-[[principals]]
-name = "certapp"
-client_id = "{CERT_APP}"
-certificate = "certapp.pem"
-[[principals]]
-name = "mi"
-client_id = "{MI}"
-managed_identity = true
-"#
-            ),
-        )
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut config = vault::Config::new(dir.path().join("data"));
-        config.auth = vault::config::AuthMode::Entra;
-        config.access_file = Some(access);
-        tweak(&mut config);
-        let shutdown = CancellationToken::new();
-        let handle = vault::serve(listener, config, shutdown.clone())
-            .await
-            .unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-            .build()
-            .unwrap();
-        Env {
-            handle,
-            shutdown,
-            client,
-            dir,
-            cert_key,
-            cert_der,
-        }
-    }
-
-    async fn stop(self) -> tempfile::TempDir {
-        self.shutdown.cancel();
-        self.handle.stopped().await;
-        self.dir
-    }
-
-    fn base(&self) -> String {
-        self.handle.url()
-    }
-
-    fn data(&self) -> std::path::PathBuf {
-        self.dir.path().join("data")
-    }
-
-    /// The token service's own signing key, read from the data dir.
-    fn signing_key(&self) -> PrivateKey {
-        let pem = std::fs::read_to_string(self.data().join("identity/signing-key.pem")).unwrap();
-        PrivateKey::from_pem(&pem).unwrap()
-    }
-
-    async fn token_request(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(format!("{}{path}", self.base()))
-            .header("client-request-id", "corr-1234")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(form)
-                    .finish(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap())
-    }
-
-    async fn secret_token(&self, scope: &str) -> String {
-        let (status, body) = self
-            .token_request(
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", APP),
-                    ("client_secret", "app-secret"),
-                    ("scope", scope),
-                    ("client_info", "1"),
-                ],
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["access_token"].as_str().unwrap().to_string()
-    }
-
-    async fn get_json(&self, path: &str) -> (u16, Value) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base()))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap())
-    }
-
-    /// `POST /certificates/{name}/create` with `token` (if any).
-    async fn create(&self, name: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self
-            .client
-            .post(format!(
-                "{}/certificates/{name}/create?api-version=7.5",
-                self.base()
-            ))
-            .header("content-type", "application/json")
-            .body(POLICY);
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        req.send().await.unwrap()
-    }
-}
-
-fn client_certificate(subject: &str) -> (PrivateKey, Vec<u8>) {
-    let key = PrivateKey::generate(KeySpec::Rsa { bits: 2048 }).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    let profile = CertProfile {
-        subject: subject.into(),
-        sans: Default::default(),
-        ekus: Vec::new(),
-        key_usage: vec![KeyUsage::DigitalSignature],
-        not_before: now - time::Duration::days(1),
-        not_after: now + time::Duration::days(30),
-        is_ca: false,
-        path_len: None,
-    };
-    let der = crypto::self_signed(&key, &profile).unwrap();
-    (key, der)
-}
-
-fn b64(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
-}
-
-/// A compact JWS over `header` and `claims`, signed with `key` (RS256 or PS256).
-fn sign(key: &PrivateKey, alg: SignatureAlgorithm, header: &Value, claims: &Value) -> String {
-    let input = format!("{}.{}", b64(header), b64(claims));
-    let sig = key
-        .sign_digest(alg, digest(&SHA256, input.as_bytes()).as_ref())
-        .unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
-}
-
-fn segment(token: &str, i: usize) -> Value {
-    let part = token.split('.').nth(i).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// A client assertion for `certapp`, as MSAL Python builds one (times as floats).
-fn assertion(env: &Env, alg: SignatureAlgorithm, aud: &str, exp: i64, x5t: Option<&str>) -> String {
-    let mut header = json!({"alg": if alg == SignatureAlgorithm::Ps256 { "PS256" } else { "RS256" }, "typ": "JWT"});
-    if let Some(x5t) = x5t {
-        header["x5t"] = json!(x5t);
-    }
-    let claims = json!({"aud": aud, "iss": CERT_APP, "sub": CERT_APP, "jti": "j1", "nbf": now() as f64 - 10.5, "exp": exp as f64 + 0.25});
-    sign(&env.cert_key, alg, &header, &claims)
-}
-
-fn assert_entra_error(body: &Value, error: &str, code: u64) {
-    assert_eq!(body["error"], error, "{body}");
-    assert_eq!(body["error_codes"], json!([code]), "{body}");
-    let description = body["error_description"].as_str().unwrap();
-    assert!(
-        description.starts_with(&format!("AADSTS{code}: ")),
-        "{description}"
-    );
-    for field in ["timestamp", "trace_id", "correlation_id"] {
-        assert!(
-            body[field].as_str().is_some_and(|v| !v.is_empty()),
-            "{field}: {body}"
-        );
-    }
-}
+use shared::crypto;
+use shared::models::SignatureAlgorithm;
 
 #[tokio::test]
 async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
@@ -322,12 +110,7 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
     let (status, v1) = env
         .token_request(
             &format!("/{TENANT}/oauth2/token"),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("resource", &base),
-            ],
+            &credentials(APP, &[("client_secret", "app-secret"), ("resource", &base)]),
         )
         .await;
     assert_eq!(status, 200, "{v1}");
@@ -360,21 +143,7 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
         (SignatureAlgorithm::Ps256, None),
     ] {
         let jwt = assertion(&env, alg, &token_endpoint, now() + 600, x5t);
-        let (status, body) = env
-            .token_request(
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", CERT_APP),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &jwt),
-                    ("scope", "https://vault.azure.net/.default"),
-                ],
-            )
-            .await;
+        let (status, body) = env.assertion_request(&jwt).await;
         assert_eq!(status, 200, "{alg:?}: {body}");
         assert_eq!(body["token_type"], "Bearer");
         assert_eq!(body["expires_in"], 3599);
@@ -390,55 +159,20 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
     let claims =
         json!({"aud": token_endpoint, "iss": CERT_APP, "sub": CERT_APP, "exp": now() + 600});
     let foreign = sign(&other_key, SignatureAlgorithm::Rs256, &header, &claims);
+    let rs256 = |aud: &str, exp: i64, x5t: Option<&str>| {
+        assertion(&env, SignatureAlgorithm::Rs256, aud, exp, x5t)
+    };
     let cases = [
         (foreign, 700027),
+        (rs256("https://elsewhere/token", now() + 600, None), 700027),
+        (rs256(&token_endpoint, now() - 3600, None), 700024),
         (
-            assertion(
-                &env,
-                SignatureAlgorithm::Rs256,
-                "https://elsewhere/token",
-                now() + 600,
-                None,
-            ),
-            700027,
-        ),
-        (
-            assertion(
-                &env,
-                SignatureAlgorithm::Rs256,
-                &token_endpoint,
-                now() - 3600,
-                None,
-            ),
-            700024,
-        ),
-        (
-            assertion(
-                &env,
-                SignatureAlgorithm::Rs256,
-                &token_endpoint,
-                now() + 600,
-                Some(&crypto::x5t(&other_der)),
-            ),
+            rs256(&token_endpoint, now() + 600, Some(&crypto::x5t(&other_der))),
             700027,
         ),
     ];
     for (jwt, code) in cases {
-        let (status, body) = env
-            .token_request(
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", CERT_APP),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", &jwt),
-                    ("scope", "https://vault.azure.net/.default"),
-                ],
-            )
-            .await;
+        let (status, body) = env.assertion_request(&jwt).await;
         assert_eq!(status, 401, "{body}");
         assert_entra_error(&body, "invalid_client", code);
     }
@@ -449,64 +183,44 @@ async fn tokens_by_secret_and_by_client_assertion_work_on_key_vault() {
 async fn refusals_are_entras_error_json() {
     let env = Env::start(|_| {}).await;
     let v2 = format!("/{TENANT}/oauth2/v2.0/token");
-    let good_scope = "https://vault.azure.net/.default";
+    let scope = ("scope", "https://vault.azure.net/.default");
+    let secret = ("client_secret", "app-secret");
     type Case<'a> = (String, Vec<(&'a str, &'a str)>, u16, &'a str, u64);
     let cases: Vec<Case> = vec![
         (
             v2.clone(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "wrong"),
-                ("scope", good_scope),
-            ],
+            credentials(APP, &[("client_secret", "wrong"), scope]),
             401,
             "invalid_client",
             7000215,
         ),
         (
             v2.clone(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("scope", "https://management.azure.com/.default"),
-            ],
+            credentials(
+                APP,
+                &[secret, ("scope", "https://management.azure.com/.default")],
+            ),
             400,
             "invalid_scope",
             70011,
         ),
         (
             v2.clone(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-            ],
+            credentials(APP, &[secret]),
             400,
             "invalid_scope",
             70011,
         ),
         (
             v2.clone(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", "99999999-9999-9999-9999-999999999999"),
-                ("client_secret", "app-secret"),
-                ("scope", good_scope),
-            ],
+            credentials("99999999-9999-9999-9999-999999999999", &[secret, scope]),
             400,
             "unauthorized_client",
             700016,
         ),
         (
             "/99999999-0000-0000-0000-000000000000/oauth2/v2.0/token".into(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("scope", good_scope),
-            ],
+            credentials(APP, &[secret, scope]),
             400,
             "invalid_request",
             90002,
@@ -516,8 +230,8 @@ async fn refusals_are_entras_error_json() {
             vec![
                 ("grant_type", "password"),
                 ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("scope", good_scope),
+                secret,
+                scope,
             ],
             400,
             "unsupported_grant_type",
@@ -525,35 +239,21 @@ async fn refusals_are_entras_error_json() {
         ),
         (
             v2.clone(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("scope", good_scope),
-            ],
+            credentials(APP, &[scope]),
             401,
             "invalid_client",
             7000218,
         ),
         (
             format!("/{TENANT}/oauth2/token"),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("resource", "https://graph.microsoft.com"),
-            ],
+            credentials(APP, &[secret, ("resource", "https://graph.microsoft.com")]),
             400,
             "invalid_resource",
             500011,
         ),
         (
             "/common/oauth2/v2.0/token".into(),
-            vec![
-                ("grant_type", "client_credentials"),
-                ("client_id", APP),
-                ("client_secret", "app-secret"),
-                ("scope", good_scope),
-            ],
+            credentials(APP, &[secret, scope]),
             400,
             "invalid_request",
             50059,
@@ -574,12 +274,7 @@ async fn refusals_are_entras_error_json() {
     let (status, body) = env
         .token_request(
             &v2,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", MI),
-                ("client_secret", "anything"),
-                ("scope", good_scope),
-            ],
+            &credentials(MI, &[("client_secret", "anything"), scope]),
         )
         .await;
     assert_eq!(status, 401);
@@ -659,12 +354,7 @@ async fn managed_identity_in_both_styles() {
 
     // App Service style, on the plain-HTTP listener.
     let url = format!("{plain}/msi/token?resource=https://vault.azure.net&api-version=2019-08-01");
-    let resp = http
-        .get(&url)
-        .header("X-IDENTITY-HEADER", MI_HEADER)
-        .send()
-        .await
-        .unwrap();
+    let resp = msi_get(&http, &url, Some(MI_HEADER)).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -678,30 +368,16 @@ async fn managed_identity_in_both_styles() {
     assert_eq!(claims["aud"], "https://vault.azure.net");
     assert_eq!(env.create("mi1", Some(&token)).await.status(), 202);
     // Named by client_id; an unknown one is not found.
-    let resp = http
-        .get(format!("{url}&client_id={MI}"))
-        .header("X-IDENTITY-HEADER", MI_HEADER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let resp = http
-        .get(format!("{url}&client_id={APP}"))
-        .header("X-IDENTITY-HEADER", MI_HEADER)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 400);
-    // Missing or wrong header.
-    let missing = http.get(&url).send().await.unwrap();
-    assert_eq!(missing.status(), 400);
-    let wrong = http
-        .get(&url)
-        .header("X-IDENTITY-HEADER", "nope")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
+    for (url, header, status) in [
+        (format!("{url}&client_id={MI}"), Some(MI_HEADER), 200),
+        (format!("{url}&client_id={APP}"), Some(MI_HEADER), 400),
+        // Missing or wrong header.
+        (url.clone(), None, 400),
+        (url.clone(), Some("nope"), 401),
+    ] {
+        let resp = msi_get(&http, &url, header).await;
+        assert_eq!(resp.status(), status, "{url} with {header:?}");
+    }
     // The listener serves nothing else.
     let other = http
         .get(format!("{plain}/certificates?api-version=7.5"))
@@ -713,20 +389,11 @@ async fn managed_identity_in_both_styles() {
     // IMDS style, on the plain listener and on the TLS port.
     let imds_path =
         "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net";
-    for resp in [
-        http.get(format!("{plain}{imds_path}"))
-            .header("Metadata", "true")
-            .send()
-            .await
-            .unwrap(),
-        env.client
-            .get(format!("{}{imds_path}", env.base()))
-            .header("Metadata", "true")
-            .send()
-            .await
-            .unwrap(),
-    ] {
-        assert_eq!(resp.status(), 200);
+    for (client, base) in [(&http, plain.clone()), (&env.client, env.base())] {
+        let url = format!("{base}{imds_path}");
+        let resp = client.get(&url).header("Metadata", "true").send();
+        let resp = resp.await.unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["expires_in"], "3599");
         assert_eq!(body["client_id"], MI);
@@ -750,11 +417,10 @@ async fn managed_identity_in_both_styles() {
     let dir = env.stop().await;
 
     // The listener is loopback only.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = vault::Config::new(dir.path().join("data"));
     config.auth = vault::config::AuthMode::Entra;
     config.identity_listen = Some("0.0.0.0:0".parse().unwrap());
-    let refused = vault::serve(listener, config, CancellationToken::new()).await;
+    let refused = common::serve(config).await;
     assert!(
         matches!(refused, Err(vault::Error::Config(ref m)) if m.contains("loopback")),
         "{:?}",
@@ -779,16 +445,11 @@ async fn a_generated_identity_header_and_admin_token_are_kept_in_the_data_dir() 
         let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", file.display());
     }
-    let resp = env
-        .client
-        .get(format!(
-            "{}/msi/token?resource=https://vault.azure.net&api-version=2019-08-01",
-            env.base()
-        ))
-        .header("X-IDENTITY-HEADER", header.trim())
-        .send()
-        .await
-        .unwrap();
+    let url = format!(
+        "{}/msi/token?resource=https://vault.azure.net&api-version=2019-08-01",
+        env.base()
+    );
+    let resp = msi_get(&env.client, &url, Some(header.trim())).await;
     assert_eq!(resp.status(), 200);
 
     // The admin gate: health and ca.pem open, the rest needs the token.
@@ -802,62 +463,45 @@ async fn a_generated_identity_header_and_admin_token_are_kept_in_the_data_dir() 
             .unwrap();
         assert_eq!(resp.status(), 200, "{open}");
     }
-    let clock = format!("{base}/_admin/clock");
-    let none = env.client.get(&clock).send().await.unwrap();
-    assert_eq!(none.status(), 401);
-    let wrong = env
-        .client
-        .get(&clock)
-        .bearer_auth("wrong")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
     // A Key Vault access token is not the admin token either.
     let kv_token = env.secret_token("https://vault.azure.net/.default").await;
-    let kv = env
-        .client
-        .get(&clock)
-        .bearer_auth(&kv_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(kv.status(), 401);
-    let ok = env
-        .client
-        .get(&clock)
-        .bearer_auth(admin.trim())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
+    for (token, status) in [
+        (None, 401),
+        (Some("wrong"), 401),
+        (Some(kv_token.as_str()), 401),
+        (Some(admin.trim()), 200),
+    ] {
+        let mut req = env.client.get(format!("{base}/_admin/clock"));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), status, "{token:?}");
+    }
 
     // A restart keeps the signing key: the old token still works, the kid is the same.
     let kid = segment(&kv_token, 0)["kid"].clone();
     let dir = env.stop().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = vault::Config::new(dir.path().join("data"));
-    config.auth = vault::config::AuthMode::Entra;
-    config.access_file = Some(dir.path().join("access.toml"));
-    let shutdown = CancellationToken::new();
-    let handle = vault::serve(listener, config, shutdown.clone())
+    let again = Served::start(entra_config(dir.path(), |_| {})).await;
+    let jwks: Value = again
+        .client
+        .get(format!(
+            "{}/{TENANT}/discovery/v2.0/keys",
+            again.handle.url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
-    let (_, jwks): (u16, Value) = {
-        let resp = client
-            .get(format!("{}/{TENANT}/discovery/v2.0/keys", handle.url()))
-            .send()
-            .await
-            .unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap())
-    };
     assert_eq!(jwks["keys"][0]["kid"], kid);
-    let resp = client
-        .get(format!("{}/certificates?api-version=7.5", handle.url()))
+    let resp = again
+        .client
+        .get(format!(
+            "{}/certificates?api-version=7.5",
+            again.handle.url()
+        ))
         .bearer_auth(&kv_token)
         .send()
         .await
@@ -867,18 +511,7 @@ async fn a_generated_identity_header_and_admin_token_are_kept_in_the_data_dir() 
         std::fs::read_to_string(dir.path().join("data/admin.token")).unwrap(),
         admin
     );
-    shutdown.cancel();
-    handle.stopped().await;
-}
-
-/// Claims of a well-formed token for the default vault's host, to be spoiled one at a time.
-fn good_claims(aud: &str) -> Value {
-    let now = now();
-    json!({
-        "aud": aud, "iss": format!("https://sts.windows.net/{TENANT}/"), "iat": now, "nbf": now,
-        "exp": now + 3599, "appid": APP, "appidacr": "1", "idtyp": "app", "oid": "o", "sub": "o",
-        "tid": TENANT, "ver": "1.0",
-    })
+    again.stop().await;
 }
 
 #[tokio::test]
@@ -1052,15 +685,13 @@ async fn principals_are_read_at_each_request() {
     });
     env.handle.app.access.replace(doc);
     let (status, body) = env
-        .token_request(
-            &format!("/{TENANT}/oauth2/v2.0/token"),
+        .token_v2(&credentials(
+            "44444444-4444-4444-4444-444444444444",
             &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "44444444-4444-4444-4444-444444444444"),
                 ("client_secret", "late-secret"),
                 ("scope", "https://vault.azure.net/.default"),
             ],
-        )
+        ))
         .await;
     assert_eq!(status, 200, "{body}");
     env.stop().await;
