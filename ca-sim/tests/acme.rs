@@ -92,7 +92,6 @@ async fn refused_order(account: &Account, name: &str, kind: ChallengeType) -> (O
         .set_ready()
         .await
         .expect_err("the answer is refused");
-    drop(authzs);
     (order, refused.to_string())
 }
 
