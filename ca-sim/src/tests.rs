@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::faults::FaultRule;
 
 /// A request whose connection a `drop` fault closes is in the history with its method and
-/// path, as every answered request is.
+/// path, as every answered request is, and counted in the metrics under status 0.
 #[tokio::test]
 async fn dropped_request_keeps_method_and_path() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,6 +45,17 @@ async fn dropped_request_keeps_method_and_path() {
     assert_eq!(entry.status, 0);
     assert_eq!(entry.method, "GET");
     assert_eq!(entry.path, "/services/v2/user/me");
+    // Counted under status 0, as the metric's help says.
+    let metrics = handle.app.metrics.render(&handle.app.orders);
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("casim_request_duration_seconds_count{")
+                && l.contains("operation=\"user\"")
+                && l.contains("status=\"0\"")
+                && l.ends_with(" 1")),
+        "no dropped request in the metrics:\n{metrics}"
+    );
     shutdown.cancel();
     handle.stopped().await;
 }

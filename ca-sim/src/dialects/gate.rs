@@ -16,9 +16,11 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct ConnKill {
     token: CancellationToken,
-    /// The request's method and path (empty until the middleware names them).
+    /// The request's method and path (empty until the middleware names them), and when it
+    /// arrived (for the latency metric of a dropped request).
     method: String,
     path: String,
+    arrived: std::time::Instant,
 }
 
 impl ConnKill {
@@ -28,6 +30,7 @@ impl ConnKill {
             token,
             method: String::new(),
             path: String::new(),
+            arrived: std::time::Instant::now(),
         }
     }
 
@@ -35,6 +38,7 @@ impl ConnKill {
     pub fn name_request(&mut self, method: &str, path: &str) {
         self.method = method.to_string();
         self.path = path.to_string();
+        self.arrived = std::time::Instant::now();
     }
 }
 
@@ -55,10 +59,21 @@ pub async fn gate(
             None
         }
         FaultAction::Drop => {
-            // No response will carry this request's record out, so it is written here.
+            // No response will carry this request's record out, so the history entry, the
+            // log line and the metric (status 0) are written here.
             let (method, path) = kill
                 .map(|k| (k.method.clone(), k.path.clone()))
                 .unwrap_or_default();
+            let latency = kill.map(|k| k.arrived.elapsed()).unwrap_or_default();
+            tracing::info!(
+                dialect = %meta.dialect,
+                op = meta.operation,
+                fault = %fired.rule,
+                duration_ms = latency.as_secs_f64() * 1000.0,
+                "request dropped by a fault"
+            );
+            app.metrics
+                .request(meta.dialect.as_str(), meta.operation, 0, latency);
             let mut e = Entry::new(app.clock.now_ms(), meta, method, path, 0, 0.0);
             e.code = Some("dropped".into());
             app.history.push(e);
