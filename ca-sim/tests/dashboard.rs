@@ -442,12 +442,7 @@ fn messages(seen: &str, kind: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn live_feed_delivers_orders_requests_faults_and_the_clock() {
-    let sim = Sim::start(|c| {
-        for a in &mut c.accounts {
-            a.profile = Some("stuck".into());
-        }
-    })
-    .await;
+    let sim = Sim::start_profiled("stuck").await;
     let mut resp = sim
         .client
         .get(format!("{}/admin/events", sim.url))

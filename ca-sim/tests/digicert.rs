@@ -77,9 +77,7 @@ async fn instant_skip_approval_issues_in_the_201_and_chain_verifies() {
 async fn fixed_profile_polls_pending_then_issued_by_the_worker() {
     let sim = Sim::start(|c| {
         c.time_scale = 50.0;
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:10s".into());
-        }
+        set_profile(c, "fixed:10s");
     })
     .await;
     let dc = Dc::new(&sim);
@@ -147,12 +145,7 @@ async fn unvalidated_org_stays_pending_until_admin_approves() {
 
 #[tokio::test]
 async fn cancel_and_revoke() {
-    let sim = Sim::start(|c| {
-        for a in &mut c.accounts {
-            a.profile = Some("stuck".into());
-        }
-    })
-    .await;
+    let sim = Sim::start_profiled("stuck").await;
     let dc = Dc::new(&sim);
     let (_, v, _) = dc.order_basic("cancel.example.com").await;
     let id = v["id"].as_u64().unwrap();
@@ -247,10 +240,7 @@ async fn error_paths() {
     let sim = Sim::start(|_| {}).await;
     let dc = Dc::new(&sim);
     // Auth.
-    let bad = Dc {
-        sim: &sim,
-        key: "nope".into(),
-    };
+    let bad = Dc::keyed(&sim, "nope");
     let (s, e) = bad.get("user/me").await;
     assert_eq!(s, 401);
     assert_eq!(error_code(&e), "access_denied|invalid_api_key");
@@ -350,10 +340,7 @@ async fn error_paths() {
     assert_eq!(info.not_after - info.not_before, 397 * 86400);
     // Another account cannot see the order.
     sim.put_account(json!({"dialect": "digicert", "id": "other", "secret": "other-key", "organizations": [{"id": 7, "name": "O", "validated": true}]})).await;
-    let other = Dc {
-        sim: &sim,
-        key: "other-key".into(),
-    };
+    let other = Dc::keyed(&sim, "other-key");
     assert_eq!(other.detail(&v["id"]).await.0, 404);
     sim.stop().await;
 }
@@ -489,9 +476,7 @@ async fn orders_certificates_and_trust_survive_a_restart() {
     let (_keep, dir) = tempdir();
     let slow = |c: &mut ca_sim::Config| {
         c.time_scale = 20.0;
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:20s".into());
-        }
+        set_profile(c, "fixed:20s");
     };
     let sim = Sim::start_in(&dir, slow).await;
     let root_before = sim.root_pem("digicert");
@@ -510,10 +495,7 @@ async fn orders_certificates_and_trust_survive_a_restart() {
     let o = dc.poll_until(pending_id, "issued").await;
     assert!(o["certificate"]["serial_number"].is_string());
     // The account added through the admin API is still there.
-    let added = Dc {
-        sim: &sim,
-        key: "added-key".into(),
-    };
+    let added = Dc::keyed(&sim, "added-key");
     let (s, _) = added.get("user/me").await;
     assert_eq!(s, 200);
     sim.stop().await;

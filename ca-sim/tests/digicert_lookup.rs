@@ -34,10 +34,7 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
                "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}),
     )
     .await;
-    let other = Dc {
-        sim: &sim,
-        key: "other-key".into(),
-    };
+    let other = Dc::keyed(&sim, "other-key");
     let (s, v, _) = other
         .order("ssl_basic", "other.example.com", 300001, true)
         .await;
@@ -280,10 +277,7 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     sim.put_account(json!({"dialect": "digicert", "id": "other-acct", "secret": "other-key",
                            "organizations": [{"id": 300001, "name": "Other Inc", "validated": true}]}))
         .await;
-    let other = Dc {
-        sim: &sim,
-        key: "other-key".into(),
-    };
+    let other = Dc::keyed(&sim, "other-key");
     let (s, v, _) = other
         .order("ssl_basic", "p99.list.test", 300001, false)
         .await;

@@ -12,6 +12,15 @@ fn sim() -> (tempfile::TempDir, Sim) {
     (dir, sim)
 }
 
+/// The committed corpus file `name` of `target`.
+fn seed(target: &str, name: &str) -> Vec<u8> {
+    shared::fuzzing::corpus(target)
+        .into_iter()
+        .find(|(file, _)| file.ends_with(&format!("/{name}")))
+        .unwrap_or_else(|| panic!("seed {target}/{name} is missing"))
+        .1
+}
+
 #[test]
 fn digicert_corpus_replays() {
     let (_dir, sim) = sim();
@@ -35,13 +44,6 @@ fn wosign_corpus_replays() {
 #[test]
 fn seeds_place_orders() {
     let (_dir, sim) = sim();
-    let seed = |target: &str, name: &str| {
-        shared::fuzzing::corpus(target)
-            .into_iter()
-            .find(|(file, _)| file.ends_with(&format!("/{name}")))
-            .unwrap_or_else(|| panic!("seed {target}/{name} is missing"))
-            .1
-    };
     let (status, body) = fuzzing::digicert(&sim, &seed("digicert", "order-instant.txt"))
         .expect("a DigiCert request");
     assert_eq!(status, 201, "{body}");
@@ -65,27 +67,18 @@ fn seeds_place_orders() {
 #[test]
 fn regression_non_ascii_names_are_refused_when_ordering() {
     let (_dir, sim) = sim();
-    let crash = shared::fuzzing::corpus("digicert")
-        .into_iter()
-        .find(|(file, _)| file.ends_with("/crash-non-ascii-common-name.txt"))
-        .expect("the crash input is in the corpus")
-        .1;
+    let crash = seed("digicert", "crash-non-ascii-common-name.txt");
     let (status, body) = fuzzing::digicert(&sim, &crash).expect("a DigiCert request");
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("invalid_dns_name"), "{body}");
 
-    let seed = |target: &str, name: &str| {
-        let (_, bytes) = shared::fuzzing::corpus(target)
-            .into_iter()
-            .find(|(file, _)| file.ends_with(&format!("/{name}")))
-            .unwrap_or_else(|| panic!("seed {target}/{name} is missing"));
-        String::from_utf8(bytes).expect("a text seed")
-    };
-    let wosign = seed("wosign", "create.txt").replace("www.order.fuzz.test", "www.ördér.test");
+    let text =
+        |target: &str, name: &str| String::from_utf8(seed(target, name)).expect("a text seed");
+    let wosign = text("wosign", "create.txt").replace("www.order.fuzz.test", "www.ördér.test");
     let (status, body) = fuzzing::wosign(&sim, wosign.as_bytes()).expect("a WoSign request");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"code\":2003"), "{body}");
-    let globalsign = seed("globalsign", "ovorder.txt")
+    let globalsign = text("globalsign", "ovorder.txt")
         .replace("<OrderID>FUZZ0001</OrderID>", "<OrderID>FUZZNAME</OrderID>")
         .replace(
             "<SubjectAltName>www.order.fuzz.test</SubjectAltName>",

@@ -11,9 +11,7 @@ use serde_json::json;
 async fn ov_order_poll_fulfillment_cancel_and_revoke() {
     let sim = Sim::start(|c| {
         c.time_scale = 50.0;
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:5s".into());
-        }
+        set_profile(c, "fixed:5s");
     })
     .await;
     let (key, csr) = csr("gs.example.com", &[]);
@@ -537,12 +535,7 @@ async fn client_chosen_order_ids_in_vaults_ov_and_ev_shapes() {
 #[tokio::test]
 async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     // Orders stay open (an hour of simulated time) so that they can be cancelled.
-    let sim = Sim::start(|c| {
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:1h".into());
-        }
-    })
-    .await;
+    let sim = Sim::start_profiled("fixed:1h").await;
     sim.set_faults(json!([
         {"name": "lost-create", "dialect": "globalsign", "operation": "order",
          "common_name": "lost.gs.test", "phase": "after",

@@ -508,9 +508,7 @@ async fn revocations_and_responders_survive_a_restart() {
     let (_tmp, dir) = tempdir();
     let data = dir.join("data");
     let sim = Sim::start_in(&data, |c| {
-        for a in &mut c.accounts {
-            a.profile = Some("instant".into());
-        }
+        set_profile(c, "instant");
     })
     .await;
     ws_order(&sim, "ocsp-restart.example.cn").await;

@@ -1,6 +1,8 @@
 //! The real `ca-sim` binary: started with `--listen 127.0.0.1:0 --data-dir TMP`, it prints the
 //! URL it bound, serves `/admin/health` over TLS with the dev CA in the data dir, and is killed.
 
+use crate::common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -59,13 +61,8 @@ async fn binary_prints_its_url_and_serves_health() {
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0, "the bound port is printed, not 0");
 
-    let ca = std::fs::read(dir.path().join("tls").join("ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).unwrap())
-        .timeout(Duration::from_secs(20))
-        .no_proxy()
-        .build()
-        .unwrap();
+    let ca = std::fs::read_to_string(dir.path().join("tls").join("ca.pem")).unwrap();
+    let client = common::client(&ca);
     let r = client
         .get(format!("{url}/admin/health"))
         .send()

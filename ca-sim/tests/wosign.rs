@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 async fn order_poll_download_cancel_revoke_and_distrust() {
     let sim = Sim::start(|c| {
         c.time_scale = 50.0;
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:5s".into());
-        }
+        set_profile(c, "fixed:5s");
     })
     .await;
     let w = ws(&sim);
@@ -244,12 +242,7 @@ async fn client_order_id_finds_orders() {
 #[tokio::test]
 async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     // Orders stay open (an hour of simulated time) so that they can be cancelled.
-    let sim = Sim::start(|c| {
-        for a in &mut c.accounts {
-            a.profile = Some("fixed:1h".into());
-        }
-    })
-    .await;
+    let sim = Sim::start_profiled("fixed:1h").await;
     let w = ws(&sim);
     sim.set_faults(json!([
         {"name": "lost-create", "dialect": "wosign", "operation": "order",

@@ -13,10 +13,16 @@ pub struct Dc<'a> {
 }
 
 impl<'a> Dc<'a> {
+    /// A client of the default account.
     pub fn new(sim: &'a Sim) -> Self {
+        Self::keyed(sim, KEY)
+    }
+
+    /// A client of the account whose API key is `key`.
+    pub fn keyed(sim: &'a Sim, key: &str) -> Self {
         Self {
             sim,
-            key: KEY.into(),
+            key: key.into(),
         }
     }
 

@@ -33,13 +33,16 @@ impl Sim {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path());
         config.ephemeral = true;
-        for a in &mut config.accounts {
-            a.profile = Some("instant".into());
-        }
+        set_profile(&mut config, "instant");
         tweak(&mut config);
         let mut sim = Self::start_config(config).await;
         sim._dir = Some(dir);
         sim
+    }
+
+    /// [`Sim::start`] with every account on the timing `profile` (`stuck`, `fixed:1h`, …).
+    pub async fn start_profiled(profile: &str) -> Sim {
+        Self::start(|c| set_profile(c, profile)).await
     }
 
     /// Persistent, in `dir`.
@@ -163,6 +166,14 @@ impl Sim {
     }
 }
 
+/// Puts every configured account on the timing `profile`.
+pub fn set_profile(config: &mut Config, profile: &str) {
+    for a in &mut config.accounts {
+        a.profile = Some(profile.into());
+    }
+}
+
+/// A client trusting `ca_pem` (ca-sim's TLS CA), with the tests' deadline and no proxy.
 pub fn client(ca_pem: &str) -> reqwest::Client {
     let certs = reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()).unwrap();
     reqwest::Client::builder()
