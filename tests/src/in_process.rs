@@ -34,63 +34,43 @@ pub(crate) trait Served: Sized + Send {
     fn stopped(self) -> impl Future<Output = ()> + Send;
 }
 
-impl Served for vault::Handle {
-    type Config = vault::Config;
-    const NAME: &'static str = "vault";
-    fn config(data_dir: &Path) -> vault::Config {
-        vault::Config::new(data_dir)
-    }
-    async fn serve(
-        listener: TcpListener,
-        config: vault::Config,
-        shutdown: CancellationToken,
-    ) -> Self {
-        vault::serve(listener, config, shutdown)
-            .await
-            .unwrap_or_else(|err| panic!("vault::serve failed: {err:?}"))
-    }
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    fn ca_pem(&self) -> &str {
-        &self.ca_pem
-    }
-    fn ca_path(&self) -> &Path {
-        &self.ca_path
-    }
-    async fn stopped(self) {
-        vault::Handle::stopped(self).await
-    }
+/// Implements [`Served`] for a server crate whose `Config::new(data_dir)`, `serve(listener,
+/// config, shutdown)` and `Handle { addr, ca_pem, ca_path, stopped() }` have the same shape.
+macro_rules! served {
+    ($krate:ident, $name:literal) => {
+        impl Served for $krate::Handle {
+            type Config = $krate::Config;
+            const NAME: &'static str = $name;
+            fn config(data_dir: &Path) -> $krate::Config {
+                $krate::Config::new(data_dir)
+            }
+            async fn serve(
+                listener: TcpListener,
+                config: $krate::Config,
+                shutdown: CancellationToken,
+            ) -> Self {
+                $krate::serve(listener, config, shutdown)
+                    .await
+                    .unwrap_or_else(|err| panic!("{}::serve failed: {err:?}", stringify!($krate)))
+            }
+            fn addr(&self) -> SocketAddr {
+                self.addr
+            }
+            fn ca_pem(&self) -> &str {
+                &self.ca_pem
+            }
+            fn ca_path(&self) -> &Path {
+                &self.ca_path
+            }
+            async fn stopped(self) {
+                $krate::Handle::stopped(self).await
+            }
+        }
+    };
 }
 
-impl Served for ca_sim::Handle {
-    type Config = ca_sim::Config;
-    const NAME: &'static str = "ca-sim";
-    fn config(data_dir: &Path) -> ca_sim::Config {
-        ca_sim::Config::new(data_dir)
-    }
-    async fn serve(
-        listener: TcpListener,
-        config: ca_sim::Config,
-        shutdown: CancellationToken,
-    ) -> Self {
-        ca_sim::serve(listener, config, shutdown)
-            .await
-            .unwrap_or_else(|err| panic!("ca_sim::serve failed: {err:?}"))
-    }
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    fn ca_pem(&self) -> &str {
-        &self.ca_pem
-    }
-    fn ca_path(&self) -> &Path {
-        &self.ca_path
-    }
-    async fn stopped(self) {
-        ca_sim::Handle::stopped(self).await
-    }
-}
+served!(vault, "vault");
+served!(ca_sim, "ca-sim");
 
 type Configure<C> = Arc<dyn Fn(&mut C) + Send + Sync>;
 

@@ -11,7 +11,7 @@
 //! - `test_ca_sim`: [`TestCaSim`], an in-process ca-sim that can stop and come back on the same
 //!   port; [`CaSimAdmin`], its `/admin/` API.
 //! - `sdk`: SDK clients ([`certificate_client`], [`key_client`], [`secret_client`]) with the
-//!   [`FakeCredential`], creating through the SDK poller, a call that must succeed or fail with a
+//!   [`FakeCredential`], creating through the SDK poller, importing and merging, a call that must succeed or fail with a
 //!   status ([`SdkCall`]), an SDK error's status and code.
 //! - `entra`: `azure_identity`'s client-secret credential and a certificate client with the
 //!   default challenge verification, over a transport through vault's drop-in proxy
@@ -102,8 +102,8 @@ pub use self::policies::{ec_policy, policy_with_key, rsa_policy, self_signed_ec_
 pub use self::raw_http::{api, trusting_client, with_api_version, Raw, RawResponse, API_VERSION};
 pub use self::sdk::{
     certificate_client, create_certificate, create_certificate_with, credential, error_code,
-    fast_poller, http_status, key_client, sdk_client_options, secret_client, FakeCredential,
-    SdkCall,
+    fast_poller, http_status, import_certificate, key_client, merge_certificate,
+    sdk_client_options, secret_client, FakeCredential, SdkCall,
 };
 pub use self::sdk_apps::{
     run_app, sdk_apps, AppEnv, AppIdentity, AppRun, Sdk, SdkApps, APP_TIMEOUT,

@@ -16,7 +16,7 @@ use azure_core::{
 use azure_security_keyvault_certificates::{
     models::{
         Certificate, CertificateClientCreateCertificateOptions, CertificatePolicy,
-        CreateCertificateParameters,
+        CreateCertificateParameters, ImportCertificateParameters, MergeCertificateParameters,
     },
     CertificateClient, CertificateClientOptions,
 };
@@ -123,6 +123,53 @@ pub async fn create_certificate(
     .await
 }
 
+/// Imports `value` (base64 PFX or PEM, with its `password`) as `name`, optionally with a
+/// `policy`, through the SDK; the certificate, or the SDK's error.
+pub async fn import_certificate(
+    client: &CertificateClient,
+    name: &str,
+    value: String,
+    password: Option<&str>,
+    policy: Option<CertificatePolicy>,
+) -> azure_core::Result<Certificate> {
+    let parameters = ImportCertificateParameters {
+        base64_encoded_certificate: Some(value),
+        password: password.map(str::to_string),
+        certificate_policy: policy,
+        ..Default::default()
+    };
+    client
+        .import_certificate(
+            name,
+            parameters.try_into().expect("serialize import parameters"),
+            None,
+        )
+        .await?
+        .into_model()
+}
+
+/// Merges the chain `x5c` (DER or PEM blobs) into the pending certificate `name` through the
+/// SDK; the certificate, or the SDK's error.
+pub async fn merge_certificate(
+    client: &CertificateClient,
+    name: &str,
+    x5c: Vec<Vec<u8>>,
+) -> azure_core::Result<Certificate> {
+    let parameters = MergeCertificateParameters {
+        x509_certificates: Some(x5c),
+        ..Default::default()
+    };
+    client
+        .merge_certificate(
+            name,
+            parameters.try_into().expect("serialize merge parameters"),
+            None,
+        )
+        .await?
+        .into_model()
+}
+
+/// Creates a certificate with whole create `parameters` through the SDK poller.
 pub async fn create_certificate_with(
     client: &CertificateClient,
     name: &str,

@@ -18,8 +18,8 @@ use std::process::Command;
 use azure_security_keyvault_certificates::{
     models::{
         Certificate, CertificatePolicy, CreateCertificateParameters, IssuerParameters,
-        KeyProperties, KeyType, MergeCertificateParameters, SecretProperties,
-        SubjectAlternativeNames, X509CertificateProperties,
+        KeyProperties, KeyType, SecretProperties, SubjectAlternativeNames,
+        X509CertificateProperties,
     },
     CertificateClient, ResourceExt as _,
 };
@@ -325,26 +325,6 @@ async fn pending(
         .expect("operation model")
 }
 
-async fn merge(
-    client: &CertificateClient,
-    name: &str,
-    x5c: Vec<Vec<u8>>,
-) -> azure_core::Result<Certificate> {
-    client
-        .merge_certificate(
-            name,
-            MergeCertificateParameters {
-                x509_certificates: Some(x5c),
-                ..Default::default()
-            }
-            .try_into()
-            .expect("serialize merge parameters"),
-            None,
-        )
-        .await?
-        .into_model()
-}
-
 async fn ok_json(raw: &Raw, path: &str) -> Value {
     let rsp = raw.get(path).await;
     assert_eq!(rsp.status, StatusCode::OK, "GET {path}: {}", rsp.text);
@@ -470,7 +450,7 @@ async fn acmebot_merges_one_pfx_blob_per_certificate_in_either_order() {
             if reversed {
                 blobs.reverse();
             }
-            let merged = merge(&client, &name, blobs)
+            let merged = merge_certificate(&client, &name, blobs)
                 .await
                 .unwrap_or_else(|err| panic!("{name} ({scheme:?}): merge: {err}"));
             assert_merged(&vault, &name, &merged, &chain, content_type).await;
@@ -503,7 +483,7 @@ async fn acmebot_merges_der_issuer_most_first_and_mixed_items() {
     let chain = ca.chain(&leaf);
     let mut issuer_most_first = chain.clone();
     issuer_most_first.reverse();
-    let merged = merge(&client, "acmebot-der", issuer_most_first)
+    let merged = merge_certificate(&client, "acmebot-der", issuer_most_first)
         .await
         .expect("merge DER issuer-most-first");
     assert_merged(&vault, "acmebot-der", &merged, &chain, PEM).await;
@@ -518,7 +498,7 @@ async fn acmebot_merges_der_issuer_most_first_and_mixed_items() {
     let chain = ca.chain(&leaf);
     let both = make_pfx(&[&ca.inter, &ca.root], Pfx::Aes, None, "");
     let leaf_pem = crypto::pem_encode("CERTIFICATE", &leaf).into_bytes();
-    let merged = merge(&client, "acmebot-mixed", vec![both, leaf_pem])
+    let merged = merge_certificate(&client, "acmebot-mixed", vec![both, leaf_pem])
         .await
         .expect("merge a PFX with two certificates and a PEM leaf");
     assert_merged(&vault, "acmebot-mixed", &merged, &chain, PKCS12).await;
@@ -567,7 +547,7 @@ async fn merge_refuses_pfx_items_with_a_key_a_password_or_damage() {
         assert!(message.contains(needle), "{what}: {message}");
         assert!(message.contains("PKCS#12"), "{what}: {message}");
         // The SDK sees the same refusal.
-        let err = merge(&client, name, x5c).await.expect_err(what);
+        let err = merge_certificate(&client, name, x5c).await.expect_err(what);
         assert_eq!(http_status(&err), StatusCode::BAD_REQUEST, "{what}");
         assert_eq!(error_code(&err).as_deref(), Some("BadParameter"), "{what}");
         assert_eq!(
@@ -576,7 +556,7 @@ async fn merge_refuses_pfx_items_with_a_key_a_password_or_damage() {
         );
     }
 
-    let merged = merge(
+    let merged = merge_certificate(
         &client,
         name,
         vec![leaf_pfx, chain[1].clone(), chain[2].clone()],
@@ -685,7 +665,7 @@ async fn acmebot_orders_from_the_vault_acme_gateway_and_merges_pfx_blobs() {
 
     let mut blobs = pfx_per_certificate(&chain, Pfx::DotnetNull);
     blobs.reverse();
-    let merged = merge(&client, name, blobs)
+    let merged = merge_certificate(&client, name, blobs)
         .await
         .expect("merge the gateway's chain as .NET PFX blobs");
     assert_merged(&vault, name, &merged, &chain, PKCS12).await;

@@ -11,8 +11,7 @@ use std::{collections::BTreeSet, time::Duration};
 
 use azure_security_keyvault_certificates::{
     models::{
-        CertificatePolicy, ImportCertificateParameters, KeyProperties, KeyType,
-        MergeCertificateParameters, RestoreCertificateParameters, SecretProperties,
+        CertificatePolicy, KeyProperties, KeyType, RestoreCertificateParameters, SecretProperties,
         UpdateCertificateOperationParameter,
     },
     CertificateClient,
@@ -254,50 +253,6 @@ fn assert_pem_key_first(secret: &SecretContent, what: &str) {
     );
 }
 
-async fn import_sdk(
-    client: &CertificateClient,
-    name: &str,
-    value: String,
-    password: Option<&str>,
-    policy: Option<CertificatePolicy>,
-) -> azure_core::Result<azure_security_keyvault_certificates::models::Certificate> {
-    client
-        .import_certificate(
-            name,
-            ImportCertificateParameters {
-                base64_encoded_certificate: Some(value),
-                password: password.map(str::to_string),
-                certificate_policy: policy,
-                ..Default::default()
-            }
-            .try_into()
-            .expect("serialize import parameters"),
-            None,
-        )
-        .await?
-        .into_model()
-}
-
-async fn merge_sdk(
-    client: &CertificateClient,
-    name: &str,
-    x5c: Vec<Vec<u8>>,
-) -> azure_core::Result<azure_security_keyvault_certificates::models::Certificate> {
-    client
-        .merge_certificate(
-            name,
-            MergeCertificateParameters {
-                x509_certificates: Some(x5c),
-                ..Default::default()
-            }
-            .try_into()
-            .expect("serialize merge parameters"),
-            None,
-        )
-        .await?
-        .into_model()
-}
-
 async fn cancel_sdk(
     client: &CertificateClient,
     name: &str,
@@ -418,7 +373,7 @@ async fn unknown_issuer_csr_then_merge_a_three_level_chain() {
     // Sign with the intermediate; merge leaf + intermediate + root through the SDK.
     let leaf = inter.sign(&csr);
     verify_cert_signed_by(&leaf, &inter.cert).expect("the intermediate signed the leaf");
-    let merged = merge_sdk(
+    let merged = merge_certificate(
         &client,
         "merge3",
         vec![leaf.clone(), inter.cert.clone(), root_der.clone()],
@@ -491,7 +446,7 @@ async fn merge_normalises_a_shuffled_chain_and_keeps_order_when_asked() {
     )
     .await;
     let leaf = inter.sign(&decode_b64_std_strict(op["csr"].as_str().unwrap()));
-    let merged = merge_sdk(
+    let merged = merge_certificate(
         &client,
         "shuffled",
         vec![root_der.clone(), leaf.clone(), inter.cert.clone()],
@@ -555,7 +510,7 @@ async fn merge_with_preserve_cert_order_keeps_the_given_order() {
     assert_eq!(op["preserveCertOrder"], true, "{op}");
     let leaf = inter.sign(&decode_b64_std_strict(op["csr"].as_str().unwrap()));
     let given = vec![root_der.clone(), inter.cert.clone(), leaf.clone()];
-    let merged = merge_sdk(&client, "ordered", given.clone())
+    let merged = merge_certificate(&client, "ordered", given.clone())
         .await
         .expect("merge with preserveCertOrder");
     let version = version_of(merged.id.as_deref().unwrap());
@@ -610,7 +565,7 @@ async fn merge_error_paths() {
 
     // A certificate for another key: the SDK sees 400 BadParameter with Azure's message.
     let foreign = fixture_cert("leaf-ec.pem");
-    let err = merge_sdk(&client, "merge-err", vec![foreign.clone()])
+    let err = merge_certificate(&client, "merge-err", vec![foreign.clone()])
         .await
         .expect_err("foreign key");
     assert_eq!(http_status(&err), StatusCode::BAD_REQUEST, "{err}");
@@ -663,7 +618,7 @@ async fn merge_error_paths() {
     assert_eq!(still["status"], "inProgress", "{still}");
     assert_eq!(still["csr"], op["csr"]);
     let leaf = inter.sign(&csr);
-    let merged = merge_sdk(&client, "merge-err", vec![leaf.clone()])
+    let merged = merge_certificate(&client, "merge-err", vec![leaf.clone()])
         .await
         .expect("merge after failed attempts");
     assert_eq!(merged.cer.as_ref(), Some(&leaf));
@@ -837,7 +792,7 @@ async fn import_files_made_by_other_tools() {
             Form::PemText => fixture_text(file),
         };
 
-        let cert = import_sdk(&client, name, value, pwd, None)
+        let cert = import_certificate(&client, name, value, pwd, None)
             .await
             .unwrap_or_else(|err| panic!("import {name} ({file}): {err}"));
         assert_eq!(cert.cer.as_ref(), Some(&leaf), "{name}: cer is the leaf");
@@ -961,7 +916,7 @@ async fn import_chain_order_normalised_or_preserved() {
         .collect::<String>();
 
     // Default: normalised, leaf first.
-    let cert = import_sdk(&client, "normalised", reversed.clone(), None, None)
+    let cert = import_certificate(&client, "normalised", reversed.clone(), None, None)
         .await
         .expect("import a reversed chain");
     assert_eq!(cert.cer.as_ref(), Some(leaf));
@@ -1103,7 +1058,7 @@ async fn import_policy_overrides_conflicts_and_versions() {
         }),
         ..Default::default()
     };
-    let cert = import_sdk(
+    let cert = import_certificate(
         &client,
         "pfx-as-pem",
         b64_std(&fixture("rsa-chain-aes.pfx")),
@@ -1140,7 +1095,7 @@ async fn import_policy_overrides_conflicts_and_versions() {
         }),
         ..Default::default()
     };
-    let cert = import_sdk(
+    let cert = import_certificate(
         &client,
         "pem-as-pfx",
         fixture_text("rsa-chain-pkcs8.pem"),
@@ -1177,7 +1132,7 @@ async fn import_policy_overrides_conflicts_and_versions() {
         ),
     ];
     for (name, key_props) in contradictions {
-        let err = import_sdk(
+        let err = import_certificate(
             &client,
             name,
             b64_std(&fixture("rsa-chain-aes.pfx")),
@@ -1200,10 +1155,10 @@ async fn import_policy_overrides_conflicts_and_versions() {
 
     // Importing twice makes two versions; the second is the latest.
     let value = b64_std(&fixture("ec-chain-aes.pfx"));
-    let first = import_sdk(&client, "twice", value.clone(), Some(PASSWORD), None)
+    let first = import_certificate(&client, "twice", value.clone(), Some(PASSWORD), None)
         .await
         .expect("first import");
-    let second = import_sdk(&client, "twice", value.clone(), Some(PASSWORD), None)
+    let second = import_certificate(&client, "twice", value.clone(), Some(PASSWORD), None)
         .await
         .expect("second import");
     let (first_id, second_id) = (first.id.unwrap(), second.id.unwrap());

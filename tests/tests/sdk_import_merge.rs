@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use azure_security_keyvault_certificates::{
     models::{
         CertificateClientGetCertificateOptions, CertificatePolicy, CreateCertificateParameters,
-        ImportCertificateParameters, IssuerParameters, KeyType, MergeCertificateParameters,
-        RestoreCertificateParameters, SecretProperties, UpdateCertificateOperationParameter,
+        IssuerParameters, KeyType, MergeCertificateParameters, RestoreCertificateParameters,
+        SecretProperties, UpdateCertificateOperationParameter,
     },
     CertificateClient, ResourceExt as _,
 };
@@ -35,30 +35,6 @@ fn fixture_cert_der(name: &str) -> Vec<u8> {
         .find(|(label, _)| label == "CERTIFICATE")
         .expect("a certificate in the fixture")
         .1
-}
-
-async fn import(
-    client: &CertificateClient,
-    name: &str,
-    value: String,
-    password: Option<&str>,
-    policy: Option<CertificatePolicy>,
-) -> azure_core::Result<azure_security_keyvault_certificates::models::Certificate> {
-    client
-        .import_certificate(
-            name,
-            ImportCertificateParameters {
-                base64_encoded_certificate: Some(value),
-                password: password.map(str::to_string),
-                certificate_policy: policy,
-                ..Default::default()
-            }
-            .try_into()
-            .unwrap(),
-            None,
-        )
-        .await?
-        .into_model()
 }
 
 /// The private key in a certificate's secret, whatever its content type.
@@ -192,7 +168,7 @@ async fn import_pfx_and_pem_made_by_other_tools() {
         } else {
             b64_std(&bytes)
         };
-        let cert = import(&client, name, value, password, None)
+        let cert = import_certificate(&client, name, value, password, None)
             .await
             .unwrap_or_else(|err| panic!("import {name} ({file}): {err}"));
         let version = cert.resource_id().unwrap().version.expect("version");
@@ -274,7 +250,7 @@ async fn import_pfx_and_pem_made_by_other_tools() {
 async fn import_keytool_p12_and_pem_content_type() {
     let vault = TestVault::start().await;
     let client = vault.certificate_client();
-    let cert = import(
+    let cert = import_certificate(
         &client,
         "keytool",
         b64_std(&fixture("java-keytool.p12")),
@@ -295,7 +271,7 @@ async fn import_keytool_p12_and_pem_content_type() {
         }),
         ..Default::default()
     };
-    let cert = import(
+    let cert = import_certificate(
         &client,
         "as-pem",
         b64_std(&fixture("rsa-chain-aes.pfx")),
@@ -350,7 +326,7 @@ async fn import_rejects_what_azure_rejects() {
         ("not-base64", "%%% not base64 %%%".to_string(), None),
     ];
     for (name, value, password) in must_be_400 {
-        let err = import(&client, name, value, password, None)
+        let err = import_certificate(&client, name, value, password, None)
             .await
             .expect_err(name);
         assert_eq!(http_status(&err), StatusCode::BAD_REQUEST, "{name}: {err}");
@@ -361,7 +337,7 @@ async fn import_rejects_what_azure_rejects() {
         ("pkcs1", "rsa-pkcs1-key.pem", None),
         ("encrypted-pkcs8", "rsa-encrypted-pkcs8.pem", Some(PASSWORD)),
     ] {
-        match import(&client, name, b64_std(&fixture(file)), password, None).await {
+        match import_certificate(&client, name, b64_std(&fixture(file)), password, None).await {
             Ok(cert) => assert!(cert.cer.is_some(), "{name}"),
             Err(err) => assert_eq!(http_status(&err), StatusCode::BAD_REQUEST, "{name}: {err}"),
         }
@@ -376,16 +352,16 @@ async fn import_onto_soft_deleted_name_conflicts_and_adds_versions_otherwise() {
     let vault = TestVault::start().await;
     let client = vault.certificate_client();
     let value = b64_std(&fixture("ec-chain-pkcs8.pem"));
-    let first = import(&client, "imported", value.clone(), None, None)
+    let first = import_certificate(&client, "imported", value.clone(), None, None)
         .await
         .expect("import");
-    let second = import(&client, "imported", value.clone(), None, None)
+    let second = import_certificate(&client, "imported", value.clone(), None, None)
         .await
         .expect("import again");
     assert_ne!(first.id, second.id, "a second import is a new version");
 
     client.delete_certificate("imported", None).await.unwrap();
-    let err = import(&client, "imported", value, None, None)
+    let err = import_certificate(&client, "imported", value, None, None)
         .fails(StatusCode::CONFLICT, "soft-deleted name")
         .await;
     assert_eq!(error_code(&err).as_deref(), Some("Conflict"));
