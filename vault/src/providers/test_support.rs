@@ -1,11 +1,15 @@
-//! Fixtures shared by the adapters' tests: EC P-256 CSRs, CA-shaped chains, an order and the
-//! HTTP client.
+//! Fixtures shared by the adapters' tests: EC P-256 CSRs, CA-shaped chains, an order, the
+//! HTTP client, a wiremock CA, and the check of a classified error.
 
 use super::http;
-use super::types::{CertType, Credentials, OrderRequest};
+use super::types::{CaProvider, CertType, Credentials, OrderRequest, ProviderError};
 use shared::crypto::{build_csr, issue_for_key, self_signed, CertProfile, KeySpec, PrivateKey};
+use shared::models::AdministratorDetails;
 use shared::models::{CurveName, SubjectAlternativeNames};
 use time::{Duration, OffsetDateTime};
+use url::Url;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub fn p256() -> PrivateKey {
     PrivateKey::generate(KeySpec::Ec {
@@ -97,4 +101,65 @@ pub fn order(reference: &str, credentials: Credentials, cert_type: CertType) -> 
 
 pub fn client() -> reqwest::Client {
     http::client(&[], std::time::Duration::from_secs(5)).unwrap()
+}
+
+/// A wiremock CA and the adapter's base URL, `path` below the server's root.
+pub async fn mock_ca(path: &str) -> (MockServer, Url) {
+    let server = MockServer::start().await;
+    let base = Url::parse(&format!("{}{path}", server.uri())).unwrap();
+    (server, base)
+}
+
+/// The issuer's administrator contact, as the GlobalSign and WoSign tests send it.
+pub fn admin(first_name: &str) -> AdministratorDetails {
+    AdministratorDetails {
+        first_name: Some(first_name.into()),
+        last_name: Some("Doe".into()),
+        email: Some("jane@example.com".into()),
+        phone: Some("+1 617 555 0100".into()),
+    }
+}
+
+/// The error `adapter` returns for an OV submission that the CA at `server` answers with
+/// `answer`.
+pub async fn submit_error(
+    server: &MockServer,
+    adapter: &dyn CaProvider,
+    credentials: Credentials,
+    answer: ResponseTemplate,
+) -> ProviderError {
+    Mock::given(method("POST"))
+        .respond_with(answer)
+        .mount(server)
+        .await;
+    adapter
+        .submit(&order("r", credentials, CertType::Ov))
+        .await
+        .unwrap_err()
+}
+
+/// The pause a classified error is expected to ask for.
+#[derive(Debug, Clone, Copy)]
+pub enum Pause {
+    /// Not checked.
+    Any,
+    /// None asked for.
+    Unasked,
+    /// This many seconds.
+    Secs(u64),
+}
+
+/// Asserts `e`'s class ([`ProviderError::class`]), a text its message contains (`""`: any)
+/// and its pause.
+#[track_caller]
+pub fn assert_error(e: &ProviderError, class: &str, contains: &str, pause: Pause) {
+    let pause_ok = match pause {
+        Pause::Any => true,
+        Pause::Unasked => e.retry_after().is_none(),
+        Pause::Secs(s) => e.retry_after() == Some(std::time::Duration::from_secs(s)),
+    };
+    assert!(
+        e.class() == class && e.to_string().contains(contains) && pause_ok,
+        "expected {class} containing {contains:?} ({pause:?}); got {e:?}"
+    );
 }

@@ -4,13 +4,14 @@
 use super::wire::{b64_of, normalize_pem, with_reason, DEVKEY};
 use super::DigiCert;
 use crate::providers::convert::validity_years;
-use crate::providers::test_support::{self, chain, client, order, pem};
+use crate::providers::test_support::{
+    self, assert_error, chain, client, mock_ca, order, pem, Pause,
+};
 use crate::providers::types::{
     CaProvider, CancelOutcome, CertType, Credentials, OrderStatus, ProviderError, Submitted,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
-use url::Url;
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -38,9 +39,8 @@ fn creds() -> Credentials {
 }
 
 async fn setup() -> (MockServer, DigiCert) {
-    let server = MockServer::start().await;
     // Trailing slash on purpose.
-    let base = Url::parse(&format!("{}/services/v2/", server.uri())).unwrap();
+    let (server, base) = mock_ca("/services/v2/").await;
     (server, DigiCert::new(base, client()))
 }
 
@@ -214,54 +214,83 @@ async fn account_and_config_checks() {
 async fn submit_error(template: ResponseTemplate) -> ProviderError {
     let (server, dc) = setup().await;
     mount_me(&server, json!(1234567)).await;
-    Mock::given(method("POST"))
-        .respond_with(template)
-        .mount(&server)
-        .await;
-    dc.submit(&order("r", creds(), CertType::Ov))
-        .await
-        .unwrap_err()
+    test_support::submit_error(&server, &dc, creds(), template).await
 }
 
 #[tokio::test]
 async fn error_shapes_are_classified() {
-    let e = submit_error(ResponseTemplate::new(400).set_body_json(errors(
-        "csr_invalid_cannot_parse",
-        "Unable to parse the CSR.",
-    )))
-    .await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("csr_invalid_cannot_parse: Unable to parse the CSR.")),
-        "{e:?}"
-    );
-
-    let e = submit_error(
-        ResponseTemplate::new(401).set_body_json(errors("invalid_api_key", "Invalid API key.")),
-    )
-    .await;
-    assert!(
-        matches!(&e, ProviderError::Credentials { message } if message.contains("Invalid API key")),
-        "{e:?}"
-    );
-
-    let e = submit_error(ResponseTemplate::new(403).set_body_json(errors(
-        "access_denied|missing_permission",
-        "Permission denied.",
-    )))
-    .await;
-    assert!(
-        matches!(&e, ProviderError::Credentials { message } if message.contains("missing_permission")),
-        "{e:?}"
-    );
-
-    let e = submit_error(
-        ResponseTemplate::new(404).set_body_json(errors("not_found|product", "Product not found.")),
-    )
-    .await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("not_found|product")),
-        "{e:?}"
-    );
+    use Pause::{Any, Secs, Unasked};
+    let answer = |status: u16, code: &str, message: &str| {
+        ResponseTemplate::new(status).set_body_json(errors(code, message))
+    };
+    let cases = [
+        (
+            answer(400, "csr_invalid_cannot_parse", "Unable to parse the CSR."),
+            "refused",
+            "csr_invalid_cannot_parse: Unable to parse the CSR.",
+            Any,
+        ),
+        (
+            answer(401, "invalid_api_key", "Invalid API key."),
+            "credentials",
+            "Invalid API key",
+            Any,
+        ),
+        (
+            answer(
+                403,
+                "access_denied|missing_permission",
+                "Permission denied.",
+            ),
+            "credentials",
+            "missing_permission",
+            Any,
+        ),
+        (
+            answer(404, "not_found|product", "Product not found."),
+            "refused",
+            "not_found|product",
+            Any,
+        ),
+        // DigiCert's code without Retry-After: the documented 5 s.
+        (
+            answer(429, "request_limit_exceeded", "slow down"),
+            "throttled",
+            "",
+            Secs(5),
+        ),
+        // A 429 without DigiCert's code (a proxy's, say) may follow the act.
+        (
+            ResponseTemplate::new(429).insert_header("Retry-After", "2"),
+            "ambiguous",
+            "",
+            Secs(2),
+        ),
+        (
+            ResponseTemplate::new(503).set_body_string("<html>down</html>"),
+            "ambiguous",
+            "",
+            Any,
+        ),
+        // Tolerated: errors as an object.
+        (
+            ResponseTemplate::new(404).set_body_json(
+                json!({"errors": {"code": "not_found|route", "message": "Route not found"}}),
+            ),
+            "refused",
+            "not_found|route",
+            Any,
+        ),
+        (
+            ResponseTemplate::new(201).set_body_string("{\"id\": 5,"),
+            "ambiguous",
+            "",
+            Unasked,
+        ),
+    ];
+    for (template, class, contains, pause) in cases {
+        assert_error(&submit_error(template).await, class, contains, pause);
+    }
 
     let e = submit_error(
         ResponseTemplate::new(429)
@@ -281,53 +310,9 @@ async fn error_shapes_are_classified() {
             }
         );
     assert!(!e.may_have_acted());
-    let e = submit_error(
-        ResponseTemplate::new(429).set_body_json(errors("request_limit_exceeded", "slow down")),
-    )
-    .await;
-    assert!(
-        matches!(e, ProviderError::Throttled { retry_after: Some(d), .. } if d == Duration::from_secs(5)),
-        "{e:?}"
-    );
-    // A 429 without DigiCert's code (a proxy's, say) may follow the act.
-    let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "2")).await;
-    assert!(
-        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d == Duration::from_secs(2)),
-        "{e:?}"
-    );
-
-    let e =
-        submit_error(ResponseTemplate::new(500).set_body_json(errors("internal_error", "boom")))
-            .await;
-    assert!(
-        matches!(&e, ProviderError::Ambiguous { retry_after: None, message } if message.contains("boom")),
-        "{e:?}"
-    );
+    let e = submit_error(answer(500, "internal_error", "boom")).await;
+    assert_error(&e, "ambiguous", "boom", Unasked);
     assert!(e.may_have_acted());
-    let e = submit_error(ResponseTemplate::new(503).set_body_string("<html>down</html>")).await;
-    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
-
-    // Tolerated: errors as an object.
-    let e = submit_error(ResponseTemplate::new(404).set_body_json(
-        json!({"errors": {"code": "not_found|route", "message": "Route not found"}}),
-    ))
-    .await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("not_found|route")),
-        "{e:?}"
-    );
-
-    let e = submit_error(ResponseTemplate::new(201).set_body_string("{\"id\": 5,")).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
 }
 
 #[tokio::test]

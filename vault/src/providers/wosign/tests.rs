@@ -2,10 +2,11 @@
 //! envelope's codes, cancellation and lookup.
 
 use super::*;
-use crate::providers::test_support::{chain, client, order, pem};
+use crate::providers::test_support::{
+    self, admin, assert_error, chain, client, mock_ca, order, pem, Pause,
+};
 use crate::providers::types::CertType;
 use aws_lc_rs::{digest, hmac};
-use shared::models::AdministratorDetails;
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -16,19 +17,13 @@ fn creds() -> Credentials {
         account_id: Some("WS-ACC-1".into()),
         pwd: Some(KEY.into()),
         org_id: None,
-        admin: Some(AdministratorDetails {
-            first_name: Some("Jane".into()),
-            last_name: Some("Doe".into()),
-            email: Some("jane@example.com".into()),
-            phone: Some("+1 617 555 0100".into()),
-        }),
+        admin: Some(admin("Jane")),
         issuer: String::new(),
     }
 }
 
 async fn setup() -> (MockServer, WoSign) {
-    let server = MockServer::start().await;
-    let base = Url::parse(&format!("{}/api/v1", server.uri())).unwrap();
+    let (server, base) = mock_ca("/api/v1").await;
     (server, WoSign::new(base, client()))
 }
 
@@ -179,80 +174,61 @@ async fn final_statuses() {
 
 async fn submit_error(t: ResponseTemplate) -> ProviderError {
     let (server, ws) = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(t)
-        .mount(&server)
-        .await;
-    ws.submit(&order("r", creds(), CertType::Ov))
-        .await
-        .unwrap_err()
+    test_support::submit_error(&server, &ws, creds(), t).await
 }
 
 #[tokio::test]
 async fn error_codes_in_http_200() {
+    use Pause::{Any, Secs, Unasked};
     let e = submit_error(fail(1001, "invalid signature")).await;
-    assert!(
-        matches!(&e, ProviderError::Credentials { message } if message.contains("1001") && message.contains("invalid signature")),
-        "{e:?}"
-    );
-    let e = submit_error(fail(1002, "account disabled")).await;
-    assert!(matches!(e, ProviderError::Credentials { .. }), "{e:?}");
-    let e = submit_error(fail(2001, "CSR invalid")).await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("CSR invalid")),
-        "{e:?}"
-    );
-    let e = submit_error(fail(2002, "domain not validated")).await;
-    assert!(matches!(e, ProviderError::Refused { .. }), "{e:?}");
-    let e = submit_error(fail(3001, "insufficient balance")).await;
-    assert!(matches!(e, ProviderError::Refused { .. }), "{e:?}");
-    let e = submit_error(fail(9999, "system busy")).await;
-    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
-    let e = submit_error(fail(4242, "something else")).await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("something else")),
-        "{e:?}"
-    );
-    let e = submit_error(ResponseTemplate::new(200).set_body_string("{\"code\":0,\"data\":")).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+    assert_error(&e, "credentials", "1001", Any);
+    assert!(e.to_string().contains("invalid signature"), "{e:?}");
+    let cases = [
+        (fail(1002, "account disabled"), "credentials", "", Any),
+        (fail(2001, "CSR invalid"), "refused", "CSR invalid", Any),
+        (fail(2002, "domain not validated"), "refused", "", Any),
+        (fail(3001, "insufficient balance"), "refused", "", Any),
+        (fail(9999, "system busy"), "ambiguous", "", Any),
+        (
+            fail(4242, "something else"),
+            "refused",
+            "something else",
+            Any,
         ),
-        "{e:?}"
-    );
-    let e = submit_error(ResponseTemplate::new(200).set_body_json(json!({"data": {}}))).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+        (
+            ResponseTemplate::new(200).set_body_string("{\"code\":0,\"data\":"),
+            "ambiguous",
+            "",
+            Unasked,
         ),
-        "{e:?}"
-    );
-    let e = submit_error(ResponseTemplate::new(503).set_body_string("busy")).await;
-    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
-    let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "3")).await;
-    assert!(
-        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d.as_secs() == 3),
-        "{e:?}"
-    );
-    let e = submit_error(ok(json!({"status": "PENDING_VALIDATION"}))).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"data": {}})),
+            "ambiguous",
+            "",
+            Unasked,
         ),
-        "{e:?}"
-    );
+        (
+            ResponseTemplate::new(503).set_body_string("busy"),
+            "ambiguous",
+            "",
+            Any,
+        ),
+        (
+            ResponseTemplate::new(429).insert_header("Retry-After", "3"),
+            "ambiguous",
+            "",
+            Secs(3),
+        ),
+        (
+            ok(json!({"status": "PENDING_VALIDATION"})),
+            "ambiguous",
+            "",
+            Unasked,
+        ),
+    ];
+    for (answer, class, contains, pause) in cases {
+        assert_error(&submit_error(answer).await, class, contains, pause);
+    }
 }
 
 #[tokio::test]

@@ -7,9 +7,10 @@ use super::order::chain_of;
 use super::soap::parse_xml;
 use super::*;
 use crate::providers::convert::pem_certs;
-use crate::providers::test_support::{chain, client, order, pem};
+use crate::providers::test_support::{
+    self, admin, assert_error, chain, client, mock_ca, order, pem, Pause,
+};
 use examples::{GET_RESPONSE, MODIFY_RESPONSE, OV_RESPONSE};
-use shared::models::AdministratorDetails;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -18,19 +19,13 @@ fn creds() -> Credentials {
         account_id: Some("PAR12345_apiuser".into()),
         pwd: Some("s3cret<&>".into()),
         org_id: None,
-        admin: Some(AdministratorDetails {
-            first_name: Some("Jane & <Co>".into()),
-            last_name: Some("Doe".into()),
-            email: Some("jane@example.com".into()),
-            phone: Some("+1 617 555 0100".into()),
-        }),
+        admin: Some(admin("Jane & <Co>")),
         issuer: String::new(),
     }
 }
 
 async fn setup() -> (MockServer, GlobalSign) {
-    let server = MockServer::start().await;
-    let base = Url::parse(&format!("{}/kb/ws/v1/", server.uri())).unwrap();
+    let (server, base) = mock_ca("/kb/ws/v1/").await;
     (server, GlobalSign::new(base, client()))
 }
 
@@ -329,115 +324,72 @@ async fn missing_admin_fields_is_config() {
 
 async fn submit_error(t: ResponseTemplate) -> ProviderError {
     let (server, gs) = setup().await;
-    Mock::given(method("POST"))
-        .respond_with(t)
-        .mount(&server)
-        .await;
-    gs.submit(&order("r", creds(), CertType::Ov))
-        .await
-        .unwrap_err()
+    test_support::submit_error(&server, &gs, creds(), t).await
 }
 
 #[tokio::test]
 async fn error_shapes() {
-    let e = submit_error(xml(error_response("OVOrder", -4001, "Login failed"))).await;
-    assert!(
-        matches!(&e, ProviderError::Credentials { message } if message.contains("-4001 Login failed")),
-        "{e:?}"
-    );
-    for code in [-4201, -9200, -9939] {
-        let e = submit_error(xml(error_response("OVOrder", code, "no"))).await;
-        assert!(
-            matches!(e, ProviderError::Credentials { .. }),
-            "{code}: {e:?}"
-        );
-    }
-    let e = submit_error(xml(error_response("OVOrder", -101, "Invalid parameter"))).await;
-    assert!(
-        matches!(&e, ProviderError::Refused { message } if message.contains("-101 Invalid parameter (Field)")),
-        "{e:?}"
-    );
-    for code in [-102, -6101, -9936, -9961, -6007, -9949] {
-        let e = submit_error(xml(error_response("OVOrder", code, "no"))).await;
-        assert!(matches!(e, ProviderError::Refused { .. }), "{code}: {e:?}");
-    }
-    // -105 on our pre-allocated OrderID: an earlier attempt arrived; look it up.
-    let e = submit_error(xml(error_response("OVOrder", -105, "Invalid combination"))).await;
-    assert!(
-        matches!(&e, ProviderError::Exists { message } if message.contains("-105")),
-        "{e:?}"
-    );
-    for code in [-300, -201, -301, -9942, -9943] {
-        let e = submit_error(xml(error_response(
-            "OVOrder",
-            code,
-            "Database error, please retry",
-        )))
-        .await;
-        assert!(
-            matches!(e, ProviderError::Ambiguous { .. }),
-            "{code}: {e:?}"
-        );
-    }
+    use Pause::{Any, Secs, Unasked};
     let fault = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Server</faultcode><faultstring>Unmarshalling Error</faultstring></soap:Fault></soap:Body></soap:Envelope>"#;
-    let e = submit_error(ResponseTemplate::new(500).set_body_string(fault)).await;
-    assert!(
-        matches!(&e, ProviderError::Ambiguous { retry_after: None, message } if message.contains("Unmarshalling Error")),
-        "{e:?}"
-    );
-    let e = submit_error(xml(fault)).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+    let coded = |code: i64, message: &str| xml(error_response("OVOrder", code, message));
+    let mut cases = vec![
+        (
+            coded(-4001, "Login failed"),
+            "credentials",
+            "-4001 Login failed",
+            Any,
         ),
-        "{e:?}"
-    );
-    let e = submit_error(xml("<soap:Envelope><soap:Body><ns2:OVOrderResponse>")).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+        (
+            coded(-101, "Invalid parameter"),
+            "refused",
+            "-101 Invalid parameter (Field)",
+            Any,
         ),
-        "{e:?}"
-    );
-    let e = submit_error(xml("<a><b></a>")).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+        // -105 on our pre-allocated OrderID: an earlier attempt arrived; look it up.
+        (coded(-105, "Invalid combination"), "exists", "-105", Any),
+        (
+            ResponseTemplate::new(500).set_body_string(fault),
+            "ambiguous",
+            "Unmarshalling Error",
+            Unasked,
         ),
-        "{e:?}"
-    );
-    let e = submit_error(xml("not xml at all")).await;
-    assert!(
-        matches!(
-            e,
-            ProviderError::Ambiguous {
-                retry_after: None,
-                ..
-            }
+        (xml(fault), "ambiguous", "", Unasked),
+        (
+            xml("<soap:Envelope><soap:Body><ns2:OVOrderResponse>"),
+            "ambiguous",
+            "",
+            Unasked,
         ),
-        "{e:?}"
-    );
-    let e =
-        submit_error(ResponseTemplate::new(503).set_body_string("<html>maintenance</html>")).await;
-    assert!(matches!(e, ProviderError::Ambiguous { .. }), "{e:?}");
-    // GlobalSign documents no 429: one (from a proxy, say) may follow the act.
-    let e = submit_error(ResponseTemplate::new(429).insert_header("Retry-After", "9")).await;
-    assert!(
-        matches!(e, ProviderError::Ambiguous { retry_after: Some(d), .. } if d.as_secs() == 9),
-        "{e:?}"
-    );
+        (xml("<a><b></a>"), "ambiguous", "", Unasked),
+        (xml("not xml at all"), "ambiguous", "", Unasked),
+        (
+            ResponseTemplate::new(503).set_body_string("<html>maintenance</html>"),
+            "ambiguous",
+            "",
+            Any,
+        ),
+        // GlobalSign documents no 429: one (from a proxy, say) may follow the act.
+        (
+            ResponseTemplate::new(429).insert_header("Retry-After", "9"),
+            "ambiguous",
+            "",
+            Secs(9),
+        ),
+    ];
+    for (codes, class) in [
+        (&[-4201, -9200, -9939][..], "credentials"),
+        (&[-102, -6101, -9936, -9961, -6007, -9949], "refused"),
+        (&[-300, -201, -301, -9942, -9943], "ambiguous"),
+    ] {
+        cases.extend(
+            codes
+                .iter()
+                .map(|&code| (coded(code, "no"), class, "", Any)),
+        );
+    }
+    for (answer, class, contains, pause) in cases {
+        assert_error(&submit_error(answer).await, class, contains, pause);
+    }
 }
 
 #[tokio::test]
