@@ -7,16 +7,14 @@
 use crate::common;
 
 use common::{
-    eventually, harness, open_db, partner_policy, partnered_vault, Harness, ScriptedCa, ISSUER,
+    eventually, harness, open_db, partner_policy, pending, submitted, Harness, ScriptedCa, ISSUER,
 };
 use serde_json::{json, Value};
 use shared::models::{CertificateCreateParameters, CertificatePolicy, OperationStatus};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use vault::model::{EventKind, TimelineEvent};
-use vault::providers::{OrderStatus, ProviderError, Submitted};
+use vault::providers::{OrderStatus, ProviderError};
 
 /// Waits until the operation of `name` left `inProgress`, then returns its stored events.
 async fn settled_events(h: &Harness, name: &str) -> Vec<TimelineEvent> {
@@ -48,21 +46,6 @@ async fn settled_events(h: &Harness, name: &str) -> Vec<TimelineEvent> {
 
 fn kinds(events: &[TimelineEvent]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.as_str()).collect()
-}
-
-fn pending(s: &str) -> Result<OrderStatus, ProviderError> {
-    Ok(OrderStatus::Pending {
-        ca_status: s.into(),
-    })
-}
-
-fn submitted(id: &str) -> Result<Submitted, ProviderError> {
-    Ok(Submitted {
-        order_id: id.into(),
-        status: OrderStatus::Pending {
-            ca_status: "pending".into(),
-        },
-    })
 }
 
 #[tokio::test]
@@ -210,43 +193,8 @@ async fn a_cancel_is_requested_then_cancelled() {
 
 #[tokio::test]
 async fn an_auto_renew_after_a_clock_advance_records_renewal_started() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open_db(dir.path());
-    let clock_control = Arc::new(
-        vault::clock::ClockControl::restore(db.clone(), None)
-            .await
-            .unwrap(),
-    );
-    let clock = clock_control.clock();
-    let ca = ScriptedCa::issuing(Some(clock.clone()), vec![]);
-    let tracker = TaskTracker::new();
-    let token = CancellationToken::new();
-    let (issuance, service) =
-        partnered_vault(&db, clock.clone(), ca, Duration::from_secs(60), &tracker).await;
-    let notifier = vault::notify::Notifier::new(
-        db.clone(),
-        clock,
-        vault::notify::Settings {
-            vault_url: "https://vault.test".into(),
-            smtp: None,
-            from: "vault@localhost".into(),
-            retry: Duration::from_secs(1),
-        },
-        issuance.timeline.clone(),
-    )
-    .unwrap();
-    let lifetime = vault::lifetime::Lifetime::new(
-        db,
-        clock_control,
-        service.clone(),
-        issuance.clone(),
-        notifier,
-        vault::lifetime::Settings {
-            scan_interval: Duration::from_secs(60),
-        },
-    );
-    tracker.spawn(issuance.clone().run(token.clone()));
-    tracker.spawn(lifetime.clone().run(token.clone()));
+    let h = common::lifetime_harness(vec![], true).await;
+    let (service, issuance, lifetime) = (&h.service, &h.issuance, &h.lifetime);
     let policy: CertificatePolicy = serde_json::from_value(json!({
         "key_props": {"kty": "EC", "crv": "P-256"},
         "x509_props": {"subject": "CN=partner.example", "sans": {"dns_names": ["partner.example"]}},
@@ -282,7 +230,6 @@ async fn an_auto_renew_after_a_clock_advance_records_renewal_started() {
     let (_, op) = service.operation("tl-renew").await.unwrap();
     assert_eq!(renewal.detail["operation"], op.request_id.as_str());
     assert_eq!(renewal.detail["new_version"], op.version.as_str());
-    token.cancel();
 }
 
 // ---- Over HTTPS: the admin API, the live stream, restarts, entra mode. ----
@@ -677,12 +624,9 @@ async fn entra_mode_needs_the_admin_token_as_bearer_or_cookie() {
     assert_eq!(bearer.status(), 200);
 
     // The page's login: `?token=` sets the cookie and sends the browser to the page.
-    let login = r
-        .client
-        .get(format!("{}/_admin/ui/?token={ADMIN}", r.handle.url()))
-        .send()
-        .await
-        .unwrap();
+    let login_url = format!("{}/_admin/ui/?token=", r.handle.url());
+    let login = r.client.get(format!("{login_url}{ADMIN}")).send().await;
+    let login = login.unwrap();
     assert_eq!(login.status(), 303);
     assert_eq!(login.headers()["location"], "/_admin/ui/");
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -700,12 +644,8 @@ async fn entra_mode_needs_the_admin_token_as_bearer_or_cookie() {
     assert_eq!(with_cookie.status(), 200);
     let body: Value = with_cookie.json().await.unwrap();
     assert_eq!(body["total"], 0);
-    let bad_login = r
-        .client
-        .get(format!("{}/_admin/ui/?token=wrong", r.handle.url()))
-        .send()
-        .await
-        .unwrap();
+    let bad_login = r.client.get(format!("{login_url}wrong")).send().await;
+    let bad_login = bad_login.unwrap();
     assert_eq!(bad_login.status(), 401);
     assert!(bad_login.headers().get("set-cookie").is_none());
     r.stop().await;
@@ -723,21 +663,15 @@ async fn acme_accounts_are_listed_in_pages_without_keys() {
             .unwrap();
         urls.push(account.id().to_string());
     }
-    let get = |path: String| {
-        let http = server.http.clone();
-        let base = server.base();
-        async move {
-            let resp = http.get(format!("{base}{path}")).send().await.unwrap();
-            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
-        }
-    };
-    let (status, first) = get("/_admin/acme/accounts?limit=2".into()).await;
+    let (status, first) = server.get_json("/_admin/acme/accounts?limit=2").await;
     assert_eq!(status, 200, "{first:#}");
     let rows = first["value"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     let next = first["next"].as_str().unwrap().to_string();
     assert_eq!(rows[1]["id"], next.as_str());
-    let (_, second) = get(format!("/_admin/acme/accounts?cursor={next}")).await;
+    let (_, second) = server
+        .get_json(&format!("/_admin/acme/accounts?cursor={next}"))
+        .await;
     assert_eq!(second["next"], Value::Null);
     let all: Vec<&Value> = rows
         .iter()
@@ -754,7 +688,7 @@ async fn acme_accounts_are_listed_in_pages_without_keys() {
         assert!(row["created"].as_str().unwrap().ends_with('Z'));
         assert!(row.get("jwk").is_none() && row.get("thumbprint").is_none());
     }
-    let (status, _) = get("/_admin/acme/accounts?limit=0".into()).await;
+    let (status, _) = server.get_json("/_admin/acme/accounts?limit=0").await;
     assert_eq!(status, 400);
     server.stop().await;
 }

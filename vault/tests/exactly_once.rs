@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{eventually, open_db, partner_policy, partnered_vault, ScriptedCa};
+use common::{eventually, open_db, partner_policy, partnered_vault, submitted, ScriptedCa};
 use shared::clock::{Clock, OffsetClock};
 use shared::models::OperationStatus;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use vault::certs::Service;
-use vault::providers::{CancelOutcome, OrderStatus, ProviderError, Submitted};
+use vault::providers::{CancelOutcome, OrderStatus, ProviderError};
 
 struct Harness {
     service: Service,
@@ -49,15 +49,6 @@ async fn settle(h: &Harness, name: &str) -> vault::model::OperationRecord {
         (op.status != OperationStatus::InProgress).then_some(op)
     })
     .await
-}
-
-fn submitted(id: &str) -> Result<Submitted, ProviderError> {
-    Ok(Submitted {
-        order_id: id.into(),
-        status: OrderStatus::Pending {
-            ca_status: "pending".into(),
-        },
-    })
 }
 
 fn ambiguous(message: &str) -> ProviderError {

@@ -6,84 +6,25 @@
 
 use crate::common;
 
-use common::{open_db, partnered_vault, ScriptedCa, ISSUER};
+use common::{lifetime_harness, LifetimeHarness, ISSUER};
 use shared::crypto;
 use shared::models::{
     CertificateCreateParameters, CertificatePolicy, Contact, Contacts, OperationStatus,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use vault::certs::Service;
-use vault::clock::ClockControl;
-use vault::lifetime::{self, Lifetime};
-use vault::notify::{self, Notifier};
 use vault::store::{DeliveryStatus, NotificationKind};
 
 const DAY: i64 = 86_400;
 const CONTACT: &str = "pki-team@example.com";
 
-struct Harness {
-    service: Service,
-    lifetime: Arc<Lifetime>,
-    notifier: Arc<Notifier>,
-    ca: Arc<ScriptedCa>,
-    token: CancellationToken,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.token.cancel();
-    }
-}
-
-async fn harness(reject: Vec<usize>) -> Harness {
+async fn harness(reject: Vec<usize>) -> LifetimeHarness {
     harness_with(reject, true).await
 }
 
-async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open_db(dir.path());
-    let clock_control = Arc::new(ClockControl::restore(db.clone(), None).await.unwrap());
-    let clock = clock_control.clock();
-    let ca = ScriptedCa::issuing(ca_follows_vault_clock.then(|| clock.clone()), reject);
-    let tracker = TaskTracker::new();
-    let token = CancellationToken::new();
-    let (issuance, service) = partnered_vault(
-        &db,
-        clock.clone(),
-        ca.clone(),
-        Duration::from_secs(60),
-        &tracker,
-    )
-    .await;
-    let notifier = Notifier::new(
-        db.clone(),
-        clock,
-        notify::Settings {
-            vault_url: "https://vault.test".into(),
-            smtp: None,
-            from: "vault@localhost".into(),
-            retry: Duration::from_secs(1),
-        },
-        issuance.timeline.clone(),
-    )
-    .unwrap();
-    let lifetime = Lifetime::new(
-        db,
-        clock_control,
-        service.clone(),
-        issuance.clone(),
-        notifier.clone(),
-        lifetime::Settings {
-            scan_interval: Duration::from_secs(60),
-        },
-    );
-    tracker.spawn(issuance.run(token.clone()));
-    tracker.spawn(lifetime.clone().run(token.clone()));
-    service
+/// [`lifetime_harness`] with [`CONTACT`] as the vault's contact.
+async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> LifetimeHarness {
+    let h = lifetime_harness(reject, ca_follows_vault_clock).await;
+    h.service
         .set_contacts(Contacts {
             id: None,
             contacts: Some(vec![Contact {
@@ -93,14 +34,7 @@ async fn harness_with(reject: Vec<usize>, ca_follows_vault_clock: bool) -> Harne
         })
         .await
         .unwrap();
-    Harness {
-        service,
-        lifetime,
-        notifier,
-        ca,
-        token,
-        _dir: dir,
-    }
+    h
 }
 
 fn partner_params(reuse_key: bool) -> CertificateCreateParameters {
@@ -140,7 +74,11 @@ where
 }
 
 /// Issues the first version and returns it.
-async fn first_version(h: &Harness, name: &str, reuse_key: bool) -> vault::store::VersionRecord {
+async fn first_version(
+    h: &LifetimeHarness,
+    name: &str,
+    reuse_key: bool,
+) -> vault::store::VersionRecord {
     h.service
         .create(name, partner_params(reuse_key))
         .await
@@ -160,7 +98,7 @@ fn spki(v: &vault::store::VersionRecord) -> Vec<u8> {
 }
 
 async fn notifications(
-    h: &Harness,
+    h: &LifetimeHarness,
     name: &str,
     kind: NotificationKind,
 ) -> Vec<vault::store::NotificationRecord> {
@@ -175,7 +113,7 @@ async fn notifications(
 
 /// Returns once a full scan has evaluated every certificate: a self-signed certificate sorted
 /// last gets an EmailContacts notice from the scan that follows a clock move.
-async fn barrier(h: &Harness) {
+async fn barrier(h: &LifetimeHarness) {
     let barrier: CertificatePolicy = serde_json::from_value(serde_json::json!({
         "key_props": {"kty": "EC", "crv": "P-256"},
         "x509_props": {"subject": "CN=barrier"},

@@ -5,11 +5,11 @@
 
 use crate::common;
 
-use common::{harness, Harness, Root, ScriptedCa, ISSUER};
+use common::{harness, issued, pending, submitted, Harness, Root, ScriptedCa, ISSUER};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CertificateCreateParameters, CertificatePolicy, CurveName, OperationStatus};
 use std::time::{Duration, Instant};
-use vault::providers::{CancelOutcome, OrderStatus, ProviderError, Submitted};
+use vault::providers::{CancelOutcome, OrderStatus, ProviderError};
 
 fn partner_policy() -> CertificateCreateParameters {
     let policy: CertificatePolicy = serde_json::from_value(serde_json::json!({
@@ -38,25 +38,6 @@ async fn settle(h: &Harness, name: &str) -> vault::store::OperationRecord {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-fn pending(s: &str) -> Result<OrderStatus, ProviderError> {
-    Ok(OrderStatus::Pending {
-        ca_status: s.into(),
-    })
-}
-
-fn issued() -> Result<OrderStatus, ProviderError> {
-    Ok(OrderStatus::Issued { chain: vec![] })
-}
-
-fn submitted(id: &str) -> Result<Submitted, ProviderError> {
-    Ok(Submitted {
-        order_id: id.into(),
-        status: OrderStatus::Pending {
-            ca_status: "pending".into(),
-        },
-    })
 }
 
 #[tokio::test]

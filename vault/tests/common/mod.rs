@@ -2,7 +2,9 @@
 //! CSR, the scripted CA itself, and a vault with that CA behind the DigiCert issuer
 //! [`ISSUER`]. `partner_worker.rs` scripts the CA's answers call by call; `lifetime_scripted_ca.rs`
 //! lets it issue every order; `leases.rs` and `orphans.rs` run workers on the wall clock
-//! ([`leased_vault`]) and leave operations where a dead worker would ([`die_while_submitting`]).
+//! ([`leased_vault`]) and leave operations where a dead worker would ([`die_while_submitting`]);
+//! `lifetime_scripted_ca.rs` and `dashboard_api.rs` add the lifetime scheduler on a vault clock
+//! they move ([`lifetime_harness`]).
 //!
 //! The HTTP-level tests start a whole vault on a port instead: [`Served`] (`served.rs`).
 
@@ -285,6 +287,28 @@ impl CaProvider for ScriptedCa {
     }
 }
 
+/// A scripted poll answer: the order still pending, the CA's own status `ca_status`.
+pub fn pending(ca_status: &str) -> Result<OrderStatus, ProviderError> {
+    Ok(OrderStatus::Pending {
+        ca_status: ca_status.into(),
+    })
+}
+
+/// A scripted poll answer: issued, the CA signing the order's CSR (see [`Script`]).
+pub fn issued() -> Result<OrderStatus, ProviderError> {
+    Ok(OrderStatus::Issued { chain: vec![] })
+}
+
+/// A scripted submit answer: accepted as order `id`, pending.
+pub fn submitted(id: &str) -> Result<Submitted, ProviderError> {
+    Ok(Submitted {
+        order_id: id.into(),
+        status: OrderStatus::Pending {
+            ca_status: "pending".into(),
+        },
+    })
+}
+
 /// The store in `dir` (a fresh sealing key, SQLite).
 pub fn open_db(dir: &Path) -> Db {
     let sealer = Sealer::load(dir, None).unwrap();
@@ -510,6 +534,86 @@ pub async fn harness(ca: &Arc<ScriptedCa>, deadline: Duration) -> Harness {
         issuance,
         token,
         tracker,
+        _dir: dir,
+    }
+}
+
+/// A partnered vault on a clock tests move (`ClockControl`), with its issuance worker and its
+/// lifetime scheduler (scanning every 60 s) running; notifications are only recorded (no
+/// SMTP). Everything stops when it drops.
+pub struct LifetimeHarness {
+    pub service: Service,
+    pub issuance: Arc<Issuance>,
+    pub lifetime: Arc<vault::lifetime::Lifetime>,
+    pub notifier: Arc<vault::notify::Notifier>,
+    pub ca: Arc<ScriptedCa>,
+    pub token: tokio_util::sync::CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for LifetimeHarness {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
+}
+
+/// [`LifetimeHarness`] against a CA that issues every order except the submissions numbered in
+/// `rejected` (from 1), signing by the vault clock when `ca_follows_vault_clock`, else by the
+/// system clock; operations are given up after 60 s.
+pub async fn lifetime_harness(
+    rejected: Vec<usize>,
+    ca_follows_vault_clock: bool,
+) -> LifetimeHarness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open_db(dir.path());
+    let clock_control = Arc::new(
+        vault::clock::ClockControl::restore(db.clone(), None)
+            .await
+            .unwrap(),
+    );
+    let clock = clock_control.clock();
+    let ca = ScriptedCa::issuing(ca_follows_vault_clock.then(|| clock.clone()), rejected);
+    let tracker = TaskTracker::new();
+    let token = tokio_util::sync::CancellationToken::new();
+    let (issuance, service) = partnered_vault(
+        &db,
+        clock.clone(),
+        ca.clone(),
+        Duration::from_secs(60),
+        &tracker,
+    )
+    .await;
+    let notifier = vault::notify::Notifier::new(
+        db.clone(),
+        clock,
+        vault::notify::Settings {
+            vault_url: "https://vault.test".into(),
+            smtp: None,
+            from: "vault@localhost".into(),
+            retry: Duration::from_secs(1),
+        },
+        issuance.timeline.clone(),
+    )
+    .unwrap();
+    let lifetime = vault::lifetime::Lifetime::new(
+        db,
+        clock_control,
+        service.clone(),
+        issuance.clone(),
+        notifier.clone(),
+        vault::lifetime::Settings {
+            scan_interval: Duration::from_secs(60),
+        },
+    );
+    tracker.spawn(issuance.clone().run(token.clone()));
+    tracker.spawn(lifetime.clone().run(token.clone()));
+    LifetimeHarness {
+        service,
+        issuance,
+        lifetime,
+        notifier,
+        ca,
+        token,
         _dir: dir,
     }
 }
