@@ -4,7 +4,7 @@
 //! its neighbours), a runtime change through `PUT /_admin/access` taking effect on the next
 //! request and surviving in the file, and SIGHUP re-reading the file.
 
-use crate::common::Served;
+use crate::common::{self, Served};
 use crate::entra_support;
 
 use base64::Engine;
@@ -71,11 +71,9 @@ struct Vault {
 impl Vault {
     async fn start() -> Vault {
         let dir = tempfile::tempdir().unwrap();
-        let access_file = dir.path().join("access.toml");
+        let access_file = common::access_file(dir.path());
         std::fs::write(&access_file, DOC).unwrap();
-        let mut config = vault::Config::new(dir.path().join("data"));
-        config.auth = vault::config::AuthMode::Entra;
-        config.access_file = Some(access_file.clone());
+        let mut config = common::entra_config(dir.path());
         config.admin_token = Some(ADMIN.into());
         let Served {
             handle,

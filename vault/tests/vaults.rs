@@ -6,7 +6,7 @@
 //! `NAME.vault.localhost:PORT` is `https://vault.localhost:PORT`; concurrent first uses open a
 //! vault once; in `--auth entra` an undeclared name is 404 `VaultNotFound`.
 
-use crate::common::Served;
+use crate::common::{self, Served};
 use crate::entra_support;
 
 use serde_json::{json, Value};
@@ -414,9 +414,8 @@ async fn entra_mode_answers_declared_vaults_and_404s_the_rest() {
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const APP: &str = "11111111-1111-1111-1111-111111111111";
     let dir = tempfile::tempdir().unwrap();
-    let access = dir.path().join("access.toml");
     std::fs::write(
-        &access,
+        common::access_file(dir.path()),
         format!(
             r#"tenant_id = "{TENANT}"
 [[principals]]
@@ -434,9 +433,7 @@ certificates = ["get", "list", "create"]
     )
     .unwrap();
     let data = dir.path().join("data");
-    let mut config = vault::Config::new(&data);
-    config.auth = vault::config::AuthMode::Entra;
-    config.access_file = Some(access);
+    let config = common::entra_config(dir.path());
     let Served {
         handle,
         shutdown,

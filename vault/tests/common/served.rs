@@ -1,7 +1,22 @@
 //! A whole vault served in-process over HTTPS on `127.0.0.1:0` (`vault::serve`, as `main`
 //! runs it), and a client that trusts only its dev CA: how the HTTP-level tests start one.
 
+use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
+
+/// Where the `--auth entra` tests keep their access document: `dir/access.toml`.
+pub fn access_file(dir: &Path) -> PathBuf {
+    dir.join("access.toml")
+}
+
+/// `--auth entra` with the data in `dir/data` and the access document [`access_file`] of `dir`
+/// (the test writes it).
+pub fn entra_config(dir: &Path) -> vault::Config {
+    let mut config = vault::Config::new(dir.join("data"));
+    config.auth = vault::config::AuthMode::Entra;
+    config.access_file = Some(access_file(dir));
+    config
+}
 
 /// Serves `config` on `127.0.0.1:0`: the handle and the token that stops it, or the start-up
 /// error (for tests of refused configurations).

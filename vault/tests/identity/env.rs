@@ -2,7 +2,7 @@
 //! certificate app and a managed identity ([`Env`]), and the tokens, assertions and Entra
 //! error bodies the tests make and read.
 
-use crate::common::Served;
+use crate::common::{access_file, entra_config, Served};
 
 use aws_lc_rs::digest::{digest, SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +10,6 @@ use base64::Engine;
 use serde_json::{json, Value};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{KeyUsage, SignatureAlgorithm};
-use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
 pub(super) const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -44,7 +43,7 @@ impl Env {
         )
         .unwrap();
         std::fs::write(
-            dir.path().join("access.toml"),
+            access_file(dir.path()),
             format!(
                 r#"tenant_id = "{TENANT}"
 [[principals]]
@@ -63,11 +62,13 @@ managed_identity = true
             ),
         )
         .unwrap();
+        let mut config = entra_config(dir.path());
+        tweak(&mut config);
         let Served {
             handle,
             shutdown,
             client,
-        } = Served::start(entra_config(dir.path(), tweak)).await;
+        } = Served::start(config).await;
         Env {
             handle,
             shutdown,
@@ -196,15 +197,6 @@ pub(super) fn credentials<'a>(
     ];
     form.extend_from_slice(rest);
     form
-}
-
-/// `--auth entra` on `dir/data` with the access document `dir/access.toml`, then `tweak`.
-pub(super) fn entra_config(dir: &Path, tweak: impl FnOnce(&mut vault::Config)) -> vault::Config {
-    let mut config = vault::Config::new(dir.join("data"));
-    config.auth = vault::config::AuthMode::Entra;
-    config.access_file = Some(dir.join("access.toml"));
-    tweak(&mut config);
-    config
 }
 
 /// A self-signed RSA-2048 client certificate for `subject`, valid from yesterday for 30 days.

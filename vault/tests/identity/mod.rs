@@ -13,8 +13,8 @@ use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use env::{
-    assert_entra_error, assertion, b64, client_certificate, credentials, entra_config, good_claims,
-    msi_get, now, segment, sign, Env, APP, CERT_APP, MI, MI_HEADER, POLICY, TENANT,
+    assert_entra_error, assertion, b64, client_certificate, credentials, good_claims, msi_get, now,
+    segment, sign, Env, APP, CERT_APP, MI, MI_HEADER, POLICY, TENANT,
 };
 use serde_json::{json, Value};
 use shared::crypto;
@@ -482,7 +482,7 @@ async fn a_generated_identity_header_and_admin_token_are_kept_in_the_data_dir() 
     // A restart keeps the signing key: the old token still works, the kid is the same.
     let kid = segment(&kv_token, 0)["kid"].clone();
     let dir = env.stop().await;
-    let again = Served::start(entra_config(dir.path(), |_| {})).await;
+    let again = Served::start(common::entra_config(dir.path())).await;
     let jwks: Value = again
         .client
         .get(format!(
