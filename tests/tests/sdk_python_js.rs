@@ -299,6 +299,50 @@ impl DropIn {
         (status, body)
     }
 
+    /// Runs `sdk`'s app as `env` (`scenario` `full` or `create`) for `name` in `vault_name` and
+    /// asserts it created `name`: the app's summary and vault's own copy; returns the summary.
+    async fn assert_app_creates(
+        &self,
+        sdk: Sdk,
+        env: &AppEnv,
+        vault_name: &str,
+        scenario: &str,
+        name: &str,
+    ) -> Value {
+        let run = run_app(sdk, env, scenario, name).await;
+        let summary = run.ok();
+        assert_created(summary, vault_name, name);
+        self.assert_stored(vault_name, name, sdk, summary).await;
+        summary.clone()
+    }
+
+    /// Runs `sdk`'s app as `env` to create `name` in `vault_name` and asserts the 403 naming
+    /// `caller` (`appid`, `oid`) with the vault's access model's reason, and that nothing was
+    /// created.
+    async fn assert_create_refused(
+        &self,
+        sdk: Sdk,
+        env: &AppEnv,
+        vault_name: &str,
+        name: &str,
+        caller: (&str, &str),
+    ) {
+        let (inner, message_part) = if vault_name == RBAC_VAULT {
+            (
+                "ForbiddenByRbac",
+                "Caller is not authorized to perform action on resource.".to_string(),
+            )
+        } else {
+            (
+                "ForbiddenByPolicy",
+                format!("does not have certificates create permission on key vault '{vault_name}"),
+            )
+        };
+        let run = run_app(sdk, env, "create", name).await;
+        assert_forbidden(sdk, run.error(), inner, &message_part, caller);
+        self.assert_absent(vault_name, name).await;
+    }
+
     /// Asserts from vault itself that `name` exists in `vault_name` with the thumbprint the app
     /// reported, that its `cer` parses with the SDK's default subject, and (when the app read
     /// it) that the secret is the one the app saw.
@@ -450,11 +494,8 @@ async fn drive(sdk: Sdk, tag: &str) {
     let reader = dropin.env(POLICY_VAULT, READER_CLIENT_ID, READER_SECRET);
 
     // Access policy, full permissions: create (default policy), get, list, secret.
-    let run = run_app(sdk, &app, "full", &name).await;
-    let summary = run.ok();
-    assert_created(summary, POLICY_VAULT, &name);
-    dropin
-        .assert_stored(POLICY_VAULT, &name, sdk, summary)
+    let summary = dropin
+        .assert_app_creates(sdk, &app, POLICY_VAULT, "full", &name)
         .await;
 
     // get + list only: reading works ...
@@ -469,40 +510,25 @@ async fn drive(sdk: Sdk, tag: &str) {
         .expect("listed")
         .contains(&Value::from(name.as_str())));
     // ... creating is refused, and nothing is created.
-    let run = run_app(sdk, &reader, "create", &denied).await;
-    assert_forbidden(
-        sdk,
-        run.error(),
-        "ForbiddenByPolicy",
-        &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
-        (READER_CLIENT_ID, READER_OBJECT_ID),
-    );
-    dropin.assert_absent(POLICY_VAULT, &denied).await;
+    let reader_id = (READER_CLIENT_ID, READER_OBJECT_ID);
+    dropin
+        .assert_create_refused(sdk, &reader, POLICY_VAULT, &denied, reader_id)
+        .await;
     // Granted `create` at runtime (admin API), the same unmodified app may create.
     dropin.put_access(access_toml(true)).await;
-    let run = run_app(sdk, &reader, "create", &denied).await;
-    let summary = run.ok();
-    assert_created(summary, POLICY_VAULT, &denied);
     dropin
-        .assert_stored(POLICY_VAULT, &denied, sdk, summary)
+        .assert_app_creates(sdk, &reader, POLICY_VAULT, "create", &denied)
         .await;
 
     // RBAC: Certificates Officer + Secrets User may do it all; Certificate User may not create.
     let app = dropin.env(RBAC_VAULT, APP_CLIENT_ID, APP_SECRET);
     let reader = dropin.env(RBAC_VAULT, READER_CLIENT_ID, READER_SECRET);
-    let run = run_app(sdk, &app, "full", &name).await;
-    let summary = run.ok();
-    assert_created(summary, RBAC_VAULT, &name);
-    dropin.assert_stored(RBAC_VAULT, &name, sdk, summary).await;
-    let run = run_app(sdk, &reader, "create", &denied).await;
-    assert_forbidden(
-        sdk,
-        run.error(),
-        "ForbiddenByRbac",
-        "Caller is not authorized to perform action on resource.",
-        (READER_CLIENT_ID, READER_OBJECT_ID),
-    );
-    dropin.assert_absent(RBAC_VAULT, &denied).await;
+    dropin
+        .assert_app_creates(sdk, &app, RBAC_VAULT, "full", &name)
+        .await;
+    dropin
+        .assert_create_refused(sdk, &reader, RBAC_VAULT, &denied, reader_id)
+        .await;
 
     assert_no_panic(&dropin);
 }
@@ -529,23 +555,15 @@ async fn drive_managed(sdk: Sdk, tag: &str) {
         let denied = format!("{tag}-mi-{style}-denied");
 
         let app = dropin.managed_env(POLICY_VAULT, app_service, None);
-        let run = run_app(sdk, &app, "full", &name).await;
-        let summary = run.ok();
-        assert_created(summary, POLICY_VAULT, &name);
         dropin
-            .assert_stored(POLICY_VAULT, &name, sdk, summary)
+            .assert_app_creates(sdk, &app, POLICY_VAULT, "full", &name)
             .await;
 
         let none = dropin.managed_env(POLICY_VAULT, app_service, Some(MI_NONE_CLIENT_ID));
-        let run = run_app(sdk, &none, "create", &denied).await;
-        assert_forbidden(
-            sdk,
-            run.error(),
-            "ForbiddenByPolicy",
-            &format!("does not have certificates create permission on key vault '{POLICY_VAULT}"),
-            (MI_NONE_CLIENT_ID, MI_NONE_OBJECT_ID),
-        );
-        dropin.assert_absent(POLICY_VAULT, &denied).await;
+        let none_id = (MI_NONE_CLIENT_ID, MI_NONE_OBJECT_ID);
+        dropin
+            .assert_create_refused(sdk, &none, POLICY_VAULT, &denied, none_id)
+            .await;
     }
     assert_no_panic(&dropin);
 }
