@@ -14,7 +14,6 @@ use instant_acme::{
 use serde_json::json;
 use shared::crypto::{self, PrivateKey};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// Refreshes `order` until it leaves `processing` (deadline [`DEADLINE`]).
 /// Returns the status and the problem's detail.
@@ -99,27 +98,7 @@ async fn refused_order(account: &Account, name: &str, kind: ChallengeType) -> (O
 /// loopback (a `.localhost` name) and checks the key authorization.
 #[tokio::test]
 async fn real_http01_validation() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let answer = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let served = answer.clone();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut s, _)) = listener.accept().await {
-            let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf).await;
-            let body = served.lock().unwrap().clone();
-            let _ = s
-                .write_all(
-                    format!(
-                        "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .as_bytes(),
-                )
-                .await;
-        }
-    });
+    let (port, answer) = http01_responder().await;
     let sim = Sim::start(|c| c.acme.http01_port = port).await;
     let (account, _) = account(&sim).await;
     let name = "web.localhost";
@@ -253,35 +232,25 @@ async fn fault_rules_before_and_after() {
     sim.stop().await;
 }
 
-/// ca-sim on `port` (0: any) with its data in `dir`, and the way to stop it.
-async fn serve_at(dir: &std::path::Path, port: u16) -> (ca_sim::Handle, CancellationToken) {
-    let mut config = Config::new(dir);
-    always_valid(&mut config);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let shutdown = CancellationToken::new();
-    let handle = ca_sim::serve(listener, config, shutdown.clone())
-        .await
-        .unwrap();
-    (handle, shutdown)
-}
-
 /// Accounts, orders and certificates survive a restart in the same data dir (on the same
 /// port: ACME objects are named by their URLs).
 #[tokio::test]
 async fn persists_across_restart() {
     let (_dir, path) = tempdir();
-    let (handle, shutdown) = serve_at(&path, 0).await;
-    let port = handle.addr.port();
-    let (account, credentials) = account_at(&handle.ca_path, &handle.url()).await;
+    let config = || {
+        let mut config = Config::new(&path);
+        always_valid(&mut config);
+        config
+    };
+    let sim = Sim::start_config(config()).await;
+    let port = sim.handle.addr.port();
+    let (account, credentials) = account(&sim).await;
     let (order, _, pem) = issue(&account, &["kept.example.com"]).await;
     let url = order.url().to_string();
-    shutdown.cancel();
-    handle.stopped().await;
+    sim.stop().await;
 
-    let (handle, shutdown) = serve_at(&path, port).await;
-    let account = Account::builder_with_root(&handle.ca_path)
+    let sim = Sim::start_config_at(config(), port).await;
+    let account = Account::builder_with_root(&sim.handle.ca_path)
         .unwrap()
         .from_credentials(credentials)
         .await
@@ -292,8 +261,7 @@ async fn persists_across_restart() {
         order.certificate().await.unwrap().as_deref(),
         Some(pem.as_str())
     );
-    shutdown.cancel();
-    handle.stopped().await;
+    sim.stop().await;
 }
 
 /// EAB required: an account without a binding is refused with `externalAccountRequired`, one
@@ -428,38 +396,7 @@ async fn real_tlsalpn01_validation() {
     let mut ch = a.challenge(ChallengeType::TlsAlpn01).unwrap();
     let digest = ch.key_authorization().digest().as_ref().to_vec();
 
-    // The challenge responder: a self-signed certificate for the name with the digest.
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
-    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(&digest)];
-    let cert = params.self_signed(&key).unwrap();
-    // Served through a resolver: `with_single_cert` would refuse the critical acmeIdentifier.
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let signing = provider
-        .key_provider
-        .load_private_key(rustls::pki_types::PrivateKeyDer::Pkcs8(
-            key.serialize_der().into(),
-        ))
-        .unwrap();
-    let certified = std::sync::Arc::new(rustls::sign::CertifiedKey::new(
-        vec![cert.der().clone()],
-        signing,
-    ));
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_cert_resolver(std::sync::Arc::new(Fixed(certified)));
-    config.alpn_protocols = vec![b"acme-tls/1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _ = acceptor.accept(tcp).await;
-            });
-        }
-    });
+    tlsalpn01_responder(listener, name, &digest);
 
     ch.set_ready()
         .await
@@ -470,23 +407,9 @@ async fn real_tlsalpn01_validation() {
     );
 
     // Another order's challenge (another token) meets the same certificate: refused.
-    // Refused: a certificate for another key authorization.
     let (_, refused) = refused_order(&account, name, ChallengeType::TlsAlpn01).await;
     assert!(refused.contains("incorrectResponse"), "{refused}");
     sim.stop().await;
-}
-
-/// Serves one certificate whatever the client asks for.
-#[derive(Debug)]
-struct Fixed(std::sync::Arc<rustls::sign::CertifiedKey>);
-
-impl rustls::server::ResolvesServerCert for Fixed {
-    fn resolve(
-        &self,
-        _hello: rustls::server::ClientHello<'_>,
-    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
-        Some(self.0.clone())
-    }
 }
 
 /// `authz_reuse = 1`: a second order for a validated name reuses the valid authorization and
@@ -573,27 +496,7 @@ async fn key_change() {
 /// small UDP server here answers with the digest instant-acme computes.
 #[tokio::test]
 async fn real_dns01_validation() {
-    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let server = socket.local_addr().unwrap();
-    let record = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let served = record.clone();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
-            let txt = served.lock().unwrap().clone().into_bytes();
-            // The query's header and question, flagged as an answer with one TXT record
-            // pointing back at the question's name (0xC00C).
-            let mut rsp = buf[..n].to_vec();
-            rsp[2] = 0x81;
-            rsp[3] = 0x80;
-            rsp[6..8].copy_from_slice(&1u16.to_be_bytes());
-            rsp.extend_from_slice(&[0xC0, 0x0C, 0, 16, 0, 1, 0, 0, 0, 60]);
-            rsp.extend_from_slice(&((txt.len() + 1) as u16).to_be_bytes());
-            rsp.push(txt.len() as u8);
-            rsp.extend_from_slice(&txt);
-            let _ = socket.send_to(&rsp, from).await;
-        }
-    });
+    let (server, record) = dns01_responder().await;
     let sim = Sim::start(|c| c.acme.dns_resolver = Some(server)).await;
     let (account, _) = account(&sim).await;
     let mut order = new_order(&account, &["*.dns.example.com"]).await;
@@ -609,8 +512,8 @@ async fn real_dns01_validation() {
         OrderStatus::Ready
     );
 
+    // A stale TXT record is refused.
     *record.lock().unwrap() = "stale".into();
-    // Refused: a stale TXT record.
     let (_, refused) = refused_order(&account, "other.dns.example.com", ChallengeType::Dns01).await;
     assert!(refused.contains("unauthorized"), "{refused}");
     sim.stop().await;

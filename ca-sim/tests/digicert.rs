@@ -75,11 +75,7 @@ async fn instant_skip_approval_issues_in_the_201_and_chain_verifies() {
 
 #[tokio::test]
 async fn fixed_profile_polls_pending_then_issued_by_the_worker() {
-    let sim = Sim::start(|c| {
-        c.time_scale = 50.0;
-        set_profile(c, "fixed:10s");
-    })
-    .await;
+    let sim = Sim::start(timed("fixed:10s", 50.0)).await;
     let dc = Dc::new(&sim);
     let (s, v, key) = dc
         .order("ssl_basic", "poll.example.com", 100001, false)
@@ -474,10 +470,7 @@ async fn same_seed_same_outcomes() {
 #[tokio::test]
 async fn orders_certificates_and_trust_survive_a_restart() {
     let (_keep, dir) = tempdir();
-    let slow = |c: &mut ca_sim::Config| {
-        c.time_scale = 20.0;
-        set_profile(c, "fixed:20s");
-    };
+    let slow = timed("fixed:20s", 20.0);
     let sim = Sim::start_in(&dir, slow).await;
     let root_before = sim.root_pem("digicert");
     let dc = Dc::new(&sim);

@@ -15,15 +15,6 @@ async fn changed(dc: &Dc<'_>, query: &str) -> (StatusCode, Value) {
         .await
 }
 
-fn listed(v: &Value) -> Vec<u64> {
-    v["orders"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no orders list: {v}"))
-        .iter()
-        .map(|o| o["order_id"].as_u64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn status_changes_lists_orders_created_or_changed_in_the_window() {
     let sim = Sim::start(|_| {}).await;
@@ -93,8 +84,12 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
     ] {
         let (s, v) = changed(&dc, &query).await;
         assert_eq!(s, 200, "{query}: {v}");
-        let ids = listed(&v);
-        assert_eq!(ids, [pending, issued], "{query}: newest first, ours only");
+        let listed = ids(&v, "order_id");
+        assert_eq!(
+            listed,
+            [pending, issued],
+            "{query}: newest first, ours only"
+        );
         let by_id = |id: u64| {
             v["orders"]
                 .as_array()
@@ -111,11 +106,11 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
         );
         assert_eq!(by_id(pending)["status"], "pending");
         assert!(by_id(pending).get("certificate_id").is_none());
-        assert!(!ids.contains(&other_id));
+        assert!(!listed.contains(&other_id));
     }
     // The other account sees only its own order.
     let (_, v) = changed(&other, "minutes=10").await;
-    assert_eq!(listed(&v), [other_id]);
+    assert_eq!(ids(&v, "order_id"), [other_id]);
 
     // MDT really is UTC-6: the same wall-clock digits read as UTC miss a window 6 h away.
     let (s, v) = changed(
@@ -128,7 +123,7 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
     )
     .await;
     assert_eq!(s, 200);
-    assert!(listed(&v).is_empty(), "{v}");
+    assert!(ids(&v, "order_id").is_empty(), "{v}");
     // A past window and a date-only window (yyyy-MM-dd...yyyy-MM-dd, whole days).
     let (_, v) = changed(
         &dc,
@@ -139,11 +134,11 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
         ),
     )
     .await;
-    assert!(listed(&v).is_empty(), "{v}");
+    assert!(ids(&v, "order_id").is_empty(), "{v}");
     let today = &mdt(now)[..10];
     let (s, v) = changed(&dc, &format!("{filter}={today}...{today}")).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(listed(&v), [pending, issued]);
+    assert_eq!(ids(&v, "order_id"), [pending, issued]);
 
     // Exactly 7 days is allowed; wider is time_frame_too_long.
     let (s, _) = changed(
@@ -217,26 +212,26 @@ async fn status_changes_lists_orders_created_or_changed_in_the_window() {
         ),
     )
     .await;
-    assert_eq!(listed(&v), [later, pending], "{v}");
+    assert_eq!(ids(&v, "order_id"), [later, pending], "{v}");
     let (_, v) = changed(
         &dc,
         &format!("{filter}={}...{}", mdt(now - 3600), mdt(now + 3600)).replace(' ', "%20"),
     )
     .await;
-    assert_eq!(listed(&v), [pending, issued], "{v}");
+    assert_eq!(ids(&v, "order_id"), [pending, issued], "{v}");
     // `minutes` counts back from the CA's now too.
     let (_, v) = changed(&dc, "minutes=10").await;
-    assert_eq!(listed(&v), [later, pending], "{v}");
+    assert_eq!(ids(&v, "order_id"), [later, pending], "{v}");
     sim.stop().await;
 }
 
-/// The order ids of one page of `GET order/certificate`.
-fn ids(v: &Value) -> Vec<u64> {
+/// The `key` (`id` in the order list, `order_id` in status-changes) of every order in `v`.
+fn ids(v: &Value, key: &str) -> Vec<u64> {
     v["orders"]
         .as_array()
         .unwrap_or_else(|| panic!("no orders list: {v}"))
         .iter()
-        .map(|o| o["id"].as_u64().unwrap())
+        .map(|o| o[key].as_u64().unwrap())
         .collect()
 }
 
@@ -250,7 +245,7 @@ async fn all_pages(dc: &Dc<'_>, query: &str) -> (Vec<u64>, usize) {
             .await;
         assert_eq!(s, 200, "{query}: {v}");
         assert_eq!(v["page"]["offset"], out.len(), "{v}");
-        let page = ids(&v);
+        let page = ids(&v, "id");
         pages += 1;
         out.extend(&page);
         if page.is_empty() || out.len() as u64 >= v["page"]["total"].as_u64().unwrap() {
@@ -294,7 +289,7 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
             "{v}"
         );
         let newest: Vec<u64> = created.iter().rev().take(4).copied().collect();
-        assert_eq!(ids(&v), newest);
+        assert_eq!(ids(&v, "id"), newest);
         let first = &v["orders"][0];
         assert_eq!(first["certificate"]["common_name"], "p09.list.test");
         assert_eq!(first["status"], "pending");
@@ -313,26 +308,26 @@ async fn order_list_pages_to_the_end_and_reads_dates_on_the_cas_clock() {
     assert_eq!(all, newest_first);
     assert_eq!(all.last(), Some(&created[0]));
     let (_, v) = dc.get("order/certificate?limit=3&offset=9").await;
-    assert_eq!(ids(&v), [created[0]]);
+    assert_eq!(ids(&v, "id"), [created[0]]);
     // Ascending order (`+` arrives as a space when not encoded).
     for sort in ["date_created", "%2Bdate_created", "+order_id"] {
         let (_, v) = dc
             .get(&format!("order/certificate?sort={sort}&limit=2"))
             .await;
-        assert_eq!(ids(&v), created[..2], "sort={sort}");
+        assert_eq!(ids(&v, "id"), created[..2], "sort={sort}");
     }
     // Filters: common name (exact, or `%` as the wildcard), search by id or name, status.
     let (_, v) = dc
         .get("order/certificate?filters[common_name]=p03.list.test")
         .await;
-    assert_eq!(ids(&v), [created[3]]);
+    assert_eq!(ids(&v, "id"), [created[3]]);
     let (found, _) = all_pages(&dc, "filters%5Bcommon_name%5D=%25.list.test").await;
     assert_eq!(found.len(), 10);
     for search in [created[5].to_string(), "www.p05".to_string()] {
         let (_, v) = dc
             .get(&format!("order/certificate?filters[search]={search}"))
             .await;
-        assert_eq!(ids(&v), [created[5]], "search {search}");
+        assert_eq!(ids(&v, "id"), [created[5]], "search {search}");
     }
     let (_, v) = dc.get("order/certificate?filters[status]=issued").await;
     assert_eq!(v["page"]["total"], 0, "{v}");

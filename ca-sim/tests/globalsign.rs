@@ -9,11 +9,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn ov_order_poll_fulfillment_cancel_and_revoke() {
-    let sim = Sim::start(|c| {
-        c.time_scale = 50.0;
-        set_profile(c, "fixed:5s");
-    })
-    .await;
+    let sim = Sim::start(timed("fixed:5s", 50.0)).await;
     let (key, csr) = csr("gs.example.com", &[]);
     let (s, body) = ssl(&sim, ov_order("gs.example.com", &csr, 12, "OV_SHA2")).await;
     assert_eq!(s, 200, "{body}");
@@ -551,16 +547,13 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     ]))
     .await;
 
+    // Key Vault's OVOrder for `cn` with our OrderID `id`.
+    let ov = |cn: &str, id: &str, sans: &[&str]| {
+        vault_order(false, &csr(cn, &[]).1, "OrderID", id, None, sans)
+    };
+
     // server_error after OVOrder: a 504 SOAP Fault, yet the order exists under our OrderID.
-    let (_, csr1) = csr("lost.gs.test", &[]);
-    let doc = vault_order(
-        false,
-        &csr1,
-        "OrderID",
-        "KV-LOST-1",
-        None,
-        &["lost.gs.test"],
-    );
+    let doc = ov("lost.gs.test", "KV-LOST-1", &["lost.gs.test"]);
     let (s, b) = ssl(&sim, doc.clone()).await;
     assert_eq!(s, 504, "{b}");
     assert!(b.contains("Fault"), "{b}");
@@ -581,12 +574,7 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     assert_eq!(entry["order_id"], "KV-LOST-1", "{entry}");
 
     // malformed after OVOrder: 200 with a truncated envelope; the order exists.
-    let (_, csr2) = csr("garbled.gs.test", &[]);
-    let (s, b) = ssl(
-        &sim,
-        vault_order(false, &csr2, "OrderID", "KV-GARBLED", None, &[]),
-    )
-    .await;
+    let (s, b) = ssl(&sim, ov("garbled.gs.test", "KV-GARBLED", &[])).await;
     assert_eq!(s, 200);
     assert!(
         !b.contains("</soap:Envelope>") && tag(&b, "OrderID").is_none(),
@@ -595,22 +583,12 @@ async fn after_phase_faults_lose_the_answer_once_the_ca_acted() {
     sim.only_order("garbled.gs.test").await;
 
     // The default phase is before: refused before the act, no order.
-    let (_, csr3) = csr("before.gs.test", &[]);
-    let (s, _) = ssl(
-        &sim,
-        vault_order(false, &csr3, "OrderID", "KV-BEFORE", None, &[]),
-    )
-    .await;
+    let (s, _) = ssl(&sim, ov("before.gs.test", "KV-BEFORE", &[])).await;
     assert_eq!(s, 500);
     assert!(sim.orders_for("before.gs.test").await.is_empty());
 
     // drop after ModifyOrder CANCEL: no answer, the order is cancelled (status 3).
-    let (_, csr4) = csr("cancel.gs.test", &[]);
-    let (_, b) = ssl(
-        &sim,
-        vault_order(false, &csr4, "OrderID", "KV-CANCEL", None, &[]),
-    )
-    .await;
+    let (_, b) = ssl(&sim, ov("cancel.gs.test", "KV-CANCEL", &[])).await;
     assert_eq!(tag(&b, "SuccessCode").as_deref(), Some("0"), "{b}");
     let dropped = try_call(&sim, "ServerSSLService", modify("KV-CANCEL", "CANCEL")).await;
     assert!(

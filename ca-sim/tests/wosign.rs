@@ -8,11 +8,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn order_poll_download_cancel_revoke_and_distrust() {
-    let sim = Sim::start(|c| {
-        c.time_scale = 50.0;
-        set_profile(c, "fixed:5s");
-    })
-    .await;
+    let sim = Sim::start(timed("fixed:5s", 50.0)).await;
     let w = ws(&sim);
     let (key, csr) = csr("ws.example.cn", &[]);
     let (s, v) = w.create(order_body("ws.example.cn", &csr)).await;

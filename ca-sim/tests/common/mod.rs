@@ -52,8 +52,16 @@ impl Sim {
         Self::start_config(config).await
     }
 
+    /// Ephemeral or not as `config` says, on any free port.
     pub async fn start_config(config: Config) -> Sim {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_config_at(config, 0).await
+    }
+
+    /// [`Sim::start_config`] on `port` (0: any free one), to restart where a client expects it.
+    pub async fn start_config_at(config: Config, port: u16) -> Sim {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let shutdown = CancellationToken::new();
         let handle = ca_sim::serve(listener, config, shutdown.clone())
             .await
@@ -170,6 +178,15 @@ impl Sim {
 pub fn set_profile(config: &mut Config, profile: &str) {
     for a in &mut config.accounts {
         a.profile = Some(profile.into());
+    }
+}
+
+/// A config tweak: every account on the timing `profile`, simulated time `time_scale` times
+/// faster than the wall clock.
+pub fn timed(profile: &'static str, time_scale: f64) -> impl Fn(&mut Config) + Copy {
+    move |c| {
+        c.time_scale = time_scale;
+        set_profile(c, profile);
     }
 }
 
