@@ -36,12 +36,7 @@ async fn submit_solves_finalizes_with_the_csr_and_downloads_the_chain() {
         .with_priority(1)
         .mount(&ca.server)
         .await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "ready")),
-    )
-    .await;
+    mount_order(&ca, "/order/1", "ready").await;
     mount_pending_authz(&ca).await;
     Mock::given(method("POST"))
         .and(path("/chall/http"))
@@ -52,13 +47,7 @@ async fn submit_solves_finalizes_with_the_csr_and_downloads_the_chain() {
         .await;
     let mut valid = order_json(&base, "valid");
     valid["certificate"] = json!(format!("{base}/cert/1"));
-    Mock::given(method("POST"))
-        .and(path("/order/1/finalize"))
-        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
-        .respond_with(answer(200).set_body_json(valid))
-        .expect(1)
-        .mount(&ca.server)
-        .await;
+    expect_finalize(&ca, our_csr, valid).await;
     let issued = chain(1);
     let pem_chain: String = issued.iter().map(|c| pem(c)).collect();
     post(
@@ -100,12 +89,7 @@ async fn submit_solves_finalizes_with_the_csr_and_downloads_the_chain() {
 async fn new_account_is_signed_with_its_jwk_and_binds_the_external_account() {
     let ca = setup_with(json!({"externalAccountRequired": true})).await;
     mount_pending_authz(&ca).await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&ca.server.uri(), "pending")),
-    )
-    .await;
+    mount_order(&ca, "/order/1", "pending").await;
     post(
         &ca.server,
         "/chall/http",

@@ -4,6 +4,7 @@
 
 pub(super) use super::super::http01::Http01Tokens;
 pub(super) use super::super::keys::KeyStore;
+pub(super) use super::super::tlsalpn01::TlsAlpnCerts;
 pub(super) use super::super::{Acme, AcmeClientSettings};
 pub(super) use crate::providers::test_support::{chain, client, order, pem};
 pub(super) use crate::providers::types::{
@@ -121,7 +122,7 @@ pub(super) async fn setup_with(directory_meta: Value) -> Ca {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let tokens = Http01Tokens::default();
-    let acme = adapter(&base, dir.path(), &tokens);
+    let acme = adapter_with(&base, dir.path(), Some(tokens.clone()), None);
     Ca {
         server,
         acme,
@@ -130,22 +131,25 @@ pub(super) async fn setup_with(directory_meta: Value) -> Ca {
     }
 }
 
-/// The adapter for the CA at `base`, keeping its state in `data_dir`.
-pub(super) fn adapter(base: &str, data_dir: &std::path::Path, tokens: &Http01Tokens) -> Acme {
+/// The adapter for the CA at `base`, keeping its state in `data_dir`, with the given http-01
+/// and tls-alpn-01 responders.
+pub(super) fn adapter_with(
+    base: &str,
+    data_dir: &std::path::Path,
+    tokens: Option<Http01Tokens>,
+    alpn: Option<TlsAlpnCerts>,
+) -> Acme {
     let settings = AcmeClientSettings {
         data_dir: data_dir.to_path_buf(),
-        master_key: None,
-        http01_listen: None,
-        tlsalpn01_listen: None,
-        anchors: Vec::new(),
+        ..Default::default()
     };
     Acme::new(
         "ACME".parse().unwrap(),
         Url::parse(&format!("{base}/dir")).unwrap(),
         client(),
         &settings,
-        Some(tokens.clone()),
-        None,
+        tokens,
+        alpn,
     )
     .unwrap()
 }
@@ -175,17 +179,67 @@ pub(super) async fn mount_new_order(ca: &Ca) {
     .await;
 }
 
+/// `p` answers with the order (`order_json`) in `status`.
+pub(super) async fn mount_order(ca: &Ca, p: &str, status: &str) {
+    post(
+        &ca.server,
+        p,
+        answer(200).set_body_json(order_json(&ca.server.uri(), status)),
+    )
+    .await;
+}
+
+/// The account (`/acct/1`) links its orders list, `/acct/1/orders`.
+pub(super) async fn mount_account(ca: &Ca) {
+    post(
+        &ca.server,
+        "/acct/1",
+        answer(200).set_body_json(json!({"status": "valid", "orders": ca.url("/acct/1/orders")})),
+    )
+    .await;
+}
+
+/// Expects exactly one finalize of order 1, carrying `csr`; answered with `order`.
+pub(super) async fn expect_finalize(ca: &Ca, csr: Vec<u8>, order: Value) {
+    Mock::given(method("POST"))
+        .and(path("/order/1/finalize"))
+        .and(payload(move |p| p["csr"] == json!(url_encode(&csr))))
+        .respond_with(answer(200).set_body_json(order))
+        .expect(1)
+        .mount(&ca.server)
+        .await;
+}
+
+/// Authorization 1, pending, offering dns-01 and http-01.
 pub(super) async fn mount_pending_authz(ca: &Ca) {
+    mount_authz_offering(ca, &["dns", "http"]).await;
+}
+
+/// Authorization 1, pending, offering a challenge of each kind (`dns`, `http`, `alpn`) at
+/// `/chall/{kind}` with the token `tok-{kind}`.
+pub(super) async fn mount_authz_offering(ca: &Ca, kinds: &[&str]) {
+    let challenges: Vec<Value> = kinds
+        .iter()
+        .map(|kind| {
+            let kind_type = match *kind {
+                "alpn" => "tls-alpn-01".to_string(),
+                other => format!("{other}-01"),
+            };
+            json!({
+                "type": kind_type,
+                "url": ca.url(&format!("/chall/{kind}")),
+                "token": format!("tok-{kind}"),
+                "status": "pending",
+            })
+        })
+        .collect();
     post(
         &ca.server,
         "/authz/1",
         answer(200).set_body_json(json!({
             "status": "pending",
             "identifier": {"type": "dns", "value": "www.example.com"},
-            "challenges": [
-                {"type": "dns-01", "url": ca.url("/chall/dns"), "token": "tok-dns", "status": "pending"},
-                {"type": "http-01", "url": ca.url("/chall/http"), "token": "tok-http", "status": "pending"},
-            ],
+            "challenges": challenges,
         })),
     )
     .await;

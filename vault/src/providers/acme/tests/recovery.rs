@@ -18,13 +18,7 @@ async fn after_an_unanswered_new_order_the_order_is_found_in_the_account_orders_
     assert!(err.may_have_acted(), "{err:?}");
 
     // The account links its orders list; two pages (Link rel="next").
-    post(
-        &ca.server,
-        "/acct/1",
-        answer(200)
-            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
-    )
-    .await;
+    mount_account(&ca).await;
     post(
         &ca.server,
         "/acct/1/orders",
@@ -51,24 +45,17 @@ async fn after_an_unanswered_new_order_the_order_is_found_in_the_account_orders_
     let mut old = order_json(&base, "pending");
     old["expires"] = json!("2029-12-01T00:00:00Z");
     post(&ca.server, "/order/old", answer(200).set_body_json(old)).await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "ready")),
-    )
-    .await;
+    mount_order(&ca, "/order/1", "ready").await;
     let found = ca.acme.find(&request).await.unwrap();
     assert_eq!(found, Some(ca.url("/order/1")));
 
     // The next poll finalizes the found order with this operation's CSR.
-    let our_csr = request.csr_der.clone();
-    Mock::given(method("POST"))
-        .and(path("/order/1/finalize"))
-        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
-        .respond_with(answer(200).set_body_json(order_json(&base, "processing")))
-        .expect(1)
-        .mount(&ca.server)
-        .await;
+    expect_finalize(
+        &ca,
+        request.csr_der.clone(),
+        order_json(&base, "processing"),
+    )
+    .await;
     let status = ca
         .acme
         .poll(&request.credentials, &ca.url("/order/1"))
@@ -89,12 +76,7 @@ async fn an_order_placed_before_a_restart_is_finalized_after_it() {
     let ca = setup().await;
     let base = ca.server.uri();
     mount_new_order(&ca).await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "pending")),
-    )
-    .await;
+    mount_order(&ca, "/order/1", "pending").await;
     mount_pending_authz(&ca).await;
     // The challenge answer fails: the submission returns the pending order at once.
     post(
@@ -112,21 +94,19 @@ async fn an_order_placed_before_a_restart_is_finalized_after_it() {
     );
 
     // A new adapter on the same data dir (vault restarted) finds the CSR for the ready order.
-    let restarted = adapter(&base, ca.dir.path(), &Http01Tokens::default());
-    let our_csr = request.csr_der.clone();
+    let restarted = adapter_with(&base, ca.dir.path(), Some(Http01Tokens::default()), None);
     Mock::given(method("POST"))
         .and(path("/order/1"))
         .respond_with(answer(200).set_body_json(order_json(&base, "ready")))
         .with_priority(1)
         .mount(&ca.server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/order/1/finalize"))
-        .and(payload(move |p| p["csr"] == json!(url_encode(&our_csr))))
-        .respond_with(answer(200).set_body_json(order_json(&base, "processing")))
-        .expect(1)
-        .mount(&ca.server)
-        .await;
+    expect_finalize(
+        &ca,
+        request.csr_der.clone(),
+        order_json(&base, "processing"),
+    )
+    .await;
     let status = restarted
         .poll(&request.credentials, &submitted.order_id)
         .await
@@ -146,13 +126,7 @@ async fn an_order_placed_before_a_restart_is_finalized_after_it() {
 async fn find_answers_none_when_no_listed_order_matches() {
     let ca = setup().await;
     let base = ca.server.uri();
-    post(
-        &ca.server,
-        "/acct/1",
-        answer(200)
-            .set_body_json(json!({"status": "valid", "orders": format!("{base}/acct/1/orders")})),
-    )
-    .await;
+    mount_account(&ca).await;
     post(
         &ca.server,
         "/acct/1/orders",
@@ -182,12 +156,7 @@ async fn find_answers_none_when_no_listed_order_matches() {
 async fn cancel_deactivates_the_authorizations() {
     let ca = setup().await;
     let base = ca.server.uri();
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&base, "pending")),
-    )
-    .await;
+    mount_order(&ca, "/order/1", "pending").await;
     mount_pending_authz(&ca).await;
     Mock::given(method("POST"))
         .and(path("/authz/1"))

@@ -5,7 +5,7 @@
 //! handshake without that ALPN or once the name is withdrawn. (The end-to-end test
 //! `tests/tests/acme_provider.rs` has vault's gateway validate it for real.)
 
-use super::super::tlsalpn01::{self, TlsAlpnCerts};
+use super::super::tlsalpn01;
 use super::harness::*;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -15,52 +15,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use x509_parser::extensions::GeneralName;
 
-/// The adapter for the CA at `base` with the given responders.
-fn adapter_with(
-    base: &str,
-    data_dir: &std::path::Path,
-    tokens: Option<Http01Tokens>,
-    alpn: Option<TlsAlpnCerts>,
-) -> Acme {
-    let settings = AcmeClientSettings {
-        data_dir: data_dir.to_path_buf(),
-        ..Default::default()
-    };
-    Acme::new(
-        "ACME".parse().unwrap(),
-        Url::parse(&format!("{base}/dir")).unwrap(),
-        client(),
-        &settings,
-        tokens,
-        alpn,
-    )
-    .unwrap()
-}
-
 /// Order 1 stays pending; its authorization offers dns-01, http-01 and tls-alpn-01; the
 /// answers to the http-01 and tls-alpn-01 challenges are expected `http` / `alpn` times.
 async fn mount_offering_all(ca: &Ca, http: u64, alpn: u64) {
     mount_new_order(ca).await;
-    post(
-        &ca.server,
-        "/order/1",
-        answer(200).set_body_json(order_json(&ca.server.uri(), "pending")),
-    )
-    .await;
-    post(
-        &ca.server,
-        "/authz/1",
-        answer(200).set_body_json(json!({
-            "status": "pending",
-            "identifier": {"type": "dns", "value": "www.example.com"},
-            "challenges": [
-                {"type": "dns-01", "url": ca.url("/chall/dns"), "token": "tok-dns", "status": "pending"},
-                {"type": "http-01", "url": ca.url("/chall/http"), "token": "tok-http", "status": "pending"},
-                {"type": "tls-alpn-01", "url": ca.url("/chall/alpn"), "token": "tok-alpn", "status": "pending"},
-            ],
-        })),
-    )
-    .await;
+    mount_order(ca, "/order/1", "pending").await;
+    mount_authz_offering(ca, &["dns", "http", "alpn"]).await;
     for (p, times) in [("/chall/http", http), ("/chall/alpn", alpn)] {
         Mock::given(method("POST"))
             .and(path(p))
