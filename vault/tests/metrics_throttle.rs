@@ -24,6 +24,18 @@ async fn start(
     (handle, shutdown, client, dir)
 }
 
+/// `GET {base}{path}` with a bearer token (any token passes in dev mode).
+async fn get(client: &reqwest::Client, base: &str, path: &str) -> reqwest::Response {
+    let url = format!("{base}{path}");
+    client.get(url).bearer_auth("t").send().await.unwrap()
+}
+
+/// The text of `GET {base}/metrics`.
+async fn metrics(client: &reqwest::Client, base: &str) -> String {
+    let resp = client.get(format!("{base}/metrics")).send().await.unwrap();
+    resp.text().await.unwrap()
+}
+
 const POLICY: &str = r#"{"policy":{"key_props":{"kty":"EC"},"x509_props":{"subject":"CN=t"},"issuer":{"name":"Self"}}}"#;
 
 async fn create(client: &reqwest::Client, base: &str, name: &str) -> reqwest::Response {
@@ -62,30 +74,13 @@ async fn over_budget_requests_get_429_with_retry_after_and_are_not_counted() {
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "Throttled");
     // The refused create did nothing.
-    let missing = client
-        .get(format!("{base}/certificates/c/pending?api-version=7.5"))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let missing = get(&client, &base, "/certificates/c/pending?api-version=7.5").await;
     assert_eq!(missing.status(), 404);
     // Other operations have their own budget.
-    let other = client
-        .get(format!("{base}/certificates?api-version=7.5"))
-        .bearer_auth("t")
-        .send()
-        .await
-        .unwrap();
+    let other = get(&client, &base, "/certificates?api-version=7.5").await;
     assert_eq!(other.status(), 200);
     // One refusal, counted once.
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&client, &base).await;
     assert!(
         metrics.contains("vault_throttled_requests_total 1\n"),
         "{metrics}"
@@ -104,29 +99,15 @@ async fn throttling_is_off_by_default_and_metrics_describe_the_traffic() {
     // Wait until the worker completed them (no fixed sleeps: poll with a deadline).
     let started = std::time::Instant::now();
     loop {
-        let op: serde_json::Value = client
-            .get(format!("{base}/certificates/m24/pending?api-version=7.5"))
-            .bearer_auth("t")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let pending = get(&client, &base, "/certificates/m24/pending?api-version=7.5").await;
+        let op: serde_json::Value = pending.json().await.unwrap();
         if op["status"] == "completed" {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "{op}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics(&client, &base).await;
     assert!(
         text.contains(
             "vault_http_request_duration_seconds_count{route=\"/certificates/{name}/create\",method=\"POST\",status=\"202\"} 25"

@@ -42,13 +42,8 @@ async fn sdk_hosts_are_served_through_the_proxy_with_the_dev_ca() {
     let (handle, token) = start(dir.path()).await;
     let client = sdk_client(&handle);
 
-    let resp = client
-        .get("https://myvault.vault.azure.net/certificates?api-version=7.5")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 401);
-    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    let url = "https://myvault.vault.azure.net/certificates?api-version=7.5";
+    let challenge = common::challenge(&client, url).await;
     assert!(
         challenge.contains("resource=\"https://vault.azure.net\""),
         "{challenge}"
@@ -69,13 +64,8 @@ async fn sdk_hosts_are_served_through_the_proxy_with_the_dev_ca() {
     assert!(ctype.starts_with("application/json"), "{ctype}");
 
     // *.vault.localhost on any port is tunnelled too.
-    let resp = client
-        .get("https://web.vault.localhost:8443/certificates?api-version=7.5")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 401);
-    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    let url = "https://web.vault.localhost:8443/certificates?api-version=7.5";
+    let challenge = common::challenge(&client, url).await;
     assert!(
         challenge.contains("resource=\"https://vault.localhost:8443\""),
         "{challenge}"

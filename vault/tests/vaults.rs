@@ -286,17 +286,8 @@ async fn bad_names_the_login_host_and_the_local_challenge() {
 
     // No token: the challenge's resource is one the SDKs' own check accepts for the host.
     let port = v.handle.addr.port();
-    let resp = v
-        .client
-        .get(format!(
-            "{}/certificates?api-version=7.6",
-            v.base(Some("alpha"))
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 401);
-    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    let url = format!("{}/certificates?api-version=7.6", v.base(Some("alpha")));
+    let challenge = common::challenge(&v.client, &url).await;
     assert!(
         challenge.contains(&format!("resource=\"https://vault.localhost:{port}\"")),
         "{challenge}"

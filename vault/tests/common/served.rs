@@ -35,6 +35,16 @@ pub fn trusting(handle: &vault::Handle) -> reqwest::ClientBuilder {
         .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
 }
 
+/// The `WWW-Authenticate` challenge answering a GET of `url` without a token (asserts 401).
+pub async fn challenge(client: &reqwest::Client, url: &str) -> String {
+    let resp = client.get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "{url}");
+    resp.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 /// A running vault, the token that stops it, and a client that trusts only its dev CA.
 pub struct Served {
     pub handle: vault::Handle,
