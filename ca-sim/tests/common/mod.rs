@@ -1,6 +1,8 @@
 //! Test harness: ca-sim in-process on 127.0.0.1:0, a client trusting its TLS CA, CSRs, chain
 //! verification with rustls-webpki, and polling with a deadline. Nothing here shares wire types
-//! with the server: every dialect test speaks raw JSON or XML written from the vendor shapes.
+//! with the server: every dialect test speaks raw JSON or XML written from the vendor shapes,
+//! through one client per dialect here (`digicert`, `globalsign`, `wosign`, `acme`) that every
+//! test file ordering through that dialect shares.
 #![allow(dead_code)]
 
 pub mod acme;
