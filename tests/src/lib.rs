@@ -5,7 +5,8 @@
 //! - `test_vault`: [`TestVault`], an in-process vault on `127.0.0.1:0` with a throwaway data dir;
 //!   restartable on the same data dir; hands out SDK clients and raw HTTP that trust its dev CA.
 //! - `vault_process`: [`VaultProcess`], the real `vault` binary spawned on port 0 and killed on
-//!   drop (built on demand by [`vault_binary`]).
+//!   drop (built on demand by [`vault_binary`]); [`spawn_captured`], a binary whose output is
+//!   collected line by line.
 //! - `in_process`: what both in-process servers share (data dir, re-applied configuration,
 //!   handle and shutdown token, stop with a deadline).
 //! - `test_ca_sim`: [`TestCaSim`], an in-process ca-sim that can stop and come back on the same
@@ -110,5 +111,7 @@ pub use self::sdk_apps::{
 };
 pub use self::test_ca_sim::{CaSimAdmin, TestCaSim};
 pub use self::test_vault::TestVault;
-pub use self::vault_process::{ca_sim_binary, find_loopback_port, vault_binary, VaultProcess};
+pub use self::vault_process::{
+    ca_sim_binary, find_loopback_port, spawn_captured, vault_binary, Captured, VaultProcess,
+};
 pub use self::wait::{eventually, DEADLINE};

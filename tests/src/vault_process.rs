@@ -102,28 +102,18 @@ impl VaultProcess {
         let bin = tokio::task::spawn_blocking(vault_binary)
             .await
             .expect("locate vault binary");
-        let mut child = tokio::process::Command::new(&bin)
+        let mut command = tokio::process::Command::new(&bin);
+        command
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(extra_args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|err| panic!("spawn {}: {err}", bin.display()));
-
-        let output = Arc::new(Mutex::new(String::new()));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u16>();
-        drain(
-            child.stdout.take().expect("stdout"),
-            output.clone(),
-            tx.clone(),
-        );
-        drain(child.stderr.take().expect("stderr"), output.clone(), tx);
+            .args(extra_args);
+        let Captured {
+            mut child,
+            output,
+            mut lines,
+        } = spawn_captured(&mut command, &bin);
 
         // Ports that appear in the arguments (e.g. a provider endpoint) are echoed by the
         // start-up log line; they are not the vault's own port.
@@ -132,12 +122,18 @@ impl VaultProcess {
             .filter_map(|a| find_loopback_port(&a.as_ref().to_string_lossy()))
             .collect();
         let wait_port = async {
-            loop {
-                match rx.recv().await {
-                    Some(port) if arg_ports.contains(&port) => continue,
-                    other => return other,
+            while let Some(line) = lines.recv().await {
+                // The plain-HTTP identity listener (`--identity-listen`) is logged on stderr
+                // before vault's own address reaches stdout; its port is not vault's.
+                if line.contains("identity listening") {
+                    continue;
+                }
+                match find_loopback_port(&line) {
+                    Some(port) if !arg_ports.contains(&port) => return Some(port),
+                    _ => continue,
                 }
             }
+            None
         };
         let port = match tokio::time::timeout(DEADLINE, wait_port).await {
             Ok(Some(port)) => port,
@@ -234,21 +230,52 @@ impl VaultProcess {
     }
 }
 
+/// A spawned binary and what it printed: see [`spawn_captured`].
+pub struct Captured {
+    pub child: tokio::process::Child,
+    /// Every line of stdout and stderr so far.
+    pub output: Arc<Mutex<String>>,
+    /// Each line of stdout and stderr as it is printed.
+    pub lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+/// Spawns `command` (the binary `bin`, its arguments set) with stdin closed, `RUST_LOG` unset
+/// and its output piped, killed on drop; collects and forwards every line it prints.
+pub fn spawn_captured(command: &mut tokio::process::Command, bin: &Path) -> Captured {
+    let mut child = command
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|err| panic!("spawn {}: {err}", bin.display()));
+    let output = Arc::new(Mutex::new(String::new()));
+    let (tx, lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    drain(
+        child.stdout.take().expect("stdout"),
+        output.clone(),
+        tx.clone(),
+    );
+    drain(child.stderr.take().expect("stderr"), output.clone(), tx);
+    Captured {
+        child,
+        output,
+        lines,
+    }
+}
+
+/// Appends each line of `stream` to `output` and sends it on `lines`.
 fn drain(
     stream: impl AsyncRead + Unpin + Send + 'static,
     output: Arc<Mutex<String>>,
-    port_tx: tokio::sync::mpsc::UnboundedSender<u16>,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
 ) {
     tokio::spawn(async move {
-        let mut lines = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            // The plain-HTTP identity listener (`--identity-listen`) is logged on stderr before
-            // vault's own address reaches stdout; its port is not vault's.
-            let other_listener = line.contains("identity listening");
-            if let Some(port) = find_loopback_port(&line).filter(|_| !other_listener) {
-                let _ = port_tx.send(port);
-            }
-            let mut out = output.lock().unwrap();
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            let _ = lines.send(line.clone());
+            let mut out = output.lock().expect("output lock");
             out.push_str(&line);
             out.push('\n');
         }

@@ -17,16 +17,14 @@
 //! output; it never skips.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 
 use e2e::{
     ca_sim_binary, certbot_binary, check_lineage, flag_value, free_port, parse_cert, pem_blocks,
-    readme_sh_block, run_certbot, trusting_client, with_flag, CertbotCommand, DEADLINE,
+    readme_sh_block, run_certbot, spawn_captured, trusting_client, with_flag, Captured,
+    CertbotCommand, DEADLINE,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// The README's ACME section.
 const README_SECTION: &str = "## ACME (`/acme/directory`)";
@@ -51,24 +49,13 @@ impl CaSimProcess {
         let bin = tokio::task::spawn_blocking(ca_sim_binary)
             .await
             .expect("locate the ca-sim binary");
-        let mut child = tokio::process::Command::new(&bin)
-            .args(args)
-            .current_dir(cwd)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|err| panic!("spawn {}: {err}", bin.display()));
-        let output = Arc::new(Mutex::new(String::new()));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        drain(
-            child.stdout.take().expect("stdout"),
-            output.clone(),
-            Some(tx),
-        );
-        drain(child.stderr.take().expect("stderr"), output.clone(), None);
+        let mut command = tokio::process::Command::new(&bin);
+        command.args(args).current_dir(cwd);
+        let Captured {
+            mut child,
+            output,
+            lines: mut rx,
+        } = spawn_captured(&mut command, &bin);
         let started = async {
             let mut base = None;
             while let Some(line) = rx.recv().await {
@@ -117,25 +104,6 @@ impl CaSimProcess {
         assert_eq!(status, StatusCode::OK, "GET /admin/{path}: {body}");
         serde_json::from_str(&body).unwrap_or_else(|err| panic!("/admin/{path}: {err}: {body}"))
     }
-}
-
-/// Appends each line of `stream` to `output`, and sends it to `lines` if given.
-fn drain(
-    stream: impl AsyncRead + Unpin + Send + 'static,
-    output: Arc<Mutex<String>>,
-    lines: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-) {
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = reader.next_line().await {
-            if let Some(tx) = &lines {
-                let _ = tx.send(line.clone());
-            }
-            let mut out = output.lock().expect("output lock");
-            out.push_str(&line);
-            out.push('\n');
-        }
-    });
 }
 
 /// `path` of the README (absolute, e.g. `/tmp/cb`) moved under `root`.
