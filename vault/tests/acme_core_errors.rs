@@ -24,13 +24,10 @@ fn assert_problem(answer: &Answer, status: u16, kind: &str) {
 async fn ready_order(raw: &Raw, names: &[&str]) -> String {
     let created = raw.order(names).await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let order_url = created.header("location").unwrap().to_string();
+    let order_url = created.location();
     for authz in created.body["authorizations"].as_array().unwrap() {
         let authz = raw.post(authz.as_str().unwrap(), None).await;
-        let challenge = authz.body["challenges"][0]["url"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let challenge = authz.text_at("/challenges/0/url");
         let answered = raw.post(&challenge, Some(&json!({}))).await;
         assert_eq!(answered.status, 200, "{}", answered.text);
     }
@@ -126,12 +123,9 @@ async fn order_errors() {
     mallory.create().await;
 
     let created = alice.order(&["a.example.test"]).await;
-    let order_url = created.header("location").unwrap().to_string();
-    let authz_url = created.body["authorizations"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let finalize_url = created.body["finalize"].as_str().unwrap().to_string();
+    let order_url = created.location();
+    let authz_url = created.text_at("/authorizations/0");
+    let finalize_url = created.text_at("/finalize");
     assert_problem(&mallory.post(&order_url, None).await, 403, "unauthorized");
     assert_problem(&mallory.post(&authz_url, None).await, 403, "unauthorized");
 
@@ -144,7 +138,7 @@ async fn order_errors() {
 
     let order_url = ready_order(&alice, &["b.example.test", "c.example.test"]).await;
     let order = alice.post(&order_url, None).await;
-    let finalize_url = order.body["finalize"].as_str().unwrap().to_string();
+    let finalize_url = order.text_at("/finalize");
     let wrong = json!({ "csr": b64(&csr(&["b.example.test"])) });
     assert_problem(
         &alice.post(&finalize_url, Some(&wrong)).await,
@@ -221,12 +215,12 @@ async fn raw_flow_with_alternate_chain() {
     raw.create().await;
     let order_url = ready_order(&raw, &["raw.example.test"]).await;
     let order = raw.post(&order_url, None).await;
-    let finalize_url = order.body["finalize"].as_str().unwrap().to_string();
+    let finalize_url = order.text_at("/finalize");
     let payload = json!({ "csr": b64(&csr(&["raw.example.test"])) });
     let finalized = raw.post(&finalize_url, Some(&payload)).await;
     assert_eq!(finalized.status, 200, "{}", finalized.text);
     let done = raw.poll_status(&order_url, "valid").await;
-    let cert_url = done.body["certificate"].as_str().unwrap().to_string();
+    let cert_url = done.text_at("/certificate");
 
     let cert = raw.post(&cert_url, None).await;
     assert_eq!(cert.status, 200);

@@ -85,11 +85,8 @@ async fn pending_objects_expire_by_the_vault_clock() {
     let mut raw = Raw::new(server.http.clone(), &server.base());
     raw.create().await;
     let created = raw.order(&["late.example.test"]).await;
-    let order_url = created.header("location").unwrap().to_string();
-    let authz_url = created.body["authorizations"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_url = created.location();
+    let authz_url = created.text_at("/authorizations/0");
 
     server.advance_clock(8 * 24 * 3600).await;
     let order = raw.post(&order_url, None).await;
@@ -101,10 +98,7 @@ async fn pending_objects_expire_by_the_vault_clock() {
     let authz = raw.post(&authz_url, None).await;
     assert_eq!(authz.body["status"], "expired", "{}", authz.text);
     // An expired authorization's challenge can no longer be answered.
-    let challenge = authz.body["challenges"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let challenge = authz.text_at("/challenges/0/url");
     let answer = raw.post(&challenge, Some(&json!({}))).await;
     assert_eq!(answer.problem(), "malformed", "{}", answer.text);
     server.stop().await;
@@ -119,14 +113,11 @@ async fn processing_order_is_finished_after_restart() {
     let mut raw = Raw::new(server.http.clone(), &server.base());
     raw.create().await;
     let created = raw.order(&["crash.example.test"]).await;
-    let order_url = created.header("location").unwrap().to_string();
+    let order_url = created.location();
     let authz = raw
         .post(created.body["authorizations"][0].as_str().unwrap(), None)
         .await;
-    let challenge = authz.body["challenges"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let challenge = authz.text_at("/challenges/0/url");
     raw.post(&challenge, Some(&json!({}))).await;
     raw.poll_status(&order_url, "ready").await;
     let order_id = order_url.rsplit('/').next().unwrap().to_string();
@@ -183,12 +174,9 @@ async fn pre_authorization_reuse_and_deactivation() {
     let plain = json!({ "identifier": { "type": "dns", "value": "pre.example.test" } });
     let created = raw.post(&new_authz, Some(&plain)).await;
     assert_eq!(created.status, 201, "{}", created.text);
-    let authz_url = created.header("location").unwrap().to_string();
+    let authz_url = created.location();
     assert_eq!(created.body["status"], "pending");
-    let challenge = created.body["challenges"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let challenge = created.text_at("/challenges/0/url");
     raw.post(&challenge, Some(&json!({}))).await;
     raw.poll_status(&authz_url, "valid").await;
 
@@ -199,11 +187,8 @@ async fn pre_authorization_reuse_and_deactivation() {
 
     // A pending authorization deactivated by its account: the order cannot complete.
     let order = raw.order(&["drop.example.test"]).await;
-    let order_url = order.header("location").unwrap().to_string();
-    let pending = order.body["authorizations"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_url = order.location();
+    let pending = order.text_at("/authorizations/0");
     let deactivated = raw
         .post(&pending, Some(&json!({ "status": "deactivated" })))
         .await;

@@ -221,12 +221,12 @@ async fn orders_list_is_paged() {
     let server = Server::start(dir.path()).await;
     let mut raw = Raw::new(server.http.clone(), &server.base());
     let created = raw.create().await;
-    let orders_url = created.body["orders"].as_str().unwrap().to_string();
+    let orders_url = created.text_at("/orders");
     let mut made = Vec::new();
     for i in 0..53 {
         let answer = raw.order(&[&format!("n{i}.example.test")]).await;
         assert_eq!(answer.status, 201, "{}", answer.text);
-        made.push(answer.header("location").unwrap().to_string());
+        made.push(answer.location());
     }
     let first = raw.post(&orders_url, None).await;
     assert_eq!(first.status, 200, "{}", first.text);

@@ -70,6 +70,21 @@ impl Answer {
             .unwrap_or("")
     }
 
+    /// The text at the JSON pointer `pointer` of the body (`/challenges/0/url`); panics if
+    /// there is none.
+    pub fn text_at(&self, pointer: &str) -> String {
+        let text = self.body.pointer(pointer).and_then(Value::as_str);
+        text.unwrap_or_else(|| panic!("no text at {pointer}: {}", self.text))
+            .to_string()
+    }
+
+    /// The `Location` header (the created object's URL); panics if there is none.
+    pub fn location(&self) -> String {
+        self.header("location")
+            .expect("a Location header")
+            .to_string()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
