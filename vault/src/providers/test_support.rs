@@ -2,7 +2,7 @@
 //! HTTP client, a wiremock CA, and the check of a classified error.
 
 use super::http;
-use super::types::{CaProvider, CertType, Credentials, OrderRequest, ProviderError};
+use super::types::{CaProvider, CertType, Credentials, OrderRequest, OrderStatus, ProviderError};
 use shared::crypto::{build_csr, issue_for_key, self_signed, CertProfile, KeySpec, PrivateKey};
 use shared::models::AdministratorDetails;
 use shared::models::{CurveName, SubjectAlternativeNames};
@@ -162,4 +162,24 @@ pub fn assert_error(e: &ProviderError, class: &str, contains: &str, pause: Pause
         e.class() == class && e.to_string().contains(contains) && pause_ok,
         "expected {class} containing {contains:?} ({pause:?}); got {e:?}"
     );
+}
+
+/// Polls each `(order id, variant)` and asserts the status's variant: `pending`, `issued`,
+/// `rejected`, `cancelled` or `revoked`.
+pub async fn assert_polled(
+    adapter: &dyn CaProvider,
+    credentials: &Credentials,
+    expected: &[(&str, &str)],
+) {
+    for &(order_id, variant) in expected {
+        let status = adapter.poll(credentials, order_id).await.unwrap();
+        let got = match status {
+            OrderStatus::Pending { .. } => "pending",
+            OrderStatus::Issued { .. } => "issued",
+            OrderStatus::Rejected { .. } => "rejected",
+            OrderStatus::Cancelled { .. } => "cancelled",
+            OrderStatus::Revoked { .. } => "revoked",
+        };
+        assert_eq!(got, variant, "order {order_id}: {status:?}");
+    }
 }

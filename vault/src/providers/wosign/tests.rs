@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::providers::test_support::{
-    self, admin, assert_error, chain, client, mock_ca, order, pem, Pause,
+    self, admin, assert_error, assert_polled, chain, client, mock_ca, order, pem, Pause,
 };
 use crate::providers::types::CertType;
 use aws_lc_rs::{digest, hmac};
@@ -162,14 +162,7 @@ async fn final_statuses() {
             message: "WoSign rejected order A: Domain not validated".into()
         }
     );
-    assert!(matches!(
-        ws.poll(&creds(), "B").await.unwrap(),
-        OrderStatus::Cancelled { .. }
-    ));
-    assert!(matches!(
-        ws.poll(&creds(), "C").await.unwrap(),
-        OrderStatus::Revoked { .. }
-    ));
+    assert_polled(&ws, &creds(), &[("B", "cancelled"), ("C", "revoked")]).await;
 }
 
 async fn submit_error(t: ResponseTemplate) -> ProviderError {

@@ -8,7 +8,7 @@ use super::soap::parse_xml;
 use super::*;
 use crate::providers::convert::pem_certs;
 use crate::providers::test_support::{
-    self, admin, assert_error, chain, client, mock_ca, order, pem, Pause,
+    self, admin, assert_error, assert_polled, chain, client, mock_ca, order, pem, Pause,
 };
 use examples::{GET_RESPONSE, MODIFY_RESPONSE, OV_RESPONSE};
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -39,6 +39,21 @@ fn error_response(operation: &str, code: i64, message: &str) -> String {
     format!(
         r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><ns2:{operation}Response xmlns:ns2="https://system.globalsign.com/kb/ws/v1/"><Response><OrderResponseHeader><SuccessCode>-1</SuccessCode><Errors><Error><ErrorCode>{code}</ErrorCode><ErrorField>Field</ErrorField><ErrorMessage>{message}</ErrorMessage></Error></Errors><Timestamp>2026-11-27T07:23:04.000+00:00</Timestamp></OrderResponseHeader></Response></ns2:{operation}Response></soap:Body></soap:Envelope>"#
     )
+}
+
+/// GlobalSign's answer to a lookup of an order it does not have.
+fn not_found() -> String {
+    error_response("GetOrderByOrderID", -9916, "Order not found")
+}
+
+/// The CA's `service` answers `answer` to a call about order `id`.
+async fn on_order(server: &MockServer, service: &str, id: &str, answer: impl Into<String>) {
+    Mock::given(method("POST"))
+        .and(path(format!("/kb/ws/v1/{service}")))
+        .and(body_string_contains(format!("<OrderID>{id}</OrderID>")))
+        .respond_with(xml(answer))
+        .mount(server)
+        .await;
 }
 
 /// The example response with the given status and our own chain PEMs (or no fulfillment).
@@ -404,71 +419,34 @@ async fn poll_statuses_and_not_found() {
         ("O9", 9),
         ("O10", 10),
         ("O1", 1),
+        ("O4", 4),
     ] {
-        Mock::given(method("POST"))
-            .and(body_string_contains(format!("<OrderID>{id}</OrderID>")))
-            .respond_with(xml(get_response(status, None)))
-            .mount(&server)
-            .await;
+        on_order(&server, "GASService", id, get_response(status, None)).await;
     }
-    Mock::given(method("POST"))
-        .and(body_string_contains("<OrderID>O4</OrderID>"))
-        .respond_with(xml(get_response(4, None)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("<OrderID>GONE</OrderID>"))
-        .respond_with(xml(error_response(
-            "GetOrderByOrderID",
-            -9916,
-            "Order not found",
-        )))
-        .mount(&server)
-        .await;
+    on_order(&server, "GASService", "GONE", not_found()).await;
     let c = creds();
-    assert!(matches!(
-        gs.poll(&c, "O3").await.unwrap(),
-        OrderStatus::Cancelled { .. }
-    ));
-    assert!(matches!(
-        gs.poll(&c, "O5").await.unwrap(),
-        OrderStatus::Cancelled { .. }
-    ));
-    assert!(matches!(
-        gs.poll(&c, "O6").await.unwrap(),
-        OrderStatus::Revoked { .. }
-    ));
-    assert!(matches!(
-        gs.poll(&c, "O7").await.unwrap(),
-        OrderStatus::Revoked { .. }
-    ));
-    assert_eq!(
-        gs.poll(&c, "O8").await.unwrap(),
-        OrderStatus::Pending {
-            ca_status: "8 (Pending approval)".into()
-        }
-    );
-    assert_eq!(
-        gs.poll(&c, "O9").await.unwrap(),
-        OrderStatus::Pending {
-            ca_status: "9 (Locked)".into()
-        }
-    );
-    assert_eq!(
-        gs.poll(&c, "O1").await.unwrap(),
-        OrderStatus::Pending {
-            ca_status: "1 (Initial)".into()
-        }
-    );
-    assert!(matches!(
-        gs.poll(&c, "O10").await.unwrap(),
-        OrderStatus::Rejected { .. }
-    ));
-    // Issued without fulfillment yet: keep polling.
-    assert!(matches!(
-        gs.poll(&c, "O4").await.unwrap(),
-        OrderStatus::Pending { .. }
-    ));
+    // Issued without fulfillment yet (O4): keep polling.
+    let variants = [
+        ("O3", "cancelled"),
+        ("O5", "cancelled"),
+        ("O6", "revoked"),
+        ("O7", "revoked"),
+        ("O10", "rejected"),
+        ("O4", "pending"),
+    ];
+    assert_polled(&gs, &c, &variants).await;
+    for (id, ca_status) in [
+        ("O8", "8 (Pending approval)"),
+        ("O9", "9 (Locked)"),
+        ("O1", "1 (Initial)"),
+    ] {
+        assert_eq!(
+            gs.poll(&c, id).await.unwrap(),
+            OrderStatus::Pending {
+                ca_status: ca_status.into()
+            }
+        );
+    }
     let e = gs.poll(&c, "GONE").await.unwrap_err();
     assert!(
         matches!(&e, ProviderError::Refused { message } if message.contains("-9916")),
@@ -479,12 +457,13 @@ async fn poll_statuses_and_not_found() {
 #[tokio::test]
 async fn cancel_paths() {
     let (server, gs) = setup().await;
-    Mock::given(method("POST"))
-        .and(path("/kb/ws/v1/ServerSSLService"))
-        .and(body_string_contains("<OrderID>CE20261127000001</OrderID>"))
-        .respond_with(xml(MODIFY_RESPONSE))
-        .mount(&server)
-        .await;
+    on_order(
+        &server,
+        "ServerSSLService",
+        "CE20261127000001",
+        MODIFY_RESPONSE,
+    )
+    .await;
     assert_eq!(
         gs.cancel(&creds(), "CE20261127000001").await.unwrap(),
         CancelOutcome::Cancelled
@@ -503,38 +482,17 @@ async fn cancel_paths() {
     );
     assert_eq!(request.text_of(&["ModifyOrderOperation"]), Some("CANCEL"));
 
-    Mock::given(method("POST"))
-        .and(path("/kb/ws/v1/ServerSSLService"))
-        .and(body_string_contains("<OrderID>DONE</OrderID>"))
-        .respond_with(xml(error_response(
-            "ModifyOrder",
-            -9915,
-            "Already cancelled",
-        )))
-        .mount(&server)
-        .await;
+    let done = error_response("ModifyOrder", -9915, "Already cancelled");
+    on_order(&server, "ServerSSLService", "DONE", done).await;
     assert_eq!(
         gs.cancel(&creds(), "DONE").await.unwrap(),
         CancelOutcome::Cancelled
     );
 
     for (id, status) in [("ISS", 4u8), ("REV", 7), ("WAIT", 2)] {
-        Mock::given(method("POST"))
-            .and(path("/kb/ws/v1/ServerSSLService"))
-            .and(body_string_contains(format!("<OrderID>{id}</OrderID>")))
-            .respond_with(xml(error_response(
-                "ModifyOrder",
-                -9938,
-                "Status already changed",
-            )))
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path("/kb/ws/v1/GASService"))
-            .and(body_string_contains(format!("<OrderID>{id}</OrderID>")))
-            .respond_with(xml(get_response(status, None)))
-            .mount(&server)
-            .await;
+        let changed = error_response("ModifyOrder", -9938, "Status already changed");
+        on_order(&server, "ServerSSLService", id, changed).await;
+        on_order(&server, "GASService", id, get_response(status, None)).await;
     }
     assert_eq!(
         gs.cancel(&creds(), "ISS").await.unwrap(),
@@ -556,29 +514,15 @@ async fn find_paths() {
     let found = order("req-found", creds(), CertType::Ov);
     let missing = order("req-missing", creds(), CertType::Ov);
     let found_id = order_id_for("req-found");
-    Mock::given(method("POST"))
-        .and(path("/kb/ws/v1/GASService"))
-        .and(body_string_contains(format!(
-            "<OrderID>{found_id}</OrderID>"
-        )))
-        .respond_with(xml(
-            get_response(2, None).replace("CE20261127000001", &found_id)
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/kb/ws/v1/GASService"))
-        .and(body_string_contains(format!(
-            "<OrderID>{}</OrderID>",
-            order_id_for("req-missing")
-        )))
-        .respond_with(xml(error_response(
-            "GetOrderByOrderID",
-            -9916,
-            "Order not found",
-        )))
-        .mount(&server)
-        .await;
+    let found_response = get_response(2, None).replace("CE20261127000001", &found_id);
+    on_order(&server, "GASService", &found_id, found_response).await;
+    on_order(
+        &server,
+        "GASService",
+        &order_id_for("req-missing"),
+        not_found(),
+    )
+    .await;
     assert_eq!(gs.find(&found).await.unwrap(), Some(found_id));
     assert_eq!(gs.find(&missing).await.unwrap(), None);
 
