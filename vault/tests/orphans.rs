@@ -37,6 +37,25 @@ async fn submission_in_flight(ca: &ScriptedCa) {
     .await;
 }
 
+/// A running vault on `dir` whose CA takes 300 ms to answer a submission, with `name` created
+/// and its submission in flight: the CA, the service, the worker's stop token and the operation.
+async fn create_in_flight(
+    dir: &Path,
+    name: &str,
+) -> (
+    Arc<ScriptedCa>,
+    Service,
+    CancellationToken,
+    vault::model::OperationRecord,
+) {
+    let ca = ScriptedCa::issuing(None, vec![]);
+    ca.script().submit_delay = Some(Duration::from_millis(300));
+    let (service, token) = vault(dir, &ca, true).await;
+    let (_, op) = service.create(name, partner_policy()).await.unwrap();
+    submission_in_flight(&ca).await;
+    (ca, service, token, op)
+}
+
 /// Waits until the orphaned row of `request_id` is gone (its intent carried out).
 async fn orphan_settled(dir: &Path, request_id: &str) {
     eventually("the orphaned operation to be settled", || async {
@@ -50,11 +69,7 @@ async fn orphan_settled(dir: &Path, request_id: &str) {
 #[tokio::test]
 async fn delete_pending_while_the_submission_is_unanswered_cancels_the_order() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ScriptedCa::issuing(None, vec![]);
-    ca.script().submit_delay = Some(Duration::from_millis(300));
-    let (service, token) = vault(dir.path(), &ca, true).await;
-    let (_, op) = service.create("d1", partner_policy()).await.unwrap();
-    submission_in_flight(&ca).await;
+    let (ca, service, token, op) = create_in_flight(dir.path(), "d1").await;
 
     // The order exists at the CA; vault does not know its id yet.
     service.delete_operation("d1").await.unwrap();
@@ -67,11 +82,7 @@ async fn delete_pending_while_the_submission_is_unanswered_cancels_the_order() {
 #[tokio::test]
 async fn cancel_while_the_submission_is_unanswered_cancels_the_order() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ScriptedCa::issuing(None, vec![]);
-    ca.script().submit_delay = Some(Duration::from_millis(300));
-    let (service, token) = vault(dir.path(), &ca, true).await;
-    service.create("c1", partner_policy()).await.unwrap();
-    submission_in_flight(&ca).await;
+    let (ca, service, token, _) = create_in_flight(dir.path(), "c1").await;
 
     service.cancel_operation("c1", true).await.unwrap();
     let op = eventually("the operation to end", || async {
@@ -87,11 +98,7 @@ async fn cancel_while_the_submission_is_unanswered_cancels_the_order() {
 #[tokio::test]
 async fn deleting_the_certificate_cancels_the_order_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ScriptedCa::issuing(None, vec![]);
-    ca.script().submit_delay = Some(Duration::from_millis(300));
-    let (service, token) = vault(dir.path(), &ca, true).await;
-    let (_, op) = service.create("x1", partner_policy()).await.unwrap();
-    submission_in_flight(&ca).await;
+    let (ca, service, token, op) = create_in_flight(dir.path(), "x1").await;
 
     service.delete("x1").await.unwrap();
     orphan_settled(dir.path(), &op.request_id).await;
