@@ -5,7 +5,9 @@
 
 use crate::common;
 
-use common::{eventually, open_db, partner_policy, partnered_vault, submitted, ScriptedCa};
+use common::{
+    ambiguous, eventually, issued, open_db, partner_policy, partnered_vault, submitted, ScriptedCa,
+};
 use shared::clock::{Clock, OffsetClock};
 use shared::models::OperationStatus;
 use std::sync::Arc;
@@ -51,13 +53,6 @@ async fn settle(h: &Harness, name: &str) -> vault::model::OperationRecord {
     .await
 }
 
-fn ambiguous(message: &str) -> ProviderError {
-    ProviderError::Ambiguous {
-        message: message.into(),
-        retry_after: None,
-    }
-}
-
 #[tokio::test]
 async fn a_request_that_was_never_sent_is_sent_again_without_a_lookup() {
     let ca = ScriptedCa::scripted();
@@ -71,7 +66,7 @@ async fn a_request_that_was_never_sent_is_sent_again_without_a_lookup() {
             retry_after: Some(Duration::from_millis(20)),
         }));
         s.submits.push_back(submitted("o-1"));
-        s.polls.push_back(Ok(OrderStatus::Issued { chain: vec![] }));
+        s.polls.push_back(issued());
     }
     let h = harness(&ca).await;
     h.service.create("ns", partner_policy()).await.unwrap();
@@ -104,7 +99,7 @@ async fn globalsign_exists_is_looked_up_not_refused() {
             message: "GlobalSign reports order KV01 exists already (-105)".into(),
         }));
         s.finds.push_back(Ok(Some("KV01".into())));
-        s.polls.push_back(Ok(OrderStatus::Issued { chain: vec![] }));
+        s.polls.push_back(issued());
         // Second operation: -105, and the lookup finds nothing: fail, never loop.
         s.submits.push_back(Err(ProviderError::Exists {
             message: "GlobalSign reports order KV02 exists already (-105)".into(),

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{harness, issued, pending, submitted, Harness, Root, ScriptedCa, ISSUER};
+use common::{ambiguous, harness, issued, pending, submitted, Harness, Root, ScriptedCa, ISSUER};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CertificateCreateParameters, CertificatePolicy, CurveName, OperationStatus};
 use std::time::{Duration, Instant};
@@ -68,10 +68,7 @@ async fn a_lost_submit_answer_leads_to_a_lookup_not_a_second_order() {
     let ca = ScriptedCa::scripted();
     {
         let mut s = ca.script();
-        s.submits.push_back(Err(ProviderError::Ambiguous {
-            message: "connection reset".into(),
-            retry_after: None,
-        }));
+        s.submits.push_back(Err(ambiguous("connection reset")));
         s.finds.push_back(Ok(Some("o-7".into())));
         s.polls.push_back(issued());
     }
@@ -89,15 +86,9 @@ async fn lookup_that_finds_nothing_submits_again_and_transients_back_off() {
     let ca = ScriptedCa::scripted();
     {
         let mut s = ca.script();
-        s.submits.push_back(Err(ProviderError::Ambiguous {
-            message: "timeout".into(),
-            retry_after: None,
-        }));
+        s.submits.push_back(Err(ambiguous("timeout")));
         s.finds.push_back(Ok(None));
-        s.submits.push_back(Err(ProviderError::Ambiguous {
-            message: "503 maintenance".into(),
-            retry_after: None,
-        }));
+        s.submits.push_back(Err(ambiguous("503 maintenance")));
         s.finds.push_back(Ok(None));
         s.submits.push_back(submitted("o-9"));
         s.polls.push_back(Err(ProviderError::Throttled {
@@ -122,10 +113,7 @@ async fn transient_failures_past_the_deadline_fail_with_the_last_error() {
     {
         let mut s = ca.script();
         for _ in 0..100 {
-            s.submits.push_back(Err(ProviderError::Ambiguous {
-                message: "502 bad gateway".into(),
-                retry_after: None,
-            }));
+            s.submits.push_back(Err(ambiguous("502 bad gateway")));
         }
     }
     let h = harness(&ca, Duration::ZERO).await;

@@ -309,6 +309,14 @@ pub fn submitted(id: &str) -> Result<Submitted, ProviderError> {
     })
 }
 
+/// A scripted failure whose outcome is unknown (the CA may have acted): no `Retry-After`.
+pub fn ambiguous(message: &str) -> ProviderError {
+    ProviderError::Ambiguous {
+        message: message.into(),
+        retry_after: None,
+    }
+}
+
 /// The store in `dir` (a fresh sealing key, SQLite).
 pub fn open_db(dir: &Path) -> Db {
     let sealer = Sealer::load(dir, None).unwrap();
