@@ -286,6 +286,22 @@ pub struct EabKeyRecord {
 }
 
 impl Identifier {
+    /// A DNS name identifier.
+    pub fn dns(value: impl Into<String>) -> Self {
+        Identifier {
+            kind: IdentifierType::Dns,
+            value: value.into(),
+        }
+    }
+
+    /// An IP address identifier (the address's text).
+    pub fn ip(value: impl Into<String>) -> Self {
+        Identifier {
+            kind: IdentifierType::Ip,
+            value: value.into(),
+        }
+    }
+
     /// The key authorizations are reused under: `dns:example.com`, `dns:*.example.com` for a
     /// wildcard authorization, `ip:192.0.2.1`.
     pub fn reuse_key(&self, wildcard: bool) -> String {

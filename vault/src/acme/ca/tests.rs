@@ -3,7 +3,7 @@
 
 use super::hierarchy::{CA_DIR, ROOT_FILE, STATE_FILE};
 use super::*;
-use crate::model::acme::{Identifier, IdentifierType};
+use crate::model::acme::Identifier;
 use shared::crypto::{build_csr, CertProfile, KeySpec, PrivateKey};
 use shared::models::{CurveName, KeyUsage, SubjectAlternativeNames};
 use std::path::Path;
@@ -19,17 +19,11 @@ fn now() -> i64 {
 }
 
 fn dns(name: &str) -> Identifier {
-    Identifier {
-        kind: IdentifierType::Dns,
-        value: name.into(),
-    }
+    Identifier::dns(name)
 }
 
 fn ip(addr: &str) -> Identifier {
-    Identifier {
-        kind: IdentifierType::Ip,
-        value: addr.into(),
-    }
+    Identifier::ip(addr)
 }
 
 fn p256() -> PrivateKey {
@@ -87,24 +81,16 @@ fn the_hierarchy_persists_across_loads() {
     assert_eq!(on_disk, first.root_pem());
     // The second instance signs under the same intermediate: its leaf's AKI is the same.
     let key = p256();
-    let a = first
-        .issue(
+    let [a, b] = [&first, &second].map(|ca| {
+        ca.issue(
             &csr(&key),
             &[dns("a.example")],
             now(),
             now() + 3600,
             CRL_URL,
         )
-        .unwrap();
-    let b = second
-        .issue(
-            &csr(&key),
-            &[dns("a.example")],
-            now(),
-            now() + 3600,
-            CRL_URL,
-        )
-        .unwrap();
+        .unwrap()
+    });
     assert_eq!(a.chain[1], b.chain[1]);
     assert_eq!(
         a.ari_cert_id.split('.').next(),

@@ -6,7 +6,7 @@ use super::domain::registered_domain;
 use super::endpoint::Endpoint;
 use super::engine::Chaos;
 use super::fault::{DropConnection, Fault};
-use crate::model::acme::{Identifier, IdentifierType};
+use crate::model::acme::Identifier;
 use shared::acme::problem::ErrorType;
 use std::time::Duration;
 
@@ -15,17 +15,11 @@ fn doc(json: &str) -> ChaosDoc {
 }
 
 fn dns(name: &str) -> Identifier {
-    Identifier {
-        kind: IdentifierType::Dns,
-        value: name.into(),
-    }
+    Identifier::dns(name)
 }
 
 fn ip(addr: &str) -> Identifier {
-    Identifier {
-        kind: IdentifierType::Ip,
-        value: addr.into(),
-    }
+    Identifier::ip(addr)
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use super::{issue, load, orders::order_reply};
 use crate::acme::reply::{internal, malformed, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
-use crate::model::acme::{Identifier, IdentifierType, OrderRecord, OrderStatus};
+use crate::model::acme::{Identifier, OrderRecord, OrderStatus};
 use crate::store::Change;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -58,19 +58,15 @@ fn csr_names(der: &[u8]) -> Result<(HashSet<Identifier>, KeySpec), Problem> {
     }
     let mut names = HashSet::new();
     for dns in sans.dns_names.iter().flatten() {
-        names.insert(Identifier {
-            kind: IdentifierType::Dns,
-            value: dns.trim_end_matches('.').to_ascii_lowercase(),
-        });
+        names.insert(Identifier::dns(
+            dns.trim_end_matches('.').to_ascii_lowercase(),
+        ));
     }
     for ip in sans.ip_addresses.iter().flatten() {
         let parsed: IpAddr = ip
             .parse()
             .map_err(|_| bad_csr(format!("The CSR's IP address '{ip}' is not valid.")))?;
-        names.insert(Identifier {
-            kind: IdentifierType::Ip,
-            value: parsed.to_string(),
-        });
+        names.insert(Identifier::ip(parsed.to_string()));
     }
     // The CN, when present, must be one of the names (RFC 8555 §7.4).
     let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(der)
@@ -80,14 +76,11 @@ fn csr_names(der: &[u8]) -> Result<(HashSet<Identifier>, KeySpec), Problem> {
             .as_str()
             .map_err(|_| bad_csr("The CSR's common name is not a string."))?;
         let value = text.trim_end_matches('.').to_ascii_lowercase();
-        let as_ip = value.parse::<IpAddr>().ok().map(|ip| Identifier {
-            kind: IdentifierType::Ip,
-            value: ip.to_string(),
-        });
-        let as_dns = Identifier {
-            kind: IdentifierType::Dns,
-            value,
-        };
+        let as_ip = value
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| Identifier::ip(ip.to_string()));
+        let as_dns = Identifier::dns(value);
         if !names.contains(&as_dns) && !as_ip.is_some_and(|ip| names.contains(&ip)) {
             names.insert(as_dns);
         }

@@ -84,18 +84,12 @@ fn dns_name(value: &str, allow_wildcard: bool) -> Result<String, String> {
 fn one(id: &WireIdentifier, allow_wildcard: bool) -> Result<Identifier, Subproblem> {
     match id.kind.as_str() {
         "dns" => dns_name(&id.value, allow_wildcard)
-            .map(|value| Identifier {
-                kind: IdentifierType::Dns,
-                value,
-            })
+            .map(Identifier::dns)
             .map_err(|d| refuse(id, ErrorType::RejectedIdentifier, d)),
         "ip" => id
             .value
             .parse::<IpAddr>()
-            .map(|ip| Identifier {
-                kind: IdentifierType::Ip,
-                value: ip.to_string(),
-            })
+            .map(|ip| Identifier::ip(ip.to_string()))
             .map_err(|_| {
                 refuse(
                     id,
@@ -165,13 +159,7 @@ pub fn normalise(
 /// wildcard (`*.example.com` → `example.com`, wildcard).
 pub fn authz_target(id: &Identifier) -> (Identifier, bool) {
     match id.value.strip_prefix("*.") {
-        Some(base) if id.kind == IdentifierType::Dns => (
-            Identifier {
-                kind: IdentifierType::Dns,
-                value: base.to_string(),
-            },
-            true,
-        ),
+        Some(base) if id.kind == IdentifierType::Dns => (Identifier::dns(base.to_string()), true),
         _ => (id.clone(), false),
     }
 }

@@ -35,17 +35,21 @@ fn op(status: OperationStatus) -> Arc<OperationRecord> {
     })
 }
 
-/// Renders `base/name/status` and counts the renderings.
-fn render<'a>(
-    renders: &'a Cell<usize>,
-    base: &'a str,
-    c: &'a CertRecord,
-    o: &'a OperationRecord,
-) -> impl FnOnce() -> Result<Bytes> + 'a {
-    move || {
-        renders.set(renders.get() + 1);
-        Ok(Bytes::from(format!("{base}/{}/{:?}", c.name, o.status)))
-    }
+/// The body `bodies` answers for `base`, `c` and `o`; a rendering (`base/name/status`) is
+/// counted in `renders`.
+fn poll(
+    bodies: &PollBodies,
+    renders: &Cell<usize>,
+    base: &str,
+    c: &Arc<CertRecord>,
+    o: &Arc<OperationRecord>,
+) -> Bytes {
+    bodies
+        .body(base, c, o, || {
+            renders.set(renders.get() + 1);
+            Ok(Bytes::from(format!("{base}/{}/{:?}", c.name, o.status)))
+        })
+        .unwrap()
 }
 
 #[test]
@@ -53,22 +57,8 @@ fn rendered_body_is_reused_only_for_the_same_records_and_base() {
     let bodies = PollBodies::default();
     let renders = Cell::new(0);
     let (c, pending) = (cert(), op(OperationStatus::InProgress));
-    let first = bodies
-        .body(
-            "https://a",
-            &c,
-            &pending,
-            render(&renders, "https://a", &c, &pending),
-        )
-        .unwrap();
-    let again = bodies
-        .body(
-            "https://a",
-            &c,
-            &pending,
-            render(&renders, "https://a", &c, &pending),
-        )
-        .unwrap();
+    let first = poll(&bodies, &renders, "https://a", &c, &pending);
+    let again = poll(&bodies, &renders, "https://a", &c, &pending);
     // Reuse means the very same buffer, rendered once.
     assert_eq!(first.as_ptr(), again.as_ptr());
     assert_eq!(renders.get(), 1);
@@ -76,22 +66,16 @@ fn rendered_body_is_reused_only_for_the_same_records_and_base() {
 
     // Another base URL renders anew.
     let b = "https://b:8443";
-    let other = bodies
-        .body(b, &c, &pending, render(&renders, b, &c, &pending))
-        .unwrap();
+    let other = poll(&bodies, &renders, b, &c, &pending);
     assert_eq!(other, "https://b:8443/Web/InProgress");
     assert_eq!(renders.get(), 2);
 
     // A replaced operation record (even with equal content) renders anew.
     let done = op(OperationStatus::Completed);
-    let after = bodies
-        .body(b, &c, &done, render(&renders, b, &c, &done))
-        .unwrap();
+    let after = poll(&bodies, &renders, b, &c, &done);
     assert_eq!(after, "https://b:8443/Web/Completed");
     let copy = op(OperationStatus::Completed);
-    let fresh = bodies
-        .body(b, &c, &copy, render(&renders, b, &c, &copy))
-        .unwrap();
+    let fresh = poll(&bodies, &renders, b, &c, &copy);
     assert_ne!(fresh.as_ptr(), after.as_ptr());
     assert_eq!(fresh, after);
     assert_eq!(renders.get(), 4);
@@ -108,14 +92,7 @@ fn the_map_stays_bounded() {
             name: format!("n{i}"),
             ..(*cert()).clone()
         });
-        bodies
-            .body(
-                "https://a",
-                &c,
-                &pending,
-                render(&renders, "https://a", &c, &pending),
-            )
-            .unwrap();
+        poll(&bodies, &renders, "https://a", &c, &pending);
     }
     let len = bodies.entries.read().unwrap().len();
     assert!((1..=MAX_RENDERED).contains(&len), "{len} entries");
