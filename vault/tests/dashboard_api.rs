@@ -245,19 +245,11 @@ struct Running {
 
 impl Running {
     async fn start(data: &std::path::Path, entra: bool) -> Running {
-        let mut config = vault::Config::new(data);
-        if entra {
-            config.auth = vault::config::AuthMode::Entra;
-            config.admin_token = Some(ADMIN.into());
-        }
         let common::Served {
             handle,
             shutdown,
             client,
-        } = common::Served::start_with(config, |builder, _| {
-            builder.redirect(reqwest::redirect::Policy::none())
-        })
-        .await;
+        } = common::dashboard_vault(data, entra.then_some(ADMIN)).await;
         Running {
             handle,
             shutdown,

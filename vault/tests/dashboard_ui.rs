@@ -4,7 +4,7 @@
 //! page behind the admin gate in `--auth entra` mode. The browser tests (e2e `dashboard`)
 //! drive the page itself.
 
-use crate::common::Served;
+use crate::common::{dashboard_vault, Served};
 use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 use vault::http::ui::{ASSETS, CSP};
@@ -21,19 +21,11 @@ struct Running {
 impl Running {
     async fn start(entra: bool) -> Running {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = vault::Config::new(dir.path());
-        if entra {
-            config.auth = vault::config::AuthMode::Entra;
-            config.admin_token = Some(ADMIN.into());
-        }
         let Served {
             handle,
             shutdown,
             client,
-        } = Served::start_with(config, |builder, _| {
-            builder.redirect(reqwest::redirect::Policy::none())
-        })
-        .await;
+        } = dashboard_vault(dir.path(), entra.then_some(ADMIN)).await;
         Running {
             handle,
             shutdown,

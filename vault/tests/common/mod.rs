@@ -13,7 +13,7 @@
 
 mod served;
 
-pub use served::{access_file, challenge, entra_config, serve, trusting, Served};
+pub use served::{access_file, challenge, dashboard_vault, entra_config, serve, trusting, Served};
 
 use shared::clock::{Clock, OffsetClock};
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};

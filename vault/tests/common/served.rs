@@ -35,6 +35,20 @@ pub fn trusting(handle: &vault::Handle) -> reqwest::ClientBuilder {
         .tls_certs_only([reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap()])
 }
 
+/// A vault for the dashboard tests on `data`: dev auth, or `--auth entra` with `admin_token`
+/// when given; its client follows no redirect (the tests check the login's 303 themselves).
+pub async fn dashboard_vault(data: &Path, admin_token: Option<&str>) -> Served {
+    let mut config = vault::Config::new(data);
+    if let Some(token) = admin_token {
+        config.auth = vault::config::AuthMode::Entra;
+        config.admin_token = Some(token.into());
+    }
+    Served::start_with(config, |builder, _| {
+        builder.redirect(reqwest::redirect::Policy::none())
+    })
+    .await
+}
+
 /// The `WWW-Authenticate` challenge answering a GET of `url` without a token (asserts 401).
 pub async fn challenge(client: &reqwest::Client, url: &str) -> String {
     let resp = client.get(url).send().await.unwrap();
