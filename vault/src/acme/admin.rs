@@ -85,17 +85,14 @@ pub async fn create_eab(cx: &Cx, body: Body) -> Result<Reply, Problem> {
     };
     let created = record.created;
     let taken = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             if s.acme_eab(&record.kid)?.is_some() {
                 return Ok(true);
             }
             s.apply(vec![Change::PutAcmeEab(record)])?;
             Ok(false)
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     if taken {
         let mut p = malformed(format!("An EAB key with kid '{kid}' exists already."));
         p.status = StatusCode::CONFLICT.as_u16();
@@ -112,7 +109,7 @@ pub async fn create_eab(cx: &Cx, body: Body) -> Result<Reply, Problem> {
 
 /// `GET /_admin/acme/eab`.
 pub async fn list_eab(cx: &Cx) -> Result<Reply, Problem> {
-    let keys = cx.vault.db.run(|s| s.acme_eabs()).await.map_err(internal)?;
+    let keys = cx.store(|s| s.acme_eabs()).await?;
     let keys: Vec<Value> = keys
         .iter()
         .map(|k| {
@@ -142,11 +139,8 @@ pub async fn list_orders(cx: &Cx, query: Option<&str>) -> Result<Reply, Problem>
     let (acct, after) = (account.clone(), cursor.clone());
     // One more than a page tells whether a next page exists.
     let mut orders = cx
-        .vault
-        .db
-        .run(move |s| s.acme_orders(acct.as_deref(), after.as_deref(), limit + 1))
-        .await
-        .map_err(internal)?;
+        .store(move |s| s.acme_orders(acct.as_deref(), after.as_deref(), limit + 1))
+        .await?;
     let more = orders.len() > limit;
     orders.truncate(limit);
     let mut listed = Vec::with_capacity(orders.len());
@@ -184,11 +178,8 @@ pub async fn list_accounts(cx: &Cx, query: Option<&str>) -> Result<Reply, Proble
         }
     }
     let mut accounts = cx
-        .vault
-        .db
-        .run(move |s| s.acme_accounts(cursor.as_deref(), limit + 1))
-        .await
-        .map_err(internal)?;
+        .store(move |s| s.acme_accounts(cursor.as_deref(), limit + 1))
+        .await?;
     let more = accounts.len() > limit;
     accounts.truncate(limit);
     let next = more
@@ -278,9 +269,7 @@ pub async fn put_renewal_info(cx: &Cx, body: Body) -> Result<Reply, Problem> {
         }
     };
     let cert = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             let found = match &by {
                 By::CertId(id) => s.acme_cert_by_ari_id(id)?,
                 By::Serial(serial) => match s.acme_cert_by_serial(serial)? {
@@ -295,8 +284,7 @@ pub async fn put_renewal_info(cx: &Cx, body: Body) -> Result<Reply, Problem> {
             s.apply(vec![Change::PutAcmeCert(cert.clone())])?;
             Ok(Some(cert))
         })
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| not_found("certificate issued by this vault's gateway"))?;
     info!(acme.cert = %cert.id, start, end, "acme renewal window set by the admin");
     let (start, end) = ari::suggested_window(&cert, cx.now());

@@ -8,6 +8,7 @@ use super::gateway::{Acme, KnownAccount, VaultAcme};
 use super::reply::{internal, malformed, unauthorized};
 use super::wire::Urls;
 use crate::model::acme::AccountStatus;
+use crate::store::{Store, StoreResult};
 use axum::body::Body;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -42,6 +43,15 @@ impl Cx {
     /// Unix seconds on the vault clock.
     pub fn now(&self) -> i64 {
         self.acme.now()
+    }
+
+    /// A call on this vault's store; a store failure is a logged 500 (`internal`).
+    pub async fn store<R, F>(&self, f: F) -> Result<R, Problem>
+    where
+        R: Send + 'static,
+        F: FnOnce(&dyn Store) -> StoreResult<R> + Send + 'static,
+    {
+        self.vault.db.run(f).await.map_err(internal)
     }
 
     /// Account `id` of this vault, from the cache or the store.

@@ -102,11 +102,8 @@ pub async fn new_account(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
     let _lock = cx.vault.key_locks.lock(&thumbprint).await;
     let key = thumbprint.clone();
     let existing = cx
-        .vault
-        .db
-        .run(move |s| s.acme_account_by_thumbprint(&key))
-        .await
-        .map_err(internal)?;
+        .store(move |s| s.acme_account_by_thumbprint(&key))
+        .await?;
     if let Some(existing) = existing {
         if existing.status != AccountStatus::Valid {
             return Err(unauthorized(format!(
@@ -151,12 +148,7 @@ pub async fn new_account(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
             _eab_lock = cx.vault.eab_lock.lock().await;
             let eab = Eab::parse(&value)?;
             let kid = eab.kid.clone();
-            let stored = cx
-                .vault
-                .db
-                .run(move |s| s.acme_eab(&kid))
-                .await
-                .map_err(internal)?;
+            let stored = cx.store(move |s| s.acme_eab(&kid)).await?;
             let Some(mut stored) = stored else {
                 return Err(unauthorized(format!(
                     "The external account binding key id '{}' is unknown.",
@@ -183,11 +175,7 @@ pub async fn new_account(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         None => {}
     }
     changes.push(Change::PutAcmeAccount(record.clone()));
-    cx.vault
-        .db
-        .run(move |s| s.apply(changes))
-        .await
-        .map_err(internal)?;
+    cx.store(move |s| s.apply(changes)).await?;
     tracing::info!(vault = %cx.vault.name, acme.account = %record.id, "acme: account created");
     let reply = account_reply(cx, &record, StatusCode::CREATED);
     cx.vault.cache_account(Arc::new(KnownAccount {
@@ -205,13 +193,7 @@ async fn update(
 ) -> Result<AccountRecord, Problem> {
     let _lock = cx.vault.locks.lock(id).await;
     let key = id.to_string();
-    let Some(mut record) = cx
-        .vault
-        .db
-        .run(move |s| s.acme_account(&key))
-        .await
-        .map_err(internal)?
-    else {
+    let Some(mut record) = cx.store(move |s| s.acme_account(&key)).await? else {
         return Err(Problem::new(
             ErrorType::AccountDoesNotExist,
             "No such account.",
@@ -219,11 +201,8 @@ async fn update(
     };
     change(&mut record)?;
     let write = record.clone();
-    cx.vault
-        .db
-        .run(move |s| s.apply(vec![Change::PutAcmeAccount(write)]))
-        .await
-        .map_err(internal)?;
+    cx.store(move |s| s.apply(vec![Change::PutAcmeAccount(write)]))
+        .await?;
     cx.vault.cache_account(Arc::new(
         KnownAccount::new(record.clone()).map_err(internal)?,
     ));
@@ -304,11 +283,8 @@ pub async fn key_change(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
     let _lock = cx.vault.key_locks.lock(&thumbprint).await;
     let key = thumbprint.clone();
     let holder = cx
-        .vault
-        .db
-        .run(move |s| s.acme_account_by_thumbprint(&key))
-        .await
-        .map_err(internal)?;
+        .store(move |s| s.acme_account_by_thumbprint(&key))
+        .await?;
     if let Some(holder) = holder {
         let problem = malformed("The new key is already the key of an account.");
         let mut conflict = Reply::bytes(

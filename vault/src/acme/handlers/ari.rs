@@ -11,7 +11,7 @@
 //! derived one. Every time is on the vault clock, so `/_admin/clock` moves certificates into
 //! and past their windows.
 
-use crate::acme::reply::{internal, malformed, Reply};
+use crate::acme::reply::{malformed, Reply};
 use crate::acme::request::Cx;
 use crate::acme::wire::rfc3339;
 use crate::model::acme::{AcmeCertRecord, Identifier, OrderRecord};
@@ -74,12 +74,7 @@ pub fn parse_cert_id(text: &str) -> Result<String, Problem> {
 /// `Retry-After`; an unknown certificate is 404.
 pub async fn get(cx: &Cx, cert_id: &str) -> Result<Reply, Problem> {
     let id = parse_cert_id(cert_id)?;
-    let cert = cx
-        .vault
-        .db
-        .run(move |s| s.acme_cert_by_ari_id(&id))
-        .await
-        .map_err(internal)?;
+    let cert = cx.store(move |s| s.acme_cert_by_ari_id(&id)).await?;
     let Some(cert) = cert else {
         let mut p = malformed(format!(
             "No certificate issued here has the certID {cert_id}."
@@ -109,17 +104,14 @@ pub async fn check_replaces(
     let id = parse_cert_id(replaces)?;
     let key = id.clone();
     let found = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             let Some(cert) = s.acme_cert_by_ari_id(&key)? else {
                 return Ok(None);
             };
             let order = s.acme_order(&cert.order_id)?;
             Ok(Some((cert, order)))
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     let Some((cert, old_order)) = found else {
         return Err(malformed(format!(
             "'replaces' names {replaces}, which is no certificate issued here."

@@ -45,11 +45,8 @@ pub async fn new_authz(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         order_id: None,
     };
     let write = authz.clone();
-    cx.vault
-        .db
-        .run(move |s| s.apply(vec![Change::PutAcmeAuthz(write)]))
-        .await
-        .map_err(internal)?;
+    cx.store(move |s| s.apply(vec![Change::PutAcmeAuthz(write)]))
+        .await?;
     Ok(Reply::json(&wire::authz(&cx.urls, &authz))
         .status(StatusCode::CREATED)
         .location(cx.urls.authz(&authz.id)))
@@ -78,9 +75,7 @@ pub async fn authz(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Problem
     };
     let key = id.to_string();
     let written = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             let Some(mut a) = s.acme_authz(&key)? else {
                 return Ok(Err(AuthzStatus::Invalid));
             };
@@ -93,8 +88,7 @@ pub async fn authz(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Problem
             s.apply(changes)?;
             Ok(Ok(a))
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     match written {
         Ok(a) => Ok(Reply::json(&wire::authz(&cx.urls, &a))),
         Err(status) => Err(malformed(format!(

@@ -4,7 +4,7 @@
 //! (the local CA's cross-signed path). Only the ordering account may download.
 
 use super::load::is_local;
-use crate::acme::reply::{internal, not_found, unauthorized, Reply};
+use crate::acme::reply::{not_found, unauthorized, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use shared::acme::problem::Problem;
 
@@ -14,11 +14,8 @@ pub async fn download(cx: &Cx, req: AcmeRequest, id: &str, n: usize) -> Result<R
     let account = req.account()?;
     let key = id.to_string();
     let cert = cx
-        .vault
-        .db
-        .run(move |s| s.acme_cert(&key))
-        .await
-        .map_err(internal)?
+        .store(move |s| s.acme_cert(&key))
+        .await?
         .ok_or_else(|| not_found("certificate"))?;
     if cert.account_id != account.record.id {
         return Err(unauthorized(

@@ -4,7 +4,7 @@
 //! same `apply`). Answering a challenge that is already processing or valid changes nothing.
 
 use super::{load, validation};
-use crate::acme::reply::{internal, malformed, not_found, Reply};
+use crate::acme::reply::{malformed, not_found, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use crate::acme::wire;
 use crate::model::acme::{AuthzRecord, AuthzStatus, ChallengeStatus};
@@ -77,9 +77,7 @@ pub async fn challenge(
     };
     let (key, challenge_id) = (authz_id.to_string(), id.to_string());
     let answered = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             let Some(mut authz) = s.acme_authz(&key)? else {
                 return Ok(Answered::Refused("The authorization is gone.".into()));
             };
@@ -117,8 +115,7 @@ pub async fn challenge(
             s.apply(changes)?;
             Ok(Answered::Written(authz, !inline))
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     match answered {
         Answered::Written(authz, background) => {
             if background {

@@ -6,7 +6,7 @@
 //! `Retry-After`. A partner-CA order goes to its issuer through the issuance worker.
 
 use super::{issue, load, orders::order_reply};
-use crate::acme::reply::{internal, malformed, Reply};
+use crate::acme::reply::{malformed, Reply};
 use crate::acme::request::{AcmeRequest, Cx};
 use crate::model::acme::{Identifier, OrderRecord, OrderStatus};
 use crate::store::Change;
@@ -152,23 +152,20 @@ pub async fn finalize(cx: &Cx, req: AcmeRequest, id: &str) -> Result<Reply, Prob
     let written = {
         let _lock = cx.vault.locks.lock(id).await;
         let key = id.to_string();
-        cx.vault
-            .db
-            .run(move |s| {
-                // Re-read under the lock: only a ready order is finalized, once.
-                let Some(mut current) = s.acme_order(&key)? else {
-                    return Ok(Err(order));
-                };
-                if current.status != OrderStatus::Ready {
-                    return Ok(Err(current));
-                }
-                current.csr = Some(der);
-                current.set_status(OrderStatus::Processing, now);
-                s.apply(vec![Change::PutAcmeOrder(current.clone())])?;
-                Ok(Ok(current))
-            })
-            .await
-            .map_err(internal)?
+        cx.store(move |s| {
+            // Re-read under the lock: only a ready order is finalized, once.
+            let Some(mut current) = s.acme_order(&key)? else {
+                return Ok(Err(order));
+            };
+            if current.status != OrderStatus::Ready {
+                return Ok(Err(current));
+            }
+            current.csr = Some(der);
+            current.set_status(OrderStatus::Processing, now);
+            s.apply(vec![Change::PutAcmeOrder(current.clone())])?;
+            Ok(Ok(current))
+        })
+        .await?
     };
     let processing = written.map_err(|o| not_ready(&o))?;
     let signed = match issue::spawn(&cx.acme, &cx.vault, id, Some(processing.clone())) {

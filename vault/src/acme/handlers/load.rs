@@ -7,7 +7,7 @@
 //! polls, the admin list, restarts) sees the same state.
 
 use super::{issue, validation};
-use crate::acme::reply::{internal, not_found, unauthorized};
+use crate::acme::reply::{not_found, unauthorized};
 use crate::acme::request::Cx;
 use crate::model::acme::{
     AuthzRecord, AuthzStatus, ChallengeStatus, OrderRecord, OrderStatus, StoredProblem,
@@ -146,12 +146,7 @@ fn read_order(
 pub async fn order(cx: &Cx, id: &str, account_id: &str) -> Result<OrderRecord, Problem> {
     let now = cx.now();
     let key = id.to_string();
-    let found = cx
-        .vault
-        .db
-        .run(move |s| read_order(s, &key, now, false))
-        .await
-        .map_err(internal)?;
+    let found = cx.store(move |s| read_order(s, &key, now, false)).await?;
     let Some((mut order, changed)) = found else {
         return Err(not_found("order"));
     };
@@ -163,12 +158,7 @@ pub async fn order(cx: &Cx, id: &str, account_id: &str) -> Result<OrderRecord, P
         // validation is never overwritten with what was read before it.
         let _lock = cx.vault.locks.lock(id).await;
         let key = id.to_string();
-        let again = cx
-            .vault
-            .db
-            .run(move |s| read_order(s, &key, now, true))
-            .await
-            .map_err(internal)?;
+        let again = cx.store(move |s| read_order(s, &key, now, true)).await?;
         if let Some((o, _)) = again {
             order = o;
         }
@@ -195,12 +185,7 @@ pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem>
 /// Authorization `id`, readable by `account_id` only, up to date (see the module doc).
 pub async fn authz(cx: &Cx, id: &str, account_id: &str) -> Result<AuthzRecord, Problem> {
     let key = id.to_string();
-    let found = cx
-        .vault
-        .db
-        .run(move |s| s.acme_authz(&key))
-        .await
-        .map_err(internal)?;
+    let found = cx.store(move |s| s.acme_authz(&key)).await?;
     let Some(mut authz) = found else {
         return Err(not_found("authorization"));
     };
@@ -214,9 +199,7 @@ pub async fn authz(cx: &Cx, id: &str, account_id: &str) -> Result<AuthzRecord, P
         let _lock = cx.vault.authz_locks.lock(id).await;
         let key = id.to_string();
         let written = cx
-            .vault
-            .db
-            .run(move |s| {
+            .store(move |s| {
                 let Some(mut a) = s.acme_authz(&key)? else {
                     return Ok(None);
                 };
@@ -225,8 +208,7 @@ pub async fn authz(cx: &Cx, id: &str, account_id: &str) -> Result<AuthzRecord, P
                 }
                 Ok(Some(a))
             })
-            .await
-            .map_err(internal)?;
+            .await?;
         if let Some(a) = written {
             authz = a;
         }

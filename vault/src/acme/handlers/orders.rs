@@ -141,9 +141,7 @@ pub async fn new_order(cx: &Cx, req: AcmeRequest, pinned: Option<&str>) -> Resul
     };
     let acme = cx.acme.clone();
     let order = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             let mut changes = Vec::with_capacity(fresh.len() + 1);
             let mut authzs = Vec::with_capacity(fresh.len());
             for authz in fresh {
@@ -167,8 +165,7 @@ pub async fn new_order(cx: &Cx, req: AcmeRequest, pinned: Option<&str>) -> Resul
             s.apply(changes)?;
             Ok(order)
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     tracing::info!(
         vault = %cx.vault.name,
         acme.order = %order.id,
@@ -210,11 +207,8 @@ pub async fn list(
         .map(str::to_string);
     let (owner, after) = (id.to_string(), cursor);
     let mut orders = cx
-        .vault
-        .db
-        .run(move |s| s.acme_orders(Some(&owner), after.as_deref(), ORDERS_PER_PAGE + 1))
-        .await
-        .map_err(internal)?;
+        .store(move |s| s.acme_orders(Some(&owner), after.as_deref(), ORDERS_PER_PAGE + 1))
+        .await?;
     let more = orders.len() > ORDERS_PER_PAGE;
     orders.truncate(ORDERS_PER_PAGE);
     let urls: Vec<String> = orders.iter().map(|o| cx.urls.order(&o.id)).collect();

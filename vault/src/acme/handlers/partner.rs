@@ -79,9 +79,7 @@ pub async fn finalize(cx: &Cx, order: &OrderRecord, csr: Vec<u8>) -> Result<Orde
     };
     let order_id = order.id.clone();
     let written = cx
-        .vault
-        .db
-        .run(move |s| {
+        .store(move |s| {
             // Re-read under the order's lock: only a `ready` order with no operation yet is
             // finalized, so a second finalize can never order twice.
             let Some(mut current) = s.acme_order(&order_id)? else {
@@ -98,8 +96,7 @@ pub async fn finalize(cx: &Cx, order: &OrderRecord, csr: Vec<u8>) -> Result<Orde
             ])?;
             Ok(Ok(current))
         })
-        .await
-        .map_err(internal)?;
+        .await?;
     match written {
         Ok(order) => {
             info!(acme.order = %order.id, issuer, "acme order sent to the partner CA's worker");
@@ -135,12 +132,7 @@ pub async fn settle(cx: &Cx, order: OrderRecord) -> Result<OrderRecord, Problem>
     let _guard = cx.vault.locks.lock(&order.id).await;
     let now = cx.now();
     let order_id = order.id.clone();
-    let settled = cx
-        .vault
-        .db
-        .run(move |s| settle_in(s, &order_id, &op, now))
-        .await
-        .map_err(internal)?;
+    let settled = cx.store(move |s| settle_in(s, &order_id, &op, now)).await?;
     let settled = settled.map_err(internal)?;
     if settled.status != OrderStatus::Processing {
         info!(acme.order = %settled.id, status = settled.status.as_str(), "partner acme order settled");

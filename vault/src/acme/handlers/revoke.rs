@@ -49,12 +49,7 @@ pub async fn revoke(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         .map_err(|e| malformed(format!("'certificate' is not a certificate: {e}")))?;
     let serial = leaf.serial_hex.to_ascii_lowercase();
     let key = serial.clone();
-    let stored = cx
-        .vault
-        .db
-        .run(move |s| s.acme_cert_by_serial(&key))
-        .await
-        .map_err(internal)?;
+    let stored = cx.store(move |s| s.acme_cert_by_serial(&key)).await?;
     let not_ours = || {
         let mut p = malformed("This certificate was not issued by this server.");
         p.status = StatusCode::NOT_FOUND.as_u16();
@@ -96,23 +91,15 @@ pub async fn revoke(cx: &Cx, req: AcmeRequest) -> Result<Reply, Problem> {
         at: cx.now(),
     });
     let id = cert.id.clone();
-    cx.vault
-        .db
-        .run(move |s| s.apply(vec![Change::PutAcmeCert(cert)]))
-        .await
-        .map_err(internal)?;
+    cx.store(move |s| s.apply(vec![Change::PutAcmeCert(cert)]))
+        .await?;
     info!(acme.cert = %id, serial = %serial, reason, "acme certificate revoked");
     Ok(Reply::empty(StatusCode::OK))
 }
 
 /// `GET /acme/crl`: see the module doc.
 pub async fn crl(cx: &Cx) -> Result<Reply, Problem> {
-    let revoked = cx
-        .vault
-        .db
-        .run(|s| s.acme_revoked_certs())
-        .await
-        .map_err(internal)?;
+    let revoked = cx.store(|s| s.acme_revoked_certs()).await?;
     let entries: Vec<(String, i64, u8)> = revoked
         .into_iter()
         .filter(|c| profiles::local_validity(&c.profile).is_some())
