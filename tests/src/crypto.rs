@@ -55,6 +55,19 @@ pub fn spki_key(cert_der: &[u8]) -> SpkiKey {
 }
 
 /// Does the PKCS#8 private key belong to the certificate's public key?
+/// Opens the PFX `pfx` of certificate `name` with the empty password and asserts it holds one
+/// private key, the one of the certificate `der`; returns the archive.
+pub fn open_pfx_of(pfx: &[u8], der: &[u8], name: &str) -> p12_keystore::Pkcs12Archive {
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(pfx, "")
+        .unwrap_or_else(|err| panic!("{name}: PFX opens with the empty password: {err:?}"));
+    assert_eq!(archive.keys.len(), 1, "{name}: one private key");
+    assert!(
+        private_key_matches_cert(archive.keys[0].key.as_der(), der),
+        "{name}: the PFX key belongs to the certificate"
+    );
+    archive
+}
+
 pub fn private_key_matches_cert(pkcs8: &[u8], cert_der: &[u8]) -> bool {
     use aws_lc_rs::signature::{self, KeyPair as _};
     let cert = parse_cert(cert_der);

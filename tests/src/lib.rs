@@ -34,8 +34,8 @@
 //! - `wait`: [`eventually`], polling with a deadline instead of sleeping for state, and
 //!   [`DEADLINE`].
 //! - `ids`: Key Vault ids split into collection, name and version.
-//! - `crypto`: SPKI/JWK comparison, PKCS#8 ↔ certificate matching, signature verification with a
-//!   certificate's public key.
+//! - `crypto`: SPKI/JWK comparison, PKCS#8 ↔ certificate matching, opening a PFX, signature
+//!   verification with a certificate's public key.
 //! - `acme`: vault as the client of an ACME CA ([`acme_client_vault`]), the PEM create body,
 //!   the issued chain ([`issued_chain`]), cancelling while the CA holds the order, [`free_port`].
 //! - `browser`: [`Browser`], headless Chromium through chromedriver (WebDriver) for the
@@ -44,10 +44,11 @@
 //!   (console errors, foreign resources, colour scheme, [`Legibility`]).
 //! - `bytes`: strict base64, digests, PEM blocks, searching bytes in a data dir's files.
 //!
-//! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`;
-//! `partners` uses `raw_http` and `test_ca_sim`; `acme` uses `test_vault`, `partners` and `crypto`; `browser_page` uses `browser` and `wait`,
-//! `browser_checks` uses both; `raw_http` and `entra` use only `wait`; this file only declares
-//! and re-exports.
+//! Dependencies point one way: the servers and `operations` use `raw_http`, `sdk` and `wait`
+//! (the servers through `in_process`);
+//! `partners` uses `raw_http` and `test_ca_sim`; `acme` uses `test_vault`, `partners` and
+//! `crypto`; `browser_page` uses `browser` and `wait`, `browser_checks` uses both; `raw_http`
+//! and `entra` use only `wait`; this file only declares and re-exports.
 
 mod acme;
 mod browser;
@@ -87,7 +88,7 @@ pub use self::certbot::{
     CertbotCommand, CertbotRun, CERTBOT_TIMEOUT,
 };
 pub use self::crypto::{
-    assert_chain_for_csr, certificates_in_pem, ec_private_scalar, parse_cert,
+    assert_chain_for_csr, certificates_in_pem, ec_private_scalar, open_pfx_of, parse_cert,
     private_key_matches_cert, sign_csr_with, spki_key, strip_leading_zeros, verify_cert_signed_by,
     verify_with_cert, SpkiKey, OID_P256, OID_P384, OID_P521,
 };
@@ -102,8 +103,8 @@ pub use self::partners::{
 pub use self::policies::{ec_policy, policy_with_key, rsa_policy, self_signed_ec_policy_json};
 pub use self::raw_http::{api, trusting_client, with_api_version, Raw, RawResponse, API_VERSION};
 pub use self::sdk::{
-    certificate_client, create_certificate, create_certificate_with, credential, error_code,
-    fast_poller, http_status, import_certificate, key_client, merge_certificate,
+    begin_pending, certificate_client, create_certificate, create_certificate_with, credential,
+    error_code, fast_poller, http_status, import_certificate, key_client, merge_certificate,
     sdk_client_options, secret_client, FakeCredential, SdkCall,
 };
 pub use self::sdk_apps::{

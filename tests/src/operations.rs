@@ -1,6 +1,6 @@
 //! The certificate-operation flow over raw HTTP, as the tests drive it: start a create
 //! (`POST …/create`), read the pending operation (`GET …/pending`) and poll it with a deadline
-//! until it finishes or reaches the state a test waits for. Tests that create and then poll go
+//! until it finishes or reaches the state a test waits for, and list a certificate's versions. Tests that create and then poll go
 //! through these methods of [`Raw`] rather than writing the loop again.
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::{
+    ids::version_of,
     policies::self_signed_ec_policy_json,
     raw_http::Raw,
     wait::{eventually, DEADLINE},
@@ -99,5 +100,17 @@ impl Raw {
         let rsp = self.get(&format!("/certificates/{name}")).await;
         assert_eq!(rsp.status, StatusCode::OK, "GET {name}: {}", rsp.text);
         rsp.json()
+    }
+
+    /// The version ids of `name` (`GET /certificates/{name}/versions`, asserting 200).
+    pub async fn versions(&self, name: &str) -> Vec<String> {
+        let rsp = self.get(&format!("/certificates/{name}/versions")).await;
+        assert_eq!(rsp.status, StatusCode::OK, "versions: {}", rsp.text);
+        rsp.json()["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| version_of(v["id"].as_str().unwrap()))
+            .collect()
     }
 }

@@ -1,6 +1,6 @@
 //! The real Azure SDK for Rust, pointed at a test vault: certificate, key and secret clients
 //! that trust the vault's dev CA and never retry, the fake credential they authenticate with,
-//! creating a certificate through the SDK poller, awaiting a call that must succeed (decoding
+//! creating a certificate through the SDK poller (or only starting it), awaiting a call that must succeed (decoding
 //! its body) or fail with a given status ([`SdkCall`]), and reading an SDK error's status and code.
 
 use std::{
@@ -15,13 +15,15 @@ use azure_core::{
 };
 use azure_security_keyvault_certificates::{
     models::{
-        Certificate, CertificateClientCreateCertificateOptions, CertificatePolicy,
-        CreateCertificateParameters, ImportCertificateParameters, MergeCertificateParameters,
+        Certificate, CertificateClientCreateCertificateOptions, CertificateOperation,
+        CertificatePolicy, CreateCertificateParameters, ImportCertificateParameters,
+        MergeCertificateParameters,
     },
     CertificateClient, CertificateClientOptions,
 };
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use futures::StreamExt as _;
 use reqwest::StatusCode;
 
 use crate::{raw_http::trusting_client, wait::DEADLINE};
@@ -167,6 +169,36 @@ pub async fn merge_certificate(
         )
         .await?
         .into_model()
+}
+
+/// Starts creating `name` with `policy` through the SDK and takes only the poller's first
+/// response (for a policy that stays pending, e.g. issuer `Unknown`); asserts that operation is
+/// `inProgress` and returns it.
+pub async fn begin_pending(
+    client: &CertificateClient,
+    name: &str,
+    policy: CertificatePolicy,
+) -> CertificateOperation {
+    let parameters = CreateCertificateParameters {
+        certificate_policy: Some(policy),
+        ..Default::default()
+    };
+    let mut poller = client
+        .begin_create_certificate(
+            name,
+            parameters.try_into().expect("serialize create parameters"),
+            fast_poller(),
+        )
+        .unwrap_or_else(|err| panic!("begin_create_certificate({name}): {err}"));
+    let first = poller
+        .next()
+        .await
+        .unwrap_or_else(|| panic!("create {name}: a first response"))
+        .unwrap_or_else(|err| panic!("create {name}: 202 Accepted: {err}"))
+        .into_model()
+        .unwrap_or_else(|err| panic!("create {name}: decode the operation: {err}"));
+    assert_eq!(first.status.as_deref(), Some("inProgress"), "create {name}");
+    first
 }
 
 /// Creates a certificate with whole create `parameters` through the SDK poller.

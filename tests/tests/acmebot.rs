@@ -17,14 +17,12 @@ use std::process::Command;
 
 use azure_security_keyvault_certificates::{
     models::{
-        Certificate, CertificatePolicy, CreateCertificateParameters, IssuerParameters,
-        KeyProperties, KeyType, SecretProperties, SubjectAlternativeNames,
-        X509CertificateProperties,
+        Certificate, CertificatePolicy, IssuerParameters, KeyProperties, KeyType, SecretProperties,
+        SubjectAlternativeNames, X509CertificateProperties,
     },
     CertificateClient, ResourceExt as _,
 };
 use e2e::*;
-use futures::StreamExt as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
@@ -288,26 +286,7 @@ async fn start_create(
     name: &str,
     policy: CertificatePolicy,
 ) -> Vec<u8> {
-    let mut poller = client
-        .begin_create_certificate(
-            name,
-            CreateCertificateParameters {
-                certificate_policy: Some(policy),
-                ..Default::default()
-            }
-            .try_into()
-            .expect("serialize create parameters"),
-            fast_poller(),
-        )
-        .expect("begin_create_certificate");
-    let first = poller
-        .next()
-        .await
-        .expect("a first response")
-        .expect("202 Accepted")
-        .into_model()
-        .expect("operation model");
-    assert_eq!(first.status.as_deref(), Some("inProgress"));
+    let first = begin_pending(client, name, policy).await;
     let op = pending(client, name).await;
     assert_eq!(op.csr, first.csr, "the operation keeps its CSR");
     op.csr.expect("the pending operation carries a CSR")

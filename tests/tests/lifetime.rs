@@ -201,17 +201,6 @@ async fn wait_for_notifications(
     .await
 }
 
-async fn versions(raw: &Raw, name: &str) -> Vec<String> {
-    let rsp = raw.get(&format!("/certificates/{name}/versions")).await;
-    assert_eq!(rsp.status, StatusCode::OK, "versions: {}", rsp.text);
-    rsp.json()["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| e2e::version_of(v["id"].as_str().unwrap()))
-        .collect()
-}
-
 /// Waits until the latest version of `name` is not `old` and the operation completed.
 async fn wait_for_renewal(raw: &Raw, name: &str, old: &str) -> Value {
     eventually(DEADLINE, &format!("{name} to be renewed"), || async {
@@ -385,8 +374,8 @@ async fn auto_renew_self_signed_once_per_version_with_and_without_key_reuse() {
         .as_str()
         .unwrap()
         .contains("10 days before expiry"));
-    assert_eq!(versions(&raw, "renew-fresh").await.len(), 2);
-    assert_eq!(versions(&raw, "renew-reuse").await.len(), 2);
+    assert_eq!(raw.versions("renew-fresh").await.len(), 2);
+    assert_eq!(raw.versions("renew-reuse").await.len(), 2);
     let renewed: Vec<_> = outbox(&raw, "renew-fresh")
         .await
         .into_iter()
@@ -437,7 +426,7 @@ async fn import_sends_an_expiry_notice_then_email_contacts_fires() {
         .as_str()
         .unwrap()
         .contains("80% of the certificate's lifetime"));
-    assert_eq!(versions(&raw, "imported").await, vec![version]);
+    assert_eq!(raw.versions("imported").await, vec![version]);
 }
 
 #[tokio::test]
@@ -461,7 +450,7 @@ async fn restart_between_trigger_and_completion_neither_loses_nor_duplicates() {
         })
         .await;
     assert_eq!(
-        versions(&raw, "restart-renew").await.len(),
+        raw.versions("restart-renew").await.len(),
         2,
         "pending version"
     );
@@ -492,7 +481,7 @@ async fn restart_between_trigger_and_completion_neither_loses_nor_duplicates() {
     .await;
     advance(&raw, 5 * DAY).await;
     wait_for_notifications(&raw, "zz-marker", "expiring", "not_sent", 2).await;
-    let all = versions(&raw, "restart-renew").await;
+    let all = raw.versions("restart-renew").await;
     assert_eq!(all.len(), 2, "exactly one new version: {all:?}");
     assert_eq!(
         all.last().unwrap(),

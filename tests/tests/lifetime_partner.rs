@@ -114,20 +114,6 @@ impl Env {
         rsp.json()
     }
 
-    async fn versions(&self, name: &str) -> Vec<String> {
-        let rsp = self
-            .raw
-            .get(&format!("/certificates/{name}/versions"))
-            .await;
-        assert_eq!(rsp.status, StatusCode::OK, "versions: {}", rsp.text);
-        rsp.json()["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| e2e::version_of(v["id"].as_str().unwrap()))
-            .collect()
-    }
-
     /// The chain (leaf first) in the secret of `name`'s `version`.
     async fn chain(&self, name: &str, version: &str) -> Vec<Vec<u8>> {
         let rsp = self.raw.get(&format!("/secrets/{name}/{version}")).await;
@@ -244,7 +230,7 @@ async fn wait_for_renewal(env: &Env, name: &str, old: &str) -> String {
 /// intermediate through one new order, key reused or not per policy, tags copied, a `renewed`
 /// notice per contact. Returns the notices.
 async fn check_renewed(env: &Env, name: &str, v1: &str, v2: &str, reuse_key: bool) -> Vec<Value> {
-    let all = env.versions(name).await;
+    let all = env.raw.versions(name).await;
     assert_eq!(all.len(), 2, "{name}: exactly one new version: {all:?}");
     assert!(all.contains(&v1.to_string()) && all.contains(&v2.to_string()));
 
@@ -330,7 +316,11 @@ async fn partnered_auto_renew_through_ca_sim_once_with_and_without_key_reuse() {
     // The new versions' own triggers (3.65 days on) are not due: nothing more happens.
     env.barrier("renew").await;
     for ((name, _), _) in certs.iter().zip(&first) {
-        assert_eq!(env.versions(name).await.len(), 2, "{name}: renewed once");
+        assert_eq!(
+            env.raw.versions(name).await.len(),
+            2,
+            "{name}: renewed once"
+        );
         assert_eq!(env.admin.orders_for(&cn_of(name)).await.len(), 2);
         assert_eq!(env.notices(name, "renewed").await.len(), CONTACTS.len());
     }
@@ -358,7 +348,7 @@ async fn a_renewal_issued_in_ca_sim_time_already_past_its_trigger_is_not_renewed
     );
 
     env.barrier("skewed").await;
-    assert_eq!(env.versions(name).await.len(), 2, "not renewed again");
+    assert_eq!(env.raw.versions(name).await.len(), 2, "not renewed again");
     assert_eq!(env.admin.orders_for(&cn_of(name)).await.len(), 2);
     assert_eq!(env.notices(name, "renewed").await.len(), CONTACTS.len());
     assert!(env.notices(name, "renewal_failed").await.is_empty());

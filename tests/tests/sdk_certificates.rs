@@ -1439,25 +1439,7 @@ async fn unknown_issuer_stays_pending_with_csr() {
         ..Default::default()
     });
     // Rust has no Unknown shortcut: take only the first poll of the stream.
-    let mut poller = client
-        .begin_create_certificate(
-            "manual",
-            CreateCertificateParameters {
-                certificate_policy: Some(policy),
-                ..Default::default()
-            }
-            .try_into()
-            .unwrap(),
-            fast_poller(),
-        )
-        .unwrap();
-    let first = futures::StreamExt::next(&mut poller)
-        .await
-        .expect("first poll")
-        .expect("202")
-        .into_model()
-        .unwrap();
-    assert_eq!(first.status.as_deref(), Some("inProgress"));
+    let first = begin_pending(&client, "manual", policy).await;
     assert_eq!(
         first
             .issuer_parameters

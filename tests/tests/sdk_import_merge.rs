@@ -378,26 +378,7 @@ async fn start_manual(client: &CertificateClient, name: &str, subject: &str) -> 
         name: Some("Unknown".into()),
         ..Default::default()
     });
-    let mut poller = client
-        .begin_create_certificate(
-            name,
-            CreateCertificateParameters {
-                certificate_policy: Some(policy),
-                ..Default::default()
-            }
-            .try_into()
-            .unwrap(),
-            fast_poller(),
-        )
-        .unwrap();
-    let op = poller
-        .next()
-        .await
-        .expect("first poll")
-        .expect("202")
-        .into_model()
-        .unwrap();
-    assert_eq!(op.status.as_deref(), Some("inProgress"));
+    let op = begin_pending(client, name, policy).await;
     op.csr.expect("csr")
 }
 

@@ -196,13 +196,7 @@ async fn pfx_secret_holds_private_key_and_chain() {
         assert_eq!(secret.content_type.as_deref(), Some("application/x-pkcs12"));
 
         let pfx = decode_b64_std_strict(secret.value.as_deref().expect("secret value"));
-        let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&pfx, "")
-            .unwrap_or_else(|err| panic!("{name}: PFX opens with the empty password: {err:?}"));
-        assert_eq!(archive.keys.len(), 1, "{name}: one private key");
-        assert!(
-            private_key_matches_cert(archive.keys[0].key.as_der(), &der),
-            "{name}: the PFX key belongs to the certificate"
-        );
+        let archive = open_pfx_of(&pfx, &der, name);
         assert!(!archive.certs.is_empty(), "{name}: chain present");
         assert!(
             archive

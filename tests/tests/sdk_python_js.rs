@@ -23,8 +23,8 @@
 use std::net::SocketAddr;
 
 use e2e::{
-    b64url, decode_b64_std_strict, eventually, parse_cert, private_key_matches_cert, run_app, sha1,
-    via_proxy, write_access_file, AppEnv, AppIdentity, Sdk, VaultProcess, DEADLINE, TENANT_ID,
+    b64url, decode_b64_std_strict, eventually, open_pfx_of, parse_cert, run_app, sha1, via_proxy,
+    write_access_file, AppEnv, AppIdentity, Sdk, VaultProcess, DEADLINE, TENANT_ID,
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -392,13 +392,7 @@ impl DropIn {
             let (status, secret) = self.get(vault_name, &format!("/secrets/{name}/")).await;
             assert_eq!(status, StatusCode::OK, "vault's secret of {name}: {secret}");
             let pfx = decode_b64_std_strict(secret["value"].as_str().expect("secret value"));
-            let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&pfx, "")
-                .unwrap_or_else(|err| panic!("{name}: PFX opens with the empty password: {err:?}"));
-            assert_eq!(archive.keys.len(), 1, "{name}: one private key");
-            assert!(
-                private_key_matches_cert(archive.keys[0].key.as_der(), &der),
-                "{name}: the PFX key belongs to the certificate"
-            );
+            open_pfx_of(&pfx, &der, name);
         }
     }
 
