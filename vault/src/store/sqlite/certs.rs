@@ -1,7 +1,7 @@
 //! The `certificates` and `versions` tables: name-level records, versions with their chains,
 //! and each version's private key (sealed per version before it is written).
 
-use super::codec::{json, opt_json, parse_enum, to_json};
+use super::codec::{collect, json, opt_json, parse_enum, to_json};
 use crate::model::{CertRecord, Deletion, ListScope, VersionRecord};
 use crate::store::contract::{StoreError, StoreResult};
 use crate::store::seal::Sealer;
@@ -14,6 +14,22 @@ pub(super) const VERSION_COLS: &str =
      complete, content_type, exportable, kty, key_ops, preserve_cert_order, leaf_index";
 pub(super) const CERT_COLS: &str =
     "key, name, policy, policy_created, policy_updated, deleted_date, scheduled_purge_date";
+
+/// The columns of a certificate joined with one of its versions (aliases `v` and `c`), as
+/// [`read_joined`] reads them, and how many they are.
+pub(super) fn joined_cols() -> (String, usize) {
+    let cols: Vec<String> = [("v", VERSION_COLS), ("c", CERT_COLS)]
+        .into_iter()
+        .flat_map(|(alias, cols)| cols.split(", ").map(move |c| format!("{alias}.{c}")))
+        .collect();
+    (cols.join(", "), cols.len())
+}
+
+/// A row selecting [`joined_cols`] first: the certificate and its version.
+pub(super) fn read_joined(row: &Row<'_>) -> StoreResult<(CertRecord, VersionRecord)> {
+    let cert = read_cert_at(row, VERSION_COLS.split(", ").count())?;
+    Ok((cert, read_version(row)?))
+}
 
 /// What a version's sealed key is bound to, so a key cannot be moved to another version.
 fn key_context(key: &str, version: &str) -> String {
@@ -123,12 +139,11 @@ pub fn versions(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {VERSION_COLS} FROM versions WHERE key = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
     ))?;
-    let mut rows = stmt.query(params![key, limit as i64, offset as i64])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(read_version(row)?);
-    }
-    Ok(out)
+    let out = collect(
+        stmt.query(params![key, limit as i64, offset as i64])?,
+        read_version,
+    );
+    out
 }
 
 pub fn list_certs(
@@ -138,37 +153,21 @@ pub fn list_certs(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Vec<(CertRecord, VersionRecord)>> {
-    let cert_cols = CERT_COLS
-        .split(", ")
-        .map(|c| format!("c.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let version_cols = VERSION_COLS
-        .split(", ")
-        .map(|c| format!("v.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (cols, _) = joined_cols();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {version_cols}, {cert_cols} FROM certificates c \
+        "SELECT {cols} FROM certificates c \
          JOIN versions v ON v.seq = (SELECT seq FROM versions WHERE key = c.key \
              ORDER BY complete DESC, seq DESC LIMIT 1) \
          WHERE (c.deleted_date IS NOT NULL) = ?1 AND c.key > ?2 AND (?3 OR v.complete = 1) \
          ORDER BY c.key LIMIT ?4"
     ))?;
-    let mut rows = stmt.query(params![
+    let rows = stmt.query(params![
         scope == ListScope::Deleted,
         after.unwrap_or(""),
         include_pending,
         limit as i64
     ])?;
-    let mut out = Vec::new();
-    let offset = VERSION_COLS.split(", ").count();
-    while let Some(row) = rows.next()? {
-        let version = read_version(row)?;
-        let cert = read_cert_at(row, offset)?;
-        out.push((cert, version));
-    }
-    Ok(out)
+    collect(rows, read_joined)
 }
 
 pub fn put_cert(conn: &Connection, c: &CertRecord) -> StoreResult<()> {

@@ -4,7 +4,7 @@
 //! primary key drives the paging, `versions_by_key` finds each latest version, the operations
 //! primary key its status (no query per row).
 
-use super::certs::{read_cert_at, read_version, CERT_COLS, VERSION_COLS};
+use super::certs::{joined_cols, read_joined};
 use super::codec::parse_enum;
 use crate::store::contract::{CertFilter, DashboardRow, StoreResult};
 use rusqlite::{params, Connection};
@@ -43,30 +43,18 @@ pub fn certificates(
         .filter(|q| !q.is_empty())
         .map(contains_pattern);
     let status = filter.status.as_deref();
-    let version_cols = VERSION_COLS
-        .split(", ")
-        .map(|c| format!("v.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let cert_cols = CERT_COLS
-        .split(", ")
-        .map(|c| format!("c.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let (cols, width) = joined_cols();
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {version_cols}, {cert_cols}, o.status FROM certificates c {LATEST} \
+        "SELECT {cols}, o.status FROM certificates c {LATEST} \
          LEFT JOIN operations o ON o.key = c.key \
          WHERE {FILTERS} AND c.key > ?3 ORDER BY c.key LIMIT ?4"
     ))?;
     let mut rows = stmt.query(params![pattern, status, after.unwrap_or(""), limit as i64])?;
-    let version_width = VERSION_COLS.split(", ").count();
-    let cert_width = CERT_COLS.split(", ").count();
     let mut page = Vec::new();
     while let Some(row) = rows.next()? {
-        let version = read_version(row)?;
-        let cert = read_cert_at(row, version_width)?;
+        let (cert, version) = read_joined(row)?;
         let op_status = row
-            .get::<_, Option<String>>(version_width + cert_width)?
+            .get::<_, Option<String>>(width)?
             .map(|s| parse_enum(&s))
             .transpose()?;
         page.push((cert, version, op_status));

@@ -10,7 +10,7 @@
 //! shiftable clock. Client writes (`put_operation`) never touch the lease columns of a row
 //! whose request id they keep.
 
-use super::codec::{json, opt_json, parse_enum, to_json};
+use super::codec::{collect, json, opt_json, parse_enum, to_json};
 use crate::model::{orphan_key, OperationRecord};
 use crate::store::contract::{LeaseTerms, StoreResult, Wake};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -82,11 +82,10 @@ pub fn claim_due(
     let mut select = conn.prepare_cached(&format!(
         "SELECT {OP_COLS} FROM operations WHERE {CLAIMABLE} ORDER BY next_run_at LIMIT ?3"
     ))?;
-    let mut rows = select.query(params![now_ms, lease.now_ms, limit as i64])?;
-    let mut due = Vec::new();
-    while let Some(row) = rows.next()? {
-        due.push(read_op(row)?);
-    }
+    let due = collect(
+        select.query(params![now_ms, lease.now_ms, limit as i64])?,
+        read_op,
+    )?;
     let mut claim = conn.prepare_cached(
         "UPDATE operations SET lease_owner = ?1, lease_until = ?2 \
          WHERE request_id = ?3 AND status = 'inProgress' \
