@@ -2,7 +2,9 @@
 //! HTTP client, a wiremock CA, and the check of a classified error.
 
 use super::http;
-use super::types::{CaProvider, CertType, Credentials, OrderRequest, OrderStatus, ProviderError};
+use super::types::{
+    CaProvider, CancelOutcome, CertType, Credentials, OrderRequest, OrderStatus, ProviderError,
+};
 use shared::crypto::{build_csr, issue_for_key, self_signed, CertProfile, KeySpec, PrivateKey};
 use shared::models::AdministratorDetails;
 use shared::models::{CurveName, SubjectAlternativeNames};
@@ -182,4 +184,26 @@ pub async fn assert_polled(
         };
         assert_eq!(got, variant, "order {order_id}: {status:?}");
     }
+}
+
+/// Asserts what `adapter` makes of cancels the CA refuses, by each order's state: the order
+/// `issued` is AlreadyIssued, `finished` (rejected or revoked) AlreadyFinal, and for `pending`
+/// the refusal stands, returned.
+pub async fn assert_cancels_settled(
+    adapter: &dyn CaProvider,
+    credentials: &Credentials,
+    [issued, finished, pending]: [&str; 3],
+) -> ProviderError {
+    assert_eq!(
+        adapter.cancel(credentials, issued).await.unwrap(),
+        CancelOutcome::AlreadyIssued
+    );
+    let outcome = adapter.cancel(credentials, finished).await.unwrap();
+    assert!(
+        matches!(outcome, CancelOutcome::AlreadyFinal(_)),
+        "{outcome:?}"
+    );
+    let e = adapter.cancel(credentials, pending).await.unwrap_err();
+    assert!(matches!(e, ProviderError::Refused { .. }), "{e:?}");
+    e
 }

@@ -5,7 +5,8 @@ use super::wire::{b64_of, normalize_pem, with_reason, DEVKEY};
 use super::DigiCert;
 use crate::providers::convert::validity_years;
 use crate::providers::test_support::{
-    self, assert_error, assert_polled, chain, client, mock_ca, order, pem, Pause,
+    self, assert_cancels_settled, assert_error, assert_polled, chain, client, mock_ca, order, pem,
+    Pause,
 };
 use crate::providers::types::{
     CaProvider, CancelOutcome, CertType, Credentials, OrderStatus, ProviderError, Submitted,
@@ -389,15 +390,7 @@ async fn cancel_paths() {
             .mount(&server)
             .await;
     }
-    assert_eq!(
-        dc.cancel(&creds(), "11").await.unwrap(),
-        CancelOutcome::AlreadyIssued
-    );
-    assert!(matches!(
-        dc.cancel(&creds(), "12").await.unwrap(),
-        CancelOutcome::AlreadyFinal(_)
-    ));
-    let e = dc.cancel(&creds(), "13").await.unwrap_err();
+    let e = assert_cancels_settled(&dc, &creds(), ["11", "12", "13"]).await;
     assert!(
         matches!(&e, ProviderError::Refused { message } if message.contains("cannot be changed")),
         "{e:?}"

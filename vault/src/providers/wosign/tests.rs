@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::providers::test_support::{
-    self, admin, assert_error, assert_polled, chain, client, mock_ca, order, pem, Pause,
+    self, admin, assert_cancels_settled, assert_error, assert_polled, chain, client, mock_ca,
+    order, pem, Pause,
 };
 use crate::providers::types::CertType;
 use aws_lc_rs::{digest, hmac};
@@ -290,18 +291,7 @@ async fn cancel_paths() {
             .mount(&server)
             .await;
     }
-    assert_eq!(
-        ws.cancel(&creds(), "N2").await.unwrap(),
-        CancelOutcome::AlreadyIssued
-    );
-    assert!(matches!(
-        ws.cancel(&creds(), "N3").await.unwrap(),
-        CancelOutcome::AlreadyFinal(_)
-    ));
-    assert!(matches!(
-        ws.cancel(&creds(), "N4").await.unwrap_err(),
-        ProviderError::Refused { .. }
-    ));
+    assert_cancels_settled(&ws, &creds(), ["N2", "N3", "N4"]).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/orders/N5/cancel"))
         .respond_with(fail(9999, "system busy"))

@@ -8,7 +8,8 @@ use super::soap::parse_xml;
 use super::*;
 use crate::providers::convert::pem_certs;
 use crate::providers::test_support::{
-    self, admin, assert_error, assert_polled, chain, client, mock_ca, order, pem, Pause,
+    self, admin, assert_cancels_settled, assert_error, assert_polled, chain, client, mock_ca,
+    order, pem, Pause,
 };
 use examples::{GET_RESPONSE, MODIFY_RESPONSE, OV_RESPONSE};
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -494,18 +495,7 @@ async fn cancel_paths() {
         on_order(&server, "ServerSSLService", id, changed).await;
         on_order(&server, "GASService", id, get_response(status, None)).await;
     }
-    assert_eq!(
-        gs.cancel(&creds(), "ISS").await.unwrap(),
-        CancelOutcome::AlreadyIssued
-    );
-    assert!(matches!(
-        gs.cancel(&creds(), "REV").await.unwrap(),
-        CancelOutcome::AlreadyFinal(_)
-    ));
-    assert!(matches!(
-        gs.cancel(&creds(), "WAIT").await.unwrap_err(),
-        ProviderError::Refused { .. }
-    ));
+    assert_cancels_settled(&gs, &creds(), ["ISS", "REV", "WAIT"]).await;
 }
 
 #[tokio::test]
