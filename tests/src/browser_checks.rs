@@ -8,51 +8,31 @@ use serde_json::{json, Value};
 
 use crate::{browser::Browser, browser_page::strings};
 
-/// chromedriver's log endpoint (`POST /session/{id}/se/log {"type":"browser"}`): the console
-/// entries since the last read.
+/// A chromedriver extension command: `POST /session/{id}/{path}` with a JSON `body`. Used for
+/// its browser log (`se/log`, `{"type":"browser"}`: the console entries since the last read)
+/// and for Chrome DevTools Protocol commands (`goog/cdp/execute`, `{"cmd", "params"}`, e.g. to
+/// emulate the system's colour scheme).
 #[derive(Debug)]
-struct BrowserLog;
+struct ChromedriverPost {
+    path: &'static str,
+    body: Value,
+}
 
-impl WebDriverCompatibleCommand for BrowserLog {
+impl WebDriverCompatibleCommand for ChromedriverPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
-        (reqwest::Method::POST, Some(r#"{"type":"browser"}"#.into()))
-    }
-}
-
-/// A Chrome DevTools Protocol command through chromedriver
-/// (`POST /session/{id}/goog/cdp/execute`), e.g. to emulate the system's colour scheme.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (reqwest::Method::POST, Some(body.to_string()))
+        (reqwest::Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -144,9 +124,13 @@ impl Browser {
     /// Makes the page see the system's colour scheme as `scheme` (`light` or `dark`), as
     /// `prefers-color-scheme` media queries read it.
     pub async fn emulate_color_scheme(&self, scheme: &str) {
-        let cmd = Cdp {
-            cmd: "Emulation.setEmulatedMedia",
-            params: json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        let features = json!([{ "name": "prefers-color-scheme", "value": scheme }]);
+        let cmd = ChromedriverPost {
+            path: "goog/cdp/execute",
+            body: json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "features": features },
+            }),
         };
         if let Err(err) = self.client.issue_cmd(cmd).await {
             panic!("emulate prefers-color-scheme: {scheme}: {err}");
@@ -166,7 +150,11 @@ impl Browser {
 
     /// Moves chromedriver's browser log into [`Browser::console`].
     async fn read_console(&self) {
-        let entries = match self.client.issue_cmd(BrowserLog).await {
+        let browser_log = ChromedriverPost {
+            path: "se/log",
+            body: json!({ "type": "browser" }),
+        };
+        let entries = match self.client.issue_cmd(browser_log).await {
             Ok(Value::Array(entries)) => entries,
             Ok(other) => panic!("chromedriver's browser log is not a list: {other}"),
             Err(err) => panic!("read chromedriver's browser log: {err}"),

@@ -173,8 +173,8 @@ pub fn partner_config(
 }
 
 /// The `vault` binary's flags that wire it to `ca`: `--provider-endpoint` for each dialect and
-/// `--provider-ca`. Callers add their own timing flags.
-pub fn partner_vault_args(ca: &TestCaSim) -> Vec<String> {
+/// `--provider-ca`, then the caller's own `(flag, value)` pairs (its timing flags).
+pub fn partner_vault_args(ca: &TestCaSim, flags: &[(&str, &str)]) -> Vec<String> {
     let mut args = Vec::new();
     for (kind, url) in ca.provider_endpoints() {
         args.push("--provider-endpoint".to_string());
@@ -182,6 +182,10 @@ pub fn partner_vault_args(ca: &TestCaSim) -> Vec<String> {
     }
     args.push("--provider-ca".to_string());
     args.push(ca.ca_path().display().to_string());
+    for (flag, value) in flags {
+        args.push(flag.to_string());
+        args.push(value.to_string());
+    }
     args
 }
 

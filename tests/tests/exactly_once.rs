@@ -415,17 +415,13 @@ async fn intents_before_the_order_id_is_known_survive_kill_9() {
         .prefix("e2e-exactly-once-")
         .tempdir()
         .expect("temp dir");
-    let mut args = partner_vault_args(&ca);
-    args.extend(
-        [
-            "--provider-poll-interval",
-            "50ms",
-            "--provider-timeout",
-            "20s",
-            "--retry-after",
-            "100ms",
-        ]
-        .map(String::from),
+    let args = partner_vault_args(
+        &ca,
+        &[
+            ("--provider-poll-interval", "50ms"),
+            ("--provider-timeout", "20s"),
+            ("--retry-after", "100ms"),
+        ],
     );
 
     let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;

@@ -998,19 +998,14 @@ async fn sdk_poller_drives_success_and_failure() {
 // ------------------------------------------------------------------------------------------------
 
 fn vault_args(ca: &TestCaSim) -> Vec<String> {
-    let mut args = partner_vault_args(ca);
-    args.extend(
-        [
-            "--provider-poll-interval",
-            "100ms",
-            "--provider-deadline",
-            "10m",
-            "--retry-after",
-            "100ms",
-        ]
-        .map(String::from),
-    );
-    args
+    partner_vault_args(
+        ca,
+        &[
+            ("--provider-poll-interval", "100ms"),
+            ("--provider-deadline", "10m"),
+            ("--retry-after", "100ms"),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

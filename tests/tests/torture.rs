@@ -374,18 +374,16 @@ async fn run(rounds: u32, seed: u64) -> Result<String, String> {
 }
 
 fn vault_args(ca: &TestCaSim) -> Vec<String> {
-    let mut args = partner_vault_args(ca);
-    for (flag, value) in [
-        ("--provider-poll-interval", "50ms"),
-        ("--provider-timeout", PROVIDER_TIMEOUT),
-        // Long enough that retries never give up within a round.
-        ("--provider-deadline", "10m"),
-        ("--retry-after", "100ms"),
-    ] {
-        args.push(flag.to_string());
-        args.push(value.to_string());
-    }
-    args
+    partner_vault_args(
+        ca,
+        &[
+            ("--provider-poll-interval", "50ms"),
+            ("--provider-timeout", PROVIDER_TIMEOUT),
+            // Long enough that retries never give up within a round.
+            ("--provider-deadline", "10m"),
+            ("--retry-after", "100ms"),
+        ],
+    )
 }
 
 /// After-phase faults on every dialect's order creation: four rules, one per way of losing an

@@ -42,18 +42,14 @@ impl Stage {
             .prefix("e2e-dashboard-")
             .tempdir()
             .expect("temp data dir");
-        let mut args = partner_vault_args(&ca);
-        args.extend(
-            [
+        let args = partner_vault_args(
+            &ca,
+            &[
                 // Few enough polls that a timeline fits on one screen.
-                "--provider-poll-interval",
-                "500ms",
-                "--provider-timeout",
-                "20s",
-                "--retry-after",
-                "100ms",
-            ]
-            .map(String::from),
+                ("--provider-poll-interval", "500ms"),
+                ("--provider-timeout", "20s"),
+                ("--retry-after", "100ms"),
+            ],
         );
         let vault = VaultProcess::spawn_with_args(data_dir.path(), &args).await;
         put_partner_issuers(&vault.raw()).await;
