@@ -159,6 +159,17 @@ async fn digicert_root(ca: &TestCaSim) -> Vec<u8> {
 }
 
 /// The one order ca-sim holds for `cn` (panics unless exactly one).
+/// Waits until ca-sim holds the order for `cn` for its admin (awaiting validation); that order.
+async fn held_order(ca: &TestCaSim, cn: &str) -> Value {
+    eventually(DEADLINE, "ca-sim to hold the order", || async {
+        let orders = ca.admin().orders_for(cn).await;
+        orders
+            .into_iter()
+            .find(|o| o["awaiting_validation"] == true)
+    })
+    .await
+}
+
 async fn single_ca_order(ca: &TestCaSim, cn: &str) -> Value {
     let orders = ca.admin().orders_for(cn).await;
     assert_eq!(orders.len(), 1, "ca-sim orders for {cn}: {orders:#?}");
@@ -265,13 +276,7 @@ async fn ca_rejection_makes_the_order_invalid_with_the_cas_reason() {
 
     // The organization is not validated, so the CA holds the order for its admin, who
     // rejects it.
-    let ca_order = eventually(DEADLINE, "ca-sim to hold the order", || async {
-        let orders = ca.admin().orders_for(name).await;
-        orders
-            .into_iter()
-            .find(|o| o["awaiting_validation"] == true)
-    })
-    .await;
+    let ca_order = held_order(&ca, name).await;
     let id = ca_order["id"].as_str().expect("ca-sim order id");
     ca.admin()
         .post(
@@ -310,13 +315,7 @@ async fn restart_while_the_ca_holds_the_order_completes_it_once() {
     let order_url = order.url().to_string();
     drop((order, account));
 
-    let ca_order = eventually(DEADLINE, "ca-sim to hold the order", || async {
-        let orders = ca.admin().orders_for(name).await;
-        orders
-            .into_iter()
-            .find(|o| o["awaiting_validation"] == true)
-    })
-    .await;
+    let ca_order = held_order(&ca, name).await;
 
     // vault goes away and comes back while the CA holds the order.
     let vault = vault.restart().await;
