@@ -265,6 +265,20 @@ pub trait SdkCall<R>: IntoFuture<Output = azure_core::Result<R>> + Sized {
             err
         }
     }
+
+    /// Like [`SdkCall::fails`], and the body carries the Key Vault error `code`.
+    fn fails_with(
+        self,
+        status: StatusCode,
+        code: &str,
+        what: &str,
+    ) -> impl Future<Output = azure_core::Error> {
+        async move {
+            let err = self.fails(status, what).await;
+            assert_eq!(error_code(&err).as_deref(), Some(code), "{what}: {err}");
+            err
+        }
+    }
 }
 
 impl<R, C: IntoFuture<Output = azure_core::Result<R>>> SdkCall<R> for C {}
