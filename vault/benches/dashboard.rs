@@ -10,16 +10,12 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
+use common::env_or;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use vault::store::{seal::Sealer, CertRecord, Change, SqliteStore, Store, VersionRecord};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn fill(dir: &std::path::Path, count: usize) {
     let store = SqliteStore::open(dir, Sealer::load(dir, None).expect("sealer")).expect("store");

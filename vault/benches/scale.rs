@@ -9,18 +9,14 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
+use common::env_or;
 use shared::crypto::{self, CertProfile, KeySpec, PrivateKey};
 use shared::models::{ContentType, CurveName};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use vault::store::{seal::Sealer, CertRecord, Change, SqliteStore, Store, VersionRecord};
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -13,7 +13,8 @@ use instant_acme::{
     Identifier, NewAccount, NewOrder, OrderStatus,
 };
 
-use crate::servers::{cpu_secs, Server};
+use crate::common::{cpu_secs, median};
+use crate::servers::Server;
 
 /// How long one cycle may take before it counts as failed.
 const CYCLE_DEADLINE: Duration = Duration::from_secs(30);
@@ -174,12 +175,6 @@ impl Figures {
             first_error: runs.iter().find_map(|r| r.first_error.clone()),
         }
     }
-}
-
-/// The median (the upper one for an even count); NaN for none.
-pub fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Runs `total` cycles spread over `clients` accounts against `server`.

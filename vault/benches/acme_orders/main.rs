@@ -48,12 +48,15 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "../common/mod.rs"]
+mod common;
 mod cycles;
 mod servers;
 
 use std::time::Duration;
 
-use cycles::{median, run, Figures, Measured, Responder};
+use common::{env_or, median};
+use cycles::{run, Figures, Measured, Responder};
 use servers::{ca_sim_binary, on_path, start_vault, Kind};
 
 /// The throughput target with validation off.
@@ -108,18 +111,11 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
         .collect()
 }
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
-    let total = env_num("BENCH_ORDERS", 320);
-    let rounds = env_num("BENCH_ROUNDS", 3).max(1);
-    let poll = Duration::from_millis(env_num("BENCH_POLL_MS", 10) as u64);
+    let total = env_or("BENCH_ORDERS", 320);
+    let rounds = env_or("BENCH_ROUNDS", 3).max(1);
+    let poll = Duration::from_millis(env_or("BENCH_POLL_MS", 10) as u64);
     let levels: Vec<usize> = env_list("BENCH_CLIENTS", "1,16,64")
         .iter()
         .map(|s| s.parse().expect("BENCH_CLIENTS: comma-separated numbers"))

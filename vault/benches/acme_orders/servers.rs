@@ -3,6 +3,7 @@
 //! process on free loopback ports with its state in a temp dir, killed on drop; their CPU time
 //! read from `/proc`.
 
+use crate::common::cpu_secs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -56,17 +57,6 @@ impl Kind {
             Kind::Pebble => start_pebble(dir, http01_port).await,
         }
     }
-}
-
-/// User+system CPU seconds of process `pid` (or `self`) so far: `/proc/PID/stat` fields 14
-/// and 15, in `USER_HZ` (100) ticks.
-pub fn cpu_secs(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split(' ').skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
 }
 
 /// Where a server's output goes: discarded, or appended to `$BENCH_LOG_DIR/NAME.log`.

@@ -1,6 +1,7 @@
-//! The lean HTTPS load generator the polling benches share (`polling_vs_baseline`,
-//! `auth_overhead`): hyper's client connection API over tokio-rustls, without a pool,
-//! redirect or retry layers, so as little of the shared cores as possible goes to the client.
+//! What the benches share: the lean HTTPS load generator of the polling benches
+//! (`polling_vs_baseline`, `auth_overhead`: hyper's client connection API over tokio-rustls,
+//! without a pool, redirect or retry layers, so as little of the shared cores as possible goes
+//! to the client), and the knobs, medians and CPU readings every bench prints.
 
 // Each bench compiles this module on its own and uses a part of it.
 #![allow(dead_code)]
@@ -110,10 +111,10 @@ impl Run {
     }
 }
 
-/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in
-/// `USER_HZ` = 100 ticks per second).
-fn process_cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// User plus system CPU seconds so far of process `pid` (or `self`): Linux `/proc/PID/stat`,
+/// in `USER_HZ` = 100 ticks per second.
+pub fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = &stat[stat.rfind(')')? + 2..];
     let mut fields = rest.split(' ').skip(11);
@@ -148,7 +149,7 @@ pub async fn load(
             None => connect(&target, tls, false).await,
         });
     }
-    let cpu_before = process_cpu_secs();
+    let cpu_before = cpu_secs("self");
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -184,7 +185,7 @@ pub async fn load(
         all.extend(t.await.expect("client task"));
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = process_cpu_secs()
+    let cpu = cpu_secs("self")
         .zip(cpu_before)
         .map(|(after, before)| after - before);
     all.sort_by(|a, b| a.total_cmp(b));
@@ -201,10 +202,10 @@ pub async fn load(
     }
 }
 
-/// The median of `values` (the upper one for an even count).
+/// The median of `values` (the upper one for an even count); NaN for none.
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
-    values[values.len() / 2]
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// A number from the environment, or `default`.
