@@ -33,30 +33,21 @@ impl Db {
     }
 
     /// Like [`Db::cert`] without copying a cached record (the polling path).
-    pub async fn cert_shared(&self, key: &str) -> StoreResult<Option<std::sync::Arc<CertRecord>>> {
+    pub async fn cert_shared(&self, key: &str) -> StoreResult<Option<Arc<CertRecord>>> {
         if let Some(hit) = self.0.peek_cert(key) {
             return Ok(hit);
         }
         let key = key.to_string();
-        Ok(self
-            .run(move |s| s.cert(&key))
-            .await?
-            .map(std::sync::Arc::new))
+        Ok(self.run(move |s| s.cert(&key)).await?.map(Arc::new))
     }
 
     /// Like [`Db::operation`] without copying a cached record (the polling path).
-    pub async fn operation_shared(
-        &self,
-        key: &str,
-    ) -> StoreResult<Option<std::sync::Arc<OperationRecord>>> {
+    pub async fn operation_shared(&self, key: &str) -> StoreResult<Option<Arc<OperationRecord>>> {
         if let Some(hit) = self.0.peek_operation(key) {
             return Ok(hit);
         }
         let key = key.to_string();
-        Ok(self
-            .run(move |s| s.operation(&key))
-            .await?
-            .map(std::sync::Arc::new))
+        Ok(self.run(move |s| s.operation(&key)).await?.map(Arc::new))
     }
 
     /// Runs `f` on a store thread and waits for its result without blocking the caller's
