@@ -136,8 +136,11 @@ async fn main() {
     report("every page (50 rows, with total)", pages);
 
     let mut by_name = Vec::new();
+    // Each `web-00NN` prefix names 100 certificates: search only prefixes that exist, so a
+    // smaller BENCH_CERTS still finds something.
+    let prefixes = count.div_ceil(100).clamp(1, 100);
     for i in 0..200 {
-        let (took, body) = get(&client, &format!("{base}?q=WEB-00{:02}", i % 100)).await;
+        let (took, body) = get(&client, &format!("{base}?q=WEB-00{:02}", i % prefixes)).await;
         assert!(body["total"].as_i64().unwrap_or(0) > 0);
         by_name.push(took);
     }
